@@ -1,0 +1,446 @@
+"""The consent state machine. Pure: state in, new state + events + reply out.
+
+A contact's state is a small immutable value. Every change (an inbound text, a manual
+action, a provider's opted-out report) is a function ``(state, ...) -> Outcome`` whose
+events go to the ledger in the same transaction as the new state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from optline.domain.classify import Classification
+from optline.domain.policy import Intent, Policy, Resubscribe, Scope, SenderKind
+from optline.domain.text import words
+
+
+class Status(StrEnum):
+    OPTED_IN = "opted_in"
+    OPTED_OUT = "opted_out"
+    BLOCKED = "blocked"  # only ever an effective status: blocked is a flag on the contact
+
+
+class EventType(StrEnum):
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    OPT_IN_REFUSED = "opt_in_refused"
+    BLOCKED = "blocked"
+    UNBLOCKED = "unblocked"
+    HELP_ANSWERED = "help_answered"
+    LIST_SUBSCRIBED = "list_subscribed"
+    LIST_UNSUBSCRIBED = "list_unsubscribed"
+    TRIGGER_FIRED = "trigger_fired"
+    SEND_REFUSED = "send_refused"
+
+
+class Source(StrEnum):
+    """Who or what caused a change, recorded on every event."""
+
+    KEYWORD = "keyword"  # the contact texted a keyword
+    IMPLICIT = "implicit"  # any inbound text, under implicit_opt_in (seed 001)
+    MANUAL = "manual"  # the business, by API, CLI or UI
+    PROVIDER = "provider"  # the SMS provider reported the number opted out
+    IMPORT = "import"  # a contacts import
+
+
+class Refused(ValueError):
+    """A manual change that the policy does not allow; nothing is changed."""
+
+
+class Reason(StrEnum):
+    """Stable reason codes for refused outbound texts."""
+
+    BLOCKED = "blocked"
+    OPTED_OUT = "opted_out"
+    LIST_UNSUBSCRIBED = "list_unsubscribed"
+    MISSING_OPT_OUT_LANGUAGE = "missing_opt_out_language"
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class ContactState:
+    """Everything consent-related about one phone number within one account."""
+
+    phone: str
+    blocked: bool = False
+    # Consent for the whole account; under SENDER scope the fallback for senders
+    # that have no status of their own.
+    account_status: Status = Status.OPTED_IN
+    # SENDER scope only: sender number -> status overriding ``account_status``.
+    sender_status: Mapping[str, Status] = field(default_factory=lambda: _EMPTY)
+    # List name -> subscribed. A global opt-out leaves these untouched so that a
+    # later opt-in restores them (RapidPro loses them; we do not).
+    lists: Mapping[str, bool] = field(default_factory=lambda: _EMPTY)
+    # Has the contact ever been sent a text (first-text disclosure, seed 004)?
+    texted: bool = False
+
+    def status_from(self, sender: str | None) -> Status:
+        """The contact's status as seen from ``sender`` (None: the account)."""
+        if self.blocked:
+            return Status.BLOCKED
+        if sender is not None:
+            return self.sender_status.get(sender, self.account_status)
+        return self.account_status
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: EventType
+    phone: str
+    data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    number: str
+    kind: SenderKind = SenderKind.LONG_CODE
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """An account keyword with an automatic reply and an optional list action."""
+
+    keyword: str  # keyword form
+    reply: str
+    unsubscribe_list: str | None = None
+    subscribe_list: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: ContactState
+    events: tuple[Event, ...] = ()
+    reply: str | None = None
+    # The inbound text is kept but hidden from the inbox (blocked contacts).
+    hidden: bool = False
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _set_status(
+    state: ContactState, status: Status, sender: str | None, policy: Policy, everywhere: bool
+) -> ContactState:
+    """Set consent in the policy's scope; ``everywhere`` clears per-sender overrides."""
+    if policy.scope is Scope.SENDER and sender is not None and not everywhere:
+        return replace(state, sender_status={**state.sender_status, sender: status})
+    return replace(state, account_status=status, sender_status=_EMPTY)
+
+
+def _scope_label(policy: Policy, sender: str | None, everywhere: bool) -> str:
+    if policy.scope is Scope.SENDER and sender is not None and not everywhere:
+        return "sender"
+    return "account"
+
+
+def _event(
+    kind: EventType, state: ContactState, source: Source, sender: str | None, **data: Any
+) -> Event:
+    payload: dict[str, Any] = {"source": source.value}
+    if sender is not None:
+        payload["sender"] = sender
+    payload.update({k: v for k, v in data.items() if v is not None})
+    return Event(kind, state.phone, MappingProxyType(payload))
+
+
+def _opt_out(
+    state: ContactState,
+    sender: str | None,
+    policy: Policy,
+    source: Source,
+    everywhere: bool,
+    **data: Any,
+) -> tuple[ContactState, Event, bool]:
+    """Opt out; returns the new state, its event, and whether it was already opted out."""
+    if everywhere or sender is None or policy.scope is Scope.ACCOUNT:
+        already = state.account_status is Status.OPTED_OUT and all(
+            s is Status.OPTED_OUT for s in state.sender_status.values()
+        )
+    else:
+        already = state.status_from(sender) is not Status.OPTED_IN
+    new = _set_status(state, Status.OPTED_OUT, sender, policy, everywhere)
+    event = _event(
+        EventType.OPTED_OUT,
+        new,
+        source,
+        sender,
+        scope=_scope_label(policy, sender, everywhere),
+        repeat=True if already else None,
+        **data,
+    )
+    return new, event, already
+
+
+def _opt_in(
+    state: ContactState, sender: str | None, policy: Policy, source: Source, **data: Any
+) -> tuple[ContactState, Event]:
+    everywhere = policy.opt_in_all_senders
+    new = _set_status(state, Status.OPTED_IN, sender, policy, everywhere)
+    event = _event(
+        EventType.OPTED_IN,
+        new,
+        source,
+        sender,
+        scope=_scope_label(policy, sender, everywhere),
+        **data,
+    )
+    return new, event
+
+
+# -- inbound ---------------------------------------------------------------------------
+
+
+def receive(
+    state: ContactState,
+    classification: Classification,
+    sender: Sender,
+    policy: Policy,
+    triggers: Mapping[str, Trigger] = _EMPTY,
+    list_keywords: Mapping[str, str] = _EMPTY,
+) -> Outcome:
+    """Apply one inbound text, already classified under ``policy``.
+
+    ``triggers`` and ``list_keywords`` (keyword form -> list name) are the account's own
+    keywords; the classifier reports them as ``Intent.TRIGGER``.
+    """
+    intent = classification.intent
+    number = sender.number
+    replies = policy.replies_for(sender.kind, classification.language)
+    keyword = classification.keyword
+
+    if state.blocked:
+        # Blocked contacts get no texts either way; their texts are kept hidden, but a
+        # revocation is still recorded (it must survive a later unblock).
+        if intent is Intent.OPT_OUT:
+            new, event, _ = _opt_out(
+                state, number, policy, Source.KEYWORD, classification.all_senders, keyword=keyword
+            )
+            return Outcome(new, (event,), None, hidden=True)
+        if intent is Intent.OPT_IN:
+            refused = _event(
+                EventType.OPT_IN_REFUSED,
+                state,
+                Source.KEYWORD,
+                number,
+                keyword=keyword,
+                reason="blocked",
+            )
+            return Outcome(state, (refused,), None, hidden=True)
+        return Outcome(state, (), None, hidden=True)
+
+    if intent is Intent.OPT_OUT:
+        new, event, already = _opt_out(
+            state, number, policy, Source.KEYWORD, classification.all_senders, keyword=keyword
+        )
+        confirm = not (already and policy.one_confirmation_per_opt_out)
+        return Outcome(new, (event,), policy.render(replies.opt_out) if confirm else None)
+
+    if intent is Intent.HELP:
+        # CTIA: HELP is answered whatever the consent status.
+        event = _event(EventType.HELP_ANSWERED, state, Source.KEYWORD, number, keyword=keyword)
+        return Outcome(state, (event,), policy.render(replies.help))
+
+    if intent is Intent.OPT_IN:
+        if (
+            sender.kind is SenderKind.TOLL_FREE
+            and keyword is not None
+            and (keyword.lower() not in policy.toll_free_opt_in)
+        ):
+            # Toll-free carriers only lift an opt-out on START or UNSTOP, not YES.
+            if state.status_from(number) is Status.OPTED_IN:
+                return Outcome(state)
+            refused = _event(
+                EventType.OPT_IN_REFUSED,
+                state,
+                Source.KEYWORD,
+                number,
+                keyword=keyword,
+                reason="toll_free_keyword",
+            )
+            return Outcome(state, (refused,), None)
+        new, event = _opt_in(state, number, policy, Source.KEYWORD, keyword=keyword)
+        return Outcome(new, (event,), policy.render(replies.opt_in))
+
+    opted_out = state.status_from(number) is Status.OPTED_OUT
+
+    if intent is Intent.TRIGGER and keyword is not None:
+        form = keyword.lower()
+        if form in list_keywords:
+            list_name = list_keywords[form]
+            new, event = _list_change(state, list_name, False, Source.KEYWORD, number)
+            reply = None if opted_out else policy.render(replies.list_opt_out, list_name)
+            return Outcome(new, (event,), reply)
+        trigger = triggers.get(form)
+        if trigger is not None:
+            return _fire_trigger(state, trigger, number, opted_out, policy)
+
+    if opted_out and policy.implicit_opt_in:
+        # Seed 001: a new message from an opted-out contact opts them back in.
+        new, event = _opt_in(state, number, policy, Source.IMPLICIT)
+        return Outcome(new, (event,), None)
+    return Outcome(state)
+
+
+def _fire_trigger(
+    state: ContactState, trigger: Trigger, sender: str, opted_out: bool, policy: Policy
+) -> Outcome:
+    events = [
+        _event(EventType.TRIGGER_FIRED, state, Source.KEYWORD, sender, keyword=trigger.keyword)
+    ]
+    new = state
+    if trigger.unsubscribe_list:
+        new, event = _list_change(new, trigger.unsubscribe_list, False, Source.KEYWORD, sender)
+        events.append(event)
+    if trigger.subscribe_list:
+        new, event = _list_change(new, trigger.subscribe_list, True, Source.KEYWORD, sender)
+        events.append(event)
+    # An opted-out contact gets no automatic reply other than HELP and the confirmation.
+    reply = None if opted_out else policy.render(trigger.reply)
+    return Outcome(new, tuple(events), reply)
+
+
+def _list_change(
+    state: ContactState, list_name: str, subscribed: bool, source: Source, sender: str | None
+) -> tuple[ContactState, Event]:
+    new = replace(state, lists={**state.lists, list_name: subscribed})
+    kind = EventType.LIST_SUBSCRIBED if subscribed else EventType.LIST_UNSUBSCRIBED
+    return new, _event(kind, new, source, sender, list=list_name)
+
+
+# -- manual and provider changes -------------------------------------------------------
+
+
+def opt_out(
+    state: ContactState, policy: Policy, sender: str | None = None, note: str | None = None
+) -> Outcome:
+    """The business opts the contact out (everywhere when no sender is given)."""
+    new, event, _ = _opt_out(state, sender, policy, Source.MANUAL, sender is None, note=note)
+    return Outcome(new, (event,))
+
+
+def opt_in(
+    state: ContactState, policy: Policy, evidence: str | None, sender: str | None = None
+) -> Outcome:
+    """The business opts the contact back in; refused unless the policy allows it."""
+    if state.blocked:
+        raise Refused("contact is blocked: unblock before opting in")
+    if policy.resubscribe is Resubscribe.NEVER:
+        raise Refused(
+            f"profile {policy.name!r} lets only the contact opt back in, by texting an "
+            "opt-in keyword"
+        )
+    if not (evidence and evidence.strip()):
+        raise Refused("opting a contact back in needs evidence: who gave consent, when and how")
+    new, event = _opt_in(state, sender, policy, Source.MANUAL, evidence=evidence.strip())
+    return Outcome(new, (event,))
+
+
+def block(state: ContactState, note: str | None = None) -> Outcome:
+    """Block: no texts either way; implies opted out everywhere."""
+    new = replace(state, blocked=True, account_status=Status.OPTED_OUT, sender_status=_EMPTY)
+    return Outcome(new, (_event(EventType.BLOCKED, new, Source.MANUAL, None, note=note),))
+
+
+def unblock(state: ContactState, note: str | None = None) -> Outcome:
+    """Unblock; the contact stays opted out (seed 001: unblocking does not opt in)."""
+    new = replace(state, blocked=False)
+    return Outcome(new, (_event(EventType.UNBLOCKED, new, Source.MANUAL, None, note=note),))
+
+
+def subscribe(state: ContactState, list_name: str, source: Source = Source.MANUAL) -> Outcome:
+    new, event = _list_change(state, list_name, True, source, None)
+    return Outcome(new, (event,))
+
+
+def unsubscribe(state: ContactState, list_name: str, source: Source = Source.MANUAL) -> Outcome:
+    new, event = _list_change(state, list_name, False, source, None)
+    return Outcome(new, (event,))
+
+
+def provider_opt_out(
+    state: ContactState, policy: Policy, sender: str, provider: str, code: str
+) -> Outcome:
+    """The provider refused a send because the number opted out there (21610, 40300, ...).
+
+    Providers keep opt-outs per sending number, so under SENDER scope only that sender
+    is affected; under ACCOUNT scope the whole account is, as for any opt-out.
+    """
+    new, event, _ = _opt_out(
+        state, sender, policy, Source.PROVIDER, False, provider=provider, code=code
+    )
+    return Outcome(new, (event,))
+
+
+# -- outbound --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: Reason | None
+    body: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason.value if self.reason else None,
+            "body": self.body,
+        }
+
+
+def has_opt_out_language(body: str, policy: Policy) -> bool:
+    """Does ``body`` name one of the policy's opt-out keywords ("Reply STOP to ...")?"""
+    found = words(body)
+    keywords = policy.opt_out_words()
+    single = {w for w in found if w in keywords}
+    if single:
+        return True
+    phrase = " ".join(found)
+    return any(" " in kw and re.search(rf"\b{re.escape(kw)}\b", phrase) for kw in keywords)
+
+
+def decide(
+    state: ContactState | None,
+    sender: str,
+    policy: Policy,
+    body: str,
+    list_name: str | None = None,
+    campaign: bool = False,
+) -> Decision:
+    """May ``body`` go from ``sender`` to this contact? ``state`` None: never seen."""
+    if state is not None:
+        status = state.status_from(sender)
+        if status is Status.BLOCKED:
+            return Decision(False, Reason.BLOCKED, body)
+        if status is Status.OPTED_OUT:
+            return Decision(False, Reason.OPTED_OUT, body)
+        if list_name is not None and state.lists.get(list_name) is False:
+            return Decision(False, Reason.LIST_UNSUBSCRIBED, body)
+    if (
+        campaign
+        and policy.campaign_opt_out_language_required
+        and not has_opt_out_language(body, policy)
+    ):
+        return Decision(False, Reason.MISSING_OPT_OUT_LANGUAGE, body)
+    if policy.first_text_disclosure and (state is None or not state.texted):
+        body = f"{body}\n\n{policy.first_text_disclosure}"
+    return Decision(True, None, body)
+
+
+def refused_event(state: ContactState, sender: str, decision: Decision) -> Event:
+    """The ledger event for a refused send."""
+    assert decision.reason is not None
+    return _event(
+        EventType.SEND_REFUSED, state, Source.MANUAL, sender, reason=decision.reason.value
+    )
+
+
+def sent(state: ContactState) -> ContactState:
+    return state if state.texted else replace(state, texted=True)

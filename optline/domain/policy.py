@@ -1,0 +1,234 @@
+"""Policy: every behaviour that differs between products, as data.
+
+A :class:`Policy` is a profile (``default``, ``twilio`` or one per documented product)
+plus the account's field overrides. Nothing in optline branches on a profile's name:
+each behaviour reads a field here. ``docs/profiles.md`` lists every field of every
+profile with the source of each vendor value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from optline.domain.text import normalise_keyword
+
+
+class Scope(StrEnum):
+    """Which consent an opt-out or opt-in changes."""
+
+    ACCOUNT = "account"  # one consent for every sender of the account
+    SENDER = "sender"  # one consent per sending number
+
+
+class Resubscribe(StrEnum):
+    """Whether the business may opt a contact back in by hand."""
+
+    NEVER = "never"  # only the contact can, by texting an opt-in keyword
+    WITH_EVIDENCE = "with_evidence"  # allowed with who/when/how consent was given
+
+
+class Intent(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+    TRIGGER = "trigger"
+    NONE = "none"
+
+
+class SenderKind(StrEnum):
+    LONG_CODE = "long_code"
+    TOLL_FREE = "toll_free"
+    SHORT_CODE = "short_code"
+
+
+def _keywords(*items: str) -> frozenset[str]:
+    return frozenset(normalise_keyword(item) for item in items)
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordSet:
+    """Keywords of one language, stored in :func:`optline.domain.text.keyword_form`."""
+
+    opt_out: frozenset[str] = frozenset()
+    # Opt-out keywords that end consent for every sender of the account (STOPALL).
+    opt_out_all: frozenset[str] = frozenset()
+    opt_in: frozenset[str] = frozenset()
+    help: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        opt_out: tuple[str, ...] = (),
+        opt_out_all: tuple[str, ...] = (),
+        opt_in: tuple[str, ...] = (),
+        help: tuple[str, ...] = (),
+    ) -> KeywordSet:
+        return cls(
+            _keywords(*opt_out), _keywords(*opt_out_all), _keywords(*opt_in), _keywords(*help)
+        )
+
+    def all(self) -> frozenset[str]:
+        return self.opt_out | self.opt_out_all | self.opt_in | self.help
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordMatch:
+    """What one keyword means under a policy."""
+
+    intent: Intent
+    keyword: str
+    language: str
+    all_senders: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Replies:
+    """Reply texts of one language. ``{brand}``, ``{support}`` and ``{list}`` are filled in."""
+
+    opt_out: str
+    opt_in: str
+    help: str
+    list_opt_out: str
+
+
+def _frozen_map(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    # Keyword sets by language code; "en" is always present.
+    keywords: Mapping[str, KeywordSet]
+    # Reply texts by language code; "en" is always present.
+    replies: Mapping[str, Replies]
+    # Account-defined reply texts; used only on the sender kinds listed in
+    # ``custom_replies_on`` (seed 002: custom texts on dedicated short codes only).
+    custom_replies: Replies | None = None
+    custom_replies_on: frozenset[SenderKind] = frozenset(SenderKind)
+    # Vendors match only a message that is exactly one keyword (seeds 000, 003, 004).
+    single_keyword_only: bool = True
+    scope: Scope = Scope.ACCOUNT
+    # An opt_out_all keyword (STOPALL) ends consent for every sender, even under SENDER scope.
+    opt_out_all_widens: bool = True
+    # An opt-in keyword re-enables every sender of the account (seed 003: KrispCall START).
+    opt_in_all_senders: bool = False
+    # Any inbound text from an opted-out contact opts them back in (seed 001).
+    implicit_opt_in: bool = False
+    resubscribe: Resubscribe = Resubscribe.WITH_EVIDENCE
+    # CTIA 5.1.3: one final opt-out confirmation; a repeated STOP gets no second one.
+    one_confirmation_per_opt_out: bool = True
+    # Carriers let toll-free numbers opt back in with START and UNSTOP only (not YES).
+    toll_free_opt_in: frozenset[str] = field(default_factory=lambda: _keywords("START", "UNSTOP"))
+    # Appended to the first text a contact ever receives (seed 004).
+    first_text_disclosure: str | None = None
+    # Campaign texts must name an opt-out keyword (seed 000).
+    campaign_opt_out_language_required: bool = False
+    brand: str = ""
+    support_contact: str = ""
+    # Derived: keyword form -> meaning, built once so classification is one dict lookup.
+    keyword_index: Mapping[str, KeywordMatch] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        if "en" not in self.keywords or "en" not in self.replies:
+            raise ValueError("a policy needs English keywords and replies")
+        object.__setattr__(self, "keywords", _frozen_map(self.keywords))
+        object.__setattr__(self, "replies", _frozen_map(self.replies))
+        object.__setattr__(self, "keyword_index", _frozen_map(_index(self.keywords)))
+
+    def opt_out_words(self) -> frozenset[str]:
+        """Every opt-out keyword in every language, for the opt-out language check."""
+        found: frozenset[str] = frozenset()
+        for keyword_set in self.keywords.values():
+            found |= keyword_set.opt_out | keyword_set.opt_out_all
+        return found
+
+    def replies_for(self, sender_kind: SenderKind, language: str | None) -> Replies:
+        if self.custom_replies is not None and sender_kind in self.custom_replies_on:
+            return self.custom_replies
+        return self.replies.get(language or "en") or self.replies["en"]
+
+    def render(self, template: str, list_name: str = "") -> str:
+        return template.format(brand=self.brand, support=self.support_contact, list=list_name)
+
+
+def _index(keywords: Mapping[str, KeywordSet]) -> dict[str, KeywordMatch]:
+    index: dict[str, KeywordMatch] = {}
+    # English first, so a word shared by two languages reports English; opt-out first,
+    # so a word that is both (never in the shipped profiles) errs on the safe side.
+    languages = sorted(keywords, key=lambda lang: (lang != "en", lang))
+    for language in languages:
+        kw = keywords[language]
+        groups = (
+            (kw.opt_out_all, Intent.OPT_OUT, True),
+            (kw.opt_out, Intent.OPT_OUT, False),
+            (kw.help, Intent.HELP, False),
+            (kw.opt_in, Intent.OPT_IN, False),
+        )
+        for words, intent, all_senders in groups:
+            for word in words:
+                index.setdefault(word, KeywordMatch(intent, word, language, all_senders))
+    return index
+
+
+#: Keywords no account trigger or list keyword may take: the carrier-wide opt-out,
+#: opt-in and help words that every US carrier and CTIA expect to work everywhere.
+RESERVED_KEYWORDS = _keywords("STOP", "STOPALL", "START", "UNSTOP", "HELP")
+
+
+class UnknownProfile(ValueError):
+    pass
+
+
+class BadOverride(ValueError):
+    pass
+
+
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {"scope": Scope, "resubscribe": Resubscribe}
+_OVERRIDABLE = {
+    "single_keyword_only",
+    "scope",
+    "opt_out_all_widens",
+    "opt_in_all_senders",
+    "implicit_opt_in",
+    "resubscribe",
+    "one_confirmation_per_opt_out",
+    "first_text_disclosure",
+    "campaign_opt_out_language_required",
+    "brand",
+    "support_contact",
+    "custom_replies",
+}
+
+
+def with_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
+    """The policy with an account's field overrides applied (values as stored in JSON)."""
+    changes: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if name not in _OVERRIDABLE:
+            raise BadOverride(f"policy field {name!r} cannot be overridden")
+        if name in _ENUM_FIELDS:
+            try:
+                value = _ENUM_FIELDS[name](value)
+            except ValueError:
+                raise BadOverride(
+                    f"{name} must be one of {[m.value for m in _ENUM_FIELDS[name]]}"
+                ) from None
+        elif name == "custom_replies" and value is not None:
+            if not isinstance(value, Mapping):
+                raise BadOverride("custom_replies must be an object of reply texts")
+            base = policy.replies["en"]
+            try:
+                value = dataclasses.replace(base, **dict(value))
+            except TypeError as exc:
+                raise BadOverride(f"custom_replies: {exc}") from None
+        changes[name] = value
+    return dataclasses.replace(policy, **changes)

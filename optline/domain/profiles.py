@@ -1,0 +1,230 @@
+"""The built-in profiles.
+
+``default`` follows the FCC 2024 revocation rule (47 CFR 64.1200(a)(10), (a)(12)) and
+the CTIA Messaging Principles, choosing the protective option wherever a choice exists.
+``twilio`` is Twilio's documented Advanced Opt-Out defaults. The others reproduce the
+help pages of five products; each value that differs from ``twilio`` names its seed:
+
+- ``callrail``      seed 000 (CallRail Lead Center)
+- ``business_text`` seed 001 (Business Text Messaging)
+- ``salesmsg``      seed 002 (Salesmsg)
+- ``krispcall``     seed 003 (KrispCall)
+- ``command``       seed 004 (Command)
+
+Where a seed is silent the product is assumed to keep its carrier's (Twilio's) standard
+behaviour; ``docs/profiles.md`` marks those values as inherited.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from optline.domain.policy import (
+    KeywordSet,
+    Policy,
+    Replies,
+    Resubscribe,
+    Scope,
+    SenderKind,
+    UnknownProfile,
+)
+
+TWILIO_OPT_OUT_REPLY = (
+    "You have successfully been unsubscribed. You will not receive any more messages "
+    "from this number. Reply START to resubscribe."
+)
+TWILIO_OPT_IN_REPLY = (
+    "You have successfully been re-subscribed to messages from this number. Reply HELP "
+    "for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+)
+TWILIO_HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+
+# Our own wording for the default profile: CTIA 5.1.2.1 asks HELP and opt-in answers to
+# carry the brand, a support contact, frequency, "Msg & data rates may apply" and how
+# to stop; the opt-out confirmation carries no marketing (64.1200(a)(12)).
+DEFAULT_REPLIES_EN = Replies(
+    opt_out=(
+        "{brand}: You are unsubscribed and will get no more texts from us. "
+        "Reply START to subscribe again."
+    ),
+    opt_in=(
+        "{brand}: You are subscribed again. Message frequency varies. "
+        "Msg & data rates may apply. Reply HELP for help, STOP to opt out."
+    ),
+    help=(
+        "{brand}: Help at {support}. Message frequency varies. "
+        "Msg & data rates may apply. Reply STOP to opt out."
+    ),
+    list_opt_out=(
+        "{brand}: You will get no more {list} texts. Other messages from us continue. "
+        "Reply STOP to stop all texts."
+    ),
+)
+
+_TWILIO_REPLIES = Replies(
+    opt_out=TWILIO_OPT_OUT_REPLY,
+    opt_in=TWILIO_OPT_IN_REPLY,
+    help=TWILIO_HELP_REPLY,
+    list_opt_out=DEFAULT_REPLIES_EN.list_opt_out,
+)
+
+# Twilio's defaults since 2025-05-14 (REVOKE and OPTOUT added for the FCC rule).
+_TWILIO_KEYWORDS = KeywordSet.of(
+    opt_out=("STOP", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"),
+    opt_out_all=("STOPALL",),
+    opt_in=("START", "YES", "UNSTOP"),
+    help=("HELP", "INFO"),
+)
+# The list Twilio used before 2025-05-14, which the seeds' products document.
+_CLASSIC_KEYWORDS = KeywordSet.of(
+    opt_out=("STOP", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"),
+    opt_out_all=("STOPALL",),
+    opt_in=("START", "YES", "UNSTOP"),
+    help=("HELP", "INFO"),
+)
+
+DEFAULT = Policy(
+    name="default",
+    keywords={
+        "en": KeywordSet.of(
+            # FCC 64.1200(a)(10) names stop, quit, end, revoke, opt out, cancel and
+            # unsubscribe as valid per se; Twilio's current set; "OPT OUT" with a space.
+            opt_out=(
+                "STOP",
+                "UNSUBSCRIBE",
+                "CANCEL",
+                "END",
+                "QUIT",
+                "REVOKE",
+                "OPTOUT",
+                "OPT OUT",
+            ),
+            opt_out_all=("STOPALL", "STOP ALL"),
+            opt_in=("START", "YES", "UNSTOP"),
+            help=("HELP", "INFO"),
+        )
+    },
+    replies={"en": DEFAULT_REPLIES_EN},
+    single_keyword_only=True,
+    # Revoke-all: one STOP ends every text from the account (the protective scope).
+    scope=Scope.ACCOUNT,
+    resubscribe=Resubscribe.WITH_EVIDENCE,
+    first_text_disclosure="Reply STOP to opt out.",
+    campaign_opt_out_language_required=True,
+)
+
+TWILIO = Policy(
+    name="twilio",
+    keywords={"en": _TWILIO_KEYWORDS},
+    replies={"en": _TWILIO_REPLIES},
+    # Twilio keeps opt-outs per sending number.
+    scope=Scope.SENDER,
+    # Only the recipient can lift a Twilio opt-out, by texting START.
+    resubscribe=Resubscribe.NEVER,
+)
+
+CALLRAIL = dataclasses.replace(
+    TWILIO,
+    name="callrail",
+    # 000 gives STOP and END as examples and shows "PLEASE CANCEL" failing only for
+    # being two words; its replies are the carrier-standard ones, so its list is too.
+    keywords={"en": _CLASSIC_KEYWORDS},
+    replies={
+        "en": dataclasses.replace(
+            _TWILIO_REPLIES,
+            # 000 quotes its START reply with "resubscribed" (no hyphen).
+            opt_in=(
+                "You have successfully been resubscribed to messages from this number. "
+                "Reply HELP for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+            ),
+        )
+    },
+    # 000: "you'll need to use at least one approved keyword" in texts you send.
+    campaign_opt_out_language_required=True,
+)
+
+BUSINESS_TEXT = dataclasses.replace(
+    TWILIO,
+    name="business_text",
+    keywords={"en": _CLASSIC_KEYWORDS},
+    # 001: opted out "from all future messages from this account".
+    scope=Scope.ACCOUNT,
+    # 001: "If they send a new message to the account later, they will be
+    # automatically opted back in so you can reply."
+    implicit_opt_in=True,
+    # 001: staff may tick "Opted-in" again, but only with the contact's express consent.
+    resubscribe=Resubscribe.WITH_EVIDENCE,
+)
+
+SALESMSG = dataclasses.replace(
+    TWILIO,
+    name="salesmsg",
+    # 002: Cancel, Stop, Stopall, End, Unsubscribe, Quit.
+    keywords={"en": _CLASSIC_KEYWORDS},
+    # 002: an opted-out contact receives nothing from the account until opted in again.
+    scope=Scope.ACCOUNT,
+    # 002: "you will not be able to re-subscribe them from Salesmsg".
+    resubscribe=Resubscribe.NEVER,
+    # 002: default messages cannot be changed on long codes; on a dedicated short
+    # code they can.
+    custom_replies_on=frozenset({SenderKind.SHORT_CODE}),
+)
+
+KRISPCALL = dataclasses.replace(
+    TWILIO,
+    name="krispcall",
+    keywords={"en": _CLASSIC_KEYWORDS},
+    replies={
+        "en": dataclasses.replace(
+            _TWILIO_REPLIES,
+            # 003 quotes its START reply naming both HELP and INFO.
+            opt_in=(
+                "You have successfully been re-subscribed to messages from this number. "
+                "Reply \u201cHELP\u201d or \u201cINFO\u201d for help. Reply STOP to "
+                "unsubscribe. Msg&Data Rates May Apply."
+            ),
+        )
+    },
+    # 003: the opt-out is "from the specified phone number" ...
+    scope=Scope.SENDER,
+    # ... but "The START keyword enables all your phone numbers".
+    opt_in_all_senders=True,
+)
+
+COMMAND = dataclasses.replace(
+    TWILIO,
+    name="command",
+    # 004: Stop, Stopall, Unsubscribe, Cancel, End, Quit; Start, Yes, Unstop.
+    keywords={"en": _CLASSIC_KEYWORDS},
+    # 004: an opted-out number cannot be texted "using your Twilio account, even if
+    # you add them to a separate SmartPlan".
+    scope=Scope.ACCOUNT,
+    # 004: "there is no way for you to do this for them".
+    resubscribe=Resubscribe.NEVER,
+    # 004: the first text to someone is followed by this notice.
+    first_text_disclosure="Prefer a phone call or email? Reply STOP to unsubscribe.",
+)
+
+PROFILES: Mapping[str, Policy] = {
+    p.name: p for p in (DEFAULT, TWILIO, CALLRAIL, BUSINESS_TEXT, SALESMSG, KRISPCALL, COMMAND)
+}
+
+#: The seed file each vendor profile reproduces.
+PROFILE_SOURCES: Mapping[str, str] = {
+    "default": "FCC 47 CFR 64.1200(a)(10) and (a)(12); CTIA Messaging Principles 5.1",
+    "twilio": "Twilio Advanced Opt-Out defaults",
+    "callrail": "seeds/000_c0cecaefbb1755b4.txt",
+    "business_text": "seeds/001_cecc5ad7b6eb3bb7.txt",
+    "salesmsg": "seeds/002_95e5d02124ed1874.txt",
+    "krispcall": "seeds/003_487aa3692c2a74c1.txt",
+    "command": "seeds/004_300ec691ca0db197.txt",
+}
+
+
+def get_profile(name: str) -> Policy:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise UnknownProfile(f"unknown profile {name!r} (known: {known})") from None

@@ -1,0 +1,63 @@
+"""Text normalisation for keyword matching.
+
+CTIA Messaging Principles 5.1.3 ask senders to ignore "de minimis variances" such as
+capitalisation and punctuation, so every inbound text is reduced to a canonical form
+before any keyword is compared: Unicode NFKC (full-width and other compatibility forms
+such as "ＳＴＯＰ" become plain letters), casefold, zero-width and other format
+characters removed, accents folded ("ARRÊT" -> "arret"), punctuation and emoji dropped,
+and a word spelled out letter by letter ("S T O P") joined back together.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Letters and digits only: punctuation, symbols, emoji and underscores separate words.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=65536)
+def _fold_non_ascii(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    # Cf covers zero-width spaces/joiners, soft hyphens, BOMs and bidi controls.
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return _strip_marks(text.casefold())
+
+
+def fold(text: str) -> str:
+    """Casefolded, accent-free, compatibility-normalised text (punctuation kept)."""
+    if text.isascii():
+        return text.lower()
+    return _fold_non_ascii(text)
+
+
+def words(text: str) -> list[str]:
+    """The folded words of ``text``: letters and digits only."""
+    return _WORD.findall(fold(text))
+
+
+def join_spelled_out(tokens: list[str]) -> list[str]:
+    """Join a message spelled out letter by letter: ["s", "t", "o", "p"] -> ["stop"]."""
+    if len(tokens) >= 2 and all(len(t) == 1 for t in tokens):
+        return ["".join(tokens)]
+    return tokens
+
+
+def keyword_form(text: str) -> str:
+    """The whole message as one comparable phrase: "  Stop!! " -> "stop", "S T O P" -> "stop"."""
+    return " ".join(join_spelled_out(words(text)))
+
+
+def normalise_keyword(keyword: str) -> str:
+    """A configured keyword in the same form as :func:`keyword_form` of a message."""
+    form = keyword_form(keyword)
+    if not form:
+        raise ValueError(f"keyword {keyword!r} has no letters or digits")
+    return form
