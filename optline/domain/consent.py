@@ -35,6 +35,7 @@ class EventType(StrEnum):
     LIST_SUBSCRIBED = "list_subscribed"
     LIST_UNSUBSCRIBED = "list_unsubscribed"
     TRIGGER_FIRED = "trigger_fired"
+    REVOCATION_FLAGGED = "revocation_flagged"
     SEND_REFUSED = "send_refused"
 
 
@@ -80,6 +81,9 @@ class ContactState:
     lists: Mapping[str, bool] = field(default_factory=lambda: _EMPTY)
     # Has the contact ever been sent a text (first-text disclosure, seed 004)?
     texted: bool = False
+    # A clarification was sent for a possible opt-out since the last consent change;
+    # a second ambiguous reply is flagged again but not answered again.
+    clarified: bool = False
 
     def status_from(self, sender: str | None) -> Status:
         """The contact's status as seen from ``sender`` (None: the account)."""
@@ -130,8 +134,10 @@ def _set_status(
 ) -> ContactState:
     """Set consent in the policy's scope; ``everywhere`` clears per-sender overrides."""
     if policy.scope is Scope.SENDER and sender is not None and not everywhere:
-        return replace(state, sender_status={**state.sender_status, sender: status})
-    return replace(state, account_status=status, sender_status=_EMPTY)
+        return replace(
+            state, sender_status={**state.sender_status, sender: status}, clarified=False
+        )
+    return replace(state, account_status=status, sender_status=_EMPTY, clarified=False)
 
 
 def _scope_label(policy: Policy, sender: str | None, everywhere: bool) -> str:
@@ -269,6 +275,21 @@ def receive(
         return Outcome(new, (event,), policy.render(replies.opt_in))
 
     opted_out = state.status_from(number) is Status.OPTED_OUT
+
+    if intent is Intent.POSSIBLE_OPT_OUT and not opted_out:
+        # Recorded for review; answered at most once until consent next changes.
+        flagged = _event(
+            EventType.REVOCATION_FLAGGED,
+            state,
+            Source.KEYWORD,
+            number,
+            reason=classification.reason,
+        )
+        if policy.clarify_possible_opt_out and not state.clarified:
+            return Outcome(
+                replace(state, clarified=True), (flagged,), policy.render(replies.clarify)
+            )
+        return Outcome(state, (flagged,))
 
     if intent is Intent.TRIGGER and keyword is not None:
         form = keyword.lower()

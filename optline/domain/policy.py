@@ -37,6 +37,8 @@ class Intent(StrEnum):
     OPT_IN = "opt_in"
     HELP = "help"
     TRIGGER = "trigger"
+    # A reply that may mean "stop texting me" but is not clear enough to act on.
+    POSSIBLE_OPT_OUT = "possible_opt_out"
     NONE = "none"
 
 
@@ -95,6 +97,8 @@ class Replies:
     opt_in: str
     help: str
     list_opt_out: str
+    # Sent once for a possible opt-out (64.1200(a)(12): a clarification, no marketing).
+    clarify: str = "Reply STOP to stop all texts from {brand}."
 
 
 def _frozen_map(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -124,6 +128,8 @@ class Policy:
     resubscribe: Resubscribe = Resubscribe.WITH_EVIDENCE
     # CTIA 5.1.3: one final opt-out confirmation; a repeated STOP gets no second one.
     one_confirmation_per_opt_out: bool = True
+    # Answer a possible opt-out once with the ``clarify`` reply.
+    clarify_possible_opt_out: bool = True
     # Carriers let toll-free numbers opt back in with START and UNSTOP only (not YES).
     toll_free_opt_in: frozenset[str] = field(default_factory=lambda: _keywords("START", "UNSTOP"))
     # Appended to the first text a contact ever receives (seed 004).
@@ -201,6 +207,7 @@ _OVERRIDABLE = {
     "implicit_opt_in",
     "resubscribe",
     "one_confirmation_per_opt_out",
+    "clarify_possible_opt_out",
     "first_text_disclosure",
     "campaign_opt_out_language_required",
     "brand",
