@@ -221,12 +221,15 @@ def receive(
     replies = policy.replies_for(sender.kind, classification.language)
     keyword = classification.keyword
 
+    # STOPALL ends every sender's consent only where the policy says it widens.
+    all_senders = classification.all_senders and policy.opt_out_all_widens
+
     if state.blocked:
         # Blocked contacts get no texts either way; their texts are kept hidden, but a
         # revocation is still recorded (it must survive a later unblock).
         if intent is Intent.OPT_OUT:
             new, event, _ = _opt_out(
-                state, number, policy, Source.KEYWORD, classification.all_senders, keyword=keyword
+                state, number, policy, Source.KEYWORD, all_senders, keyword=keyword
             )
             return Outcome(new, (event,), None, hidden=True)
         if intent is Intent.OPT_IN:
@@ -243,7 +246,7 @@ def receive(
 
     if intent is Intent.OPT_OUT:
         new, event, already = _opt_out(
-            state, number, policy, Source.KEYWORD, classification.all_senders, keyword=keyword
+            state, number, policy, Source.KEYWORD, all_senders, keyword=keyword
         )
         confirm = not (already and policy.one_confirmation_per_opt_out)
         return Outcome(new, (event,), policy.render(replies.opt_out) if confirm else None)
@@ -397,6 +400,39 @@ def provider_opt_out(
         state, sender, policy, Source.PROVIDER, False, provider=provider, code=code
     )
     return Outcome(new, (event,))
+
+
+def imported(
+    state: ContactState,
+    policy: Policy,
+    status: Status,
+    lists: tuple[str, ...] = (),
+    evidence: str | None = None,
+    new: bool = False,
+) -> Outcome:
+    """One row of a contacts import: list memberships, then the row's status.
+
+    Re-opting a contact in follows the same policy as a manual opt-in; a new contact
+    imported as opted in with evidence keeps that evidence on the record.
+    """
+    events: list[Event] = []
+    for list_name in lists:
+        if state.lists.get(list_name) is not True:
+            state, event = _list_change(state, list_name, True, Source.IMPORT, None)
+            events.append(event)
+    if status is Status.BLOCKED and not state.blocked:
+        step = block(state, note="import")
+    elif status is Status.OPTED_OUT and state.status_from(None) is Status.OPTED_IN:
+        state, event, _ = _opt_out(state, None, policy, Source.IMPORT, True)
+        step = Outcome(state, (event,))
+    elif status is Status.OPTED_IN and state.status_from(None) is not Status.OPTED_IN:
+        step = opt_in(state, policy, evidence)
+    elif status is Status.OPTED_IN and new and evidence:
+        event = _event(EventType.OPTED_IN, state, Source.IMPORT, None, evidence=evidence)
+        step = Outcome(state, (event,))
+    else:
+        step = Outcome(state)
+    return Outcome(step.state, (*events, *step.events))
 
 
 # -- outbound --------------------------------------------------------------------------
