@@ -305,8 +305,9 @@ def receive(
         if trigger is not None:
             return _fire_trigger(state, trigger, number, opted_out, policy)
 
-    if opted_out and policy.implicit_opt_in:
-        # Seed 001: a new message from an opted-out contact opts them back in.
+    if opted_out and policy.implicit_opt_in and intent is not Intent.POSSIBLE_OPT_OUT:
+        # Seed 001: a new message from an opted-out contact opts them back in, but not
+        # one that may itself mean "stop texting me".
         new, event = _opt_in(state, number, policy, Source.IMPLICIT)
         return Outcome(new, (event,), None)
     return Outcome(state)
