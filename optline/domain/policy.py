@@ -9,6 +9,7 @@ profile with the source of each vendor value.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -101,6 +102,9 @@ class Replies:
     clarify: str = "Reply STOP to stop all texts from {brand}."
 
 
+_PLACEHOLDER = re.compile(r"\{(brand|support|list)\}")
+
+
 def _frozen_map(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(mapping))
 
@@ -163,7 +167,10 @@ class Policy:
         return self.replies.get(language or "en") or self.replies["en"]
 
     def render(self, template: str, list_name: str = "") -> str:
-        return template.format(brand=self.brand, support=self.support_contact, list=list_name)
+        # Only the three placeholders are filled: account texts (trigger replies, custom
+        # replies) may hold other braces, such as "use code {SAVE20}", kept as written.
+        values = {"brand": self.brand, "support": self.support_contact, "list": list_name}
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
 
 
 def _index(keywords: Mapping[str, KeywordSet]) -> dict[str, KeywordMatch]:
