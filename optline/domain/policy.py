@@ -223,6 +223,19 @@ _OVERRIDABLE = {
 }
 
 
+# Overridable fields whose JSON value must be a boolean, or a text ("" allowed).
+_BOOL_FIELDS = {
+    "single_keyword_only",
+    "opt_out_all_widens",
+    "opt_in_all_senders",
+    "implicit_opt_in",
+    "one_confirmation_per_opt_out",
+    "clarify_possible_opt_out",
+    "campaign_opt_out_language_required",
+}
+_TEXT_FIELDS = {"brand", "support_contact"}
+
+
 def with_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
     """The policy with an account's field overrides applied (values as stored in JSON)."""
     changes: dict[str, Any] = {}
@@ -236,9 +249,17 @@ def with_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
                 raise BadOverride(
                     f"{name} must be one of {[m.value for m in _ENUM_FIELDS[name]]}"
                 ) from None
+        elif name in _BOOL_FIELDS and not isinstance(value, bool):
+            raise BadOverride(f"{name} must be true or false, not {value!r}")
+        elif name in _TEXT_FIELDS and not isinstance(value, str):
+            raise BadOverride(f"{name} must be a text, not {value!r}")
+        elif name == "first_text_disclosure" and not (value is None or isinstance(value, str)):
+            raise BadOverride(f"first_text_disclosure must be a text or null, not {value!r}")
         elif name == "custom_replies" and value is not None:
             if not isinstance(value, Mapping):
                 raise BadOverride("custom_replies must be an object of reply texts")
+            if not all(isinstance(text, str) for text in value.values()):
+                raise BadOverride("custom_replies: every reply must be a text")
             base = policy.replies["en"]
             try:
                 value = dataclasses.replace(base, **dict(value))
