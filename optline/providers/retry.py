@@ -1,0 +1,32 @@
+"""Bounded exponential backoff for outbound sends (tenacity).
+
+Adapters raise :class:`ProviderUnavailable` for failures worth another try (timeouts,
+connection errors, 5xx); everything else, including :class:`ProviderOptedOut` and any
+4xx, goes straight to the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from optline.providers.base import ProviderError, RetryPolicy
+
+T = TypeVar("T")
+
+
+class ProviderUnavailable(ProviderError):
+    """A transient failure (timeout, connection error, 5xx); raised once retries run out."""
+
+
+def with_retries(attempt: Callable[[], T], policy: RetryPolicy) -> T:
+    """Call ``attempt`` up to ``policy.attempts`` times while it raises ProviderUnavailable."""
+    retrying = Retrying(
+        stop=stop_after_attempt(max(1, policy.attempts)),
+        wait=wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait),
+        retry=retry_if_exception_type(ProviderUnavailable),
+        reraise=True,
+    )
+    return retrying(attempt)

@@ -1,0 +1,262 @@
+"""Twilio: signed form webhooks (inbound texts, status callbacks), TwiML, outbound sends.
+
+Signature: ``X-Twilio-Signature`` is a base64 HMAC keyed by the auth token over the
+full public URL plus the sorted POST parameters; JSON bodies are covered by a
+``bodySHA256`` query parameter instead. The SDK's ``RequestValidator`` does both.
+Twilio signatures carry no timestamp: replays are caught by the caller's idempotency
+check on ``MessageSid``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+import requests
+
+# The twilio SDK ships no type hints (no py.typed); its objects are used as Any here.
+from twilio.base.exceptions import TwilioException, TwilioRestException  # type: ignore[import-untyped]
+from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
+from twilio.request_validator import (  # type: ignore[import-untyped]
+    RequestValidator,
+    get_signature_algorithm,
+)
+from twilio.rest import Client  # type: ignore[import-untyped]
+from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
+
+from optline.providers.base import (
+    MAX_MEDIA,
+    DeliveryReport,
+    InboundMessage,
+    PayloadError,
+    ProviderError,
+    ProviderOptedOut,
+    RetryPolicy,
+    SignatureError,
+    clean_text,
+    required_ref,
+)
+from optline.providers.retry import ProviderUnavailable, with_retries
+
+PROVIDER = "twilio"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+# "Attempt to send to unsubscribed recipient".
+OPTED_OUT_CODE = "21610"
+MAX_FORM_FIELDS = 200
+
+
+# -- inbound: signature ---------------------------------------------------------------
+
+
+def _validate(
+    url: str, params: Any, signature: str | None, auth_token: str, settings: str | None
+) -> None:
+    if not signature:
+        raise SignatureError(f"missing {SIGNATURE_HEADER} header")
+    try:
+        algorithm = get_signature_algorithm(settings)
+        valid = RequestValidator(auth_token).validate(url, params, signature, algorithm)
+    except (ValueError, TypeError):  # bad port in URL, unencodable text, ...
+        raise SignatureError("request cannot be verified") from None
+    if not valid:
+        raise SignatureError("signature does not match")
+
+
+def verify_signature(
+    url: str,
+    params: Mapping[str, str],
+    signature: str | None,
+    auth_token: str,
+    *,
+    signature_settings: str | None = None,
+) -> None:
+    """Verify a form-encoded webhook; ``url`` is the full public URL Twilio requested.
+
+    Behind a proxy pass the configured public base URL + path (+ query), not the URL
+    the app saw. ``signature_settings`` is the X-Twilio-Webhooks-Signature-Settings
+    header, when present (selects HMAC-SHA256 shared-key signing).
+    """
+    plain = {}
+    for name, value in params.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise PayloadError("form parameters must be strings")
+        plain[name] = value
+    _validate(url, plain, signature, auth_token, signature_settings)
+
+
+def verify_json_signature(
+    url: str,
+    body: bytes,
+    signature: str | None,
+    auth_token: str,
+    *,
+    signature_settings: str | None = None,
+) -> None:
+    """Verify a JSON webhook: the URL's ``bodySHA256`` must hash ``body`` and be signed."""
+    if "bodySHA256" not in parse_qs(urlsplit(url).query):
+        raise SignatureError("JSON webhook URL carries no bodySHA256 parameter")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("body is not valid UTF-8") from None
+    _validate(url, text, signature, auth_token, signature_settings)
+
+
+# -- inbound: parsing -----------------------------------------------------------------
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """Decode an ``application/x-www-form-urlencoded`` body without a web framework.
+
+    Repeated names are refused: Twilio never repeats one, and a single value per name
+    is what the signature check above covers.
+    """
+    try:
+        text = body.decode("ascii")  # form bodies are percent-encoded ASCII
+        pairs = parse_qsl(
+            text,
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FORM_FIELDS,
+        )
+    except UnicodeError:
+        raise PayloadError("form body is not valid percent-encoded UTF-8") from None
+    except ValueError:
+        raise PayloadError(f"form body has more than {MAX_FORM_FIELDS} fields") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise PayloadError(f"form field {clean_text(name, 'field name')} is repeated")
+        form[name] = value
+    return form
+
+
+def _optional(params: Mapping[str, object], field: str) -> str | None:
+    value = params.get(field)
+    if value is None:
+        return None
+    text = clean_text(value, field)
+    return text or None
+
+
+def _media_count(params: Mapping[str, object]) -> int:
+    raw = _optional(params, "NumMedia")
+    if raw is None:
+        return 0
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_MEDIA:
+        raise PayloadError(f"NumMedia must be an integer between 0 and {MAX_MEDIA}")
+    return int(raw)
+
+
+def parse_inbound(params: Mapping[str, object]) -> InboundMessage:
+    """An inbound text from the webhook's form fields; raises only PayloadError.
+
+    With Advanced Opt-Out, Twilio adds ``OptOutType`` (STOP, START, HELP) when it has
+    handled the keyword and answered itself.
+    """
+    if "Body" not in params:
+        raise PayloadError("missing field Body")
+    opt_out_type = _optional(params, "OptOutType")
+    return InboundMessage(
+        provider=PROVIDER,
+        provider_id=required_ref(params, "MessageSid"),
+        from_=required_ref(params, "From"),
+        to=required_ref(params, "To"),
+        body=clean_text(params["Body"], "Body", limit=None),
+        provider_replied=opt_out_type is not None,
+        media_count=_media_count(params),
+        provider_keyword=opt_out_type,
+        account_ref=_optional(params, "AccountSid"),
+    )
+
+
+def parse_status(params: Mapping[str, object]) -> DeliveryReport:
+    """A status callback (MessageStatus, ErrorCode); 21610 means the recipient opted out."""
+    error_code = _optional(params, "ErrorCode")
+    if error_code is not None and not (error_code.isascii() and error_code.isdigit()):
+        raise PayloadError("ErrorCode must be a number")
+    return DeliveryReport(
+        provider=PROVIDER,
+        provider_id=required_ref(params, "MessageSid"),
+        from_=_optional(params, "From") or "",
+        to=required_ref(params, "To"),
+        status=required_ref(params, "MessageStatus"),
+        error_code=error_code,
+        opted_out=error_code == OPTED_OUT_CODE,
+    )
+
+
+def twiml(reply: str | None) -> str:
+    """The TwiML answer: one ``<Message>`` with ``reply``, or an empty ``<Response />``."""
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return str(response)
+
+
+# -- outbound -------------------------------------------------------------------------
+
+
+def _map_rest_error(exc: Any) -> ProviderError:
+    status = int(exc.status) if exc.status is not None else None
+    code = None if exc.code is None else str(exc.code)
+    if code == OPTED_OUT_CODE:
+        return ProviderOptedOut(OPTED_OUT_CODE)
+    message = f"Twilio refused the send: HTTP {status}, error {code}: {exc.msg}"
+    if status is not None and status >= 500:
+        return ProviderUnavailable(message, status=status, code=code)
+    return ProviderError(message, status=status, code=code)
+
+
+class TwilioAdapter:
+    """Sends through the Messages API with the SDK client; ``base_url`` replaces
+    ``https://api.twilio.com`` (a fake server in tests, a regional proxy in production)."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        base_url: str | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+        status_callback: str | None = None,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.status_callback = status_callback
+        # A non-empty environment stops the SDK reading TWILIO_EDGE / TWILIO_REGION from
+        # os.environ, which would rewrite the host and defeat ``base_url``.
+        self._client: Any = Client(
+            account_sid,
+            auth_token,
+            http_client=TwilioHttpClient(timeout=self.retry.timeout),
+            environment={"OPTLINE": "1"},
+        )
+        if base_url is not None:
+            # Every request of the API domain is built from Domain.base_url.
+            self._client.api.base_url = base_url.rstrip("/")
+
+    def send(self, from_: str, to: str, body: str) -> str:
+        """Send one text; return the message SID. Raises ProviderOptedOut on 21610."""
+        return with_retries(lambda: self._attempt(from_, to, body), self.retry)
+
+    def _attempt(self, from_: str, to: str, body: str) -> str:
+        sender: dict[str, str] = (
+            {"messaging_service_sid": from_} if from_.startswith("MG") else {"from_": from_}
+        )
+        if self.status_callback:
+            sender["status_callback"] = self.status_callback
+        try:
+            message = self._client.messages.create(to=to, body=body, **sender)
+        except TwilioRestException as exc:
+            raise _map_rest_error(exc) from exc
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise ProviderUnavailable(f"Twilio unreachable: {type(exc).__name__}") from exc
+        except (TwilioException, requests.RequestException, ValueError) as exc:
+            raise ProviderError(f"Twilio send failed: {type(exc).__name__}") from exc
+        sid = getattr(message, "sid", None)
+        if not isinstance(sid, str) or not sid:
+            raise ProviderError("Twilio answered without a message SID")
+        return sid
