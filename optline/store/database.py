@@ -1,0 +1,134 @@
+"""Opening a database: engine set-up per dialect, migrations, transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from optline.store.tx import Tx
+
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+BUSY_TIMEOUT_SECONDS = 30.0
+_MIGRATIONS = Path(__file__).parent / "migrations"
+# Execution option read by the SQLite "begin" hook: False starts a deferred (read) txn.
+_WRITE = "optline_write"
+
+
+class Store:
+    """A database holding any number of accounts. Thread-safe; one per process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect: str = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str, *, synchronous: str = "FULL") -> Store:
+        """Connect to ``url`` (``sqlite:///file.db`` or ``postgresql://...``), migrating
+        the schema to the newest version. ``synchronous`` is SQLite's durability level."""
+        engine = _create_engine(url, synchronous.upper())
+        try:
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One write transaction: committed on exit, rolled back on an exception."""
+        with self.engine.connect() as conn, conn.begin():
+            yield Tx(conn, writable=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read-only transaction (its writes are refused)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE: False})
+            with conn.begin():
+                yield Tx(conn, writable=False)
+
+
+def _create_engine(url: str, synchronous: str) -> Engine:
+    parsed = sa.make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
+        return _sqlite_engine(parsed, synchronous)
+    if parsed.get_backend_name() == "postgresql":
+        return sa.create_engine(parsed)
+    raise ValueError(
+        f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+    )
+
+
+def _sqlite_engine(url: sa.URL, synchronous: str) -> Engine:
+    engine = sa.create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # Transactions are begun by the hook below, not by the sqlite3 module.
+        dbapi_connection.isolation_level = None
+        for pragma in (
+            "journal_mode = WAL",
+            "foreign_keys = ON",
+            f"synchronous = {synchronous}",
+            f"busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}",
+        ):
+            dbapi_connection.execute(f"PRAGMA {pragma}").close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # A writer takes the write lock up front: two deferred transactions that both
+        # try to upgrade from read to write would fail with SQLITE_BUSY instead.
+        write = conn.get_execution_options().get(_WRITE, True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+@cache
+def head_revision() -> str | None:
+    head: str | None = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE: False})
+        revision: str | None = MigrationContext.configure(conn).get_current_revision()
+        return revision
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the head revision (a cheap check when it is there already)."""
+    if current_revision(engine) == head_revision():
+        return
+    config = _alembic_config()
+    with engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        conn.commit()

@@ -1,0 +1,86 @@
+"""The hash chain over an account's events: pure functions, no database.
+
+Each event's hash is ``sha256(prev_hash + canonical(event))``, hex-encoded, where the
+canonical form is JSON with sorted keys, no whitespace, UTF-8, over the event's
+account id, seq, type, phone, data and occurred_at (ISO 8601 UTC with microseconds).
+The first event of an account chains from :data:`GENESIS`. An offline checker needs
+only this module and the exported rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+def utc(at: datetime) -> datetime:
+    """``at`` in UTC; naive datetimes are refused (their zone is unknowable)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"timestamp {at.isoformat()} has no time zone")
+    return at.astimezone(UTC)
+
+
+def timestamp(at: datetime) -> str:
+    """The canonical text of a timestamp: ``2025-04-11T09:30:00.000000Z``."""
+    return utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _jsonable(value: object) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} cannot be stored in an event")
+
+
+def plain(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` as plain JSON values, exactly as it reads back from the database."""
+    loaded: dict[str, Any] = json.loads(
+        json.dumps(data, default=_jsonable, allow_nan=False, ensure_ascii=False)
+    )
+    return loaded
+
+
+def canonical(
+    account_id: int,
+    seq: int,
+    type: str,
+    phone: str | None,
+    data: Mapping[str, Any],
+    occurred_at: datetime,
+) -> bytes:
+    document = {
+        "account_id": account_id,
+        "seq": seq,
+        "type": type,
+        "phone": phone,
+        "data": data,
+        "occurred_at": timestamp(occurred_at),
+    }
+    return json.dumps(
+        document,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_jsonable,
+    ).encode("utf-8")
+
+
+def event_hash(
+    prev_hash: str,
+    account_id: int,
+    seq: int,
+    type: str,
+    phone: str | None,
+    data: Mapping[str, Any],
+    occurred_at: datetime,
+) -> str:
+    digest = hashlib.sha256(prev_hash.encode("ascii"))
+    digest.update(canonical(account_id, seq, type, phone, data, occurred_at))
+    return digest.hexdigest()

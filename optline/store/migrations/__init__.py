@@ -1,0 +1,1 @@
+"""Alembic migrations, run by :meth:`optline.store.Store.open`."""

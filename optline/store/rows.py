@@ -1,0 +1,76 @@
+"""Values the store returns, and the errors it raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from optline.domain.policy import SenderKind
+
+
+class Conflict(Exception):
+    """A unique name or number is already taken (account, sender, list, keyword)."""
+
+
+class DuplicateDelivery(Exception):
+    """An inbound message whose provider id this account has already stored."""
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: int
+    name: str
+    profile: str
+    overrides: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SenderRow:
+    account_id: int
+    number: str
+    kind: SenderKind
+
+
+@dataclass(frozen=True)
+class ListRow:
+    account_id: int
+    name: str
+    opt_out_keyword: str | None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    account_id: int
+    seq: int
+    type: str
+    phone: str | None
+    data: dict[str, Any]
+    occurred_at: datetime
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: int
+    direction: str  # "in" | "out"
+    provider_id: str | None
+    phone: str
+    sender: str
+    body: str
+    hidden: bool
+    status: str  # "received" | "sent" | "failed"
+    reason: str | None
+    list_name: str | None
+    campaign: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    account: str
+    checked: int  # events found intact before the first bad one (all of them when ok)
+    first_bad_seq: int | None
+    problem: str | None

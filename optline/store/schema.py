@@ -1,0 +1,197 @@
+"""The database schema (SQLAlchemy Core).
+
+Every primary and unique key starts with ``account_id`` so that the tables can be
+distributed by account. The one exception is the unique index on a sender's number:
+a number belongs to exactly one account, across all of them.
+
+This module describes the schema at the head revision; the migrations in
+``migrations/versions`` create it, and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, also on SQLite (which stores naive text)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"timestamp {value.isoformat()} has no time zone")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _account_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("accounts.id", ondelete="CASCADE")
+
+
+def _contact_fk() -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["account_id", "phone"],
+        ["contacts.account_id", "contacts.phone"],
+        ondelete="CASCADE",
+    )
+
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("profile", sa.String, nullable=False),
+    sa.Column("overrides", sa.JSON, nullable=False),
+    # The ledger's head: the last event's seq and hash (0 and the genesis hash when empty).
+    sa.Column("head_seq", sa.Integer, nullable=False),
+    sa.Column("head_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+senders = sa.Table(
+    "senders",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("number", sa.String, primary_key=True),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Index("ix_senders_number", "number", unique=True),
+)
+
+lists = sa.Table(
+    "lists",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("opt_out_keyword", sa.String, nullable=True),
+    sa.UniqueConstraint("account_id", "opt_out_keyword"),
+)
+
+triggers = sa.Table(
+    "triggers",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("keyword", sa.String, primary_key=True),
+    sa.Column("reply", sa.String, nullable=False),
+    sa.Column("unsubscribe_list", sa.String, nullable=True),
+    sa.Column("subscribe_list", sa.String, nullable=True),
+)
+
+contacts = sa.Table(
+    "contacts",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("phone", sa.String, primary_key=True),
+    sa.Column("blocked", sa.Boolean, nullable=False),
+    # Account-level consent: opted_in or opted_out.
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("texted", sa.Boolean, nullable=False),
+    sa.Column("clarified", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Listing by status (in phone order) and finding a broadcast's suppressed contacts.
+    sa.Index(
+        "ix_contacts_account_id_blocked_status_phone", "account_id", "blocked", "status", "phone"
+    ),
+)
+
+sender_consent = sa.Table(
+    "sender_consent",
+    metadata,
+    sa.Column("account_id", sa.Integer, primary_key=True),
+    sa.Column("phone", sa.String, primary_key=True),
+    sa.Column("sender", sa.String, primary_key=True),
+    sa.Column("status", sa.String, nullable=False),
+    _contact_fk(),
+    sa.Index(
+        "ix_sender_consent_account_id_sender_status_phone",
+        "account_id",
+        "sender",
+        "status",
+        "phone",
+    ),
+)
+
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column("account_id", sa.Integer, primary_key=True),
+    sa.Column("list_name", sa.String, primary_key=True),
+    sa.Column("phone", sa.String, primary_key=True),
+    sa.Column("subscribed", sa.Boolean, nullable=False),
+    _contact_fk(),
+    sa.Index("ix_memberships_account_id_phone", "account_id", "phone"),
+    sa.Index(
+        "ix_memberships_account_id_list_name_subscribed_phone",
+        "account_id",
+        "list_name",
+        "subscribed",
+        "phone",
+    ),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("type", sa.String, nullable=False),
+    sa.Column("phone", sa.String, nullable=True),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_events_account_id_phone_seq", "account_id", "phone", "seq"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    # PostgreSQL: from a sequence. SQLite (no sequences): the account's next number,
+    # taken inside the write transaction, which SQLite runs one at a time.
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), sa.Identity(), primary_key=True
+    ),
+    sa.Column("direction", sa.String, nullable=False),  # in | out
+    sa.Column("provider_id", sa.String, nullable=True),
+    sa.Column("phone", sa.String, nullable=False),
+    sa.Column("sender", sa.String, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("hidden", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String, nullable=False),  # received | sent | failed
+    sa.Column("reason", sa.String, nullable=True),
+    sa.Column("list_name", sa.String, nullable=True),
+    sa.Column("campaign", sa.Boolean, nullable=False),
+    # The inbound outcome, returned again when the same provider message comes back.
+    sa.Column("outcome", sa.JSON, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("account_id", "provider_id"),
+    sa.Index("ix_messages_account_id_phone_id", "account_id", "phone", "id"),
+)

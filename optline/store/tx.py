@@ -1,0 +1,656 @@
+"""One database transaction: every read and write the engine makes goes through here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
+
+from optline.domain.consent import ContactState, Event, Status, Trigger
+from optline.domain.policy import SenderKind
+from optline.store.ledger import GENESIS, event_hash, plain, utc
+from optline.store.rows import (
+    AccountRow,
+    Conflict,
+    DuplicateDelivery,
+    ListRow,
+    MessageRow,
+    SenderRow,
+    StoredEvent,
+    VerifyResult,
+)
+from optline.store.schema import (
+    accounts,
+    contacts,
+    events,
+    lists,
+    memberships,
+    messages,
+    sender_consent,
+    senders,
+    triggers,
+)
+
+_NOT_LOADED: Final = object()
+
+
+class Tx:
+    """Reads and writes inside one transaction; see :class:`optline.store.Store`."""
+
+    def __init__(self, conn: Connection, *, writable: bool) -> None:
+        self._conn = conn
+        self._writable = writable
+        self._postgres = conn.dialect.name == "postgresql"
+        # Contacts as read in this transaction, so save_contact writes only what changed.
+        self._seen: dict[tuple[int, str], ContactState | None] = {}
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _write(self) -> None:
+        if not self._writable:
+            raise RuntimeError("this is a read-only transaction")
+
+    def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+        return postgresql.insert(table) if self._postgres else sqlite.insert(table)
+
+    def _insert_or_conflict(self, table: sa.Table, values: Mapping[str, Any], what: str) -> None:
+        """Insert one row, raising Conflict on a unique key (the transaction stays usable)."""
+        stmt = self._insert(table).values(values).on_conflict_do_nothing()
+        if self._conn.execute(stmt.returning(*table.primary_key)).first() is None:
+            raise Conflict(f"{what} already exists")
+
+    def _json_object(self, key: sa.ColumnElement[Any], value: sa.ColumnElement[Any]) -> Any:
+        name = "json_object_agg" if self._postgres else "json_group_object"
+        return getattr(sa.func, name)(key, value, type_=sa.JSON)
+
+    # -- accounts ----------------------------------------------------------------------
+
+    def create_account(
+        self, name: str, profile: str, overrides: Mapping[str, Any] | None = None
+    ) -> AccountRow:
+        self._write()
+        stmt = self._insert(accounts).values(
+            name=name,
+            profile=profile,
+            overrides=plain(overrides or {}),
+            head_seq=0,
+            head_hash=GENESIS,
+            created_at=datetime.now(UTC),
+        )
+        row = self._conn.execute(
+            stmt.on_conflict_do_nothing().returning(accounts.c.id)
+        ).scalar_one_or_none()
+        if row is None:
+            raise Conflict(f"account {name!r} already exists")
+        return AccountRow(row, name, profile, plain(overrides or {}))
+
+    def _accounts(self, where: sa.ColumnElement[bool] | None) -> list[AccountRow]:
+        stmt = sa.select(accounts.c.id, accounts.c.name, accounts.c.profile, accounts.c.overrides)
+        if where is not None:
+            stmt = stmt.where(where)
+        rows = self._conn.execute(stmt.order_by(accounts.c.name))
+        return [AccountRow(r.id, r.name, r.profile, dict(r.overrides)) for r in rows]
+
+    def account(self, name: str) -> AccountRow | None:
+        found = self._accounts(accounts.c.name == name)
+        return found[0] if found else None
+
+    def account_by_id(self, account_id: int) -> AccountRow | None:
+        found = self._accounts(accounts.c.id == account_id)
+        return found[0] if found else None
+
+    def accounts(self) -> list[AccountRow]:
+        return self._accounts(None)
+
+    def set_policy(self, account_id: int, profile: str, overrides: Mapping[str, Any]) -> None:
+        self._write()
+        self._conn.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(profile=profile, overrides=plain(overrides))
+        )
+
+    # -- senders, lists, triggers ------------------------------------------------------
+
+    def add_sender(self, account_id: int, number: str, kind: SenderKind) -> SenderRow:
+        self._write()
+        values = {"account_id": account_id, "number": number, "kind": kind.value}
+        self._insert_or_conflict(senders, values, f"sender {number}")
+        return SenderRow(account_id, number, kind)
+
+    def sender(self, number: str) -> SenderRow | None:
+        found = self._senders(senders.c.number == number)
+        return found[0] if found else None
+
+    def senders(self, account_id: int) -> list[SenderRow]:
+        return self._senders(senders.c.account_id == account_id)
+
+    def _senders(self, where: sa.ColumnElement[bool]) -> list[SenderRow]:
+        stmt = sa.select(senders).where(where).order_by(senders.c.number)
+        return [
+            SenderRow(r.account_id, r.number, SenderKind(r.kind)) for r in self._conn.execute(stmt)
+        ]
+
+    def create_list(self, account_id: int, name: str, opt_out_keyword: str | None) -> ListRow:
+        self._write()
+        values = {"account_id": account_id, "name": name, "opt_out_keyword": opt_out_keyword}
+        what = f"list {name!r}" + (f" or keyword {opt_out_keyword!r}" if opt_out_keyword else "")
+        self._insert_or_conflict(lists, values, what)
+        return ListRow(account_id, name, opt_out_keyword)
+
+    def lists(self, account_id: int) -> list[ListRow]:
+        stmt = sa.select(lists).where(lists.c.account_id == account_id).order_by(lists.c.name)
+        return [ListRow(r.account_id, r.name, r.opt_out_keyword) for r in self._conn.execute(stmt)]
+
+    def add_trigger(self, account_id: int, trigger: Trigger) -> None:
+        self._write()
+        values = {
+            "account_id": account_id,
+            "keyword": trigger.keyword,
+            "reply": trigger.reply,
+            "unsubscribe_list": trigger.unsubscribe_list,
+            "subscribe_list": trigger.subscribe_list,
+        }
+        self._insert_or_conflict(triggers, values, f"trigger {trigger.keyword!r}")
+
+    def triggers(self, account_id: int) -> list[Trigger]:
+        stmt = (
+            sa.select(triggers)
+            .where(triggers.c.account_id == account_id)
+            .order_by(triggers.c.keyword)
+        )
+        return [
+            Trigger(r.keyword, r.reply, r.unsubscribe_list, r.subscribe_list)
+            for r in self._conn.execute(stmt)
+        ]
+
+    # -- contacts ----------------------------------------------------------------------
+
+    def _contact_select(self) -> sa.Select[Any]:
+        """Contact rows with their per-sender consent and lists, one row per contact."""
+        sc, ms = sender_consent, memberships
+        by_sender = (
+            sa.select(self._json_object(sc.c.sender, sc.c.status))
+            .where(sc.c.account_id == contacts.c.account_id, sc.c.phone == contacts.c.phone)
+            .scalar_subquery()
+        )
+        by_list = (
+            sa.select(self._json_object(ms.c.list_name, ms.c.subscribed))
+            .where(ms.c.account_id == contacts.c.account_id, ms.c.phone == contacts.c.phone)
+            .scalar_subquery()
+        )
+        return sa.select(
+            contacts.c.phone,
+            contacts.c.blocked,
+            contacts.c.status,
+            contacts.c.texted,
+            contacts.c.clarified,
+            by_sender.label("by_sender"),
+            by_list.label("by_list"),
+        )
+
+    def contact(
+        self, account_id: int, phone: str, *, for_update: bool = False
+    ) -> ContactState | None:
+        """The contact's full consent state, or None if the account has never seen it.
+
+        ``for_update`` locks the contact until the transaction ends (PostgreSQL; a
+        SQLite write transaction is exclusive already). A contact that does not exist
+        yet is created in its default state so that concurrent first writers queue on
+        its row too; it is still reported as None.
+        """
+        stmt = self._contact_select().where(
+            contacts.c.account_id == account_id, contacts.c.phone == phone
+        )
+        if for_update and self._postgres:
+            stmt = stmt.with_for_update(of=contacts)
+        row = self._conn.execute(stmt).first()
+        if row is None and for_update and self._postgres and not self._claim(account_id, phone):
+            # Another transaction created it meanwhile (and has committed): lock it.
+            row = self._conn.execute(stmt).first()
+        state = None if row is None else _contact_state(row)
+        self._seen[(account_id, phone)] = state
+        return state
+
+    def _claim(self, account_id: int, phone: str) -> bool:
+        """Insert a default row for a new contact; False if it exists after all."""
+        self._write()
+        now = datetime.now(UTC)
+        stmt = (
+            self._insert(contacts)
+            .values({**_contact_values(account_id, ContactState(phone), now), "created_at": now})
+            .on_conflict_do_nothing()
+            .returning(contacts.c.phone)
+        )
+        return self._conn.execute(stmt).first() is not None
+
+    def save_contact(self, account_id: int, state: ContactState) -> None:
+        """Store the contact's whole state (only the parts that changed since it was read)."""
+        self._write()
+        key = (account_id, state.phone)
+        before = self._seen.get(key, _NOT_LOADED)
+        if not isinstance(before, ContactState) or _scalars(before) != _scalars(state):
+            self._upsert_contact(account_id, state)
+        known = isinstance(before, ContactState) or before is None
+        self._sync(
+            sender_consent,
+            "sender",
+            "status",
+            account_id,
+            state.phone,
+            {k: v.value for k, v in state.sender_status.items()},
+            {k: v.value for k, v in before.sender_status.items()}
+            if isinstance(before, ContactState)
+            else ({} if known else None),
+        )
+        self._sync(
+            memberships,
+            "list_name",
+            "subscribed",
+            account_id,
+            state.phone,
+            dict(state.lists),
+            dict(before.lists) if isinstance(before, ContactState) else ({} if known else None),
+        )
+        self._seen[key] = state
+
+    def _upsert_contact(self, account_id: int, state: ContactState) -> None:
+        now = datetime.now(UTC)
+        values = _contact_values(account_id, state, now)
+        stmt = self._insert(contacts).values({**values, "created_at": now})
+        changed = {name: stmt.excluded[name] for name in values if name not in _CONTACT_KEY}
+        self._conn.execute(
+            stmt.on_conflict_do_update(index_elements=list(_CONTACT_KEY), set_=changed)
+        )
+
+    def _sync(
+        self,
+        table: sa.Table,
+        key: str,
+        value: str,
+        account_id: int,
+        phone: str,
+        after: Mapping[str, Any],
+        before: Mapping[str, Any] | None,
+    ) -> None:
+        """Make ``table``'s key -> value rows for this contact equal ``after``.
+
+        ``before`` is what the table holds (None: unknown, so rewrite all of it).
+        """
+        owner = sa.and_(table.c.account_id == account_id, table.c.phone == phone)
+        if before is None:
+            self._conn.execute(sa.delete(table).where(owner))
+            before = {}
+        gone = [k for k in before if k not in after]
+        if gone:
+            self._conn.execute(sa.delete(table).where(owner, table.c[key].in_(gone)))
+        changed = [
+            {"account_id": account_id, "phone": phone, key: k, value: v}
+            for k, v in after.items()
+            if k not in before or before[k] != v
+        ]
+        if changed:
+            stmt = self._insert(table)
+            self._conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["account_id", "phone", key], set_={value: stmt.excluded[value]}
+                ),
+                changed,
+            )
+
+    def contacts(
+        self,
+        account_id: int,
+        *,
+        status: Status | None = None,
+        list_name: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[ContactState]:
+        """Contacts in phone order. ``status`` is the effective account-level status
+        (BLOCKED: the blocked flag; the others: not blocked and that status);
+        ``list_name`` keeps the members of that list, subscribed or not."""
+        stmt = self._contact_select().where(contacts.c.account_id == account_id)
+        if status is Status.BLOCKED:
+            stmt = stmt.where(contacts.c.blocked == sa.true())
+        elif status is not None:
+            stmt = stmt.where(contacts.c.blocked == sa.false(), contacts.c.status == status.value)
+        if list_name is not None:
+            member = sa.exists().where(
+                memberships.c.account_id == contacts.c.account_id,
+                memberships.c.list_name == list_name,
+                memberships.c.phone == contacts.c.phone,
+            )
+            stmt = stmt.where(member)
+        if after is not None:
+            stmt = stmt.where(contacts.c.phone > after)
+        stmt = stmt.order_by(contacts.c.phone).limit(limit)
+        return [_contact_state(row) for row in self._conn.execute(stmt)]
+
+    def suppressed(self, account_id: int, sender: str, list_name: str | None) -> dict[str, str]:
+        """phone -> reason for every contact that a send from ``sender`` (to
+        ``list_name``) would refuse for consent, exactly as ``consent.decide`` does.
+
+        One query of disjoint branches, each driven by an index, so its cost follows
+        the number of suppressed contacts rather than the size of the account.
+        """
+        c, sc, ms = contacts, sender_consent, memberships
+        override = (
+            sa.select(sc.c.status)
+            .where(
+                sc.c.account_id == c.c.account_id, sc.c.phone == c.c.phone, sc.c.sender == sender
+            )
+            .scalar_subquery()
+        )
+        effective = sa.func.coalesce(override, c.c.status)
+        mine = c.c.account_id == account_id
+        unblocked = c.c.blocked == sa.false()
+        opted_out = Status.OPTED_OUT.value
+        branches: list[sa.Select[Any]] = [
+            sa.select(c.c.phone, sa.literal("blocked")).where(mine, c.c.blocked == sa.true()),
+            # Opted out for the account, with no opt-in of this sender's own.
+            sa.select(c.c.phone, sa.literal("opted_out")).where(
+                mine, unblocked, c.c.status == opted_out, effective == opted_out
+            ),
+            # Opted out of this sender only.
+            sa.select(sc.c.phone, sa.literal("opted_out"))
+            .join(c, sa.and_(c.c.account_id == sc.c.account_id, c.c.phone == sc.c.phone))
+            .where(
+                sc.c.account_id == account_id,
+                sc.c.sender == sender,
+                sc.c.status == opted_out,
+                unblocked,
+                c.c.status != opted_out,
+            ),
+        ]
+        if list_name is not None:
+            branches.append(
+                sa.select(ms.c.phone, sa.literal("list_unsubscribed"))
+                .join(c, sa.and_(c.c.account_id == ms.c.account_id, c.c.phone == ms.c.phone))
+                .where(
+                    ms.c.account_id == account_id,
+                    ms.c.list_name == list_name,
+                    ms.c.subscribed == sa.false(),
+                    unblocked,
+                    effective != opted_out,
+                )
+            )
+        rows = self._conn.execute(sa.union_all(*branches)).tuples().all()
+        return dict(rows)
+
+    # -- ledger ------------------------------------------------------------------------
+
+    def append(self, account_id: int, items: Sequence[Event], at: datetime) -> list[StoredEvent]:
+        """Chain ``items`` onto the account's ledger and move its head, in this transaction.
+
+        On PostgreSQL the account row is locked until commit, so appends to one account
+        take turns (callers lock the contact first, then the account: always that order).
+        """
+        self._write()
+        if not items:
+            return []
+        at = utc(at)
+        head = self._conn.execute(
+            sa.select(accounts.c.head_seq, accounts.c.head_hash)
+            .where(accounts.c.id == account_id)
+            .with_for_update()
+        ).first()
+        if head is None:
+            raise LookupError(f"no account with id {account_id}")
+        seq, prev = head
+        stored: list[StoredEvent] = []
+        for item in items:
+            seq += 1
+            kind, data = str(item.type), plain(item.data)
+            digest = event_hash(prev, account_id, seq, kind, item.phone, data, at)
+            stored.append(StoredEvent(account_id, seq, kind, item.phone, data, at, prev, digest))
+            prev = digest
+        self._conn.execute(sa.insert(events), [_event_values(e) for e in stored])
+        self._conn.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(head_seq=seq, head_hash=prev)
+        )
+        return stored
+
+    def events(self, account_id: int, phone: str | None = None) -> list[StoredEvent]:
+        stmt = sa.select(events).where(events.c.account_id == account_id)
+        if phone is not None:
+            stmt = stmt.where(events.c.phone == phone)
+        return [_stored_event(r) for r in self._conn.execute(stmt.order_by(events.c.seq))]
+
+    def verify(self, account_id: int) -> VerifyResult:
+        """Walk the account's chain in seq order; name the first event that is wrong.
+
+        The head and the events are read by one statement, so a concurrent append
+        cannot make a sound chain look broken.
+        """
+        e = events
+        stmt = (
+            sa.select(accounts.c.name, accounts.c.head_seq, accounts.c.head_hash, e)
+            .select_from(accounts.outerjoin(e, e.c.account_id == accounts.c.id))
+            .where(accounts.c.id == account_id)
+            .order_by(e.c.seq)
+            .execution_options(yield_per=2000)
+        )
+        result = self._conn.execute(stmt)
+        head: Row[Any] | None = None
+        expected, prev = 1, GENESIS
+        for row in result:
+            head = row
+            if row.seq is None:  # no events yet
+                break
+            problem = _link_problem(account_id, row, expected, prev)
+            if problem is not None:
+                result.close()
+                return VerifyResult(False, row.name, expected - 1, *problem)
+            expected, prev = expected + 1, row.hash
+        if head is None:
+            raise LookupError(f"no account with id {account_id}")
+        last = expected - 1
+        wrong_end = _head_problem(last, prev, head.head_seq, head.head_hash)
+        if wrong_end is not None:
+            return VerifyResult(False, head.name, min(last, head.head_seq), *wrong_end)
+        return VerifyResult(True, head.name, last, None, None)
+
+    # -- messages ----------------------------------------------------------------------
+
+    def inbound_outcome(self, account_id: int, provider_id: str) -> dict[str, Any] | None:
+        outcome = self._conn.execute(
+            sa.select(messages.c.outcome).where(
+                messages.c.account_id == account_id, messages.c.provider_id == provider_id
+            )
+        ).scalar_one_or_none()
+        return None if outcome is None else dict(outcome)
+
+    def _next_message_id(self, account_id: int) -> dict[str, Any]:
+        if self._postgres:
+            return {}  # the identity sequence numbers it
+        top = sa.select(sa.func.max(messages.c.id)).where(messages.c.account_id == account_id)
+        return {"id": sa.func.coalesce(top.scalar_subquery(), 0) + 1}
+
+    def record_inbound(
+        self,
+        account_id: int,
+        *,
+        provider_id: str | None,
+        phone: str,
+        sender: str,
+        body: str,
+        hidden: bool,
+        at: datetime,
+        outcome: Mapping[str, Any],
+    ) -> int:
+        """Store an inbound text and its outcome; DuplicateDelivery if ``provider_id``
+        is already stored (the transaction stays usable, for the caller to roll back)."""
+        self._write()
+        stmt = (
+            self._insert(messages)
+            .values(
+                account_id=account_id,
+                direction="in",
+                provider_id=provider_id,
+                phone=phone,
+                sender=sender,
+                body=body,
+                hidden=hidden,
+                status="received",
+                campaign=False,
+                outcome=plain(outcome),
+                created_at=utc(at),
+                **self._next_message_id(account_id),
+            )
+            .on_conflict_do_nothing(index_elements=["account_id", "provider_id"])
+            .returning(messages.c.id)
+        )
+        message_id = self._conn.execute(stmt).scalar_one_or_none()
+        if message_id is None:
+            raise DuplicateDelivery(f"message {provider_id!r} was already received")
+        return int(message_id)
+
+    def record_outbound(
+        self,
+        account_id: int,
+        *,
+        phone: str,
+        sender: str,
+        body: str,
+        status: str,
+        reason: str | None,
+        list_name: str | None,
+        campaign: bool,
+        at: datetime,
+    ) -> int:
+        self._write()
+        stmt = (
+            sa.insert(messages)
+            .values(
+                account_id=account_id,
+                direction="out",
+                phone=phone,
+                sender=sender,
+                body=body,
+                hidden=False,
+                status=status,
+                reason=reason,
+                list_name=list_name,
+                campaign=campaign,
+                created_at=utc(at),
+                **self._next_message_id(account_id),
+            )
+            .returning(messages.c.id)
+        )
+        return int(self._conn.execute(stmt).scalar_one())
+
+    def messages(self, account_id: int, phone: str) -> list[MessageRow]:
+        m = messages
+        stmt = sa.select(m).where(m.c.account_id == account_id, m.c.phone == phone).order_by(m.c.id)
+        return [
+            MessageRow(
+                r.id,
+                r.direction,
+                r.provider_id,
+                r.phone,
+                r.sender,
+                r.body,
+                r.hidden,
+                r.status,
+                r.reason,
+                r.list_name,
+                r.campaign,
+                r.created_at,
+            )
+            for r in self._conn.execute(stmt)
+        ]
+
+
+_CONTACT_KEY = ("account_id", "phone")
+
+
+def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool]:
+    return (state.blocked, state.account_status, state.texted, state.clarified)
+
+
+def _contact_values(account_id: int, state: ContactState, now: datetime) -> dict[str, Any]:
+    return {
+        "account_id": account_id,
+        "phone": state.phone,
+        "blocked": state.blocked,
+        "status": state.account_status.value,
+        "texted": state.texted,
+        "clarified": state.clarified,
+        "updated_at": now,
+    }
+
+
+def _contact_state(row: Row[Any]) -> ContactState:
+    by_sender = row.by_sender or {}
+    by_list = row.by_list or {}
+    return ContactState(
+        phone=row.phone,
+        blocked=bool(row.blocked),
+        account_status=Status(row.status),
+        sender_status=MappingProxyType({k: Status(v) for k, v in by_sender.items()}),
+        lists=MappingProxyType({k: bool(v) for k, v in by_list.items()}),
+        texted=bool(row.texted),
+        clarified=bool(row.clarified),
+    )
+
+
+def _event_values(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "account_id": event.account_id,
+        "seq": event.seq,
+        "type": event.type,
+        "phone": event.phone,
+        "data": event.data,
+        "occurred_at": event.occurred_at,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def _stored_event(row: Row[Any]) -> StoredEvent:
+    return StoredEvent(
+        row.account_id,
+        row.seq,
+        row.type,
+        row.phone,
+        row.data,
+        row.occurred_at,
+        row.prev_hash,
+        row.hash,
+    )
+
+
+def _link_problem(
+    account_id: int, row: Row[Any], expected: int, prev: str
+) -> tuple[int, str] | None:
+    """What is wrong with ``row`` as the event after the one hashed ``prev``, if anything."""
+    if row.seq != expected:
+        return expected, f"event {expected} is missing (the next stored event is {row.seq})"
+    if row.prev_hash != prev:
+        after = "the genesis hash" if expected == 1 else f"event {expected - 1}"
+        return expected, f"event {expected} does not link to {after} (prev_hash differs)"
+    digest = event_hash(prev, account_id, row.seq, row.type, row.phone, row.data, row.occurred_at)
+    if digest != row.hash:
+        return expected, f"event {expected} was altered: its content does not match its hash"
+    return None
+
+
+def _head_problem(
+    last: int, last_hash: str, head_seq: int, head_hash: str
+) -> tuple[int | None, str] | None:
+    """Does the chain end where the account's head says it does?"""
+    if last < head_seq:
+        return last + 1, f"event {last + 1} is missing: the ledger's head is event {head_seq}"
+    if last > head_seq:
+        return head_seq + 1, f"event {head_seq + 1} was inserted past the head (event {head_seq})"
+    if last_hash != head_hash:
+        return (last or None), f"the ledger's head hash does not match event {last}"
+    return None
