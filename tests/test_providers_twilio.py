@@ -1,0 +1,265 @@
+"""Twilio webhooks: signature, inbound and status parsing, TwiML."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from urllib.parse import urlencode
+
+import pytest
+from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+
+from optline.providers import PayloadError, SignatureError, twilio
+
+TOKEN = "12345678901234567890123456789012"
+URL = "https://sms.example.com/webhooks/twilio"
+
+# An inbound STOP as Twilio posts it with Advanced Opt-Out on a Messaging Service.
+INBOUND = {
+    "ToCountry": "US",
+    "ToState": "CA",
+    "SmsMessageSid": "SM5f4c0a3e2b6d4c1e9a8b7c6d5e4f3a2b",
+    "NumMedia": "0",
+    "ToCity": "SAN FRANCISCO",
+    "FromZip": "94105",
+    "SmsSid": "SM5f4c0a3e2b6d4c1e9a8b7c6d5e4f3a2b",
+    "FromState": "CA",
+    "SmsStatus": "received",
+    "FromCity": "SAN FRANCISCO",
+    "Body": "STOP",
+    "FromCountry": "US",
+    "To": "+14155550199",
+    "MessagingServiceSid": "MG0123456789abcdef0123456789abcdef",
+    "ToZip": "94105",
+    "NumSegments": "1",
+    "MessageSid": "SM5f4c0a3e2b6d4c1e9a8b7c6d5e4f3a2b",
+    "AccountSid": "AC0123456789abcdef0123456789abcdef",
+    "From": "+14155550100",
+    "ApiVersion": "2010-04-01",
+    "OptOutType": "STOP",
+}
+
+STATUS_FAILED = {
+    "SmsSid": "SMd1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6",
+    "SmsStatus": "undelivered",
+    "MessageStatus": "undelivered",
+    "To": "+14155550100",
+    "MessagingServiceSid": "MG0123456789abcdef0123456789abcdef",
+    "MessageSid": "SMd1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6",
+    "AccountSid": "AC0123456789abcdef0123456789abcdef",
+    "From": "+14155550199",
+    "ApiVersion": "2010-04-01",
+    "ErrorCode": "21610",
+}
+
+
+def sign(url: str, params: dict[str, str], token: str = TOKEN) -> str:
+    return str(RequestValidator(token).compute_signature(url, params))
+
+
+# -- signatures -----------------------------------------------------------------------
+
+
+def test_valid_form_signature_accepted() -> None:
+    twilio.verify_signature(URL, INBOUND, sign(URL, INBOUND), TOKEN)
+
+
+def test_signature_with_explicit_port_accepted() -> None:
+    # Twilio may sign with or without the default port; the SDK accepts both.
+    twilio.verify_signature(
+        URL, INBOUND, sign("https://sms.example.com:443/webhooks/twilio", INBOUND), TOKEN
+    )
+
+
+def test_sha256_shared_key_signature() -> None:
+    settings = "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"
+    signature = RequestValidator(TOKEN).compute_signature(URL, INBOUND, "HMAC_SHA256")
+    twilio.verify_signature(URL, INBOUND, signature, TOKEN, signature_settings=settings)
+    with pytest.raises(SignatureError):
+        twilio.verify_signature(URL, INBOUND, signature, TOKEN)
+
+
+@pytest.mark.parametrize("signature", [None, ""])
+def test_missing_signature_refused(signature: str | None) -> None:
+    with pytest.raises(SignatureError, match="missing"):
+        twilio.verify_signature(URL, INBOUND, signature, TOKEN)
+
+
+def test_forged_signature_refused() -> None:
+    with pytest.raises(SignatureError):
+        twilio.verify_signature(URL, INBOUND, sign(URL, INBOUND, "f" * 32), TOKEN)
+
+
+def test_wrong_url_refused() -> None:
+    # What the app sees behind a proxy is not what Twilio signed.
+    signature = sign(URL, INBOUND)
+    with pytest.raises(SignatureError):
+        twilio.verify_signature("http://10.0.0.7:8000/webhooks/twilio", INBOUND, signature, TOKEN)
+
+
+def test_tampered_params_refused() -> None:
+    signature = sign(URL, INBOUND)
+    with pytest.raises(SignatureError):
+        twilio.verify_signature(URL, INBOUND | {"Body": "START"}, signature, TOKEN)
+    with pytest.raises(SignatureError):
+        twilio.verify_signature(URL, INBOUND | {"Extra": "1"}, signature, TOKEN)
+
+
+def test_unverifiable_input_is_a_signature_error() -> None:
+    with pytest.raises(SignatureError):
+        twilio.verify_signature("https://h:99999999/x", INBOUND, "abc", TOKEN)
+    with pytest.raises(SignatureError):
+        twilio.verify_signature(URL, {"Body": "\ud800"}, "abc", TOKEN)
+
+
+def test_non_string_params_refused() -> None:
+    with pytest.raises(PayloadError):
+        twilio.verify_signature(URL, {"Body": 1}, "abc", TOKEN)  # type: ignore[dict-item]
+
+
+def test_json_body_signature() -> None:
+    body = json.dumps({"MessageSid": "SM1", "Body": "hi"}).encode()
+    url = f"{URL}?bodySHA256={hashlib.sha256(body).hexdigest()}"
+    signature = sign(url, {})
+    twilio.verify_json_signature(url, body, signature, TOKEN)
+    with pytest.raises(SignatureError):
+        twilio.verify_json_signature(url, body + b" ", signature, TOKEN)
+    with pytest.raises(SignatureError, match="bodySHA256"):
+        twilio.verify_json_signature(URL, body, sign(URL, {}), TOKEN)
+    with pytest.raises(PayloadError):
+        twilio.verify_json_signature(url, b"\xff", signature, TOKEN)
+
+
+# -- form decoding --------------------------------------------------------------------
+
+
+def test_parse_form_round_trip_and_signature() -> None:
+    raw = urlencode(INBOUND | {"Body": "Arrêt 🙏 & más"}).encode()
+    form = twilio.parse_form(raw)
+    assert form["Body"] == "Arrêt 🙏 & más"
+    twilio.verify_signature(URL, form, sign(URL, form), TOKEN)
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (b"Body=%FF%FE", "UTF-8"),
+        ("Body=é".encode(), "UTF-8"),
+        (b"Body=a&Body=b", "repeated"),
+        (b"&".join(b"f%d=1" % i for i in range(500)), "fields"),
+    ],
+)
+def test_parse_form_refuses(raw: bytes, says: str) -> None:
+    with pytest.raises(PayloadError, match=says):
+        twilio.parse_form(raw)
+
+
+def test_parse_form_empty() -> None:
+    assert twilio.parse_form(b"") == {}
+
+
+# -- inbound --------------------------------------------------------------------------
+
+
+def test_parse_inbound_opt_out_handled_by_twilio() -> None:
+    message = twilio.parse_inbound(INBOUND)
+    assert message.provider == "twilio"
+    assert message.provider_id == INBOUND["MessageSid"]
+    assert (message.from_, message.to, message.body) == ("+14155550100", "+14155550199", "STOP")
+    assert message.provider_replied is True
+    assert message.provider_keyword == "STOP"
+    assert message.account_ref == INBOUND["AccountSid"]
+    assert message.media_count == 0
+
+
+def test_parse_inbound_plain_text_with_media() -> None:
+    params = {k: v for k, v in INBOUND.items() if k != "OptOutType"}
+    params |= {
+        "Body": "please stop texting me",
+        "NumMedia": "2",
+        "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1",
+        "MediaContentType0": "image/jpeg",
+    }
+    message = twilio.parse_inbound(params)
+    assert message.provider_replied is False
+    assert message.provider_keyword is None
+    assert message.media_count == 2
+    assert message.body == "please stop texting me"
+
+
+def test_parse_inbound_mms_without_words() -> None:
+    assert twilio.parse_inbound(INBOUND | {"Body": "", "NumMedia": "1"}).body == ""
+
+
+def test_empty_opt_out_type_is_absent() -> None:
+    assert twilio.parse_inbound(INBOUND | {"OptOutType": ""}).provider_replied is False
+
+
+@pytest.mark.parametrize("field", ["From", "To", "MessageSid", "Body"])
+def test_parse_inbound_missing_field(field: str) -> None:
+    params = {k: v for k, v in INBOUND.items() if k != field}
+    with pytest.raises(PayloadError, match=f"missing field {field}"):
+        twilio.parse_inbound(params)
+
+
+@pytest.mark.parametrize("num_media", ["-1", "two", "１", "101", "99999999999999999999"])
+def test_parse_inbound_bad_num_media(num_media: str) -> None:
+    with pytest.raises(PayloadError, match="NumMedia"):
+        twilio.parse_inbound(INBOUND | {"NumMedia": num_media})
+
+
+def test_parse_inbound_non_string_value() -> None:
+    with pytest.raises(PayloadError, match="From must be a string"):
+        twilio.parse_inbound(INBOUND | {"From": object()})
+
+
+# -- status callbacks -----------------------------------------------------------------
+
+
+def test_status_21610_marks_opted_out() -> None:
+    report = twilio.parse_status(STATUS_FAILED)
+    assert report.provider_id == STATUS_FAILED["MessageSid"]
+    assert report.status == "undelivered"
+    assert report.error_code == "21610"
+    assert report.opted_out is True
+    assert (report.from_, report.to) == ("+14155550199", "+14155550100")
+
+
+def test_status_delivered() -> None:
+    params = {k: v for k, v in STATUS_FAILED.items() if k != "ErrorCode"}
+    report = twilio.parse_status(params | {"MessageStatus": "delivered"})
+    assert (report.status, report.error_code, report.opted_out) == ("delivered", None, False)
+
+
+def test_status_other_error_not_opted_out() -> None:
+    report = twilio.parse_status(STATUS_FAILED | {"ErrorCode": "30003"})
+    assert (report.error_code, report.opted_out) == ("30003", False)
+
+
+@pytest.mark.parametrize("field", ["MessageSid", "MessageStatus", "To"])
+def test_status_missing_field(field: str) -> None:
+    params = {k: v for k, v in STATUS_FAILED.items() if k != field}
+    with pytest.raises(PayloadError, match=field):
+        twilio.parse_status(params)
+
+
+def test_status_bad_error_code() -> None:
+    with pytest.raises(PayloadError, match="ErrorCode"):
+        twilio.parse_status(STATUS_FAILED | {"ErrorCode": "21610; DROP"})
+
+
+# -- TwiML ----------------------------------------------------------------------------
+
+
+def test_twiml_empty() -> None:
+    assert twilio.twiml(None) == '<?xml version="1.0" encoding="UTF-8"?><Response />'
+    assert twilio.twiml("") == twilio.twiml(None)
+
+
+def test_twiml_reply_escaped() -> None:
+    xml = twilio.twiml("You're out <for good> & won't hear from us. Reply START")
+    assert xml == (
+        '<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
+        "You're out &lt;for good&gt; &amp; won't hear from us. Reply START"
+        "</Message></Response>"
+    )
