@@ -1,0 +1,444 @@
+"""The ``optline`` command line. A thin layer over :class:`optline.engine.Engine`.
+
+Exit codes: 0 done; 1 ``ledger verify`` found a broken chain; 2 bad input (one line on
+stderr naming what is wrong; nothing was written).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.progress import Progress
+
+from optline.domain.classify import classify as classify_text
+from optline.domain.consent import ContactState, Status
+from optline.domain.policy import SenderKind, UnknownProfile
+from optline.engine import Engine, ImportRow, phone
+from optline.errors import BadInput, OptlineError
+
+DEFAULT_DATABASE_URL = "sqlite:///optline.db"
+
+app = typer.Typer(
+    help="optline: SMS consent engine (opt-out, opt-in, help; hash-chained consent ledger).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+accounts_app = typer.Typer(help="Accounts (one per business).", no_args_is_help=True)
+senders_app = typer.Typer(help="Numbers an account texts from.", no_args_is_help=True)
+contacts_app = typer.Typer(help="Contacts and their consent.", no_args_is_help=True)
+lists_app = typer.Typer(
+    help="Named audiences with their own opt-out keyword.", no_args_is_help=True
+)
+triggers_app = typer.Typer(help="Account keywords with an automatic reply.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The hash-chained event ledger.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(senders_app, name="senders")
+app.add_typer(contacts_app, name="contacts")
+app.add_typer(lists_app, name="lists")
+app.add_typer(triggers_app, name="triggers")
+app.add_typer(ledger_app, name="ledger")
+
+
+class Format(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+
+
+AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+ListOpt = Annotated[str | None, typer.Option("--list", help="List name.")]
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL (else $OPTLINE_DATABASE_URL, else sqlite)."),
+    ] = None,
+) -> None:
+    ctx.obj = db or os.environ.get("OPTLINE_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+@contextmanager
+def engine(ctx: typer.Context) -> Iterator[Engine]:
+    """Open the database and turn every optline error into exit 2 with one line."""
+    try:
+        opened = Engine.open(ctx.find_root().obj)
+    except Exception as exc:  # a bad URL or unreachable database is bad input here
+        fail(f"cannot open database: {exc}")
+    try:
+        yield opened
+    except OptlineError as exc:
+        fail(str(exc))
+    finally:
+        opened.close()
+
+
+def emit(data: dict[str, Any], as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False) if as_json else text)
+
+
+def contact_dict(state: ContactState) -> dict[str, Any]:
+    return {
+        "phone": state.phone,
+        "status": state.status_from(None).value,
+        "blocked": state.blocked,
+        "senders": dict(state.sender_status),
+        "lists": dict(state.lists),
+    }
+
+
+# -- classify, receive, check, send ---------------------------------------------------
+
+
+@app.command()
+def classify(
+    text: str,
+    profile: Annotated[str, typer.Option(help="Policy profile.")] = "default",
+    as_json: JsonOpt = False,
+) -> None:
+    """Classify one inbound text: opt_out, opt_in, help, possible_opt_out or none."""
+    try:
+        result = classify_text(text, profile)
+    except UnknownProfile as exc:
+        fail(str(exc))
+    data = result.as_dict()
+    emit(data, as_json, f"{data['intent']}  {data['keyword'] or '-'}  ({data['reason']})")
+
+
+@app.command()
+def receive(
+    ctx: typer.Context,
+    text: str,
+    account: AccountOpt,
+    from_: Annotated[str, typer.Option("--from", help="The contact's number.")],
+    to: Annotated[str, typer.Option("--to", help="The account's sender number.")],
+    provider_id: Annotated[str | None, typer.Option("--id", help="Provider message id.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Apply one inbound text and print the reply and the contact's status."""
+    with engine(ctx) as e:
+        result = e.receive(account, from_, to, text, provider_id)
+    data = result.as_dict()
+    out = {k: data[k] for k in ("intent", "reply", "status", "events")}
+    emit(out, as_json, f"{result.intent} -> {result.status}; reply: {result.reply or '(none)'}")
+
+
+def _decision_command(ctx: typer.Context, record: bool, **kwargs: Any) -> None:
+    as_json = kwargs.pop("as_json")
+    with engine(ctx) as e:
+        decision = (e.send if record else e.check)(**kwargs)
+    data = decision.as_dict()
+    verdict = "allowed" if decision.allowed else f"refused: {data['reason']}"
+    emit(data, as_json, f"{verdict}\n{decision.body}" if decision.body else verdict)
+
+
+FromSender = Annotated[str, typer.Option("--from", help="The sender number.")]
+ToContact = Annotated[str, typer.Option("--to", help="The recipient.")]
+CampaignOpt = Annotated[bool, typer.Option("--campaign", help="A campaign (marketing) text.")]
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    account: AccountOpt,
+    from_: FromSender,
+    to: ToContact,
+    list_name: ListOpt = None,
+    campaign: CampaignOpt = False,
+    body: Annotated[str, typer.Option("--body", help="The text to check.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """May this text go? Prints allowed/refused with the reason; records nothing."""
+    _decision_command(
+        ctx, False, account=account, sender=from_, to=to, body=body,
+        list_name=list_name, campaign=campaign, as_json=as_json,
+    )  # fmt: skip
+
+
+@app.command()
+def send(
+    ctx: typer.Context,
+    body: str,
+    account: AccountOpt,
+    from_: FromSender,
+    to: ToContact,
+    list_name: ListOpt = None,
+    campaign: CampaignOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Decide and record an outbound text: sent, or failed with its reason code."""
+    _decision_command(
+        ctx, True, account=account, sender=from_, to=to, body=body,
+        list_name=list_name, campaign=campaign, as_json=as_json,
+    )  # fmt: skip
+
+
+# -- accounts and senders ---------------------------------------------------------------
+
+
+@accounts_app.command("create")
+def accounts_create(
+    ctx: typer.Context,
+    name: str,
+    profile: Annotated[str, typer.Option(help="Policy profile.")] = "default",
+) -> None:
+    """Create an account with a policy profile."""
+    with engine(ctx) as e:
+        row = e.create_account(name, profile)
+    typer.echo(f"account {row.name} created (profile {row.profile})")
+
+
+@senders_app.command("add")
+def senders_add(
+    ctx: typer.Context,
+    number: str,
+    account: AccountOpt,
+    kind: Annotated[SenderKind, typer.Option(help="Kind of number.")] = SenderKind.LONG_CODE,
+) -> None:
+    """Register a number the account texts from."""
+    with engine(ctx) as e:
+        row = e.add_sender(account, number, kind)
+    typer.echo(f"sender {row.number} ({row.kind.value}) added to {account}")
+
+
+# -- contacts ---------------------------------------------------------------------------
+
+
+@contacts_app.command("opt-out")
+def contacts_opt_out(
+    ctx: typer.Context,
+    number: str,
+    account: AccountOpt,
+    list_name: ListOpt = None,
+    sender: Annotated[str | None, typer.Option("--sender", help="Only this sender.")] = None,
+) -> None:
+    """Opt a contact out (of everything, of one sender, or of one list)."""
+    with engine(ctx) as e:
+        if list_name:
+            state = e.unsubscribe(account, list_name, number)
+        else:
+            state = e.opt_out(account, number, sender)
+    typer.echo(f"{state.phone}: {state.status_from(None).value}")
+
+
+@contacts_app.command("opt-in")
+def contacts_opt_in(
+    ctx: typer.Context,
+    number: str,
+    account: AccountOpt,
+    evidence: Annotated[
+        str | None, typer.Option(help="Who gave consent, when and how (required by policy).")
+    ] = None,
+    list_name: ListOpt = None,
+    sender: Annotated[str | None, typer.Option("--sender", help="Only this sender.")] = None,
+) -> None:
+    """Opt a contact back in, where the policy allows it, or subscribe them to a list."""
+    with engine(ctx) as e:
+        if list_name:
+            state = e.subscribe(account, list_name, number)
+        else:
+            state = e.opt_in(account, number, evidence, sender)
+    typer.echo(f"{state.phone}: {state.status_from(None).value}")
+
+
+@contacts_app.command("block")
+def contacts_block(ctx: typer.Context, number: str, account: AccountOpt) -> None:
+    """Block a contact: no texts either way; implies opted out."""
+    with engine(ctx) as e:
+        state = e.block(account, number)
+    typer.echo(f"{state.phone}: blocked")
+
+
+@contacts_app.command("unblock")
+def contacts_unblock(ctx: typer.Context, number: str, account: AccountOpt) -> None:
+    """Unblock a contact (they stay opted out)."""
+    with engine(ctx) as e:
+        state = e.unblock(account, number)
+    typer.echo(f"{state.phone}: {state.status_from(None).value}")
+
+
+CSV_FIELDS = ("phone", "status", "lists")
+
+
+@contacts_app.command("list")
+def contacts_list(
+    ctx: typer.Context,
+    account: AccountOpt,
+    status: Annotated[Status | None, typer.Option(help="Only contacts with this status.")] = None,
+    list_name: ListOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.CSV,
+) -> None:
+    """List contacts as CSV (phone,status,lists) or one JSON object."""
+    with engine(ctx) as e:
+        states = e.contacts(account, status, list_name)
+    if fmt is Format.JSON:
+        typer.echo(json.dumps({"contacts": [contact_dict(s) for s in states]}))
+        return
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for state in states:
+        subscribed = ";".join(sorted(name for name, on in state.lists.items() if on))
+        writer.writerow((state.phone, state.status_from(None).value, subscribed))
+    typer.echo(out.getvalue(), nl=False)
+
+
+def read_import(path: Path) -> list[ImportRow]:
+    """Validate the whole file first: a bad row stops the import before any write."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+    rows: list[ImportRow] = []
+    with handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "phone" not in reader.fieldnames:
+            raise BadInput(f"{path}: the header must name a 'phone' column")
+        try:
+            for record in reader:
+                line = reader.line_num
+                try:
+                    number = phone(record.get("phone") or "")
+                    status = Status((record.get("status") or "opted_in").strip())
+                except (BadInput, ValueError) as exc:
+                    raise BadInput(f"{path} line {line}: {exc}") from None
+                lists = tuple(
+                    n.strip() for n in (record.get("lists") or "").split(";") if n.strip()
+                )
+                evidence = (record.get("evidence") or "").strip() or None
+                rows.append(ImportRow(line, number, status, lists, evidence))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise BadInput(f"{path} line {reader.line_num}: {exc}") from None
+    return rows
+
+
+@contacts_app.command("import")
+def contacts_import(ctx: typer.Context, file: Path, account: AccountOpt) -> None:
+    """Import contacts from CSV (phone[,status][,lists][,evidence]): all rows or none."""
+    with engine(ctx) as e:
+        rows = read_import(file)
+        with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+            task = progress.add_task("importing", total=len(rows))
+            count = e.import_contacts(account, rows, lambda: progress.advance(task))
+    typer.echo(f"imported {count} contacts into {account}")
+
+
+@contacts_app.command("history")
+def contacts_history(
+    ctx: typer.Context, number: str, account: AccountOpt, as_json: JsonOpt = False
+) -> None:
+    """Every ledger event and message of one contact."""
+    with engine(ctx) as e:
+        events, messages = e.history(account, number)
+    data = {
+        "phone": phone(number),
+        "events": [
+            {
+                "seq": ev.seq,
+                "type": ev.type,
+                "at": ev.occurred_at.isoformat(),
+                "data": ev.data,
+                "hash": ev.hash,
+            }
+            for ev in events
+        ],
+        "messages": [
+            {
+                "direction": m.direction,
+                "sender": m.sender,
+                "body": m.body,
+                "status": m.status,
+                "reason": m.reason,
+                "hidden": m.hidden,
+                "at": m.created_at.isoformat(),
+            }
+            for m in messages
+        ],
+    }
+    lines = [
+        f"#{ev.seq} {ev.occurred_at.isoformat()} {ev.type} {json.dumps(ev.data)}" for ev in events
+    ]
+    emit(data, as_json, "\n".join(lines) or "no events")
+
+
+# -- lists, triggers, ledger ------------------------------------------------------------
+
+
+@lists_app.command("create")
+def lists_create(
+    ctx: typer.Context,
+    name: str,
+    account: AccountOpt,
+    opt_out_keyword: Annotated[
+        str | None, typer.Option("--opt-out-keyword", help="Keyword that leaves this list only.")
+    ] = None,
+) -> None:
+    """Create a list, optionally with its own opt-out keyword."""
+    with engine(ctx) as e:
+        e.create_list(account, name, opt_out_keyword)
+    typer.echo(f"list {name} created")
+
+
+@lists_app.command("add")
+def lists_add(ctx: typer.Context, name: str, numbers: list[str], account: AccountOpt) -> None:
+    """Subscribe numbers to a list."""
+    with engine(ctx) as e:
+        count = e.add_to_list(account, name, numbers)
+    typer.echo(f"{count} added to {name}")
+
+
+@triggers_app.command("add")
+def triggers_add(
+    ctx: typer.Context,
+    keyword: str,
+    account: AccountOpt,
+    reply: Annotated[str, typer.Option(help="Automatic reply.")],
+    unsubscribe_list: Annotated[str | None, typer.Option("--unsubscribe-list")] = None,
+    subscribe_list: Annotated[str | None, typer.Option("--subscribe-list")] = None,
+) -> None:
+    """Add an account keyword with an automatic reply and an optional list action."""
+    with engine(ctx) as e:
+        trigger = e.add_trigger(account, keyword, reply, unsubscribe_list, subscribe_list)
+    typer.echo(f"trigger {trigger.keyword.upper()} added")
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    ctx: typer.Context,
+    account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
+) -> None:
+    """Check every hash chain; exit 1 naming the first bad event."""
+    with engine(ctx) as e:
+        results = e.verify(account)
+    broken = False
+    for result in results:
+        if result.ok:
+            typer.echo(f"{result.account}: ok, {result.checked} events")
+        else:
+            broken = True
+            typer.echo(
+                f"{result.account}: BROKEN at event #{result.first_bad_seq}: {result.problem}"
+            )
+    if broken:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

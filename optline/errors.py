@@ -1,0 +1,39 @@
+"""Errors that callers can act on. Each maps to "bad input" (CLI exit 2, HTTP 4xx)."""
+
+from __future__ import annotations
+
+
+class OptlineError(Exception):
+    """Base class: a request that cannot be carried out; nothing was written."""
+
+    code = "bad_request"
+
+
+class NotFound(OptlineError):
+    code = "not_found"
+
+
+class UnknownAccount(NotFound):
+    code = "unknown_account"
+
+
+class UnknownSender(NotFound):
+    code = "unknown_sender"
+
+
+class UnknownList(NotFound):
+    code = "unknown_list"
+
+
+class BadInput(OptlineError):
+    code = "bad_input"
+
+
+class AlreadyExists(OptlineError):
+    code = "conflict"
+
+
+class NotAllowed(OptlineError):
+    """The policy refuses the change (e.g. a manual re-opt-in under ``never``)."""
+
+    code = "refused_by_policy"
