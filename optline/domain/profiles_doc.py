@@ -1,0 +1,352 @@
+"""Render ``docs/profiles.md`` from the profile objects themselves.
+
+Run ``python -m optline.domain.profiles_doc > docs/profiles.md``. A test compares the
+committed file with this module's output, so the page cannot drift from the code.
+
+Every value a vendor profile holds is either cited (:data:`CITATIONS`: the seed file
+that documents it, with the words that say so) or, when it equals ``twilio``'s value
+and the seed says nothing, marked as inherited from ``twilio``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from collections.abc import Iterable, Mapping
+from enum import Enum
+from typing import Any
+
+from optline.domain.policy import _OVERRIDABLE, KeywordSet, Policy, Replies
+from optline.domain.profiles import PROFILE_SOURCES, PROFILES
+
+BASE = "twilio"
+VENDORS = ("callrail", "business_text", "salesmsg", "krispcall", "command")
+ORDER = ("default", BASE, *VENDORS)
+#: Fields that are not behaviour: the profile's own name and derived lookups.
+SKIPPED = frozenset({"name", "keyword_index"})
+INHERITED = f"inherited from {BASE} (seed silent)"
+
+#: Vendor profile -> field -> what its seed says about that field.
+CITATIONS: Mapping[str, Mapping[str, str]] = {
+    "callrail": {
+        "keywords": (
+            "STOP and END are its opt-out examples, YES its opt-in example and START "
+            "answered with a resubscribe text; the rest of Twilio's pre-2025 list is "
+            "inherited"
+        ),
+        "replies": (
+            "quotes the opt-out text and the START text (\u201cresubscribed\u201d, no "
+            "hyphen); the HELP text is inherited"
+        ),
+        "single_keyword_only": (
+            "\u201cOnly single word keywords will allow customers to opt-out\u201d; "
+            "\u201cPLEASE CANCEL\u201d does not unsubscribe"
+        ),
+        "scope": "an unsubscribed customer gets no texts \u201cfrom your tracking number\u201d",
+        "implicit_opt_in": (
+            "a text from an unsubscribed customer appears in the inbox, but \u201cyou will "
+            "not be able to reply until they resubscribe\u201d"
+        ),
+        "resubscribe": "only the customer resubscribes, with an opt-in keyword",
+        "campaign_opt_out_language_required": (
+            "\u201cyou\u2019ll need to use at least one approved keyword\u201d in texts you send"
+        ),
+    },
+    "business_text": {
+        "keywords": "names STOP only (\u201cin any format\u201d); the rest is inherited",
+        "scope": "opted out \u201cfrom all future messages from this account\u201d",
+        "implicit_opt_in": (
+            "\u201cIf they send a new message to the account later, they will be "
+            "automatically opted back in\u201d"
+        ),
+        "resubscribe": (
+            "staff may tick Opted-in again, but not \u201cwithout their express consent\u201d"
+        ),
+    },
+    "salesmsg": {
+        "keywords": (
+            "opt-out Cancel, Stop, Stopall, End, Unsubscribe, Quit; opt-in START; "
+            "YES, UNSTOP, HELP and INFO are inherited"
+        ),
+        "single_keyword_only": (
+            "the seed says typos and variations of STOP are recognised too; optline does "
+            "so only once free-text detection exists, until then a single keyword"
+        ),
+        "scope": (
+            "an opted-out contact gets no triggers, broadcasts or workflow texts from the "
+            "account \u201cuntil they are opted-in again\u201d"
+        ),
+        "resubscribe": "\u201cyou will not be able to re-subscribe them from Salesmsg\u201d",
+        "custom_replies_on": (
+            "long code messages keep the default texts; on a dedicated short code they "
+            "can be customised"
+        ),
+    },
+    "krispcall": {
+        "keywords": (
+            "the keyword lists are images missing from the text; it names STOP, QUIT, "
+            "START, HELP and INFO, the rest is inherited"
+        ),
+        "replies": (
+            "quotes the opt-out text and the opt-in text naming \u201cHELP\u201d or "
+            "\u201cINFO\u201d; the HELP text is inherited"
+        ),
+        "single_keyword_only": (
+            "\u201cOnly single-word replies can automate this process\u201d "
+            "(\u201cSTOP QUIT\u201d, \u201cSTOP PLEASE\u201d do not)"
+        ),
+        "scope": "the opt-out is \u201cfrom the specified phone number\u201d",
+        "opt_in_all_senders": "START \u201cenables all your phone numbers\u201d",
+    },
+    "command": {
+        "keywords": (
+            "opt-out Stop, Stopall, Unsubscribe, Cancel, End, Quit; opt-in Start, Yes, "
+            "Unstop; HELP and INFO are inherited"
+        ),
+        "single_keyword_only": "\u201cOnly single-word messages will trigger the block\u201d",
+        "scope": (
+            "no texts \u201cusing your Twilio account, even if you add them to a separate "
+            "SmartPlan\u201d"
+        ),
+        "resubscribe": "\u201cthere is no way for you to do this for them\u201d",
+        "first_text_disclosure": "the first text to someone is followed by this notice",
+    },
+}
+
+#: Where the ``twilio`` and ``default`` values come from (they have no seed file).
+BASIS: Mapping[str, Mapping[str, str]] = {
+    BASE: {
+        "keywords": "Twilio's default keywords since 2025-05-14 (REVOKE and OPTOUT added)",
+        "replies": "Twilio's default STOP, START and HELP replies",
+        "scope": "Twilio keeps opt-outs per sending number",
+        "resubscribe": "only the recipient can lift a Twilio opt-out, by texting START",
+        "toll_free_opt_in": "toll-free carriers opt back in on START and UNSTOP only",
+        "single_keyword_only": "Advanced Opt-Out matches a message that is one keyword",
+        "opt_out_all_widens": "STOPALL opts out of every number",
+        "implicit_opt_in": "only an opt-in keyword lifts an opt-out",
+    },
+    "default": {
+        "keywords": (
+            "FCC 64.1200(a)(10) per-se words (stop, quit, end, revoke, opt out, cancel, "
+            "unsubscribe) plus Twilio's set"
+        ),
+        "replies": (
+            "CTIA 5.1.2.1: brand, support contact, frequency, rates and how to stop; "
+            "no marketing in the confirmation (64.1200(a)(12))"
+        ),
+        "scope": "revoke-all, the protective choice (FCC delay to 2027-01-31 aside)",
+        "one_confirmation_per_opt_out": "CTIA 5.1.3: one final opt-out confirmation",
+        "clarify_possible_opt_out": "64.1200(a)(12) allows one clarifying text",
+        "first_text_disclosure": "tells every new contact how to stop",
+        "campaign_opt_out_language_required": "every campaign text says how to stop",
+        "single_keyword_only": "until free-text detection lands in its own change",
+        "opt_out_all_widens": "a stop-all request ends texts from every number",
+        "implicit_opt_in": "a text is not consent: only an opt-in keyword or evidence",
+        "resubscribe": "re-subscribing needs proof of who consented, when and how",
+        "toll_free_opt_in": "toll-free carriers opt back in on START and UNSTOP only",
+    },
+}
+
+#: What each field means, for fields whose source comment is not enough.
+DESCRIPTIONS: Mapping[str, str] = {
+    "keywords": "Keywords by language and intent (opt-out, stop-all, opt-in, help).",
+    "replies": "Reply texts by language: opt-out confirmation, opt-in, HELP, list opt-out.",
+    "custom_replies": "The account's own reply texts, if any (set by an override).",
+    "custom_replies_on": "Sender kinds on which the account's own reply texts may be used.",
+    "single_keyword_only": "Only a message that is exactly one keyword counts.",
+    "scope": (
+        "`account`: one consent for every sender of the account; `sender`: one consent "
+        "per sending number."
+    ),
+    "opt_out_all_widens": "A stop-all keyword (STOPALL) opts out of every sender, also "
+    "under `sender` scope.",
+    "opt_in_all_senders": "An opt-in keyword re-enables every sender of the account.",
+    "implicit_opt_in": "Any text from an opted-out contact opts them back in.",
+    "resubscribe": (
+        "Whether the business may opt a contact back in by hand: `never`, or "
+        "`with_evidence` (who gave consent, when and how)."
+    ),
+    "one_confirmation_per_opt_out": "A repeated opt-out is recorded but not confirmed again.",
+    "clarify_possible_opt_out": "A reply that may mean stop is flagged and answered once.",
+    "toll_free_opt_in": "The only opt-in keywords a toll-free sender accepts.",
+    "first_text_disclosure": "Appended to the first text a contact ever receives.",
+    "campaign_opt_out_language_required": "Campaign texts must name an opt-out keyword.",
+    "brand": "Filled into `{brand}` in reply texts.",
+    "support_contact": "Filled into `{support}` in reply texts.",
+}
+
+INTRO = """\
+# Policy profiles
+
+A *profile* is a complete set of consent rules: which words opt a contact out or back
+in, whether an opt-out covers one sending number or the whole account, what the
+confirmation says, whether the business may re-subscribe someone, and so on. Every
+behaviour that differs between products is one field of `optline.domain.policy.Policy`;
+no code checks a profile's name.
+
+optline ships seven profiles. `default` follows the FCC 2024 revocation rule
+(47 CFR 64.1200(a)(10) and (a)(12)) and the CTIA Messaging Principles, taking the
+protective option wherever there is a choice. `twilio` is Twilio's documented
+Advanced Opt-Out behaviour. The other five reproduce one product's help page each
+(`seeds/` in the project's shared documents); where a page says nothing about a field
+the product is taken to keep its carrier's (Twilio's) standard behaviour, shown here as
+*{inherited}*.
+
+## Overriding fields per account
+
+An account's policy is a profile plus field overrides, stored as a JSON object and
+applied by `optline.domain.policy.with_overrides`. For example
+`{{"scope": "sender", "brand": "Acme Dental"}}` on `default` keeps every default rule but
+keeps opt-outs per sending number and signs the replies "Acme Dental". Unknown field
+names and values of the wrong type are refused (`BadOverride`). Fields an account may
+override: {overridable}.
+
+This page is generated from the profile objects by
+`python -m optline.domain.profiles_doc > docs/profiles.md`; a test fails if it is out of
+date. Sources:
+
+{sources}
+"""
+
+
+# -- value rendering ---------------------------------------------------------------------
+
+
+def _words(words: Iterable[str]) -> str:
+    return ", ".join(f"`{word.upper()}`" for word in sorted(words)) or "none"
+
+
+def _keywords(keywords: Mapping[str, KeywordSet]) -> str:
+    parts = []
+    for language in sorted(keywords, key=lambda lang: (lang != "en", lang)):
+        kw = keywords[language]
+        parts.append(
+            f"{language}: opt-out {_words(kw.opt_out)}; stop-all {_words(kw.opt_out_all)}; "
+            f"opt-in {_words(kw.opt_in)}; help {_words(kw.help)}"
+        )
+    return "<br>".join(parts)
+
+
+def _replies(replies: Replies) -> str:
+    return "<br>".join(
+        f"{f.name}: \u201c{getattr(replies, f.name)}\u201d" for f in dataclasses.fields(replies)
+    )
+
+
+def render_value(value: Any) -> str:
+    """One field's value as Markdown that fits in a table cell."""
+    if isinstance(value, Mapping) and all(isinstance(v, KeywordSet) for v in value.values()):
+        text = _keywords(value)
+    elif isinstance(value, Mapping) and all(isinstance(v, Replies) for v in value.values()):
+        text = "<br>".join(
+            f"**{lang}**<br>{_replies(value[lang])}"
+            for lang in sorted(value, key=lambda lang: (lang != "en", lang))
+        )
+    elif isinstance(value, Replies):
+        text = _replies(value)
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, Enum):
+        text = f"`{value.value}`"
+    elif isinstance(value, frozenset | set) and all(isinstance(v, Enum) for v in value):
+        text = ", ".join(f"`{item}`" for item in sorted(v.value for v in value)) or "none"
+    elif isinstance(value, frozenset | set):
+        text = _words(str(item) for item in value)
+    elif value is None or value == "":
+        text = "\u2014"
+    elif isinstance(value, str):
+        text = f"\u201c{value}\u201d"
+    else:
+        text = f"`{value!r}`"
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+# -- sources ------------------------------------------------------------------------------
+
+
+def fields() -> list[str]:
+    """Every behaviour field of :class:`Policy`, in declaration order."""
+    return [f.name for f in dataclasses.fields(Policy) if f.name not in SKIPPED]
+
+
+def source(profile: str, field_name: str) -> str:
+    """Why ``profile`` has its value for ``field_name``."""
+    if profile in CITATIONS:
+        note = CITATIONS[profile].get(field_name)
+        if note is not None:
+            return f"`{PROFILE_SOURCES[profile]}`: {note}"
+        mine = getattr(PROFILES[profile], field_name)
+        if mine == getattr(PROFILES[BASE], field_name):
+            return INHERITED
+        return "**differs from twilio, source not recorded**"
+    return BASIS.get(profile, {}).get(field_name, "\u2014")
+
+
+def uncited() -> list[tuple[str, str]]:
+    """Vendor values that differ from ``twilio`` without a citation (should be none)."""
+    return [
+        (profile, name)
+        for profile in VENDORS
+        for name in fields()
+        if source(profile, name).startswith("**differs")
+    ]
+
+
+def _comment_descriptions() -> dict[str, str]:
+    """Field -> the comment written above it in :class:`Policy` (fallback descriptions)."""
+    found: dict[str, str] = {}
+    pending: list[str] = []
+    for line in inspect.getsource(Policy).splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            pending.append(stripped.lstrip("#").strip())
+            continue
+        match = re.match(r"(\w+)\s*:", stripped)
+        if match and pending:
+            found[match.group(1)] = " ".join(pending)
+        pending = []
+    return found
+
+
+# -- the page -------------------------------------------------------------------------------
+
+
+def render() -> str:
+    comments = _comment_descriptions()
+    overridable = ", ".join(f"`{name}`" for name in fields() if name in _OVERRIDABLE)
+    sources = "\n".join(f"- `{name}`: {PROFILE_SOURCES[name]}" for name in ORDER)
+    out = [INTRO.format(inherited=INHERITED, overridable=overridable, sources=sources)]
+
+    out.append("## Summary\n")
+    short = [name for name in fields() if name not in {"keywords", "replies", "custom_replies"}]
+    out.append("| field | " + " | ".join(f"`{name}`" for name in ORDER) + " |")
+    out.append("|---|" + "---|" * len(ORDER))
+    for name in short:
+        cells = [render_value(getattr(PROFILES[p], name)) for p in ORDER]
+        out.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    out.append("")
+
+    out.append("## Fields\n")
+    for name in fields():
+        description = DESCRIPTIONS.get(name) or comments.get(name, "")
+        out.append(f"### `{name}`\n")
+        if description:
+            out.append(f"{description}\n")
+        override = "yes" if name in _OVERRIDABLE else "no"
+        out.append(f"Account override: {override}.\n")
+        out.append("| profile | value | source |")
+        out.append("|---|---|---|")
+        for profile in ORDER:
+            value = render_value(getattr(PROFILES[profile], name))
+            out.append(f"| `{profile}` | {value} | {source(profile, name)} |")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def main() -> None:
+    print(render(), end="")
+
+
+if __name__ == "__main__":
+    main()
