@@ -29,13 +29,14 @@ TELNYX_PATH = "/v2/messages"
 
 @dataclass(frozen=True)
 class Reply:
-    """One scripted answer. ``kind``: ok, opted_out, error; ``delay`` seconds first."""
+    """One scripted answer. ``kind``: ok, opted_out, error, raw; ``delay`` seconds first."""
 
     kind: str = "ok"
     message_id: str | None = None
     status: int = 200
     code: str | None = None
     delay: float = 0.0
+    body: Any = None
 
     @classmethod
     def ok(cls, message_id: str | None = None) -> Reply:
@@ -50,13 +51,18 @@ class Reply:
         return cls("error", status=status, code=code)
 
     @classmethod
+    def raw(cls, status: int, body: Any) -> Reply:
+        """Answer ``body`` as JSON (or as-is when it is bytes), whatever the path."""
+        return cls("raw", status=status, body=body)
+
+    @classmethod
     def server_error(cls) -> Reply:
         return cls.error(500)
 
     @classmethod
     def slow(cls, seconds: float, then: Reply | None = None) -> Reply:
         base = then or cls.ok()
-        return cls(base.kind, base.message_id, base.status, base.code, delay=seconds)
+        return cls(base.kind, base.message_id, base.status, base.code, seconds, base.body)
 
 
 @dataclass
@@ -167,6 +173,8 @@ class FakeProvider:
             return self._script.pop(0) if self._script else Reply.ok()
 
     def _answer(self, path: str, request: Recorded, reply: Reply) -> tuple[int, Any]:
+        if reply.kind == "raw":
+            return reply.status, reply.body
         mid = reply.message_id or f"fake-{next(self._ids)}"
         twilio = TWILIO_PATH.match(path)
         if twilio:
@@ -196,7 +204,7 @@ class FakeProvider:
                 if reply.delay and fake._stopping.wait(reply.delay):
                     return
                 status, body = fake._answer(self.path, recorded, reply)
-                data = json.dumps(body).encode()
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")

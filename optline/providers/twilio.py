@@ -254,8 +254,11 @@ class TwilioAdapter:
             raise _map_rest_error(exc) from exc
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise ProviderUnavailable(f"Twilio unreachable: {type(exc).__name__}") from exc
-        except (TwilioException, requests.RequestException, ValueError) as exc:
+        except (TwilioException, requests.RequestException) as exc:
             raise ProviderError(f"Twilio send failed: {type(exc).__name__}") from exc
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # The SDK assumes a well-formed JSON object; anything else surfaces like this.
+            raise ProviderError(f"Twilio answered malformed JSON: {type(exc).__name__}") from exc
         sid = getattr(message, "sid", None)
         if not isinstance(sid, str) or not sid:
             raise ProviderError("Twilio answered without a message SID")
