@@ -1,0 +1,226 @@
+"""Policy values: field overrides, reply selection and rendering, the keyword index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from optline.domain.classify import classify
+from optline.domain.policy import (
+    RESERVED_KEYWORDS,
+    BadOverride,
+    Intent,
+    KeywordSet,
+    Policy,
+    Replies,
+    Resubscribe,
+    Scope,
+    SenderKind,
+    with_overrides,
+)
+from optline.domain.profiles import get_profile
+
+REPLIES = Replies(opt_out="out", opt_in="in", help="help", list_opt_out="left {list}")
+
+
+# -- with_overrides ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field_name", "value", "expected"),
+    [
+        ("scope", "sender", Scope.SENDER),
+        ("resubscribe", "never", Resubscribe.NEVER),
+        ("single_keyword_only", False, False),
+        ("opt_out_all_widens", False, False),
+        ("opt_in_all_senders", True, True),
+        ("implicit_opt_in", True, True),
+        ("one_confirmation_per_opt_out", False, False),
+        ("clarify_possible_opt_out", False, False),
+        ("first_text_disclosure", "Txt STOP to quit", "Txt STOP to quit"),
+        ("first_text_disclosure", None, None),
+        ("campaign_opt_out_language_required", False, False),
+        ("brand", "Acme", "Acme"),
+        ("support_contact", "help@acme.example", "help@acme.example"),
+    ],
+)
+def test_with_overrides_switches_one_field_and_leaves_the_profile_alone(
+    field_name: str, value: Any, expected: Any
+) -> None:
+    base = get_profile("default")
+    policy = with_overrides(base, {field_name: value})
+
+    assert getattr(policy, field_name) == expected
+    assert getattr(base, field_name) == getattr(get_profile("default"), field_name)
+    untouched = {"name", "keywords", "replies", "toll_free_opt_in"}
+    for other in untouched:
+        assert getattr(policy, other) == getattr(base, other)
+
+
+def test_with_overrides_keeps_the_profile_name_and_keyword_index() -> None:
+    policy = with_overrides(get_profile("twilio"), {"scope": "account", "brand": "Acme"})
+    assert policy.name == "twilio"
+    assert classify("stopall", policy).all_senders
+    assert classify("Unstop", policy).intent is Intent.OPT_IN
+
+
+def test_with_no_overrides_is_the_profile() -> None:
+    assert with_overrides(get_profile("krispcall"), {}) == get_profile("krispcall")
+
+
+@pytest.mark.parametrize("name", ["keywords", "replies", "name", "toll_free_opt_in", "colour"])
+def test_with_overrides_refuses_fields_that_cannot_be_overridden(name: str) -> None:
+    with pytest.raises(BadOverride, match=name):
+        with_overrides(get_profile("default"), {name: "x"})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"scope": "number"}, r"scope must be one of \['account', 'sender'\]"),
+        ({"resubscribe": "always"}, r"resubscribe must be one of \['never', 'with_evidence'\]"),
+        ({"implicit_opt_in": "no"}, "implicit_opt_in must be true or false"),
+        ({"single_keyword_only": 1}, "single_keyword_only must be true or false"),
+        ({"brand": 42}, "brand must be a text"),
+        ({"support_contact": None}, "support_contact must be a text"),
+        ({"first_text_disclosure": ["Reply STOP"]}, "first_text_disclosure must be a text"),
+        ({"custom_replies": "Bye"}, "custom_replies must be an object"),
+        ({"custom_replies": {"goodbye": "Bye"}}, "custom_replies: .*goodbye"),
+        ({"custom_replies": {"opt_out": 5}}, "every reply must be a text"),
+    ],
+)
+def test_with_overrides_refuses_bad_values(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(BadOverride, match=message):
+        with_overrides(get_profile("default"), overrides)
+
+
+def test_string_false_no_longer_switches_a_flag_on() -> None:
+    # "no" is truthy: stored as such, it used to turn implicit re-opt-in on.
+    with pytest.raises(BadOverride):
+        with_overrides(get_profile("default"), {"implicit_opt_in": "no"})
+
+
+def test_custom_replies_override_fills_missing_texts_from_the_profile() -> None:
+    base = get_profile("twilio")
+    policy = with_overrides(base, {"custom_replies": {"opt_out": "Bye from Acme."}})
+    assert policy.custom_replies == Replies(
+        opt_out="Bye from Acme.",
+        opt_in=base.replies["en"].opt_in,
+        help=base.replies["en"].help,
+        list_opt_out=base.replies["en"].list_opt_out,
+        clarify=base.replies["en"].clarify,
+    )
+
+
+def test_custom_replies_override_can_be_cleared() -> None:
+    policy = with_overrides(get_profile("default"), {"custom_replies": {"help": "Call us"}})
+    assert with_overrides(policy, {"custom_replies": None}).custom_replies is None
+
+
+# -- replies -------------------------------------------------------------------------------------
+
+
+def test_replies_fall_back_to_english_for_an_unknown_language() -> None:
+    policy = get_profile("default")
+    assert policy.replies_for(SenderKind.LONG_CODE, "fr") is policy.replies["en"]
+    assert policy.replies_for(SenderKind.LONG_CODE, None) is policy.replies["en"]
+
+
+def test_replies_in_the_message_language_when_the_policy_has_them() -> None:
+    french = Replies(opt_out="fr-out", opt_in="fr-in", help="fr-help", list_opt_out="fr-list")
+    policy = Policy(
+        "test",
+        keywords={"en": KeywordSet.of(opt_out=("STOP",)), "fr": KeywordSet.of(opt_out=("ARRET",))},
+        replies={"en": REPLIES, "fr": french},
+    )
+    assert policy.replies_for(SenderKind.LONG_CODE, "fr") is french
+    match = classify("ARRÊT", policy)
+    assert (match.intent, match.language) == (Intent.OPT_OUT, "fr")
+
+
+@pytest.mark.parametrize("kind", list(SenderKind))
+def test_custom_replies_only_on_the_sender_kinds_the_policy_allows(kind: SenderKind) -> None:
+    policy = with_overrides(get_profile("salesmsg"), {"custom_replies": {"opt_out": "Bye"}})
+    chosen = policy.replies_for(kind, "en")
+    assert (chosen.opt_out == "Bye") is (kind is SenderKind.SHORT_CODE)
+
+
+def test_render_fills_brand_support_and_list() -> None:
+    policy = with_overrides(
+        get_profile("default"), {"brand": "Acme", "support_contact": "acme.example"}
+    )
+    assert policy.render("{brand} {support} {list}", "marketing") == "Acme acme.example marketing"
+
+
+@pytest.mark.parametrize("template", ["Use code {SAVE20}", "{0} and {", "}{", "{brand"])
+def test_render_keeps_other_braces_as_written(template: str) -> None:
+    assert get_profile("default").render(template) == template
+
+
+def test_render_does_not_expand_placeholders_inside_filled_values() -> None:
+    policy = with_overrides(get_profile("default"), {"brand": "{support}", "support_contact": "x"})
+    assert policy.render("{brand}") == "{support}"
+
+
+# -- keywords -----------------------------------------------------------------------------------
+
+
+def test_a_policy_needs_english_keywords_and_replies() -> None:
+    with pytest.raises(ValueError, match="English"):
+        Policy("x", keywords={"fr": KeywordSet.of(opt_out=("ARRET",))}, replies={"en": REPLIES})
+    with pytest.raises(ValueError, match="English"):
+        Policy("x", keywords={"en": KeywordSet.of(opt_out=("STOP",))}, replies={})
+
+
+def test_a_word_in_two_intents_errs_on_the_side_of_opting_out() -> None:
+    policy = Policy(
+        "x",
+        keywords={"en": KeywordSet.of(opt_out=("ENOUGH",), opt_in=("ENOUGH", "START"))},
+        replies={"en": REPLIES},
+    )
+    assert classify("enough", policy).intent is Intent.OPT_OUT
+
+
+def test_a_word_in_two_languages_is_reported_as_english() -> None:
+    policy = Policy(
+        "x",
+        keywords={
+            "es": KeywordSet.of(opt_out=("STOP", "BAJA")),
+            "en": KeywordSet.of(opt_out=("STOP",)),
+        },
+        replies={"en": REPLIES},
+    )
+    assert classify("stop", policy).language == "en"
+    assert classify("baja", policy).language == "es"
+
+
+def test_keywords_are_stored_in_keyword_form() -> None:
+    kw = KeywordSet.of(opt_out=("Opt-Out", " S T O P "), help=("HELP!",))
+    assert kw.opt_out == {"opt out", "stop"}
+    assert kw.help == {"help"}
+    assert kw.all() == {"opt out", "stop", "help"}
+
+
+def test_opt_out_words_include_stop_all_words_of_every_language() -> None:
+    policy = Policy(
+        "x",
+        keywords={
+            "en": KeywordSet.of(opt_out=("STOP",), opt_out_all=("STOPALL",)),
+            "fr": KeywordSet.of(opt_out=("ARRET",)),
+        },
+        replies={"en": REPLIES},
+    )
+    assert policy.opt_out_words() == {"stop", "stopall", "arret"}
+
+
+def test_reserved_keywords_are_the_carrier_wide_ones() -> None:
+    assert {"stop", "stopall", "start", "unstop", "help"} == RESERVED_KEYWORDS
+
+
+def test_policies_are_immutable() -> None:
+    policy = get_profile("default")
+    with pytest.raises(AttributeError):
+        policy.scope = Scope.SENDER  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        policy.keywords["fr"] = KeywordSet()  # type: ignore[index]
