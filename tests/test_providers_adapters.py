@@ -157,7 +157,7 @@ def test_timeouts_are_retried_then_fail(
 ) -> None:
     fake.script(*[Reply.slow(2)] * 3)
     started = time.monotonic()
-    with pytest.raises(ProviderError, match="unreachable"):
+    with pytest.raises(ProviderError, match=r"unreachable.*after 3 attempts"):
         make(fake.url).send(SENDER, RECIPIENT, "x")
     assert len(fake.requests) == 3
     assert time.monotonic() - started < 2  # bounded by the policy, not the server
@@ -187,3 +187,8 @@ def test_success_without_an_id_is_an_error(
 def test_adapter_satisfies_protocol(make: Callable[[str], OutboundAdapter]) -> None:
     adapter: OutboundAdapter = make("http://127.0.0.1:9")
     assert callable(adapter.send)
+
+
+def test_adapters_close() -> None:
+    with twilio_adapter("http://127.0.0.1:9") as one, telnyx_adapter("http://127.0.0.1:9") as two:
+        assert one.retry is two.retry is FAST

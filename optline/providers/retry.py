@@ -29,4 +29,10 @@ def with_retries(attempt: Callable[[], T], policy: RetryPolicy) -> T:
         retry=retry_if_exception_type(ProviderUnavailable),
         reraise=True,
     )
-    return retrying(attempt)
+    try:
+        return retrying(attempt)
+    except ProviderUnavailable as exc:
+        tries = retrying.statistics.get("attempt_number", 1)
+        raise ProviderUnavailable(
+            f"{exc} (gave up after {tries} attempts)", status=exc.status, code=exc.code
+        ) from exc

@@ -230,6 +230,8 @@ class TelnyxAdapter:
             response = self._client.post("/v2/messages", json=payload)
         except httpx.TransportError as exc:  # timeouts, refused connections, resets
             raise ProviderUnavailable(f"Telnyx unreachable: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:  # redirects, undecodable answers
+            raise ProviderError(f"Telnyx send failed: {type(exc).__name__}") from exc
         if response.is_success:
             return self._message_id(response)
         codes = _response_error_codes(response)

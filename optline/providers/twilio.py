@@ -238,6 +238,17 @@ class TwilioAdapter:
             # Every request of the API domain is built from Domain.base_url.
             self._client.api.base_url = base_url.rstrip("/")
 
+    def close(self) -> None:
+        session = getattr(self._client.http_client, "session", None)
+        if session is not None:
+            session.close()
+
+    def __enter__(self) -> TwilioAdapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def send(self, from_: str, to: str, body: str) -> str:
         """Send one text; return the message SID. Raises ProviderOptedOut on 21610."""
         return with_retries(lambda: self._attempt(from_, to, body), self.retry)
