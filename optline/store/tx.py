@@ -380,7 +380,7 @@ class Tx:
                     effective != opted_out,
                 )
             )
-        rows = self._conn.execute(sa.union_all(*branches)).tuples().all()
+        rows = self._conn.execute(sa.union_all(*branches)).all()
         return dict(rows)
 
     # -- ledger ------------------------------------------------------------------------

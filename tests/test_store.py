@@ -1,0 +1,498 @@
+"""The store on SQLite and PostgreSQL: state round trips, atomicity, keys, queries."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optline.domain import consent
+from optline.domain.consent import ContactState, Event, EventType, Status, Trigger
+from optline.domain.policy import SenderKind
+from optline.domain.profiles import get_profile
+from optline.store import Conflict, DuplicateDelivery, Store
+from optline.store.database import head_revision
+from optline.store.schema import metadata
+
+AT = datetime(2025, 4, 11, 9, 30, 0, 123456, tzinfo=UTC)
+S1, S2, S3 = "+15550000001", "+15550000002", "+15550000003"
+
+
+def _account(store: Store, name: str = "acme") -> int:
+    with store.transaction() as tx:
+        return tx.create_account(name, "default").id
+
+
+def _save(store: Store, account_id: int, *states: ContactState) -> None:
+    with store.transaction() as tx:
+        for state in states:
+            tx.save_contact(account_id, state)
+
+
+def _read(store: Store, account_id: int, phone: str) -> ContactState | None:
+    with store.read() as tx:
+        return tx.contact(account_id, phone)
+
+
+# -- schema and migrations -------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no tables at all (db_url's are migrated already)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'blank.db'}"
+    server = request.getfixturevalue("postgres_server")
+    name = server.create_database()
+    request.addfinalizer(lambda: server.drop_database(name))
+    url: str = server.url(name)
+    return url
+
+
+def test_migrations_build_exactly_the_schema(blank_url: str) -> None:
+    store = Store.open(blank_url)
+    try:
+        with store.engine.connect() as conn:
+            context = MigrationContext.configure(conn)
+            assert context.get_current_revision() == head_revision()
+            assert compare_metadata(context, metadata) == []
+    finally:
+        store.close()
+    Store.open(blank_url).close()  # opening again is a no-op
+
+
+def test_sqlite_settings(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'x.db'}", synchronous="normal")
+    try:
+        with store.engine.connect() as conn:
+            pragma = conn.exec_driver_sql
+            assert pragma("PRAGMA journal_mode").scalar() == "wal"
+            assert pragma("PRAGMA foreign_keys").scalar() == 1
+            assert pragma("PRAGMA synchronous").scalar() == 1  # NORMAL
+            assert pragma("PRAGMA busy_timeout").scalar() == 30000
+    finally:
+        store.close()
+    with pytest.raises(ValueError, match="synchronous"):
+        Store.open(f"sqlite:///{tmp_path / 'y.db'}", synchronous="sometimes")
+
+
+def test_unsupported_database_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported database"):
+        Store.open("mysql://localhost/x")
+
+
+def test_read_transactions_refuse_writes(store: Store) -> None:
+    with store.read() as tx, pytest.raises(RuntimeError, match="read-only"):
+        tx.create_account("acme", "default")
+
+
+# -- accounts, senders, lists, triggers ------------------------------------------------
+
+
+def test_accounts_round_trip(store: Store) -> None:
+    with store.transaction() as tx:
+        acme = tx.create_account("acme", "twilio", {"scope": "sender", "nested": {"a": [1]}})
+        zeta = tx.create_account("zeta", "default")
+    with store.transaction() as tx:
+        assert tx.account("acme") == acme
+        assert tx.account_by_id(zeta.id) == zeta
+        assert tx.account("nobody") is None and tx.account_by_id(999) is None
+        assert [a.name for a in tx.accounts()] == ["acme", "zeta"]
+        assert acme.overrides == {"scope": "sender", "nested": {"a": [1]}}
+        tx.set_policy(zeta.id, "salesmsg", {"implicit_opt_in": True})
+    with store.read() as tx:
+        changed = tx.account("zeta")
+        assert changed is not None
+        assert (changed.profile, changed.overrides) == ("salesmsg", {"implicit_opt_in": True})
+
+
+def test_senders_lists_triggers_round_trip(store: Store) -> None:
+    account_id = _account(store)
+    trigger = Trigger("deals", "Deals on Fridays!", unsubscribe_list=None, subscribe_list="deals")
+    with store.transaction() as tx:
+        tx.add_sender(account_id, S2, SenderKind.TOLL_FREE)
+        tx.add_sender(account_id, S1, SenderKind.SHORT_CODE)
+        tx.create_list(account_id, "marketing", "optout")
+        tx.create_list(account_id, "notices", None)
+        tx.add_trigger(account_id, trigger)
+    with store.read() as tx:
+        assert [(s.number, s.kind) for s in tx.senders(account_id)] == [
+            (S1, SenderKind.SHORT_CODE),
+            (S2, SenderKind.TOLL_FREE),
+        ]
+        found = tx.sender(S2)
+        assert found is not None and found.account_id == account_id
+        assert tx.sender(S3) is None
+        assert [(x.name, x.opt_out_keyword) for x in tx.lists(account_id)] == [
+            ("marketing", "optout"),
+            ("notices", None),
+        ]
+        assert tx.triggers(account_id) == [trigger]
+
+
+@pytest.mark.parametrize(
+    "duplicate",
+    [
+        lambda tx, a, b: tx.create_account("acme", "default"),
+        lambda tx, a, b: tx.add_sender(b, S1, SenderKind.LONG_CODE),  # another account
+        lambda tx, a, b: tx.add_sender(a, S1, SenderKind.TOLL_FREE),
+        lambda tx, a, b: tx.create_list(a, "marketing", None),
+        lambda tx, a, b: tx.create_list(a, "other", "optout"),
+        lambda tx, a, b: tx.add_trigger(a, Trigger("deals", "again")),
+    ],
+    ids=["account", "sender-elsewhere", "sender", "list", "list-keyword", "trigger"],
+)
+def test_conflicts(store: Store, duplicate: object) -> None:
+    with store.transaction() as tx:
+        a = tx.create_account("acme", "default").id
+        b = tx.create_account("other", "default").id
+        tx.add_sender(a, S1, SenderKind.LONG_CODE)
+        tx.create_list(a, "marketing", "optout")
+        tx.add_trigger(a, Trigger("deals", "Deals!"))
+    with store.transaction() as tx:
+        with pytest.raises(Conflict, match="already exists"):
+            duplicate(tx, a, b)  # type: ignore[operator]
+        # The transaction is still usable after a conflict, also on PostgreSQL.
+        tx.create_list(b, "marketing", "optout")
+        tx.create_list(a, "third", None)
+    with store.read() as tx:
+        assert [x.name for x in tx.lists(b)] == ["marketing"]
+        assert [x.name for x in tx.lists(a)] == ["marketing", "third"]
+        sender = tx.sender(S1)
+        assert sender is not None and (sender.account_id, sender.kind) == (a, SenderKind.LONG_CODE)
+
+
+# -- contacts --------------------------------------------------------------------------
+
+
+FULL = ContactState(
+    "+15551230001",
+    blocked=False,
+    account_status=Status.OPTED_OUT,
+    sender_status={S1: Status.OPTED_IN, S2: Status.OPTED_OUT},
+    lists={"marketing": False, "notices": True},
+    texted=True,
+    clarified=True,
+)
+
+
+def test_contact_round_trip_and_changes(store: Store) -> None:
+    account_id = _account(store)
+    assert _read(store, account_id, FULL.phone) is None
+    _save(store, account_id, FULL)
+    assert _read(store, account_id, FULL.phone) == FULL
+    # Read-modify-write in one transaction writes only what changed.
+    changed = ContactState(
+        FULL.phone,
+        blocked=True,
+        account_status=Status.OPTED_OUT,
+        sender_status={S2: Status.OPTED_IN, S3: Status.OPTED_OUT},
+        lists={"notices": False, "deals": True},
+    )
+    with store.transaction() as tx:
+        assert tx.contact(account_id, FULL.phone, for_update=True) == FULL
+        tx.save_contact(account_id, changed)
+        assert tx.contact(account_id, FULL.phone) == changed
+    assert _read(store, account_id, FULL.phone) == changed
+    # A save without a read in the same transaction rewrites everything.
+    _save(store, account_id, FULL)
+    assert _read(store, account_id, FULL.phone) == FULL
+    _save(store, account_id, ContactState(FULL.phone))
+    assert _read(store, account_id, FULL.phone) == ContactState(FULL.phone)
+
+
+def test_new_contact_with_lock_then_save(store: Store) -> None:
+    account_id = _account(store)
+    with store.transaction() as tx:
+        assert tx.contact(account_id, FULL.phone, for_update=True) is None
+        tx.save_contact(account_id, FULL)
+    assert _read(store, account_id, FULL.phone) == FULL
+
+
+def test_contacts_are_per_account(store: Store) -> None:
+    a, b = _account(store, "a"), _account(store, "b")
+    _save(store, a, FULL)
+    assert _read(store, b, FULL.phone) is None
+    with store.read() as tx:
+        assert tx.contacts(b) == []
+
+
+def _population() -> list[ContactState]:
+    return [
+        ContactState("+15550100001"),
+        ContactState("+15550100002", account_status=Status.OPTED_OUT),
+        ContactState("+15550100003", blocked=True, account_status=Status.OPTED_OUT),
+        ContactState("+15550100004", lists={"marketing": False}),
+        ContactState("+15550100005", lists={"marketing": True, "notices": True}),
+        ContactState("+15550100006", sender_status={S1: Status.OPTED_OUT}),
+        ContactState("+15550100007", blocked=True, lists={"marketing": True}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "list_name", "expected"),
+    [
+        (None, None, [1, 2, 3, 4, 5, 6, 7]),
+        (Status.BLOCKED, None, [3, 7]),
+        (Status.OPTED_OUT, None, [2]),
+        (Status.OPTED_IN, None, [1, 4, 5, 6]),
+        (None, "marketing", [4, 5, 7]),
+        (Status.OPTED_IN, "marketing", [4, 5]),
+        (None, "nothing", []),
+    ],
+)
+def test_contacts_filters(
+    store: Store, status: Status | None, list_name: str | None, expected: list[int]
+) -> None:
+    account_id = _account(store)
+    people = _population()
+    _save(store, account_id, *reversed(people))
+    with store.read() as tx:
+        found = tx.contacts(account_id, status=status, list_name=list_name)
+    assert found == [people[i - 1] for i in expected]
+
+
+def test_contacts_pagination(store: Store) -> None:
+    account_id = _account(store)
+    people = _population()
+    _save(store, account_id, *people)
+    pages: list[list[ContactState]] = []
+    after: str | None = None
+    with store.read() as tx:
+        while page := tx.contacts(account_id, after=after, limit=3):
+            pages.append(page)
+            after = page[-1].phone
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert [c for p in pages for c in p] == people
+
+
+def test_concurrent_first_writers_of_a_contact_take_turns(store: Store) -> None:
+    """Each writer adds its own list to a contact nobody has saved yet: none is lost."""
+    account_id = _account(store)
+    phone = "+15551239999"
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(10):
+                with store.transaction() as tx:
+                    state = tx.contact(account_id, phone, for_update=True) or ContactState(phone)
+                    tx.save_contact(account_id, consent.subscribe(state, f"w{n}-{i}").state)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    final = _read(store, account_id, phone)
+    assert final is not None and len(final.lists) == 30
+
+
+# -- atomicity -------------------------------------------------------------------------
+
+
+def test_exception_inside_a_transaction_writes_nothing(store: Store) -> None:
+    account_id = _account(store)
+    event = Event(EventType.OPTED_OUT, FULL.phone, {"source": "keyword"})
+    with store.transaction() as tx:
+        tx.append(account_id, [event], AT)
+    with pytest.raises(ZeroDivisionError), store.transaction() as tx:
+        tx.contact(account_id, FULL.phone, for_update=True)
+        tx.save_contact(account_id, FULL)
+        tx.append(account_id, [event, event], AT)
+        tx.record_inbound(
+            account_id,
+            provider_id="SM1",
+            phone=FULL.phone,
+            sender=S1,
+            body="STOP",
+            hidden=False,
+            at=AT,
+            outcome={"reply": "bye"},
+        )
+        tx.create_list(account_id, "marketing", None)
+        _ = 1 / 0
+    with store.read() as tx:
+        assert tx.contact(account_id, FULL.phone) is None
+        assert tx.contacts(account_id) == []
+        assert [e.seq for e in tx.events(account_id)] == [1]
+        assert tx.messages(account_id, FULL.phone) == []
+        assert tx.inbound_outcome(account_id, "SM1") is None
+        assert tx.lists(account_id) == []
+        result = tx.verify(account_id)
+        assert (result.ok, result.checked) == (True, 1)
+    with store.transaction() as tx:  # the head did not move: the next event is seq 2
+        assert [e.seq for e in tx.append(account_id, [event], AT)] == [2]
+
+
+# -- messages --------------------------------------------------------------------------
+
+
+def _inbound(store: Store, account_id: int, provider_id: str | None, body: str = "STOP") -> int:
+    with store.transaction() as tx:
+        return tx.record_inbound(
+            account_id,
+            provider_id=provider_id,
+            phone=FULL.phone,
+            sender=S1,
+            body=body,
+            hidden=False,
+            at=AT,
+            outcome={"intent": "opt_out", "events": ["opted_out"], "reply": body.lower()},
+        )
+
+
+def test_duplicate_delivery(store: Store) -> None:
+    a, b = _account(store, "a"), _account(store, "b")
+    _inbound(store, a, "SM1", "STOP")
+    with pytest.raises(DuplicateDelivery):
+        _inbound(store, a, "SM1", "START")
+    _inbound(store, b, "SM1", "START")  # provider ids are unique per account
+    _inbound(store, a, None)
+    _inbound(store, a, None)  # no provider id: never a duplicate
+    with store.read() as tx:
+        assert tx.inbound_outcome(a, "SM1") == {
+            "intent": "opt_out",
+            "events": ["opted_out"],
+            "reply": "stop",
+        }
+        assert tx.inbound_outcome(b, "SM1") == {
+            "intent": "opt_out",
+            "events": ["opted_out"],
+            "reply": "start",
+        }
+        assert tx.inbound_outcome(a, "SM2") is None
+        assert [m.body for m in tx.messages(a, FULL.phone)] == ["STOP", "STOP", "STOP"]
+
+
+def test_duplicate_delivery_leaves_the_transaction_usable(store: Store) -> None:
+    account_id = _account(store)
+    _inbound(store, account_id, "SM1")
+    with store.transaction() as tx:
+        with pytest.raises(DuplicateDelivery):
+            tx.record_inbound(
+                account_id,
+                provider_id="SM1",
+                phone=FULL.phone,
+                sender=S1,
+                body="again",
+                hidden=True,
+                at=AT,
+                outcome={},
+            )
+        tx.create_list(account_id, "marketing", None)
+    with store.read() as tx:
+        assert [x.name for x in tx.lists(account_id)] == ["marketing"]
+
+
+def test_messages_round_trip(store: Store) -> None:
+    account_id = _account(store)
+    later = AT + timedelta(seconds=1)
+    with store.transaction() as tx:
+        first = tx.record_inbound(
+            account_id,
+            provider_id="SM9",
+            phone=FULL.phone,
+            sender=S1,
+            body="hello?",
+            hidden=True,
+            at=AT.astimezone(timezone(timedelta(hours=-5))),
+            outcome={},
+        )
+        second = tx.record_outbound(
+            account_id,
+            phone=FULL.phone,
+            sender=S2,
+            body="Big sale",
+            status="failed",
+            reason="opted_out",
+            list_name="marketing",
+            campaign=True,
+            at=later,
+        )
+        tx.record_outbound(
+            account_id,
+            phone="+15559999999",
+            sender=S2,
+            body="elsewhere",
+            status="sent",
+            reason=None,
+            list_name=None,
+            campaign=False,
+            at=later,
+        )
+    assert second > first
+    with store.read() as tx:
+        inbound, outbound = tx.messages(account_id, FULL.phone)
+    assert (inbound.id, inbound.direction, inbound.provider_id, inbound.body) == (
+        first,
+        "in",
+        "SM9",
+        "hello?",
+    )
+    assert (inbound.hidden, inbound.status, inbound.campaign, inbound.created_at) == (
+        True,
+        "received",
+        False,
+        AT,
+    )
+    assert inbound.created_at.tzinfo is not None
+    assert (outbound.direction, outbound.sender, outbound.status, outbound.reason) == (
+        "out",
+        S2,
+        "failed",
+        "opted_out",
+    )
+    assert (outbound.list_name, outbound.campaign, outbound.hidden, outbound.created_at) == (
+        "marketing",
+        True,
+        False,
+        later,
+    )
+
+
+# -- suppressed() agrees with consent.decide -------------------------------------------
+
+_statuses = st.sampled_from([Status.OPTED_IN, Status.OPTED_OUT])
+_contact = st.builds(
+    lambda blocked, status, senders, lists: (blocked, status, senders, lists),
+    st.booleans(),
+    _statuses,
+    st.dictionaries(st.sampled_from([S1, S2]), _statuses, max_size=2),
+    st.dictionaries(st.sampled_from(["marketing", "notices"]), st.booleans(), max_size=2),
+)
+_runs = iter(range(10**9))
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(people=st.lists(_contact, min_size=1, max_size=12))
+def test_suppressed_agrees_with_decide(store: Store, people: list[tuple]) -> None:  # type: ignore[type-arg]
+    account_id = _account(store, f"acct{next(_runs)}")
+    states = [
+        ContactState(f"+1555020{i:04d}", blocked, status, senders, lists)
+        for i, (blocked, status, senders, lists) in enumerate(people)
+    ]
+    _save(store, account_id, *states)
+    policy = get_profile("default")
+    for sender in (S1, S2, S3):
+        for list_name in (None, "marketing", "notices", "other"):
+            expected = {}
+            for state in states:
+                decision = consent.decide(state, sender, policy, "Hi", list_name)
+                if decision.reason is not None:
+                    expected[state.phone] = decision.reason.value
+            with store.read() as tx:
+                assert tx.suppressed(account_id, sender, list_name) == expected
