@@ -208,7 +208,7 @@ class Tx:
             contacts.c.account_id == account_id, contacts.c.phone == phone
         )
         if for_update and self._postgres:
-            stmt = stmt.with_for_update(of=contacts)
+            stmt = stmt.with_for_update(of=contacts, key_share=True)
         row = self._conn.execute(stmt).first()
         if row is None and for_update and self._postgres and not self._claim(account_id, phone):
             # Another transaction created it meanwhile (and has committed): lock it.
@@ -388,8 +388,9 @@ class Tx:
     def append(self, account_id: int, items: Sequence[Event], at: datetime) -> list[StoredEvent]:
         """Chain ``items`` onto the account's ledger and move its head, in this transaction.
 
-        On PostgreSQL the account row is locked until commit, so appends to one account
-        take turns (callers lock the contact first, then the account: always that order).
+        On PostgreSQL the account row is locked (FOR NO KEY UPDATE) until commit, so
+        appends to one account take turns. Lock order: the contact first (``contact``
+        with ``for_update``), then the account head, here.
         """
         self._write()
         if not items:
@@ -398,7 +399,11 @@ class Tx:
         head = self._conn.execute(
             sa.select(accounts.c.head_seq, accounts.c.head_hash)
             .where(accounts.c.id == account_id)
-            .with_for_update()
+            # NO KEY UPDATE: the head is not a key, and a plain FOR UPDATE would
+            # conflict with the KEY SHARE locks that foreign-key checks take on the
+            # account row when other transactions insert contacts or messages,
+            # deadlocking against them.
+            .with_for_update(key_share=True)
         ).first()
         if head is None:
             raise LookupError(f"no account with id {account_id}")
@@ -455,7 +460,8 @@ class Tx:
         last = expected - 1
         wrong_end = _head_problem(last, prev, head.head_seq, head.head_hash)
         if wrong_end is not None:
-            return VerifyResult(False, head.name, min(last, head.head_seq), *wrong_end)
+            first_bad, problem = wrong_end
+            return VerifyResult(False, head.name, (first_bad or 1) - 1, first_bad, problem)
         return VerifyResult(True, head.name, last, None, None)
 
     # -- messages ----------------------------------------------------------------------

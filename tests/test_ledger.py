@@ -1,0 +1,295 @@
+"""The hash-chained ledger: hashing rules, appends, and tamper detection by verify."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
+
+import pytest
+import sqlalchemy as sa
+
+from optline.domain.consent import ContactState, Event, EventType
+from optline.store import Store
+from optline.store.ledger import GENESIS, canonical, event_hash, timestamp
+
+AT = datetime(2025, 4, 11, 9, 30, 0, 5, tzinfo=UTC)
+PHONE = "+15551230001"
+
+
+# -- pure hashing ----------------------------------------------------------------------
+
+
+def test_canonical_form_is_sorted_compact_utf8() -> None:
+    at = datetime(2025, 4, 11, 5, 30, tzinfo=timezone(timedelta(hours=-4)))
+    data = MappingProxyType({"b": "ARRÊT", "a": {"z": 1, "y": [True, None]}})
+    assert (
+        canonical(7, 3, "opted_out", PHONE, data, at)
+        == (
+            '{"account_id":7,"data":{"a":{"y":[true,null],"z":1},"b":"ARRÊT"},'
+            '"occurred_at":"2025-04-11T09:30:00.000000Z","phone":"+15551230001",'
+            '"seq":3,"type":"opted_out"}'
+        ).encode()
+    )
+
+
+def test_hash_chains_from_the_previous_hash() -> None:
+    body = canonical(1, 1, "blocked", None, {}, AT)
+    assert event_hash(GENESIS, 1, 1, "blocked", None, {}, AT) == (
+        hashlib.sha256(GENESIS.encode() + body).hexdigest()
+    )
+    assert GENESIS == "0" * 64
+    assert event_hash("1" * 64, 1, 1, "blocked", None, {}, AT) != event_hash(
+        GENESIS, 1, 1, "blocked", None, {}, AT
+    )
+
+
+def test_timestamps_must_carry_a_zone() -> None:
+    assert timestamp(AT) == "2025-04-11T09:30:00.000005Z"
+    with pytest.raises(ValueError, match="no time zone"):
+        timestamp(datetime(2025, 4, 11, 9, 30))
+
+
+# -- appending -------------------------------------------------------------------------
+
+
+def _account(store: Store, name: str = "acme") -> int:
+    with store.transaction() as tx:
+        return tx.create_account(name, "default").id
+
+
+def _event(n: int, phone: str | None = PHONE) -> Event:
+    data = {"source": "keyword", "n": n, "note": "ÿ", "nested": {"k": [n, 1.5]}}
+    return Event(EventType.OPTED_OUT, phone, MappingProxyType(data))  # type: ignore[arg-type]
+
+
+def _append(store: Store, account_id: int, count: int, start: int = 0) -> None:
+    with store.transaction() as tx:
+        for n in range(start, start + count):
+            tx.append(account_id, [_event(n)], AT + timedelta(seconds=n))
+
+
+def test_append_links_events_and_reads_them_back(store: Store) -> None:
+    a, b = _account(store, "a"), _account(store, "b")
+    with store.transaction() as tx:
+        assert tx.append(a, [], AT) == []
+        first = tx.append(a, [_event(1), _event(2, "+15550000009")], AT)
+        second = tx.append(a, [_event(3)], AT.astimezone(timezone(timedelta(hours=2))))
+        other = tx.append(b, [_event(1)], AT)
+    stored = first + second
+    assert [e.seq for e in stored] == [1, 2, 3]
+    assert stored[0].prev_hash == GENESIS and other[0].prev_hash == GENESIS
+    assert [e.prev_hash for e in stored[1:]] == [e.hash for e in stored[:-1]]
+    assert other[0].hash != stored[0].hash  # the account id is part of the hash
+    assert stored[2].occurred_at == AT and stored[2].occurred_at.tzinfo == UTC
+    assert stored[0].data == {"source": "keyword", "n": 1, "note": "ÿ", "nested": {"k": [1, 1.5]}}
+    for e in stored:
+        assert e.hash == event_hash(e.prev_hash, a, e.seq, e.type, e.phone, e.data, e.occurred_at)
+    with store.read() as tx:
+        assert tx.events(a) == stored
+        assert tx.events(a, PHONE) == [stored[0], stored[2]]
+        assert tx.events(b) == other
+        assert tx.verify(a).ok and tx.verify(a).checked == 3
+
+
+def test_append_refuses_naive_timestamps(store: Store) -> None:
+    account_id = _account(store)
+    with pytest.raises(ValueError, match="no time zone"), store.transaction() as tx:
+        tx.append(account_id, [_event(1)], datetime(2025, 4, 11))
+
+
+def test_verify_an_empty_ledger(store: Store) -> None:
+    account_id = _account(store)
+    with store.read() as tx:
+        assert tx.verify(account_id).ok
+        assert tx.verify(account_id).checked == 0
+        with pytest.raises(LookupError):
+            tx.verify(account_id + 1)
+
+
+# -- tampering -------------------------------------------------------------------------
+
+
+def _sql(store: Store, account_id: int, *statements: str) -> None:
+    """Raw SQL, bypassing the store; ``:a`` is the account id."""
+    with store.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(sa.text(statement), {"a": account_id})
+
+
+def _forged_row(store: Store, account_id: int, seq: int, prev_hash: str) -> str:
+    """An INSERT of a well-formed event whose hash is right for its own content."""
+    digest = event_hash(prev_hash, account_id, seq, "opted_in", PHONE, {}, AT)
+    at = AT.isoformat(sep=" ") if store.dialect == "postgresql" else str(AT.replace(tzinfo=None))
+    return (
+        "INSERT INTO events (account_id, seq, type, phone, data, occurred_at, prev_hash, hash) "
+        f"VALUES (:a, {seq}, 'opted_in', '{PHONE}', '{{}}', '{at}', '{prev_hash}', '{digest}')"
+    )
+
+
+Tamper = Callable[[Store, int, list[str]], None]
+TAMPERING: dict[str, tuple[Tamper, int, str]] = {
+    "edit-data": (
+        lambda s, a, h: _sql(
+            s,
+            a,
+            'UPDATE events SET data = \'{"source": "manual"}\' WHERE seq = 3 AND account_id = :a',
+        ),
+        3,
+        "altered",
+    ),
+    "edit-type": (
+        lambda s, a, h: _sql(
+            s, a, "UPDATE events SET type = 'opted_in' WHERE seq = 2 AND account_id = :a"
+        ),
+        2,
+        "altered",
+    ),
+    "edit-phone": (
+        lambda s, a, h: _sql(
+            s, a, "UPDATE events SET phone = '+15559999999' WHERE seq = 5 AND account_id = :a"
+        ),
+        5,
+        "altered",
+    ),
+    "edit-time": (
+        lambda s, a, h: _sql(
+            s,
+            a,
+            "UPDATE events SET occurred_at = '2024-01-01 00:00:00'"
+            " WHERE seq = 1 AND account_id = :a",
+        ),
+        1,
+        "altered",
+    ),
+    "edit-and-rehash": (
+        # A forger who recomputes the edited event's own hash breaks the next link.
+        lambda s, a, h: _sql(
+            s,
+            a,
+            "DELETE FROM events WHERE seq = 3 AND account_id = :a",
+            _forged_row(s, a, 3, h[1]),
+        ),
+        4,
+        "does not link",
+    ),
+    "edit-last-and-rehash": (
+        lambda s, a, h: _sql(
+            s, a, "DELETE FROM events WHERE seq = 5 AND account_id = :a", _forged_row(s, a, 5, h[3])
+        ),
+        5,
+        "head hash",
+    ),
+    "delete-middle": (
+        lambda s, a, h: _sql(s, a, "DELETE FROM events WHERE seq = 3 AND account_id = :a"),
+        3,
+        "missing",
+    ),
+    "delete-first": (
+        lambda s, a, h: _sql(s, a, "DELETE FROM events WHERE seq = 1 AND account_id = :a"),
+        1,
+        "missing",
+    ),
+    "delete-last": (
+        lambda s, a, h: _sql(s, a, "DELETE FROM events WHERE seq = 5 AND account_id = :a"),
+        5,
+        "missing",
+    ),
+    "delete-last-two": (
+        lambda s, a, h: _sql(s, a, "DELETE FROM events WHERE seq >= 4 AND account_id = :a"),
+        4,
+        "missing",
+    ),
+    "insert-past-head": (
+        lambda s, a, h: _sql(s, a, _forged_row(s, a, 6, h[4])),
+        6,
+        "inserted",
+    ),
+    "insert-middle": (
+        lambda s, a, h: _sql(
+            s,
+            a,
+            "UPDATE events SET seq = seq + 100 WHERE seq >= 3 AND account_id = :a",
+            "UPDATE events SET seq = seq - 99 WHERE seq >= 100 AND account_id = :a",
+            _forged_row(s, a, 3, h[1]),
+        ),
+        4,
+        "does not link",
+    ),
+    "insert-middle-bad-hash": (
+        lambda s, a, h: _sql(
+            s,
+            a,
+            "UPDATE events SET seq = seq + 100 WHERE seq >= 3 AND account_id = :a",
+            "UPDATE events SET seq = seq - 99 WHERE seq >= 100 AND account_id = :a",
+            _forged_row(s, a, 3, "f" * 64),
+        ),
+        3,
+        "does not link",
+    ),
+    "reorder": (
+        lambda s, a, h: _sql(
+            s,
+            a,
+            "UPDATE events SET seq = 0 WHERE seq = 2 AND account_id = :a",
+            "UPDATE events SET seq = 2 WHERE seq = 3 AND account_id = :a",
+            "UPDATE events SET seq = 3 WHERE seq = 0 AND account_id = :a",
+        ),
+        2,
+        "does not link",
+    ),
+    "head-moved-back": (
+        lambda s, a, h: _sql(s, a, "UPDATE accounts SET head_seq = 4 WHERE id = :a"),
+        5,
+        "inserted",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERING))
+def test_verify_names_the_first_bad_event(store: Store, case: str) -> None:
+    tamper, first_bad, problem = TAMPERING[case]
+    account_id = _account(store)
+    bystander = _account(store, "bystander")
+    _append(store, account_id, 5)
+    _append(store, bystander, 2)
+    with store.read() as tx:
+        hashes = [e.hash for e in tx.events(account_id)]
+    tamper(store, account_id, hashes)
+    with store.read() as tx:
+        result = tx.verify(account_id)
+        assert tx.verify(bystander).ok
+    assert (result.ok, result.account, result.first_bad_seq) == (False, "acme", first_bad)
+    assert result.problem is not None and problem in result.problem
+    assert str(first_bad) in result.problem
+    assert result.checked == min(first_bad - 1, 5)
+
+
+def test_concurrent_appends_never_fork_the_chain(store: Store) -> None:
+    account_id = _account(store)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        phone = f"+1555000{n:04d}"
+        try:
+            for i in range(15):
+                with store.transaction() as tx:
+                    state = tx.contact(account_id, phone, for_update=True) or ContactState(phone)
+                    tx.save_contact(account_id, state)
+                    tx.append(account_id, [_event(i, phone), _event(i, phone)], AT)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with store.read() as tx:
+        stored = tx.events(account_id)
+        result = tx.verify(account_id)
+    assert [e.seq for e in stored] == list(range(1, 91))
+    assert (result.ok, result.checked) == (True, 90)
