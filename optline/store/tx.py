@@ -460,8 +460,8 @@ class Tx:
         last = expected - 1
         wrong_end = _head_problem(last, prev, head.head_seq, head.head_hash)
         if wrong_end is not None:
-            first_bad, problem = wrong_end
-            return VerifyResult(False, head.name, (first_bad or 1) - 1, first_bad, problem)
+            bad_seq, what = wrong_end
+            return VerifyResult(False, head.name, (bad_seq or 1) - 1, bad_seq, what)
         return VerifyResult(True, head.name, last, None, None)
 
     # -- messages ----------------------------------------------------------------------
