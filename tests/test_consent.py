@@ -609,7 +609,7 @@ def test_trigger_unsubscribes_from_its_list_and_keeps_other_braces(name: str) ->
     assert outcome.state.lists == {"deals": False, "notices": True}
 
 
-@pytest.mark.parametrize("name", ALL_PROFILES)
+@pytest.mark.parametrize("name", [n for n in ALL_PROFILES if not PROFILES[n].implicit_opt_in])
 def test_no_trigger_reply_to_an_opted_out_contact(name: str) -> None:
     policy = get_profile(name)
     outcome = text(opted_out_state(policy), "DEALS", policy)
@@ -617,6 +617,26 @@ def test_no_trigger_reply_to_an_opted_out_contact(name: str) -> None:
     assert outcome.reply is None
     assert EventType.TRIGGER_FIRED in types(outcome)
     assert outcome.state.status_from(S1.number) is Status.OPTED_OUT
+
+
+def test_trigger_from_opted_out_contact_opts_back_in_first_under_business_text() -> None:
+    # Seed 001: any new message opts the contact back in "so you can reply".
+    policy = get_profile("business_text")
+    outcome = text(opted_out_state(policy), "DEALS", policy)
+
+    assert types(outcome)[:2] == [EventType.OPTED_IN, EventType.TRIGGER_FIRED]
+    assert outcome.reply == "Deals are on their way "
+    assert outcome.state.status_from(S1.number) is Status.OPTED_IN
+
+
+def test_implicit_opt_in_does_not_apply_on_toll_free_numbers() -> None:
+    # Carriers lift a toll-free opt-out only on START or UNSTOP.
+    policy = get_profile("business_text")
+    state = receive(ContactState(PHONE), classify("STOP", policy), TOLL_FREE, policy).state
+    outcome = receive(state, classify("hello", policy), TOLL_FREE, policy)
+
+    assert outcome.events == ()
+    assert outcome.state.status_from(TOLL_FREE.number) is Status.OPTED_OUT
 
 
 # -- outbound decisions --------------------------------------------------------------------
@@ -650,9 +670,30 @@ def test_campaign_text_without_opt_out_language_is_refused(name: str) -> None:
     state = consent.sent(ContactState(PHONE))
     decision = check(state, policy, campaign=True, body="Spring sale: 20% off today")
     assert decision == Decision(False, Reason.MISSING_OPT_OUT_LANGUAGE, decision.body)
-    assert check(None, policy, campaign=True, body="20% off").reason is (
+
+
+def test_first_text_disclosure_counts_as_opt_out_language() -> None:
+    # The default profile's disclosure ("Reply STOP to opt out.") goes out with the
+    # first text, so that text already carries opt-out language.
+    policy = get_profile("default")
+    first = check(None, policy, campaign=True, body="20% off")
+    assert first.allowed and first.body.endswith("Reply STOP to opt out.")
+    assert check(None, get_profile("callrail"), campaign=True, body="20% off").reason is (
         Reason.MISSING_OPT_OUT_LANGUAGE
     )
+
+
+def test_disclosure_is_not_repeated_when_the_text_already_carries_it() -> None:
+    policy = get_profile("default")
+    body = "Your visit is confirmed. Reply STOP to opt out."
+    assert check(None, policy, body=body).body == body
+
+
+@pytest.mark.parametrize("body", ["See you at the end of the sale", "Stop by our shop today"])
+def test_keyword_words_in_ordinary_prose_are_not_opt_out_language(body: str) -> None:
+    policy = get_profile("callrail")
+    decision = check(consent.sent(ContactState(PHONE)), policy, campaign=True, body=body)
+    assert decision.reason is Reason.MISSING_OPT_OUT_LANGUAGE
 
 
 @pytest.mark.parametrize("name", ["callrail", "default"])

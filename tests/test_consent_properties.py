@@ -224,20 +224,27 @@ def step(state: ContactState, model: Model, action: Action, trace: Trace) -> Con
                 reply_expected = policy.render(replies.opt_in)
         elif intent is Intent.HELP:
             reply_expected = policy.render(replies.help)
-        elif intent is Intent.TRIGGER and keyword in LIST_KEYWORDS:
-            model.lists[LIST_KEYWORDS[keyword]] = False
-            if not opted_out_here:
-                reply_expected = policy.render(replies.list_opt_out, LIST_KEYWORDS[keyword])
-        elif intent is Intent.TRIGGER and keyword in TRIGGERS:
-            trigger = TRIGGERS[keyword]
-            if trigger.unsubscribe_list:
-                model.lists[trigger.unsubscribe_list] = False
-            if trigger.subscribe_list:
-                model.lists[trigger.subscribe_list] = True
-            if not opted_out_here:
-                reply_expected = policy.render(trigger.reply)
-        elif opted_out_here and policy.implicit_opt_in:
-            model.opt_in(sender.number)
+        else:
+            # Seed 001: any other text opts back in first (never on toll-free numbers).
+            if (
+                opted_out_here
+                and policy.implicit_opt_in
+                and sender.kind is not SenderKind.TOLL_FREE
+            ):
+                model.opt_in(sender.number)
+                opted_out_here = False
+            if intent is Intent.TRIGGER and keyword in LIST_KEYWORDS:
+                model.lists[LIST_KEYWORDS[keyword]] = False
+                if not opted_out_here:
+                    reply_expected = policy.render(replies.list_opt_out, LIST_KEYWORDS[keyword])
+            elif intent is Intent.TRIGGER and keyword in TRIGGERS:
+                trigger = TRIGGERS[keyword]
+                if trigger.unsubscribe_list:
+                    model.lists[trigger.unsubscribe_list] = False
+                if trigger.subscribe_list:
+                    model.lists[trigger.subscribe_list] = True
+                if not opted_out_here:
+                    reply_expected = policy.render(trigger.reply)
         assert outcome.hidden is was_blocked
         if intent is not Intent.POSSIBLE_OPT_OUT:
             assert outcome.reply == reply_expected, (classification, outcome)

@@ -216,6 +216,7 @@ def test_first_text_carries_disclosure_once(engine: Engine) -> None:
 
 def test_campaign_needs_opt_out_language_under_default(engine: Engine) -> None:
     make_account(engine)
+    engine.send(ACME, A, BOB, "Hi Bob")  # the first text carried the disclosure
     assert engine.check(ACME, A, BOB, "50% off!", campaign=True).reason == (
         "missing_opt_out_language"
     )

@@ -294,23 +294,31 @@ def receive(
             )
         return Outcome(state, (flagged,))
 
+    implicit: tuple[Event, ...] = ()
+    if (
+        opted_out
+        and policy.implicit_opt_in
+        and intent is not Intent.POSSIBLE_OPT_OUT
+        and sender.kind is not SenderKind.TOLL_FREE
+    ):
+        # Seed 001: a new message from an opted-out contact opts them back in, but not
+        # one that may itself mean "stop texting me", and not on a toll-free number,
+        # where carriers lift an opt-out only on START or UNSTOP.
+        state, event = _opt_in(state, number, policy, Source.IMPLICIT)
+        implicit, opted_out = (event,), False
+
     if intent is Intent.TRIGGER and keyword is not None:
         form = keyword.lower()
         if form in list_keywords:
             list_name = list_keywords[form]
             new, event = _list_change(state, list_name, False, Source.KEYWORD, number)
             reply = None if opted_out else policy.render(replies.list_opt_out, list_name)
-            return Outcome(new, (event,), reply)
+            return Outcome(new, (*implicit, event), reply)
         trigger = triggers.get(form)
         if trigger is not None:
-            return _fire_trigger(state, trigger, number, opted_out, policy)
-
-    if opted_out and policy.implicit_opt_in and intent is not Intent.POSSIBLE_OPT_OUT:
-        # Seed 001: a new message from an opted-out contact opts them back in, but not
-        # one that may itself mean "stop texting me".
-        new, event = _opt_in(state, number, policy, Source.IMPLICIT)
-        return Outcome(new, (event,), None)
-    return Outcome(state)
+            fired = _fire_trigger(state, trigger, number, opted_out, policy)
+            return replace(fired, events=(*implicit, *fired.events))
+    return Outcome(state, implicit)
 
 
 def _fire_trigger(
@@ -453,15 +461,28 @@ class Decision:
         }
 
 
+# "Reply STOP", "text END to 12345", "STOP to quit": an opt-out keyword given as an
+# instruction, or written in capitals as keywords are. "the end of the sale" is not.
+_INSTRUCTION = re.compile(
+    r"\b(?:reply|replying|text|txt|send|respond)(?: with)?(?: the word)? (\w+(?: \w+)?)"
+)
+
+
 def has_opt_out_language(body: str, policy: Policy) -> bool:
-    """Does ``body`` name one of the policy's opt-out keywords ("Reply STOP to ...")?"""
-    found = words(body)
+    """Does ``body`` tell the reader how to opt out with one of the policy's keywords?"""
     keywords = policy.opt_out_words()
-    single = {w for w in found if w in keywords}
-    if single:
+    shouted = " ".join(_UPPER_WORD.findall(body))
+    if any(w in keywords for w in words(shouted)):
         return True
-    phrase = " ".join(found)
-    return any(" " in kw and re.search(rf"\b{re.escape(kw)}\b", phrase) for kw in keywords)
+    phrase = " ".join(words(body))
+    for match in _INSTRUCTION.finditer(phrase):
+        said = match.group(1)
+        if said in keywords or said.partition(" ")[0] in keywords:
+            return True
+    return False
+
+
+_UPPER_WORD = re.compile(r"\b[A-Z][A-Z-]+\b")
 
 
 def decide(
@@ -481,14 +502,18 @@ def decide(
             return Decision(False, Reason.OPTED_OUT, body)
         if list_name is not None and state.lists.get(list_name) is False:
             return Decision(False, Reason.LIST_UNSUBSCRIBED, body)
+    disclosure = policy.first_text_disclosure
+    first_text = state is None or not state.texted
+    # Said once: a first text that already carries the notice does not repeat it.
+    if disclosure and first_text and disclosure.casefold() not in body.casefold():
+        body = f"{body}\n\n{disclosure}"
+    # The disclosure counts as opt-out language: it is part of the text that goes out.
     if (
         campaign
         and policy.campaign_opt_out_language_required
         and not has_opt_out_language(body, policy)
     ):
         return Decision(False, Reason.MISSING_OPT_OUT_LANGUAGE, body)
-    if policy.first_text_disclosure and (state is None or not state.texted):
-        body = f"{body}\n\n{policy.first_text_disclosure}"
     return Decision(True, None, body)
 
 
