@@ -606,7 +606,8 @@ class Engine:
             raise AlreadyExists(f"keyword {keyword.upper()} is already used by this account")
 
     def _policy_of(self, row: AccountRow) -> Policy:
-        return self._build_policy(row.profile, row.overrides)
+        # Replies name the brand (CTIA 5.1.2.1); the account name stands in until set.
+        return self._build_policy(row.profile, {"brand": row.name, **row.overrides})
 
     def _build_policy(self, profile: str, overrides: dict[str, Any]) -> Policy:
         key = (profile, json.dumps(overrides, sort_keys=True))

@@ -306,3 +306,10 @@ def test_stop_committed_before_a_send_always_wins(engine: Engine) -> None:
     for number in contacts:
         assert engine.check(ACME, A, number, "x").reason == "opted_out"
     assert all(r.ok for r in engine.verify())
+
+
+def test_replies_name_the_account_until_a_brand_is_set(engine: Engine) -> None:
+    make_account(engine)
+    assert engine.receive(ACME, BOB, A, "HELP").reply.startswith("acme: ")  # type: ignore[union-attr]
+    engine.set_policy(ACME, overrides={"brand": "Acme Dental"})
+    assert engine.receive(ACME, BOB, A, "HELP").reply.startswith("Acme Dental: ")  # type: ignore[union-attr]
