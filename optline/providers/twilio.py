@@ -16,14 +16,14 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 import requests
 
 # The twilio SDK ships no type hints (no py.typed); its objects are used as Any here.
-from twilio.base.exceptions import TwilioException, TwilioRestException  # type: ignore[import-untyped]
-from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
-from twilio.request_validator import (  # type: ignore[import-untyped]
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import (
     RequestValidator,
     get_signature_algorithm,
 )
-from twilio.rest import Client  # type: ignore[import-untyped]
-from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
 
 from optline.providers.base import (
     MAX_MEDIA,
