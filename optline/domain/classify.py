@@ -3,7 +3,9 @@
 Order of checks: the account's own keywords (triggers and list opt-out keywords), then
 the policy's keywords as the whole message. A policy with ``single_keyword_only`` stops
 there, as the vendors documented in seeds 000, 003 and 004 do ("STOP PLEASE" and
-"PLEASE CANCEL" do not count); free-text detection plugs in after the exact match.
+"PLEASE CANCEL" do not count), after a typo check where ``typo_tolerance`` is on (seed
+002). Otherwise :mod:`optline.domain.detect` reads the rest: keywords among filler
+words, typos, and plain-language replies in the policy's languages.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from optline.domain.detect import Verdict, detector_for
 from optline.domain.policy import Intent, Policy
 from optline.domain.profiles import get_profile
-from optline.domain.text import keyword_form
+from optline.domain.text import join_spelled_out, words
 
 _INTENT_WORDS = {
     Intent.OPT_OUT: "opt-out",
@@ -55,9 +58,10 @@ def classify(
     """
     if isinstance(policy, str):
         policy = get_profile(policy)
-    form = keyword_form(text)
-    if not form:
+    tokens = join_spelled_out(words(text))
+    if not tokens:
         return _EMPTY
+    form = " ".join(tokens)
     if form in account_keywords:
         return Classification(Intent.TRIGGER, form.upper(), None, f"account keyword {form.upper()}")
     match = policy.keyword_index.get(form)
@@ -70,4 +74,26 @@ def classify(
             f"whole message is the {what} keyword {match.keyword.upper()} ({match.language})",
             match.all_senders,
         )
-    return Classification(Intent.NONE, reason="not one of the policy's keywords")
+    if policy.single_keyword_only:
+        if policy.typo_tolerance and len(tokens) == 1:
+            found = detector_for(policy).word(tokens[0])
+            if found is not None:
+                return _from_verdict(found)
+        return Classification(Intent.NONE, reason="not one of the policy's keywords")
+    found = detector_for(policy).free_text(text, tokens, policy.typo_tolerance)
+    if found is not None:
+        return _from_verdict(found)
+    return Classification(Intent.NONE, reason="no keyword, typo or opt-out phrase")
+
+
+def _from_verdict(verdict: Verdict) -> Classification:
+    match = verdict.match
+    if match is None:
+        return Classification(verdict.intent, None, verdict.language, verdict.reason)
+    return Classification(
+        verdict.intent,
+        match.keyword.upper(),
+        match.language,
+        verdict.reason,
+        match.all_senders and verdict.intent is Intent.OPT_OUT,
+    )

@@ -122,6 +122,8 @@ class Policy:
     custom_replies_on: frozenset[SenderKind] = frozenset(SenderKind)
     # Vendors match only a message that is exactly one keyword (seeds 000, 003, 004).
     single_keyword_only: bool = True
+    # A one-slip misspelling of an opt-out keyword ("STPO", "SOTP") opts out (seed 002).
+    typo_tolerance: bool = False
     scope: Scope = Scope.ACCOUNT
     # An opt_out_all keyword (STOPALL) ends consent for every sender, even under SENDER scope.
     opt_out_all_widens: bool = True
@@ -208,6 +210,7 @@ class BadOverride(ValueError):
 _ENUM_FIELDS: dict[str, type[StrEnum]] = {"scope": Scope, "resubscribe": Resubscribe}
 _OVERRIDABLE = {
     "single_keyword_only",
+    "typo_tolerance",
     "scope",
     "opt_out_all_widens",
     "opt_in_all_senders",

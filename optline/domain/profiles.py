@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from optline.domain import languages
 from optline.domain.policy import (
     KeywordSet,
     Policy,
@@ -62,6 +63,91 @@ DEFAULT_REPLIES_EN = Replies(
     ),
 )
 
+# The same, in the languages the default profile understands (our wording; each names
+# keywords of its own language, which the default profile accepts).
+DEFAULT_REPLIES_OTHER = {
+    "es": Replies(
+        opt_out=(
+            "{brand}: Se ha dado de baja y no recibirá más mensajes nuestros. "
+            "Responda ALTA para suscribirse de nuevo."
+        ),
+        opt_in=(
+            "{brand}: Se ha suscrito de nuevo. La frecuencia de los mensajes varía. "
+            "Pueden aplicarse tarifas de mensajes y datos. Responda AYUDA para obtener "
+            "ayuda, BAJA para darse de baja."
+        ),
+        help=(
+            "{brand}: Ayuda en {support}. La frecuencia de los mensajes varía. "
+            "Pueden aplicarse tarifas de mensajes y datos. Responda BAJA para darse de baja."
+        ),
+        list_opt_out=(
+            "{brand}: Ya no recibirá mensajes de {list}. Los demás mensajes continúan. "
+            "Responda BAJA para dejar de recibirlos todos."
+        ),
+        clarify="Responda BAJA para dejar de recibir todos los mensajes de {brand}.",
+    ),
+    "fr": Replies(
+        opt_out=(
+            "{brand} : Vous êtes désabonné et ne recevrez plus de SMS de notre part. "
+            "Répondez ABONNER pour vous réabonner."
+        ),
+        opt_in=(
+            "{brand} : Vous êtes de nouveau abonné. Fréquence des messages variable. "
+            "Des frais de SMS et de données peuvent s'appliquer. Répondez AIDE pour "
+            "obtenir de l'aide, ARRET pour vous désabonner."
+        ),
+        help=(
+            "{brand} : Aide : {support}. Fréquence des messages variable. Des frais de "
+            "SMS et de données peuvent s'appliquer. Répondez ARRET pour vous désabonner."
+        ),
+        list_opt_out=(
+            "{brand} : Vous ne recevrez plus les messages {list}. Nos autres messages "
+            "continuent. Répondez ARRET pour tout arrêter."
+        ),
+        clarify="Répondez ARRET pour ne plus recevoir aucun SMS de {brand}.",
+    ),
+    "pt": Replies(
+        opt_out=(
+            "{brand}: Sua inscrição foi cancelada e você não receberá mais mensagens "
+            "nossas. Responda VOLTAR para se inscrever de novo."
+        ),
+        opt_in=(
+            "{brand}: Você está inscrito de novo. A frequência das mensagens varia. "
+            "Podem ser cobradas tarifas de mensagens e dados. Responda AJUDA para obter "
+            "ajuda, SAIR para cancelar."
+        ),
+        help=(
+            "{brand}: Ajuda em {support}. A frequência das mensagens varia. Podem ser "
+            "cobradas tarifas de mensagens e dados. Responda SAIR para cancelar."
+        ),
+        list_opt_out=(
+            "{brand}: Você não receberá mais mensagens de {list}. As demais mensagens "
+            "continuam. Responda SAIR para parar todas."
+        ),
+        clarify="Responda SAIR para não receber mais nenhuma mensagem de {brand}.",
+    ),
+    "de": Replies(
+        opt_out=(
+            "{brand}: Sie sind abgemeldet und erhalten keine SMS mehr von uns. "
+            "Antworten Sie ANMELDEN, um sich wieder anzumelden."
+        ),
+        opt_in=(
+            "{brand}: Sie sind wieder angemeldet. Die Häufigkeit der Nachrichten "
+            "variiert. Es können Kosten für SMS und Daten anfallen. Antworten Sie HILFE "
+            "für Hilfe, STOPP zum Abmelden."
+        ),
+        help=(
+            "{brand}: Hilfe unter {support}. Die Häufigkeit der Nachrichten variiert. Es "
+            "können Kosten für SMS und Daten anfallen. Antworten Sie STOPP zum Abmelden."
+        ),
+        list_opt_out=(
+            "{brand}: Sie erhalten keine {list}-Nachrichten mehr. Andere Nachrichten von "
+            "uns gehen weiter. Antworten Sie STOPP, um alle zu beenden."
+        ),
+        clarify="Antworten Sie STOPP, um keine SMS mehr von {brand} zu erhalten.",
+    ),
+}
+
 _TWILIO_REPLIES = Replies(
     opt_out=TWILIO_OPT_OUT_REPLY,
     opt_in=TWILIO_OPT_IN_REPLY,
@@ -99,14 +185,20 @@ DEFAULT = Policy(
                 "REVOKE",
                 "OPTOUT",
                 "OPT OUT",
+                *languages.ENGLISH_EXTRA_OPT_OUT,
             ),
             opt_out_all=("STOPALL", "STOP ALL"),
-            opt_in=("START", "YES", "UNSTOP"),
+            opt_in=("START", "YES", "UNSTOP", *languages.ENGLISH_EXTRA_OPT_IN),
             help=("HELP", "INFO"),
-        )
+        ),
+        # Spanish, French, Portuguese and German keywords and replies.
+        **languages.KEYWORDS,
     },
-    replies={"en": DEFAULT_REPLIES_EN},
-    single_keyword_only=True,
+    replies={"en": DEFAULT_REPLIES_EN, **DEFAULT_REPLIES_OTHER},
+    # 64.1200(a)(10): any reply a reasonable person reads as "stop" revokes consent,
+    # so free text, fillers and typos are read too (optline.domain.detect).
+    single_keyword_only=False,
+    typo_tolerance=True,
     # Revoke-all: one STOP ends every text from the account (the protective scope).
     scope=Scope.ACCOUNT,
     resubscribe=Resubscribe.WITH_EVIDENCE,
@@ -162,6 +254,9 @@ SALESMSG = dataclasses.replace(
     name="salesmsg",
     # 002: Cancel, Stop, Stopall, End, Unsubscribe, Quit.
     keywords={"en": _CLASSIC_KEYWORDS},
+    # 002: contacts can opt out "even if they make typos". Its "alternative phrases"
+    # are not listed, so a message must still be one (possibly misspelt) word.
+    typo_tolerance=True,
     # 002: an opted-out contact receives nothing from the account until opted in again.
     scope=Scope.ACCOUNT,
     # 002: "you will not be able to re-subscribe them from Salesmsg".

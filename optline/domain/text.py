@@ -16,6 +16,13 @@ from functools import lru_cache
 
 # Letters and digits only: punctuation, symbols, emoji and underscores separate words.
 _WORD = re.compile(r"[^\W_]+")
+# Words, and the punctuation that ends a clause ("Stop. Thank you", "Wrong number, stop").
+_WORD_OR_BREAK = re.compile(r"[^\W_]+|[.,;:!?\n]+")
+# The same letter three or more times in a row: emphasis, not spelling ("stopppp").
+_REPEAT = re.compile(r"([^\W\d_])\1{2,}")
+
+#: Stands for a clause break in :func:`clause_form`.
+BREAK = "|"
 
 
 def _strip_marks(text: str) -> str:
@@ -41,6 +48,22 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The folded words of ``text``: letters and digits only."""
     return _WORD.findall(fold(text))
+
+
+def clause_form(text: str) -> str:
+    """Folded words joined by spaces, with ``|`` where punctuation ends a clause.
+
+    "Wrong number. STOP!" -> "wrong number | stop |"; phrase rules matched against
+    this form cannot run across two clauses.
+    """
+    return " ".join(
+        tok if tok[0].isalnum() else BREAK for tok in _WORD_OR_BREAK.findall(fold(text))
+    )
+
+
+def squeeze(word: str) -> str:
+    """``word`` with letters repeated for emphasis written once: "stopppp" -> "stop"."""
+    return _REPEAT.sub(r"\1", word)
 
 
 def join_spelled_out(tokens: list[str]) -> list[str]:

@@ -1,0 +1,349 @@
+"""Beyond exact keywords: typos, fillers around a keyword, and plain-language replies.
+
+Used by :func:`optline.domain.classify.classify` for policies that turn it on (the
+``default`` profile). FCC 47 CFR 64.1200(a)(10) requires honouring any reply that a
+reasonable person would read as a request to stop; CTIA 5.1.3 asks to act on
+natural-language requests except where a word could cause unintended opt-outs. So:
+
+- typos: one slip of the finger away from an opt-out keyword of 4+ letters (a
+  neighbouring QWERTY key, two letters swapped, a letter doubled or missing, or a
+  neighbouring key pressed too: "STPO", "SOTP", "STOPP", "UNSUSCRIBE"), never when the
+  typo is itself an ordinary word per ``wordfreq`` ("STEP", "SHOP", "QUIET", "SPOT");
+- fillers: "Stop. Thank you", "STOP PLEASE", "ok stop", "baja por favor";
+- clauses: a keyword that is a clause of its own ("Who is this? Stop");
+- phrases per language (:mod:`optline.domain.languages`), each dismissed when negated
+  ("don't stop the reminders") and only a possible opt-out inside a question ("how do
+  I unsubscribe?").
+
+Everything a policy needs is built once per keyword set (:func:`detector_for`); a
+message then costs a few set and dict look-ups, and a regular expression runs only
+when the message holds one of its anchor words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import wordfreq
+
+from optline.domain import languages as lang
+from optline.domain.policy import Intent, KeywordMatch, KeywordSet, Policy
+from optline.domain.text import BREAK, clause_form, squeeze
+
+# A typo that wordfreq sees at least once per million words (Zipf 3) is a word someone
+# meant to write ("atop", "quot"), not a slip.
+_ORDINARY_ZIPF = 3.0
+_MIN_TYPO_LENGTH = 4
+
+_QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _qwerty_neighbours() -> dict[str, str]:
+    """Keys touching each letter key on a staggered QWERTY keyboard."""
+    where = {ch: (r, c) for r, row in enumerate(_QWERTY) for c, ch in enumerate(row)}
+    near: dict[str, str] = {}
+    for ch, (r, c) in where.items():
+        spots = [(r, c - 1), (r, c + 1), (r - 1, c), (r - 1, c + 1), (r + 1, c - 1), (r + 1, c)]
+        near[ch] = "".join(
+            _QWERTY[rr][cc] for rr, cc in spots if 0 <= rr < 3 and 0 <= cc < len(_QWERTY[rr])
+        )
+    return near
+
+
+_NEAR = _qwerty_neighbours()
+
+
+def typos(word: str) -> Iterator[str]:
+    """Every one-slip misspelling of ``word`` (see the module docstring)."""
+    for i, ch in enumerate(word):
+        head, tail = word[:i], word[i + 1 :]
+        yield head + tail  # missing letter
+        yield head + ch + ch + tail  # doubled letter
+        for key in _NEAR.get(ch, ""):
+            yield head + key + tail  # neighbouring key instead
+            yield head + ch + key + tail  # neighbouring key pressed too, after
+            yield head + key + ch + tail  # ... or before
+        if tail:
+            yield head + tail[0] + ch + tail[1:]  # swapped with the next letter
+
+
+def _is_ordinary(token: str, language: str) -> bool:
+    return any(wordfreq.zipf_frequency(token, code) >= _ORDINARY_ZIPF for code in {language, "en"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    phrase: lang.Phrase
+    language: str
+    regex: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the detector found; the classifier turns it into a Classification."""
+
+    intent: Intent
+    reason: str
+    match: KeywordMatch | None = None
+    language: str | None = None
+
+
+class Detector:
+    """Typo table and phrase rules for one policy's keyword sets."""
+
+    def __init__(self, keywords: Mapping[str, KeywordSet], index: Mapping[str, KeywordMatch]):
+        self.index = index
+        self.typos = self._typo_table(keywords, index)
+        rules = [
+            _Rule(phrase, code, re.compile(phrase.pattern))
+            for code in sorted(keywords, key=lambda c: (c != "en", c))
+            for phrase in lang.PHRASES.get(code, ())
+        ]
+        by_anchor: dict[str, list[_Rule]] = {}
+        for rule in rules:
+            for anchor in rule.phrase.anchors:
+                by_anchor.setdefault(anchor, []).append(rule)
+        self.rules_by_anchor = {word: tuple(found) for word, found in by_anchor.items()}
+        # A word of an opt-out keyword, or a typo of one: worth splitting into clauses.
+        self.keyword_words = frozenset(
+            word
+            for form, match in index.items()
+            if match.intent is Intent.OPT_OUT
+            for word in form.split()
+        ) | frozenset(self.typos)
+        self.gate = self.keyword_words | frozenset(self.rules_by_anchor)
+
+    @staticmethod
+    def _typo_table(
+        keywords: Mapping[str, KeywordSet], index: Mapping[str, KeywordMatch]
+    ) -> dict[str, KeywordMatch]:
+        table: dict[str, KeywordMatch] = {}
+        for form, match in index.items():
+            if match.intent is not Intent.OPT_OUT or " " in form or len(form) < 4:
+                continue
+            for typo in typos(form):
+                if (
+                    len(typo) >= _MIN_TYPO_LENGTH
+                    and typo not in index
+                    and typo not in table
+                    and not _is_ordinary(typo, match.language)
+                ):
+                    table[typo] = match
+        return table
+
+    # -- single words ---------------------------------------------------------------
+
+    def word(self, token: str) -> Verdict | None:
+        """A one-word message (or clause) that is a keyword typed in a hurry."""
+        match = self.typos.get(token)
+        if match is not None:
+            return Verdict(
+                Intent.OPT_OUT,
+                f"{token.upper()} is one typo away from the opt-out keyword "
+                f"{match.keyword.upper()} ({match.language})",
+                match,
+            )
+        plain = squeeze(token)
+        if plain != token:
+            match = self.index.get(plain) or self.typos.get(plain)
+            if match is not None:
+                return Verdict(
+                    match.intent,
+                    f"{token.upper()} is the keyword {match.keyword.upper()} with letters "
+                    f"repeated ({match.language})",
+                    match,
+                )
+        return None
+
+    # -- free text ------------------------------------------------------------------
+
+    def free_text(self, text: str, tokens: list[str], typos_on: bool) -> Verdict | None:
+        core = _core(tokens)
+        if core:
+            found = self._bare_keyword(core, typos_on)
+            if found is not None:
+                return found
+        short = " ".join(core or tokens)
+        if short in lang.POSSIBLE_REPLIES:
+            return Verdict(
+                Intent.POSSIBLE_OPT_OUT, f"the reply {short.upper()!r} may refuse further texts"
+            )
+        if self.gate.isdisjoint(tokens):
+            return None
+        form = clause_form(text)
+        best = self._phrases(form, tokens)
+        if best is not None and best.intent is Intent.OPT_OUT:
+            return best
+        if not self.keyword_words.isdisjoint(tokens):
+            clause = self._clauses(form, typos_on)
+            if clause is not None and (best is None or clause.intent is Intent.OPT_OUT):
+                return clause
+        return best
+
+    def _bare_keyword(self, core: list[str], typos_on: bool) -> Verdict | None:
+        """The message without its fillers is a keyword: "Stop. Thank you"."""
+        match = self.index.get(" ".join(core))
+        if match is not None:
+            return Verdict(
+                match.intent,
+                f"the keyword {match.keyword.upper()} with only filler words around it "
+                f"({match.language})",
+                match,
+            )
+        if typos_on and len(core) == 1:
+            return self.word(core[0])
+        return None
+
+    def _phrases(self, form: str, tokens: list[str]) -> Verdict | None:
+        seen: set[int] = set()
+        best: Verdict | None = None
+        for token in tokens:
+            for rule in self.rules_by_anchor.get(token, ()):
+                if id(rule) in seen:
+                    continue
+                seen.add(id(rule))
+                found = self._apply(rule, form)
+                if found is not None and (best is None or _rank(found) < _rank(best)):
+                    best = found
+                    if best.intent is Intent.OPT_OUT:
+                        return best
+        return best
+
+    @staticmethod
+    def _apply(rule: _Rule, form: str) -> Verdict | None:
+        phrase = rule.phrase
+        for hit in rule.regex.finditer(form):
+            said = hit.group().strip(" |")
+            if not phrase.negatable:
+                return Verdict(
+                    phrase.intent, f"{said!r} {phrase.name} ({rule.language})", None, rule.language
+                )
+            before = form[form.rfind(BREAK, 0, hit.start()) + 1 : hit.start()].split()
+            if _negated(before):
+                continue
+            if phrase.intent is Intent.OPT_OUT and not lang.QUESTION_WORDS.isdisjoint(before):
+                return Verdict(
+                    Intent.POSSIBLE_OPT_OUT,
+                    f"{said!r} {phrase.name}, but as a question ({rule.language})",
+                    None,
+                    rule.language,
+                )
+            return Verdict(
+                phrase.intent, f"{said!r} {phrase.name} ({rule.language})", None, rule.language
+            )
+        return None
+
+    def _clauses(self, form: str, typos_on: bool) -> Verdict | None:
+        """A clause that is an opt-out keyword, or opens or ends with a strong one."""
+        possible: Verdict | None = None
+        for clause in form.split(BREAK):
+            words = clause.split()
+            core = _core(words)
+            if not core:
+                continue
+            bare = self._bare_keyword(core, typos_on)
+            if bare is not None and bare.match is not None and bare.intent is Intent.OPT_OUT:
+                keyword = bare.match.keyword
+                if keyword not in lang.WEAK_OPT_OUT:
+                    return Verdict(
+                        Intent.OPT_OUT,
+                        f"a clause of its own is the opt-out keyword {keyword.upper()} "
+                        f"({bare.match.language})",
+                        bare.match,
+                    )
+                possible = possible or Verdict(
+                    Intent.POSSIBLE_OPT_OUT,
+                    f"a clause is {keyword.upper()}, which also has other senses "
+                    f"({bare.match.language})",
+                    bare.match,
+                )
+                continue
+            edge = self._edge(core)
+            if edge is not None:
+                return edge
+        return possible
+
+    def _edge(self, core: list[str]) -> Verdict | None:
+        if len(core) < 2:
+            return None
+        last, first = self._strong(core[-1]), self._strong(core[0])
+        if last is not None and core[-2] in lang.BEFORE_FINAL_KEYWORD:
+            return Verdict(
+                Intent.OPT_OUT,
+                f"ends with the opt-out keyword {last.keyword.upper()} after "
+                f"{core[-2]!r} ({last.language})",
+                last,
+            )
+        if first is not None and core[1] in lang.AFTER_FIRST_KEYWORD:
+            return Verdict(
+                Intent.OPT_OUT,
+                f"opens with the opt-out keyword {first.keyword.upper()}, then a new "
+                f"sentence ({first.language})",
+                first,
+            )
+        return None
+
+    def _strong(self, word: str) -> KeywordMatch | None:
+        match = self.index.get(word)
+        if match is None or match.intent is not Intent.OPT_OUT:
+            return None
+        return None if word in lang.WEAK_OPT_OUT else match
+
+
+_RANKS = {Intent.OPT_OUT: 0, Intent.POSSIBLE_OPT_OUT: 1}
+
+
+def _rank(verdict: Verdict) -> int:
+    # Protective order: an opt-out beats a possible one, which beats an opt-in.
+    return _RANKS.get(verdict.intent, 2)
+
+
+def _core(words: list[str]) -> list[str]:
+    """``words`` without filler words at either end; a repeated word once."""
+    start, end = 0, len(words)
+    while start < end and words[start] in lang.FILLERS:
+        start += 1
+    while end > start and words[end - 1] in lang.FILLERS:
+        end -= 1
+    core = words[start:end]
+    if len(core) > 1 and core.count(core[0]) == len(core):
+        return core[:1]  # "STOP STOP STOP"
+    return core
+
+
+def _negated(before: list[str]) -> bool:
+    """A negation right before a phrase: "don't stop", "never ever stop"."""
+    if not before or before[-1] in lang.NEGATION_BREAKERS:
+        return False
+    if before[-1] in lang.NEGATORS:
+        return True
+    return (
+        len(before) > 1
+        and before[-1] in {"ever", "really", "just"}
+        and (before[-2] in lang.NEGATORS)
+    )
+
+
+_BY_ID: dict[int, tuple[Mapping[str, KeywordSet], Detector]] = {}
+_BY_KEYWORDS: dict[tuple[tuple[str, KeywordSet], ...], Detector] = {}
+
+
+def detector_for(policy: Policy) -> Detector:
+    """The detector for ``policy``'s keywords, built once per distinct keyword set.
+
+    Every account policy is a new :class:`Policy` object, so the quick look-up is by
+    identity and the build is shared by every policy with the same keywords.
+    """
+    entry = _BY_ID.get(id(policy.keywords))
+    if entry is not None and entry[0] is policy.keywords:
+        return entry[1]
+    key = tuple(sorted(policy.keywords.items()))
+    detector = _BY_KEYWORDS.get(key)
+    if detector is None:
+        detector = _BY_KEYWORDS[key] = Detector(policy.keywords, policy.keyword_index)
+    if len(_BY_ID) >= 256:  # policies come and go with accounts; keep this bounded
+        _BY_ID.clear()
+    _BY_ID[id(policy.keywords)] = (policy.keywords, detector)
+    return detector

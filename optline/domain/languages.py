@@ -1,0 +1,359 @@
+"""Vocabulary per language for the free-text classifier: keywords, phrases, fillers.
+
+Everything here is data in folded form (:func:`optline.domain.text.fold`: casefolded,
+accents removed, so "ARRÊT" is written ``arret`` and "NO MÁS" ``no mas``). Apostrophes
+split words, so "don't" is ``don t`` and "m'envoyez" is ``m envoyez``. Phrase patterns
+are matched against the message's words joined by single spaces, with ``|`` standing
+for punctuation that ends a clause (``.``, ``,``, ``!``, ``?``, ...), so no phrase can
+run across two clauses. :mod:`optline.domain.detect` compiles them.
+
+Keyword sources: FCC 47 CFR 64.1200(a)(10) (stop, quit, end, revoke, opt out, cancel,
+unsubscribe), Twilio's defaults, AWS End User Messaging (ARRET, REMOVE), Plivo (UNSUB),
+Sinch (NONARRET); the words named in TCPA suits ("exit", "remove"); the Spanish,
+French, Portuguese and German words people text to carriers' short codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from optline.domain.policy import Intent, KeywordSet
+
+# -- keywords (whole message) -----------------------------------------------------------
+
+ENGLISH_EXTRA_OPT_OUT = ("UNSUB", "REMOVE", "EXIT")
+ENGLISH_EXTRA_OPT_IN = ("RESUBSCRIBE", "SUBSCRIBE", "OPT IN", "OPTIN")
+
+KEYWORDS: dict[str, KeywordSet] = {
+    "es": KeywordSet.of(
+        opt_out=("BAJA", "ALTO", "PARAR", "PARE", "CANCELAR", "DETENER", "NO MÁS"),
+        opt_in=("ALTA", "COMENZAR", "SUSCRIBIR"),
+        help=("AYUDA",),
+    ),
+    "fr": KeywordSet.of(
+        opt_out=(
+            "ARRÊT",
+            "ARRÊTER",
+            "DÉSABONNER",
+            "DÉSINSCRIRE",
+            "DÉSABONNEMENT",
+            "DÉSINSCRIPTION",
+        ),
+        opt_in=("NONARRET", "ABONNER"),
+        help=("AIDE",),
+    ),
+    "pt": KeywordSet.of(
+        opt_out=("SAIR", "PARAR", "PARE", "CANCELAR", "DESCADASTRAR", "REMOVER"),
+        opt_in=("ATIVAR", "VOLTAR"),
+        help=("AJUDA",),
+    ),
+    "de": KeywordSet.of(
+        opt_out=("STOPP", "ABMELDEN", "ABBESTELLEN", "AUSTRAGEN", "BEENDEN"),
+        opt_in=("ANMELDEN",),
+        help=("HILFE",),
+    ),
+}
+
+#: Opt-out keywords that are common words in another sense ("cancel my order", "the
+#: end", "vou sair agora"). Alone they opt out (64.1200(a)(10) names cancel, end and
+#: quit as valid per se); inside a longer message they are only a possible opt-out.
+WEAK_OPT_OUT = frozenset(
+    {
+        "cancel", "end", "quit", "exit", "remove",
+        "alto", "parar", "pare", "cancelar", "detener",
+        "sair", "remover",
+        "beenden",
+    }
+)  # fmt: skip
+
+# -- fillers ----------------------------------------------------------------------------
+
+#: Words that add nothing to a bare keyword: "Stop. Thank you", "STOP PLEASE", "ok stop",
+#: "baja por favor", "arrêt svp". CTIA 5.1.3 asks to ignore such de minimis variances.
+FILLERS = frozenset(
+    {
+        # en
+        "please", "pls", "plz", "pleas", "kindly", "thanks", "thank", "you", "u", "thx",
+        "ty", "tyvm", "ok", "okay", "k", "now", "asap", "immediately", "already", "just",
+        "sir", "maam", "yes", "yeah", "it", "and", "again", "anymore", "right", "away",
+        "seriously", "omg",
+        # es, pt
+        "por", "favor", "porfa", "gracias", "ya", "obrigado", "obrigada",
+        # fr ("s'il vous plaît", "stp": s'il te plaît)
+        "svp", "stp", "merci", "s", "il", "vous", "plait", "te", "oui",
+        # de
+        "bitte", "danke", "sofort", "jetzt",
+    }
+)  # fmt: skip
+
+# -- phrases ----------------------------------------------------------------------------
+
+# Building blocks, English. "text" nouns are the things a texting program sends.
+_TEXTS = (
+    r"(?:texts?|txts?|text messages?|messages?|msgs?|sms|reminders?|notifications?|"
+    r"alerts?|promos?|promotions?|offers|ads|marketing|spam|calls|emails)"
+)
+_SENDING = (
+    r"(?:sending|texting|txting|messaging|msging|contacting|calling|emailing|spamming|"
+    r"bothering|harassing|pestering|bugging)"
+)
+_DETERMINERS = (
+    r"(?:all|the|these|those|this|your|ur|any|my|more|of|with|sending|me|us|receiving|"
+    r"getting|text|sms|marketing|promotional|daily|stupid|annoying|damn)"
+)
+_ME = r"(?:me|us|my (?:number|phone|cell|name|info|contact)|this (?:number|phone))"
+_NOT = r"(?:don t|dont|do not|never|no longer|pls don t)"
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """One phrase rule: a regular expression and what a match means.
+
+    ``anchors`` are words the message must contain for the rule to be tried at all,
+    so most texts are dismissed with one set intersection. ``negatable`` rules do not
+    count when the word right before them is a negation ("don't stop the reminders")
+    and count only as possible when the clause asks how ("how do I unsubscribe?").
+    """
+
+    name: str
+    intent: Intent
+    pattern: str
+    anchors: frozenset[str]
+    negatable: bool = True
+
+
+def _phrase(
+    name: str, intent: Intent, pattern: str, anchors: str, negatable: bool = True
+) -> Phrase:
+    return Phrase(name, intent, pattern, frozenset(anchors.split()), negatable)
+
+
+_OUT = Intent.OPT_OUT
+_MAYBE = Intent.POSSIBLE_OPT_OUT
+_IN = Intent.OPT_IN
+
+PHRASES: dict[str, tuple[Phrase, ...]] = {
+    "en": (
+        _phrase(
+            "asks to stop sending",
+            _OUT,
+            rf"\b(?:stop|quit|cease) {_SENDING}\b",
+            "stop quit cease",
+        ),
+        _phrase(
+            "asks to stop the texts",
+            _OUT,
+            rf"\b(?:stop|quit|cease|end|cancel|discontinue|halt|no more|no further)"
+            rf"(?: {_DETERMINERS}){{0,4}} {_TEXTS}\b",
+            "stop quit cease end cancel discontinue halt more further",
+        ),
+        _phrase(
+            "uses an opt-out word",
+            _OUT,
+            r"\b(?:unsubscribe|unsub|optout|opt out|opt me out|revoke|withdraw (?:my )?consent"
+            r"|cease and desist)\b",
+            "unsubscribe unsub optout opt revoke withdraw cease",
+        ),
+        _phrase(
+            "asks to be removed",
+            _OUT,
+            rf"\b(?:remove|delete|erase|unsubscribe|unsub|drop) {_ME}\b",
+            "remove delete erase unsubscribe unsub drop",
+        ),
+        _phrase(
+            "asks to be taken off the list",
+            _OUT,
+            r"\b(?:off|out of|from) (?:your|the|this|ur|that|all|my|these) "
+            r"(?:(?:texting|text|sms|mailing|contact|marketing|call) )?lists?\b",
+            "off out from",
+        ),
+        _phrase(
+            "asks to be left alone",
+            _OUT,
+            r"\b(?:leave (?:me|us) alone|lose (?:my|this) number)\b",
+            "leave lose",
+        ),
+        _phrase(
+            "says not to text",
+            _OUT,
+            rf"\b{_NOT} (?:ever )?(?:text|txt|message|msg|sms|contact|send|email|bother|spam)"
+            r" (?:me|us|this (?:number|phone)|again|anymore|any)\b"
+            r"(?! (?:on|at|via|through|before|after|until|during|while|about)\b)",
+            "don dont do never longer",
+            negatable=False,
+        ),
+        _phrase(
+            "does not want texts",
+            _OUT,
+            rf"\b{_NOT} (?:want|wish|need|like)\b(?: \w+){{0,4}}? "
+            rf"(?:{_TEXTS}|contacted|texted|messaged)\b",
+            "don dont do never longer",
+            negatable=False,
+        ),
+        _phrase(
+            "refuses",
+            _MAYBE,
+            r"\b(?:not|no longer) interested\b|\bwrong (?:number|person|guy|girl)\b",
+            "not longer wrong",
+        ),
+        _phrase(
+            "did not sign up",
+            _MAYBE,
+            r"\b(?:never|didn t|did not|don t remember) sign(?:ed|ing)? up\b"
+            r"|\b(?:how did you get|who gave you) my number\b"
+            r"|\bwhy (?:do|are|am|does) (?:you|i|u)(?: \w+){0,2} (?:texting|getting|text)\b"
+            r"|(?:^|\| )(?:this is )?spam\b|\btoo many (?:texts|messages)\b"
+            r"|\btext(?:ing)? (?:me|us) too much\b",
+            "never didn did don how who why spam too",
+        ),
+        _phrase(
+            "asks how to stop",
+            _MAYBE,
+            r"\bway to (?:stop|unsubscribe|opt out)\b|\bcancel (?:my |the )?subscription\b"
+            r"|\bpause (?:the |these |my |all )?(?:texts|messages|reminders)\b",
+            "way cancel pause",
+        ),
+        _phrase(
+            "asks to subscribe again",
+            _IN,
+            r"\bopt (?:me )?(?:back )?in\b|\b(?:re)?subscribe me\b"
+            r"|\b(?:start|resume) (?:texting|messaging|sending) me\b"
+            r"|\b(?:want|like) to (?:get|receive) (?:your )?(?:texts|messages) again\b",
+            "opt subscribe resubscribe start resume again",
+        ),
+    ),
+    "es": (
+        _phrase(
+            "pide que no le escriban",
+            _OUT,
+            r"\bno me (?:envien|manden|mande|envie|mandes|envies) (?:mas|mensajes|textos|sms)\b"
+            r"|\bno me (?:escriban|escribas|escriba|contacten|contactes|molesten)\b"
+            r"|\bdej(?:en|a|e) de (?:enviar|mandar|escribir|contactar|molestar)"
+            r"|\bno (?:quiero|deseo) (?:recibir )?(?:mas )?(?:mensajes|textos|sms)\b"
+            r"|\bno mas (?:mensajes|textos|sms)\b",
+            "no dejen deja deje",
+            negatable=False,
+        ),
+        _phrase(
+            "pide la baja",
+            _OUT,
+            r"\b(?:darme|dar|dame|denme|deme|doy) de baja\b"
+            r"|\b(?:saquenme|quitenme|sacame|quitame|borrenme|eliminenme|borrame) de "
+            r"(?:la|su|tu|esta|sus) listas?\b"
+            r"|\b(?:borren|borrar|eliminar|eliminen|quiten|quitar) mi numero\b",
+            "baja saquenme quitenme sacame quitame borrenme eliminenme borrame borren borrar "
+            "eliminar eliminen quiten quitar",
+        ),
+        _phrase(
+            "rechaza",
+            _MAYBE,
+            r"\bno me interesa\b|\bnumero equivocado\b",
+            "interesa equivocado",
+        ),
+    ),
+    "fr": (
+        _phrase(
+            "demande l arret des messages",
+            _OUT,
+            r"\bne (?:m|me|nous) (?:envoyez|envoie|ecrivez|contactez|ecris|textez) plus\b"
+            r"|\bne plus (?:me|m|nous) (?:contacter|ecrire|envoyer)\b"
+            r"|\bne veux plus (?:recevoir )?(?:de |d |les |vos |ces )?"
+            r"(?:messages?|sms|textos?|notifications|rappels|promotions)\b"
+            r"|\barret(?:ez|er|e)? (?:de (?:m |me |nous )?(?:envoyer|ecrire|contacter|texter)"
+            r"|(?:les|vos|ces) (?:messages|sms|textos))\b"
+            r"|(?:^|\| )plus de (?:messages|sms|textos)\b",
+            "ne plus arret arretez arreter arrete",
+            negatable=False,
+        ),
+        _phrase(
+            "demande le desabonnement",
+            _OUT,
+            r"\b(?:desabonner|desinscrire|desabonnez|desinscrivez|desabonnement"
+            r"|desinscription)\b|\b(?:retirez|enlevez|supprimez|rayez) (?:moi|mon numero)\b",
+            "desabonner desinscrire desabonnez desinscrivez desabonnement desinscription "
+            "retirez enlevez supprimez rayez",
+        ),
+        _phrase(
+            "refuse",
+            _MAYBE,
+            r"\bpas interesse\b|\bmauvais numero\b|^non\b",
+            "interesse mauvais non",
+        ),
+    ),
+    "pt": (
+        _phrase(
+            "pede para parar",
+            _OUT,
+            r"\bnao (?:quero|desejo) (?:mais )?(?:receber )?(?:mais )?(?:mensagens|sms|textos)\b"
+            r"|\bparem? de (?:me )?(?:enviar|mandar)\b"
+            r"|\bnao me (?:mandem|mande|enviem|envie) mais\b"
+            r"|\b(?:cancelar|parar|pare) (?:as |os |de )?(?:mensagens|sms|textos)\b",
+            "nao pare parem cancelar parar",
+            negatable=False,
+        ),
+        _phrase(
+            "pede para sair da lista",
+            _OUT,
+            r"\bme (?:tire|tirem|remova|removam|retire|retirem) da lista\b|\bdescadastrar\b",
+            "tire tirem remova removam retire retirem descadastrar",
+        ),
+        _phrase(
+            "recusa",
+            _MAYBE,
+            r"\bnao tenho interesse\b|\bnumero errado\b|^nao\b",
+            "interesse errado nao",
+        ),
+    ),
+    "de": (
+        _phrase(
+            "bittet um keine nachrichten",
+            _OUT,
+            r"\bkeine (?:weiteren )?(?:nachrichten|sms|werbung)(?: \w+)? mehr\b"
+            r"|\bkeine weiteren (?:nachrichten|sms)\b"
+            r"|\bnicht mehr (?:kontaktieren|schreiben|anschreiben)\b"
+            r"|\bauf (?:\| )?(?:mir|mich) zu (?:schreiben|kontaktieren)\b"
+            r"|\bmelden sie mich ab\b|\bmich abmelden\b",
+            "keine nicht auf melden abmelden",
+            negatable=False,
+        ),
+        _phrase(
+            "lehnt ab",
+            _MAYBE,
+            r"\bkein interesse\b|\bfalsche nummer\b|^nein\b",
+            "interesse falsche nein",
+        ),
+    ),
+}
+
+# -- context words ----------------------------------------------------------------------
+
+#: A negation right before an opt-out phrase cancels it: "don't stop the reminders",
+#: "never stop texting me these deals". ("t" is what is left of "n't".)
+NEGATORS = frozenset(
+    {"not", "t", "dont", "never", "cant", "wont", "didnt", "doesnt", "cannot", "nunca"}
+)
+#: "why won't you stop texting me" is a request, not a negation.
+NEGATION_BREAKERS = frozenset({"you", "u"})
+#: A question about how to opt out is a possible opt-out, not an opt-out: the
+#: clarification reply tells the person how (64.1200(a)(12)).
+QUESTION_WORDS = frozenset({"how", "way", "if", "whether", "what", "como", "comment", "wie"})
+
+#: Whole replies (after fillers) that may mean "stop" but are not clear enough to act
+#: on: TCPA suits were filed over "no" and "S"; "no" also answers many other questions.
+POSSIBLE_REPLIES = frozenset({"no", "nope", "nah", "s", "enough", "non", "nao", "nein"})
+
+#: A strong opt-out keyword at the end of a clause counts after these words only:
+#: "wrong number stop", "I said stop", "can you stop". Others ("the bus stop", "to
+#: stop", "if I reply stop") are other senses or quotations.
+BEFORE_FINAL_KEYWORD = frozenset(
+    {
+        "said", "say", "saying", "number", "please", "pls", "plz", "kindly", "just", "ok",
+        "okay", "omg", "now", "you", "u", "so", "seriously", "again", "already", "yes",
+        "yeah", "hey", "hi", "interested",
+    }
+)  # fmt: skip
+#: A strong opt-out keyword opening a clause counts when a new sentence follows it
+#: without punctuation: "STOP who is this", "Stop I'm not interested".
+AFTER_FIRST_KEYWORD = frozenset(
+    {"i", "im", "who", "wrong", "you", "u", "we", "not", "never", "dont", "do"}
+)
