@@ -8,12 +8,12 @@ from types import MappingProxyType
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from optline.domain.consent import ContactState, Event, Status, Trigger
 from optline.domain.policy import SenderKind
 from optline.store.ledger import GENESIS, event_hash, plain, utc
+from optline.store.queries import KeyValueRows, contact_select, insert, queries
 from optline.store.rows import (
     AccountRow,
     Conflict,
@@ -46,6 +46,7 @@ class Tx:
         self._conn = conn
         self._writable = writable
         self._postgres = conn.dialect.name == "postgresql"
+        self._q = queries(self._postgres)
         # Contacts as read in this transaction, so save_contact writes only what changed.
         self._seen: dict[tuple[int, str], ContactState | None] = {}
 
@@ -55,18 +56,11 @@ class Tx:
         if not self._writable:
             raise RuntimeError("this is a read-only transaction")
 
-    def _insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
-        return postgresql.insert(table) if self._postgres else sqlite.insert(table)
-
     def _insert_or_conflict(self, table: sa.Table, values: Mapping[str, Any], what: str) -> None:
         """Insert one row, raising Conflict on a unique key (the transaction stays usable)."""
-        stmt = self._insert(table).values(values).on_conflict_do_nothing()
+        stmt = insert(table, self._postgres).values(values).on_conflict_do_nothing()
         if self._conn.execute(stmt.returning(*table.primary_key)).first() is None:
             raise Conflict(f"{what} already exists")
-
-    def _json_object(self, key: sa.ColumnElement[Any], value: sa.ColumnElement[Any]) -> Any:
-        name = "json_object_agg" if self._postgres else "json_group_object"
-        return getattr(sa.func, name)(key, value, type_=sa.JSON)
 
     # -- accounts ----------------------------------------------------------------------
 
@@ -74,7 +68,7 @@ class Tx:
         self, name: str, profile: str, overrides: Mapping[str, Any] | None = None
     ) -> AccountRow:
         self._write()
-        stmt = self._insert(accounts).values(
+        stmt = insert(accounts, self._postgres).values(
             name=name,
             profile=profile,
             overrides=plain(overrides or {}),
@@ -89,23 +83,17 @@ class Tx:
             raise Conflict(f"account {name!r} already exists")
         return AccountRow(row, name, profile, plain(overrides or {}))
 
-    def _accounts(self, where: sa.ColumnElement[bool] | None) -> list[AccountRow]:
-        stmt = sa.select(accounts.c.id, accounts.c.name, accounts.c.profile, accounts.c.overrides)
-        if where is not None:
-            stmt = stmt.where(where)
-        rows = self._conn.execute(stmt.order_by(accounts.c.name))
-        return [AccountRow(r.id, r.name, r.profile, dict(r.overrides)) for r in rows]
-
     def account(self, name: str) -> AccountRow | None:
-        found = self._accounts(accounts.c.name == name)
-        return found[0] if found else None
+        row = self._conn.execute(self._q.account_by_name, {"name": name}).first()
+        return None if row is None else _account_row(row)
 
     def account_by_id(self, account_id: int) -> AccountRow | None:
-        found = self._accounts(accounts.c.id == account_id)
-        return found[0] if found else None
+        row = self._conn.execute(self._q.account_by_id, {"id": account_id}).first()
+        return None if row is None else _account_row(row)
 
     def accounts(self) -> list[AccountRow]:
-        return self._accounts(None)
+        stmt = sa.select(accounts.c.id, accounts.c.name, accounts.c.profile, accounts.c.overrides)
+        return [_account_row(r) for r in self._conn.execute(stmt.order_by(accounts.c.name))]
 
     def set_policy(self, account_id: int, profile: str, overrides: Mapping[str, Any]) -> None:
         self._write()
@@ -124,14 +112,14 @@ class Tx:
         return SenderRow(account_id, number, kind)
 
     def sender(self, number: str) -> SenderRow | None:
-        found = self._senders(senders.c.number == number)
-        return found[0] if found else None
+        """The sender with this number, whichever account it belongs to."""
+        row = self._conn.execute(self._q.sender, {"number": number}).first()
+        return None if row is None else SenderRow(row.account_id, row.number, SenderKind(row.kind))
 
     def senders(self, account_id: int) -> list[SenderRow]:
-        return self._senders(senders.c.account_id == account_id)
-
-    def _senders(self, where: sa.ColumnElement[bool]) -> list[SenderRow]:
-        stmt = sa.select(senders).where(where).order_by(senders.c.number)
+        stmt = (
+            sa.select(senders).where(senders.c.account_id == account_id).order_by(senders.c.number)
+        )
         return [
             SenderRow(r.account_id, r.number, SenderKind(r.kind)) for r in self._conn.execute(stmt)
         ]
@@ -144,8 +132,8 @@ class Tx:
         return ListRow(account_id, name, opt_out_keyword)
 
     def lists(self, account_id: int) -> list[ListRow]:
-        stmt = sa.select(lists).where(lists.c.account_id == account_id).order_by(lists.c.name)
-        return [ListRow(r.account_id, r.name, r.opt_out_keyword) for r in self._conn.execute(stmt)]
+        rows = self._conn.execute(self._q.lists, {"account": account_id})
+        return [ListRow(r.account_id, r.name, r.opt_out_keyword) for r in rows]
 
     def add_trigger(self, account_id: int, trigger: Trigger) -> None:
         self._write()
@@ -159,40 +147,10 @@ class Tx:
         self._insert_or_conflict(triggers, values, f"trigger {trigger.keyword!r}")
 
     def triggers(self, account_id: int) -> list[Trigger]:
-        stmt = (
-            sa.select(triggers)
-            .where(triggers.c.account_id == account_id)
-            .order_by(triggers.c.keyword)
-        )
-        return [
-            Trigger(r.keyword, r.reply, r.unsubscribe_list, r.subscribe_list)
-            for r in self._conn.execute(stmt)
-        ]
+        rows = self._conn.execute(self._q.triggers, {"account": account_id})
+        return [Trigger(r.keyword, r.reply, r.unsubscribe_list, r.subscribe_list) for r in rows]
 
     # -- contacts ----------------------------------------------------------------------
-
-    def _contact_select(self) -> sa.Select[Any]:
-        """Contact rows with their per-sender consent and lists, one row per contact."""
-        sc, ms = sender_consent, memberships
-        by_sender = (
-            sa.select(self._json_object(sc.c.sender, sc.c.status))
-            .where(sc.c.account_id == contacts.c.account_id, sc.c.phone == contacts.c.phone)
-            .scalar_subquery()
-        )
-        by_list = (
-            sa.select(self._json_object(ms.c.list_name, ms.c.subscribed))
-            .where(ms.c.account_id == contacts.c.account_id, ms.c.phone == contacts.c.phone)
-            .scalar_subquery()
-        )
-        return sa.select(
-            contacts.c.phone,
-            contacts.c.blocked,
-            contacts.c.status,
-            contacts.c.texted,
-            contacts.c.clarified,
-            by_sender.label("by_sender"),
-            by_list.label("by_list"),
-        )
 
     def contact(
         self, account_id: int, phone: str, *, for_update: bool = False
@@ -204,15 +162,12 @@ class Tx:
         yet is created in its default state so that concurrent first writers queue on
         its row too; it is still reported as None.
         """
-        stmt = self._contact_select().where(
-            contacts.c.account_id == account_id, contacts.c.phone == phone
-        )
-        if for_update and self._postgres:
-            stmt = stmt.with_for_update(of=contacts, key_share=True)
-        row = self._conn.execute(stmt).first()
+        stmt = self._q.contact_for_update if for_update else self._q.contact
+        params = {"account": account_id, "phone": phone}
+        row = self._conn.execute(stmt, params).first()
         if row is None and for_update and self._postgres and not self._claim(account_id, phone):
             # Another transaction created it meanwhile (and has committed): lock it.
-            row = self._conn.execute(stmt).first()
+            row = self._conn.execute(stmt, params).first()
         state = None if row is None else _contact_state(row)
         self._seen[(account_id, phone)] = state
         return state
@@ -220,14 +175,8 @@ class Tx:
     def _claim(self, account_id: int, phone: str) -> bool:
         """Insert a default row for a new contact; False if it exists after all."""
         self._write()
-        now = datetime.now(UTC)
-        stmt = (
-            self._insert(contacts)
-            .values({**_contact_values(account_id, ContactState(phone), now), "created_at": now})
-            .on_conflict_do_nothing()
-            .returning(contacts.c.phone)
-        )
-        return self._conn.execute(stmt).first() is not None
+        values = _contact_values(account_id, ContactState(phone), datetime.now(UTC))
+        return self._conn.execute(self._q.claim_contact, values).first() is not None
 
     def save_contact(self, account_id: int, state: ContactState) -> None:
         """Store the contact's whole state (only the parts that changed since it was read)."""
@@ -238,9 +187,7 @@ class Tx:
             self._upsert_contact(account_id, state)
         known = isinstance(before, ContactState) or before is None
         self._sync(
-            sender_consent,
-            "sender",
-            "status",
+            self._q.sender_consent,
             account_id,
             state.phone,
             {k: v.value for k, v in state.sender_status.items()},
@@ -249,9 +196,7 @@ class Tx:
             else ({} if known else None),
         )
         self._sync(
-            memberships,
-            "list_name",
-            "subscribed",
+            self._q.memberships,
             account_id,
             state.phone,
             dict(state.lists),
@@ -260,48 +205,35 @@ class Tx:
         self._seen[key] = state
 
     def _upsert_contact(self, account_id: int, state: ContactState) -> None:
-        now = datetime.now(UTC)
-        values = _contact_values(account_id, state, now)
-        stmt = self._insert(contacts).values({**values, "created_at": now})
-        changed = {name: stmt.excluded[name] for name in values if name not in _CONTACT_KEY}
-        self._conn.execute(
-            stmt.on_conflict_do_update(index_elements=list(_CONTACT_KEY), set_=changed)
-        )
+        values = _contact_values(account_id, state, datetime.now(UTC))
+        self._conn.execute(self._q.upsert_contact, values)
 
     def _sync(
         self,
-        table: sa.Table,
-        key: str,
-        value: str,
+        rows: KeyValueRows,
         account_id: int,
         phone: str,
         after: Mapping[str, Any],
         before: Mapping[str, Any] | None,
     ) -> None:
-        """Make ``table``'s key -> value rows for this contact equal ``after``.
+        """Make the contact's ``key -> value`` rows equal ``after``.
 
         ``before`` is what the table holds (None: unknown, so rewrite all of it).
         """
-        owner = sa.and_(table.c.account_id == account_id, table.c.phone == phone)
+        owner = {"owner_account": account_id, "owner": phone}
         if before is None:
-            self._conn.execute(sa.delete(table).where(owner))
+            self._conn.execute(rows.delete_all, owner)
             before = {}
         gone = [k for k in before if k not in after]
         if gone:
-            self._conn.execute(sa.delete(table).where(owner, table.c[key].in_(gone)))
+            self._conn.execute(rows.delete_keys, {**owner, "keys": gone})
         changed = [
-            {"account_id": account_id, "phone": phone, key: k, value: v}
+            {"account_id": account_id, "phone": phone, rows.key: k, rows.value: v}
             for k, v in after.items()
             if k not in before or before[k] != v
         ]
         if changed:
-            stmt = self._insert(table)
-            self._conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["account_id", "phone", key], set_={value: stmt.excluded[value]}
-                ),
-                changed,
-            )
+            self._conn.execute(rows.upsert, changed)
 
     def contacts(
         self,
@@ -315,7 +247,7 @@ class Tx:
         """Contacts in phone order. ``status`` is the effective account-level status
         (BLOCKED: the blocked flag; the others: not blocked and that status);
         ``list_name`` keeps the members of that list, subscribed or not."""
-        stmt = self._contact_select().where(contacts.c.account_id == account_id)
+        stmt = contact_select(self._postgres).where(contacts.c.account_id == account_id)
         if status is Status.BLOCKED:
             stmt = stmt.where(contacts.c.blocked == sa.true())
         elif status is not None:
@@ -396,15 +328,7 @@ class Tx:
         if not items:
             return []
         at = utc(at)
-        head = self._conn.execute(
-            sa.select(accounts.c.head_seq, accounts.c.head_hash)
-            .where(accounts.c.id == account_id)
-            # NO KEY UPDATE: the head is not a key, and a plain FOR UPDATE would
-            # conflict with the KEY SHARE locks that foreign-key checks take on the
-            # account row when other transactions insert contacts or messages,
-            # deadlocking against them.
-            .with_for_update(key_share=True)
-        ).first()
+        head = self._conn.execute(self._q.head, {"account": account_id}).first()
         if head is None:
             raise LookupError(f"no account with id {account_id}")
         seq, prev = head
@@ -415,12 +339,8 @@ class Tx:
             digest = event_hash(prev, account_id, seq, kind, item.phone, data, at)
             stored.append(StoredEvent(account_id, seq, kind, item.phone, data, at, prev, digest))
             prev = digest
-        self._conn.execute(sa.insert(events), [_event_values(e) for e in stored])
-        self._conn.execute(
-            sa.update(accounts)
-            .where(accounts.c.id == account_id)
-            .values(head_seq=seq, head_hash=prev)
-        )
+        self._conn.execute(self._q.insert_events, [_event_values(e) for e in stored])
+        self._conn.execute(self._q.move_head, {"account": account_id, "seq": seq, "hash": prev})
         return stored
 
     def events(self, account_id: int, phone: str | None = None) -> list[StoredEvent]:
@@ -467,18 +387,9 @@ class Tx:
     # -- messages ----------------------------------------------------------------------
 
     def inbound_outcome(self, account_id: int, provider_id: str) -> dict[str, Any] | None:
-        outcome = self._conn.execute(
-            sa.select(messages.c.outcome).where(
-                messages.c.account_id == account_id, messages.c.provider_id == provider_id
-            )
-        ).scalar_one_or_none()
+        params = {"account": account_id, "pid": provider_id}
+        outcome = self._conn.execute(self._q.inbound_outcome, params).scalar_one_or_none()
         return None if outcome is None else dict(outcome)
-
-    def _next_message_id(self, account_id: int) -> dict[str, Any]:
-        if self._postgres:
-            return {}  # the identity sequence numbers it
-        top = sa.select(sa.func.max(messages.c.id)).where(messages.c.account_id == account_id)
-        return {"id": sa.func.coalesce(top.scalar_subquery(), 0) + 1}
 
     def record_inbound(
         self,
@@ -495,26 +406,9 @@ class Tx:
         """Store an inbound text and its outcome; DuplicateDelivery if ``provider_id``
         is already stored (the transaction stays usable, for the caller to roll back)."""
         self._write()
-        stmt = (
-            self._insert(messages)
-            .values(
-                account_id=account_id,
-                direction="in",
-                provider_id=provider_id,
-                phone=phone,
-                sender=sender,
-                body=body,
-                hidden=hidden,
-                status="received",
-                campaign=False,
-                outcome=plain(outcome),
-                created_at=utc(at),
-                **self._next_message_id(account_id),
-            )
-            .on_conflict_do_nothing(index_elements=["account_id", "provider_id"])
-            .returning(messages.c.id)
-        )
-        message_id = self._conn.execute(stmt).scalar_one_or_none()
+        values = _message_values(account_id, "in", phone, sender, body, at)
+        values.update(provider_id=provider_id, hidden=hidden, outcome=plain(outcome))
+        message_id = self._conn.execute(self._q.insert_inbound, values).scalar_one_or_none()
         if message_id is None:
             raise DuplicateDelivery(f"message {provider_id!r} was already received")
         return int(message_id)
@@ -533,25 +427,9 @@ class Tx:
         at: datetime,
     ) -> int:
         self._write()
-        stmt = (
-            sa.insert(messages)
-            .values(
-                account_id=account_id,
-                direction="out",
-                phone=phone,
-                sender=sender,
-                body=body,
-                hidden=False,
-                status=status,
-                reason=reason,
-                list_name=list_name,
-                campaign=campaign,
-                created_at=utc(at),
-                **self._next_message_id(account_id),
-            )
-            .returning(messages.c.id)
-        )
-        return int(self._conn.execute(stmt).scalar_one())
+        values = _message_values(account_id, "out", phone, sender, body, at)
+        values.update(status=status, reason=reason, list_name=list_name, campaign=campaign)
+        return int(self._conn.execute(self._q.insert_outbound, values).scalar_one())
 
     def messages(self, account_id: int, phone: str) -> list[MessageRow]:
         m = messages
@@ -575,9 +453,6 @@ class Tx:
         ]
 
 
-_CONTACT_KEY = ("account_id", "phone")
-
-
 def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool]:
     return (state.blocked, state.account_status, state.texted, state.clarified)
 
@@ -590,6 +465,7 @@ def _contact_values(account_id: int, state: ContactState, now: datetime) -> dict
         "status": state.account_status.value,
         "texted": state.texted,
         "clarified": state.clarified,
+        "created_at": now,  # kept by the upsert when the contact exists
         "updated_at": now,
     }
 
@@ -606,6 +482,33 @@ def _contact_state(row: Row[Any]) -> ContactState:
         texted=bool(row.texted),
         clarified=bool(row.clarified),
     )
+
+
+def _message_values(
+    account_id: int, direction: str, phone: str, sender: str, body: str, at: datetime
+) -> dict[str, Any]:
+    """Every column of a message row (the statements are reused, so always the same
+    set), plus ``account`` for SQLite's next-id subquery."""
+    return {
+        "account": account_id,
+        "account_id": account_id,
+        "direction": direction,
+        "provider_id": None,
+        "phone": phone,
+        "sender": sender,
+        "body": body,
+        "hidden": False,
+        "status": "received",
+        "reason": None,
+        "list_name": None,
+        "campaign": False,
+        "outcome": None,
+        "created_at": utc(at),
+    }
+
+
+def _account_row(row: Row[Any, Any, Any, Any]) -> AccountRow:
+    return AccountRow(row.id, row.name, row.profile, dict(row.overrides))
 
 
 def _event_values(event: StoredEvent) -> dict[str, Any]:

@@ -1,0 +1,152 @@
+"""Statements on the hot paths (inbound, send, append), built once per dialect.
+
+Building a SQLAlchemy statement and its cache key costs more than running it on
+SQLite; these are built with bind parameters and reused for every call.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from optline.store.schema import (
+    accounts,
+    contacts,
+    events,
+    lists,
+    memberships,
+    messages,
+    sender_consent,
+    senders,
+    triggers,
+)
+
+_p = sa.bindparam
+
+
+def insert(table: sa.Table, postgres: bool) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that supports ON CONFLICT on both dialects."""
+    return postgresql.insert(table) if postgres else sqlite.insert(table)
+
+
+def json_object(postgres: bool, key: sa.ColumnElement[Any], value: sa.ColumnElement[Any]) -> Any:
+    """Aggregate rows into one JSON object ``{key: value}`` (NULL when there are none)."""
+    name = "json_object_agg" if postgres else "json_group_object"
+    return getattr(sa.func, name)(key, value, type_=sa.JSON)
+
+
+def contact_select(postgres: bool) -> sa.Select[Any]:
+    """Contact rows with their per-sender consent and lists, one row per contact."""
+    sc, ms = sender_consent, memberships
+    by_sender = (
+        sa.select(json_object(postgres, sc.c.sender, sc.c.status))
+        .where(sc.c.account_id == contacts.c.account_id, sc.c.phone == contacts.c.phone)
+        .scalar_subquery()
+    )
+    by_list = (
+        sa.select(json_object(postgres, ms.c.list_name, ms.c.subscribed))
+        .where(ms.c.account_id == contacts.c.account_id, ms.c.phone == contacts.c.phone)
+        .scalar_subquery()
+    )
+    return sa.select(
+        contacts.c.phone,
+        contacts.c.blocked,
+        contacts.c.status,
+        contacts.c.texted,
+        contacts.c.clarified,
+        by_sender.label("by_sender"),
+        by_list.label("by_list"),
+    )
+
+
+class KeyValueRows:
+    """Statements keeping a contact's ``key -> value`` rows in one child table."""
+
+    def __init__(self, table: sa.Table, key: str, value: str, postgres: bool) -> None:
+        self.key, self.value = key, value
+        owner = sa.and_(table.c.account_id == _p("owner_account"), table.c.phone == _p("owner"))
+        self.delete_all = sa.delete(table).where(owner)
+        self.delete_keys = sa.delete(table).where(
+            owner, table.c[key].in_(_p("keys", expanding=True))
+        )
+        upsert = insert(table, postgres)
+        self.upsert = upsert.on_conflict_do_update(
+            index_elements=["account_id", "phone", key], set_={value: upsert.excluded[value]}
+        )
+
+
+class Queries:
+    def __init__(self, postgres: bool) -> None:
+        account_columns = (accounts.c.id, accounts.c.name, accounts.c.profile, accounts.c.overrides)
+        self.account_by_name = sa.select(*account_columns).where(accounts.c.name == _p("name"))
+        self.account_by_id = sa.select(*account_columns).where(accounts.c.id == _p("id"))
+        self.sender = sa.select(senders).where(senders.c.number == _p("number"))
+        self.lists = (
+            sa.select(lists).where(lists.c.account_id == _p("account")).order_by(lists.c.name)
+        )
+        self.triggers = (
+            sa.select(triggers)
+            .where(triggers.c.account_id == _p("account"))
+            .order_by(triggers.c.keyword)
+        )
+
+        contact = contact_select(postgres).where(
+            contacts.c.account_id == _p("account"), contacts.c.phone == _p("phone")
+        )
+        self.contact = contact
+        # NO KEY UPDATE: enough to serialise consent writers, and it does not conflict
+        # with the KEY SHARE locks of foreign-key checks on child rows.
+        self.contact_for_update = (
+            contact.with_for_update(of=contacts, key_share=True) if postgres else contact
+        )
+        self.claim_contact = (
+            insert(contacts, postgres).on_conflict_do_nothing().returning(contacts.c.phone)
+        )
+        upsert = insert(contacts, postgres)
+        self.upsert_contact = upsert.on_conflict_do_update(
+            index_elements=["account_id", "phone"],
+            set_={
+                name: upsert.excluded[name]
+                for name in ("blocked", "status", "texted", "clarified", "updated_at")
+            },
+        )
+        self.sender_consent = KeyValueRows(sender_consent, "sender", "status", postgres)
+        self.memberships = KeyValueRows(memberships, "list_name", "subscribed", postgres)
+
+        # The same reasoning as for contacts: the head is not a key, and a plain FOR
+        # UPDATE would deadlock against foreign-key checks of concurrent inserts.
+        self.head = (
+            sa.select(accounts.c.head_seq, accounts.c.head_hash)
+            .where(accounts.c.id == _p("account"))
+            .with_for_update(key_share=True)
+        )
+        self.move_head = (
+            sa.update(accounts)
+            .where(accounts.c.id == _p("account"))
+            .values(head_seq=_p("seq"), head_hash=_p("hash"))
+        )
+        self.insert_events = sa.insert(events)
+
+        self.inbound_outcome = sa.select(messages.c.outcome).where(
+            messages.c.account_id == _p("account"), messages.c.provider_id == _p("pid")
+        )
+        message = insert(messages, postgres)
+        if not postgres:
+            # SQLite has no sequences: the account's next number, taken inside the
+            # write transaction, which SQLite runs one at a time.
+            top = sa.select(sa.func.max(messages.c.id)).where(
+                messages.c.account_id == _p("account")
+            )
+            message = message.values(id=sa.func.coalesce(top.scalar_subquery(), 0) + 1)
+        self.insert_inbound = message.on_conflict_do_nothing(
+            index_elements=["account_id", "provider_id"]
+        ).returning(messages.c.id)
+        self.insert_outbound = message.returning(messages.c.id)
+
+
+@cache
+def queries(postgres: bool) -> Queries:
+    return Queries(postgres)
