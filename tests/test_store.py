@@ -273,21 +273,26 @@ def test_contacts_pagination(store: Store) -> None:
 
 
 def test_concurrent_first_writers_of_a_contact_take_turns(store: Store) -> None:
-    """Each writer adds its own list to a contact nobody has saved yet: none is lost."""
+    """Read-modify-write races on a contact nobody has saved yet: no update is lost.
+
+    Each writer names the list it adds after the number of lists it read, so two
+    writers that read the same state would both add the same list.
+    """
     account_id = _account(store)
     phone = "+15551239999"
     errors: list[BaseException] = []
 
-    def writer(n: int) -> None:
+    def writer() -> None:
         try:
-            for i in range(10):
+            for _ in range(10):
                 with store.transaction() as tx:
                     state = tx.contact(account_id, phone, for_update=True) or ContactState(phone)
-                    tx.save_contact(account_id, consent.subscribe(state, f"w{n}-{i}").state)
+                    name = f"list{len(state.lists)}"
+                    tx.save_contact(account_id, consent.subscribe(state, name).state)
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    threads = [threading.Thread(target=writer) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:

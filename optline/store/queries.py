@@ -99,8 +99,10 @@ class Queries:
         self.contact = contact
         # NO KEY UPDATE: enough to serialise consent writers, and it does not conflict
         # with the KEY SHARE locks of foreign-key checks on child rows.
-        self.contact_for_update = (
-            contact.with_for_update(of=contacts, key_share=True) if postgres else contact
+        self.lock_contact = (
+            sa.select(contacts.c.phone)
+            .where(contacts.c.account_id == _p("account"), contacts.c.phone == _p("phone"))
+            .with_for_update(key_share=True)
         )
         self.claim_contact = (
             insert(contacts, postgres).on_conflict_do_nothing().returning(contacts.c.phone)

@@ -162,15 +162,29 @@ class Tx:
         yet is created in its default state so that concurrent first writers queue on
         its row too; it is still reported as None.
         """
-        stmt = self._q.contact_for_update if for_update else self._q.contact
         params = {"account": account_id, "phone": phone}
-        row = self._conn.execute(stmt, params).first()
-        if row is None and for_update and self._postgres and not self._claim(account_id, phone):
-            # Another transaction created it meanwhile (and has committed): lock it.
-            row = self._conn.execute(stmt, params).first()
-        state = None if row is None else _contact_state(row)
+        if for_update and self._postgres and not self._lock_contact(params):
+            state = None
+        else:
+            row = self._conn.execute(self._q.contact, params).first()
+            state = None if row is None else _contact_state(row)
         self._seen[(account_id, phone)] = state
         return state
+
+    def _lock_contact(self, params: Mapping[str, Any]) -> bool:
+        """Lock the contact's row; False if it did not exist and has just been created.
+
+        The state is read by a later statement: under READ COMMITTED a statement that
+        waited for the lock still sees its consent and list rows as they were before
+        the previous holder committed.
+        """
+        if self._conn.execute(self._q.lock_contact, params).first() is not None:
+            return True
+        if self._claim(params["account"], params["phone"]):
+            return False
+        # Another transaction created it meanwhile (and has committed): lock it.
+        self._conn.execute(self._q.lock_contact, params)
+        return True
 
     def _claim(self, account_id: int, phone: str) -> bool:
         """Insert a default row for a new contact; False if it exists after all."""
