@@ -14,9 +14,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from optline.domain.detect import Verdict, detector_for
-from optline.domain.policy import Intent, Policy
+from optline.domain.policy import Intent, KeywordMatch, Policy
 from optline.domain.profiles import get_profile
-from optline.domain.text import join_spelled_out, words
+from optline.domain.text import fold, folded_words, join_spelled_out
 
 _INTENT_WORDS = {
     Intent.OPT_OUT: "opt-out",
@@ -58,7 +58,8 @@ def classify(
     """
     if isinstance(policy, str):
         policy = get_profile(policy)
-    tokens = join_spelled_out(words(text))
+    folded = fold(text)
+    tokens = join_spelled_out(folded_words(folded))
     if not tokens:
         return _EMPTY
     form = " ".join(tokens)
@@ -66,24 +67,39 @@ def classify(
         return Classification(Intent.TRIGGER, form.upper(), None, f"account keyword {form.upper()}")
     match = policy.keyword_index.get(form)
     if match is not None:
-        what = "stop-all" if match.all_senders else _INTENT_WORDS[match.intent]
-        return Classification(
-            match.intent,
-            match.keyword.upper(),
-            match.language,
-            f"whole message is the {what} keyword {match.keyword.upper()} ({match.language})",
-            match.all_senders,
-        )
+        return _exact(match)
     if policy.single_keyword_only:
         if policy.typo_tolerance and len(tokens) == 1:
             found = detector_for(policy).word(tokens[0])
             if found is not None:
                 return _from_verdict(found)
-        return Classification(Intent.NONE, reason="not one of the policy's keywords")
-    found = detector_for(policy).free_text(text, tokens, policy.typo_tolerance)
+        return _NOT_A_KEYWORD
+    found = detector_for(policy).free_text(folded, tokens, form, policy.typo_tolerance)
     if found is not None:
         return _from_verdict(found)
-    return Classification(Intent.NONE, reason="no keyword, typo or opt-out phrase")
+    return _NOTHING_FOUND
+
+
+_NOT_A_KEYWORD = Classification(Intent.NONE, reason="not one of the policy's keywords")
+_NOTHING_FOUND = Classification(Intent.NONE, reason="no keyword, typo or opt-out phrase")
+
+# Results are immutable, so the one for each keyword is made once.
+_EXACT: dict[KeywordMatch, Classification] = {}
+
+
+def _exact(match: KeywordMatch) -> Classification:
+    found = _EXACT.get(match)
+    if found is None:
+        what = "stop-all" if match.all_senders else _INTENT_WORDS[match.intent]
+        keyword = match.keyword.upper()
+        found = _EXACT[match] = Classification(
+            match.intent,
+            keyword,
+            match.language,
+            f"whole message is the {what} keyword {keyword} ({match.language})",
+            match.all_senders,
+        )
+    return found
 
 
 def _from_verdict(verdict: Verdict) -> Classification:

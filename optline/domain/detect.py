@@ -30,12 +30,14 @@ import wordfreq
 
 from optline.domain import languages as lang
 from optline.domain.policy import Intent, KeywordMatch, KeywordSet, Policy
-from optline.domain.text import BREAK, clause_form, squeeze
+from optline.domain.text import BREAK, clause_form, has_inner_break, squeeze
 
 # A typo that wordfreq sees at least once per million words (Zipf 3) is a word someone
 # meant to write ("atop", "quot"), not a slip.
 _ORDINARY_ZIPF = 3.0
 _MIN_TYPO_LENGTH = 4
+# No keyword has more words than this ("opt out", "stop all", "no mas").
+_LONGEST_KEYWORD = 3
 
 _QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -75,9 +77,14 @@ def _is_ordinary(token: str, language: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
+    order: int  # rules are tried in the order languages.PHRASES lists them
     phrase: lang.Phrase
     language: str
     regex: re.Pattern[str]
+
+
+def _order(rule: _Rule) -> int:
+    return rule.order
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +103,14 @@ class Detector:
     def __init__(self, keywords: Mapping[str, KeywordSet], index: Mapping[str, KeywordMatch]):
         self.index = index
         self.typos = self._typo_table(keywords, index)
-        rules = [
-            _Rule(phrase, code, re.compile(phrase.pattern))
+        phrases = [
+            (code, phrase)
             for code in sorted(keywords, key=lambda c: (c != "en", c))
             for phrase in lang.PHRASES.get(code, ())
+        ]
+        rules = [
+            _Rule(order, phrase, code, re.compile(phrase.pattern))
+            for order, (code, phrase) in enumerate(phrases)
         ]
         by_anchor: dict[str, list[_Rule]] = {}
         for rule in rules:
@@ -114,6 +125,7 @@ class Detector:
             for word in form.split()
         ) | frozenset(self.typos)
         self.gate = self.keyword_words | frozenset(self.rules_by_anchor)
+        self._plans: dict[frozenset[str], tuple[_Rule, ...]] = {}
 
     @staticmethod
     def _typo_table(
@@ -159,24 +171,35 @@ class Detector:
 
     # -- free text ------------------------------------------------------------------
 
-    def free_text(self, text: str, tokens: list[str], typos_on: bool) -> Verdict | None:
+    def free_text(
+        self, folded: str, tokens: list[str], form: str, typos_on: bool
+    ) -> Verdict | None:
+        """Read a message that is not exactly a keyword.
+
+        ``folded`` is its folded text, ``tokens`` its words and ``form`` the words
+        joined by spaces.
+        """
         core = _core(tokens)
-        if core:
+        if 0 < len(core) <= _LONGEST_KEYWORD:
             found = self._bare_keyword(core, typos_on)
             if found is not None:
                 return found
-        short = " ".join(core or tokens)
-        if short in lang.POSSIBLE_REPLIES:
-            return Verdict(
-                Intent.POSSIBLE_OPT_OUT, f"the reply {short.upper()!r} may refuse further texts"
-            )
-        if self.gate.isdisjoint(tokens):
+        if len(core) <= 2:
+            short = " ".join(core or tokens)
+            if short in lang.POSSIBLE_REPLIES:
+                return Verdict(
+                    Intent.POSSIBLE_OPT_OUT,
+                    f"the reply {short.upper()!r} may refuse further texts",
+                )
+        hits = self.gate.intersection(tokens)
+        if not hits:
             return None
-        form = clause_form(text)
-        best = self._phrases(form, tokens)
+        if has_inner_break(folded):
+            form = clause_form(folded)
+        best = self._phrases(form, hits)
         if best is not None and best.intent is Intent.OPT_OUT:
             return best
-        if not self.keyword_words.isdisjoint(tokens):
+        if not self.keyword_words.isdisjoint(hits):
             clause = self._clauses(form, typos_on)
             if clause is not None and (best is None or clause.intent is Intent.OPT_OUT):
                 return clause
@@ -194,25 +217,44 @@ class Detector:
             )
         if typos_on and len(core) == 1:
             return self.word(core[0])
+        if len(core) > 1:
+            # "STOP QUIT", "stop cancel": nothing but opt-out keywords.
+            found = [self.index.get(word) for word in core]
+            if all(m is not None and m.intent is Intent.OPT_OUT for m in found):
+                first = found[0]
+                assert first is not None
+                return Verdict(
+                    Intent.OPT_OUT,
+                    f"only opt-out keywords: {' '.join(core).upper()} ({first.language})",
+                    first,
+                )
         return None
 
-    def _phrases(self, form: str, tokens: list[str]) -> Verdict | None:
-        seen: set[int] = set()
+    def _plan(self, hits: set[str]) -> tuple[_Rule, ...]:
+        """The rules anchored on ``hits``, in order; cached per set of anchor words."""
+        key = frozenset(hits)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= 4096:
+                self._plans.clear()
+            rules = {rule for word in key for rule in self.rules_by_anchor.get(word, ())}
+            plan = self._plans[key] = tuple(sorted(rules, key=_order))
+        return plan
+
+    def _phrases(self, form: str, hits: set[str]) -> Verdict | None:
         best: Verdict | None = None
-        for token in tokens:
-            for rule in self.rules_by_anchor.get(token, ()):
-                if id(rule) in seen:
-                    continue
-                seen.add(id(rule))
-                found = self._apply(rule, form)
-                if found is not None and (best is None or _rank(found) < _rank(best)):
-                    best = found
-                    if best.intent is Intent.OPT_OUT:
-                        return best
+        for rule in self._plan(hits):
+            found = self._apply(rule, form)
+            if found is not None and (best is None or _rank(found) < _rank(best)):
+                best = found
+                if best.intent is Intent.OPT_OUT:
+                    return best
         return best
 
     @staticmethod
     def _apply(rule: _Rule, form: str) -> Verdict | None:
+        if rule.regex.search(form) is None:
+            return None
         phrase = rule.phrase
         for hit in rule.regex.finditer(form):
             said = hit.group().strip(" |")
@@ -240,6 +282,8 @@ class Detector:
         possible: Verdict | None = None
         for clause in form.split(BREAK):
             words = clause.split()
+            if self.keyword_words.isdisjoint(words):
+                continue
             core = _core(words)
             if not core:
                 continue
@@ -302,6 +346,10 @@ def _rank(verdict: Verdict) -> int:
 
 def _core(words: list[str]) -> list[str]:
     """``words`` without filler words at either end; a repeated word once."""
+    if words and words[0] not in lang.FILLERS and words[-1] not in lang.FILLERS:
+        if len(words) > 1 and words[1] == words[0] and words.count(words[0]) == len(words):
+            return words[:1]  # "STOP STOP STOP"
+        return words
     start, end = 0, len(words)
     while start < end and words[start] in lang.FILLERS:
         start += 1

@@ -165,7 +165,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             _OUT,
             r"\b(?:off|out of|from) (?:your|the|this|ur|that|all|my|these) "
             r"(?:(?:texting|text|sms|mailing|contact|marketing|call) )?lists?\b",
-            "off out from",
+            "list lists",
         ),
         _phrase(
             "asks to be left alone",
@@ -179,7 +179,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             rf"\b{_NOT} (?:ever )?(?:text|txt|message|msg|sms|contact|send|email|bother|spam)"
             r" (?:me|us|this (?:number|phone)|again|anymore|any)\b"
             r"(?! (?:on|at|via|through|before|after|until|during|while|about)\b)",
-            "don dont do never longer",
+            "don dont not never longer",
             negatable=False,
         ),
         _phrase(
@@ -187,14 +187,14 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             _OUT,
             rf"\b{_NOT} (?:want|wish|need|like)\b(?: \w+){{0,4}}? "
             rf"(?:{_TEXTS}|contacted|texted|messaged)\b",
-            "don dont do never longer",
+            "don dont not never longer",
             negatable=False,
         ),
         _phrase(
             "refuses",
             _MAYBE,
             r"\b(?:not|no longer) interested\b|\bwrong (?:number|person|guy|girl)\b",
-            "not longer wrong",
+            "interested wrong",
         ),
         _phrase(
             "did not sign up",
@@ -204,14 +204,14 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             r"|\bwhy (?:do|are|am|does) (?:you|i|u)(?: \w+){0,2} (?:texting|getting|text)\b"
             r"|(?:^|\| )(?:this is )?spam\b|\btoo many (?:texts|messages)\b"
             r"|\btext(?:ing)? (?:me|us) too much\b",
-            "never didn did don how who why spam too",
+            "sign signed signing number why spam too",
         ),
         _phrase(
             "asks how to stop",
             _MAYBE,
             r"\bway to (?:stop|unsubscribe|opt out)\b|\bcancel (?:my |the )?subscription\b"
             r"|\bpause (?:the |these |my |all )?(?:texts|messages|reminders)\b",
-            "way cancel pause",
+            "way subscription pause",
         ),
         _phrase(
             "asks to subscribe again",
@@ -219,7 +219,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             r"\bopt (?:me )?(?:back )?in\b|\b(?:re)?subscribe me\b"
             r"|\b(?:start|resume) (?:texting|messaging|sending) me\b"
             r"|\b(?:want|like) to (?:get|receive) (?:your )?(?:texts|messages) again\b",
-            "opt subscribe resubscribe start resume again",
+            "opt subscribe resubscribe start resume texts messages",
         ),
     ),
     "es": (
@@ -262,7 +262,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             r"|\barret(?:ez|er|e)? (?:de (?:m |me |nous )?(?:envoyer|ecrire|contacter|texter)"
             r"|(?:les|vos|ces) (?:messages|sms|textos))\b"
             r"|(?:^|\| )plus de (?:messages|sms|textos)\b",
-            "ne plus arret arretez arreter arrete",
+            "plus arret arretez arreter arrete",
             negatable=False,
         ),
         _phrase(

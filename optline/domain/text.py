@@ -18,6 +18,8 @@ from functools import lru_cache
 _WORD = re.compile(r"[^\W_]+")
 # Words, and the punctuation that ends a clause ("Stop. Thank you", "Wrong number, stop").
 _WORD_OR_BREAK = re.compile(r"[^\W_]+|[.,;:!?\n]+")
+# Clause-ending punctuation with a word after it.
+_INNER_BREAK = re.compile(r"[.,;:!?\n][^\w]*[^\W_]")
 # The same letter three or more times in a row: emphasis, not spelling ("stopppp").
 _REPEAT = re.compile(r"([^\W\d_])\1{2,}")
 
@@ -50,15 +52,24 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-def clause_form(text: str) -> str:
-    """Folded words joined by spaces, with ``|`` where punctuation ends a clause.
+def folded_words(folded: str) -> list[str]:
+    """:func:`words` of text that is already :func:`fold`-ed."""
+    return _WORD.findall(folded)
 
-    "Wrong number. STOP!" -> "wrong number | stop |"; phrase rules matched against
+
+def clause_form(folded: str) -> str:
+    """Words of :func:`fold`-ed text joined by spaces, ``|`` where punctuation ends a clause.
+
+    "wrong number. stop!" -> "wrong number | stop |"; phrase rules matched against
     this form cannot run across two clauses.
     """
-    return " ".join(
-        tok if tok[0].isalnum() else BREAK for tok in _WORD_OR_BREAK.findall(fold(text))
-    )
+    return " ".join(tok if tok[0].isalnum() else BREAK for tok in _WORD_OR_BREAK.findall(folded))
+
+
+def has_inner_break(folded: str) -> bool:
+    """Does punctuation end a clause before the last word? ("Stop. Thanks", not "Stop!")"""
+    found = _INNER_BREAK.search(folded)
+    return found is not None
 
 
 def squeeze(word: str) -> str:
@@ -68,7 +79,7 @@ def squeeze(word: str) -> str:
 
 def join_spelled_out(tokens: list[str]) -> list[str]:
     """Join a message spelled out letter by letter: ["s", "t", "o", "p"] -> ["stop"]."""
-    if len(tokens) >= 2 and all(len(t) == 1 for t in tokens):
+    if len(tokens) >= 2 and len(tokens[0]) == 1 and all(len(t) == 1 for t in tokens):
         return ["".join(tokens)]
     return tokens
 

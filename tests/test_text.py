@@ -1,0 +1,68 @@
+"""Normalisation before matching (issue 2 section 2; CTIA 5.1.3 "de minimis variances")."""
+
+from __future__ import annotations
+
+import pytest
+
+from optline.domain.text import clause_form, fold, keyword_form, normalise_keyword, squeeze
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("STOP", "stop"),  # casefold
+        ("Stop", "stop"),
+        ("ＳＴＯＰ", "stop"),  # NFKC: full-width letters
+        ("ｓｔｏｐ！", "stop"),  # full-width punctuation too
+        ("S\u200bTOP", "stop"),  # zero-width space
+        ("\ufeffSTOP\u200d", "stop"),  # byte-order mark, zero-width joiner
+        ("ST\u00adOP", "stop"),  # soft hyphen
+        ("Stop.", "stop"),  # punctuation
+        ("STOP!!!", "stop"),
+        ("  stop \n", "stop"),  # surrounding whitespace
+        ("🛑 STOP 🛑", "stop"),  # emoji
+        ('"STOP"', "stop"),
+        ("S T O P", "stop"),  # spelled out
+        ("s.t.o.p", "stop"),
+        ("S-T-O-P", "stop"),
+        ("ARRÊT", "arret"),  # accents folded
+        ("DÉSABONNER", "desabonner"),
+        ("NO MÁS", "no mas"),
+        ("Opt-Out", "opt out"),
+        ("STRASSE", "strasse"),
+        ("Straße", "strasse"),  # casefold, not lower
+        ("", ""),
+        ("!!! ...", ""),
+    ],
+)
+def test_keyword_form(text: str, form: str) -> None:
+    assert keyword_form(text) == form
+
+
+def test_spelled_out_letters_join_only_when_every_word_is_one_letter() -> None:
+    assert keyword_form("I T S ok") == "i t s ok"
+    assert keyword_form("S") == "s"
+
+
+def test_fold_keeps_punctuation_and_drops_format_characters() -> None:
+    assert fold("Arrêt, s'il vous plaît!") == "arret, s'il vous plait!"
+    assert fold("a\u200bb") == "ab"
+
+
+def test_clause_form_marks_clause_breaks() -> None:
+    assert clause_form(fold("Wrong number. STOP!")) == "wrong number | stop |"
+    assert clause_form(fold("Stop, thanks")) == "stop | thanks"
+    assert clause_form(fold("I'll stop by at 5")) == "i ll stop by at 5"
+
+
+@pytest.mark.parametrize(
+    ("word", "plain"),
+    [("stopppp", "stop"), ("stooop", "stop"), ("stopp", "stopp"), ("cancel", "cancel")],
+)
+def test_squeeze_writes_emphasised_letters_once(word: str, plain: str) -> None:
+    assert squeeze(word) == plain
+
+
+def test_a_keyword_needs_letters_or_digits() -> None:
+    with pytest.raises(ValueError, match="no letters"):
+        normalise_keyword("!!")
