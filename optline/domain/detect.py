@@ -230,7 +230,7 @@ class Detector:
                 )
         return None
 
-    def _plan(self, hits: set[str]) -> tuple[_Rule, ...]:
+    def _plan(self, hits: frozenset[str]) -> tuple[_Rule, ...]:
         """The rules anchored on ``hits``, in order; cached per set of anchor words."""
         key = frozenset(hits)
         plan = self._plans.get(key)
@@ -241,7 +241,7 @@ class Detector:
             plan = self._plans[key] = tuple(sorted(rules, key=_order))
         return plan
 
-    def _phrases(self, form: str, hits: set[str]) -> Verdict | None:
+    def _phrases(self, form: str, hits: frozenset[str]) -> Verdict | None:
         best: Verdict | None = None
         for rule in self._plan(hits):
             found = self._apply(rule, form)

@@ -1,0 +1,283 @@
+"""The classifier: keywords of every profile, the vendors' exact single-word rule, and
+the default profile's typos, fillers, plain language and languages (issues 2 and 3)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optline import Intent, classify, get_profile
+from optline.domain.policy import SenderKind
+from optline.domain.profiles import PROFILES
+
+VENDORS = ("twilio", "callrail", "business_text", "salesmsg", "krispcall", "command")
+GROUPS = (
+    ("opt_out", Intent.OPT_OUT),
+    ("opt_out_all", Intent.OPT_OUT),
+    ("opt_in", Intent.OPT_IN),
+    ("help", Intent.HELP),
+)
+
+
+def _every_keyword() -> list[tuple[str, str, str, Intent]]:
+    return [
+        (name, language, keyword, intent)
+        for name, policy in PROFILES.items()
+        for language, keyword_set in policy.keywords.items()
+        for group, intent in GROUPS
+        for keyword in sorted(getattr(keyword_set, group))
+    ]
+
+
+@pytest.mark.parametrize(("profile", "language", "keyword", "intent"), _every_keyword())
+def test_every_keyword_of_every_profile(
+    profile: str, language: str, keyword: str, intent: Intent
+) -> None:
+    got = classify(keyword.upper(), profile)
+    assert got.intent is intent
+    assert got.keyword == keyword.upper()
+    assert keyword.upper() in got.reason
+
+
+def test_twilio_current_defaults_are_in_every_twilio_based_profile() -> None:
+    for word in ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"):
+        for name in PROFILES:
+            assert classify(word, name).intent is Intent.OPT_OUT, (name, word)
+    for word in ("REVOKE", "OPTOUT"):
+        assert classify(word, "twilio").intent is Intent.OPT_OUT
+        assert classify(word, "default").intent is Intent.OPT_OUT
+
+
+def test_stopall_ends_every_sender() -> None:
+    assert classify("STOPALL").all_senders
+    assert classify("stop all").all_senders
+    assert not classify("STOP").all_senders
+
+
+@pytest.mark.parametrize("profile", VENDORS)
+@pytest.mark.parametrize(
+    "text", ["STOP PLEASE", "PLEASE CANCEL", "STOP QUIT", "please stop", "Stop. Thank you"]
+)
+def test_vendor_profiles_match_a_single_keyword_only(profile: str, text: str) -> None:
+    # Seeds 000 ("PLEASE CANCEL"), 003 ("STOP QUIT", "STOP PLEASE"), 004 ("please stop").
+    assert classify(text, profile).intent is Intent.NONE
+
+
+@pytest.mark.parametrize("text", ["STOP PLEASE", "PLEASE CANCEL", "STOP QUIT", "please stop"])
+def test_default_profile_reads_them_as_opt_outs(text: str) -> None:
+    assert classify(text).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["STPO", "SOTP", "SSTOP", "UNSUSCRIBE", "Cancle", "Qiut"])
+def test_typos_opt_out_in_default_and_salesmsg_only(text: str) -> None:
+    # Seed 002: Salesmsg opts contacts out "even if they make typos"; the other seeds
+    # document exact keywords.
+    got = classify(text)
+    assert got.intent is Intent.OPT_OUT
+    assert "typo" in got.reason and got.keyword is not None
+    assert classify(text, "salesmsg").intent is Intent.OPT_OUT
+    for name in ("twilio", "callrail", "business_text", "krispcall", "command"):
+        assert classify(text, name).intent is Intent.NONE
+
+
+@pytest.mark.parametrize("text", ["STEP", "SHOP", "QUIET", "SPOT", "atop", "quite", "Stoop"])
+def test_ordinary_words_are_never_typos(text: str) -> None:
+    for name in ("default", "salesmsg"):
+        assert classify(text, name).intent is not Intent.OPT_OUT
+
+
+def test_typos_need_keywords_of_four_letters() -> None:
+    assert classify("EMD").intent is Intent.NONE  # END is too short for typo matching
+    assert classify("stp").intent is Intent.NONE
+
+
+def test_stopp_is_german_in_default_and_a_typo_in_salesmsg() -> None:
+    assert classify("STOPP").language == "de"
+    assert "typo" in classify("STOPP", "salesmsg").reason
+
+
+def test_emphasis_is_not_a_typo() -> None:
+    got = classify("Please stopppp")
+    assert got.intent is Intent.OPT_OUT and "repeated" in got.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please stop",
+        "Stop. Thank you",
+        "stop texting me",
+        "take me off your list",
+        "remove me",
+        "unsubscribe me please",
+        "no more messages",
+        "leave me alone",
+        "I do not wish to be contacted",
+        "wrong number stop",
+        "don't text me again",
+        "STOP who is this",
+        "why won't you stop texting me",
+        "Baja por favor",
+        "NO MÁS",
+        "ARRÊT",
+        "Arrêtez de m'envoyer des messages",
+        "Não quero mais receber mensagens",
+        "Keine Nachrichten mehr",
+    ],
+)
+def test_plain_language_revocations_opt_out(text: str) -> None:
+    # FCC 64.1200(a)(10): any reply a reasonable person reads as "stop texting me".
+    got = classify(text)
+    assert got.intent is Intent.OPT_OUT, got
+    assert got.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "don't stop the reminders",
+        "can't stop laughing",
+        "we have to stop this bill",
+        "We have got to STOP this bill",
+        "I'll stop by at 5",
+        "the game didn't end well",
+        "cancel my appointment",
+        "please cancel my order",
+        "Don't call me, just text",
+        "Don't unsubscribe me, I like the deals",
+        "What happens if I reply stop?",
+        "Where's the bus stop?",
+        "Estoy de baja por enfermedad",
+        "Arrêt de bus le plus proche ?",
+        "Vou sair agora",
+    ],
+)
+def test_negations_quotations_and_other_senses_do_not(text: str) -> None:
+    assert classify(text).intent is Intent.NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No",
+        "S",
+        "Not interested",
+        "Wrong number",
+        "How do I unsubscribe?",
+        "cancel my subscription",
+    ],
+)
+def test_ambiguous_replies_are_possible_opt_outs(text: str) -> None:
+    got = classify(text)
+    assert got.intent is Intent.POSSIBLE_OPT_OUT
+    assert got.reason
+
+
+def test_a_question_about_opting_out_is_flagged_not_applied() -> None:
+    got = classify("how do i stop these texts?")
+    assert got.intent is Intent.POSSIBLE_OPT_OUT
+    assert "question" in got.reason
+
+
+@pytest.mark.parametrize("profile", VENDORS)
+def test_vendor_profiles_never_guess(profile: str) -> None:
+    for text in ("No", "Not interested", "stop texting me", "remove me"):
+        assert classify(text, profile).intent is Intent.NONE
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "reply_word"),
+    [
+        ("BAJA", "es", "ALTA"),
+        ("Dejen de enviarme mensajes", "es", "ALTA"),
+        ("ARRÊT", "fr", "ABONNER"),
+        ("SAIR", "pt", "VOLTAR"),
+        ("STOPP", "de", "ANMELDEN"),
+        ("STOP", "en", "START"),
+    ],
+)
+def test_confirmation_comes_in_the_language_of_the_request(
+    text: str, language: str, reply_word: str
+) -> None:
+    policy = get_profile("default")
+    got = classify(text, policy)
+    assert got.intent is Intent.OPT_OUT and got.language == language
+    assert reply_word in policy.replies_for(SenderKind.LONG_CODE, got.language).opt_out
+
+
+def test_every_default_language_has_replies() -> None:
+    policy = get_profile("default")
+    assert set(policy.keywords) == set(policy.replies) == {"en", "es", "fr", "pt", "de"}
+
+
+def test_help_and_opt_in_in_other_languages() -> None:
+    assert classify("Ayuda").intent is Intent.HELP
+    assert classify("aide svp").intent is Intent.HELP
+    assert classify("ALTA").intent is Intent.OPT_IN
+    assert classify("opt me back in").intent is Intent.OPT_IN
+
+
+def test_account_keywords_come_first() -> None:
+    got = classify("Optout!", account_keywords={"optout"})
+    assert got.intent is Intent.TRIGGER and got.keyword == "OPTOUT"
+
+
+def test_empty_and_punctuation_only_messages() -> None:
+    for text in ("", "   ", "?!", "👍"):
+        assert classify(text).intent is Intent.NONE
+
+
+def test_as_dict_is_the_cli_contract() -> None:
+    assert set(classify("stop texting me").as_dict()) == {"intent", "keyword", "language", "reason"}
+
+
+# -- properties -------------------------------------------------------------------------
+
+_KEYWORDS = sorted({(k, i) for _, _, k, i in _every_keyword() if " " not in k})
+_DECORATION = st.text(alphabet=" .,!?-*\"'()🛑🙏\u200b\t", max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_KEYWORDS),
+    st.lists(st.booleans(), min_size=20, max_size=20),
+    _DECORATION,
+    _DECORATION,
+    st.sampled_from(sorted(PROFILES)),
+)
+def test_any_casing_punctuation_or_spacing_classifies_the_same(
+    pair: tuple[str, Intent], upper: list[bool], before: str, after: str, profile: str
+) -> None:
+    keyword, _ = pair
+    if classify(keyword, profile).intent is Intent.NONE:
+        return  # a keyword of another profile
+    cased = "".join(c.upper() if up else c for c, up in zip(keyword, upper, strict=False))
+    cased += keyword[len(upper) :]
+    assert classify(before + cased + after, profile) == classify(keyword, profile)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=200), st.sampled_from(sorted(PROFILES)))
+def test_classify_never_raises(text: str, profile: str) -> None:
+    got = classify(text, profile)
+    assert isinstance(got.intent, Intent) and got.reason
+
+
+_PLAIN_WORDS = st.sampled_from(
+    ["please", "my", "order", "thanks", "the", "now", "we", "bill", "by", "at", "five", "ok"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_PLAIN_WORDS, min_size=2, max_size=6),
+    st.sampled_from(["STOP", "cancel", "END", "quit", "unsubscribe", "Stpo", ""]),
+    st.integers(min_value=0, max_value=6),
+    st.sampled_from(VENDORS),
+)
+def test_vendor_profiles_never_opt_out_with_two_other_words(
+    others: list[str], keyword: str, at: int, profile: str
+) -> None:
+    text = " ".join([*others[:at], keyword, *others[at:]])
+    assert classify(text, profile).intent is not Intent.OPT_OUT
