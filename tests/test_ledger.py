@@ -293,3 +293,19 @@ def test_concurrent_appends_never_fork_the_chain(store: Store) -> None:
         result = tx.verify(account_id)
     assert [e.seq for e in stored] == list(range(1, 91))
     assert (result.ok, result.checked) == (True, 90)
+
+
+def test_appends_through_two_stores_take_turns(store: Store, db_url: str) -> None:
+    """Each store remembers the head it last committed; the other one moves it."""
+    account_id = _account(store)
+    other = Store.open(db_url)
+    try:
+        for n in range(6):
+            with (store if n % 3 else other).transaction() as tx:
+                tx.append(account_id, [_event(n)], AT)
+                tx.append(account_id, [_event(n), _event(n)], AT)
+        with other.read() as tx:
+            assert [e.seq for e in tx.events(account_id)] == list(range(1, 19))
+            assert tx.verify(account_id).ok
+    finally:
+        other.close()

@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from optline.store.tx import Tx
+from optline.store.tx import Head, Tx
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -31,6 +31,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect: str = engine.dialect.name
+        self._heads: dict[int, Head] = {}
 
     @classmethod
     def open(cls, url: str, *, synchronous: str = "FULL") -> Store:
@@ -50,8 +51,11 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """One write transaction: committed on exit, rolled back on an exception."""
-        with self.engine.connect() as conn, conn.begin():
-            yield Tx(conn, writable=True)
+        with self.engine.connect() as conn:
+            with conn.begin():
+                tx = Tx(conn, writable=True, heads=self._heads)
+                yield tx
+            self._heads.update(tx.moved_heads)  # committed: the next append starts here
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

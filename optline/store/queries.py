@@ -130,6 +130,9 @@ class Queries:
             .where(accounts.c.id == _p("account"))
             .values(head_seq=_p("seq"), head_hash=_p("hash"))
         )
+        self.move_head_from = self.move_head.where(
+            accounts.c.head_seq == _p("old_seq"), accounts.c.head_hash == _p("old_hash")
+        )
         self.insert_events = sa.insert(events)
 
         self.inbound_outcome = sa.select(messages.c.outcome).where(

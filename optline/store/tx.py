@@ -37,18 +37,26 @@ from optline.store.schema import (
 )
 
 _NOT_LOADED: Final = object()
+Head = tuple[int, str]  # a ledger's last seq and hash
 
 
 class Tx:
     """Reads and writes inside one transaction; see :class:`optline.store.Store`."""
 
-    def __init__(self, conn: Connection, *, writable: bool) -> None:
+    def __init__(
+        self, conn: Connection, *, writable: bool, heads: Mapping[int, Head] | None = None
+    ) -> None:
         self._conn = conn
         self._writable = writable
         self._postgres = conn.dialect.name == "postgresql"
         self._q = queries(self._postgres)
         # Contacts as read in this transaction, so save_contact writes only what changed.
         self._seen: dict[tuple[int, str], ContactState | None] = {}
+        # Ledger heads as last committed by this process: a guess, checked by the
+        # UPDATE that moves the head, which saves reading it first.
+        self._heads = heads or {}
+        # Heads this transaction moved, for the store to remember once it commits.
+        self.moved_heads: dict[int, Head] = {}
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -334,27 +342,33 @@ class Tx:
     def append(self, account_id: int, items: Sequence[Event], at: datetime) -> list[StoredEvent]:
         """Chain ``items`` onto the account's ledger and move its head, in this transaction.
 
-        On PostgreSQL the account row is locked (FOR NO KEY UPDATE) until commit, so
-        appends to one account take turns. Lock order: the contact first (``contact``
-        with ``for_update``), then the account head, here.
+        The UPDATE that moves the head also locks the account row until commit (on
+        PostgreSQL), so appends to one account take turns. It moves the head only
+        from the head this process last committed; if another writer has moved it
+        since, the head is read under lock and the chain rebuilt from there. Lock
+        order: the contact first (``contact`` with ``for_update``), then the account.
         """
         self._write()
         if not items:
             return []
         at = utc(at)
-        head = self._conn.execute(self._q.head, {"account": account_id}).first()
-        if head is None:
-            raise LookupError(f"no account with id {account_id}")
-        seq, prev = head
-        stored: list[StoredEvent] = []
-        for item in items:
-            seq += 1
-            kind, data = str(item.type), plain(item.data)
-            digest = event_hash(prev, account_id, seq, kind, item.phone, data, at)
-            stored.append(StoredEvent(account_id, seq, kind, item.phone, data, at, prev, digest))
-            prev = digest
-        self._conn.execute(self._q.insert_events, [_event_values(e) for e in stored])
-        self._conn.execute(self._q.move_head, {"account": account_id, "seq": seq, "hash": prev})
+        guess = self.moved_heads.get(account_id) or self._heads.get(account_id)
+        stored = None if guess is None else _chain(account_id, guess, items, at)
+        if stored is not None and guess is not None:
+            params = {"account": account_id, "old_seq": guess[0], "old_hash": guess[1]}
+            params.update(seq=stored[-1].seq, hash=stored[-1].hash)
+            if self._conn.execute(self._q.move_head_from, params).rowcount != 1:
+                stored = None  # another writer moved it: read it, under lock
+        if stored is None:
+            head = self._conn.execute(self._q.head, {"account": account_id}).first()
+            if head is None:
+                raise LookupError(f"no account with id {account_id}")
+            stored = _chain(account_id, (head.head_seq, head.head_hash), items, at)
+            params = {"account": account_id, "seq": stored[-1].seq, "hash": stored[-1].hash}
+            self._conn.execute(self._q.move_head, params)
+        rows = [_event_values(e) for e in stored]
+        self._conn.execute(self._q.insert_events, rows[0] if len(rows) == 1 else rows)
+        self.moved_heads[account_id] = (stored[-1].seq, stored[-1].hash)
         return stored
 
     def events(self, account_id: int, phone: str | None = None) -> list[StoredEvent]:
@@ -465,6 +479,19 @@ class Tx:
             )
             for r in self._conn.execute(stmt)
         ]
+
+
+def _chain(account_id: int, head: Head, items: Sequence[Event], at: datetime) -> list[StoredEvent]:
+    """``items`` as the events that follow ``head`` in the account's chain."""
+    seq, prev = head
+    stored: list[StoredEvent] = []
+    for item in items:
+        seq += 1
+        kind, data = str(item.type), plain(item.data)
+        digest = event_hash(prev, account_id, seq, kind, item.phone, data, at)
+        stored.append(StoredEvent(account_id, seq, kind, item.phone, data, at, prev, digest))
+        prev = digest
+    return stored
 
 
 def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool]:
