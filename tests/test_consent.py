@@ -954,3 +954,13 @@ def test_implicit_opt_in_override_applies_to_any_profile() -> None:
     policy = with_overrides(get_profile("twilio"), {"implicit_opt_in": True})
     state = run(opted_out_state(policy), policy, "thanks")
     assert check(state, policy).allowed
+
+
+def test_toll_free_refuses_an_opt_in_phrase_without_a_keyword() -> None:
+    policy = get_profile("default")
+    state = receive(ContactState(PHONE), classify("STOP", policy), TOLL_FREE, policy).state
+    phrase = Classification(Intent.OPT_IN, None, "en", "phrase: opt me back in")
+    outcome = receive(state, phrase, TOLL_FREE, policy)
+
+    assert types(outcome) == [EventType.OPT_IN_REFUSED]
+    assert outcome.state.status_from(TOLL_FREE.number) is Status.OPTED_OUT

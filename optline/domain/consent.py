@@ -257,12 +257,11 @@ def receive(
         return Outcome(state, (event,), policy.render(replies.help))
 
     if intent is Intent.OPT_IN:
-        if (
-            sender.kind is SenderKind.TOLL_FREE
-            and keyword is not None
-            and (keyword.lower() not in policy.toll_free_opt_in)
+        if sender.kind is SenderKind.TOLL_FREE and (
+            keyword is None or keyword.lower() not in policy.toll_free_opt_in
         ):
-            # Toll-free carriers only lift an opt-out on START or UNSTOP, not YES.
+            # Toll-free carriers only lift an opt-out on START or UNSTOP: not YES, and
+            # not a phrase such as "opt me back in".
             if state.status_from(number) is Status.OPTED_IN:
                 return Outcome(state)
             refused = _event(

@@ -70,9 +70,10 @@ CITATIONS: Mapping[str, Mapping[str, str]] = {
             "YES, UNSTOP, HELP and INFO are inherited"
         ),
         "single_keyword_only": (
-            "the seed says typos and variations of STOP are recognised too; optline does "
-            "so only once free-text detection exists, until then a single keyword"
+            "the seed says \u201cvariations\u201d and \u201calternative phrases\u201d are "
+            "recognised but never lists them, so whole-message keywords only"
         ),
+        "typo_tolerance": ("customers can opt out \u201ceven if they make typos\u201d"),
         "scope": (
             "an opted-out contact gets no triggers, broadcasts or workflow texts from the "
             "account \u201cuntil they are opted-in again\u201d"
