@@ -103,7 +103,8 @@ def _sqlite_engine(url: sa.URL, synchronous: str) -> Engine:
         # A writer takes the write lock up front: two deferred transactions that both
         # try to upgrade from read to write would fail with SQLITE_BUSY instead.
         write = conn.get_execution_options().get(_WRITE, True)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN").close()
 
     return engine
 

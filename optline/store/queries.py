@@ -6,11 +6,13 @@ SQLite; these are built with bind parameters and reused for every call.
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from optline.store.schema import (
     accounts,
@@ -62,6 +64,65 @@ def contact_select(postgres: bool) -> sa.Select[Any]:
     )
 
 
+def _typed_values(table: sa.Table, names: Iterable[str]) -> dict[str, sa.BindParameter[Any]]:
+    """``column = :column`` for each name, typed so the driver gets stored forms."""
+    return {name: sa.bindparam(name, type_=table.c[name].type) for name in names}
+
+
+class Prepared:
+    """A statement compiled once and run on the driver's own connection.
+
+    On SQLite, SQLAlchemy's work per execution (context, events, result set-up) costs
+    more than the statement itself; the reads and writes of every consent change skip
+    it. Values still pass through SQLAlchemy's type processors, so they are stored
+    just as any other write stores them; rows come back as the driver returns them.
+    Runs inside the connection's transaction.
+    """
+
+    def __init__(self, statement: sa.ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = compiled.string
+        self._order = compiled.positiontup  # None under named parameter styles
+        self._processors = [
+            (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
+            for name, bind in compiled.binds.items()
+        ]
+
+    def _parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        processed = {
+            name: values[name] if process is None else process(values[name])
+            for name, process in self._processors
+        }
+        return processed if self._order is None else [processed[n] for n in self._order]
+
+    def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
+        """Execute with one set of values; returns the number of rows changed."""
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, self._parameters(values))
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def first(self, conn: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """Execute a query; its first row, as the driver returns it (no type processing)."""
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, self._parameters(values))
+            row: tuple[Any, ...] | None = cursor.fetchone()
+            return row
+        finally:
+            cursor.close()
+
+    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(self.sql, [self._parameters(row) for row in rows])
+        finally:
+            cursor.close()
+
+
 class KeyValueRows:
     """Statements keeping a contact's ``key -> value`` rows in one child table."""
 
@@ -79,7 +140,8 @@ class KeyValueRows:
 
 
 class Queries:
-    def __init__(self, postgres: bool) -> None:
+    def __init__(self, dialect: Dialect) -> None:
+        postgres = dialect.name == "postgresql"
         account_columns = (accounts.c.id, accounts.c.name, accounts.c.profile, accounts.c.overrides)
         self.account_by_name = sa.select(*account_columns).where(accounts.c.name == _p("name"))
         self.account_by_id = sa.select(*account_columns).where(accounts.c.id == _p("id"))
@@ -96,7 +158,7 @@ class Queries:
         contact = contact_select(postgres).where(
             contacts.c.account_id == _p("account"), contacts.c.phone == _p("phone")
         )
-        self.contact = contact
+        self.contact = Prepared(contact, dialect)
         # NO KEY UPDATE: enough to serialise consent writers, and it does not conflict
         # with the KEY SHARE locks of foreign-key checks on child rows.
         self.lock_contact = (
@@ -107,13 +169,16 @@ class Queries:
         self.claim_contact = (
             insert(contacts, postgres).on_conflict_do_nothing().returning(contacts.c.phone)
         )
-        upsert = insert(contacts, postgres)
-        self.upsert_contact = upsert.on_conflict_do_update(
-            index_elements=["account_id", "phone"],
-            set_={
-                name: upsert.excluded[name]
-                for name in ("blocked", "status", "texted", "clarified", "updated_at")
-            },
+        kept = ("blocked", "status", "texted", "clarified", "updated_at")
+        upsert = insert(contacts, postgres).values(
+            _typed_values(contacts, ("account_id", "phone", "created_at", *kept))
+        )
+        self.upsert_contact = Prepared(
+            upsert.on_conflict_do_update(
+                index_elements=["account_id", "phone"],
+                set_={name: upsert.excluded[name] for name in kept},
+            ),
+            dialect,
         )
         self.sender_consent = KeyValueRows(sender_consent, "sender", "status", postgres)
         self.memberships = KeyValueRows(memberships, "list_name", "subscribed", postgres)
@@ -125,15 +190,22 @@ class Queries:
             .where(accounts.c.id == _p("account"))
             .with_for_update(key_share=True)
         )
-        self.move_head = (
+        move_head = (
             sa.update(accounts)
             .where(accounts.c.id == _p("account"))
             .values(head_seq=_p("seq"), head_hash=_p("hash"))
         )
-        self.move_head_from = self.move_head.where(
-            accounts.c.head_seq == _p("old_seq"), accounts.c.head_hash == _p("old_hash")
+        self.move_head = Prepared(move_head, dialect)
+        self.move_head_from = Prepared(
+            move_head.where(
+                accounts.c.head_seq == _p("old_seq"), accounts.c.head_hash == _p("old_hash")
+            ),
+            dialect,
         )
-        self.insert_events = sa.insert(events)
+        self.insert_events = Prepared(
+            sa.insert(events).values(_typed_values(events, [c.name for c in events.columns])),
+            dialect,
+        )
 
         self.inbound_outcome = sa.select(messages.c.outcome).where(
             messages.c.account_id == _p("account"), messages.c.provider_id == _p("pid")
@@ -152,6 +224,12 @@ class Queries:
         self.insert_outbound = message.returning(messages.c.id)
 
 
-@cache
-def queries(postgres: bool) -> Queries:
-    return Queries(postgres)
+_built: dict[str, Queries] = {}
+
+
+def queries(dialect: Dialect) -> Queries:
+    """The statements for ``dialect``, built on first use."""
+    found = _built.get(dialect.name)
+    if found is None:
+        found = _built.setdefault(dialect.name, Queries(dialect))
+    return found

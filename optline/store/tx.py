@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -49,7 +50,7 @@ class Tx:
         self._conn = conn
         self._writable = writable
         self._postgres = conn.dialect.name == "postgresql"
-        self._q = queries(self._postgres)
+        self._q = queries(conn.dialect)
         # Contacts as read in this transaction, so save_contact writes only what changed.
         self._seen: dict[tuple[int, str], ContactState | None] = {}
         # Ledger heads as last committed by this process: a guess, checked by the
@@ -174,7 +175,7 @@ class Tx:
         if for_update and self._postgres and not self._lock_contact(params):
             state = None
         else:
-            row = self._conn.execute(self._q.contact, params).first()
+            row = self._q.contact.first(self._conn, params)
             state = None if row is None else _contact_state(row)
         self._seen[(account_id, phone)] = state
         return state
@@ -228,7 +229,7 @@ class Tx:
 
     def _upsert_contact(self, account_id: int, state: ContactState) -> None:
         values = _contact_values(account_id, state, datetime.now(UTC))
-        self._conn.execute(self._q.upsert_contact, values)
+        self._q.upsert_contact.run(self._conn, values)
 
     def _sync(
         self,
@@ -357,7 +358,7 @@ class Tx:
         if stored is not None and guess is not None:
             params = {"account": account_id, "old_seq": guess[0], "old_hash": guess[1]}
             params.update(seq=stored[-1].seq, hash=stored[-1].hash)
-            if self._conn.execute(self._q.move_head_from, params).rowcount != 1:
+            if self._q.move_head_from.run(self._conn, params) != 1:
                 stored = None  # another writer moved it: read it, under lock
         if stored is None:
             head = self._conn.execute(self._q.head, {"account": account_id}).first()
@@ -365,9 +366,12 @@ class Tx:
                 raise LookupError(f"no account with id {account_id}")
             stored = _chain(account_id, (head.head_seq, head.head_hash), items, at)
             params = {"account": account_id, "seq": stored[-1].seq, "hash": stored[-1].hash}
-            self._conn.execute(self._q.move_head, params)
+            self._q.move_head.run(self._conn, params)
         rows = [_event_values(e) for e in stored]
-        self._conn.execute(self._q.insert_events, rows[0] if len(rows) == 1 else rows)
+        if len(rows) == 1:
+            self._q.insert_events.run(self._conn, rows[0])
+        else:
+            self._q.insert_events.run_many(self._conn, rows)
         self.moved_heads[account_id] = (stored[-1].seq, stored[-1].hash)
         return stored
 
@@ -511,18 +515,28 @@ def _contact_values(account_id: int, state: ContactState, now: datetime) -> dict
     }
 
 
-def _contact_state(row: Row[Any]) -> ContactState:
-    by_sender = row.by_sender or {}
-    by_list = row.by_list or {}
+def _contact_state(row: Sequence[Any]) -> ContactState:
+    """A contact from its row: phone, blocked, status, texted, clarified, by_sender,
+    by_list (the last two JSON objects, as text when they come from the driver)."""
+    phone, blocked, status, texted, clarified, by_sender, by_list = row
     return ContactState(
-        phone=row.phone,
-        blocked=bool(row.blocked),
-        account_status=Status(row.status),
-        sender_status=MappingProxyType({k: Status(v) for k, v in by_sender.items()}),
-        lists=MappingProxyType({k: bool(v) for k, v in by_list.items()}),
-        texted=bool(row.texted),
-        clarified=bool(row.clarified),
+        phone=phone,
+        blocked=bool(blocked),
+        account_status=Status(status),
+        sender_status=MappingProxyType({k: Status(v) for k, v in _object(by_sender).items()}),
+        lists=MappingProxyType({k: bool(v) for k, v in _object(by_list).items()}),
+        texted=bool(texted),
+        clarified=bool(clarified),
     )
+
+
+def _object(value: str | dict[str, Any] | None) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        loaded: dict[str, Any] = json.loads(value)
+        return loaded
+    return value
 
 
 def _message_values(
