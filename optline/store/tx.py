@@ -206,25 +206,20 @@ class Tx:
         self._write()
         key = (account_id, state.phone)
         before = self._seen.get(key, _NOT_LOADED)
+        old_senders: dict[str, Any] | None
+        old_lists: dict[str, Any] | None
+        if isinstance(before, ContactState):
+            old_senders = {k: v.value for k, v in before.sender_status.items()}
+            old_lists = dict(before.lists)
+        elif before is None:  # read in this transaction: it had no rows yet
+            old_senders, old_lists = {}, {}
+        else:  # not read in this transaction: rewrite all of it
+            old_senders = old_lists = None
         if not isinstance(before, ContactState) or _scalars(before) != _scalars(state):
             self._upsert_contact(account_id, state)
-        known = isinstance(before, ContactState) or before is None
-        self._sync(
-            self._q.sender_consent,
-            account_id,
-            state.phone,
-            {k: v.value for k, v in state.sender_status.items()},
-            {k: v.value for k, v in before.sender_status.items()}
-            if isinstance(before, ContactState)
-            else ({} if known else None),
-        )
-        self._sync(
-            self._q.memberships,
-            account_id,
-            state.phone,
-            dict(state.lists),
-            dict(before.lists) if isinstance(before, ContactState) else ({} if known else None),
-        )
+        senders_now = {k: v.value for k, v in state.sender_status.items()}
+        self._sync(self._q.sender_consent, account_id, state.phone, senders_now, old_senders)
+        self._sync(self._q.memberships, account_id, state.phone, dict(state.lists), old_lists)
         self._seen[key] = state
 
     def _upsert_contact(self, account_id: int, state: ContactState) -> None:
@@ -352,27 +347,33 @@ class Tx:
         self._write()
         if not items:
             return []
-        at = utc(at)
-        guess = self.moved_heads.get(account_id) or self._heads.get(account_id)
-        stored = None if guess is None else _chain(account_id, guess, items, at)
-        if stored is not None and guess is not None:
-            params = {"account": account_id, "old_seq": guess[0], "old_hash": guess[1]}
-            params.update(seq=stored[-1].seq, hash=stored[-1].hash)
-            if self._q.move_head_from.run(self._conn, params) != 1:
-                stored = None  # another writer moved it: read it, under lock
-        if stored is None:
-            head = self._conn.execute(self._q.head, {"account": account_id}).first()
-            if head is None:
-                raise LookupError(f"no account with id {account_id}")
-            stored = _chain(account_id, (head.head_seq, head.head_hash), items, at)
-            params = {"account": account_id, "seq": stored[-1].seq, "hash": stored[-1].hash}
-            self._q.move_head.run(self._conn, params)
+        stored = self._extend_chain(account_id, items, utc(at))
         rows = [_event_values(e) for e in stored]
         if len(rows) == 1:
             self._q.insert_events.run(self._conn, rows[0])
         else:
             self._q.insert_events.run_many(self._conn, rows)
         self.moved_heads[account_id] = (stored[-1].seq, stored[-1].hash)
+        return stored
+
+    def _extend_chain(
+        self, account_id: int, items: Sequence[Event], at: datetime
+    ) -> list[StoredEvent]:
+        """Chain ``items`` after the account's head and move the head past them."""
+        guess = self.moved_heads.get(account_id) or self._heads.get(account_id)
+        if guess is not None:
+            stored = _chain(account_id, guess, items, at)
+            params = {"account": account_id, "old_seq": guess[0], "old_hash": guess[1]}
+            params.update(seq=stored[-1].seq, hash=stored[-1].hash)
+            if self._q.move_head_from.run(self._conn, params) == 1:
+                return stored
+            # Another writer has moved it since: read it, under lock.
+        head = self._conn.execute(self._q.head, {"account": account_id}).first()
+        if head is None:
+            raise LookupError(f"no account with id {account_id}")
+        stored = _chain(account_id, (head.head_seq, head.head_hash), items, at)
+        params = {"account": account_id, "seq": stored[-1].seq, "hash": stored[-1].hash}
+        self._q.move_head.run(self._conn, params)
         return stored
 
     def events(self, account_id: int, phone: str | None = None) -> list[StoredEvent]:
