@@ -6,7 +6,8 @@ SQLite; these are built with bind parameters and reused for every call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,29 +99,30 @@ class Prepared:
 
     def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
         """Execute with one set of values; returns the number of rows changed."""
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with _cursor(conn) as cursor:
             cursor.execute(self.sql, self._parameters(values))
             return int(cursor.rowcount)
-        finally:
-            cursor.close()
 
     def first(self, conn: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Execute a query; its first row, as the driver returns it (no type processing)."""
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with _cursor(conn) as cursor:
             cursor.execute(self.sql, self._parameters(values))
             row: tuple[Any, ...] | None = cursor.fetchone()
             return row
-        finally:
-            cursor.close()
 
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
+        with _cursor(conn) as cursor:
             cursor.executemany(self.sql, [self._parameters(row) for row in rows])
-        finally:
-            cursor.close()
+
+
+@contextmanager
+def _cursor(conn: Connection) -> Iterator[Any]:
+    """A cursor of the driver connection under ``conn`` (in its transaction)."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
+    finally:
+        cursor.close()
 
 
 class KeyValueRows:
