@@ -110,6 +110,13 @@ class Prepared:
             row: tuple[Any, ...] | None = cursor.fetchone()
             return row
 
+    def all(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Execute a query; all its rows, as the driver returns them."""
+        with _cursor(conn) as cursor:
+            cursor.execute(self.sql, self._parameters(values))
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
+
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         with _cursor(conn) as cursor:
             cursor.executemany(self.sql, [self._parameters(row) for row in rows])
@@ -123,6 +130,60 @@ def _cursor(conn: Connection) -> Iterator[Any]:
         yield cursor
     finally:
         cursor.close()
+
+
+def suppressed(with_list: bool) -> sa.CompoundSelect[Any]:
+    """(phone, reason) for every contact a send would refuse for consent, exactly as
+    ``consent.decide`` does: blocked, else opted out as seen from ``:sender`` (its own
+    status overriding the account's), else unsubscribed from ``:list``.
+
+    Disjoint branches, each driven by an index, so the cost follows the number of
+    suppressed contacts rather than the size of the account.
+    """
+    c, sc, ms = contacts, sender_consent, memberships
+    override = (
+        sa.select(sc.c.status)
+        .where(
+            sc.c.account_id == c.c.account_id,
+            sc.c.phone == c.c.phone,
+            sc.c.sender == _p("sender", type_=sa.String),
+        )
+        .scalar_subquery()
+    )
+    effective = sa.func.coalesce(override, c.c.status)
+    mine = c.c.account_id == _p("account", type_=sa.Integer)
+    unblocked = c.c.blocked == sa.false()
+    opted_out: sa.ColumnClause[str] = sa.literal_column("'opted_out'", sa.String())
+    branches: list[sa.Select[Any]] = [
+        sa.select(c.c.phone, sa.literal_column("'blocked'")).where(mine, c.c.blocked == sa.true()),
+        # Opted out for the account, with no opt-in of this sender's own.
+        sa.select(c.c.phone, opted_out).where(
+            mine, unblocked, c.c.status == opted_out, effective == opted_out
+        ),
+        # Opted out of this sender only.
+        sa.select(sc.c.phone, opted_out)
+        .join(c, sa.and_(c.c.account_id == sc.c.account_id, c.c.phone == sc.c.phone))
+        .where(
+            sc.c.account_id == _p("account"),
+            sc.c.sender == _p("sender"),
+            sc.c.status == opted_out,
+            unblocked,
+            c.c.status != opted_out,
+        ),
+    ]
+    if with_list:
+        branches.append(
+            sa.select(ms.c.phone, sa.literal_column("'list_unsubscribed'"))
+            .join(c, sa.and_(c.c.account_id == ms.c.account_id, c.c.phone == ms.c.phone))
+            .where(
+                ms.c.account_id == _p("account"),
+                ms.c.list_name == _p("list", type_=sa.String),
+                ms.c.subscribed == sa.false(),
+                unblocked,
+                effective != opted_out,
+            )
+        )
+    return sa.union_all(*branches)
 
 
 class KeyValueRows:
@@ -182,6 +243,8 @@ class Queries:
             ),
             dialect,
         )
+        self.suppressed = Prepared(suppressed(with_list=False), dialect)
+        self.suppressed_from_list = Prepared(suppressed(with_list=True), dialect)
         self.sender_consent = KeyValueRows(sender_consent, "sender", "status", postgres)
         self.memberships = KeyValueRows(memberships, "list_name", "subscribed", postgres)
 

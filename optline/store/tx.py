@@ -32,7 +32,6 @@ from optline.store.schema import (
     lists,
     memberships,
     messages,
-    sender_consent,
     senders,
     triggers,
 )
@@ -289,49 +288,9 @@ class Tx:
         One query of disjoint branches, each driven by an index, so its cost follows
         the number of suppressed contacts rather than the size of the account.
         """
-        c, sc, ms = contacts, sender_consent, memberships
-        override = (
-            sa.select(sc.c.status)
-            .where(
-                sc.c.account_id == c.c.account_id, sc.c.phone == c.c.phone, sc.c.sender == sender
-            )
-            .scalar_subquery()
-        )
-        effective = sa.func.coalesce(override, c.c.status)
-        mine = c.c.account_id == account_id
-        unblocked = c.c.blocked == sa.false()
-        opted_out = Status.OPTED_OUT.value
-        branches: list[sa.Select[Any]] = [
-            sa.select(c.c.phone, sa.literal("blocked")).where(mine, c.c.blocked == sa.true()),
-            # Opted out for the account, with no opt-in of this sender's own.
-            sa.select(c.c.phone, sa.literal("opted_out")).where(
-                mine, unblocked, c.c.status == opted_out, effective == opted_out
-            ),
-            # Opted out of this sender only.
-            sa.select(sc.c.phone, sa.literal("opted_out"))
-            .join(c, sa.and_(c.c.account_id == sc.c.account_id, c.c.phone == sc.c.phone))
-            .where(
-                sc.c.account_id == account_id,
-                sc.c.sender == sender,
-                sc.c.status == opted_out,
-                unblocked,
-                c.c.status != opted_out,
-            ),
-        ]
-        if list_name is not None:
-            branches.append(
-                sa.select(ms.c.phone, sa.literal("list_unsubscribed"))
-                .join(c, sa.and_(c.c.account_id == ms.c.account_id, c.c.phone == ms.c.phone))
-                .where(
-                    ms.c.account_id == account_id,
-                    ms.c.list_name == list_name,
-                    ms.c.subscribed == sa.false(),
-                    unblocked,
-                    effective != opted_out,
-                )
-            )
-        rows = self._conn.execute(sa.union_all(*branches)).all()
-        return dict(rows)
+        params = {"account": account_id, "sender": sender, "list": list_name}
+        query = self._q.suppressed if list_name is None else self._q.suppressed_from_list
+        return dict(query.all(self._conn, params))
 
     # -- ledger ------------------------------------------------------------------------
 
