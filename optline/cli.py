@@ -25,6 +25,7 @@ from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind, UnknownProfile
 from optline.engine import Engine, ImportRow, phone
 from optline.errors import BadInput, OptlineError
+from optline.proof import check_proof
 
 DEFAULT_DATABASE_URL = "sqlite:///optline.db"
 
@@ -143,7 +144,7 @@ def receive(
 def _decision_command(ctx: typer.Context, record: bool, **kwargs: Any) -> None:
     as_json = kwargs.pop("as_json")
     with engine(ctx) as e:
-        decision = (e.send if record else e.check)(**kwargs)
+        decision = e.send(**kwargs).decision if record else e.check(**kwargs)
     data = decision.as_dict()
     verdict = "allowed" if decision.allowed else f"refused: {data['reason']}"
     emit(data, as_json, f"{verdict}\n{decision.body}" if decision.body else verdict)
@@ -419,6 +420,21 @@ def triggers_add(
     typer.echo(f"trigger {trigger.keyword.upper()} added")
 
 
+@ledger_app.command("check-proof")
+def ledger_check_proof(file: Path) -> None:
+    """Check a contact proof (GET /v1/contacts/{phone}/proof) offline; exit 1 if bad."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read {file}: {exc}")
+    problems = check_proof(document)
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"ok: {len(document['events'])} events check out")
+
+
 @ledger_app.command("verify")
 def ledger_verify(
     ctx: typer.Context,
@@ -438,6 +454,58 @@ def ledger_verify(
             )
     if broken:
         raise typer.Exit(1)
+
+
+DEMO_ACCOUNT = "demo"
+DEMO_SENDER = "+14155550100"
+DEMO_SECRET = "demo-webhook-secret"
+
+
+def demo_key(database_url: str) -> str:
+    """Make sure the demo account exists; give it a fresh API key and return it."""
+    with Engine.open(database_url) as e:
+        if not any(row.name == DEMO_ACCOUNT for row in e.accounts()):
+            e.create_account(DEMO_ACCOUNT, "default", {"support_contact": "help@example.com"})
+            e.add_sender(DEMO_ACCOUNT, DEMO_SENDER, "long_code", "generic", {"secret": DEMO_SECRET})
+        return e.issue_api_key(DEMO_ACCOUNT)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    demo: Annotated[bool, typer.Option(help="Create a demo account and print its key.")] = False,
+) -> None:
+    """Run the HTTP service (webhooks, REST API under /v1, docs at /docs)."""
+    import uvicorn
+
+    url = ctx.find_root().obj
+    os.environ["OPTLINE_DATABASE_URL"] = url
+    try:
+        # Migrate once here, so worker processes never race to create the schema.
+        Engine.open(url).close()
+        key = demo_key(url) if demo else None
+    except OptlineError as exc:
+        fail(str(exc))
+    base = f"http://{host}:{port}"
+    typer.echo(f"optline on {base}  (database {url})")
+    typer.echo(f"  API docs:      {base}/docs")
+    typer.echo(f"  OpenAPI:       {base}/openapi.json")
+    typer.echo(f"  Webhooks:      {base}/webhooks/twilio | /webhooks/telnyx | /webhooks/generic")
+    if key is not None:
+        typer.echo(f"  Demo account:  {DEMO_ACCOUNT}, sender {DEMO_SENDER} (generic webhook)")
+        typer.echo(f"  Demo API key:  {key}")
+        typer.echo(f"  Try:           curl -H 'Authorization: Bearer {key}' {base}/v1/account")
+    uvicorn.run(
+        "optline.api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 def main() -> None:

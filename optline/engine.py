@@ -7,16 +7,27 @@ raises an :class:`~optline.errors.OptlineError` before anything is written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from optline.domain import consent
 from optline.domain.classify import classify
-from optline.domain.consent import ContactState, Decision, Outcome, Refused, Sender, Status, Trigger
+from optline.domain.consent import (
+    ContactState,
+    Decision,
+    Outcome,
+    Reason,
+    Refused,
+    Sender,
+    Status,
+    Trigger,
+)
 from optline.domain.phone import InvalidPhoneNumber, to_e164
 from optline.domain.policy import (
     RESERVED_KEYWORDS,
@@ -36,14 +47,19 @@ from optline.errors import (
     UnknownList,
     UnknownSender,
 )
+from optline.proof import proof_document
+from optline.providers.base import PROVIDER_CREDENTIALS, ProviderError, ProviderOptedOut
 from optline.store import (
     AccountRow,
     Conflict,
     DuplicateDelivery,
+    ListRow,
     MessageRow,
+    Notification,
     SenderRow,
     Store,
     StoredEvent,
+    SubscriptionRow,
     Tx,
     VerifyResult,
 )
@@ -52,6 +68,45 @@ from optline.store import (
 #: already more than any carrier delivers as one message.
 MAX_BODY_CHARS = 1600
 _SHORT_CODE = re.compile(r"^\d{3,8}$")
+
+#: An account by name (CLI, REST) or by id (webhooks find it from the sender).
+AccountRef = str | int
+
+#: Event types an event-webhook subscription may ask for.
+SUBSCRIBABLE = frozenset(
+    {
+        "opted_out",
+        "opted_in",
+        "blocked",
+        "unblocked",
+        "list_unsubscribed",
+        "list_subscribed",
+        "revocation_flagged",
+        "send_refused",
+    }
+)
+
+
+# Event-webhook retries: 5 s, 10 s, 20 s, ... capped at an hour; given up after 15 tries
+# (about half a day), after which the delivery stays on record as failed.
+NOTIFY_BASE_DELAY = 5
+NOTIFY_MAX_DELAY = 3600
+NOTIFY_MAX_ATTEMPTS = 15
+
+
+class Dispatch(Protocol):
+    """Sends one text through the sender's provider; returns the provider message id.
+
+    Raises ``optline.providers.base.ProviderOptedOut`` when the provider reports the
+    recipient opted out, ``ProviderError`` for other failures.
+    """
+
+    def __call__(self, sender: SenderRow, to: str, body: str) -> str | None: ...
+
+
+def key_hash(key: str) -> str:
+    """API keys are random 256-bit values, so a plain SHA-256 is a safe stored form."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def utcnow() -> datetime:
@@ -91,6 +146,8 @@ class InboundResult:
     # True when this provider message id was seen before; everything else is the
     # outcome of the first delivery.
     duplicate: bool = False
+    # The recorded reply, for providers whose replies go through their API (Telnyx).
+    reply_message_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +173,40 @@ class InboundResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SendResult:
+    """What became of one outbound text."""
+
+    to: str
+    decision: Decision
+    status: str  # "sent" | "failed"
+    message_id: int
+    provider_id: str | None = None
+    error: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision.allowed
+
+    @property
+    def reason(self) -> Reason | None:
+        return self.decision.reason
+
+    @property
+    def body(self) -> str:
+        return self.decision.body
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "to": self.to,
+            **self.decision.as_dict(),
+            "status": self.status,
+            "message_id": self.message_id,
+            "provider_id": self.provider_id,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ImportRow:
     """One validated row of a contacts import."""
 
@@ -127,14 +218,24 @@ class ImportRow:
 
 
 class Engine:
-    def __init__(self, store: Store, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime] = utcnow,
+        dispatch: Dispatch | None = None,
+    ) -> None:
         self.store = store
         self._clock = clock
+        # Without a dispatcher, outbound texts are decided and recorded only (the
+        # caller sends them); with one, allowed texts go to the sender's provider.
+        self._dispatch = dispatch
         self._policies: dict[tuple[str, str], Policy] = {}
 
     @classmethod
-    def open(cls, database_url: str, **store_options: Any) -> Engine:
-        return cls(Store.open(database_url, **store_options))
+    def open(
+        cls, database_url: str, dispatch: Dispatch | None = None, **store_options: Any
+    ) -> Engine:
+        return cls(Store.open(database_url, **store_options), dispatch=dispatch)
 
     def close(self) -> None:
         self.store.close()
@@ -160,12 +261,41 @@ class Engine:
             except Conflict:
                 raise AlreadyExists(f"account {name!r} already exists") from None
 
-    def policy(self, account: str) -> Policy:
+    def create_account_with_key(
+        self, name: str, profile: str = "default", overrides: dict[str, Any] | None = None
+    ) -> tuple[AccountRow, str]:
+        """Create an account and its API key; the key is returned once, stored hashed."""
+        row = self.create_account(name, profile, overrides)
+        return row, self.issue_api_key(row.name)
+
+    def issue_api_key(self, account: AccountRef) -> str:
+        """A new API key for the account (replacing any earlier one)."""
+        key = "ol_" + secrets.token_urlsafe(32)
+        with self.store.transaction() as tx:
+            tx.set_api_key_hash(self._account(tx, account).id, key_hash(key))
+        return key
+
+    def account_for_key(self, key: str) -> AccountRow | None:
+        with self.store.read() as tx:
+            return tx.account_by_key_hash(key_hash(key))
+
+    def accounts(self) -> list[AccountRow]:
+        with self.store.read() as tx:
+            return tx.accounts()
+
+    def account(self, account: AccountRef) -> AccountRow:
+        with self.store.read() as tx:
+            return self._account(tx, account)
+
+    def policy(self, account: AccountRef) -> Policy:
         with self.store.read() as tx:
             return self._policy_of(self._account(tx, account))
 
     def set_policy(
-        self, account: str, profile: str | None = None, overrides: dict[str, Any] | None = None
+        self,
+        account: AccountRef,
+        profile: str | None = None,
+        overrides: dict[str, Any] | None = None,
     ) -> Policy:
         with self.store.transaction() as tx:
             row = self._account(tx, account)
@@ -176,8 +306,17 @@ class Engine:
             return policy
 
     def add_sender(
-        self, account: str, number: str, kind: SenderKind | str = SenderKind.LONG_CODE
+        self,
+        account: AccountRef,
+        number: str,
+        kind: SenderKind | str = SenderKind.LONG_CODE,
+        provider: str | None = None,
+        credentials: Mapping[str, str] | None = None,
+        provider_replies: bool = False,
     ) -> SenderRow:
+        """Register a number; ``provider`` and ``credentials`` verify its webhooks and
+        send its texts (twilio: account_sid, auth_token; telnyx: api_key, public_key;
+        generic: secret)."""
         try:
             kind = SenderKind(kind)
         except ValueError:
@@ -185,30 +324,57 @@ class Engine:
         number = sender_number(number)
         if (kind is SenderKind.SHORT_CODE) != bool(_SHORT_CODE.match(number)):
             raise BadInput(f"{number} is not a {kind.value.replace('_', ' ')} number")
+        missing = sorted(set(PROVIDER_CREDENTIALS.get(provider or "", ())) - set(credentials or {}))
+        if provider is not None and provider not in PROVIDER_CREDENTIALS:
+            raise BadInput(f"unknown provider {provider!r}")
+        if missing:
+            raise BadInput(f"{provider} sender needs credentials: {', '.join(missing)}")
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             try:
-                return tx.add_sender(row.id, number, kind)
+                return tx.add_sender(
+                    row.id, number, kind, provider, dict(credentials or {}), provider_replies
+                )
             except Conflict:
                 raise AlreadyExists(f"sender {number} is already registered") from None
+
+    def sender(self, number: str) -> SenderRow | None:
+        """The registered sender with this number, in any account (webhook routing)."""
+        with self.store.read() as tx:
+            return tx.sender(number)
+
+    def senders(self, account: AccountRef) -> list[SenderRow]:
+        with self.store.read() as tx:
+            return tx.senders(self._account(tx, account).id)
+
+    def lists(self, account: AccountRef) -> list[ListRow]:
+        with self.store.read() as tx:
+            return tx.lists(self._account(tx, account).id)
+
+    def triggers(self, account: AccountRef) -> list[Trigger]:
+        with self.store.read() as tx:
+            return tx.triggers(self._account(tx, account).id)
 
     # -- inbound --------------------------------------------------------------------
 
     def receive(
         self,
-        account: str,
+        account: AccountRef,
         from_: str,
         to: str,
         body: str,
         provider_id: str | None = None,
+        provider_replied: bool = False,
     ) -> InboundResult:
         """Apply one inbound text: classify, change consent, record, decide the reply.
 
         The same ``provider_id`` delivered twice gets the first delivery's outcome back,
-        with no second event and no second reply.
+        with no second event and no second reply. When the provider has answered the
+        keyword itself (``provider_replied``, or a sender set to provider replies), the
+        change is recorded and no second reply is sent.
         """
         try:
-            return self._receive(account, from_, to, body, provider_id)
+            return self._receive(account, from_, to, body, provider_id, provider_replied)
         except _Replay as replay:
             with self.store.read() as tx:
                 earlier = tx.inbound_outcome(replay.account_id, replay.provider_id)
@@ -216,7 +382,13 @@ class Engine:
             return InboundResult.from_dict(earlier, duplicate=True)
 
     def _receive(
-        self, account: str, from_: str, to: str, body: str, provider_id: str | None
+        self,
+        account: AccountRef,
+        from_: str,
+        to: str,
+        body: str,
+        provider_id: str | None,
+        provider_replied: bool,
     ) -> InboundResult:
         contact_phone = phone(from_)
         to_number = sender_number(to)
@@ -246,11 +418,12 @@ class Engine:
                 list_keywords,
             )
             self._apply(tx, row.id, state, outcome, now)
+            reply = None if provider_replied or sender.provider_replies else outcome.reply
             result = InboundResult(
                 intent=classification.intent.value,
                 keyword=classification.keyword,
                 reason=classification.reason,
-                reply=outcome.reply,
+                reply=reply,
                 status=outcome.state.status_from(sender.number).value,
                 events=tuple(e.type.value for e in outcome.events),
             )
@@ -270,25 +443,26 @@ class Engine:
                 # transaction rolls back, so nothing is applied twice.
                 assert provider_id is not None
                 raise _Replay(row.id, provider_id) from None
-            if outcome.reply is not None:
-                tx.record_outbound(
+            if reply is not None:
+                reply_id = tx.record_outbound(
                     row.id,
                     phone=contact_phone,
                     sender=sender.number,
-                    body=outcome.reply,
+                    body=reply,
                     status="sent",
                     reason=None,
                     list_name=None,
                     campaign=False,
                     at=now,
                 )
+                return replace(result, reply_message_id=reply_id)
             return result
 
     # -- outbound -------------------------------------------------------------------
 
     def check(
         self,
-        account: str,
+        account: AccountRef,
         sender: str,
         to: str,
         body: str = "",
@@ -310,17 +484,19 @@ class Engine:
 
     def send(
         self,
-        account: str,
+        account: AccountRef,
         sender: str,
         to: str,
         body: str,
         list_name: str | None = None,
         campaign: bool = False,
-    ) -> Decision:
-        """Decide and record an outbound text: sent, or failed with its reason code.
+    ) -> SendResult:
+        """Decide, record and (with a dispatcher) send one text.
 
-        The contact row is locked for the decision, so an opt-out committed before this
-        transaction is always seen, and one committed after it waits for it.
+        The decision and its record commit in one transaction holding the contact's
+        row lock, so an opt-out committed before it is always seen and one committed
+        after it waits. A refused text is recorded failed with its reason and never
+        reaches the provider.
         """
         contact_phone = phone(to)
         from_number = sender_number(sender)
@@ -328,33 +504,146 @@ class Engine:
         now = self._clock()
         with self.store.transaction() as tx:
             row = self._account(tx, account)
-            self._sender(tx, row, from_number)
+            sender_row = self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
             state = tx.contact(row.id, contact_phone, for_update=True)
             decision = consent.decide(
                 state, from_number, self._policy_of(row), body, list_name, campaign
             )
-            current = state or ContactState(contact_phone)
-            if decision.allowed:
-                tx.save_contact(row.id, consent.sent(current))
-            else:
-                tx.append(row.id, [consent.refused_event(current, from_number, decision)], now)
-            tx.record_outbound(
-                row.id,
-                phone=contact_phone,
-                sender=from_number,
-                body=decision.body,
-                status="sent" if decision.allowed else "failed",
-                reason=decision.reason.value if decision.reason else None,
-                list_name=list_name,
-                campaign=campaign,
-                at=now,
+            message_id = self._record_decision(
+                tx, row.id, state, contact_phone, from_number, decision, list_name, campaign, now
             )
-            return decision
+        if not decision.allowed:
+            return SendResult(contact_phone, decision, "failed", message_id)
+        return self._deliver(sender_row, contact_phone, decision, message_id)
+
+    def _record_decision(
+        self,
+        tx: Tx,
+        account_id: int,
+        state: ContactState | None,
+        contact_phone: str,
+        from_number: str,
+        decision: Decision,
+        list_name: str | None,
+        campaign: bool,
+        now: datetime,
+    ) -> int:
+        current = state or ContactState(contact_phone)
+        if decision.allowed:
+            tx.save_contact(account_id, consent.sent(current))
+        else:
+            self._append(
+                tx, account_id, [consent.refused_event(current, from_number, decision)], now
+            )
+        return tx.record_outbound(
+            account_id,
+            phone=contact_phone,
+            sender=from_number,
+            body=decision.body,
+            status="sent" if decision.allowed else "failed",
+            reason=decision.reason.value if decision.reason else None,
+            list_name=list_name,
+            campaign=campaign,
+            at=now,
+        )
+
+    def _deliver(
+        self, sender: SenderRow, to: str, decision: Decision, message_id: int
+    ) -> SendResult:
+        """Hand an allowed, recorded text to the provider (outside any transaction)."""
+        status, provider_id, error = self.dispatch_recorded(sender, to, decision.body, message_id)
+        return SendResult(to, decision, status, message_id, provider_id, error)
+
+    def dispatch_recorded(
+        self, sender: SenderRow, to: str, body: str, message_id: int
+    ) -> tuple[str, str | None, str | None]:
+        """Send a text already recorded as message ``message_id``; returns its status,
+        the provider's id and the failure, and records them."""
+        if self._dispatch is None or sender.provider is None:
+            return "sent", None, None
+        try:
+            provider_id = self._dispatch(sender, to, body)
+        except ProviderOptedOut as exc:
+            # The provider knows an opt-out we did not: take it over so the two agree.
+            self.provider_opt_out(
+                sender.account_id, sender.number, to, sender.provider, exc.code or ""
+            )
+            self._set_status(sender.account_id, message_id, "failed", "opted_out", None)
+            return "failed", None, str(exc)
+        except ProviderError as exc:
+            self._set_status(sender.account_id, message_id, "failed", "provider_error", None)
+            return "failed", None, str(exc)
+        self._set_status(sender.account_id, message_id, "sent", None, provider_id)
+        return "sent", provider_id, None
+
+    def _set_status(
+        self,
+        account_id: int,
+        message_id: int,
+        status: str,
+        reason: str | None,
+        provider_id: str | None,
+    ) -> None:
+        with self.store.transaction() as tx:
+            tx.set_message_status(account_id, message_id, status, reason, provider_id)
+
+    def broadcast(
+        self,
+        account: AccountRef,
+        sender: str,
+        body: str,
+        list_name: str | None = None,
+        numbers: Sequence[str] | None = None,
+        campaign: bool = True,
+    ) -> list[SendResult]:
+        """One text to every member of ``list_name`` (subscribed) or to ``numbers``."""
+        if numbers is not None:
+            recipients = list(dict.fromkeys(phone(n) for n in numbers))
+        else:
+            if list_name is None:
+                raise BadInput("a broadcast needs a list or numbers")
+            members = self.contacts(account, list_name=list_name)
+            recipients = [c.phone for c in members if c.lists.get(list_name)]
+        return [self.send(account, sender, to, body, list_name, campaign) for to in recipients]
+
+    def delivery_report(
+        self,
+        account: AccountRef,
+        sender: str,
+        provider_id: str,
+        to: str,
+        status: str,
+        error_code: str | None,
+        opted_out: bool,
+    ) -> None:
+        """A provider's status report on an outbound text. An opted-out report (21610,
+        40300, ...) opts the recipient out here too, so provider and optline agree."""
+        recipient = phone(to)
+        from_number = sender_number(sender)
+        now = self._clock()
+        with self.store.transaction() as tx:
+            row = self._account(tx, account)
+            sender_row = self._sender(tx, row, from_number)
+            message = tx.outbound_by_provider_id(row.id, provider_id)
+            already = message is not None and message.reason == "opted_out"
+            if message is not None:
+                reason = "opted_out" if opted_out else (error_code and f"provider_{error_code}")
+                tx.set_message_status(row.id, message.id, status, reason, provider_id)
+            if opted_out and not already:
+                state = tx.contact(row.id, recipient, for_update=True)
+                outcome = consent.provider_opt_out(
+                    state or ContactState(recipient),
+                    self._policy_of(row),
+                    from_number,
+                    sender_row.provider or "provider",
+                    error_code or "",
+                )
+                self._apply(tx, row.id, state, outcome, now)
 
     def decide_broadcast(
         self,
-        account: str,
+        account: AccountRef,
         sender: str,
         recipients: Iterable[str],
         list_name: str | None = None,
@@ -378,7 +667,7 @@ class Engine:
     # -- manual changes -------------------------------------------------------------
 
     def opt_out(
-        self, account: str, number: str, sender: str | None = None, note: str | None = None
+        self, account: AccountRef, number: str, sender: str | None = None, note: str | None = None
     ) -> ContactState:
         return self._change(
             account, number, lambda s, p: consent.opt_out(s, p, self._opt(sender), note)
@@ -386,7 +675,7 @@ class Engine:
 
     def opt_in(
         self,
-        account: str,
+        account: AccountRef,
         number: str,
         evidence: str | None,
         sender: str | None = None,
@@ -395,24 +684,24 @@ class Engine:
             account, number, lambda s, p: consent.opt_in(s, p, evidence, self._opt(sender))
         )
 
-    def block(self, account: str, number: str, note: str | None = None) -> ContactState:
+    def block(self, account: AccountRef, number: str, note: str | None = None) -> ContactState:
         return self._change(account, number, lambda s, p: consent.block(s, note))
 
-    def unblock(self, account: str, number: str, note: str | None = None) -> ContactState:
+    def unblock(self, account: AccountRef, number: str, note: str | None = None) -> ContactState:
         return self._change(account, number, lambda s, p: consent.unblock(s, note))
 
-    def subscribe(self, account: str, list_name: str, number: str) -> ContactState:
+    def subscribe(self, account: AccountRef, list_name: str, number: str) -> ContactState:
         return self._change(
             account, number, lambda s, p: consent.subscribe(s, list_name), list_name
         )
 
-    def unsubscribe(self, account: str, list_name: str, number: str) -> ContactState:
+    def unsubscribe(self, account: AccountRef, list_name: str, number: str) -> ContactState:
         return self._change(
             account, number, lambda s, p: consent.unsubscribe(s, list_name), list_name
         )
 
     def provider_opt_out(
-        self, account: str, sender: str, number: str, provider: str, code: str
+        self, account: AccountRef, sender: str, number: str, provider: str, code: str
     ) -> ContactState:
         """A provider refused a send because the recipient opted out there (21610...)."""
         from_number = sender_number(sender)
@@ -422,9 +711,24 @@ class Engine:
             lambda s, p: consent.provider_opt_out(s, p, from_number, provider, code),
         )
 
+    def bulk_opt_out(self, account: AccountRef, numbers: Sequence[str]) -> int:
+        """Opt out every number in one transaction: all of them or, on a bad one, none."""
+        phones = list(dict.fromkeys(phone(n) for n in numbers))
+        now = self._clock()
+        with self.store.transaction() as tx:
+            row = self._account(tx, account)
+            policy = self._policy_of(row)
+            for contact_phone in phones:
+                state = tx.contact(row.id, contact_phone, for_update=True)
+                outcome = consent.opt_out(state or ContactState(contact_phone), policy)
+                self._apply(tx, row.id, state, outcome, now)
+        return len(phones)
+
     # -- lists and triggers ---------------------------------------------------------
 
-    def create_list(self, account: str, name: str, opt_out_keyword: str | None = None) -> None:
+    def create_list(
+        self, account: AccountRef, name: str, opt_out_keyword: str | None = None
+    ) -> None:
         name = name.strip()
         if not name:
             raise BadInput("list name is empty")
@@ -438,7 +742,7 @@ class Engine:
             except Conflict:
                 raise AlreadyExists(f"list {name!r} already exists") from None
 
-    def add_to_list(self, account: str, list_name: str, numbers: Sequence[str]) -> int:
+    def add_to_list(self, account: AccountRef, list_name: str, numbers: Sequence[str]) -> int:
         phones = [phone(n) for n in numbers]
         now = self._clock()
         with self.store.transaction() as tx:
@@ -452,7 +756,7 @@ class Engine:
 
     def add_trigger(
         self,
-        account: str,
+        account: AccountRef,
         keyword: str,
         reply: str,
         unsubscribe_list: str | None = None,
@@ -471,14 +775,14 @@ class Engine:
 
     # -- reading --------------------------------------------------------------------
 
-    def contact(self, account: str, number: str) -> ContactState | None:
+    def contact(self, account: AccountRef, number: str) -> ContactState | None:
         contact_phone = phone(number)
         with self.store.read() as tx:
             return tx.contact(self._account(tx, account).id, contact_phone)
 
     def contacts(
         self,
-        account: str,
+        account: AccountRef,
         status: Status | None = None,
         list_name: str | None = None,
         after: str | None = None,
@@ -489,13 +793,70 @@ class Engine:
             self._known_list(tx, row, list_name)
             return tx.contacts(row.id, status=status, list_name=list_name, after=after, limit=limit)
 
-    def history(self, account: str, number: str) -> tuple[list[StoredEvent], list[MessageRow]]:
+    def history(
+        self, account: AccountRef, number: str
+    ) -> tuple[list[StoredEvent], list[MessageRow]]:
         contact_phone = phone(number)
         with self.store.read() as tx:
             row = self._account(tx, account)
             return tx.events(row.id, contact_phone), tx.messages(row.id, contact_phone)
 
-    def verify(self, account: str | None = None) -> list[VerifyResult]:
+    def flagged(self, account: AccountRef, limit: int = 200) -> list[StoredEvent]:
+        """Possible opt-outs waiting for review, newest first."""
+        with self.store.read() as tx:
+            row = self._account(tx, account)
+            return tx.events_of_type(row.id, "revocation_flagged", limit)
+
+    def proof(self, account: AccountRef, number: str) -> dict[str, Any]:
+        """A contact's events with their chain links, checkable offline (docs/ledger.md)."""
+        contact_phone = phone(number)
+        with self.store.read() as tx:
+            row = self._account(tx, account)
+            events = tx.events(row.id, contact_phone)
+            head = tx.verify(row.id)
+        return proof_document(row, contact_phone, events, head)
+
+    # -- event webhooks -------------------------------------------------------------
+
+    def add_subscription(
+        self, account: AccountRef, url: str, events: Sequence[str]
+    ) -> tuple[int, str]:
+        """Subscribe ``url`` to event types; returns its id and signing secret (once)."""
+        unknown = sorted(set(events) - SUBSCRIBABLE)
+        if unknown:
+            raise BadInput(f"unknown event types: {', '.join(unknown)}")
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        with self.store.transaction() as tx:
+            row = self._account(tx, account)
+            return tx.add_subscription(row.id, url, secret, sorted(set(events))), secret
+
+    def subscriptions(self, account: AccountRef) -> list[SubscriptionRow]:
+        with self.store.read() as tx:
+            return tx.subscriptions(self._account(tx, account).id)
+
+    def claim_notifications(self, limit: int, lease_seconds: int = 60) -> list[Notification]:
+        """Due event-webhook deliveries, leased to this worker for ``lease_seconds``."""
+        with self.store.transaction() as tx:
+            return tx.claim_notifications(self._clock(), limit, lease_seconds)
+
+    def notification_result(self, notification: Notification, error: str | None) -> None:
+        """Record a delivery attempt: done, retried later with backoff, or given up."""
+        now = self._clock()
+        with self.store.transaction() as tx:
+            if error is None:
+                tx.notification_delivered(notification.id, now)
+                return
+            attempts = notification.attempts + 1
+            delay = min(NOTIFY_BASE_DELAY * 2 ** (attempts - 1), NOTIFY_MAX_DELAY)
+            tx.notification_retry(
+                notification.id,
+                attempts,
+                now + timedelta(seconds=delay),
+                error[:500],
+                give_up=attempts >= NOTIFY_MAX_ATTEMPTS,
+            )
+
+    def verify(self, account: AccountRef | None = None) -> list[VerifyResult]:
         with self.store.read() as tx:
             rows = [self._account(tx, account)] if account else tx.accounts()
             return [tx.verify(row.id) for row in rows]
@@ -503,7 +864,10 @@ class Engine:
     # -- import ---------------------------------------------------------------------
 
     def import_contacts(
-        self, account: str, rows: Iterable[ImportRow], progress: Callable[[], None] = lambda: None
+        self,
+        account: AccountRef,
+        rows: Iterable[ImportRow],
+        progress: Callable[[], None] = lambda: None,
     ) -> int:
         """Apply validated rows in one transaction: all of them, or none on any refusal."""
         now = self._clock()
@@ -541,7 +905,7 @@ class Engine:
 
     def _change(
         self,
-        account: str,
+        account: AccountRef,
         number: str,
         change: Callable[[ContactState, Policy], Outcome],
         list_name: str | None = None,
@@ -559,20 +923,32 @@ class Engine:
             self._apply(tx, row.id, state, outcome, now)
             return outcome.state
 
-    @staticmethod
     def _apply(
-        tx: Tx, account_id: int, before: ContactState | None, outcome: Outcome, now: datetime
+        self,
+        tx: Tx,
+        account_id: int,
+        before: ContactState | None,
+        outcome: Outcome,
+        now: datetime,
     ) -> None:
         if before is None or outcome.state != before:
             tx.save_contact(account_id, outcome.state)
         if outcome.events:
-            tx.append(account_id, outcome.events, now)
+            self._append(tx, account_id, outcome.events, now)
 
     @staticmethod
-    def _account(tx: Tx, name: str) -> AccountRow:
-        row = tx.account(name)
+    def _append(tx: Tx, account_id: int, events: Sequence[consent.Event], now: datetime) -> None:
+        """Append to the ledger and, in the same transaction, queue the event webhooks:
+        a change is never committed without its notification, nor notified without
+        being committed."""
+        stored = tx.append(account_id, events, now)
+        tx.enqueue_notifications(account_id, stored, now)
+
+    @staticmethod
+    def _account(tx: Tx, account: AccountRef) -> AccountRow:
+        row = tx.account_by_id(account) if isinstance(account, int) else tx.account(account)
         if row is None:
-            raise UnknownAccount(f"unknown account {name!r}")
+            raise UnknownAccount(f"unknown account {account!r}")
         return row
 
     @staticmethod

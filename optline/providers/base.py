@@ -6,6 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+#: The credentials each provider's senders need: to verify webhooks and to send.
+PROVIDER_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "twilio": ("account_sid", "auth_token"),
+    "telnyx": ("api_key", "public_key"),
+    "generic": ("secret",),
+}
+
 # Ids and phone numbers longer than this are not real provider values.
 MAX_REF_LENGTH = 256
 # Providers attach at most 10 media per message; anything far above is garbage.

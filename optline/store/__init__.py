@@ -11,8 +11,10 @@ from optline.store.rows import (
     DuplicateDelivery,
     ListRow,
     MessageRow,
+    Notification,
     SenderRow,
     StoredEvent,
+    SubscriptionRow,
     VerifyResult,
 )
 from optline.store.tx import Tx
@@ -23,9 +25,11 @@ __all__ = [
     "DuplicateDelivery",
     "ListRow",
     "MessageRow",
+    "Notification",
     "SenderRow",
     "Store",
     "StoredEvent",
+    "SubscriptionRow",
     "Tx",
     "VerifyResult",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,9 @@ class SenderRow:
     account_id: int
     number: str
     kind: SenderKind
+    provider: str | None = None
+    credentials: dict[str, str] = field(default_factory=dict, repr=False)
+    provider_replies: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,3 +77,31 @@ class VerifyResult:
     checked: int  # events found intact before the first bad one (all of them when ok)
     first_bad_seq: int | None
     problem: str | None
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    id: int
+    url: str
+    events: list[str]
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One event-webhook delivery, claimed from the outbox."""
+
+    account_id: int
+    subscription_id: int
+    event_seq: int
+    url: str
+    secret: str = field(repr=False)
+    payload: dict[str, Any]
+    attempts: int
+
+    @property
+    def event_id(self) -> str:
+        return f"{self.account_id}-{self.event_seq}"
+
+    @property
+    def id(self) -> tuple[int, int, int]:
+        return (self.account_id, self.subscription_id, self.event_seq)

@@ -73,6 +73,9 @@ accounts = sa.Table(
     sa.Column("head_seq", sa.Integer, nullable=False),
     sa.Column("head_hash", sa.String(64), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # SHA-256 of the account's API key; the key itself is shown once and never stored.
+    sa.Column("api_key_hash", sa.String(64), nullable=True),
+    sa.Index("ix_accounts_api_key_hash", "api_key_hash", unique=True),
 )
 
 senders = sa.Table(
@@ -81,6 +84,12 @@ senders = sa.Table(
     sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
     sa.Column("number", sa.String, primary_key=True),
     sa.Column("kind", sa.String, nullable=False),
+    # twilio | telnyx | generic | NULL (recorded only; the caller sends)
+    sa.Column("provider", sa.String, nullable=True),
+    # Webhook verification and sending secrets; never returned by the API.
+    sa.Column("credentials", sa.JSON, nullable=False),
+    # The provider answers keywords itself (Twilio Advanced Opt-Out): never reply twice.
+    sa.Column("provider_replies", sa.Boolean, nullable=False),
     sa.Index("ix_senders_number", "number", unique=True),
 )
 
@@ -194,4 +203,33 @@ messages = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("account_id", "provider_id"),
     sa.Index("ix_messages_account_id_phone_id", "account_id", "phone", "id"),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("url", sa.String, nullable=False),
+    sa.Column("secret", sa.String, nullable=False),
+    sa.Column("events", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The transactional outbox of event webhooks: written with the change it reports.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("subscription_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("event_seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("leased_until", UTCDateTime, nullable=True),
+    # done: delivered; failed: given up after the last retry; else pending
+    sa.Column("state", sa.String, nullable=False),
+    sa.Column("last_error", sa.String, nullable=True),
+    sa.Column("delivered_at", UTCDateTime, nullable=True),
+    sa.Index("ix_notifications_state_next_attempt_at", "state", "next_attempt_at"),
 )

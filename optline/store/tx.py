@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -21,8 +22,10 @@ from optline.store.rows import (
     DuplicateDelivery,
     ListRow,
     MessageRow,
+    Notification,
     SenderRow,
     StoredEvent,
+    SubscriptionRow,
     VerifyResult,
 )
 from optline.store.schema import (
@@ -32,7 +35,9 @@ from optline.store.schema import (
     lists,
     memberships,
     messages,
+    notifications,
     senders,
+    subscriptions,
     triggers,
 )
 
@@ -57,6 +62,8 @@ class Tx:
         self._heads = heads or {}
         # Heads this transaction moved, for the store to remember once it commits.
         self.moved_heads: dict[int, Head] = {}
+        # Event-webhook subscriptions read in this transaction, by account.
+        self._subscriptions: dict[int, list[SubscriptionRow]] = {}
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -113,24 +120,61 @@ class Tx:
 
     # -- senders, lists, triggers ------------------------------------------------------
 
-    def add_sender(self, account_id: int, number: str, kind: SenderKind) -> SenderRow:
+    def add_sender(
+        self,
+        account_id: int,
+        number: str,
+        kind: SenderKind,
+        provider: str | None = None,
+        credentials: Mapping[str, str] | None = None,
+        provider_replies: bool = False,
+    ) -> SenderRow:
         self._write()
-        values = {"account_id": account_id, "number": number, "kind": kind.value}
+        values = {
+            "account_id": account_id,
+            "number": number,
+            "kind": kind.value,
+            "provider": provider,
+            "credentials": dict(credentials or {}),
+            "provider_replies": provider_replies,
+        }
         self._insert_or_conflict(senders, values, f"sender {number}")
-        return SenderRow(account_id, number, kind)
+        return SenderRow(
+            account_id, number, kind, provider, dict(credentials or {}), provider_replies
+        )
 
     def sender(self, number: str) -> SenderRow | None:
         """The sender with this number, whichever account it belongs to."""
         row = self._conn.execute(self._q.sender, {"number": number}).first()
-        return None if row is None else SenderRow(row.account_id, row.number, SenderKind(row.kind))
+        return None if row is None else _sender_row(row)
 
     def senders(self, account_id: int) -> list[SenderRow]:
         stmt = (
             sa.select(senders).where(senders.c.account_id == account_id).order_by(senders.c.number)
         )
-        return [
-            SenderRow(r.account_id, r.number, SenderKind(r.kind)) for r in self._conn.execute(stmt)
-        ]
+        return [_sender_row(r) for r in self._conn.execute(stmt)]
+
+    # -- API keys ----------------------------------------------------------------------
+
+    def set_api_key_hash(self, account_id: int, key_hash: str) -> None:
+        self._write()
+        self._conn.execute(
+            sa.update(accounts).where(accounts.c.id == account_id).values(api_key_hash=key_hash)
+        )
+
+    def account_by_key_hash(self, key_hash: str) -> AccountRow | None:
+        stmt = sa.select(
+            accounts.c.id,
+            accounts.c.name,
+            accounts.c.profile,
+            accounts.c.overrides,
+            accounts.c.api_key_hash,
+        ).where(accounts.c.api_key_hash == key_hash)
+        row = self._conn.execute(stmt).first()
+        # The index finds the row; the comparison itself runs in constant time.
+        if row is None or not hmac.compare_digest(row.api_key_hash, key_hash):
+            return None
+        return _account_row(row)
 
     def create_list(self, account_id: int, name: str, opt_out_keyword: str | None) -> ListRow:
         self._write()
@@ -426,23 +470,237 @@ class Tx:
     def messages(self, account_id: int, phone: str) -> list[MessageRow]:
         m = messages
         stmt = sa.select(m).where(m.c.account_id == account_id, m.c.phone == phone).order_by(m.c.id)
+        return [_message_row(r) for r in self._conn.execute(stmt)]
+
+    def set_message_status(
+        self,
+        account_id: int,
+        message_id: int,
+        status: str,
+        reason: str | None,
+        provider_id: str | None,
+    ) -> None:
+        self._write()
+        values: dict[str, Any] = {"status": status, "reason": reason}
+        if provider_id is not None:
+            values["provider_id"] = provider_id
+        self._conn.execute(
+            sa.update(messages)
+            .where(messages.c.account_id == account_id, messages.c.id == message_id)
+            .values(values)
+        )
+
+    def outbound_by_provider_id(self, account_id: int, provider_id: str) -> MessageRow | None:
+        m = messages
+        stmt = sa.select(m).where(
+            m.c.account_id == account_id, m.c.provider_id == provider_id, m.c.direction == "out"
+        )
+        row = self._conn.execute(stmt).first()
+        return None if row is None else _message_row(row)
+
+    def events_of_type(self, account_id: int, type: str, limit: int) -> list[StoredEvent]:
+        """The account's latest events of one type, newest first."""
+        stmt = (
+            sa.select(events)
+            .where(events.c.account_id == account_id, events.c.type == type)
+            .order_by(events.c.seq.desc())
+            .limit(limit)
+        )
+        return [_stored_event(r) for r in self._conn.execute(stmt)]
+
+    # -- event webhooks ------------------------------------------------------------------
+
+    def add_subscription(
+        self, account_id: int, url: str, secret: str, event_types: Sequence[str]
+    ) -> int:
+        self._write()
+        s = subscriptions
+        last = self._conn.execute(
+            sa.select(sa.func.max(s.c.id)).where(s.c.account_id == account_id)
+        ).scalar_one_or_none()
+        sub_id = (last or 0) + 1
+        self._conn.execute(
+            sa.insert(s).values(
+                account_id=account_id,
+                id=sub_id,
+                url=url,
+                secret=secret,
+                events=list(event_types),
+                created_at=datetime.now(UTC),
+            )
+        )
+        self._subscriptions.pop(account_id, None)
+        return sub_id
+
+    def subscriptions(self, account_id: int) -> list[SubscriptionRow]:
+        s = subscriptions
+        stmt = sa.select(s.c.id, s.c.url, s.c.events).where(s.c.account_id == account_id)
+        return [SubscriptionRow(r.id, r.url, list(r.events)) for r in self._conn.execute(stmt)]
+
+    def enqueue_notifications(
+        self, account_id: int, stored: Sequence[StoredEvent], at: datetime
+    ) -> None:
+        """Queue a notification per subscription that asked for each event's type."""
+        subs = self._subscriptions.get(account_id)
+        if subs is None:
+            subs = self.subscriptions(account_id)
+            self._subscriptions[account_id] = subs
+        rows = [
+            {
+                "account_id": account_id,
+                "subscription_id": sub.id,
+                "event_seq": event.seq,
+                "payload": _notification_payload(event),
+                "attempts": 0,
+                "next_attempt_at": at,
+                "leased_until": None,
+                "state": "pending",
+                "last_error": None,
+                "delivered_at": None,
+            }
+            for event in stored
+            for sub in subs
+            if event.type in sub.events
+        ]
+        if rows:
+            self._write()
+            self._conn.execute(sa.insert(notifications), rows)
+
+    def claim_notifications(
+        self, now: datetime, limit: int, lease_seconds: int
+    ) -> list[Notification]:
+        """Lease up to ``limit`` due notifications to the caller (other workers skip them)."""
+        self._write()
+        n, s = notifications, subscriptions
+        due = (
+            sa.select(n.c.account_id, n.c.subscription_id, n.c.event_seq)
+            .where(
+                n.c.state == "pending",
+                n.c.next_attempt_at <= now,
+                sa.or_(n.c.leased_until.is_(None), n.c.leased_until < now),
+            )
+            .order_by(n.c.next_attempt_at)
+            .limit(limit)
+        )
+        if self._postgres:
+            due = due.with_for_update(skip_locked=True)
+        keys = [tuple(r) for r in self._conn.execute(due)]
+        if not keys:
+            return []
+        until = now + timedelta(seconds=lease_seconds)
+        key = sa.tuple_(n.c.account_id, n.c.subscription_id, n.c.event_seq)
+        self._conn.execute(sa.update(n).where(key.in_(keys)).values(leased_until=until))
+        stmt = (
+            sa.select(
+                n.c.account_id,
+                n.c.subscription_id,
+                n.c.event_seq,
+                n.c.payload,
+                n.c.attempts,
+                s.c.url,
+                s.c.secret,
+            )
+            .join(s, sa.and_(s.c.account_id == n.c.account_id, s.c.id == n.c.subscription_id))
+            .where(key.in_(keys))
+            .order_by(n.c.next_attempt_at)
+        )
         return [
-            MessageRow(
-                r.id,
-                r.direction,
-                r.provider_id,
-                r.phone,
-                r.sender,
-                r.body,
-                r.hidden,
-                r.status,
-                r.reason,
-                r.list_name,
-                r.campaign,
-                r.created_at,
+            Notification(
+                r.account_id,
+                r.subscription_id,
+                r.event_seq,
+                r.url,
+                r.secret,
+                dict(r.payload),
+                r.attempts,
             )
             for r in self._conn.execute(stmt)
         ]
+
+    def notification_delivered(self, key: tuple[int, int, int], at: datetime) -> None:
+        self._update_notification(key, state="done", delivered_at=at, leased_until=None)
+
+    def notification_retry(
+        self,
+        key: tuple[int, int, int],
+        attempts: int,
+        next_at: datetime,
+        error: str,
+        *,
+        give_up: bool,
+    ) -> None:
+        self._update_notification(
+            key,
+            attempts=attempts,
+            next_attempt_at=next_at,
+            last_error=error,
+            leased_until=None,
+            state="failed" if give_up else "pending",
+        )
+
+    def notifications(self, account_id: int) -> list[dict[str, Any]]:
+        """Every notification of the account with its delivery state (oldest first)."""
+        n = notifications
+        stmt = (
+            sa.select(n)
+            .where(n.c.account_id == account_id)
+            .order_by(n.c.event_seq, n.c.subscription_id)
+        )
+        return [dict(r._mapping) for r in self._conn.execute(stmt)]
+
+    def _update_notification(self, key: tuple[int, int, int], **values: Any) -> None:
+        self._write()
+        n = notifications
+        account_id, subscription_id, event_seq = key
+        self._conn.execute(
+            sa.update(n)
+            .where(
+                n.c.account_id == account_id,
+                n.c.subscription_id == subscription_id,
+                n.c.event_seq == event_seq,
+            )
+            .values(values)
+        )
+
+
+def _notification_payload(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "id": f"{event.account_id}-{event.seq}",
+        "type": event.type,
+        "phone": event.phone,
+        "data": event.data,
+        "occurred_at": event.occurred_at.isoformat(),
+        "seq": event.seq,
+        "hash": event.hash,
+    }
+
+
+def _sender_row(row: Row[Any, Any, Any, Any]) -> SenderRow:
+    return SenderRow(
+        row.account_id,
+        row.number,
+        SenderKind(row.kind),
+        row.provider,
+        dict(row.credentials or {}),
+        bool(row.provider_replies),
+    )
+
+
+def _message_row(r: Row[Any, Any, Any, Any]) -> MessageRow:
+    return MessageRow(
+        r.id,
+        r.direction,
+        r.provider_id,
+        r.phone,
+        r.sender,
+        r.body,
+        r.hidden,
+        r.status,
+        r.reason,
+        r.list_name,
+        r.campaign,
+        r.created_at,
+    )
 
 
 def _chain(account_id: int, head: Head, items: Sequence[Event], at: datetime) -> list[StoredEvent]:
@@ -522,7 +780,7 @@ def _message_values(
     }
 
 
-def _account_row(row: Row[Any, Any, Any, Any]) -> AccountRow:
+def _account_row(row: Any) -> AccountRow:
     return AccountRow(row.id, row.name, row.profile, dict(row.overrides))
 
 

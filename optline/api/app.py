@@ -1,0 +1,95 @@
+"""The ASGI application: provider webhooks, the REST API under /v1, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from optline.api import problems, rest, webhooks
+from optline.engine import Engine
+from optline.notify import Worker
+from optline.providers.registry import Dispatcher
+
+DEFAULT_DATABASE_URL = "sqlite:///optline.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Service settings; :meth:`from_env` reads them from ``OPTLINE_*`` variables."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    # Creates accounts (POST /v1/accounts); unset: no admin endpoints.
+    admin_key: str | None = None
+    # The public base URL providers call (behind a proxy the app sees another one);
+    # Twilio signs the full public URL.
+    public_base_url: str | None = None
+    # Inbound request bodies above this size are refused with 413.
+    max_body_bytes: int = 64 * 1024
+    # Provider API base URLs (tests point them at a local fake provider).
+    provider_urls: dict[str, str] = field(default_factory=dict)
+    # Deliver event webhooks from this process (a background thread).
+    notify: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        provider_urls = {
+            name: env[f"OPTLINE_{name.upper()}_API_URL"]
+            for name in ("twilio", "telnyx")
+            if env.get(f"OPTLINE_{name.upper()}_API_URL")
+        }
+        values: dict[str, object] = {
+            "database_url": env.get("OPTLINE_DATABASE_URL", DEFAULT_DATABASE_URL),
+            "admin_key": env.get("OPTLINE_ADMIN_KEY") or None,
+            "public_base_url": env.get("OPTLINE_PUBLIC_URL") or None,
+            "provider_urls": provider_urls,
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The application; ``engine`` defaults to one opened on ``settings.database_url``
+    that sends through each sender's provider."""
+    if engine is None:
+        callback = (
+            f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status"
+            if settings.public_base_url
+            else None
+        )
+        dispatcher = Dispatcher(settings.provider_urls, status_callback=callback)
+        engine = Engine.open(settings.database_url, dispatch=dispatcher)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(engine) if settings.notify else None
+        if worker is not None:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="optline",
+        summary="SMS consent engine: opt-out, opt-in and help handling with a "
+        "hash-chained consent ledger.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    problems.install(app)
+    app.include_router(webhooks.router)
+    app.include_router(rest.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The application configured from ``OPTLINE_*`` variables (``optline serve``)."""
+    return create_app(Settings.from_env())

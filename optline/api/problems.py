@@ -1,0 +1,94 @@
+"""Errors as JSON problem details (RFC 9457) with a stable ``code``.
+
+Every bad input is a 4xx that says what is wrong; a 5xx means a bug.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+
+from optline.errors import (
+    AlreadyExists,
+    BadInput,
+    NotAllowed,
+    NotFound,
+    OptlineError,
+)
+from optline.providers.base import PayloadError, SignatureError
+
+MEDIA_TYPE = "application/problem+json"
+
+_STATUS: list[tuple[type[Exception], int]] = [
+    (NotFound, 404),
+    (AlreadyExists, 409),
+    (NotAllowed, 409),
+    (BadInput, 422),
+    (SignatureError, 403),
+    (PayloadError, 400),
+    (OptlineError, 400),
+]
+_CODES: dict[type[Exception], str] = {
+    SignatureError: "bad_signature",
+    PayloadError: "bad_payload",
+}
+
+
+class Problem(Exception):
+    """An HTTP error raised by the API layer itself (auth, size limits, ...)."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": code.replace("_", " "), "status": status}
+    body.update(code=code, detail=detail, **extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def status_of(exc: Exception) -> tuple[int, str]:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            code = getattr(exc, "code", None) or _CODES.get(kind, "bad_request")
+            return status, _CODES.get(kind, code)
+    return 500, "internal_error"
+
+
+def install(app: FastAPI) -> None:
+    async def on_problem(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem(exc.status, exc.code, exc.detail)
+
+    async def on_domain(_: Request, exc: Exception) -> JSONResponse:
+        status, code = status_of(exc)
+        return problem(status, code, str(exc))
+
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "", "message": "invalid request"}
+        detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        return problem(422, "invalid_request", detail, errors=errors)
+
+    async def on_http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem(exc.status_code, code, str(exc.detail))
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(OptlineError, on_domain)
+    app.add_exception_handler(SignatureError, on_domain)
+    app.add_exception_handler(PayloadError, on_domain)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

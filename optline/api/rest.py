@@ -1,0 +1,456 @@
+"""The REST API under /v1. Every route is scoped to the caller's account."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+
+from optline.api.deps import Account, Admin, engine_of
+from optline.api.problems import Problem
+from optline.domain.consent import ContactState, Status
+from optline.domain.policy import SenderKind
+from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
+
+router = APIRouter(prefix="/v1")
+
+Phone = str
+PAGE_LIMIT = 1000
+
+
+# -- bodies -----------------------------------------------------------------------------
+
+
+class NewAccount(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    profile: str = "default"
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class NewSender(BaseModel):
+    number: str = Field(min_length=1, max_length=64)
+    kind: SenderKind = SenderKind.LONG_CODE
+    provider: Literal["twilio", "telnyx", "generic"] | None = None
+    credentials: dict[str, str] = Field(default_factory=dict)
+    # The provider answers keywords itself (Twilio Advanced Opt-Out): record, never reply.
+    provider_replies: bool = False
+
+
+class OptOutBody(BaseModel):
+    sender: str | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class OptInBody(BaseModel):
+    evidence: str | None = Field(default=None, max_length=2000)
+    sender: str | None = None
+
+
+class Numbers(BaseModel):
+    numbers: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class NewList(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    opt_out_keyword: str | None = Field(default=None, max_length=100)
+
+
+class NewTrigger(BaseModel):
+    keyword: str = Field(min_length=1, max_length=100)
+    reply: str = Field(min_length=1, max_length=1600)
+    unsubscribe_list: str | None = None
+    subscribe_list: str | None = None
+
+
+class PolicyChange(BaseModel):
+    profile: str | None = None
+    overrides: dict[str, Any] | None = None
+
+
+class OutboundText(BaseModel):
+    from_: str = Field(alias="from", min_length=1, max_length=64)
+    to: str = Field(min_length=1, max_length=64)
+    body: str = Field(min_length=1, max_length=1600)
+    list_name: str | None = Field(default=None, alias="list")
+    campaign: bool = False
+
+
+class Broadcast(BaseModel):
+    from_: str = Field(alias="from", min_length=1, max_length=64)
+    body: str = Field(min_length=1, max_length=1600)
+    list_name: str | None = Field(default=None, alias="list")
+    numbers: list[str] | None = Field(default=None, max_length=100_000)
+    campaign: bool = True
+
+
+class NewSubscription(BaseModel):
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    events: list[str] = Field(min_length=1)
+
+
+# -- views ------------------------------------------------------------------------------
+
+
+def account_view(row: AccountRow) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "profile": row.profile, "overrides": row.overrides}
+
+
+def sender_view(row: SenderRow) -> dict[str, Any]:
+    # Credentials are write-only: show which are set, never their values.
+    return {
+        "number": row.number,
+        "kind": row.kind.value,
+        "provider": row.provider,
+        "credentials": sorted(row.credentials),
+        "provider_replies": row.provider_replies,
+    }
+
+
+def contact_view(state: ContactState) -> dict[str, Any]:
+    return {
+        "phone": state.phone,
+        "status": state.status_from(None).value,
+        "blocked": state.blocked,
+        "senders": {k: v.value for k, v in state.sender_status.items()},
+        "lists": dict(state.lists),
+    }
+
+
+def event_view(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "type": event.type,
+        "phone": event.phone,
+        "data": event.data,
+        "at": event.occurred_at.isoformat(),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def message_view(message: MessageRow) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "direction": message.direction,
+        "phone": message.phone,
+        "sender": message.sender,
+        "body": message.body,
+        "status": message.status,
+        "reason": message.reason,
+        "hidden": message.hidden,
+        "provider_id": message.provider_id,
+        "at": message.created_at.isoformat(),
+    }
+
+
+# -- accounts, senders, policy ----------------------------------------------------------
+
+
+@router.post("/accounts", status_code=201, dependencies=[Admin], tags=["accounts"])
+async def create_account(body: NewAccount, request: Request) -> dict[str, Any]:
+    """Create an account (admin key). The API key is returned once; only its hash is kept."""
+    row, key = await run_in_threadpool(
+        engine_of(request).create_account_with_key, body.name, body.profile, body.overrides
+    )
+    return {"account": account_view(row), "api_key": key}
+
+
+@router.get("/account", tags=["accounts"])
+async def get_account(account: Account) -> dict[str, Any]:
+    return account_view(account)
+
+
+@router.post("/senders", status_code=201, tags=["senders"])
+async def add_sender(body: NewSender, account: Account, request: Request) -> dict[str, Any]:
+    row = await run_in_threadpool(
+        engine_of(request).add_sender,
+        account.name,
+        body.number,
+        body.kind,
+        body.provider,
+        body.credentials,
+        body.provider_replies,
+    )
+    return sender_view(row)
+
+
+@router.get("/senders", tags=["senders"])
+async def list_senders(account: Account, request: Request) -> dict[str, Any]:
+    rows = await run_in_threadpool(engine_of(request).senders, account.name)
+    return {"senders": [sender_view(r) for r in rows]}
+
+
+@router.get("/policy", tags=["policy"])
+async def get_policy(account: Account, request: Request) -> dict[str, Any]:
+    policy = await run_in_threadpool(engine_of(request).policy, account.name)
+    return {"profile": account.profile, "overrides": account.overrides, "name": policy.name}
+
+
+@router.put("/policy", tags=["policy"])
+async def set_policy(body: PolicyChange, account: Account, request: Request) -> dict[str, Any]:
+    """Switch profile and/or replace the field overrides."""
+    await run_in_threadpool(
+        engine_of(request).set_policy, account.name, body.profile, body.overrides
+    )
+    row = await run_in_threadpool(engine_of(request).account, account.name)
+    return {"profile": row.profile, "overrides": row.overrides}
+
+
+# -- contacts ---------------------------------------------------------------------------
+
+
+@router.get("/contacts", tags=["contacts"])
+async def list_contacts(
+    account: Account,
+    request: Request,
+    status: Status | None = None,
+    list: str | None = None,
+    cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+    limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
+) -> dict[str, Any]:
+    """Contacts ordered by phone; follow ``next_cursor`` for the next page."""
+    states = await run_in_threadpool(
+        engine_of(request).contacts, account.name, status, list, cursor, limit + 1
+    )
+    page = states[:limit]
+    more = len(states) > limit
+    return {
+        "contacts": [contact_view(s) for s in page],
+        "next_cursor": page[-1].phone if more and page else None,
+    }
+
+
+@router.get("/contacts.csv", tags=["contacts"], response_class=StreamingResponse)
+async def export_contacts(
+    account: Account, request: Request, status: Status | None = None
+) -> StreamingResponse:
+    """Every contact as CSV (phone,status,lists), streamed page by page."""
+    engine = engine_of(request)
+
+    def rows() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(("phone", "status", "lists"))
+        after: str | None = None
+        while True:
+            page = engine.contacts(account.name, status, None, after, PAGE_LIMIT)
+            for state in page:
+                lists = ";".join(sorted(n for n, on in state.lists.items() if on))
+                writer.writerow((state.phone, state.status_from(None).value, lists))
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+            if len(page) < PAGE_LIMIT:
+                return
+            after = page[-1].phone
+
+    return StreamingResponse(rows(), media_type="text/csv")
+
+
+@router.get("/contacts/{phone}", tags=["contacts"])
+async def get_contact(phone: Phone, account: Account, request: Request) -> dict[str, Any]:
+    state = await run_in_threadpool(engine_of(request).contact, account.name, phone)
+    if state is None:
+        raise Problem(404, "unknown_contact", f"no contact {phone} in this account")
+    return contact_view(state)
+
+
+@router.post("/contacts/{phone}/opt-out", tags=["consent"])
+async def opt_out(
+    phone: Phone, account: Account, request: Request, body: OptOutBody | None = None
+) -> dict[str, Any]:
+    body = body or OptOutBody()
+    state = await run_in_threadpool(
+        engine_of(request).opt_out, account.name, phone, body.sender, body.note
+    )
+    return contact_view(state)
+
+
+@router.post("/contacts/{phone}/opt-in", tags=["consent"])
+async def opt_in(
+    phone: Phone, body: OptInBody, account: Account, request: Request
+) -> dict[str, Any]:
+    """Opt back in, where the policy allows it; ``evidence`` says who/when/how."""
+    state = await run_in_threadpool(
+        engine_of(request).opt_in, account.name, phone, body.evidence, body.sender
+    )
+    return contact_view(state)
+
+
+@router.post("/contacts/{phone}/block", tags=["consent"])
+async def block(phone: Phone, account: Account, request: Request) -> dict[str, Any]:
+    return contact_view(await run_in_threadpool(engine_of(request).block, account.name, phone))
+
+
+@router.post("/contacts/{phone}/unblock", tags=["consent"])
+async def unblock(phone: Phone, account: Account, request: Request) -> dict[str, Any]:
+    return contact_view(await run_in_threadpool(engine_of(request).unblock, account.name, phone))
+
+
+@router.post("/opt-outs", tags=["consent"])
+async def bulk_opt_out(body: Numbers, account: Account, request: Request) -> dict[str, Any]:
+    """Opt out many numbers in one transaction: all of them, or none on a bad number."""
+    count = await run_in_threadpool(engine_of(request).bulk_opt_out, account.name, body.numbers)
+    return {"opted_out": count}
+
+
+@router.get("/contacts/{phone}/history", tags=["contacts"])
+async def history(phone: Phone, account: Account, request: Request) -> dict[str, Any]:
+    events, messages = await run_in_threadpool(engine_of(request).history, account.name, phone)
+    return {
+        "events": [event_view(e) for e in events],
+        "messages": [message_view(m) for m in messages],
+    }
+
+
+@router.get("/contacts/{phone}/proof", tags=["ledger"])
+async def proof(phone: Phone, account: Account, request: Request) -> dict[str, Any]:
+    """The contact's events with their chain hashes; check offline with
+    ``optline ledger check-proof FILE``."""
+    return await run_in_threadpool(engine_of(request).proof, account.name, phone)
+
+
+# -- lists and triggers -----------------------------------------------------------------
+
+
+@router.post("/lists", status_code=201, tags=["lists"])
+async def create_list(body: NewList, account: Account, request: Request) -> dict[str, Any]:
+    await run_in_threadpool(
+        engine_of(request).create_list, account.name, body.name, body.opt_out_keyword
+    )
+    return {"name": body.name, "opt_out_keyword": body.opt_out_keyword}
+
+
+@router.get("/lists", tags=["lists"])
+async def lists(account: Account, request: Request) -> dict[str, Any]:
+    rows = await run_in_threadpool(engine_of(request).lists, account.name)
+    return {"lists": [{"name": r.name, "opt_out_keyword": r.opt_out_keyword} for r in rows]}
+
+
+@router.post("/lists/{name}/members", tags=["lists"])
+async def add_members(
+    name: str, body: Numbers, account: Account, request: Request
+) -> dict[str, Any]:
+    count = await run_in_threadpool(
+        engine_of(request).add_to_list, account.name, name, body.numbers
+    )
+    return {"subscribed": count}
+
+
+@router.delete("/lists/{name}/members/{phone}", tags=["lists"])
+async def remove_member(
+    name: str, phone: Phone, account: Account, request: Request
+) -> dict[str, Any]:
+    state = await run_in_threadpool(engine_of(request).unsubscribe, account.name, name, phone)
+    return contact_view(state)
+
+
+@router.post("/triggers", status_code=201, tags=["triggers"])
+async def add_trigger(body: NewTrigger, account: Account, request: Request) -> dict[str, Any]:
+    trigger = await run_in_threadpool(
+        engine_of(request).add_trigger,
+        account.name,
+        body.keyword,
+        body.reply,
+        body.unsubscribe_list,
+        body.subscribe_list,
+    )
+    return {"keyword": trigger.keyword.upper(), "reply": trigger.reply}
+
+
+@router.get("/triggers", tags=["triggers"])
+async def triggers(account: Account, request: Request) -> dict[str, Any]:
+    rows = await run_in_threadpool(engine_of(request).triggers, account.name)
+    return {
+        "triggers": [
+            {
+                "keyword": t.keyword.upper(),
+                "reply": t.reply,
+                "unsubscribe_list": t.unsubscribe_list,
+                "subscribe_list": t.subscribe_list,
+            }
+            for t in rows
+        ]
+    }
+
+
+# -- messages ---------------------------------------------------------------------------
+
+
+@router.post("/messages", tags=["messages"])
+async def send_message(body: OutboundText, account: Account, request: Request) -> dict[str, Any]:
+    """Decide, record and send through the sender's provider. A refused text is recorded
+    as failed with its reason code and never reaches the provider."""
+    result = await run_in_threadpool(
+        engine_of(request).send,
+        account.name,
+        body.from_,
+        body.to,
+        body.body,
+        body.list_name,
+        body.campaign,
+    )
+    return result.as_dict()
+
+
+@router.post("/broadcasts", tags=["messages"])
+async def broadcast(body: Broadcast, account: Account, request: Request) -> dict[str, Any]:
+    """One text to a list or to numbers; per-recipient results."""
+    if (body.list_name is None) == (body.numbers is None):
+        raise Problem(422, "invalid_request", "give exactly one of list or numbers")
+    results = await run_in_threadpool(
+        engine_of(request).broadcast,
+        account.name,
+        body.from_,
+        body.body,
+        body.list_name,
+        body.numbers,
+        body.campaign,
+    )
+    return {
+        "results": [r.as_dict() for r in results],
+        "sent": sum(r.status == "sent" for r in results),
+        "refused": sum(r.status == "failed" for r in results),
+    }
+
+
+# -- review, ledger, subscriptions ------------------------------------------------------
+
+
+@router.get("/review", tags=["review"])
+async def review(account: Account, request: Request) -> dict[str, Any]:
+    """Inbound texts flagged as possible opt-outs, newest first."""
+    flagged = await run_in_threadpool(engine_of(request).flagged, account.name)
+    return {"flagged": [event_view(e) for e in flagged]}
+
+
+@router.get("/ledger/verify", tags=["ledger"])
+async def verify(account: Account, request: Request) -> dict[str, Any]:
+    (result,) = await run_in_threadpool(engine_of(request).verify, account.name)
+    return {
+        "ok": result.ok,
+        "checked": result.checked,
+        "first_bad_seq": result.first_bad_seq,
+        "problem": result.problem,
+    }
+
+
+@router.post("/subscriptions", status_code=201, tags=["event webhooks"])
+async def subscribe(body: NewSubscription, account: Account, request: Request) -> dict[str, Any]:
+    """Signed event webhooks; the signing secret is returned once."""
+    sub_id, secret = await run_in_threadpool(
+        engine_of(request).add_subscription, account.name, body.url, body.events
+    )
+    return {"id": sub_id, "url": body.url, "events": body.events, "secret": secret}
+
+
+@router.get("/subscriptions", tags=["event webhooks"])
+async def subscriptions(account: Account, request: Request) -> dict[str, Any]:
+    rows = await run_in_threadpool(engine_of(request).subscriptions, account.name)
+    return {"subscriptions": [{"id": r.id, "url": r.url, "events": r.events} for r in rows]}

@@ -1,0 +1,159 @@
+"""Provider webhooks: verify the signature, parse, hand to the engine, answer.
+
+The account is the one that owns the ``To`` number (a registered sender). A request
+that is unsigned, forged or stale gets 403 and nothing is stored; a malformed one gets
+400; the same delivery twice gets the same answer with nothing applied twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
+
+from optline.api.deps import engine_of, read_body, settings_of
+from optline.api.problems import Problem
+from optline.engine import Engine, InboundResult, sender_number
+from optline.errors import BadInput
+from optline.providers import generic, telnyx, twilio
+from optline.providers.base import (
+    DeliveryReport,
+    IgnoredEvent,
+    InboundMessage,
+    PayloadError,
+    SignatureError,
+)
+from optline.store import SenderRow
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+XML = "application/xml"
+
+
+def _credential(sender: SenderRow, provider: str, name: str) -> str:
+    if sender.provider != provider:
+        raise SignatureError(f"sender {sender.number} is not configured for {provider}")
+    value = sender.credentials.get(name)
+    if not value:
+        raise SignatureError(f"sender {sender.number} has no {provider} {name}")
+    return value
+
+
+async def _sender(engine: Engine, number: str) -> SenderRow:
+    try:
+        normalised = sender_number(number)
+    except BadInput as exc:
+        raise PayloadError(f"To: {exc}") from None
+    sender = await run_in_threadpool(engine.sender, normalised)
+    if sender is None:
+        raise Problem(404, "unknown_sender", f"{normalised} is not a registered sender")
+    return sender
+
+
+async def _receive(engine: Engine, sender: SenderRow, message: InboundMessage) -> InboundResult:
+    return await run_in_threadpool(
+        engine.receive,
+        sender.account_id,
+        message.from_,
+        sender.number,
+        message.body,
+        message.provider_id,
+        message.provider_replied,
+    )
+
+
+def _public_url(request: Request) -> str:
+    base = settings_of(request).public_base_url
+    if not base:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{base.rstrip('/')}{request.url.path}{query}"
+
+
+@router.post("/twilio", response_class=Response, summary="Twilio inbound text")
+async def twilio_inbound(request: Request) -> Response:
+    """Form-encoded inbound text, signed with X-Twilio-Signature; answers TwiML."""
+    engine = engine_of(request)
+    params = twilio.parse_form(await read_body(request))
+    sender = await _sender(engine, params.get("To", ""))
+    _verify_twilio(request, params, sender)
+    result = await _receive(engine, sender, twilio.parse_inbound(params))
+    return Response(twilio.twiml(result.reply), media_type=XML)
+
+
+@router.post("/twilio/status", response_class=Response, summary="Twilio status callback")
+async def twilio_status(request: Request) -> Response:
+    """MessageStatus / ErrorCode for an outbound text; 21610 opts the recipient out."""
+    engine = engine_of(request)
+    params = twilio.parse_form(await read_body(request))
+    sender = await _sender(engine, params.get("From", ""))
+    _verify_twilio(request, params, sender)
+    await _report(engine, sender, twilio.parse_status(params))
+    return Response(twilio.twiml(None), media_type=XML)
+
+
+def _verify_twilio(request: Request, params: Mapping[str, str], sender: SenderRow) -> None:
+    twilio.verify_signature(
+        _public_url(request),
+        params,
+        request.headers.get(twilio.SIGNATURE_HEADER),
+        _credential(sender, "twilio", "auth_token"),
+        signature_settings=request.headers.get(twilio.SIGNATURE_SETTINGS_HEADER),
+    )
+
+
+@router.post("/telnyx", summary="Telnyx message webhook")
+async def telnyx_event(request: Request) -> JSONResponse:
+    """Telnyx v2 webhooks (message.received, delivery events), Ed25519-signed."""
+    engine = engine_of(request)
+    body = await read_body(request)
+    signature = request.headers.get(telnyx.SIGNATURE_HEADER)
+    timestamp = request.headers.get(telnyx.TIMESTAMP_HEADER)
+    if not signature or not timestamp:
+        raise SignatureError("missing Telnyx signature headers")
+    event = telnyx.parse_webhook(body)
+    if isinstance(event, IgnoredEvent):
+        return JSONResponse({"ignored": event.event_type})
+    ours = event.to if isinstance(event, InboundMessage) else event.from_
+    sender = await _sender(engine, ours)
+    telnyx.verify_signature(body, signature, timestamp, _credential(sender, "telnyx", "public_key"))
+    if isinstance(event, DeliveryReport):
+        await _report(engine, sender, event)
+        return JSONResponse({"ok": True})
+    result = await _receive(engine, sender, event)
+    return JSONResponse(_inbound_body(result))
+
+
+@router.post("/generic", summary="Generic JSON inbound text")
+async def generic_inbound(request: Request) -> JSONResponse:
+    """``{"id", "from", "to", "text"}`` signed with X-Optline-Signature (HMAC-SHA256)."""
+    engine = engine_of(request)
+    body = await read_body(request)
+    header = request.headers.get(generic.SIGNATURE_HEADER)
+    if not header:
+        raise SignatureError(f"missing {generic.SIGNATURE_HEADER} header")
+    message = generic.parse_inbound(body)
+    sender = await _sender(engine, message.to)
+    generic.verify_signature(_credential(sender, "generic", "secret"), body, header)
+    result = await _receive(engine, sender, message)
+    return JSONResponse(_inbound_body(result))
+
+
+def _inbound_body(result: InboundResult) -> dict[str, Any]:
+    return {**result.as_dict(), "duplicate": result.duplicate}
+
+
+async def _report(engine: Engine, sender: SenderRow, report: DeliveryReport) -> None:
+    await run_in_threadpool(
+        engine.delivery_report,
+        sender.account_id,
+        sender.number,
+        report.provider_id,
+        report.to,
+        report.status,
+        report.error_code,
+        report.opted_out,
+    )
