@@ -713,16 +713,7 @@ class Engine:
 
     def bulk_opt_out(self, account: AccountRef, numbers: Sequence[str]) -> int:
         """Opt out every number in one transaction: all of them or, on a bad one, none."""
-        phones = list(dict.fromkeys(phone(n) for n in numbers))
-        now = self._clock()
-        with self.store.transaction() as tx:
-            row = self._account(tx, account)
-            policy = self._policy_of(row)
-            for contact_phone in phones:
-                state = tx.contact(row.id, contact_phone, for_update=True)
-                outcome = consent.opt_out(state or ContactState(contact_phone), policy)
-                self._apply(tx, row.id, state, outcome, now)
-        return len(phones)
+        return len(self._change_each(account, numbers, lambda s, p: consent.opt_out(s, p)))
 
     # -- lists and triggers ---------------------------------------------------------
 
@@ -743,16 +734,10 @@ class Engine:
                 raise AlreadyExists(f"list {name!r} already exists") from None
 
     def add_to_list(self, account: AccountRef, list_name: str, numbers: Sequence[str]) -> int:
-        phones = [phone(n) for n in numbers]
-        now = self._clock()
-        with self.store.transaction() as tx:
-            row = self._account(tx, account)
-            self._known_list(tx, row, list_name)
-            for contact_phone in phones:
-                state = tx.contact(row.id, contact_phone, for_update=True)
-                outcome = consent.subscribe(state or ContactState(contact_phone), list_name)
-                self._apply(tx, row.id, state, outcome, now)
-        return len(phones)
+        change = self._change_each(
+            account, numbers, lambda s, p: consent.subscribe(s, list_name), list_name
+        )
+        return len(change)
 
     def add_trigger(
         self,
@@ -910,18 +895,34 @@ class Engine:
         change: Callable[[ContactState, Policy], Outcome],
         list_name: str | None = None,
     ) -> ContactState:
-        contact_phone = phone(number)
+        (state,) = self._change_each(account, [number], change, list_name)
+        return state
+
+    def _change_each(
+        self,
+        account: AccountRef,
+        numbers: Sequence[str],
+        change: Callable[[ContactState, Policy], Outcome],
+        list_name: str | None = None,
+    ) -> list[ContactState]:
+        """Apply ``change`` to each contact in one transaction: all of them, or (on a
+        bad number or a refusal) none."""
+        phones = list(dict.fromkeys(phone(n) for n in numbers))
         now = self._clock()
+        changed: list[ContactState] = []
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             self._known_list(tx, row, list_name)
-            state = tx.contact(row.id, contact_phone, for_update=True)
-            try:
-                outcome = change(state or ContactState(contact_phone), self._policy_of(row))
-            except Refused as exc:
-                raise NotAllowed(str(exc)) from None
-            self._apply(tx, row.id, state, outcome, now)
-            return outcome.state
+            policy = self._policy_of(row)
+            for contact_phone in phones:
+                state = tx.contact(row.id, contact_phone, for_update=True)
+                try:
+                    outcome = change(state or ContactState(contact_phone), policy)
+                except Refused as exc:
+                    raise NotAllowed(str(exc)) from None
+                self._apply(tx, row.id, state, outcome, now)
+                changed.append(outcome.state)
+        return changed
 
     def _apply(
         self,
