@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from optline.api import problems, rest, webhooks
+from optline.domain.classify import classify
 from optline.engine import Engine
 from optline.notify import Worker
 from optline.providers.registry import Dispatcher
@@ -66,6 +67,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Build the classifier's word tables now, not on the first inbound text.
+        classify("please stop texting me")
         worker = Worker(engine) if settings.notify else None
         if worker is not None:
             worker.start()
