@@ -1,0 +1,453 @@
+"""The REST API (/v1) on the real app and real databases (SQLite and PostgreSQL)."""
+
+# Fixtures come from test_api_support and are named as test parameters.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fakeprovider import FakeProvider, Reply
+from fastapi.testclient import TestClient
+from test_api_support import (  # noqa: F401
+    ADMIN_KEY,
+    BOB,
+    EVE,
+    TF,
+    ZED,
+    A,
+    B,
+    Tenant,
+    acme,
+    assert_problem,
+    auth,
+    client,
+    engine,
+    new_tenant,
+)
+from typer.testing import CliRunner
+
+from optline.api.app import Settings, create_app
+from optline.cli import app as cli_app
+from optline.engine import Engine
+from optline.proof import check_proof
+from optline.providers.base import RetryPolicy
+from optline.providers.registry import Dispatcher
+from optline.store import Store
+
+# -- accounts and keys ------------------------------------------------------------------
+
+
+def test_admin_creates_an_account_and_its_key_works(client: TestClient, store: Store) -> None:
+    response = client.post(
+        "/v1/accounts", json={"name": "acme", "profile": "twilio"}, headers=auth(ADMIN_KEY)
+    )
+    assert response.status_code == 201
+    body = response.json()
+    key = body["api_key"]
+    assert key.startswith("ol_") and len(key) > 40
+    assert body["account"]["name"] == "acme" and body["account"]["profile"] == "twilio"
+
+    me = client.get("/v1/account", headers=auth(key))
+    assert me.status_code == 200 and me.json()["name"] == "acme"
+    assert "api_key" not in me.json()
+
+    # Only the hash is stored: no column of any account row holds the key.
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT * FROM accounts")).all()
+    stored = json.dumps([list(map(str, row)) for row in rows])
+    assert key not in stored and key[3:] not in stored
+
+
+def test_account_creation_needs_the_admin_key(client: TestClient) -> None:
+    body = {"name": "acme"}
+    assert_problem(client.post("/v1/accounts", json=body), 401, "unauthorized")
+    assert_problem(
+        client.post("/v1/accounts", json=body, headers=auth(ADMIN_KEY + "x")), 401, "unauthorized"
+    )
+    assert_problem(client.post("/v1/accounts", json=body, headers=auth("")), 401)
+    tenant = new_tenant(client, "acme")
+    # An account key is not an admin key.
+    assert_problem(client.post("/v1/accounts", json={"name": "b"}, headers=tenant.headers), 401)
+    assert_problem(client.post("/v1/accounts", json=body, headers=auth(ADMIN_KEY)), 409, "conflict")
+    assert_problem(
+        client.post("/v1/accounts", json={"name": "x", "profile": "nope"}, headers=auth(ADMIN_KEY)),
+        422,
+    )
+
+
+def test_no_admin_key_configured_means_no_account_creation(engine: Engine) -> None:
+    app = create_app(Settings(admin_key=None, notify=False), engine=engine)
+    with TestClient(app) as client:
+        response = client.post("/v1/accounts", json={"name": "a"}, headers=auth("anything"))
+        assert_problem(response, 403, "admin_disabled")
+
+
+def test_routes_need_a_valid_key(client: TestClient, acme: Tenant) -> None:
+    assert_problem(client.get("/v1/account"), 401, "unauthorized")
+    assert_problem(client.get("/v1/contacts", headers=auth("ol_wrong")), 401, "unauthorized")
+    assert_problem(client.get("/v1/contacts", headers=auth(acme.key[:-1])), 401)
+    assert_problem(client.get("/v1/contacts", headers={"Authorization": acme.key}), 401)
+    assert acme.get("/v1/contacts").status_code == 200
+
+
+# -- senders and policy -----------------------------------------------------------------
+
+
+def test_senders_never_show_credentials(acme: Tenant) -> None:
+    secret = "tok_" + "s" * 30
+    added = acme.ok(
+        "POST",
+        "/v1/senders",
+        {
+            "number": "+1 415 555 0111",
+            "provider": "twilio",
+            "credentials": {"account_sid": "AC1", "auth_token": secret},
+        },
+        status=201,
+    )
+    assert added["number"] == "+14155550111"
+    assert added["credentials"] == ["account_sid", "auth_token"]
+    listed = acme.get("/v1/senders")
+    assert secret not in listed.text and "AC1" not in listed.text
+    assert [s["number"] for s in listed.json()["senders"]] == [
+        A,
+        B,
+        "+14155550111",
+        TF,
+    ]
+    assert_problem(acme.post("/v1/senders", {"number": A}), 409, "conflict")
+    assert_problem(acme.post("/v1/senders", {"number": "12"}), 422, "bad_input")
+    assert_problem(acme.post("/v1/senders", {"number": A, "provider": "twilio"}), 422)
+    assert_problem(acme.post("/v1/senders", {"number": "+14155550112", "kind": "pager"}), 422)
+
+
+def test_policy_read_switch_and_overrides(acme: Tenant) -> None:
+    assert acme.ok("GET", "/v1/policy")["profile"] == "default"
+    changed = acme.ok("PUT", "/v1/policy", {"profile": "twilio"})
+    assert changed == {"profile": "twilio", "overrides": {}}
+    changed = acme.ok("PUT", "/v1/policy", {"overrides": {"brand": "Acme Dental"}})
+    assert changed == {"profile": "twilio", "overrides": {"brand": "Acme Dental"}}
+    assert acme.ok("GET", "/v1/policy")["overrides"] == {"brand": "Acme Dental"}
+
+    assert_problem(acme.put("/v1/policy", {"overrides": {"no_such_field": 1}}), 422, "bad_input")
+    assert_problem(acme.put("/v1/policy", {"profile": "nope"}), 422, "bad_input")
+    assert_problem(acme.put("/v1/policy", {"overrides": {"brand": 5}}), 422)
+    # Nothing changed by the refusals.
+    assert acme.ok("GET", "/v1/policy")["overrides"] == {"brand": "Acme Dental"}
+
+
+# -- contacts and consent actions -------------------------------------------------------
+
+
+def test_consent_actions(acme: Tenant) -> None:
+    out = acme.ok("POST", f"/v1/contacts/{BOB}/opt-out", {"note": "asked on the phone"})
+    assert (out["phone"], out["status"]) == (BOB, "opted_out")
+    # No body at all is fine too.
+    assert acme.ok("POST", f"/v1/contacts/{EVE}/opt-out")["status"] == "opted_out"
+
+    assert_problem(acme.post(f"/v1/contacts/{BOB}/opt-in", {}), 409, "refused_by_policy")
+    back = acme.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "web form 2025-05-01"})
+    assert back["status"] == "opted_in"
+
+    blocked = acme.ok("POST", f"/v1/contacts/{BOB}/block")
+    assert (blocked["status"], blocked["blocked"]) == ("blocked", True)
+    unblocked = acme.ok("POST", f"/v1/contacts/{BOB}/unblock")
+    # Unblocking does not opt back in.
+    assert (unblocked["status"], unblocked["blocked"]) == ("opted_out", False)
+
+    got = acme.ok("GET", f"/v1/contacts/{BOB.replace('+1', '')}")
+    assert got["phone"] == BOB
+    assert_problem(acme.get(f"/v1/contacts/{ZED}"), 404, "unknown_contact")
+    assert_problem(acme.get("/v1/contacts/not-a-number"), 422, "bad_input")
+
+    history = acme.ok("GET", f"/v1/contacts/{BOB}/history")
+    assert [e["type"] for e in history["events"]] == [
+        "opted_out",
+        "opted_in",
+        "blocked",
+        "unblocked",
+    ]
+    assert history["events"][1]["data"].get("evidence") == "web form 2025-05-01"
+
+
+def test_opt_in_is_refused_with_a_clear_problem_under_salesmsg(client: TestClient) -> None:
+    tenant = new_tenant(client, "sm", profile="salesmsg", senders=(A,))
+    tenant.ok("POST", f"/v1/contacts/{BOB}/opt-out")
+    body = assert_problem(
+        tenant.post(f"/v1/contacts/{BOB}/opt-in", {"evidence": "signed form"}),
+        409,
+        "refused_by_policy",
+    )
+    assert "salesmsg" in body["detail"] and "opt" in body["detail"]
+    assert tenant.ok("GET", f"/v1/contacts/{BOB}")["status"] == "opted_out"
+
+
+def test_bulk_opt_out_is_all_or_nothing(acme: Tenant) -> None:
+    assert_problem(acme.post("/v1/opt-outs", {"numbers": [BOB, "nonsense", EVE]}), 422)
+    assert acme.ok("GET", "/v1/contacts")["contacts"] == []
+    assert acme.ok("POST", "/v1/opt-outs", {"numbers": [BOB, EVE, BOB]}) == {"opted_out": 2}
+    statuses = {c["phone"]: c["status"] for c in acme.ok("GET", "/v1/contacts")["contacts"]}
+    assert statuses == {BOB: "opted_out", EVE: "opted_out"}
+    assert_problem(acme.post("/v1/opt-outs", {"numbers": []}), 422, "invalid_request")
+
+
+def numbers(count: int) -> list[str]:
+    return [f"+1415555{3000 + i:04d}" for i in range(count)]
+
+
+def test_contacts_filters_and_cursor_pagination(acme: Tenant) -> None:
+    everyone = numbers(23)
+    acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
+    acme.ok("POST", "/v1/lists/news/members", {"numbers": everyone[:10]})
+    acme.ok("POST", "/v1/contacts/+14155553011/opt-in", {"evidence": "form"})
+    acme.ok("POST", "/v1/opt-outs", {"numbers": everyone[15:20]})
+    acme.ok("POST", f"/v1/contacts/{everyone[3]}/block")
+    for number in everyone[10:15] + everyone[20:]:
+        acme.ok("POST", f"/v1/contacts/{number}/opt-in", {"evidence": "form"})
+
+    def walk(query: str, limit: int) -> list[str]:
+        seen: list[str] = []
+        cursor: str | None = None
+        while True:
+            params = f"?limit={limit}{query}" + (f"&cursor={cursor}" if cursor else "")
+            page = acme.ok("GET", f"/v1/contacts{params}".replace("+", "%2B"))
+            assert len(page["contacts"]) <= limit
+            seen += [c["phone"] for c in page["contacts"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return seen
+
+    for limit in (1, 4, 7, 23, 100):
+        assert walk("", limit) == sorted(everyone)
+    assert walk("&status=opted_out", 3) == sorted(everyone[15:20])
+    assert walk("&status=blocked", 3) == [everyone[3]]
+    assert walk("&list=news", 4) == [n for n in everyone[:10]]
+    opted_in = sorted(set(everyone) - set(everyone[15:20]) - {everyone[3]})
+    assert walk("&status=opted_in", 5) == opted_in
+    assert_problem(acme.get("/v1/contacts?list=nope"), 404, "unknown_list")
+    assert_problem(acme.get("/v1/contacts?status=maybe"), 422, "invalid_request")
+    assert_problem(acme.get("/v1/contacts?limit=0"), 422, "invalid_request")
+
+
+def test_csv_export_is_streamed_with_every_contact(acme: Tenant) -> None:
+    everyone = numbers(12)
+    acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
+    acme.ok("POST", "/v1/lists/news/members", {"numbers": everyone[:4]})
+    acme.ok("POST", "/v1/opt-outs", {"numbers": everyone[4:6]})
+    acme.ok("POST", "/v1/lists", {"name": "misc"}, status=201)
+    acme.ok("POST", "/v1/lists/misc/members", {"numbers": everyone[6:] + everyone[:1]})
+    with acme.client.stream("GET", "/v1/contacts.csv", headers=acme.headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        assert "content-length" not in response.headers  # streamed, not buffered
+        text = "".join(response.iter_text())
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["phone", "status", "lists"]
+    assert [r[0] for r in rows[1:]] == everyone
+    assert rows[1] == [everyone[0], "opted_in", "misc;news"]
+    assert rows[2] == [everyone[1], "opted_in", "news"]
+    assert rows[12] == [everyone[11], "opted_in", "misc"]
+    assert rows[5][1] == "opted_out"
+    only_out = acme.get("/v1/contacts.csv?status=opted_out").text.splitlines()
+    assert only_out[1:] == [f"{everyone[4]},opted_out,", f"{everyone[5]},opted_out,"]
+
+
+# -- lists and triggers -----------------------------------------------------------------
+
+
+def test_lists_memberships_and_triggers(acme: Tenant) -> None:
+    created = acme.ok("POST", "/v1/lists", {"name": "deals", "opt_out_keyword": "nodeals"}, 201)
+    assert created == {"name": "deals", "opt_out_keyword": "nodeals"}
+    assert_problem(acme.post("/v1/lists", {"name": "deals"}), 409, "conflict")
+    assert acme.ok("GET", "/v1/lists")["lists"][0]["name"] == "deals"
+    assert acme.ok("POST", "/v1/lists/deals/members", {"numbers": [BOB, EVE]}) == {"subscribed": 2}
+    assert_problem(acme.post("/v1/lists/nope/members", {"numbers": [BOB]}), 404, "unknown_list")
+    removed = acme.ok("DELETE", f"/v1/lists/deals/members/{EVE}")
+    assert removed["lists"] == {"deals": False}
+    assert_problem(acme.delete(f"/v1/lists/nope/members/{EVE}"), 404, "unknown_list")
+
+    trigger = acme.ok(
+        "POST",
+        "/v1/triggers",
+        {"keyword": "hours", "reply": "Open 9-5", "subscribe_list": "deals"},
+        201,
+    )
+    assert trigger == {"keyword": "HOURS", "reply": "Open 9-5"}
+    assert acme.ok("GET", "/v1/triggers")["triggers"] == [
+        {
+            "keyword": "HOURS",
+            "reply": "Open 9-5",
+            "unsubscribe_list": None,
+            "subscribe_list": "deals",
+        }
+    ]
+    assert_problem(acme.post("/v1/triggers", {"keyword": "stop", "reply": "x"}), 422, "bad_input")
+    assert_problem(acme.post("/v1/triggers", {"keyword": "hours", "reply": "x"}), 409)
+    assert_problem(
+        acme.post("/v1/triggers", {"keyword": "x1", "reply": "x", "unsubscribe_list": "nope"}),
+        404,
+        "unknown_list",
+    )
+
+
+# -- messages and broadcasts ------------------------------------------------------------
+
+
+def test_messages_allowed_and_refused_are_recorded(acme: Tenant) -> None:
+    sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Your visit is at 3"})
+    assert (sent["allowed"], sent["status"], sent["reason"]) == (True, "sent", None)
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")
+    refused = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Hello again"})
+    assert (refused["allowed"], refused["status"], refused["reason"]) == (
+        False,
+        "failed",
+        "opted_out",
+    )
+    history = acme.ok("GET", f"/v1/contacts/{BOB}/history")
+    outbound = [(m["status"], m["reason"]) for m in history["messages"] if m["direction"] == "out"]
+    assert outbound == [("sent", None), ("failed", "opted_out")]
+    assert history["events"][-1]["type"] == "send_refused"
+
+    assert_problem(
+        acme.post("/v1/messages", {"from": "+14155550999", "to": BOB, "body": "x"}),
+        404,
+        "unknown_sender",
+    )
+    assert_problem(acme.post("/v1/messages", {"from": A, "to": "123", "body": "x"}), 422)
+    assert_problem(
+        acme.post("/v1/messages", {"from": A, "to": EVE, "body": "x", "list": "nope"}),
+        404,
+        "unknown_list",
+    )
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProvider]:
+    with FakeProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def sending(store: Store, fake: FakeProvider) -> Iterator[Tenant]:
+    """acme with a Twilio sender whose texts go to the fake provider."""
+    dispatcher = Dispatcher(
+        {"twilio": fake.url}, retry=RetryPolicy(attempts=2, initial_wait=0.01, timeout=5)
+    )
+    app = create_app(
+        Settings(admin_key=ADMIN_KEY, notify=False), engine=Engine(store, dispatch=dispatcher)
+    )
+    with TestClient(app) as client:
+        tenant = new_tenant(client, "acme")
+        creds = {"account_sid": "AC" + "1" * 32, "auth_token": "t" * 32}
+        tenant.ok(
+            "POST",
+            "/v1/senders",
+            {"number": A, "provider": "twilio", "credentials": creds},
+            status=201,
+        )
+        yield tenant
+    dispatcher.close()
+
+
+def test_allowed_texts_reach_the_provider_and_refused_ones_never(
+    sending: Tenant, fake: FakeProvider
+) -> None:
+    sending.ok("POST", f"/v1/contacts/{EVE}/opt-out")
+    sent = sending.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Table for two"})
+    assert sent["status"] == "sent" and sent["provider_id"].startswith("SM")
+    refused = sending.ok("POST", "/v1/messages", {"from": A, "to": EVE, "body": "Dinner?"})
+    assert (refused["status"], refused["reason"]) == ("failed", "opted_out")
+    forms = [r.form for r in fake.requests]
+    assert [(f["To"], f["Body"][0].startswith("Table for two")) for f in forms] == [([BOB], True)]
+    history = sending.ok("GET", f"/v1/contacts/{BOB}/history")
+    assert history["messages"][0]["provider_id"] == sent["provider_id"]
+
+
+def test_a_provider_opt_out_answer_opts_the_recipient_out(
+    sending: Tenant, fake: FakeProvider
+) -> None:
+    fake.script(Reply.opted_out())
+    result = sending.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Hi"})
+    assert result["status"] == "failed" and "21610" in (result["error"] or "")
+    contact = sending.ok("GET", f"/v1/contacts/{BOB}")
+    assert contact["status"] == "opted_out" or contact["senders"].get(A) == "opted_out"
+    history = sending.ok("GET", f"/v1/contacts/{BOB}/history")
+    assert [(m["status"], m["reason"]) for m in history["messages"]] == [("failed", "opted_out")]
+    assert "opted_out" in [e["type"] for e in history["events"]]
+    # The next text is refused here and never reaches the provider.
+    again = sending.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Hi"})
+    assert (again["status"], again["reason"]) == ("failed", "opted_out")
+    assert len(fake.requests) == 1
+
+
+def test_broadcasts_to_numbers_and_to_a_list(acme: Tenant) -> None:
+    acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
+    acme.ok("POST", "/v1/lists/news/members", {"numbers": [BOB, EVE, ZED]})
+    acme.ok("DELETE", f"/v1/lists/news/members/{ZED}")
+    acme.ok("POST", f"/v1/contacts/{EVE}/opt-out")
+    body = "Sale today. Reply STOP to opt out"
+    out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": body, "list": "news"})
+    assert (out["sent"], out["refused"]) == (1, 1)
+    assert {(r["to"], r["status"], r["reason"]) for r in out["results"]} == {
+        (BOB, "sent", None),
+        (EVE, "failed", "opted_out"),
+    }
+    out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": body, "numbers": [ZED, EVE]})
+    assert [(r["to"], r["status"]) for r in out["results"]] == [(ZED, "sent"), (EVE, "failed")]
+    # Campaign texts need opt-out language.
+    out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": "Sale!", "numbers": [ZED]})
+    assert out["results"][0]["reason"] == "missing_opt_out_language"
+    assert_problem(acme.post("/v1/broadcasts", {"from": A, "body": body}), 422)
+    assert_problem(
+        acme.post("/v1/broadcasts", {"from": A, "body": body, "list": "news", "numbers": [BOB]}),
+        422,
+    )
+    assert_problem(
+        acme.post("/v1/broadcasts", {"from": A, "body": body, "numbers": [BOB, "x"]}), 422
+    )
+
+
+# -- review, ledger and proofs ----------------------------------------------------------
+
+
+def test_review_lists_possible_opt_outs(acme: Tenant, engine: Engine) -> None:
+    result = engine.receive("acme", BOB, A, "how do i stop these texts?", provider_id="SM9")
+    assert result.events == ("revocation_flagged",)
+    engine.receive("acme", EVE, A, "See you at 5", provider_id="SM10")
+    flagged = acme.ok("GET", "/v1/review")["flagged"]
+    assert [(e["type"], e["phone"]) for e in flagged] == [("revocation_flagged", BOB)]
+    assert flagged[0]["data"]
+
+
+def test_ledger_verify_and_proof_checked_offline(
+    acme: Tenant, engine: Engine, tmp_path: Path
+) -> None:
+    engine.receive("acme", BOB, A, "STOP", provider_id="SM1")
+    acme.ok("POST", f"/v1/contacts/{EVE}/opt-out")
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "paper form"})
+    acme.ok("POST", "/v1/messages", {"from": A, "to": EVE, "body": "hi"})
+    verified = acme.ok("GET", "/v1/ledger/verify")
+    assert verified["ok"] is True and verified["checked"] == 4
+
+    proof = acme.ok("GET", f"/v1/contacts/{BOB}/proof")
+    assert [e["type"] for e in proof["events"]] == ["opted_out", "opted_in"]
+    assert check_proof(proof) == []
+
+    path = tmp_path / "proof.json"
+    path.write_text(json.dumps(proof))
+    runner = CliRunner()
+    done = runner.invoke(cli_app, ["ledger", "check-proof", str(path)])
+    assert done.exit_code == 0, done.output
+
+    proof["events"][1]["data"]["evidence"] = "someone said so"
+    path.write_text(json.dumps(proof))
+    assert check_proof(proof)
+    done = runner.invoke(cli_app, ["ledger", "check-proof", str(path)])
+    assert done.exit_code == 1 and "#" in done.output
