@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hmac
-from typing import TYPE_CHECKING, Annotated
+import json
+import re
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -41,6 +45,76 @@ async def read_body(request: Request) -> bytes:
             raise Problem(413, "body_too_large", f"request body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# A JSON escape for NUL or for a UTF-16 surrogate (not itself escaped by a backslash).
+_SUSPECT_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def _storable(text: str) -> bool:
+    """Text that every database stores: no NUL, no unpaired surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _all_storable(value: Any) -> bool:
+    if isinstance(value, str):
+        return _storable(value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _all_storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_all_storable(v) for v in value)
+    return True
+
+
+def check_json_body(body: bytes, content_type: str | None) -> None:
+    """Refuse JSON that is not UTF-8, or whose strings no database can store.
+
+    Python's JSON parser would accept UTF-16 and encoded surrogates, and JSON escapes
+    can spell NUL or half a surrogate pair; PostgreSQL refuses all of them, so they
+    are bad input here rather than a database error later.
+    """
+    if not body or (content_type is not None and "json" not in content_type.lower()):
+        return
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Problem(
+            400, "invalid_utf8", f"request body is not valid UTF-8 (byte {exc.start})"
+        ) from None
+    if _SUSPECT_ESCAPE.search(text) is None:
+        return
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return  # the route's own parsing reports the syntax error
+    if not _all_storable(value):
+        raise Problem(422, "bad_text", "text contains a NUL character or an unpaired surrogate")
+
+
+class CheckedRoute(APIRoute):
+    """A route that reads its body within the size limit and refuses, before any
+    parsing, bodies and parameters that are not storable text."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            for name, value in [*request.path_params.items(), *request.query_params.items()]:
+                if isinstance(value, str) and not _storable(value):
+                    raise Problem(422, "bad_text", f"{name}: contains a NUL character")
+            if request.method in ("POST", "PUT", "PATCH"):
+                body = await read_body(request)
+                check_json_body(body, request.headers.get("content-type"))
+                request._body = body  # the route parses the body already read
+            return await handler(request)
+
+        return checked
 
 
 _bearer = HTTPBearer(auto_error=False, description="The account's API key, or the admin key.")

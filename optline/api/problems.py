@@ -5,6 +5,7 @@ Every bad input is a 4xx that says what is wrong; a 5xx means a bug.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,6 +23,48 @@ from optline.errors import (
 from optline.providers.base import PayloadError, SignatureError
 
 MEDIA_TYPE = "application/problem+json"
+
+log = logging.getLogger("optline.api")
+
+
+_STRING = {"type": "string"}
+#: The JSON schema of a problem document: ``code`` is stable, ``detail`` is for people;
+#: ``errors`` (request validation only) lists every field that is wrong.
+_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "properties": {
+        "type": _STRING,
+        "title": _STRING,
+        "status": {"type": "integer"},
+        "code": _STRING,
+        "detail": _STRING,
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": _STRING, "message": _STRING},
+                "required": ["field", "message"],
+            },
+        },
+    },
+    "required": ["type", "title", "status", "code", "detail"],
+}
+
+_DESCRIPTIONS = {
+    400: "Unreadable request (invalid JSON, not UTF-8)",
+    401: "Missing or unknown API key",
+    403: "Admin endpoints are disabled",
+    404: "Unknown contact, sender, list or path",
+    409: "Conflicts with existing data, or refused by the account's policy",
+    413: "Request body too large",
+    422: "Invalid input: a field is missing, of the wrong type or not acceptable",
+}
+#: OpenAPI ``responses`` for every error a /v1 route can answer.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {MEDIA_TYPE: {"schema": _SCHEMA}}}
+    for status, text in _DESCRIPTIONS.items()
+}
 
 _STATUS: list[tuple[type[Exception], int]] = [
     (NotFound, 404),
@@ -73,6 +116,13 @@ def install(app: FastAPI) -> None:
 
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        for error in exc.errors():
+            if error.get("type") == "json_invalid":
+                reason = (error.get("ctx") or {}).get("error", "syntax error")
+                position = error.get("loc", ("body", "?"))[-1]
+                return problem(
+                    400, "invalid_json", f"request body is not valid JSON: {reason} at {position}"
+                )
         errors = [
             {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
             for e in exc.errors()
@@ -83,8 +133,15 @@ def install(app: FastAPI) -> None:
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
         return problem(exc.status_code, code, str(exc.detail))
+
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        # A bug: say so without details (they may hold request data), log the type.
+        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+        return problem(500, "internal_error", "the server failed to handle this request")
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(OptlineError, on_domain)
@@ -92,3 +149,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PayloadError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)

@@ -12,13 +12,13 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
-from optline.api.deps import Account, Admin, engine_of
-from optline.api.problems import Problem
+from optline.api.deps import Account, Admin, CheckedRoute, engine_of
+from optline.api.problems import RESPONSES, Problem
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind
 from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES)
 
 Phone = str
 PAGE_LIMIT = 1000
