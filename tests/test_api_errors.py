@@ -1,0 +1,269 @@
+"""Every bad input is a 4xx problem document with a stable code, never a 5xx.
+
+Hand-picked bad inputs first, then schemathesis against the app's own OpenAPI schema
+and hypothesis on JSON bodies, on SQLite and PostgreSQL.
+"""
+
+# Fixtures come from test_api_support and are named as test parameters.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    negative_data_rejection,
+    positive_data_acceptance,
+    use_after_free,
+)
+from test_api_support import (  # noqa: F401
+    ADMIN_KEY,
+    BOB,
+    PROBLEM,
+    A,
+    Tenant,
+    acme,
+    assert_problem,
+    auth,
+    client,
+    engine,
+)
+
+from optline.api.app import Settings, create_app
+from optline.engine import Engine
+
+JSON = {"Content-Type": "application/json"}
+
+
+def raw(tenant: Tenant, method: str, path: str, content: bytes, **headers: str) -> Any:
+    return tenant.client.request(
+        method, path, content=content, headers={**tenant.headers, **JSON, **headers}
+    )
+
+
+def test_bad_inputs_are_problems_with_stable_codes(acme: Tenant) -> None:
+    acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
+    cases: list[tuple[Any, int, str]] = [
+        (acme.get("/v1/contacts/555"), 422, "bad_input"),
+        (acme.post("/v1/messages", {"from": A, "to": "+1 nope", "body": "hi"}), 422, "bad_input"),
+        (
+            acme.post("/v1/messages", {"from": "+14155550999", "to": BOB, "body": "hi"}),
+            404,
+            "unknown_sender",
+        ),
+        (acme.post("/v1/lists/nope/members", {"numbers": [BOB]}), 404, "unknown_list"),
+        (acme.post("/v1/messages", {"from": A, "body": "hi"}), 422, "invalid_request"),
+        (acme.post("/v1/messages", {"from": A, "to": BOB, "body": 5}), 422, "invalid_request"),
+        (acme.post("/v1/messages", {"from": A, "to": [BOB], "body": "x"}), 422, "invalid_request"),
+        (acme.post("/v1/messages", [1, 2]), 422, "invalid_request"),
+        (
+            acme.post("/v1/messages", {"from": A, "to": BOB, "body": "x" * 1601}),
+            422,
+            "invalid_request",
+        ),
+        (acme.post("/v1/opt-outs", {"numbers": "+14155552671"}), 422, "invalid_request"),
+        (
+            acme.post("/v1/subscriptions", {"url": "ftp://x.example", "events": ["opted_out"]}),
+            422,
+            "invalid_request",
+        ),
+        (acme.get("/v1/contacts?limit=abc"), 422, "invalid_request"),
+        (acme.get("/v1/nowhere"), 404, "not_found"),
+        (acme.delete("/v1/contacts"), 405, "method_not_allowed"),
+    ]
+    for response, status, code in cases:
+        body = assert_problem(response, status, code)
+        assert len(body["detail"]) > 5
+
+
+def test_missing_field_names_the_field(acme: Tenant) -> None:
+    body = assert_problem(acme.post("/v1/messages", {"from": A, "body": "hi"}), 422)
+    assert "to" in body["detail"]
+    assert any(e["field"].endswith("to") for e in body["errors"])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{",
+        b'{"from": "+14155550100", "to": ',
+        b"not json",
+        b'{"from": "\xff\xfe", "to": "+14155552671", "body": "hi"}',
+        b"\xef\xbb\xbf{}",
+        b'{"from": "+14155550100", "to": "+14155552671", "body": "\xed\xa0\x80"}',
+    ],
+)
+def test_unparsable_bodies_are_4xx_problems(acme: Tenant, content: bytes) -> None:
+    response = raw(acme, "POST", "/v1/messages", content)
+    assert 400 <= response.status_code < 500, response.text
+    assert_problem(response, response.status_code)
+
+
+def test_text_that_no_database_can_store_is_refused(acme: Tenant) -> None:
+    """NUL characters and lone surrogates (both valid JSON escapes) are bad input."""
+    for name in ["a\u0000b", "\ud800", "x\udfff"]:
+        body = json.dumps({"name": name}).encode()
+        assert_problem(raw(acme, "POST", "/v1/lists", body), 422)
+        body = json.dumps({"from": A, "to": BOB, "body": name}).encode()
+        assert_problem(raw(acme, "POST", "/v1/messages", body), 422)
+    assert_problem(acme.get("/v1/contacts?cursor=%00"), 422)
+    # A literal backslash-u sequence is ordinary text.
+    body = json.dumps({"name": "back\\u0000slash"}).encode()
+    assert raw(acme, "POST", "/v1/lists", body).status_code == 201
+
+
+def test_bodies_past_the_limit_are_413(engine: Engine) -> None:
+    app = create_app(Settings(admin_key=ADMIN_KEY, max_body_bytes=2048, notify=False), engine)
+    with TestClient(app) as client:
+        key = client.post("/v1/accounts", json={"name": "acme"}, headers=auth(ADMIN_KEY)).json()[
+            "api_key"
+        ]
+        tenant = Tenant(client, key, "acme")
+        big = json.dumps({"numbers": ["+14155552671"] * 400}).encode()
+        assert_problem(raw(tenant, "POST", "/v1/opt-outs", big), 413, "body_too_large")
+
+        def chunks() -> Any:
+            for _ in range(40):
+                yield b" " * 100
+            yield b"{}"
+
+        # No Content-Length (chunked): refused while reading.
+        response = client.post("/v1/opt-outs", content=chunks(), headers={**tenant.headers, **JSON})
+        assert_problem(response, 413, "body_too_large")
+        assert tenant.ok("GET", "/v1/contacts")["contacts"] == []
+
+
+# -- hypothesis on JSON bodies ----------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+FIELDS = [
+    "from",
+    "to",
+    "body",
+    "list",
+    "campaign",
+    "numbers",
+    "name",
+    "profile",
+    "overrides",
+    "evidence",
+    "sender",
+    "note",
+    "keyword",
+    "reply",
+    "url",
+    "events",
+    "number",
+    "kind",
+    "provider",
+    "credentials",
+    "opt_out_keyword",
+]
+bodies = st.one_of(
+    json_values,
+    st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6),
+    st.fixed_dictionaries(
+        {"from": st.just(A), "to": st.text(max_size=20), "body": st.text(max_size=30)}
+    ),
+)
+POSTS = [
+    "/v1/messages",
+    "/v1/broadcasts",
+    "/v1/senders",
+    "/v1/lists",
+    "/v1/lists/news/members",
+    "/v1/triggers",
+    "/v1/opt-outs",
+    "/v1/subscriptions",
+    f"/v1/contacts/{BOB}/opt-in",
+    f"/v1/contacts/{BOB}/opt-out",
+]
+
+
+def test_arbitrary_json_bodies_never_cause_a_5xx(acme: Tenant) -> None:
+    acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
+
+    @settings(
+        max_examples=150,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(path=st.sampled_from([*POSTS, "PUT /v1/policy"]), body=bodies)
+    def check(path: str, body: Any) -> None:
+        method, _, path = path.rpartition(" ")
+        response = acme.client.request(method or "POST", path, json=body, headers=acme.headers)
+        assert response.status_code < 500, response.text
+        if response.status_code >= 400:
+            assert_problem(response, response.status_code)
+
+    check()
+
+
+# -- schemathesis against the OpenAPI schema -------------------------------------------
+
+
+def seeded_app(engine: Engine) -> tuple[FastAPI, str]:
+    """The app with an account that has a sender, a list and a contact on it."""
+    app = create_app(Settings(admin_key=ADMIN_KEY, notify=False), engine=engine)
+    with TestClient(app) as client:
+        created = client.post("/v1/accounts", json={"name": "acme"}, headers=auth(ADMIN_KEY))
+        tenant = Tenant(client, created.json()["api_key"], "acme")
+        tenant.ok("POST", "/v1/senders", {"number": A}, status=201)
+        tenant.ok("POST", "/v1/lists", {"name": "news"}, status=201)
+        tenant.ok("POST", "/v1/lists/news/members", {"numbers": [BOB]})
+    return app, tenant.key
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_schema_fuzz_no_5xx_and_responses_conform(engine: Engine, mode: GenerationMode) -> None:
+    """Schemathesis cases for every operation of /openapi.json, sent with the account's
+    key: never a 5xx, every error a problem document, every answer as documented."""
+    app, key = seeded_app(engine)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app).include(path_regex="^/v1/")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 25
+    for operation in operations:
+
+        @settings(
+            max_examples=50,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy(mode, headers=auth(key)))
+        def check(case: Any) -> None:
+            response = case.call()
+            where = f"{case.method} {case.formatted_path}"
+            assert response.status_code < 500, f"{where}: {response.text}"
+            if response.status_code >= 400:
+                (content_type,) = response.headers["content-type"]
+                assert content_type.startswith(PROBLEM), f"{where}: {content_type}"
+                problem = response.json()
+                assert problem["code"] and problem["detail"], f"{where}: {problem}"
+            case.validate_response(
+                response,
+                excluded_checks=[negative_data_rejection, positive_data_acceptance, use_after_free],
+            )
+
+        try:
+            check()
+        except Unsatisfiable:
+            # No invalid request exists for an operation without inputs.
+            assert mode is GenerationMode.NEGATIVE
