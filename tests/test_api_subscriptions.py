@@ -1,0 +1,232 @@
+"""Event webhooks through the API: subscriptions, signed deliveries, retries, outbox."""
+
+# Fixtures come from test_api_support and are named as test parameters.
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from test_api_support import (
+    ADMIN_KEY,
+    BOB,
+    EVE,
+    A,
+    Tenant,
+    assert_problem,
+    new_tenant,
+)
+
+from optline.api.app import Settings, create_app
+from optline.domain.consent import Status
+from optline.engine import Engine, ImportRow
+from optline.errors import BadInput
+from optline.notify import EVENT_ID_HEADER, drain
+from optline.providers import signing
+from optline.store import Store
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """A subscriber's endpoint on 127.0.0.1 answering ``status`` and recording requests."""
+
+    status: int = 200
+    requests: list[Received] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/hooks/optline"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state.requests.append(Received(self.path, dict(self.headers.items()), body))
+            self.send_response(state.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.server = server
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine(store: Store, clock: Clock) -> Engine:
+    return Engine(store, clock=clock)
+
+
+@pytest.fixture
+def acme(engine: Engine) -> Iterator[Tenant]:
+    app = create_app(Settings(admin_key=ADMIN_KEY, notify=False), engine=engine)
+    with TestClient(app) as client:
+        yield new_tenant(client, "acme", senders=(A,))
+
+
+def notifications(engine: Engine, account: str = "acme") -> list[dict[str, Any]]:
+    with engine.store.read() as tx:
+        row = tx.account(account)
+        assert row is not None
+        return tx.notifications(row.id)
+
+
+def test_subscriptions_are_created_listed_and_validated(acme: Tenant) -> None:
+    made = acme.ok(
+        "POST",
+        "/v1/subscriptions",
+        {"url": "https://example.com/hook", "events": ["opted_out", "opted_in"]},
+        201,
+    )
+    assert made["secret"].startswith("whsec_") and made["events"] == ["opted_out", "opted_in"]
+    listed = acme.ok("GET", "/v1/subscriptions")["subscriptions"]
+    assert listed == [
+        {"id": made["id"], "url": "https://example.com/hook", "events": ["opted_in", "opted_out"]}
+    ]
+    assert made["secret"] not in json.dumps(listed)
+    body = assert_problem(
+        acme.post("/v1/subscriptions", {"url": "https://x.example", "events": ["sent"]}),
+        422,
+        "bad_input",
+    )
+    assert "sent" in body["detail"]
+    assert_problem(acme.post("/v1/subscriptions", {"url": "https://x.example", "events": []}), 422)
+    assert_problem(acme.post("/v1/subscriptions", {"events": ["opted_out"]}), 422)
+
+
+def test_a_stop_is_delivered_signed_to_the_subscriber(
+    acme: Tenant, engine: Engine, receiver: Receiver
+) -> None:
+    sub = acme.ok("POST", "/v1/subscriptions", {"url": receiver.url, "events": ["opted_out"]}, 201)
+    engine.receive("acme", BOB, A, "STOP", provider_id="SM1")
+    engine.receive("acme", EVE, A, "hello", provider_id="SM2")  # no event: no delivery
+    with httpx.Client(timeout=5) as client:
+        assert drain(engine, client) == 1
+        assert drain(engine, client) == 0
+    (request,) = receiver.requests
+    assert request.path == "/hooks/optline"
+    signing.verify(sub["secret"], request.body, request.headers[signing.HEADER])
+    with pytest.raises(signing.SignatureError):
+        signing.verify(sub["secret"], request.body + b" ", request.headers[signing.HEADER])
+    payload = json.loads(request.body)
+    assert (payload["type"], payload["phone"]) == ("opted_out", BOB)
+    assert request.headers[EVENT_ID_HEADER] == payload["id"]
+    (row,) = notifications(engine)
+    assert (row["state"], row["attempts"]) == ("done", 0)
+    # The delivered event is the ledger's event.
+    history = acme.ok("GET", f"/v1/contacts/{BOB}/history")
+    assert history["events"][0]["hash"] == payload["hash"]
+
+
+def test_a_failing_subscriber_is_retried_with_backoff(
+    acme: Tenant, engine: Engine, receiver: Receiver, clock: Clock
+) -> None:
+    acme.ok("POST", "/v1/subscriptions", {"url": receiver.url, "events": ["opted_out"]}, 201)
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")
+    receiver.status = 500
+    with httpx.Client(timeout=5) as client:
+        assert drain(engine, client) == 1
+        (row,) = notifications(engine)
+        assert (row["state"], row["attempts"], row["last_error"]) == ("pending", 1, "HTTP 500")
+        first_retry = row["next_attempt_at"]
+        assert first_retry > clock.now
+        assert drain(engine, client) == 0  # not due yet
+
+        clock.now = first_retry + timedelta(seconds=1)
+        assert drain(engine, client) == 1
+        (row,) = notifications(engine)
+        assert row["attempts"] == 2
+        assert row["next_attempt_at"] > clock.now
+
+        receiver.status = 204
+        clock.now = row["next_attempt_at"]
+        assert drain(engine, client) == 1
+    (row,) = notifications(engine)
+    assert row["state"] == "done" and row["delivered_at"] is not None
+    assert len(receiver.requests) == 3
+    ids = {r.headers[EVENT_ID_HEADER] for r in receiver.requests}
+    assert len(ids) == 1  # the same event each time: receivers can de-duplicate
+
+
+def test_backoff_doubles(acme: Tenant, engine: Engine, receiver: Receiver, clock: Clock) -> None:
+    acme.ok("POST", "/v1/subscriptions", {"url": receiver.url, "events": ["blocked"]}, 201)
+    acme.ok("POST", f"/v1/contacts/{BOB}/block")
+    receiver.status = 503
+    waits = []
+    with httpx.Client(timeout=5) as client:
+        for _ in range(3):
+            assert drain(engine, client) == 1
+            (row,) = notifications(engine)
+            waits.append((row["next_attempt_at"] - clock.now).total_seconds())
+            clock.now = row["next_attempt_at"]
+    assert waits[0] > 0 and waits[1] == 2 * waits[0] and waits[2] == 2 * waits[1]
+
+
+def test_the_notification_commits_with_the_change_or_not_at_all(
+    acme: Tenant, engine: Engine
+) -> None:
+    acme.ok(
+        "POST", "/v1/subscriptions", {"url": "http://127.0.0.1:9/x", "events": ["opted_out"]}, 201
+    )
+    rows = [
+        ImportRow(1, BOB, Status.OPTED_OUT),
+        ImportRow(2, EVE, Status.OPTED_OUT, lists=("nope",)),
+    ]
+    with pytest.raises(BadInput):
+        engine.import_contacts("acme", rows)
+    # BOB's opt-out was applied and queued inside the transaction, then rolled back.
+    assert notifications(engine) == []
+    assert acme.ok("GET", f"/v1/contacts/{BOB}/history")["events"] == []
+    assert_problem(acme.get(f"/v1/contacts/{BOB}"), 404)
+
+    engine.import_contacts("acme", rows[:1])
+    (row,) = notifications(engine)
+    (event,) = acme.ok("GET", f"/v1/contacts/{BOB}/history")["events"]
+    assert row["event_seq"] == event["seq"]
