@@ -10,7 +10,7 @@ words, typos, and plain-language replies in the policy's languages.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from optline.domain.detect import Verdict, detector_for
@@ -59,57 +59,88 @@ def classify(
     if isinstance(policy, str):
         policy = get_profile(policy)
     folded = fold(text)
+    exact = _exact_results(policy)
+    # Most keywords arrive already in keyword form ("STOP", "stop"): the folded text is
+    # then its own form, and the words need not be split out.
+    found = exact.get(folded)
+    if found is not None and folded not in account_keywords:
+        return found
     tokens = join_spelled_out(folded_words(folded))
     if not tokens:
         return _EMPTY
     form = " ".join(tokens)
     if form in account_keywords:
         return Classification(Intent.TRIGGER, form.upper(), None, f"account keyword {form.upper()}")
+    found = exact.get(form)
+    if found is not None:
+        return found
     match = policy.keyword_index.get(form)
     if match is not None:
-        return _exact(match)
+        found = exact[form] = _exact(match)
+        return found
     if policy.single_keyword_only:
         if policy.typo_tolerance and len(tokens) == 1:
-            found = detector_for(policy).word(tokens[0])
-            if found is not None:
-                return _from_verdict(found)
+            verdict = detector_for(policy).word(tokens[0])
+            if verdict is not None:
+                return _from_verdict(verdict)
         return _NOT_A_KEYWORD
-    found = detector_for(policy).free_text(folded, tokens, form, policy.typo_tolerance)
-    if found is not None:
-        return _from_verdict(found)
+    verdict = detector_for(policy).free_text(folded, tokens, form, policy.typo_tolerance)
+    if verdict is not None:
+        return _from_verdict(verdict)
     return _NOTHING_FOUND
 
 
 _NOT_A_KEYWORD = Classification(Intent.NONE, reason="not one of the policy's keywords")
 _NOTHING_FOUND = Classification(Intent.NONE, reason="no keyword, typo or opt-out phrase")
 
-# Results are immutable, so the one for each keyword is made once.
-_EXACT: dict[KeywordMatch, Classification] = {}
+# Results are immutable, so each is made once: per policy, keyword form -> result
+# (filled as keywords are met), keyed by the identity of the policy's keyword index ...
+_EXACT: dict[int, tuple[Mapping[str, KeywordMatch], dict[str, Classification]]] = {}
+# ... and per verdict of the detector, which shares its verdicts.
+_FROM_VERDICT: dict[Verdict, Classification] = {}
+_MAX_KEPT = 4096
+
+
+def _exact_results(policy: Policy) -> dict[str, Classification]:
+    index = policy.keyword_index
+    entry = _EXACT.get(id(index))
+    if entry is not None and entry[0] is index:
+        return entry[1]
+    if len(_EXACT) >= 256:  # policies come and go with accounts; keep this bounded
+        _EXACT.clear()
+    results: dict[str, Classification] = {}
+    _EXACT[id(index)] = (index, results)
+    return results
 
 
 def _exact(match: KeywordMatch) -> Classification:
-    found = _EXACT.get(match)
-    if found is None:
-        what = "stop-all" if match.all_senders else _INTENT_WORDS[match.intent]
-        keyword = match.keyword.upper()
-        found = _EXACT[match] = Classification(
-            match.intent,
-            keyword,
-            match.language,
-            f"whole message is the {what} keyword {keyword} ({match.language})",
-            match.all_senders,
-        )
-    return found
+    what = "stop-all" if match.all_senders else _INTENT_WORDS[match.intent]
+    keyword = match.keyword.upper()
+    return Classification(
+        match.intent,
+        keyword,
+        match.language,
+        f"whole message is the {what} keyword {keyword} ({match.language})",
+        match.all_senders,
+    )
 
 
 def _from_verdict(verdict: Verdict) -> Classification:
+    found = _FROM_VERDICT.get(verdict)
+    if found is not None:
+        return found
     match = verdict.match
     if match is None:
-        return Classification(verdict.intent, None, verdict.language, verdict.reason)
-    return Classification(
-        verdict.intent,
-        match.keyword.upper(),
-        match.language,
-        verdict.reason,
-        match.all_senders and verdict.intent is Intent.OPT_OUT,
-    )
+        found = Classification(verdict.intent, None, verdict.language, verdict.reason)
+    else:
+        found = Classification(
+            verdict.intent,
+            match.keyword.upper(),
+            match.language,
+            verdict.reason,
+            match.all_senders and verdict.intent is Intent.OPT_OUT,
+        )
+    if len(_FROM_VERDICT) >= _MAX_KEPT:
+        _FROM_VERDICT.clear()
+    _FROM_VERDICT[verdict] = found
+    return found

@@ -17,13 +17,15 @@ natural-language requests except where a word could cause unintended opt-outs. S
 
 Everything a policy needs is built once per keyword set (:func:`detector_for`); a
 message then costs a few set and dict look-ups, and a regular expression runs only
-when the message holds one of its anchor words.
+when the message holds one of its anchor words. Verdicts depend only on what matched
+(a keyword, a typo, a phrase as said), never on the rest of the message, so each is
+made once and reused.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 
 import wordfreq
@@ -38,6 +40,9 @@ _ORDINARY_ZIPF = 3.0
 _MIN_TYPO_LENGTH = 4
 # No keyword has more words than this ("opt out", "stop all", "no mas").
 _LONGEST_KEYWORD = 3
+# Verdicts kept per detector; matched phrases are few, but a flood of odd ones must not
+# grow memory without bound.
+_MAX_VERDICTS = 4096
 
 _QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -87,7 +92,9 @@ def _order(rule: _Rule) -> int:
     return rule.order
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen and compared by identity: verdicts are shared (see the module docstring),
+# and the classifier keys its own results on them, so hashing must be cheap.
+@dataclass(slots=True, eq=False)
 class Verdict:
     """What the detector found; the classifier turns it into a Classification."""
 
@@ -102,6 +109,8 @@ class Detector:
 
     def __init__(self, keywords: Mapping[str, KeywordSet], index: Mapping[str, KeywordMatch]):
         self.index = index
+        # Most words in one keyword: a longer run of words cannot be a keyword.
+        self.longest = max((form.count(" ") + 1 for form in index), default=0)
         self.typos = self._typo_table(keywords, index)
         phrases = [
             (code, phrase)
@@ -126,6 +135,14 @@ class Detector:
         ) | frozenset(self.typos)
         self.gate = self.keyword_words | frozenset(self.rules_by_anchor)
         self._plans: dict[frozenset[str], tuple[_Rule, ...]] = {}
+        self._verdicts: dict[Hashable, Verdict] = {}
+
+    def _keep(self, key: Hashable, verdict: Verdict) -> Verdict:
+        """Remember ``verdict`` as the one for ``key``."""
+        if len(self._verdicts) >= _MAX_VERDICTS:
+            self._verdicts.clear()
+        self._verdicts[key] = verdict
+        return verdict
 
     @staticmethod
     def _typo_table(
@@ -151,21 +168,29 @@ class Detector:
         """A one-word message (or clause) that is a keyword typed in a hurry."""
         match = self.typos.get(token)
         if match is not None:
-            return Verdict(
-                Intent.OPT_OUT,
-                f"{token.upper()} is one typo away from the opt-out keyword "
-                f"{match.keyword.upper()} ({match.language})",
-                match,
+            key = ("typo", token)
+            return self._verdicts.get(key) or self._keep(
+                key,
+                Verdict(
+                    Intent.OPT_OUT,
+                    f"{token.upper()} is one typo away from the opt-out keyword "
+                    f"{match.keyword.upper()} ({match.language})",
+                    match,
+                ),
             )
         plain = squeeze(token)
         if plain != token:
             match = self.index.get(plain) or self.typos.get(plain)
             if match is not None:
-                return Verdict(
-                    match.intent,
-                    f"{token.upper()} is the keyword {match.keyword.upper()} with letters "
-                    f"repeated ({match.language})",
-                    match,
+                key = ("repeated", token)
+                return self._verdicts.get(key) or self._keep(
+                    key,
+                    Verdict(
+                        match.intent,
+                        f"{token.upper()} is the keyword {match.keyword.upper()} with "
+                        f"letters repeated ({match.language})",
+                        match,
+                    ),
                 )
         return None
 
@@ -187,9 +212,13 @@ class Detector:
         if len(core) <= 2:
             short = " ".join(core or tokens)
             if short in lang.POSSIBLE_REPLIES:
-                return Verdict(
-                    Intent.POSSIBLE_OPT_OUT,
-                    f"the reply {short.upper()!r} may refuse further texts",
+                key = ("reply", short)
+                return self._verdicts.get(key) or self._keep(
+                    key,
+                    Verdict(
+                        Intent.POSSIBLE_OPT_OUT,
+                        f"the reply {short.upper()!r} may refuse further texts",
+                    ),
                 )
         hits = self.gate.intersection(tokens)
         if not hits:
@@ -207,38 +236,47 @@ class Detector:
 
     def _bare_keyword(self, core: list[str], typos_on: bool) -> Verdict | None:
         """The message without its fillers is a keyword: "Stop. Thank you"."""
-        match = self.index.get(" ".join(core))
-        if match is not None:
-            return Verdict(
-                match.intent,
-                f"the keyword {match.keyword.upper()} with only filler words around it "
-                f"({match.language})",
-                match,
-            )
-        if typos_on and len(core) == 1:
-            return self.word(core[0])
-        if len(core) > 1:
-            # "STOP QUIT", "stop cancel": nothing but opt-out keywords.
-            found = [self.index.get(word) for word in core]
-            if all(m is not None and m.intent is Intent.OPT_OUT for m in found):
-                first = found[0]
-                assert first is not None
-                return Verdict(
-                    Intent.OPT_OUT,
-                    f"only opt-out keywords: {' '.join(core).upper()} ({first.language})",
-                    first,
+        if len(core) <= self.longest:
+            match = self.index.get(" ".join(core))
+            if match is not None:
+                key = ("filler", match.keyword)
+                return self._verdicts.get(key) or self._keep(
+                    key,
+                    Verdict(
+                        match.intent,
+                        f"the keyword {match.keyword.upper()} with only filler words "
+                        f"around it ({match.language})",
+                        match,
+                    ),
                 )
-        return None
+        if len(core) == 1:
+            return self.word(core[0]) if typos_on else None
+        # "STOP QUIT", "stop cancel": nothing but opt-out keywords.
+        first = self.index.get(core[0])
+        if first is None or first.intent is not Intent.OPT_OUT:
+            return None
+        for word in core[1:]:
+            match = self.index.get(word)
+            if match is None or match.intent is not Intent.OPT_OUT:
+                return None
+        key = ("only", " ".join(core))
+        return self._verdicts.get(key) or self._keep(
+            key,
+            Verdict(
+                Intent.OPT_OUT,
+                f"only opt-out keywords: {key[1].upper()} ({first.language})",
+                first,
+            ),
+        )
 
     def _plan(self, hits: frozenset[str]) -> tuple[_Rule, ...]:
         """The rules anchored on ``hits``, in order; cached per set of anchor words."""
-        key = frozenset(hits)
-        plan = self._plans.get(key)
+        plan = self._plans.get(hits)
         if plan is None:
             if len(self._plans) >= 4096:
                 self._plans.clear()
-            rules = {rule for word in key for rule in self.rules_by_anchor.get(word, ())}
-            plan = self._plans[key] = tuple(sorted(rules, key=_order))
+            rules = {rule for word in hits for rule in self.rules_by_anchor.get(word, ())}
+            plan = self._plans[hits] = tuple(sorted(rules, key=_order))
         return plan
 
     def _phrases(self, form: str, hits: frozenset[str]) -> Verdict | None:
@@ -251,30 +289,20 @@ class Detector:
                     return best
         return best
 
-    @staticmethod
-    def _apply(rule: _Rule, form: str) -> Verdict | None:
-        if rule.regex.search(form) is None:
-            return None
+    def _apply(self, rule: _Rule, form: str) -> Verdict | None:
         phrase = rule.phrase
         for hit in rule.regex.finditer(form):
             said = hit.group().strip(" |")
-            if not phrase.negatable:
-                return Verdict(
-                    phrase.intent, f"{said!r} {phrase.name} ({rule.language})", None, rule.language
+            question = False
+            if phrase.negatable:
+                before = form[form.rfind(BREAK, 0, hit.start()) + 1 : hit.start()].split()
+                if _negated(before):
+                    continue
+                question = phrase.intent is Intent.OPT_OUT and not lang.QUESTION_WORDS.isdisjoint(
+                    before
                 )
-            before = form[form.rfind(BREAK, 0, hit.start()) + 1 : hit.start()].split()
-            if _negated(before):
-                continue
-            if phrase.intent is Intent.OPT_OUT and not lang.QUESTION_WORDS.isdisjoint(before):
-                return Verdict(
-                    Intent.POSSIBLE_OPT_OUT,
-                    f"{said!r} {phrase.name}, but as a question ({rule.language})",
-                    None,
-                    rule.language,
-                )
-            return Verdict(
-                phrase.intent, f"{said!r} {phrase.name} ({rule.language})", None, rule.language
-            )
+            key = (rule.order, said, question)
+            return self._verdicts.get(key) or self._keep(key, _said(rule, said, question))
         return None
 
     def _clauses(self, form: str, typos_on: bool) -> Verdict | None:
@@ -289,20 +317,29 @@ class Detector:
                 continue
             bare = self._bare_keyword(core, typos_on)
             if bare is not None and bare.match is not None and bare.intent is Intent.OPT_OUT:
-                keyword = bare.match.keyword
-                if keyword not in lang.WEAK_OPT_OUT:
-                    return Verdict(
-                        Intent.OPT_OUT,
-                        f"a clause of its own is the opt-out keyword {keyword.upper()} "
-                        f"({bare.match.language})",
-                        bare.match,
+                match = bare.match
+                if match.keyword not in lang.WEAK_OPT_OUT:
+                    key = ("clause", match.keyword)
+                    return self._verdicts.get(key) or self._keep(
+                        key,
+                        Verdict(
+                            Intent.OPT_OUT,
+                            f"a clause of its own is the opt-out keyword "
+                            f"{match.keyword.upper()} ({match.language})",
+                            match,
+                        ),
                     )
-                possible = possible or Verdict(
-                    Intent.POSSIBLE_OPT_OUT,
-                    f"a clause is {keyword.upper()}, which also has other senses "
-                    f"({bare.match.language})",
-                    bare.match,
-                )
+                if possible is None:
+                    key = ("weak clause", match.keyword)
+                    possible = self._verdicts.get(key) or self._keep(
+                        key,
+                        Verdict(
+                            Intent.POSSIBLE_OPT_OUT,
+                            f"a clause is {match.keyword.upper()}, which also has other "
+                            f"senses ({match.language})",
+                            match,
+                        ),
+                    )
                 continue
             edge = self._edge(core)
             if edge is not None:
@@ -314,18 +351,26 @@ class Detector:
             return None
         last, first = self._strong(core[-1]), self._strong(core[0])
         if last is not None and core[-2] in lang.BEFORE_FINAL_KEYWORD:
-            return Verdict(
-                Intent.OPT_OUT,
-                f"ends with the opt-out keyword {last.keyword.upper()} after "
-                f"{core[-2]!r} ({last.language})",
-                last,
+            ends = ("ends", last.keyword, core[-2])
+            return self._verdicts.get(ends) or self._keep(
+                ends,
+                Verdict(
+                    Intent.OPT_OUT,
+                    f"ends with the opt-out keyword {last.keyword.upper()} after "
+                    f"{core[-2]!r} ({last.language})",
+                    last,
+                ),
             )
         if first is not None and core[1] in lang.AFTER_FIRST_KEYWORD:
-            return Verdict(
-                Intent.OPT_OUT,
-                f"opens with the opt-out keyword {first.keyword.upper()}, then a new "
-                f"sentence ({first.language})",
-                first,
+            opens = ("opens", first.keyword)
+            return self._verdicts.get(opens) or self._keep(
+                opens,
+                Verdict(
+                    Intent.OPT_OUT,
+                    f"opens with the opt-out keyword {first.keyword.upper()}, then a new "
+                    f"sentence ({first.language})",
+                    first,
+                ),
             )
         return None
 
@@ -334,6 +379,19 @@ class Detector:
         if match is None or match.intent is not Intent.OPT_OUT:
             return None
         return None if word in lang.WEAK_OPT_OUT else match
+
+
+def _said(rule: _Rule, said: str, question: bool) -> Verdict:
+    """The verdict of ``rule`` matching the words ``said``."""
+    phrase = rule.phrase
+    if question:
+        return Verdict(
+            Intent.POSSIBLE_OPT_OUT,
+            f"{said!r} {phrase.name}, but as a question ({rule.language})",
+            None,
+            rule.language,
+        )
+    return Verdict(phrase.intent, f"{said!r} {phrase.name} ({rule.language})", None, rule.language)
 
 
 _RANKS = {Intent.OPT_OUT: 0, Intent.POSSIBLE_OPT_OUT: 1}
