@@ -632,8 +632,13 @@ class Engine:
                 tx.set_message_status(row.id, message.id, status, reason, provider_id)
             if opted_out and not already:
                 state = tx.contact(row.id, recipient, for_update=True)
+                current = state or ContactState(recipient)
+                # A report about someone already opted out from this number (a retried
+                # callback, a text sent by another system) is nothing new to record.
+                if current.status_from(from_number) is Status.OPTED_OUT:
+                    return
                 outcome = consent.provider_opt_out(
-                    state or ContactState(recipient),
+                    current,
                     self._policy_of(row),
                     from_number,
                     sender_row.provider or "provider",
