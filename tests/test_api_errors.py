@@ -242,7 +242,7 @@ def test_schema_fuzz_no_5xx_and_responses_conform(engine: Engine, mode: Generati
     for operation in operations:
 
         @settings(
-            max_examples=50,
+            max_examples=30,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
