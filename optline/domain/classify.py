@@ -11,9 +11,9 @@ words, typos, and plain-language replies in the policy's languages.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from optline.domain.detect import Verdict, detector_for
+from optline.domain.detect import Detector, Verdict, detector_for
 from optline.domain.policy import Intent, KeywordMatch, Policy
 from optline.domain.profiles import get_profile
 from optline.domain.text import fold, folded_words, join_spelled_out
@@ -59,15 +59,18 @@ def classify(
     if isinstance(policy, str):
         policy = get_profile(policy)
     folded = fold(text)
-    exact = _exact_results(policy)
+    prepared = _prepared(policy)
+    exact = prepared.exact
     # Most keywords arrive already in keyword form ("STOP", "stop"): the folded text is
     # then its own form, and the words need not be split out.
     found = exact.get(folded)
     if found is not None and folded not in account_keywords:
         return found
-    tokens = join_spelled_out(folded_words(folded))
+    tokens = folded_words(folded)
     if not tokens:
         return _EMPTY
+    if len(tokens[0]) == 1:
+        tokens = join_spelled_out(tokens)
     form = " ".join(tokens)
     if form in account_keywords:
         return Classification(Intent.TRIGGER, form.upper(), None, f"account keyword {form.upper()}")
@@ -78,13 +81,15 @@ def classify(
     if match is not None:
         found = exact[form] = _exact(match)
         return found
-    if policy.single_keyword_only:
-        if policy.typo_tolerance and len(tokens) == 1:
-            verdict = detector_for(policy).word(tokens[0])
-            if verdict is not None:
-                return _from_verdict(verdict)
+    if policy.single_keyword_only and not (policy.typo_tolerance and len(tokens) == 1):
         return _NOT_A_KEYWORD
-    verdict = detector_for(policy).free_text(folded, tokens, form, policy.typo_tolerance)
+    detector = prepared.detector
+    if detector is None:
+        detector = prepared.detector = detector_for(policy)
+    if policy.single_keyword_only:
+        verdict = detector.word(tokens[0])
+        return _NOT_A_KEYWORD if verdict is None else _from_verdict(verdict)
+    verdict = detector.free_text(folded, tokens, form, policy.typo_tolerance)
     if verdict is not None:
         return _from_verdict(verdict)
     return _NOTHING_FOUND
@@ -93,24 +98,32 @@ def classify(
 _NOT_A_KEYWORD = Classification(Intent.NONE, reason="not one of the policy's keywords")
 _NOTHING_FOUND = Classification(Intent.NONE, reason="no keyword, typo or opt-out phrase")
 
-# Results are immutable, so each is made once: per policy, keyword form -> result
-# (filled as keywords are met), keyed by the identity of the policy's keyword index ...
-_EXACT: dict[int, tuple[Mapping[str, KeywordMatch], dict[str, Classification]]] = {}
-# ... and per verdict of the detector, which shares its verdicts.
+
+@dataclass(slots=True)
+class _Prepared:
+    """What is kept per policy: results are immutable, so each is made once."""
+
+    index: Mapping[str, KeywordMatch]
+    # Keyword form -> result, filled as keywords are met.
+    exact: dict[str, Classification] = field(default_factory=dict)
+    detector: Detector | None = None
+
+
+# By identity of the policy's keyword index (a policy's own, made with it).
+_PREPARED: dict[int, _Prepared] = {}
+# Results of the detector's verdicts, which it shares between messages.
 _FROM_VERDICT: dict[Verdict, Classification] = {}
 _MAX_KEPT = 4096
 
 
-def _exact_results(policy: Policy) -> dict[str, Classification]:
+def _prepared(policy: Policy) -> _Prepared:
     index = policy.keyword_index
-    entry = _EXACT.get(id(index))
-    if entry is not None and entry[0] is index:
-        return entry[1]
-    if len(_EXACT) >= 256:  # policies come and go with accounts; keep this bounded
-        _EXACT.clear()
-    results: dict[str, Classification] = {}
-    _EXACT[id(index)] = (index, results)
-    return results
+    found = _PREPARED.get(id(index))
+    if found is None or found.index is not index:
+        if len(_PREPARED) >= 256:  # policies come and go with accounts; keep this bounded
+            _PREPARED.clear()
+        found = _PREPARED[id(index)] = _Prepared(index)
+    return found
 
 
 def _exact(match: KeywordMatch) -> Classification:

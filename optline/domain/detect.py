@@ -133,7 +133,9 @@ class Detector:
             if match.intent is Intent.OPT_OUT
             for word in form.split()
         ) | frozenset(self.typos)
-        self.gate = self.keyword_words | frozenset(self.rules_by_anchor)
+        # Words the rules need besides their anchors: part of a plan's key (see _plan).
+        needs = frozenset(word for rule in rules for word in rule.phrase.needs)
+        self.gate = self.keyword_words | frozenset(self.rules_by_anchor) | needs
         self._plans: dict[frozenset[str], tuple[_Rule, ...]] = {}
         self._verdicts: dict[Hashable, Verdict] = {}
 
@@ -223,9 +225,12 @@ class Detector:
         hits = self.gate.intersection(tokens)
         if not hits:
             return None
+        plan = self._plan(hits)
+        if not plan and self.keyword_words.isdisjoint(hits):
+            return None
         if has_inner_break(folded):
             form = clause_form(folded)
-        best = self._phrases(form, hits)
+        best = self._phrases(form, plan)
         if best is not None and best.intent is Intent.OPT_OUT:
             return best
         if not self.keyword_words.isdisjoint(hits):
@@ -270,18 +275,24 @@ class Detector:
         )
 
     def _plan(self, hits: frozenset[str]) -> tuple[_Rule, ...]:
-        """The rules anchored on ``hits``, in order; cached per set of anchor words."""
+        """The rules anchored on ``hits`` that find the words they need there, in order;
+        cached per set of gate words."""
         plan = self._plans.get(hits)
         if plan is None:
             if len(self._plans) >= 4096:
                 self._plans.clear()
-            rules = {rule for word in hits for rule in self.rules_by_anchor.get(word, ())}
+            rules = {
+                rule
+                for word in hits
+                for rule in self.rules_by_anchor.get(word, ())
+                if not rule.phrase.needs or not rule.phrase.needs.isdisjoint(hits)
+            }
             plan = self._plans[hits] = tuple(sorted(rules, key=_order))
         return plan
 
-    def _phrases(self, form: str, hits: frozenset[str]) -> Verdict | None:
+    def _phrases(self, form: str, plan: tuple[_Rule, ...]) -> Verdict | None:
         best: Verdict | None = None
-        for rule in self._plan(hits):
+        for rule in plan:
             found = self._apply(rule, form)
             if found is not None and (best is None or _rank(found) < _rank(best)):
                 best = found

@@ -105,12 +105,28 @@ _ME = r"(?:me|us|my (?:number|phone|cell|name|info|contact)|this (?:number|phone
 _NOT = r"(?:don t|dont|do not|never|no longer|pls don t)"
 
 
+def _last_words(group: str) -> str:
+    """Every word that can end a match of ``group``, a ``(?:...)`` of plain words where
+    a final ``s?`` makes a plural optional: "(?:texts?|text messages?)" -> "text texts
+    message messages". For :class:`Phrase` ``needs``."""
+    words: list[str] = []
+    for alternative in group.removeprefix("(?:").removesuffix(")").split("|"):
+        last = alternative.split()[-1]
+        words += [last[:-2], last[:-1]] if last.endswith("s?") else [last]
+    if not all(word.isalpha() for word in words):
+        raise ValueError(f"not a group of plain words: {group}")
+    return " ".join(words)
+
+
 @dataclass(frozen=True, slots=True)
 class Phrase:
     """One phrase rule: a regular expression and what a match means.
 
     ``anchors`` are words the message must contain for the rule to be tried at all,
-    so most texts are dismissed with one set intersection. ``negatable`` rules do not
+    so most texts are dismissed with one set intersection; where ``needs`` is given, the
+    message must also contain one of its words (every match of the pattern holds one
+    of them as a whole word), which spares the regular expression on most messages
+    that merely use an anchor word ("stop by", "the end"). ``negatable`` rules do not
     count when the word right before them is a negation ("don't stop the reminders")
     and count only as possible when the clause asks how ("how do I unsubscribe?").
     """
@@ -120,12 +136,20 @@ class Phrase:
     pattern: str
     anchors: frozenset[str]
     negatable: bool = True
+    needs: frozenset[str] = frozenset()
 
 
 def _phrase(
-    name: str, intent: Intent, pattern: str, anchors: str, negatable: bool = True
+    name: str,
+    intent: Intent,
+    pattern: str,
+    anchors: str,
+    negatable: bool = True,
+    needs: str = "",
 ) -> Phrase:
-    return Phrase(name, intent, pattern, frozenset(anchors.split()), negatable)
+    return Phrase(
+        name, intent, pattern, frozenset(anchors.split()), negatable, frozenset(needs.split())
+    )
 
 
 _OUT = Intent.OPT_OUT
@@ -139,6 +163,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             _OUT,
             rf"\b(?:stop|quit|cease) {_SENDING}\b",
             "stop quit cease",
+            needs=_last_words(_SENDING),
         ),
         _phrase(
             "asks to stop the texts",
@@ -146,6 +171,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             rf"\b(?:stop|quit|cease|end|cancel|discontinue|halt|no more|no further)"
             rf"(?: {_DETERMINERS}){{0,4}} {_TEXTS}\b",
             "stop quit cease end cancel discontinue halt more further",
+            needs=_last_words(_TEXTS),
         ),
         _phrase(
             "uses an opt-out word",
@@ -181,6 +207,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             r"(?! (?:on|at|via|through|before|after|until|during|while|about)\b)",
             "don dont not never longer",
             negatable=False,
+            needs="text txt message msg sms contact send email bother spam",
         ),
         _phrase(
             "does not want texts",
@@ -189,12 +216,14 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             rf"(?:{_TEXTS}|contacted|texted|messaged)\b",
             "don dont not never longer",
             negatable=False,
+            needs="want wish need like",
         ),
         _phrase(
             "refuses",
             _MAYBE,
             r"\b(?:not|no longer) interested\b|\bwrong (?:number|person|guy|girl)\b",
             "interested wrong",
+            needs="not longer number person guy girl",
         ),
         _phrase(
             "did not sign up",
@@ -205,6 +234,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             r"|(?:^|\| )(?:this is )?spam\b|\btoo many (?:texts|messages)\b"
             r"|\btext(?:ing)? (?:me|us) too much\b",
             "sign signed signing number why spam too",
+            needs="up my why spam many much",
         ),
         _phrase(
             "asks how to stop",
@@ -220,6 +250,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             r"|\b(?:start|resume) (?:texting|messaging|sending) me\b"
             r"|\b(?:want|like) to (?:get|receive) (?:your )?(?:texts|messages) again\b",
             "opt subscribe resubscribe start resume texts messages",
+            needs="in me again",
         ),
     ),
     "es": (
