@@ -632,13 +632,8 @@ class Engine:
                 tx.set_message_status(row.id, message.id, status, reason, provider_id)
             if opted_out and not already:
                 state = tx.contact(row.id, recipient, for_update=True)
-                current = state or ContactState(recipient)
-                # A report about someone already opted out from this number (a retried
-                # callback, a text sent by another system) is nothing new to record.
-                if current.status_from(from_number) is Status.OPTED_OUT:
-                    return
-                outcome = consent.provider_opt_out(
-                    current,
+                outcome = self._provider_outcome(
+                    state or ContactState(recipient),
                     self._policy_of(row),
                     from_number,
                     sender_row.provider or "provider",
@@ -713,8 +708,19 @@ class Engine:
         return self._change(
             account,
             number,
-            lambda s, p: consent.provider_opt_out(s, p, from_number, provider, code),
+            lambda s, p: self._provider_outcome(s, p, from_number, provider, code),
         )
+
+    @staticmethod
+    def _provider_outcome(
+        state: ContactState, policy: Policy, sender: str, provider: str, code: str
+    ) -> Outcome:
+        """A provider's opted-out report. Nothing to record when the contact is already
+        opted out from that number: a retried callback, a text another system sent, a
+        STOP confirmation the provider refused because it saw the STOP too."""
+        if state.status_from(sender) is Status.OPTED_OUT:
+            return Outcome(state)
+        return consent.provider_opt_out(state, policy, sender, provider, code)
 
     def bulk_opt_out(self, account: AccountRef, numbers: Sequence[str]) -> int:
         """Opt out every number in one transaction: all of them or, on a bad one, none."""
