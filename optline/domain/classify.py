@@ -58,8 +58,12 @@ def classify(
     """
     if isinstance(policy, str):
         policy = get_profile(policy)
-    folded = fold(text)
-    prepared = _prepared(policy)
+    # fold() without the call for plain ASCII, the common case.
+    folded = text.lower() if text.isascii() else fold(text)
+    index = policy.keyword_index
+    prepared = _PREPARED.get(id(index))
+    if prepared is None or prepared.index is not index:
+        prepared = _prepare(index)
     exact = prepared.exact
     # Most keywords arrive already in keyword form ("STOP", "stop"): the folded text is
     # then its own form, and the words need not be split out.
@@ -77,7 +81,7 @@ def classify(
     found = exact.get(form)
     if found is not None:
         return found
-    match = policy.keyword_index.get(form)
+    match = index.get(form)
     if match is not None:
         found = exact[form] = _exact(match)
         return found
@@ -116,13 +120,10 @@ _FROM_VERDICT: dict[Verdict, Classification] = {}
 _MAX_KEPT = 4096
 
 
-def _prepared(policy: Policy) -> _Prepared:
-    index = policy.keyword_index
-    found = _PREPARED.get(id(index))
-    if found is None or found.index is not index:
-        if len(_PREPARED) >= 256:  # policies come and go with accounts; keep this bounded
-            _PREPARED.clear()
-        found = _PREPARED[id(index)] = _Prepared(index)
+def _prepare(index: Mapping[str, KeywordMatch]) -> _Prepared:
+    if len(_PREPARED) >= 256:  # policies come and go with accounts; keep this bounded
+        _PREPARED.clear()
+    found = _PREPARED[id(index)] = _Prepared(index)
     return found
 
 

@@ -228,13 +228,17 @@ class Detector:
         plan = self._plan(hits)
         if not plan and self.keyword_words.isdisjoint(hits):
             return None
-        if has_inner_break(folded):
+        split = has_inner_break(folded)
+        if split:
             form = clause_form(folded)
         best = self._phrases(form, plan)
         if best is not None and best.intent is Intent.OPT_OUT:
             return best
         if not self.keyword_words.isdisjoint(hits):
-            clause = self._clauses(form, typos_on)
+            if split:
+                clause = self._clauses(form, typos_on)
+            else:  # one clause, whose words and core are known
+                clause = self._clause(core, typos_on) if core else None
             if clause is not None and (best is None or clause.intent is Intent.OPT_OUT):
                 return clause
         return best
@@ -324,38 +328,40 @@ class Detector:
             if self.keyword_words.isdisjoint(words):
                 continue
             core = _core(words)
-            if not core:
-                continue
-            bare = self._bare_keyword(core, typos_on)
-            if bare is not None and bare.match is not None and bare.intent is Intent.OPT_OUT:
-                match = bare.match
-                if match.keyword not in lang.WEAK_OPT_OUT:
-                    key = ("clause", match.keyword)
-                    return self._verdicts.get(key) or self._keep(
-                        key,
-                        Verdict(
-                            Intent.OPT_OUT,
-                            f"a clause of its own is the opt-out keyword "
-                            f"{match.keyword.upper()} ({match.language})",
-                            match,
-                        ),
-                    )
-                if possible is None:
-                    key = ("weak clause", match.keyword)
-                    possible = self._verdicts.get(key) or self._keep(
-                        key,
-                        Verdict(
-                            Intent.POSSIBLE_OPT_OUT,
-                            f"a clause is {match.keyword.upper()}, which also has other "
-                            f"senses ({match.language})",
-                            match,
-                        ),
-                    )
-                continue
-            edge = self._edge(core)
-            if edge is not None:
-                return edge
+            found = self._clause(core, typos_on) if core else None
+            if found is not None:
+                if found.intent is Intent.OPT_OUT:
+                    return found
+                possible = possible or found
         return possible
+
+    def _clause(self, core: list[str], typos_on: bool) -> Verdict | None:
+        """:meth:`_clauses` for one clause (``core``: its words without fillers)."""
+        bare = self._bare_keyword(core, typos_on)
+        if bare is not None and bare.match is not None and bare.intent is Intent.OPT_OUT:
+            match = bare.match
+            if match.keyword not in lang.WEAK_OPT_OUT:
+                key = ("clause", match.keyword)
+                return self._verdicts.get(key) or self._keep(
+                    key,
+                    Verdict(
+                        Intent.OPT_OUT,
+                        f"a clause of its own is the opt-out keyword "
+                        f"{match.keyword.upper()} ({match.language})",
+                        match,
+                    ),
+                )
+            key = ("weak clause", match.keyword)
+            return self._verdicts.get(key) or self._keep(
+                key,
+                Verdict(
+                    Intent.POSSIBLE_OPT_OUT,
+                    f"a clause is {match.keyword.upper()}, which also has other "
+                    f"senses ({match.language})",
+                    match,
+                ),
+            )
+        return self._edge(core)
 
     def _edge(self, core: list[str]) -> Verdict | None:
         if len(core) < 2:
