@@ -49,11 +49,15 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded words of ``text``: letters and digits only."""
-    return _WORD.findall(fold(text))
+    return folded_words(fold(text))
 
 
 def folded_words(folded: str) -> list[str]:
     """:func:`words` of text that is already :func:`fold`-ed."""
+    if folded.replace(" ", "").isalnum():
+        # Letters and digits between single spaces, as many replies are: splitting on
+        # the spaces gives the same words at a fraction of the cost.
+        return folded.split()
     return _WORD.findall(folded)
 
 
