@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from optline.api.deps import engine_of, read_body, settings_of
 from optline.api.problems import Problem
-from optline.engine import Engine, InboundResult, sender_number
+from optline.engine import Engine, InboundResult, phone, sender_number
 from optline.errors import BadInput
 from optline.providers import generic, telnyx, twilio
 from optline.providers.base import (
@@ -107,7 +108,9 @@ def _verify_twilio(request: Request, params: Mapping[str, str], sender: SenderRo
 
 @router.post("/telnyx", summary="Telnyx message webhook")
 async def telnyx_event(request: Request) -> JSONResponse:
-    """Telnyx v2 webhooks (message.received, delivery events), Ed25519-signed."""
+    """Telnyx v2 webhooks (message.received, delivery events), Ed25519-signed.
+
+    Answers JSON; a reply is sent through the Telnyx API after the answer."""
     engine = engine_of(request)
     body = await read_body(request)
     signature = request.headers.get(telnyx.SIGNATURE_HEADER)
@@ -124,7 +127,19 @@ async def telnyx_event(request: Request) -> JSONResponse:
         await _report(engine, sender, event)
         return JSONResponse({"ok": True})
     result = await _receive(engine, sender, event)
-    return JSONResponse(_inbound_body(result))
+    # Telnyx takes no reply in the webhook's answer: the recorded reply goes out through
+    # its API once the answer is on its way (a first delivery only: a repeated one was
+    # answered the first time).
+    send_reply = None
+    if result.reply is not None and result.reply_message_id is not None and not result.duplicate:
+        send_reply = BackgroundTask(
+            engine.dispatch_recorded,
+            sender,
+            phone(event.from_),
+            result.reply,
+            result.reply_message_id,
+        )
+    return JSONResponse(_inbound_body(result), background=send_reply)
 
 
 @router.post("/generic", summary="Generic JSON inbound text")
