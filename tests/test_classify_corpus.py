@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from classify_corpus import (
     opt_out_recall,
     predictions,
 )
+
+from optline.domain.languages import PHRASES
+from optline.domain.text import clause_form, fold, folded_words
 
 ROWS = load()
 COUNTS = matrix(ROWS, predictions(ROWS))
@@ -45,3 +49,21 @@ def test_known_misses_of_single_keyword_matching_are_caught() -> None:
     assert all(row.label == "opt_out" for row in rows)
     assert set(predictions(rows)) == {"opt_out"}
     assert "none" in predictions(rows, "twilio")
+
+
+def test_phrase_rules_need_the_words_they_name() -> None:
+    # A rule is not tried on a message without one of its ``needs`` words; on every
+    # corpus message, each match of such a rule does hold one of them.
+    rules = [
+        (re.compile(phrase.pattern), phrase.needs)
+        for phrases in PHRASES.values()
+        for phrase in phrases
+        if phrase.needs
+    ]
+    assert rules
+    for row in ROWS:
+        folded = fold(row.text)
+        for form in (" ".join(folded_words(folded)), clause_form(folded)):
+            for regex, needs in rules:
+                for hit in regex.finditer(form):
+                    assert not needs.isdisjoint(hit.group().split()), (row.text, regex.pattern)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from optline.domain.text import clause_form, fold, keyword_form, normalise_keyword, squeeze
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optline.domain.text import (
+    clause_form,
+    fold,
+    folded_words,
+    keyword_form,
+    normalise_keyword,
+    squeeze,
+)
 
 
 @pytest.mark.parametrize(
@@ -66,3 +77,13 @@ def test_squeeze_writes_emphasised_letters_once(word: str, plain: str) -> None:
 def test_a_keyword_needs_letters_or_digits() -> None:
     with pytest.raises(ValueError, match="no letters"):
         normalise_keyword("!!")
+
+
+_ANY_WORD = re.compile(r"[^\W_]+")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZé 1_.,'\t\n\u200b!ß"), max_size=40) | st.text())
+def test_words_are_the_runs_of_letters_and_digits(text: str) -> None:
+    # Replies with no punctuation are split on spaces instead: the same words either way.
+    assert folded_words(fold(text)) == _ANY_WORD.findall(fold(text))
