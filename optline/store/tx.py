@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
@@ -42,6 +42,8 @@ from optline.store.schema import (
 )
 
 _NOT_LOADED: Final = object()
+_STATUS: Final = {status.value: status for status in Status}
+_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 Head = tuple[int, str]  # a ledger's last seq and hash
 
 
@@ -324,6 +326,37 @@ class Tx:
             stmt = stmt.where(contacts.c.phone > after)
         stmt = stmt.order_by(contacts.c.phone).limit(limit)
         return [_contact_state(row) for row in self._conn.execute(stmt)]
+
+    def send_view(
+        self, account_id: int, sender: str, list_name: str | None
+    ) -> Callable[[str], ContactState | None]:
+        """Contacts as a send from ``sender`` (to ``list_name``) sees them, for deciding
+        many recipients in this transaction: one primary-key query per contact, on one
+        driver cursor. A state holds the contact's own status for this sender and its
+        subscription to this list only (all that ``consent.decide`` reads of them);
+        other senders and lists are left out, so it is not for saving.
+        """
+        query = self._q.send_view if list_name is None else self._q.send_view_list
+        fixed = {"account": account_id, "sender": sender, "list": list_name}
+        rows = query.repeat(self._conn, fixed, "phone")
+        status = _STATUS.__getitem__
+        list_key = list_name or ""
+
+        def state(phone: str) -> ContactState | None:
+            found = rows(phone)
+            if not found:
+                return None
+            blocked, account_status, texted, own, subscribed = found[0]
+            return ContactState(
+                phone,
+                bool(blocked),
+                status(account_status),
+                _EMPTY if own is None else MappingProxyType({sender: status(own)}),
+                _EMPTY if subscribed is None else MappingProxyType({list_key: bool(subscribed)}),
+                bool(texted),
+            )
+
+        return state
 
     def suppressed(self, account_id: int, sender: str, list_name: str | None) -> dict[str, str]:
         """phone -> reason for every contact that a send from ``sender`` (to
