@@ -12,8 +12,10 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from itertools import filterfalse
 from typing import Any, Protocol
 
 from optline.domain import consent
@@ -215,6 +217,69 @@ class ImportRow:
     status: Status
     lists: tuple[str, ...] = ()
     evidence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastDecisions:
+    """A broadcast decided: who a send would reach and who it would refuse, and why.
+
+    Iterating gives (phone, refusal reason or None) for each recipient, in order.
+    """
+
+    recipients: Sequence[str]
+    allowed: list[str]  # in order, as given
+    refused: dict[str, str]  # phone -> reason
+
+    def __iter__(self) -> Iterator[tuple[str, str | None]]:
+        get = self.refused.get
+        return ((recipient, get(recipient)) for recipient in self.recipients)
+
+    def __len__(self) -> int:
+        return len(self.recipients)
+
+
+class Checker:
+    """Decides texts from one sender, recipient after recipient, in one read
+    transaction: see :meth:`Engine.checker`."""
+
+    __slots__ = ("_campaign", "_checked_body", "_list", "_policy", "_sender", "_state")
+
+    def __init__(
+        self,
+        state: Callable[[str], ContactState | None],
+        sender: str,
+        policy: Policy,
+        list_name: str | None,
+        campaign: bool,
+    ) -> None:
+        self._state = state
+        self._sender = sender
+        self._policy = policy
+        self._list = list_name
+        self._campaign = campaign
+        self._checked_body: str | None = None
+
+    def check(self, to: str, body: str = "") -> Decision:
+        """The decision :meth:`Engine.check` would make for this text."""
+        if body is not self._checked_body:
+            self._checked_body = _body(body)
+        state = self._state(to)
+        if state is None:
+            # Stored numbers are all in E.164: anything else is read (or refused) as
+            # Engine.check reads it, and looked up again in its E.164 form.
+            number = phone(to)
+            if number != to:
+                state = self._state(number)
+        return consent.decide(state, self._sender, self._policy, body, self._list, self._campaign)
+
+    __call__ = check
+
+    def _close(self) -> None:
+        self._state = _closed_checker
+
+
+def _closed_checker(to: str) -> ContactState | None:
+    raise RuntimeError("this checker's transaction has ended")
 
 
 class Engine:
@@ -482,6 +547,36 @@ class Engine:
                 state, from_number, self._policy_of(row), body, list_name, campaign
             )
 
+    @contextmanager
+    def checker(
+        self,
+        account: AccountRef,
+        sender: str,
+        list_name: str | None = None,
+        campaign: bool = False,
+    ) -> Iterator[Checker]:
+        """Decide many texts from ``sender`` as :meth:`check` would, for a caller
+        pre-checking a batch: ``with engine.checker(acct, sender) as check: check(to,
+        body)``.
+
+        One read transaction for the whole batch; the account, sender, list and policy
+        are resolved once, then each recipient costs one primary-key query. Its
+        decisions reflect the store as of the first query, so keep the block short (a
+        long one holds back SQLite's checkpoints) and decide the real send with
+        :meth:`send`. Reads only; records nothing.
+        """
+        from_number = sender_number(sender)
+        with self.store.read() as tx:
+            row = self._account(tx, account)
+            self._sender(tx, row, from_number)
+            self._known_list(tx, row, list_name)
+            state = tx.send_view(row.id, from_number, list_name)
+            checker = Checker(state, from_number, self._policy_of(row), list_name, campaign)
+            try:
+                yield checker
+            finally:
+                checker._close()
+
     def send(
         self,
         account: AccountRef,
@@ -647,8 +742,8 @@ class Engine:
         sender: str,
         recipients: Iterable[str],
         list_name: str | None = None,
-    ) -> Iterator[tuple[str, str | None]]:
-        """(phone, refusal reason or None) for each recipient, in order.
+    ) -> BroadcastDecisions:
+        """The recipients a send would reach (in order) and those it would refuse.
 
         One set-based query finds every contact a send would refuse; recipients are
         then checked against it in memory, so a million recipients cost one pass.
@@ -656,13 +751,16 @@ class Engine:
         normalised with :func:`phone`).
         """
         from_number = sender_number(sender)
+        given = recipients if isinstance(recipients, Sequence) else list(recipients)
         with self.store.read() as tx:
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
-            refused = tx.suppressed(row.id, from_number, list_name)
-        get = refused.get
-        return ((recipient, get(recipient)) for recipient in recipients)
+            suppressed = tx.suppressed(row.id, from_number, list_name)
+        is_suppressed = suppressed.__contains__
+        refused = {phone: suppressed[phone] for phone in filter(is_suppressed, given)}
+        allowed = list(filterfalse(is_suppressed, given)) if refused else list(given)
+        return BroadcastDecisions(given, allowed, refused)
 
     # -- manual changes -------------------------------------------------------------
 
