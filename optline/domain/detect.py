@@ -295,30 +295,30 @@ class Detector:
         return plan
 
     def _phrases(self, form: str, plan: tuple[_Rule, ...]) -> Verdict | None:
+        """The most protective verdict of the rules in ``plan``; the first opt-out ends."""
         best: Verdict | None = None
         for rule in plan:
-            found = self._apply(rule, form)
-            if found is not None and (best is None or _rank(found) < _rank(best)):
-                best = found
-                if best.intent is Intent.OPT_OUT:
-                    return best
+            phrase = rule.phrase
+            # The first match that is not negated counts.
+            for hit in rule.regex.finditer(form):
+                said = hit.group().strip(" |")
+                question = False
+                if phrase.negatable:
+                    before = form[form.rfind(BREAK, 0, hit.start()) + 1 : hit.start()].split()
+                    if _negated(before):
+                        continue
+                    question = (
+                        phrase.intent is Intent.OPT_OUT
+                        and not lang.QUESTION_WORDS.isdisjoint(before)
+                    )
+                key = (rule.order, said, question)
+                found = self._verdicts.get(key) or self._keep(key, _said(rule, said, question))
+                if found.intent is Intent.OPT_OUT:
+                    return found
+                if best is None or _rank(found) < _rank(best):
+                    best = found
+                break
         return best
-
-    def _apply(self, rule: _Rule, form: str) -> Verdict | None:
-        phrase = rule.phrase
-        for hit in rule.regex.finditer(form):
-            said = hit.group().strip(" |")
-            question = False
-            if phrase.negatable:
-                before = form[form.rfind(BREAK, 0, hit.start()) + 1 : hit.start()].split()
-                if _negated(before):
-                    continue
-                question = phrase.intent is Intent.OPT_OUT and not lang.QUESTION_WORDS.isdisjoint(
-                    before
-                )
-            key = (rule.order, said, question)
-            return self._verdicts.get(key) or self._keep(key, _said(rule, said, question))
-        return None
 
     def _clauses(self, form: str, typos_on: bool) -> Verdict | None:
         """A clause that is an opt-out keyword, or opens or ends with a strong one."""

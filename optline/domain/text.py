@@ -67,7 +67,7 @@ def clause_form(folded: str) -> str:
     "wrong number. stop!" -> "wrong number | stop |"; phrase rules matched against
     this form cannot run across two clauses.
     """
-    return " ".join(tok if tok[0].isalnum() else BREAK for tok in _WORD_OR_BREAK.findall(folded))
+    return " ".join([tok if tok[0].isalnum() else BREAK for tok in _WORD_OR_BREAK.findall(folded)])
 
 
 def has_inner_break(folded: str) -> bool:
