@@ -74,6 +74,21 @@ _SHORT_CODE = re.compile(r"^\d{3,8}$")
 #: An account by name (CLI, REST) or by id (webhooks find it from the sender).
 AccountRef = str | int
 
+#: Provider delivery statuses after which a message's fate is settled (Twilio and
+#: Telnyx names); an earlier status arriving later does not replace them.
+FINAL_STATUSES = frozenset(
+    {
+        "delivered",
+        "undelivered",
+        "failed",
+        "read",
+        "canceled",
+        "sending_failed",
+        "delivery_failed",
+        "delivery_unconfirmed",
+    }
+)
+
 #: Event types an event-webhook subscription may ask for.
 SUBSCRIBABLE = frozenset(
     {
@@ -722,7 +737,10 @@ class Engine:
             sender_row = self._sender(tx, row, from_number)
             message = tx.outbound_by_provider_id(row.id, provider_id)
             already = message is not None and message.reason == "opted_out"
-            if message is not None:
+            # Callbacks may arrive out of order: a late "sent" never undoes "delivered".
+            if message is not None and not (
+                message.status in FINAL_STATUSES and status not in FINAL_STATUSES
+            ):
                 reason = "opted_out" if opted_out else (error_code and f"provider_{error_code}")
                 tx.set_message_status(row.id, message.id, status, reason, provider_id)
             if opted_out and not already:

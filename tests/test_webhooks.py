@@ -598,6 +598,14 @@ def test_status_callbacks_update_the_message(world: World) -> None:
     assert world.status(TW) is Status.OPTED_IN
 
 
+def test_a_late_earlier_status_does_not_undo_delivered(world: World) -> None:
+    # Twilio warns that status callbacks can arrive out of order.
+    sid = _sent_sid(world)
+    _status(world, twilio_status(sid, "delivered"))
+    _status(world, twilio_status(sid, "sent"))
+    assert _outbound(world, sid).status == "delivered"
+
+
 def test_status_other_errors_fail_the_message_without_opting_out(world: World) -> None:
     sid = _sent_sid(world)
     _status(world, twilio_status(sid, "undelivered", "30003"))
