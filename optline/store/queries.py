@@ -219,54 +219,37 @@ def send_view(with_list: bool) -> sa.Select[Any]:
 
 
 def suppressed(with_list: bool) -> sa.CompoundSelect[Any]:
-    """(phone, reason) for every contact a send would refuse for consent, exactly as
-    ``consent.decide`` does: blocked, else opted out as seen from ``:sender`` (its own
-    status overriding the account's), else unsubscribed from ``:list``.
+    """(phone, fact) for every contact with something that can refuse a send from
+    ``:sender`` (to ``:list``): blocked, opted out for the account, the sender's own
+    status (``sender_opted_in`` / ``sender_opted_out``), unsubscribed from the list.
 
-    Disjoint branches, each driven by an index, so the cost follows the number of
-    suppressed contacts rather than the size of the account.
+    Each branch is a range of one covering index, with no look-up per row; the caller
+    combines the facts in the order ``consent.decide`` applies them. One statement, so
+    they all come from one snapshot.
     """
     c, sc, ms = contacts, sender_consent, memberships
-    override = (
-        sa.select(sc.c.status)
-        .where(
-            sc.c.account_id == c.c.account_id,
-            sc.c.phone == c.c.phone,
-            sc.c.sender == _p("sender", type_=sa.String),
-        )
-        .scalar_subquery()
-    )
-    effective = sa.func.coalesce(override, c.c.status)
     mine = c.c.account_id == _p("account", type_=sa.Integer)
-    unblocked = c.c.blocked == sa.false()
     opted_out: sa.ColumnClause[str] = sa.literal_column("'opted_out'", sa.String())
+    opted_in: sa.ColumnClause[str] = sa.literal_column("'opted_in'", sa.String())
+    own = (sc.c.account_id == _p("account"), sc.c.sender == _p("sender", type_=sa.String))
     branches: list[sa.Select[Any]] = [
         sa.select(c.c.phone, sa.literal_column("'blocked'")).where(mine, c.c.blocked == sa.true()),
-        # Opted out for the account, with no opt-in of this sender's own.
         sa.select(c.c.phone, opted_out).where(
-            mine, unblocked, c.c.status == opted_out, effective == opted_out
+            mine, c.c.blocked == sa.false(), c.c.status == opted_out
         ),
-        # Opted out of this sender only.
-        sa.select(sc.c.phone, opted_out)
-        .join(c, sa.and_(c.c.account_id == sc.c.account_id, c.c.phone == sc.c.phone))
-        .where(
-            sc.c.account_id == _p("account"),
-            sc.c.sender == _p("sender"),
-            sc.c.status == opted_out,
-            unblocked,
-            c.c.status != opted_out,
+        sa.select(sc.c.phone, sa.literal_column("'sender_opted_in'")).where(
+            *own, sc.c.status == opted_in
+        ),
+        sa.select(sc.c.phone, sa.literal_column("'sender_opted_out'")).where(
+            *own, sc.c.status == opted_out
         ),
     ]
     if with_list:
         branches.append(
-            sa.select(ms.c.phone, sa.literal_column("'list_unsubscribed'"))
-            .join(c, sa.and_(c.c.account_id == ms.c.account_id, c.c.phone == ms.c.phone))
-            .where(
+            sa.select(ms.c.phone, sa.literal_column("'list_unsubscribed'")).where(
                 ms.c.account_id == _p("account"),
                 ms.c.list_name == _p("list", type_=sa.String),
                 ms.c.subscribed == sa.false(),
-                unblocked,
-                effective != opted_out,
             )
         )
     return sa.union_all(*branches)
