@@ -6,6 +6,8 @@ import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -362,12 +364,26 @@ class Tx:
         """phone -> reason for every contact that a send from ``sender`` (to
         ``list_name``) would refuse for consent, exactly as ``consent.decide`` does.
 
-        One query of disjoint branches, each driven by an index, so its cost follows
-        the number of suppressed contacts rather than the size of the account.
+        One query of index ranges (no look-up per contact), so its cost follows the
+        number of suppressed contacts rather than the size of the account; the facts
+        are combined here: blocked, else opted out as seen from ``sender`` (its own
+        status overriding the account's), else unsubscribed from ``list_name``.
         """
         params = {"account": account_id, "sender": sender, "list": list_name}
         query = self._q.suppressed if list_name is None else self._q.suppressed_from_list
-        return dict(query.all(self._conn, params))
+        facts: dict[str, list[str]] = {}
+        for fact, rows in groupby(query.all(self._conn, params), key=itemgetter(1)):
+            facts.setdefault(fact, []).extend(map(itemgetter(0), rows))
+        refused = dict.fromkeys(facts.get("opted_out", ()), "opted_out")
+        for phone in facts.get("sender_opted_in", ()):
+            refused.pop(phone, None)
+        refused.update(dict.fromkeys(facts.get("sender_opted_out", ()), "opted_out"))
+        refused.update(dict.fromkeys(facts.get("blocked", ()), "blocked"))
+        if list_name is None:
+            return refused
+        unsubscribed = dict.fromkeys(facts.get("list_unsubscribed", ()), "list_unsubscribed")
+        unsubscribed.update(refused)
+        return unsubscribed
 
     # -- ledger ------------------------------------------------------------------------
 
