@@ -228,7 +228,8 @@ class Detector:
         plan = self._plan(hits)
         if not plan and self.keyword_words.isdisjoint(hits):
             return None
-        split = has_inner_break(folded)
+        # Where the words are the whole text (no punctuation), there is one clause.
+        split = form != folded and has_inner_break(folded)
         if split:
             form = clause_form(folded)
         best = self._phrases(form, plan)
