@@ -281,3 +281,21 @@ def test_vendor_profiles_never_opt_out_with_two_other_words(
 ) -> None:
     text = " ".join([*others[:at], keyword, *others[at:]])
     assert classify(text, profile).intent is not Intent.OPT_OUT
+
+
+def test_typo_explanations_do_not_depend_on_the_hash_seed() -> None:
+    import subprocess
+    import sys
+
+    code = "import optline; print(optline.classify('ARRETR').reason)"
+    reasons = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={"PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(reasons) == 1

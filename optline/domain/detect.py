@@ -151,7 +151,9 @@ class Detector:
         keywords: Mapping[str, KeywordSet], index: Mapping[str, KeywordMatch]
     ) -> dict[str, KeywordMatch]:
         table: dict[str, KeywordMatch] = {}
-        for form, match in index.items():
+        # Sorted, so a typo near two keywords ("ARRETR": ARRET, ARRETER) names the same
+        # one in every process, whatever the hash seed.
+        for form, match in sorted(index.items()):
             if match.intent is not Intent.OPT_OUT or " " in form or len(form) < 4:
                 continue
             for typo in typos(form):
