@@ -218,10 +218,19 @@ def send_view(with_list: bool) -> sa.Select[Any]:
     )
 
 
+FACT_BLOCKED, FACT_OPTED_OUT, FACT_SENDER_OPTED_IN, FACT_SENDER_OPTED_OUT = 1, 2, 3, 4
+FACT_LIST_UNSUBSCRIBED = 5
+
+
+def _fact(number: int) -> sa.ColumnClause[int]:
+    return sa.literal_column(str(number), sa.Integer())
+
+
 def suppressed(with_list: bool) -> sa.CompoundSelect[Any]:
     """(phone, fact) for every contact with something that can refuse a send from
     ``:sender`` (to ``:list``): blocked, opted out for the account, the sender's own
-    status (``sender_opted_in`` / ``sender_opted_out``), unsubscribed from the list.
+    status, unsubscribed from the list (the ``FACT_*`` numbers: small integers, which
+    the driver does not allocate row by row).
 
     Each branch is a range of one covering index, with no look-up per row; the caller
     combines the facts in the order ``consent.decide`` applies them. One statement, so
@@ -233,20 +242,16 @@ def suppressed(with_list: bool) -> sa.CompoundSelect[Any]:
     opted_in: sa.ColumnClause[str] = sa.literal_column("'opted_in'", sa.String())
     own = (sc.c.account_id == _p("account"), sc.c.sender == _p("sender", type_=sa.String))
     branches: list[sa.Select[Any]] = [
-        sa.select(c.c.phone, sa.literal_column("'blocked'")).where(mine, c.c.blocked == sa.true()),
-        sa.select(c.c.phone, opted_out).where(
+        sa.select(c.c.phone, _fact(FACT_BLOCKED)).where(mine, c.c.blocked == sa.true()),
+        sa.select(c.c.phone, _fact(FACT_OPTED_OUT)).where(
             mine, c.c.blocked == sa.false(), c.c.status == opted_out
         ),
-        sa.select(sc.c.phone, sa.literal_column("'sender_opted_in'")).where(
-            *own, sc.c.status == opted_in
-        ),
-        sa.select(sc.c.phone, sa.literal_column("'sender_opted_out'")).where(
-            *own, sc.c.status == opted_out
-        ),
+        sa.select(sc.c.phone, _fact(FACT_SENDER_OPTED_IN)).where(*own, sc.c.status == opted_in),
+        sa.select(sc.c.phone, _fact(FACT_SENDER_OPTED_OUT)).where(*own, sc.c.status == opted_out),
     ]
     if with_list:
         branches.append(
-            sa.select(ms.c.phone, sa.literal_column("'list_unsubscribed'")).where(
+            sa.select(ms.c.phone, _fact(FACT_LIST_UNSUBSCRIBED)).where(
                 ms.c.account_id == _p("account"),
                 ms.c.list_name == _p("list", type_=sa.String),
                 ms.c.subscribed == sa.false(),
