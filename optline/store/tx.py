@@ -17,7 +17,17 @@ from sqlalchemy.engine import Connection, Row
 from optline.domain.consent import ContactState, Event, Status, Trigger
 from optline.domain.policy import SenderKind
 from optline.store.ledger import GENESIS, event_hash, plain, utc
-from optline.store.queries import KeyValueRows, contact_select, insert, queries
+from optline.store.queries import (
+    FACT_BLOCKED,
+    FACT_LIST_UNSUBSCRIBED,
+    FACT_OPTED_OUT,
+    FACT_SENDER_OPTED_IN,
+    FACT_SENDER_OPTED_OUT,
+    KeyValueRows,
+    contact_select,
+    insert,
+    queries,
+)
 from optline.store.rows import (
     AccountRow,
     Conflict,
@@ -371,17 +381,17 @@ class Tx:
         """
         params = {"account": account_id, "sender": sender, "list": list_name}
         query = self._q.suppressed if list_name is None else self._q.suppressed_from_list
-        facts: dict[str, list[str]] = {}
+        facts: dict[int, list[str]] = {}
         for fact, rows in groupby(query.all(self._conn, params), key=itemgetter(1)):
             facts.setdefault(fact, []).extend(map(itemgetter(0), rows))
-        refused = dict.fromkeys(facts.get("opted_out", ()), "opted_out")
-        for phone in facts.get("sender_opted_in", ()):
+        refused = dict.fromkeys(facts.get(FACT_OPTED_OUT, ()), "opted_out")
+        for phone in facts.get(FACT_SENDER_OPTED_IN, ()):
             refused.pop(phone, None)
-        refused.update(dict.fromkeys(facts.get("sender_opted_out", ()), "opted_out"))
-        refused.update(dict.fromkeys(facts.get("blocked", ()), "blocked"))
+        refused.update(dict.fromkeys(facts.get(FACT_SENDER_OPTED_OUT, ()), "opted_out"))
+        refused.update(dict.fromkeys(facts.get(FACT_BLOCKED, ()), "blocked"))
         if list_name is None:
             return refused
-        unsubscribed = dict.fromkeys(facts.get("list_unsubscribed", ()), "list_unsubscribed")
+        unsubscribed = dict.fromkeys(facts.get(FACT_LIST_UNSUBSCRIBED, ()), "list_unsubscribed")
         unsubscribed.update(refused)
         return unsubscribed
 
