@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from itertools import filterfalse
+from operator import setitem
 from typing import Any, Protocol
 
 from optline.domain import consent
@@ -775,9 +775,12 @@ class Engine:
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
             suppressed = tx.suppressed(row.id, from_number, list_name)
-        is_suppressed = suppressed.__contains__
-        refused = {phone: suppressed[phone] for phone in filter(is_suppressed, given)}
-        allowed = list(filterfalse(is_suppressed, given)) if refused else list(given)
+        refused: dict[str, str] = {}
+        # One pass: a recipient not suppressed is kept; a suppressed one is entered in
+        # ``refused`` with its reason (setitem returns None, so it is left out).
+        allowed = [
+            to for to in given if to not in suppressed or setitem(refused, to, suppressed[to])
+        ]
         return BroadcastDecisions(given, allowed, refused)
 
     # -- manual changes -------------------------------------------------------------
