@@ -24,6 +24,7 @@ from optline.store.schema import (
     messages,
     sender_consent,
     senders,
+    subscriptions,
     triggers,
 )
 
@@ -280,8 +281,20 @@ class Queries:
     def __init__(self, dialect: Dialect) -> None:
         postgres = dialect.name == "postgresql"
         account_columns = (accounts.c.id, accounts.c.name, accounts.c.profile, accounts.c.overrides)
-        self.account_by_name = sa.select(*account_columns).where(accounts.c.name == _p("name"))
-        self.account_by_id = sa.select(*account_columns).where(accounts.c.id == _p("id"))
+        self.account_by_name = Prepared(
+            sa.select(*account_columns).where(accounts.c.name == _p("name", type_=sa.String)),
+            dialect,
+        )
+        self.account_by_id = Prepared(
+            sa.select(*account_columns).where(accounts.c.id == _p("id", type_=sa.Integer)),
+            dialect,
+        )
+        self.subscriptions = Prepared(
+            sa.select(subscriptions.c.id, subscriptions.c.url, subscriptions.c.events).where(
+                subscriptions.c.account_id == _p("account", type_=sa.Integer)
+            ),
+            dialect,
+        )
         self.sender = sa.select(senders).where(senders.c.number == _p("number"))
         self.lists = (
             sa.select(lists).where(lists.c.account_id == _p("account")).order_by(lists.c.name)
