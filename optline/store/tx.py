@@ -113,12 +113,12 @@ class Tx:
         return AccountRow(row, name, profile, plain(overrides or {}))
 
     def account(self, name: str) -> AccountRow | None:
-        row = self._conn.execute(self._q.account_by_name, {"name": name}).first()
-        return None if row is None else _account_row(row)
+        row = self._q.account_by_name.first(self._conn, {"name": name})
+        return None if row is None else _account_of(row)
 
     def account_by_id(self, account_id: int) -> AccountRow | None:
-        row = self._conn.execute(self._q.account_by_id, {"id": account_id}).first()
-        return None if row is None else _account_row(row)
+        row = self._q.account_by_id.first(self._conn, {"id": account_id})
+        return None if row is None else _account_of(row)
 
     def accounts(self) -> list[AccountRow]:
         stmt = sa.select(accounts.c.id, accounts.c.name, accounts.c.profile, accounts.c.overrides)
@@ -592,9 +592,8 @@ class Tx:
         return sub_id
 
     def subscriptions(self, account_id: int) -> list[SubscriptionRow]:
-        s = subscriptions
-        stmt = sa.select(s.c.id, s.c.url, s.c.events).where(s.c.account_id == account_id)
-        return [SubscriptionRow(r.id, r.url, list(r.events)) for r in self._conn.execute(stmt)]
+        rows = self._q.subscriptions.all(self._conn, {"account": account_id})
+        return [SubscriptionRow(id, url, list(_json(events))) for id, url, events in rows]
 
     def enqueue_notifications(
         self, account_id: int, stored: Sequence[StoredEvent], at: datetime
@@ -841,6 +840,17 @@ def _message_values(
 
 def _account_row(row: Any) -> AccountRow:
     return AccountRow(row.id, row.name, row.profile, dict(row.overrides))
+
+
+def _account_of(row: Sequence[Any]) -> AccountRow:
+    """An account from a driver row: id, name, profile, overrides (JSON)."""
+    account_id, name, profile, overrides = row
+    return AccountRow(account_id, name, profile, dict(_object(overrides)))
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as the driver returns it: text from SQLite, parsed from psycopg."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _event_values(event: StoredEvent) -> dict[str, Any]:
