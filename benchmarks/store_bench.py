@@ -1,0 +1,332 @@
+"""Store benchmarks, each against a same-run baseline on the same SQLite file.
+
+1. decision: one outbound decision against a 1,000,000-contact store, through
+   ``Engine.checker`` (one read transaction for the batch, one primary-key query per
+   recipient), against a raw ``sqlite3`` primary-key look-up loop on the contacts
+   table. Target: at least 35% of the baseline's rate.
+2. broadcast: ``Engine.decide_broadcast`` for 1,000,000 recipients against 100,000
+   opted-out contacts, against loading the opted-out phones into a set and filtering
+   with a comprehension. Target: at most 2x the baseline's time.
+3. opt-out: ``Engine.opt_out`` (the contact's change, its ledger event and its
+   notifications, committed) against a raw single-row INSERT + COMMIT; both WAL with
+   synchronous=FULL. Target: at least 50% of the baseline's rate.
+
+Both sides of a pair run alternately, round after round, after a warm-up round each.
+The figures are each side's best round (other work on the machine only ever slows a
+round down), with the medians beside them. Run: ``python -m benchmarks.store_bench``
+(``--only decision`` and so on for one; ``--contacts`` for a smaller store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sqlite3
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from optline.engine import Engine
+from optline.store import Store
+
+try:  # run as a script or as ``python -m benchmarks.store_bench``
+    import store_data
+except ImportError:  # pragma: no cover
+    from benchmarks import store_data
+
+BODY = "Your order has shipped. Track it at example.com/t/123"
+
+
+@dataclass
+class Pair:
+    """Per-round figures of one benchmark and its baseline."""
+
+    name: str
+    unit: str  # "/s" (higher is better) or "s" (lower is better)
+    ours: list[float]
+    base: list[float]
+    target: float  # ratio ours/base: at least this ("/s") or at most ("s")
+    what: str
+    baseline: str
+
+    def best(self, values: list[float]) -> float:
+        return max(values) if self.unit == "/s" else min(values)
+
+    @property
+    def ratio(self) -> float:
+        return self.best(self.ours) / self.best(self.base)
+
+    @property
+    def passed(self) -> bool:
+        return self.ratio >= self.target if self.unit == "/s" else self.ratio <= self.target
+
+    def report(self) -> None:
+        fmt = "{:,.0f}" if self.unit == "/s" else "{:.3f}"
+
+        def spread(values: list[float]) -> str:
+            best, mid = self.best(values), statistics.median(values)
+            return f"best {fmt.format(best)} {self.unit} (median {fmt.format(mid)})"
+
+        better = ">=" if self.unit == "/s" else "<="
+        verdict = "PASS" if self.passed else "FAIL"
+        median_ratio = statistics.median(self.ours) / statistics.median(self.base)
+        print(f"\n{self.name}: {self.what}")
+        print(f"  optline : {spread(self.ours)}")
+        print(f"  baseline: {spread(self.base)}  [{self.baseline}]")
+        print(
+            f"  ratio   : {self.ratio:.2f} best to best, {median_ratio:.2f} median to median"
+            f" (target {better} {self.target:g})  {verdict}"
+        )
+        record = {
+            "name": self.name,
+            "unit": self.unit,
+            "ours": self.best(self.ours),
+            "baseline": self.best(self.base),
+            "ratio": self.ratio,
+            "median_ratio": median_ratio,
+            "target": self.target,
+            "better": better,
+            "passed": self.passed,
+            "rounds": len(self.ours),
+        }
+        print("RESULT " + json.dumps(record))
+
+
+def alternate(
+    ours: Callable[[], float], base: Callable[[], float], rounds: int
+) -> tuple[list[float], list[float]]:
+    """Run both sides once to warm up, then ``rounds`` times each, swapping which goes
+    first every round."""
+    ours(), base()
+    mine: list[float] = []
+    theirs: list[float] = []
+    for i in range(rounds):
+        if i % 2:
+            theirs.append(base())
+            mine.append(ours())
+        else:
+            mine.append(ours())
+            theirs.append(base())
+    return mine, theirs
+
+
+def raw_connection(path: object, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A plain sqlite3 connection with the store's settings (WAL, same synchronous)."""
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    return conn
+
+
+# -- 1. one outbound decision ----------------------------------------------------------
+
+
+def bench_decision(store: store_data.BenchStore, rounds: int, batch: int) -> Pair:
+    rng = random.Random(1)
+    engine = Engine.open(store.url)
+    raw = raw_connection(store.path)
+    cursor = raw.cursor()
+    account_id = engine.account(store_data.ACCOUNT).id
+    lookup = "SELECT * FROM contacts WHERE account_id = ? AND phone = ?"
+    samples: list[list[str]] = []
+
+    def next_sample() -> list[str]:
+        # Each round a fresh random sample of contacts, the same one for both sides.
+        if len(samples) % 2 == 0:
+            samples.append(rng.sample(store.phones, batch))
+        else:
+            samples.append(samples[-1])
+        return samples[-1]
+
+    def ours() -> float:
+        phones = next_sample()
+        start = time.perf_counter()
+        with engine.checker(store_data.ACCOUNT, store_data.SENDER_A) as check:
+            for number in phones:
+                check(number, BODY)
+        return len(phones) / (time.perf_counter() - start)
+
+    def base() -> float:
+        phones = next_sample()
+        start = time.perf_counter()
+        cursor.execute("BEGIN")
+        for number in phones:
+            cursor.execute(lookup, (account_id, number)).fetchone()
+        cursor.execute("COMMIT")
+        return len(phones) / (time.perf_counter() - start)
+
+    # Every contact's pages in the OS cache first, so neither side pays for the disk.
+    raw.execute("SELECT count(*), sum(length(phone)) FROM contacts").fetchone()
+    mine, theirs = alternate(ours, base, rounds)
+
+    # For reference: one decision per call, each in its own transaction.
+    singles = rng.sample(store.phones, max(batch // 20, 200))
+    start = time.perf_counter()
+    for number in singles:
+        engine.check(store_data.ACCOUNT, store_data.SENDER_A, number, BODY)
+    single_rate = len(singles) / (time.perf_counter() - start)
+    engine.close()
+    raw.close()
+    pair = Pair(
+        "decision",
+        "/s",
+        mine,
+        theirs,
+        0.35,
+        f"decisions through Engine.checker, {len(store.phones):,} contacts, "
+        f"{batch:,} random contacts a round",
+        "raw sqlite3 primary-key SELECT loop, one read transaction",
+    )
+    pair.report()
+    print(f"  (reference: Engine.check, one transaction per call: {single_rate:,.0f} /s)")
+    return pair
+
+
+# -- 2. a broadcast --------------------------------------------------------------------
+
+
+def bench_broadcast(store: store_data.BenchStore, rounds: int) -> Pair:
+    engine = Engine.open(store.url)
+    raw = raw_connection(store.path)
+    account_id = engine.account(store_data.ACCOUNT).id
+    recipients = store.phones
+    # The index on (account_id, blocked, status, phone) serves both values of blocked.
+    opted_out = (
+        "SELECT phone FROM contacts WHERE account_id = ? AND blocked IN (0, 1)"
+        " AND status = 'opted_out'"
+    )
+    sizes: dict[str, int] = {}
+
+    def ours() -> float:
+        start = time.perf_counter()
+        decided = engine.decide_broadcast(store_data.ACCOUNT, store_data.SENDER_A, recipients)
+        took = time.perf_counter() - start
+        sizes["ours"] = len(decided.allowed)
+        return took
+
+    def base() -> float:
+        start = time.perf_counter()
+        refused = {phone for (phone,) in raw.execute(opted_out, (account_id,))}
+        allowed = [phone for phone in recipients if phone not in refused]
+        took = time.perf_counter() - start
+        sizes["base"] = len(allowed)
+        return took
+
+    mine, theirs = alternate(ours, base, rounds)
+    start = time.perf_counter()
+    listed = engine.decide_broadcast(
+        store_data.ACCOUNT, store_data.SENDER_A, recipients, list_name="news"
+    )
+    list_time = time.perf_counter() - start
+    engine.close()
+    raw.close()
+    pair = Pair(
+        "broadcast",
+        "s",
+        mine,
+        theirs,
+        2.0,
+        f"Engine.decide_broadcast, {len(recipients):,} recipients, "
+        f"{store.opted_out:,} opted out ({store.blocked:,} of them blocked)",
+        "opted-out phones into a set, list comprehension",
+    )
+    pair.report()
+    print(
+        f"  (allowed: optline {sizes['ours']:,}, baseline {sizes['base']:,}; optline also "
+        "refuses per-sender opt-outs)"
+    )
+    print(
+        f"  (reference: to the list 'news', with its unsubscribes: {list_time:.3f} s, "
+        f"{len(listed.refused):,} refused)"
+    )
+    return pair
+
+
+# -- 3. a durable consent change -------------------------------------------------------
+
+
+def bench_opt_out(store: store_data.BenchStore, rounds: int, batch: int) -> Pair:
+    # A copy, so that the other benchmarks always see the store as built.
+    path = store.path.with_name("writes.db")
+    shutil.copyfile(store.path, path)
+    engine = Engine(Store.open(f"sqlite:///{path}", synchronous="FULL"))
+    raw = raw_connection(path, "FULL")
+    raw.execute(
+        "CREATE TABLE IF NOT EXISTS bench_raw"
+        " (id INTEGER PRIMARY KEY, phone TEXT NOT NULL, at TEXT NOT NULL)"
+    )
+    # Contacts opted in everywhere: each opt-out is a real change with one event.
+    candidates = [
+        phone
+        for (phone,) in raw.execute(
+            "SELECT phone FROM contacts c WHERE account_id = 1 AND blocked = 0"
+            " AND status = 'opted_in' AND NOT EXISTS (SELECT 1 FROM sender_consent s"
+            " WHERE s.account_id = c.account_id AND s.phone = c.phone)"
+        )
+    ]
+    todo = iter(random.Random(3).sample(candidates, batch * (rounds + 1) + 1))
+    inserted = iter(random.Random(4).sample(candidates, batch * (rounds + 1)))
+
+    def ours() -> float:
+        phones = [next(todo) for _ in range(batch)]
+        start = time.perf_counter()
+        for number in phones:
+            engine.opt_out(store_data.ACCOUNT, number, note="benchmark")
+        return batch / (time.perf_counter() - start)
+
+    def base() -> float:
+        phones = [next(inserted) for _ in range(batch)]
+        start = time.perf_counter()
+        for number in phones:
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute(
+                "INSERT INTO bench_raw (phone, at) VALUES (?, ?)",
+                (number, "2024-06-01 12:00:00.000000"),
+            )
+            raw.execute("COMMIT")
+        return batch / (time.perf_counter() - start)
+
+    mine, theirs = alternate(ours, base, rounds)
+    events = engine.history(store_data.ACCOUNT, next(todo))[0]  # a contact left alone
+    assert not events
+    verified = engine.verify(store_data.ACCOUNT)[0].ok
+    engine.close()
+    raw.close()
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    pair = Pair(
+        "opt-out",
+        "/s",
+        mine,
+        theirs,
+        0.50,
+        "Engine.opt_out committed (contact, ledger event, notifications), WAL, synchronous=FULL",
+        "raw sqlite3 single-row INSERT + COMMIT, same file and settings",
+    )
+    pair.report()
+    print(f"  (ledger verified after the run: {verified})")
+    return pair
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contacts", type=int, default=store_data.CONTACTS)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--batch", type=int, default=20_000, help="decisions a round")
+    parser.add_argument("--writes", type=int, default=200, help="commits a round")
+    parser.add_argument("--only", choices=("decision", "broadcast", "opt-out"))
+    args = parser.parse_args()
+    store = store_data.store(args.contacts)
+    if args.only in (None, "decision"):
+        bench_decision(store, args.rounds, args.batch)
+    if args.only in (None, "broadcast"):
+        bench_broadcast(store, args.rounds)
+    if args.only in (None, "opt-out"):
+        bench_opt_out(store, args.rounds, args.writes)
+
+
+if __name__ == "__main__":
+    main()
