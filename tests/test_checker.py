@@ -86,15 +86,12 @@ def test_checker_reads_numbers_as_check_does(engine: Engine) -> None:
 
 def test_checker_refuses_what_check_refuses(engine: Engine) -> None:
     populate(engine, "twilio")
-    with pytest.raises(UnknownAccount):
-        with engine.checker("nobody", A):
-            pass
-    with pytest.raises(UnknownSender):
-        with engine.checker(ACME, "+14155550199"):
-            pass
-    with pytest.raises(UnknownList):
-        with engine.checker(ACME, A, "nope"):
-            pass
+    with pytest.raises(UnknownAccount), engine.checker("nobody", A):
+        pass
+    with pytest.raises(UnknownSender), engine.checker(ACME, "+14155550199"):
+        pass
+    with pytest.raises(UnknownList), engine.checker(ACME, A, "nope"):
+        pass
 
 
 def test_checker_is_closed_after_its_block(engine: Engine) -> None:
