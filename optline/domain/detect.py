@@ -213,8 +213,20 @@ class Detector:
             found = self._bare_keyword(core, typos_on)
             if found is not None:
                 return found
-        if len(core) <= 2:
+        if len(core) <= 4:
             short = " ".join(core or tokens)
+            code = lang.OPT_OUT_REPLIES.get(short)
+            if code is not None:
+                key = ("refusal", short)
+                return self._verdicts.get(key) or self._keep(
+                    key,
+                    Verdict(
+                        Intent.OPT_OUT,
+                        f"the whole reply {short.upper()!r} refuses further texts ({code})",
+                        None,
+                        code,
+                    ),
+                )
             if short in lang.POSSIBLE_REPLIES:
                 key = ("reply", short)
                 return self._verdicts.get(key) or self._keep(

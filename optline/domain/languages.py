@@ -219,6 +219,52 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             needs="want wish need like",
         ),
         _phrase(
+            "says it has already asked to stop",
+            _OUT,
+            r"\b(?:i|we|i ve|i have|already) (?:already )?(?:said|told you|texted|replied|sent"
+            r"|asked you to|asked to) (?:to )?stop\b(?! (?:by|at|in|on|over|for)\b)",
+            "said told texted replied sent asked",
+            needs="stop",
+        ),
+        _phrase(
+            # "Stop for now": stop, maybe come back later; it is still a stop today.
+            "asks to stop for now",
+            _OUT,
+            r"(?:^|\| )(?:please |pls |ok |just )?(?:stop|unsubscribe|pause) (?:it |them )?"
+            r"for now(?: (?:thanks|thank you|thx|please|pls))?(?= \||$)",
+            "now",
+            needs="stop unsubscribe pause",
+        ),
+        _phrase(
+            "has had enough of the texts",
+            _OUT,
+            rf"(?:^|\| )(?:ok |okay |omg |seriously |that s |thats )?enough (?:already )?"
+            rf"(?:with |of )?(?:the |these |those |your |ur |all |this )?{_TEXTS}\b",
+            "enough",
+            needs=_last_words(_TEXTS),
+        ),
+        _phrase(
+            "is blocking the sender",
+            _OUT,
+            r"\b(?:i m|im|i am|i ll|ill|i will|i have|i ve|gonna|going to|about to) "
+            r"(?:just |now |officially |definitely )?block(?:ing|ed)? "
+            r"(?:(?:this|your|ur|the) (?:number|sender|contact)\b|(?:you|u|this)(?: now)?(?= \||$))"
+            r"|(?:^|\| )block(?:ing|ed) (?:this|your|ur) (?:number|sender|contact)\b",
+            "block blocking blocked",
+        ),
+        _phrase(
+            # A curt "go away" or "f*** off" as a whole clause is aimed at whoever sent
+            # the text; profanity on its own ("f***ing finally") is not a refusal.
+            "tells the sender to go away",
+            _OUT,
+            r"(?:^|\| )(?:(?:just|now|please|pls|plz|ok|so|oh|seriously|omg|and|yo|dude|bro) )?"
+            r"(?:go away|get lost|fuckoff|(?:fuck|fucking|fuckin|fck|fk|fuk|fuq|f|f k|f ck|eff"
+            r"|effing|piss|bugger|sod|buzz|shove) off)"
+            r"(?: (?:already|now|please|pls|forever|then|dude|bro|lol|with (?:the|these|this"
+            r"|your|ur) \w+))?(?= \||$)",
+            "away lost off fuckoff",
+        ),
+        _phrase(
             "refuses",
             _MAYBE,
             r"\b(?:not|no longer) interested\b|\bwrong (?:number|person|guy|girl)\b",
@@ -261,8 +307,10 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             r"|\bno me (?:escriban|escribas|escriba|contacten|contactes|molesten)\b"
             r"|\bdej(?:en|a|e) de (?:enviar|mandar|escribir|contactar|molestar)"
             r"|\bno (?:quiero|deseo) (?:recibir )?(?:mas )?(?:mensajes|textos|sms)\b"
-            r"|\bno mas (?:mensajes|textos|sms)\b",
-            "no dejen deja deje",
+            r"|\bno mas (?:mensajes|textos|sms)\b"
+            r"|\bbasta (?:ya )?de (?:mensajes|textos|sms|spam|molestar|escribir\w*|enviar\w*)\b"
+            r"|\bdej(?:enme|ame|eme|adme|ennos) en paz\b",
+            "no dejen deja deje basta dejenme dejame dejeme dejadme dejennos",
             negatable=False,
         ),
         _phrase(
@@ -271,9 +319,11 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             r"\b(?:darme|dar|dame|denme|deme|doy) de baja\b"
             r"|\b(?:saquenme|quitenme|sacame|quitame|borrenme|eliminenme|borrame) de "
             r"(?:la|su|tu|esta|sus) listas?\b"
-            r"|\b(?:borren|borrar|eliminar|eliminen|quiten|quitar) mi numero\b",
+            r"|\b(?:borren|borrar|eliminar|eliminen|quiten|quitar) mi numero\b"
+            r"|\b(?:cancelar|cancelen|cancela|cancele|anular) (?:mi |la |esta )?"
+            r"(?:suscripcion|subscripcion)(?! (?:a|al|del|de la|de mi)\b)",
             "baja saquenme quitenme sacame quitame borrenme eliminenme borrame borren borrar "
-            "eliminar eliminen quiten quitar",
+            "eliminar eliminen quiten quitar suscripcion subscripcion",
         ),
         _phrase(
             "rechaza",
@@ -300,9 +350,14 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             "demande le desabonnement",
             _OUT,
             r"\b(?:desabonner|desinscrire|desabonnez|desinscrivez|desabonnement"
-            r"|desinscription)\b|\b(?:retirez|enlevez|supprimez|rayez) (?:moi|mon numero)\b",
+            r"|desinscription)\b|\b(?:retirez|enlevez|supprimez|rayez) (?:moi|mon numero)\b"
+            r"|\b(?:(?:me|m) (?:retirer|enlever|supprimer|rayer|oter)|(?:retirer|enlever"
+            r"|supprimer|rayer|oter) mon numero) (?:de|des) (?:votre|vos|la|cette|ta) listes?\b"
+            r"|\b(?:laissez|laisse|laissez nous|laisse nous) ?(?:moi )?tranquilles?\b"
+            r"|\b(?:foutez|fichez|fiche|fous) (?:moi|nous) la paix\b",
             "desabonner desinscrire desabonnez desinscrivez desabonnement desinscription "
-            "retirez enlevez supprimez rayez",
+            "retirez enlevez supprimez rayez retirer enlever supprimer rayer oter laissez laisse "
+            "foutez fichez fiche fous",
         ),
         _phrase(
             "refuse",
@@ -325,8 +380,9 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
         _phrase(
             "pede para sair da lista",
             _OUT,
-            r"\bme (?:tire|tirem|remova|removam|retire|retirem) da lista\b|\bdescadastrar\b",
-            "tire tirem remova removam retire retirem descadastrar",
+            r"\bme (?:tire|tirem|remova|removam|retire|retirem) da (?:sua |vossa )?lista\b"
+            r"|\bdescadastrar\b|\b(?:me )?deix(?:em|e|a)(?: me)? em paz\b",
+            "tire tirem remova removam retire retirem descadastrar deixem deixe deixa",
         ),
         _phrase(
             "recusa",
@@ -343,8 +399,13 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             r"|\bkeine weiteren (?:nachrichten|sms)\b"
             r"|\bnicht mehr (?:kontaktieren|schreiben|anschreiben)\b"
             r"|\bauf (?:\| )?(?:mir|mich) zu (?:schreiben|kontaktieren)\b"
-            r"|\bmelden sie mich ab\b|\bmich abmelden\b",
-            "keine nicht auf melden abmelden",
+            r"|\bmelden sie mich ab\b|\bmich abmelden\b"
+            r"|\blass(?:en sie|t|)? (?:mich|uns)(?: \w+)? in ruhe\b"
+            r"|\b(?:nehmen sie|nimm|streichen sie|entfernen sie|loschen sie) (?:mich|meine nummer)"
+            r"(?: \w+){0,2} (?:aus|von) (?:der|ihrer|dieser|eurer|deiner) "
+            r"(?:liste|verteilerliste)\b",
+            "keine nicht auf melden abmelden lassen lass lasst nehmen nimm streichen entfernen "
+            "loschen",
             negatable=False,
         ),
         _phrase(
@@ -372,6 +433,19 @@ QUESTION_WORDS = frozenset({"how", "way", "if", "whether", "what", "como", "comm
 #: Whole replies (after fillers) that may mean "stop" but are not clear enough to act
 #: on: TCPA suits were filed over "no" and "S"; "no" also answers many other questions.
 POSSIBLE_REPLIES = frozenset({"no", "nope", "nah", "s", "enough", "non", "nao", "nein"})
+
+#: Whole replies (after fillers) that plainly refuse more texts, though no keyword: "no
+#: more" answering a text means no more of them; "FIN" is French for END and "basta"
+#: Spanish for "enough". 64.1200(a)(10) asks for what a reasonable person would read.
+OPT_OUT_REPLIES: dict[str, str] = {
+    "no more": "en",
+    "no more of these": "en",
+    "no more of this": "en",
+    "fin": "fr",
+    "basta": "es",
+    "basta ya": "es",
+    "ya basta": "es",
+}
 
 #: A strong opt-out keyword at the end of a clause counts after these words only:
 #: "wrong number stop", "I said stop", "can you stop". Others ("the bus stop", "to

@@ -17,9 +17,12 @@ from functools import lru_cache
 # Letters and digits only: punctuation, symbols, emoji and underscores separate words.
 _WORD = re.compile(r"[^\W_]+")
 # Words, and the punctuation that ends a clause ("Stop. Thank you", "Wrong number, stop").
-_WORD_OR_BREAK = re.compile(r"[^\W_]+|[.,;:!?\n]+")
+# An en or em dash ends one too ("Stop \u2014 Mike"), and so does a hyphen between spaces
+# ("Stop - Mike"), read as a comma; a hyphen inside a word ("laissez-moi") does not.
+_WORD_OR_BREAK = re.compile(r"[^\W_]+|[.,;:!?\n\u2013\u2014]+")
+_SPACED_HYPHEN = re.compile(r"(?<=\s)-+(?=\s)")
 # Clause-ending punctuation with a word after it.
-_INNER_BREAK = re.compile(r"[.,;:!?\n][^\w]*[^\W_]")
+_INNER_BREAK = re.compile(r"[.,;:!?\n\u2013\u2014][^\w]*[^\W_]")
 # The same letter three or more times in a row: emphasis, not spelling ("stopppp").
 _REPEAT = re.compile(r"([^\W\d_])\1{2,}")
 
@@ -67,11 +70,15 @@ def clause_form(folded: str) -> str:
     "wrong number. stop!" -> "wrong number | stop |"; phrase rules matched against
     this form cannot run across two clauses.
     """
+    if " -" in folded:
+        folded = _SPACED_HYPHEN.sub(",", folded)
     return " ".join([tok if tok[0].isalnum() else BREAK for tok in _WORD_OR_BREAK.findall(folded)])
 
 
 def has_inner_break(folded: str) -> bool:
     """Does punctuation end a clause before the last word? ("Stop. Thanks", not "Stop!")"""
+    if " -" in folded:
+        folded = _SPACED_HYPHEN.sub(",", folded)
     found = _INNER_BREAK.search(folded)
     return found is not None
 
