@@ -215,17 +215,13 @@ class Detector:
                 return found
         if len(core) <= 4:
             short = " ".join(core or tokens)
-            code = lang.OPT_OUT_REPLIES.get(short)
-            if code is not None:
-                key = ("refusal", short)
+            said = lang.SHORT_REPLIES.get(short)
+            if said is not None:
+                key = ("reply as said", short)
+                intent, code = said
                 return self._verdicts.get(key) or self._keep(
                     key,
-                    Verdict(
-                        Intent.OPT_OUT,
-                        f"the whole reply {short.upper()!r} refuses further texts ({code})",
-                        None,
-                        code,
-                    ),
+                    Verdict(intent, f"the whole reply {short.upper()!r} ({code})", None, code),
                 )
             if short in lang.POSSIBLE_REPLIES:
                 key = ("reply", short)

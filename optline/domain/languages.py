@@ -434,18 +434,47 @@ QUESTION_WORDS = frozenset({"how", "way", "if", "whether", "what", "como", "comm
 #: on: TCPA suits were filed over "no" and "S"; "no" also answers many other questions.
 POSSIBLE_REPLIES = frozenset({"no", "nope", "nah", "s", "enough", "non", "nao", "nein"})
 
-#: Whole replies (after fillers) that plainly refuse more texts, though no keyword: "no
+#: Whole replies (after fillers) that mean one thing, though no keyword. Refusals: "no
 #: more" answering a text means no more of them; "FIN" is French for END and "basta"
-#: Spanish for "enough". 64.1200(a)(10) asks for what a reasonable person would read.
-OPT_OUT_REPLIES: dict[str, str] = {
-    "no more": "en",
-    "no more of these": "en",
-    "no more of this": "en",
-    "fin": "fr",
-    "basta": "es",
-    "basta ya": "es",
-    "ya basta": "es",
-}
+#: Spanish for "enough" (64.1200(a)(10): what a reasonable person would read). Questions
+#: about who is texting are answered with the HELP reply, which names the brand and how
+#: to stop (CTIA 5.1.2.1). Opt-ins are explicit requests to be sent texts again only.
+SHORT_REPLIES: dict[str, tuple[Intent, str]] = {
+    **dict.fromkeys(("no more", "no more of these", "no more of this"), (_OUT, "en")),
+    "fin": (_OUT, "fr"),
+    **dict.fromkeys(("basta", "basta ya"), (_OUT, "es")),
+    **dict.fromkeys(
+        (
+            "who is this", "who s this", "whos this", "who dis", "new phone who dis",
+            "who is texting me", "what is this", "what s this", "whats this",
+            "what is this about", "what s this about", "what company is this",
+            "more info", "more information", "hlep",
+        ),
+        (Intent.HELP, "en"),
+    ),
+    **dict.fromkeys(
+        ("quien es", "quien eres", "que es esto", "de que se trata", "mas informacion"),
+        (Intent.HELP, "es"),
+    ),
+    **dict.fromkeys(
+        ("qui est ce", "c est qui", "c est quoi", "plus d infos", "plus d informations"),
+        (Intent.HELP, "fr"),
+    ),
+    **dict.fromkeys(
+        ("quem e", "quem fala", "o que e isso", "mais informacoes"), (Intent.HELP, "pt")
+    ),
+    **dict.fromkeys(
+        ("wer ist da", "wer ist das", "wer sind sie", "was ist das", "mehr infos"),
+        (Intent.HELP, "de"),
+    ),
+    **dict.fromkeys(
+        ("sign me back up", "sign me up", "resubscribe me", "add me back", "strat"),
+        (_IN, "en"),
+    ),
+    **dict.fromkeys(("suscribirme de nuevo", "quiero volver a suscribirme"), (_IN, "es")),
+    **dict.fromkeys(("me reabonner", "je veux me reabonner", "me reinscrire"), (_IN, "fr")),
+    "wieder anmelden": (_IN, "de"),
+}  # fmt: skip
 
 #: A strong opt-out keyword at the end of a clause counts after these words only:
 #: "wrong number stop", "I said stop", "can you stop". Others ("the bus stop", "to
