@@ -465,7 +465,11 @@ def demo_key(database_url: str) -> str:
     """Make sure the demo account exists; give it a fresh API key and return it."""
     with Engine.open(database_url) as e:
         if not any(row.name == DEMO_ACCOUNT for row in e.accounts()):
-            e.create_account(DEMO_ACCOUNT, "default", {"support_contact": "help@example.com"})
+            e.create_account(
+                DEMO_ACCOUNT,
+                "default",
+                {"brand": "Bright Smile Dental", "support_contact": "help@example.com"},
+            )
             e.add_sender(DEMO_ACCOUNT, DEMO_SENDER, "long_code", "generic", {"secret": DEMO_SECRET})
         return e.issue_api_key(DEMO_ACCOUNT)
 
