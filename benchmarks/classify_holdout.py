@@ -13,16 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from classify_corpus import Row, load, matrix, render
-
-from optline import classify
+from classify_corpus import Row, load, matrix, predictions, render
 
 HOLDOUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "holdout.csv"
-
-
-def predictions(rows: list[Row]) -> list[str]:
-    """The default profile's intent for each reply, as its string value."""
-    return [classify(row.text).intent.value for row in rows]
 
 
 def misses(rows: list[Row], predicted: list[str]) -> list[str]:
