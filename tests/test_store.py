@@ -501,3 +501,63 @@ def test_suppressed_agrees_with_decide(store: Store, people: list[tuple]) -> Non
                     expected[state.phone] = decision.reason.value
             with store.read() as tx:
                 assert tx.suppressed(account_id, sender, list_name) == expected
+
+
+def test_notifications_follow_subscriptions_added_by_another_process(db_url: str) -> None:
+    """A process keeps an account's subscriptions between changes; one added by another
+    process still gets the next change's notification, in the change's transaction."""
+    mine, theirs = Store.open(db_url), Store.open(db_url)
+    try:
+        account_id = _account(mine)
+
+        def change(phone: str) -> None:
+            with mine.transaction() as tx:
+                stored = tx.append(account_id, [Event(EventType.OPTED_OUT, phone, {})], AT)
+                tx.enqueue_notifications(account_id, stored, AT)
+
+        def queued() -> list[tuple[int, int]]:
+            with mine.read() as tx:
+                rows = tx.notifications(account_id)
+            return [(r["subscription_id"], r["event_seq"]) for r in rows]
+
+        change(S1)
+        change(S2)  # the account's (empty) subscriptions are known by now
+        assert queued() == []
+        with theirs.transaction() as tx:
+            first = tx.add_subscription(account_id, "https://a.example/h", "s1", ["opted_out"])
+        change(S3)
+        assert queued() == [(first, 3)]
+        with mine.transaction() as tx:
+            second = tx.add_subscription(account_id, "https://b.example/h", "s2", ["opted_out"])
+            stored = tx.append(account_id, [Event(EventType.OPTED_OUT, S1, {})], AT)
+            tx.enqueue_notifications(account_id, stored, AT)
+        assert queued() == [(first, 3), (first, 4), (second, 4)]
+        with theirs.transaction() as tx:
+            third = tx.add_subscription(account_id, "https://c.example/h", "s3", ["opted_in"])
+        change(S2)
+        assert queued()[-2:] == [(first, 5), (second, 5)]
+        assert third == 3
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def test_migrating_to_the_subscriptions_version_keeps_every_row(db_url: str) -> None:
+    from alembic import command
+
+    from optline.store.database import _alembic_config
+
+    store = Store.open(db_url)
+    try:
+        account_id = _account(store)
+        _save(store, account_id, ContactState(S1))
+        config = _alembic_config()
+        with store.engine.connect() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "r0002")
+            command.upgrade(config, "head")
+            conn.commit()
+        with store.read() as tx:
+            assert tx.contact(account_id, S1) == ContactState(S1)
+    finally:
+        store.close()

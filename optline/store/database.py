@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from optline.store.tx import Head, Tx
+from optline.store.tx import Head, Subscriptions, Tx
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -33,6 +33,8 @@ class Store:
         self.engine = engine
         self.dialect: str = engine.dialect.name
         self._heads: dict[int, Head] = {}
+        # Event-webhook subscriptions by account, with the version they were read at.
+        self._subscriptions: dict[int, Subscriptions] = {}
         # SQLite runs one writer at a time and makes the others sleep and retry in
         # growing steps; queueing this process's writers on a lock instead keeps the
         # wait to the writes ahead (p99 latency 4-12x lower under load).
@@ -60,9 +62,10 @@ class Store:
         """One write transaction: committed on exit, rolled back on an exception."""
         with self._writer, self.engine.connect() as conn:
             with conn.begin():
-                tx = Tx(conn, writable=True, heads=self._heads)
+                tx = Tx(conn, writable=True, heads=self._heads, subscriptions=self._subscriptions)
                 yield tx
             self._heads.update(tx.moved_heads)  # committed: the next append starts here
+            self._subscriptions.update(tx.read_subscriptions)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -340,7 +340,7 @@ class Queries:
         # The same reasoning as for contacts: the head is not a key, and a plain FOR
         # UPDATE would deadlock against foreign-key checks of concurrent inserts.
         self.head = (
-            sa.select(accounts.c.head_seq, accounts.c.head_hash)
+            sa.select(accounts.c.head_seq, accounts.c.head_hash, accounts.c.subscriptions_version)
             .where(accounts.c.id == _p("account"))
             .with_for_update(key_share=True)
         )
@@ -350,11 +350,18 @@ class Queries:
             .values(head_seq=_p("seq"), head_hash=_p("hash"))
         )
         self.move_head = Prepared(move_head, dialect)
+        # Returns the subscriptions' version, read under the row lock the UPDATE takes
+        # (PostgreSQL): a subscription added later commits after this change does.
         self.move_head_from = Prepared(
             move_head.where(
                 accounts.c.head_seq == _p("old_seq"), accounts.c.head_hash == _p("old_hash")
-            ),
+            ).returning(accounts.c.subscriptions_version),
             dialect,
+        )
+        self.bump_subscriptions = (
+            sa.update(accounts)
+            .where(accounts.c.id == _p("account"))
+            .values(subscriptions_version=accounts.c.subscriptions_version + 1)
         )
         self.insert_events = Prepared(
             sa.insert(events).values(_typed_values(events, [c.name for c in events.columns])),

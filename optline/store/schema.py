@@ -75,6 +75,9 @@ accounts = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     # SHA-256 of the account's API key; the key itself is shown once and never stored.
     sa.Column("api_key_hash", sa.String(64), nullable=True),
+    # Bumped by every change to the account's event-webhook subscriptions, so that a
+    # process may keep them between consent changes and reread them only when it moves.
+    sa.Column("subscriptions_version", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Index("ix_accounts_api_key_hash", "api_key_hash", unique=True),
 )
 

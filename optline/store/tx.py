@@ -57,13 +57,20 @@ _NOT_LOADED: Final = object()
 _STATUS: Final = {status.value: status for status in Status}
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 Head = tuple[int, str]  # a ledger's last seq and hash
+# An account's event-webhook subscriptions and the version of them they are.
+Subscriptions = tuple[int, list[SubscriptionRow]]
 
 
 class Tx:
     """Reads and writes inside one transaction; see :class:`optline.store.Store`."""
 
     def __init__(
-        self, conn: Connection, *, writable: bool, heads: Mapping[int, Head] | None = None
+        self,
+        conn: Connection,
+        *,
+        writable: bool,
+        heads: Mapping[int, Head] | None = None,
+        subscriptions: Mapping[int, Subscriptions] | None = None,
     ) -> None:
         self._conn = conn
         self._writable = writable
@@ -78,6 +85,15 @@ class Tx:
         self.moved_heads: dict[int, Head] = {}
         # Event-webhook subscriptions read in this transaction, by account.
         self._subscriptions: dict[int, list[SubscriptionRow]] = {}
+        # Subscriptions as this process last read them (committed), by account; valid
+        # while the account's subscriptions_version is the one they carry.
+        self._known_subscriptions = subscriptions or {}
+        # The subscriptions' version as moving the ledger's head read it, by account.
+        self._subscriptions_version: dict[int, int] = {}
+        # Accounts whose subscriptions this transaction changed (never remembered).
+        self._subscriptions_written: set[int] = set()
+        # Subscriptions read here with their version, for the store to keep on commit.
+        self.read_subscriptions: dict[int, Subscriptions] = {}
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -427,12 +443,15 @@ class Tx:
             stored = _chain(account_id, guess, items, at)
             params = {"account": account_id, "old_seq": guess[0], "old_hash": guess[1]}
             params.update(seq=stored[-1].seq, hash=stored[-1].hash)
-            if self._q.move_head_from.run(self._conn, params) == 1:
+            moved = self._q.move_head_from.first(self._conn, params)
+            if moved is not None:
+                self._subscriptions_version[account_id] = moved[0]
                 return stored
             # Another writer has moved it since: read it, under lock.
         head = self._conn.execute(self._q.head, {"account": account_id}).first()
         if head is None:
             raise LookupError(f"no account with id {account_id}")
+        self._subscriptions_version[account_id] = head.subscriptions_version
         stored = _chain(account_id, (head.head_seq, head.head_hash), items, at)
         params = {"account": account_id, "seq": stored[-1].seq, "hash": stored[-1].hash}
         self._q.move_head.run(self._conn, params)
@@ -573,6 +592,12 @@ class Tx:
         self, account_id: int, url: str, secret: str, event_types: Sequence[str]
     ) -> int:
         self._write()
+        # First, so that (on PostgreSQL) the account's row is locked before the new id is
+        # chosen, and a consent change reading the version waits for this to commit.
+        self._conn.execute(self._q.bump_subscriptions, {"account": account_id})
+        self._subscriptions_written.add(account_id)
+        self._subscriptions_version.pop(account_id, None)
+        self.read_subscriptions.pop(account_id, None)
         s = subscriptions
         last = self._conn.execute(
             sa.select(sa.func.max(s.c.id)).where(s.c.account_id == account_id)
@@ -598,10 +623,17 @@ class Tx:
     def enqueue_notifications(
         self, account_id: int, stored: Sequence[StoredEvent], at: datetime
     ) -> None:
-        """Queue a notification per subscription that asked for each event's type."""
+        """Queue a notification per subscription that asked for each event's type.
+
+        The subscriptions are those committed when ``append`` moved the head (which
+        read their version, under the account's row lock on PostgreSQL); this process
+        reads them again only when that version has changed.
+        """
+        if not stored:
+            return
         subs = self._subscriptions.get(account_id)
         if subs is None:
-            subs = self.subscriptions(account_id)
+            subs = self._current_subscriptions(account_id)
             self._subscriptions[account_id] = subs
         rows = [
             {
@@ -623,6 +655,17 @@ class Tx:
         if rows:
             self._write()
             self._conn.execute(sa.insert(notifications), rows)
+
+    def _current_subscriptions(self, account_id: int) -> list[SubscriptionRow]:
+        version = self._subscriptions_version.get(account_id)
+        if version is None or account_id in self._subscriptions_written:
+            return self.subscriptions(account_id)
+        known = self._known_subscriptions.get(account_id)
+        if known is not None and known[0] == version:
+            return known[1]
+        subs = self.subscriptions(account_id)
+        self.read_subscriptions[account_id] = (version, subs)
+        return subs
 
     def claim_notifications(
         self, now: datetime, limit: int, lease_seconds: int
