@@ -542,7 +542,7 @@ def test_notifications_follow_subscriptions_added_by_another_process(db_url: str
         theirs.close()
 
 
-def test_migrating_to_the_subscriptions_version_keeps_every_row(db_url: str) -> None:
+def test_migrating_down_and_up_again_keeps_every_row(db_url: str) -> None:
     from alembic import command
 
     from optline.store.database import _alembic_config
@@ -551,6 +551,8 @@ def test_migrating_to_the_subscriptions_version_keeps_every_row(db_url: str) -> 
     try:
         account_id = _account(store)
         _save(store, account_id, ContactState(S1))
+        with store.transaction() as tx:
+            stored = tx.append(account_id, [Event(EventType.OPTED_OUT, S1, {"a": 1})], AT)
         config = _alembic_config()
         with store.engine.connect() as conn:
             config.attributes["connection"] = conn
@@ -559,5 +561,13 @@ def test_migrating_to_the_subscriptions_version_keeps_every_row(db_url: str) -> 
             conn.commit()
         with store.read() as tx:
             assert tx.contact(account_id, S1) == ContactState(S1)
+            assert tx.events(account_id) == stored
+            assert tx.verify(account_id).ok
+        if store.dialect == "sqlite":
+            with store.engine.connect() as conn:
+                sql = conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'"
+                ).scalar_one()
+            assert "WITHOUT ROWID" in sql
     finally:
         store.close()

@@ -180,6 +180,8 @@ events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index("ix_events_account_id_phone_seq", "account_id", "phone", "seq"),
+    # SQLite: rows kept in (account_id, seq) order, with no separate primary-key index.
+    sqlite_with_rowid=False,
 )
 
 messages = sa.Table(
