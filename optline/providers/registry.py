@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from optline.providers.base import OutboundAdapter, RetryPolicy
+from optline.providers.base import RetryPolicy
+from optline.providers.retry import RetryingAdapter
 from optline.providers.telnyx import TelnyxAdapter
 from optline.providers.twilio import TwilioAdapter
 from optline.store import SenderRow
@@ -27,14 +28,14 @@ class Dispatcher:
         self._base_urls = dict(base_urls or {})
         self._retry = retry
         self._status_callback = status_callback
-        self._adapters: dict[tuple[str, str, tuple[tuple[str, str], ...]], OutboundAdapter] = {}
+        self._adapters: dict[tuple[str, str, tuple[tuple[str, str], ...]], RetryingAdapter] = {}
         self._lock = threading.Lock()
 
     def __call__(self, sender: SenderRow, to: str, body: str) -> str | None:
         adapter = self._adapter(sender)
         return None if adapter is None else adapter.send(sender.number, to, body)
 
-    def _adapter(self, sender: SenderRow) -> OutboundAdapter | None:
+    def _adapter(self, sender: SenderRow) -> RetryingAdapter | None:
         if sender.provider not in ("twilio", "telnyx"):
             return None  # generic gateways send their own texts
         key = (sender.number, sender.provider, tuple(sorted(sender.credentials.items())))
@@ -45,7 +46,7 @@ class Dispatcher:
                 self._adapters[key] = adapter
             return adapter
 
-    def _build(self, sender: SenderRow) -> OutboundAdapter:
+    def _build(self, sender: SenderRow) -> RetryingAdapter:
         creds = sender.credentials
         if sender.provider == "twilio":
             return TwilioAdapter(
@@ -64,7 +65,5 @@ class Dispatcher:
     def close(self) -> None:
         with self._lock:
             for adapter in self._adapters.values():
-                close = getattr(adapter, "close", None)
-                if close is not None:
-                    close()
+                adapter.close()
             self._adapters.clear()

@@ -7,8 +7,9 @@ connection errors, 5xx); everything else, including :class:`ProviderOptedOut` an
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
@@ -36,3 +37,26 @@ def with_retries(attempt: Callable[[], T], policy: RetryPolicy) -> T:
         raise ProviderUnavailable(
             f"{exc} (gave up after {tries} attempts)", status=exc.status, code=exc.code
         ) from exc
+
+
+class RetryingAdapter(ABC):
+    """An outbound adapter: one attempt per :meth:`_attempt`, retried per ``retry``."""
+
+    retry: RetryPolicy
+
+    def send(self, from_: str, to: str, body: str) -> str:
+        """Send one text; return the provider's message id. Raises ProviderOptedOut when
+        the provider reports the recipient opted out (never retried)."""
+        return with_retries(lambda: self._attempt(from_, to, body), self.retry)
+
+    @abstractmethod
+    def _attempt(self, from_: str, to: str, body: str) -> str: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -30,7 +30,7 @@ from optline.providers.base import (
     clean_text,
     required_ref,
 )
-from optline.providers.retry import ProviderUnavailable, with_retries
+from optline.providers.retry import ProviderUnavailable, RetryingAdapter
 
 PROVIDER = "telnyx"
 SIGNATURE_HEADER = "telnyx-signature-ed25519"
@@ -190,7 +190,7 @@ def _response_error_codes(response: httpx.Response) -> list[str]:
         return []
 
 
-class TelnyxAdapter:
+class TelnyxAdapter(RetryingAdapter):
     """Sends through ``POST /v2/messages`` with an API key (Bearer)."""
 
     def __init__(
@@ -211,16 +211,6 @@ class TelnyxAdapter:
 
     def close(self) -> None:
         self._client.close()
-
-    def __enter__(self) -> TelnyxAdapter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def send(self, from_: str, to: str, body: str) -> str:
-        """Send one text; return the message id. Raises ProviderOptedOut on 40300."""
-        return with_retries(lambda: self._attempt(from_, to, body), self.retry)
 
     def _attempt(self, from_: str, to: str, body: str) -> str:
         payload = {"from": from_, "to": to, "text": body}

@@ -37,7 +37,7 @@ from optline.providers.base import (
     clean_text,
     required_ref,
 )
-from optline.providers.retry import ProviderUnavailable, with_retries
+from optline.providers.retry import ProviderUnavailable, RetryingAdapter
 
 PROVIDER = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -211,7 +211,7 @@ def _map_rest_error(exc: Any) -> ProviderError:
     return ProviderError(message, status=status, code=code)
 
 
-class TwilioAdapter:
+class TwilioAdapter(RetryingAdapter):
     """Sends through the Messages API with the SDK client; ``base_url`` replaces
     ``https://api.twilio.com`` (a fake server in tests, a regional proxy in production)."""
 
@@ -242,16 +242,6 @@ class TwilioAdapter:
         session = getattr(self._client.http_client, "session", None)
         if session is not None:
             session.close()
-
-    def __enter__(self) -> TwilioAdapter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def send(self, from_: str, to: str, body: str) -> str:
-        """Send one text; return the message SID. Raises ProviderOptedOut on 21610."""
-        return with_retries(lambda: self._attempt(from_, to, body), self.retry)
 
     def _attempt(self, from_: str, to: str, body: str) -> str:
         sender: dict[str, str] = (
