@@ -72,21 +72,36 @@ def render(counts: Counter[tuple[str, str]], title: str) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> None:
-    rows = load()
+def misses(rows: list[Row], predicted: list[str]) -> list[str]:
+    """One Markdown table row per message whose classification differs from its label."""
+    lines = [
+        "| language | label | classified | text | note |",
+        "|---|---|---|---|---|",
+    ]
+    for row, got in zip(rows, predicted, strict=True):
+        if got != row.label:
+            text = repr(row.text).replace("|", "\\|")
+            note = row.note.replace("|", "\\|")
+            lines.append(f"| {row.language} | {row.label} | {got} | {text} | {note} |")
+    return lines
+
+
+def report(rows: list[Row], title: str, argv: list[str]) -> None:
+    """Print the confusion matrices overall and per language; ``--misses`` lists misses."""
     predicted = predictions(rows)
-    print(render(matrix(rows, predicted), f"All languages ({len(rows)} messages)"))
+    print(render(matrix(rows, predicted), f"{title} ({len(rows)} messages)"))
     for language in sorted({row.language for row in rows}):
         pairs = [(r, p) for r, p in zip(rows, predicted, strict=True) if r.language == language]
         subset = [r for r, _ in pairs]
         print()
         print(render(matrix(subset, [p for _, p in pairs]), f"{language} ({len(subset)})"))
+    wrong = sum(got != row.label for row, got in zip(rows, predicted, strict=True))
+    print()
+    print(f"{len(rows) - wrong} of {len(rows)} messages classified as labelled; {wrong} misses.")
     if "--misses" in argv:
         print()
-        for row, got in zip(rows, predicted, strict=True):
-            if got != row.label:
-                print(f"{row.label:>16} -> {got:<16} {row.text!r}  [{row.note}]")
+        print("\n".join(misses(rows, predicted)))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    report(load(), "All languages", sys.argv[1:])
