@@ -318,6 +318,9 @@ class Engine:
         return cls(Store.open(database_url, **store_options), dispatch=dispatch)
 
     def close(self) -> None:
+        close_dispatch = getattr(self._dispatch, "close", None)
+        if close_dispatch is not None:
+            close_dispatch()  # adapters hold HTTP connections
         self.store.close()
 
     def __enter__(self) -> Engine:

@@ -55,7 +55,8 @@ class Settings:
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The application; ``engine`` defaults to one opened on ``settings.database_url``
-    that sends through each sender's provider."""
+    that sends through each sender's provider, and is closed with the app."""
+    owned = engine is None
     if engine is None:
         callback = (
             f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status"
@@ -77,6 +78,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         finally:
             if worker is not None:
                 worker.stop()
+            if owned:
+                engine.close()
 
     app = FastAPI(
         title="optline",
