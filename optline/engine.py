@@ -426,6 +426,11 @@ class Engine:
         with self.store.read() as tx:
             return tx.sender(number)
 
+    def senders_of_provider(self, provider: str) -> list[SenderRow]:
+        """Every registered sender of ``provider`` (to check a webhook that names none)."""
+        with self.store.read() as tx:
+            return tx.senders_of_provider(provider)
+
     def senders(self, account: AccountRef) -> list[SenderRow]:
         with self.store.read() as tx:
             return tx.senders(self._account(tx, account).id)

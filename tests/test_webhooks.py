@@ -864,6 +864,24 @@ def test_telnyx_other_event_types_are_acknowledged_and_ignored(world: World) -> 
     assert world.counts()["messages"] == 0
 
 
+@pytest.mark.parametrize("forged", ["unsigned", "other key", "stale"])
+def test_telnyx_other_event_types_must_be_signed_too(world: World, forged: str) -> None:
+    event = {"data": {"event_type": "call.initiated", "id": "x", "payload": {}}}
+    body = json.dumps(event).encode()
+    t = str(int(time.time()) - (1000 if forged == "stale" else 0))
+    key = world.telnyx_key if forged == "stale" else SigningKey.generate()
+    headers = {
+        "Content-Type": "application/json",
+        "telnyx-signature-ed25519": base64.b64encode(
+            key.sign(t.encode() + b"|" + body).signature
+        ).decode(),
+        "telnyx-timestamp": t,
+    }
+    if forged == "unsigned":
+        headers = {"Content-Type": "application/json"}
+    assert_problem(world.telnyx(event, headers=headers), 403, "bad_signature")
+
+
 def test_telnyx_for_a_twilio_number_is_403(world: World) -> None:
     event = telnyx_inbound("STOP")
     event["data"]["payload"]["to"] = [{"phone_number": TW}]

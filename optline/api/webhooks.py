@@ -119,6 +119,9 @@ async def telnyx_event(request: Request) -> JSONResponse:
         raise SignatureError("missing Telnyx signature headers")
     event = telnyx.parse_webhook(body)
     if isinstance(event, IgnoredEvent):
+        # No number of ours to take the key from: it must verify with a key one of our
+        # Telnyx senders holds, or it is refused like any forgery.
+        await _verify_telnyx_any(engine, body, signature, timestamp)
         return JSONResponse({"ignored": event.event_type})
     ours = event.to if isinstance(event, InboundMessage) else event.from_
     sender = await _sender(engine, ours)
@@ -140,6 +143,17 @@ async def telnyx_event(request: Request) -> JSONResponse:
             result.reply_message_id,
         )
     return JSONResponse(_inbound_body(result), background=send_reply)
+
+
+async def _verify_telnyx_any(engine: Engine, body: bytes, signature: str, timestamp: str) -> None:
+    senders = await run_in_threadpool(engine.senders_of_provider, "telnyx")
+    for key in sorted({s.credentials.get("public_key", "") for s in senders} - {""}):
+        try:
+            telnyx.verify_signature(body, signature, timestamp, key)
+        except SignatureError:
+            continue
+        return
+    raise SignatureError("signature does not match any Telnyx sender's key")
 
 
 @router.post("/generic", summary="Generic JSON inbound text")

@@ -184,6 +184,11 @@ class Tx:
         )
         return [_sender_row(r) for r in self._conn.execute(stmt)]
 
+    def senders_of_provider(self, provider: str) -> list[SenderRow]:
+        """Every sender, in any account, that uses ``provider``."""
+        stmt = sa.select(senders).where(senders.c.provider == provider)
+        return [_sender_row(r) for r in self._conn.execute(stmt.order_by(senders.c.number))]
+
     # -- API keys ----------------------------------------------------------------------
 
     def set_api_key_hash(self, account_id: int, key_hash: str) -> None:
