@@ -310,6 +310,8 @@ class Engine:
         # caller sends them); with one, allowed texts go to the sender's provider.
         self._dispatch = dispatch
         self._policies: dict[tuple[str, str], Policy] = {}
+        # Account id -> (keywords_version, triggers, list keywords).
+        self._keywords: dict[int, tuple[int, dict[str, Trigger], dict[str, str]]] = {}
 
     @classmethod
     def open(
@@ -490,10 +492,7 @@ class Engine:
                 if earlier is not None:
                     return InboundResult.from_dict(earlier, duplicate=True)
             policy = self._policy_of(row)
-            triggers = {t.keyword: t for t in tx.triggers(row.id)}
-            list_keywords = {
-                lst.opt_out_keyword: lst.name for lst in tx.lists(row.id) if lst.opt_out_keyword
-            }
+            triggers, list_keywords = self._account_keywords(tx, row)
             classification = classify(body, policy, triggers.keys() | list_keywords.keys())
             state = tx.contact(row.id, contact_phone, for_update=True)
             before = state or ContactState(contact_phone)
@@ -1119,6 +1118,21 @@ class Engine:
         }
         if keyword in taken:
             raise AlreadyExists(f"keyword {keyword.upper()} is already used by this account")
+
+    def _account_keywords(
+        self, tx: Tx, row: AccountRow
+    ) -> tuple[Mapping[str, Trigger], Mapping[str, str]]:
+        """The account's triggers and list opt-out keywords (keyword form -> list), kept
+        between inbound texts while the account's ``keywords_version`` stays put."""
+        kept = self._keywords.get(row.id)
+        if kept is not None and kept[0] == row.keywords_version:
+            return kept[1], kept[2]
+        triggers = {t.keyword: t for t in tx.triggers(row.id)}
+        list_keywords = {
+            lst.opt_out_keyword: lst.name for lst in tx.lists(row.id) if lst.opt_out_keyword
+        }
+        self._keywords[row.id] = (row.keywords_version, triggers, list_keywords)
+        return triggers, list_keywords
 
     def _policy_of(self, row: AccountRow) -> Policy:
         # Replies name the brand (CTIA 5.1.2.1); the account name stands in until set.

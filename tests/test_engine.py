@@ -313,3 +313,16 @@ def test_replies_name_the_account_until_a_brand_is_set(engine: Engine) -> None:
     assert engine.receive(ACME, BOB, A, "HELP").reply.startswith("acme: ")  # type: ignore[union-attr]
     engine.set_policy(ACME, overrides={"brand": "Acme Dental"})
     assert engine.receive(ACME, BOB, A, "HELP").reply.startswith("Acme Dental: ")  # type: ignore[union-attr]
+
+
+def test_keywords_added_by_another_process_are_seen_at_once(store: Store, db_url: str) -> None:
+    # Each engine keeps an account's triggers and list keywords between inbound texts;
+    # one added through another engine (another process) applies to the very next text.
+    first = Engine(store)
+    make_account(first)
+    assert first.receive(ACME, BOB, A, "join vip").intent == "none"
+    with Engine.open(db_url) as other:
+        other.create_list(ACME, "vip", "VIP OFF")
+        other.add_trigger(ACME, "JOIN VIP", "Welcome!", subscribe_list="vip")
+    assert first.receive(ACME, BOB, A, "join vip").reply == "Welcome!"
+    assert first.receive(ACME, BOB, A, "vip off").events == ("list_unsubscribed",)

@@ -280,7 +280,13 @@ class KeyValueRows:
 class Queries:
     def __init__(self, dialect: Dialect) -> None:
         postgres = dialect.name == "postgresql"
-        account_columns = (accounts.c.id, accounts.c.name, accounts.c.profile, accounts.c.overrides)
+        account_columns = (
+            accounts.c.id,
+            accounts.c.name,
+            accounts.c.profile,
+            accounts.c.overrides,
+            accounts.c.keywords_version,
+        )
         self.account_by_name = Prepared(
             sa.select(*account_columns).where(accounts.c.name == _p("name", type_=sa.String)),
             dialect,

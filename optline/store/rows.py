@@ -23,6 +23,8 @@ class AccountRow:
     name: str
     profile: str
     overrides: dict[str, Any]
+    # Moves whenever the account's triggers or lists change.
+    keywords_version: int = 0
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,9 @@ accounts = sa.Table(
     # Bumped by every change to the account's event-webhook subscriptions, so that a
     # process may keep them between consent changes and reread them only when it moves.
     sa.Column("subscriptions_version", sa.Integer, nullable=False, server_default=sa.text("0")),
+    # Bumped by every change to the account's triggers and lists, so that a process may
+    # keep its account keywords between inbound texts (read with the account row).
+    sa.Column("keywords_version", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Index("ix_accounts_api_key_hash", "api_key_hash", unique=True),
 )
 

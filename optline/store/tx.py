@@ -137,8 +137,14 @@ class Tx:
         return None if row is None else _account_of(row)
 
     def accounts(self) -> list[AccountRow]:
-        stmt = sa.select(accounts.c.id, accounts.c.name, accounts.c.profile, accounts.c.overrides)
-        return [_account_row(r) for r in self._conn.execute(stmt.order_by(accounts.c.name))]
+        stmt = sa.select(
+            accounts.c.id,
+            accounts.c.name,
+            accounts.c.profile,
+            accounts.c.overrides,
+            accounts.c.keywords_version,
+        )
+        return [_account_of(r) for r in self._conn.execute(stmt.order_by(accounts.c.name))]
 
     def set_policy(self, account_id: int, profile: str, overrides: Mapping[str, Any]) -> None:
         self._write()
@@ -203,19 +209,21 @@ class Tx:
             accounts.c.name,
             accounts.c.profile,
             accounts.c.overrides,
+            accounts.c.keywords_version,
             accounts.c.api_key_hash,
         ).where(accounts.c.api_key_hash == key_hash)
         row = self._conn.execute(stmt).first()
         # The index finds the row; the comparison itself runs in constant time.
         if row is None or not hmac.compare_digest(row.api_key_hash, key_hash):
             return None
-        return _account_row(row)
+        return _account_of(row[:5])
 
     def create_list(self, account_id: int, name: str, opt_out_keyword: str | None) -> ListRow:
         self._write()
         values = {"account_id": account_id, "name": name, "opt_out_keyword": opt_out_keyword}
         what = f"list {name!r}" + (f" or keyword {opt_out_keyword!r}" if opt_out_keyword else "")
         self._insert_or_conflict(lists, values, what)
+        self._keywords_changed(account_id)
         return ListRow(account_id, name, opt_out_keyword)
 
     def lists(self, account_id: int) -> list[ListRow]:
@@ -232,6 +240,14 @@ class Tx:
             "subscribe_list": trigger.subscribe_list,
         }
         self._insert_or_conflict(triggers, values, f"trigger {trigger.keyword!r}")
+        self._keywords_changed(account_id)
+
+    def _keywords_changed(self, account_id: int) -> None:
+        self._conn.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(keywords_version=accounts.c.keywords_version + 1)
+        )
 
     def triggers(self, account_id: int) -> list[Trigger]:
         rows = self._conn.execute(self._q.triggers, {"account": account_id})
@@ -886,14 +902,10 @@ def _message_values(
     }
 
 
-def _account_row(row: Any) -> AccountRow:
-    return AccountRow(row.id, row.name, row.profile, dict(row.overrides))
-
-
 def _account_of(row: Sequence[Any]) -> AccountRow:
-    """An account from a driver row: id, name, profile, overrides (JSON)."""
-    account_id, name, profile, overrides = row
-    return AccountRow(account_id, name, profile, dict(_object(overrides)))
+    """An account from a row: id, name, profile, overrides (JSON), keywords_version."""
+    account_id, name, profile, overrides, keywords_version = row
+    return AccountRow(account_id, name, profile, dict(_object(overrides)), keywords_version)
 
 
 def _json(value: Any) -> Any:
