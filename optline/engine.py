@@ -310,6 +310,8 @@ class Engine:
         # caller sends them); with one, allowed texts go to the sender's provider.
         self._dispatch = dispatch
         self._policies: dict[tuple[str, str], Policy] = {}
+        # Sender number -> its row, once found (see _lookup_sender).
+        self._known_senders: dict[str, SenderRow] = {}
         # Account id -> (keywords_version, triggers, list keywords).
         self._keywords: dict[int, tuple[int, dict[str, Trigger], dict[str, str]]] = {}
 
@@ -425,8 +427,22 @@ class Engine:
 
     def sender(self, number: str) -> SenderRow | None:
         """The registered sender with this number, in any account (webhook routing)."""
+        known = self._known_senders.get(number)
+        if known is not None:
+            return known
         with self.store.read() as tx:
-            return tx.sender(number)
+            return self._lookup_sender(tx, number)
+
+    def _lookup_sender(self, tx: Tx, number: str) -> SenderRow | None:
+        # A registered sender never changes or moves (nothing updates or deletes one),
+        # so a row once found is kept: a webhook's signature check and the receive
+        # that follows it then read it once. A number not found is always asked again.
+        known = self._known_senders.get(number)
+        if known is None:
+            known = tx.sender(number)
+            if known is not None:
+                self._known_senders[number] = known
+        return known
 
     def senders_of_provider(self, provider: str) -> list[SenderRow]:
         """Every registered sender of ``provider`` (to check a webhook that names none)."""
@@ -1089,9 +1105,8 @@ class Engine:
             raise UnknownAccount(f"unknown account {account!r}")
         return row
 
-    @staticmethod
-    def _sender(tx: Tx, account: AccountRow, number: str) -> SenderRow:
-        row = tx.sender(number)
+    def _sender(self, tx: Tx, account: AccountRow, number: str) -> SenderRow:
+        row = self._lookup_sender(tx, number)
         if row is None or row.account_id != account.id:
             raise UnknownSender(f"{number} is not a sender of account {account.name!r}")
         return row

@@ -326,3 +326,15 @@ def test_keywords_added_by_another_process_are_seen_at_once(store: Store, db_url
         other.add_trigger(ACME, "JOIN VIP", "Welcome!", subscribe_list="vip")
     assert first.receive(ACME, BOB, A, "join vip").reply == "Welcome!"
     assert first.receive(ACME, BOB, A, "vip off").events == ("list_unsubscribed",)
+
+
+def test_a_sender_registered_by_another_process_is_found_at_once(store: Store, db_url: str) -> None:
+    # Found senders are kept per engine; a number not found is always asked again.
+    first = Engine(store)
+    make_account(first)
+    assert first.sender("+14155550199") is None
+    with Engine.open(db_url) as other:
+        other.add_sender(ACME, "+14155550199")
+    found = first.sender("+14155550199")
+    assert found is not None and found.number == "+14155550199"
+    assert first.receive(ACME, BOB, "+14155550199", "STOP").status == "opted_out"
