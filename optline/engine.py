@@ -190,6 +190,16 @@ class InboundResult:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingSend:
+    """An outbound text decided and recorded, not yet handed to a provider."""
+
+    sender: SenderRow
+    to: str
+    decision: Decision
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class SendResult:
     """What became of one outbound text."""
 
@@ -631,6 +641,18 @@ class Engine:
         after it waits. A refused text is recorded failed with its reason and never
         reaches the provider.
         """
+        return self.deliver(self.decide_send(account, sender, to, body, list_name, campaign))
+
+    def decide_send(
+        self,
+        account: AccountRef,
+        sender: str,
+        to: str,
+        body: str,
+        list_name: str | None = None,
+        campaign: bool = False,
+    ) -> PendingSend:
+        """The first half of :meth:`send`: decide and record, in one transaction."""
         contact_phone = phone(to)
         from_number = sender_number(sender)
         body = _body(body)
@@ -646,9 +668,26 @@ class Engine:
             message_id = self._record_decision(
                 tx, row.id, state, contact_phone, from_number, decision, list_name, campaign, now
             )
+        return PendingSend(sender_row, contact_phone, decision, message_id)
+
+    def dispatches(self, pending: PendingSend) -> bool:
+        """Whether :meth:`deliver` calls a provider for this text (network I/O)."""
+        return (
+            pending.decision.allowed
+            and self._dispatch is not None
+            and pending.sender.provider is not None
+        )
+
+    def deliver(self, pending: PendingSend) -> SendResult:
+        """The second half of :meth:`send`, outside any transaction: an allowed text
+        to the provider; a refused one is already recorded failed."""
+        to, decision, message_id = pending.to, pending.decision, pending.message_id
         if not decision.allowed:
-            return SendResult(contact_phone, decision, "failed", message_id)
-        return self._deliver(sender_row, contact_phone, decision, message_id)
+            return SendResult(to, decision, "failed", message_id)
+        status, provider_id, error = self.dispatch_recorded(
+            pending.sender, to, decision.body, message_id
+        )
+        return SendResult(to, decision, status, message_id, provider_id, error)
 
     def _record_decision(
         self,
@@ -680,13 +719,6 @@ class Engine:
             campaign=campaign,
             at=now,
         )
-
-    def _deliver(
-        self, sender: SenderRow, to: str, decision: Decision, message_id: int
-    ) -> SendResult:
-        """Hand an allowed, recorded text to the provider (outside any transaction)."""
-        status, provider_id, error = self.dispatch_recorded(sender, to, decision.body, message_id)
-        return SendResult(to, decision, status, message_id, provider_id, error)
 
     def dispatch_recorded(
         self, sender: SenderRow, to: str, body: str, message_id: int

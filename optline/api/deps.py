@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from optline.api.problems import Problem
 from optline.engine import Engine
@@ -125,7 +124,8 @@ async def current_account(request: Request, credentials: Credentials) -> Account
     """The account whose API key is presented as ``Authorization: Bearer <key>``."""
     if credentials is None:
         raise Problem(401, "unauthorized", "missing API key (Authorization: Bearer <key>)")
-    account = await run_in_threadpool(engine_of(request).account_for_key, credentials.credentials)
+    engine = engine_of(request)
+    account = await engine.store.lookup(engine.account_for_key, credentials.credentials)
     if account is None:
         raise Problem(401, "unauthorized", "unknown API key")
     return account

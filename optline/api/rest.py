@@ -387,16 +387,19 @@ async def triggers(account: Account, request: Request) -> dict[str, Any]:
 async def send_message(body: OutboundText, account: Account, request: Request) -> dict[str, Any]:
     """Decide, record and send through the sender's provider. A refused text is recorded
     as failed with its reason code and never reaches the provider."""
-    result = await run_in_threadpool(
-        engine_of(request).send,
-        account.name,
+    engine = engine_of(request)
+    pending = await engine.store.write_grouped(
+        engine.decide_send,
+        account.id,
         body.from_,
         body.to,
         body.body,
         body.list_name,
         body.campaign,
     )
-    return result.as_dict()
+    if engine.dispatches(pending):  # a provider's API: network time, off the loop
+        return (await run_in_threadpool(engine.deliver, pending)).as_dict()
+    return engine.deliver(pending).as_dict()
 
 
 @router.post("/broadcasts", tags=["messages"])

@@ -48,14 +48,14 @@ async def _sender(engine: Engine, number: str) -> SenderRow:
         normalised = sender_number(number)
     except BadInput as exc:
         raise PayloadError(f"To: {exc}") from None
-    sender = await run_in_threadpool(engine.sender, normalised)
+    sender = await engine.store.lookup(engine.sender, normalised)
     if sender is None:
         raise Problem(404, "unknown_sender", f"{normalised} is not a registered sender")
     return sender
 
 
 async def _receive(engine: Engine, sender: SenderRow, message: InboundMessage) -> InboundResult:
-    return await run_in_threadpool(
+    return await engine.store.write_grouped(
         engine.receive,
         sender.account_id,
         message.from_,
@@ -176,7 +176,7 @@ def _inbound_body(result: InboundResult) -> dict[str, Any]:
 
 
 async def _report(engine: Engine, sender: SenderRow, report: DeliveryReport) -> None:
-    await run_in_threadpool(
+    await engine.store.write_grouped(
         engine.delivery_report,
         sender.account_id,
         sender.number,

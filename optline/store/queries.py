@@ -374,21 +374,33 @@ class Queries:
             dialect,
         )
 
-        self.inbound_outcome = sa.select(messages.c.outcome).where(
-            messages.c.account_id == _p("account"), messages.c.provider_id == _p("pid")
+        self.inbound_outcome = Prepared(
+            sa.select(messages.c.outcome).where(
+                messages.c.account_id == _p("account", type_=sa.Integer),
+                messages.c.provider_id == _p("pid", type_=sa.String),
+            ),
+            dialect,
         )
-        message = insert(messages, postgres)
+        message = insert(messages, postgres).values(
+            _typed_values(messages, [c.name for c in messages.columns if c.name != "id"])
+        )
         if not postgres:
             # SQLite has no sequences: the account's next number, taken inside the
             # write transaction, which SQLite runs one at a time.
             top = sa.select(sa.func.max(messages.c.id)).where(
-                messages.c.account_id == _p("account")
+                messages.c.account_id == _p("account", type_=sa.Integer)
             )
-            message = message.values(id=sa.func.coalesce(top.scalar_subquery(), 0) + 1)
-        self.insert_inbound = message.on_conflict_do_nothing(
-            index_elements=["account_id", "provider_id"]
-        ).returning(messages.c.id)
-        self.insert_outbound = message.returning(messages.c.id)
+            # Literal numbers: a prepared statement takes no values but the named ones.
+            zero = sa.literal_column("0", sa.Integer)
+            one = sa.literal_column("1", sa.Integer)
+            message = message.values(id=sa.func.coalesce(top.scalar_subquery(), zero) + one)
+        self.insert_inbound = Prepared(
+            message.on_conflict_do_nothing(index_elements=["account_id", "provider_id"]).returning(
+                messages.c.id
+            ),
+            dialect,
+        )
+        self.insert_outbound = Prepared(message.returning(messages.c.id), dialect)
 
 
 _built: dict[str, Queries] = {}

@@ -523,8 +523,12 @@ class Tx:
 
     def inbound_outcome(self, account_id: int, provider_id: str) -> dict[str, Any] | None:
         params = {"account": account_id, "pid": provider_id}
-        outcome = self._conn.execute(self._q.inbound_outcome, params).scalar_one_or_none()
-        return None if outcome is None else dict(outcome)
+        row = self._q.inbound_outcome.first(self._conn, params)
+        if row is None:
+            return None
+        # The driver's own value: JSON text on SQLite, already decoded on PostgreSQL.
+        outcome = json.loads(row[0]) if isinstance(row[0], str) else row[0]
+        return dict(outcome)
 
     def record_inbound(
         self,
@@ -543,10 +547,10 @@ class Tx:
         self._write()
         values = _message_values(account_id, "in", phone, sender, body, at)
         values.update(provider_id=provider_id, hidden=hidden, outcome=plain(outcome))
-        message_id = self._conn.execute(self._q.insert_inbound, values).scalar_one_or_none()
-        if message_id is None:
+        inserted = self._q.insert_inbound.first(self._conn, values)
+        if inserted is None:
             raise DuplicateDelivery(f"message {provider_id!r} was already received")
-        return int(message_id)
+        return int(inserted[0])
 
     def record_outbound(
         self,
@@ -564,7 +568,9 @@ class Tx:
         self._write()
         values = _message_values(account_id, "out", phone, sender, body, at)
         values.update(status=status, reason=reason, list_name=list_name, campaign=campaign)
-        return int(self._conn.execute(self._q.insert_outbound, values).scalar_one())
+        inserted = self._q.insert_outbound.first(self._conn, values)
+        assert inserted is not None  # INSERT ... RETURNING without a conflict clause
+        return int(inserted[0])
 
     def messages(self, account_id: int, phone: str) -> list[MessageRow]:
         m = messages

@@ -1,0 +1,226 @@
+"""Grouped writes (``Store.write_grouped``): the writes of one event-loop turn commit
+together on SQLite, none is answered before the commit, and each fails on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import RootTransaction
+
+from optline.engine import Engine, InboundResult
+from optline.errors import BadInput
+from optline.store import Store
+from optline.store.database import CommitFailed
+
+ACME = "acme"
+SENDER = "+14155550100"
+PHONES = [f"+1415555{3000 + i:04d}" for i in range(20)]
+
+
+@pytest.fixture
+def engine(store: Store) -> Iterator[Engine]:
+    engine = Engine(store)
+    engine.create_account(ACME)
+    engine.add_sender(ACME, SENDER)
+    yield engine
+
+
+def _sqlite_file(engine: Engine) -> Path:
+    database = engine.store.engine.url.database
+    assert database is not None
+    return Path(database)
+
+
+def _inbound_count(engine: Engine) -> int:
+    """Inbound texts as another connection sees them: committed ones only."""
+    if engine.store.dialect != "sqlite":
+        return sum(1 for p in PHONES for m in engine.history(ACME, p)[1] if m.direction == "in")
+    with sqlite3.connect(_sqlite_file(engine)) as raw:
+        (count,) = raw.execute("SELECT count(*) FROM messages WHERE direction = 'in'").fetchone()
+    return int(count)
+
+
+def _stop(engine: Engine, phone: str, n: int) -> InboundResult:
+    return engine.receive(ACME, phone, SENDER, "STOP", f"SM{n:032d}")
+
+
+def _commits(engine: Engine) -> list[int]:
+    commits: list[int] = []
+    event.listen(engine.store.engine, "commit", lambda _conn: commits.append(1))
+    return commits
+
+
+def test_writes_of_one_turn_commit_once_and_only_then_answer(engine: Engine) -> None:
+    commits = _commits(engine)
+
+    async def scenario() -> list[InboundResult]:
+        writes = [
+            asyncio.create_task(engine.store.write_grouped(_stop, engine, phone, n))
+            for n, phone in enumerate(PHONES)
+        ]
+        await asyncio.sleep(0)  # every task has run its write, none has been answered
+        if engine.store.dialect == "sqlite":
+            assert not any(w.done() for w in writes)
+            assert _inbound_count(engine) == 0
+        return await asyncio.gather(*writes)
+
+    results = asyncio.run(scenario())
+
+    assert [r.intent for r in results] == ["opt_out"] * len(PHONES)
+    assert _inbound_count(engine) == len(PHONES)
+    if engine.store.dialect == "sqlite":
+        assert len(commits) == 1
+    # Twenty appends to one ledger in one transaction: each chained onto the one before.
+    (verified,) = engine.verify(ACME)
+    assert verified.ok and verified.checked == len(PHONES)
+    # And the next write, in a later turn, chains on from the group's last event.
+    _stop(engine, "+14155559999", 99)
+    (verified,) = engine.verify(ACME)
+    assert verified.ok and verified.checked == len(PHONES) + 1
+
+
+def test_a_failing_write_leaves_the_others_of_its_group(engine: Engine) -> None:
+    account_id = engine.account(ACME).id
+
+    def half_done(phone: str, n: int) -> None:
+        # Records a text, then fails in the same transaction: the text goes too.
+        with engine.store.transaction() as tx:
+            tx.record_inbound(
+                account_id,
+                provider_id=f"SMhalf{n}",
+                phone=phone,
+                sender=SENDER,
+                body="STOP",
+                hidden=False,
+                at=datetime.now(UTC),
+                outcome={},
+            )
+            raise BadInput("failed half-way")
+
+    async def scenario() -> list[object]:
+        writes = [engine.store.write_grouped(_stop, engine, p, n) for n, p in enumerate(PHONES)]
+        writes.insert(5, engine.store.write_grouped(half_done, "+14155558888", 500))
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    results = asyncio.run(scenario())
+
+    assert isinstance(results.pop(5), BadInput)
+    assert all(isinstance(r, InboundResult) for r in results)
+    assert _inbound_count(engine) == len(PHONES)
+    assert engine.contact(ACME, "+14155558888") is None
+    (verified,) = engine.verify(ACME)
+    assert verified.ok and verified.checked == len(PHONES)
+
+
+class _FullDisk:
+    """A group's transaction whose COMMIT fails as on a full disk (it never runs)."""
+
+    def __init__(self, real: RootTransaction) -> None:
+        self.real = real
+        self.connection = real.connection
+
+    @property
+    def is_active(self) -> bool:
+        return self.real.is_active
+
+    def commit(self) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    def rollback(self) -> None:
+        self.real.rollback()
+
+
+def test_a_failed_group_commit_fails_every_write_and_keeps_none(engine: Engine) -> None:
+    if engine.store.dialect != "sqlite":
+        pytest.skip("PostgreSQL commits each write on its own")
+    store = engine.store
+
+    async def scenario() -> list[object]:
+        writes = [
+            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
+            for n, p in enumerate(PHONES)
+        ]
+        await asyncio.sleep(0)
+        group = store._group
+        assert group is not None
+        group.transaction = _FullDisk(group.transaction)  # type: ignore[assignment]
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    results = asyncio.run(scenario())
+
+    assert all(isinstance(r, CommitFailed) for r in results), results
+    assert _inbound_count(engine) == 0
+    assert all(engine.contact(ACME, p) is None for p in PHONES)
+    # The store goes on: the next write commits, chained from the last committed head.
+    _stop(engine, PHONES[0], 0)
+    (verified,) = engine.verify(ACME)
+    assert verified.ok and verified.checked == 1
+
+
+def test_a_write_waits_for_another_process_on_a_thread_not_on_the_loop(engine: Engine) -> None:
+    if engine.store.dialect != "sqlite":
+        pytest.skip("SQLite's single write lock")
+    other = sqlite3.connect(_sqlite_file(engine), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer holds the lock
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def scenario() -> InboundResult:
+        tick = asyncio.create_task(ticker())
+        asyncio.get_running_loop().call_later(0.3, other.execute, "COMMIT")
+        try:
+            return await engine.store.write_grouped(_stop, engine, PHONES[0], 0)
+        finally:
+            tick.cancel()
+
+    started = time.monotonic()
+    result = asyncio.run(scenario())
+    other.close()
+
+    assert result.intent == "opt_out"
+    assert time.monotonic() - started >= 0.3
+    assert ticks >= 10  # the loop kept running while the write waited
+    assert _inbound_count(engine) == 1
+
+
+def test_a_long_write_on_a_thread_sends_the_loop_writes_to_threads(engine: Engine) -> None:
+    """A bulk change on a worker thread holds this process's write lock: writes from the
+    loop wait a little for it, then go to threads of their own rather than stall."""
+    if engine.store.dialect != "sqlite":
+        pytest.skip("SQLite's single write lock")
+    holding = threading.Event()
+
+    def long_write() -> None:
+        with engine.store.transaction():
+            holding.set()
+            time.sleep(0.4)
+
+    async def scenario() -> list[InboundResult]:
+        thread = asyncio.create_task(asyncio.to_thread(long_write))
+        await asyncio.to_thread(holding.wait)
+        started = time.monotonic()
+        writes = [engine.store.write_grouped(_stop, engine, p, n) for n, p in enumerate(PHONES)]
+        results = await asyncio.gather(*writes)
+        assert time.monotonic() - started >= 0.2  # they waited for the lock, on threads
+        await thread
+        return results
+
+    results = asyncio.run(scenario())
+
+    assert len(results) == len(PHONES)
+    assert _inbound_count(engine) == len(PHONES)
+    (verified,) = engine.verify(ACME)
+    assert verified.ok and verified.checked == len(PHONES)
