@@ -71,6 +71,14 @@ def test_signature_with_explicit_port_accepted() -> None:
     )
 
 
+def test_url_with_port_accepts_a_signature_without_it() -> None:
+    # The URL as given is tried first; the other form is still the SDK's to accept.
+    with_port = "https://sms.example.com:443/webhooks/twilio"
+    twilio.verify_signature(with_port, INBOUND, sign(URL, INBOUND), TOKEN)
+    with pytest.raises(SignatureError):
+        twilio.verify_signature(with_port, INBOUND, sign(URL + "x", INBOUND), TOKEN)
+
+
 def test_sha256_shared_key_signature() -> None:
     settings = "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"
     signature = RequestValidator(TOKEN).compute_signature(URL, INBOUND, "HMAC_SHA256")
