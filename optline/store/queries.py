@@ -295,6 +295,12 @@ class Queries:
             sa.select(*account_columns).where(accounts.c.id == _p("id", type_=sa.Integer)),
             dialect,
         )
+        self.account_by_key_hash = Prepared(
+            sa.select(*account_columns, accounts.c.api_key_hash).where(
+                accounts.c.api_key_hash == _p("hash", type_=sa.String)
+            ),
+            dialect,
+        )
         self.subscriptions = Prepared(
             sa.select(subscriptions.c.id, subscriptions.c.url, subscriptions.c.events).where(
                 subscriptions.c.account_id == _p("account", type_=sa.Integer)

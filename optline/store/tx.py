@@ -204,17 +204,9 @@ class Tx:
         )
 
     def account_by_key_hash(self, key_hash: str) -> AccountRow | None:
-        stmt = sa.select(
-            accounts.c.id,
-            accounts.c.name,
-            accounts.c.profile,
-            accounts.c.overrides,
-            accounts.c.keywords_version,
-            accounts.c.api_key_hash,
-        ).where(accounts.c.api_key_hash == key_hash)
-        row = self._conn.execute(stmt).first()
+        row = self._q.account_by_key_hash.first(self._conn, {"hash": key_hash})
         # The index finds the row; the comparison itself runs in constant time.
-        if row is None or not hmac.compare_digest(row.api_key_hash, key_hash):
+        if row is None or not hmac.compare_digest(row[5], key_hash):
             return None
         return _account_of(row[:5])
 
@@ -526,9 +518,7 @@ class Tx:
         row = self._q.inbound_outcome.first(self._conn, params)
         if row is None:
             return None
-        # The driver's own value: JSON text on SQLite, already decoded on PostgreSQL.
-        outcome = json.loads(row[0]) if isinstance(row[0], str) else row[0]
-        return dict(outcome)
+        return dict(_json(row[0]))
 
     def record_inbound(
         self,
