@@ -1006,8 +1006,14 @@ class Engine:
 
     def claim_notifications(self, limit: int, lease_seconds: int = 60) -> list[Notification]:
         """Due event-webhook deliveries, leased to this worker for ``lease_seconds``."""
+        now = self._clock()
+        # An idle outbox costs a read, not a turn at the write lock that every consent
+        # change and inbound text of this process queues for.
+        with self.store.read() as tx:
+            if not tx.any_notification_due(now):
+                return []
         with self.store.transaction() as tx:
-            return tx.claim_notifications(self._clock(), limit, lease_seconds)
+            return tx.claim_notifications(now, limit, lease_seconds)
 
     def notification_result(self, notification: Notification, error: str | None) -> None:
         """Record a delivery attempt: done, retried later with backoff, or given up."""

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sa_event
 from test_api_support import (
     ADMIN_KEY,
     BOB,
@@ -230,3 +231,30 @@ def test_the_notification_commits_with_the_change_or_not_at_all(
     (row,) = notifications(engine)
     (event,) = acme.ok("GET", f"/v1/contacts/{BOB}/history")["events"]
     assert row["event_seq"] == event["seq"]
+
+
+def test_a_pass_over_an_outbox_with_nothing_due_takes_no_write_lock(
+    acme: Tenant, engine: Engine, receiver: Receiver, clock: Clock
+) -> None:
+    """The worker looks every second; with nothing due it must not queue for the write
+    lock that every inbound text of the process waits on."""
+    acme.ok("POST", "/v1/subscriptions", {"url": receiver.url, "events": ["opted_out"]}, 201)
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")
+    receiver.status = 500
+    with httpx.Client(timeout=5) as client:
+        assert drain(engine, client) == 1  # failed: due again later, not now
+        writes: list[int] = []
+
+        def begun(conn: Any) -> None:
+            if conn.get_execution_options().get("optline_write", True):
+                writes.append(1)
+
+        sa_event.listen(engine.store.engine, "begin", begun)
+        try:
+            assert drain(engine, client) == 0
+            assert writes == []
+            clock.now += timedelta(days=1)  # due now: the pass claims it, under the lock
+            assert drain(engine, client) == 1
+            assert writes != []
+        finally:
+            sa_event.remove(engine.store.engine, "begin", begun)

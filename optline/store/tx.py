@@ -684,22 +684,16 @@ class Tx:
         self.read_subscriptions[account_id] = (version, subs)
         return subs
 
+    def any_notification_due(self, now: datetime) -> bool:
+        return self._conn.execute(_due_notifications(now, 1)).first() is not None
+
     def claim_notifications(
         self, now: datetime, limit: int, lease_seconds: int
     ) -> list[Notification]:
         """Lease up to ``limit`` due notifications to the caller (other workers skip them)."""
         self._write()
         n, s = notifications, subscriptions
-        due = (
-            sa.select(n.c.account_id, n.c.subscription_id, n.c.event_seq)
-            .where(
-                n.c.state == "pending",
-                n.c.next_attempt_at <= now,
-                sa.or_(n.c.leased_until.is_(None), n.c.leased_until < now),
-            )
-            .order_by(n.c.next_attempt_at)
-            .limit(limit)
-        )
+        due = _due_notifications(now, limit)
         if self._postgres:
             due = due.with_for_update(skip_locked=True)
         keys = [tuple(r) for r in self._conn.execute(due)]
@@ -896,6 +890,21 @@ def _message_values(
         "outcome": None,
         "created_at": utc(at),
     }
+
+
+def _due_notifications(now: datetime, limit: int) -> sa.Select[tuple[int, int, int]]:
+    """The keys of up to ``limit`` notifications due at ``now`` and not leased."""
+    n = notifications
+    return (
+        sa.select(n.c.account_id, n.c.subscription_id, n.c.event_seq)
+        .where(
+            n.c.state == "pending",
+            n.c.next_attempt_at <= now,
+            sa.or_(n.c.leased_until.is_(None), n.c.leased_until < now),
+        )
+        .order_by(n.c.next_attempt_at)
+        .limit(limit)
+    )
 
 
 def _account_of(row: Sequence[Any]) -> AccountRow:
