@@ -7,7 +7,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -106,7 +106,9 @@ def test_a_failing_write_leaves_the_others_of_its_group(engine: Engine) -> None:
             raise BadInput("failed half-way")
 
     async def scenario() -> list[object]:
-        writes = [engine.store.write_grouped(_stop, engine, p, n) for n, p in enumerate(PHONES)]
+        writes: list[Awaitable[object]] = [
+            engine.store.write_grouped(_stop, engine, p, n) for n, p in enumerate(PHONES)
+        ]
         writes.insert(5, engine.store.write_grouped(half_done, "+14155558888", 500))
         return await asyncio.gather(*writes, return_exceptions=True)
 
