@@ -122,7 +122,7 @@ def test_a_failing_write_leaves_the_others_of_its_group(engine: Engine) -> None:
     assert verified.ok and verified.checked == len(PHONES)
 
 
-class _FullDisk:
+class FullDisk:
     """A group's transaction whose COMMIT fails as on a full disk (it never runs)."""
 
     def __init__(self, real: RootTransaction) -> None:
@@ -153,7 +153,7 @@ def test_a_failed_group_commit_fails_every_write_and_keeps_none(engine: Engine) 
         await asyncio.sleep(0)
         group = store._group
         assert group is not None
-        group.transaction = _FullDisk(group.transaction)  # type: ignore[assignment]
+        group.transaction = FullDisk(group.transaction)  # type: ignore[assignment]
         return await asyncio.gather(*writes, return_exceptions=True)
 
     results = asyncio.run(scenario())

@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
+from test_group_commit import FullDisk
 from twilio.request_validator import RequestValidator
 
 from optline.api.app import Settings, create_app
@@ -921,6 +922,32 @@ def test_generic_stop_returns_the_reply_in_the_body(world: World) -> None:
 
     again = world.generic(generic_message("STOP"))
     assert again.json() == {**body, "duplicate": True}
+    assert world.events() == ["opted_out"]
+
+
+def test_a_failed_commit_answers_503_keeps_nothing_and_the_retry_lands(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if world.store.dialect != "sqlite":
+        pytest.skip("PostgreSQL commits each write on its own")
+    before = world.counts()
+    open_group = world.store._open_group
+
+    def full_disk_group() -> Any:
+        group = open_group()
+        if group is not None and not isinstance(group.transaction, FullDisk):
+            group.transaction = FullDisk(group.transaction)  # type: ignore[assignment]
+        return group
+
+    monkeypatch.setattr(world.store, "_open_group", full_disk_group)
+    response = world.generic(generic_message("STOP"))
+    assert response.status_code == 503, response.text
+    assert response.json()["code"] == "commit_failed"
+    assert world.counts() == before
+
+    monkeypatch.undo()  # the disk has room again; the gateway sends the text again
+    again = world.generic(generic_message("STOP"))
+    assert again.status_code == 200 and again.json()["duplicate"] is False
     assert world.events() == ["opted_out"]
 
 

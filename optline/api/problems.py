@@ -21,6 +21,7 @@ from optline.errors import (
     OptlineError,
 )
 from optline.providers.base import PayloadError, SignatureError
+from optline.store.database import CommitFailed
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -138,6 +139,12 @@ def install(app: FastAPI) -> None:
         )
         return problem(exc.status_code, code, str(exc.detail))
 
+    async def on_commit_failed(request: Request, exc: Exception) -> JSONResponse:
+        # The disk refused a group commit: nothing of this request was kept, and it may
+        # be sent again (the provider retries a webhook that got no 2xx).
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return problem(503, "commit_failed", "the change could not be stored; retry later")
+
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         # A bug: say so without details (they may hold request data), log the type.
         log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
@@ -149,4 +156,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PayloadError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(CommitFailed, on_commit_failed)
     app.add_exception_handler(Exception, on_crash)
