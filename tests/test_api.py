@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ from test_api_support import (  # noqa: F401
 )
 from typer.testing import CliRunner
 
-from optline.api.app import Settings, create_app
+from optline.api.app import Settings, app_from_env, create_app
 from optline.cli import app as cli_app
 from optline.engine import Engine
 from optline.proof import check_proof
@@ -451,3 +452,19 @@ def test_ledger_verify_and_proof_checked_offline(
     assert check_proof(proof)
     done = runner.invoke(cli_app, ["ledger", "check-proof", str(path)])
     assert done.exit_code == 1 and "#" in done.output
+
+
+def test_the_service_app_freezes_its_start_up_objects_and_an_embedded_one_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'frozen.db'}"
+    embedded = create_app(Settings(database_url=url, notify=False))
+    gc.unfreeze()
+    with TestClient(embedded):
+        assert gc.get_freeze_count() == 0
+    monkeypatch.setenv("OPTLINE_DATABASE_URL", url)
+    try:
+        with TestClient(app_from_env()):
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
