@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/ruff format --check optline tests benchmarks
 
 typecheck: install
-	$(BIN)/mypy optline
+	$(BIN)/mypy optline tests
 
 pytest: install
 	$(BIN)/pytest -m "not slow"

@@ -111,7 +111,7 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{PG_USER}@127.0.0.1:{self.port}/{database}"
 
-    def admin(self, statement: sql.Composable) -> None:
+    def admin(self, statement: sql.Composed | sql.SQL) -> None:
         with psycopg.connect(
             host="127.0.0.1", port=self.port, user=PG_USER, dbname="postgres", autocommit=True
         ) as conn:

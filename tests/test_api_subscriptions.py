@@ -32,6 +32,7 @@ from optline.engine import Engine, ImportRow
 from optline.errors import BadInput
 from optline.notify import EVENT_ID_HEADER, drain
 from optline.providers import signing
+from optline.providers.base import SignatureError
 from optline.store import Store
 
 
@@ -154,7 +155,7 @@ def test_a_stop_is_delivered_signed_to_the_subscriber(
     (request,) = receiver.requests
     assert request.path == "/hooks/optline"
     signing.verify(sub["secret"], request.body, request.headers[signing.HEADER])
-    with pytest.raises(signing.SignatureError):
+    with pytest.raises(SignatureError):
         signing.verify(sub["secret"], request.body + b" ", request.headers[signing.HEADER])
     payload = json.loads(request.body)
     assert (payload["type"], payload["phone"]) == ("opted_out", BOB)

@@ -46,16 +46,20 @@ class Tenant:
         return auth(self.key)
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
-        return self.client.get(path, headers=self.headers, **kw)
+        response: httpx.Response = self.client.get(path, headers=self.headers, **kw)
+        return response
 
     def post(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
-        return self.client.post(path, json=json, headers=self.headers, **kw)
+        response: httpx.Response = self.client.post(path, json=json, headers=self.headers, **kw)
+        return response
 
     def put(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
-        return self.client.put(path, json=json, headers=self.headers, **kw)
+        response: httpx.Response = self.client.put(path, json=json, headers=self.headers, **kw)
+        return response
 
     def delete(self, path: str, **kw: Any) -> httpx.Response:
-        return self.client.delete(path, headers=self.headers, **kw)
+        response: httpx.Response = self.client.delete(path, headers=self.headers, **kw)
+        return response
 
     def ok(self, method: str, path: str, json: Any = None, status: int = 200) -> Any:
         response = self.client.request(method, path, json=json, headers=self.headers)

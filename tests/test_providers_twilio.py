@@ -7,7 +7,7 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+from twilio.request_validator import RequestValidator
 
 from optline.providers import PayloadError, SignatureError, twilio
 

@@ -94,7 +94,8 @@ class World:
             signature = RequestValidator(token).compute_signature(url, dict(params))
         content = body if body is not None else urlencode(params).encode()
         headers = {**FORM, "X-Twilio-Signature": signature} if signature else FORM
-        return self.client.post(path, content=content, headers=headers)
+        response: httpx.Response = self.client.post(path, content=content, headers=headers)
+        return response
 
     # -- Telnyx ---------------------------------------------------------------------
 
@@ -112,7 +113,8 @@ class World:
     ) -> httpx.Response:
         body = json.dumps(event).encode()
         sent = headers if headers is not None else self.telnyx_headers(body, timestamp)
-        return self.client.post("/webhooks/telnyx", content=body, headers=sent)
+        response: httpx.Response = self.client.post("/webhooks/telnyx", content=body, headers=sent)
+        return response
 
     # -- generic --------------------------------------------------------------------
 
@@ -124,7 +126,10 @@ class World:
             "Content-Type": "application/json",
             signing.HEADER: signing.sign(secret, body, timestamp),
         }
-        return self.client.post("/webhooks/generic", content=body, headers=headers)
+        response: httpx.Response = self.client.post(
+            "/webhooks/generic", content=body, headers=headers
+        )
+        return response
 
     # -- state ----------------------------------------------------------------------
 
