@@ -68,9 +68,8 @@ class Store:
         # SQLite runs one writer at a time and makes the others sleep and retry in
         # growing steps; queueing this process's writers on a lock instead keeps the
         # wait to the writes ahead (p99 latency 4-12x lower under load).
-        self._writer: AbstractContextManager[object] = (
-            threading.Lock() if self.dialect == "sqlite" else nullcontext()
-        )
+        self._sqlite_writer = threading.Lock() if self.dialect == "sqlite" else None
+        self._writer: AbstractContextManager[object] = self._sqlite_writer or nullcontext()
         # SQLite: the connection this process's writers take turns on (under the lock
         # above), kept open between transactions: taking one from the pool and giving
         # it back (with its reset) costs about as much as a consent change's statements.
@@ -141,7 +140,7 @@ class Store:
         a thread of this process or by another process), and on PostgreSQL, ``write``
         runs on a worker thread with its own commit, as any other write does.
         """
-        group = self._open_group() if self.dialect == "sqlite" else None
+        group = self._open_group()
         if group is None:
             return await anyio.to_thread.run_sync(lambda: write(*args, **kwargs))
         token = _joining.set(group)
@@ -162,22 +161,23 @@ class Store:
 
     def _open_group(self) -> _Group | None:
         """The loop turn's group of writes, begun now if none is open; None when the
-        write lock is not free soon enough."""
+        write lock is not free soon enough, and on PostgreSQL (no groups there)."""
         if self._group is not None:
             return self._group
+        lock = self._sqlite_writer
         # A worker thread's write ahead of this one takes a millisecond or so: wait
         # for it, or every write after would follow it to a thread, one by one.
-        if not self._writer.acquire(timeout=GROUP_WAIT_SECONDS):  # type: ignore[attr-defined]
+        if lock is None or not lock.acquire(timeout=GROUP_WAIT_SECONDS):
             return None
         try:
             if self._group_conn is None or self._group_conn.invalidated:
                 self._group_conn = self._no_wait_connection()
             transaction = self._group_conn.begin()
         except sqlite3.OperationalError:  # another process holds SQLite's write lock
-            self._writer.release()  # type: ignore[attr-defined]
+            lock.release()
             return None
         except BaseException:
-            self._writer.release()  # type: ignore[attr-defined]
+            lock.release()
             raise
         loop = asyncio.get_running_loop()
         self._group = _Group(transaction, loop.create_future())
@@ -208,7 +208,8 @@ class Store:
             self._subscriptions.update(group.subscriptions)
             group.committed.set_result(None)
         finally:
-            self._writer.release()  # type: ignore[attr-defined]
+            assert self._sqlite_writer is not None  # groups are SQLite's only
+            self._sqlite_writer.release()
 
     @contextmanager
     def _savepoint(self, group: _Group) -> Iterator[Tx]:
