@@ -116,6 +116,28 @@ class CheckedRoute(APIRoute):
         return checked
 
 
+class RawRequestRoute(APIRoute):
+    """A route whose endpoint takes the bare ``Request`` and returns a ``Response``:
+    the endpoint is the request handler itself, without FastAPI's per-request
+    dependency solving and validation, which have nothing to do for it (the provider
+    webhooks, hit once per text). Documented in the OpenAPI schema as usual."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        d = self.dependant
+        takes_more = (
+            d.path_params,
+            d.query_params,
+            d.header_params,
+            d.cookie_params,
+            d.body_params,
+            d.dependencies,
+        )
+        if d.request_param_name is None or any(takes_more):
+            raise TypeError(f"{self.path}: the endpoint must take the Request alone")
+        handler: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        return handler
+
+
 _bearer = HTTPBearer(auto_error=False, description="The account's API key, or the admin key.")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 

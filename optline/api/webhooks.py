@@ -15,7 +15,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
-from optline.api.deps import engine_of, read_body, settings_of
+from optline.api.deps import RawRequestRoute, engine_of, read_body, settings_of
 from optline.api.problems import Problem
 from optline.engine import Engine, InboundResult, phone, sender_number
 from optline.errors import BadInput
@@ -29,7 +29,7 @@ from optline.providers.base import (
 )
 from optline.store import SenderRow
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=RawRequestRoute)
 
 XML = "application/xml"
 
