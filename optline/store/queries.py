@@ -6,8 +6,8 @@ SQLite; these are built with bind parameters and reused for every call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import closing
 from typing import Any
 
 import sqlalchemy as sa
@@ -110,13 +110,20 @@ class Prepared:
             (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
             for name, bind in compiled.binds.items()
         ]
+        # Positional styles (SQLite's qmark): each slot's name and processor, in order.
+        processor_of = dict(self._processors)
+        self._slots = None if self._order is None else [(n, processor_of[n]) for n in self._order]
 
     def _parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        processed = {
+        if self._slots is not None:
+            return [
+                values[name] if process is None else process(values[name])
+                for name, process in self._slots
+            ]
+        return {
             name: values[name] if process is None else process(values[name])
             for name, process in self._processors
         }
-        return processed if self._order is None else [processed[n] for n in self._order]
 
     def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
         """Execute with one set of values; returns the number of rows changed."""
@@ -178,14 +185,10 @@ class Prepared:
         return run_positional
 
 
-@contextmanager
-def _cursor(conn: Connection) -> Iterator[Any]:
-    """A cursor of the driver connection under ``conn`` (in its transaction)."""
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        yield cursor
-    finally:
-        cursor.close()
+def _cursor(conn: Connection) -> closing[Any]:
+    """A cursor of the driver connection under ``conn`` (in its transaction), closed
+    after use."""
+    return closing(conn.connection.driver_connection.cursor())  # type: ignore[union-attr]
 
 
 def send_view(with_list: bool) -> sa.Select[Any]:

@@ -536,7 +536,7 @@ class Tx:
         is already stored (the transaction stays usable, for the caller to roll back)."""
         self._write()
         values = _message_values(account_id, "in", phone, sender, body, at)
-        values.update(provider_id=provider_id, hidden=hidden, outcome=plain(outcome))
+        values.update(provider_id=provider_id, hidden=hidden, outcome=dict(outcome))
         inserted = self._q.insert_inbound.first(self._conn, values)
         if inserted is None:
             raise DuplicateDelivery(f"message {provider_id!r} was already received")
