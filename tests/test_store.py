@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
 
 from optline.domain import consent
 from optline.domain.consent import ContactState, Event, EventType, Status, Trigger
@@ -571,3 +573,28 @@ def test_migrating_down_and_up_again_keeps_every_row(db_url: str) -> None:
             assert "WITHOUT ROWID" in sql
     finally:
         store.close()
+
+
+def test_look_ups_on_the_event_loop_reuse_one_connection_and_see_new_commits(
+    store: Store,
+) -> None:
+    account_id = _account(store)
+    checkouts: list[int] = []
+    event.listen(store.engine, "checkout", lambda *_: checkouts.append(1))
+
+    def status(phone: str) -> Status | None:
+        state = _read(store, account_id, phone)
+        return None if state is None else state.account_status
+
+    async def scenario() -> list[Status | None]:
+        seen = [await store.lookup(status, S1) for _ in range(20)]
+        _save(store, account_id, ContactState(S1, account_status=Status.OPTED_OUT))  # committed
+        seen.append(await store.lookup(status, S1))
+        return seen
+
+    seen = asyncio.run(scenario())
+
+    assert seen == [None] * 20 + [Status.OPTED_OUT]
+    if store.dialect == "sqlite":
+        # Look-ups run on the loop on one kept connection; the write took its own.
+        assert len(checkouts) <= 2

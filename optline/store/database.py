@@ -54,6 +54,9 @@ class _Group:
 
 # The group that ``Store.transaction`` joins while a grouped write runs.
 _joining: ContextVar[_Group | None] = ContextVar("optline_group", default=None)
+# Set while a look-up runs on the event loop: ``Store.read`` then uses the loop's own
+# connection.
+_on_loop: ContextVar[bool] = ContextVar("optline_on_loop", default=False)
 
 
 class Store:
@@ -77,6 +80,9 @@ class Store:
         # SQLite on an event loop: the open group of writes and its own connection.
         self._group: _Group | None = None
         self._group_conn: Connection | None = None
+        # SQLite: the connection for look-ups on the event loop (one thread, one at a
+        # time), kept open: taking one from the pool for each costs more than the read.
+        self._loop_reader: Connection | None = None
 
     @classmethod
     def open(cls, url: str, *, synchronous: str = "FULL") -> Store:
@@ -92,10 +98,10 @@ class Store:
 
     def close(self) -> None:
         with self._writer:
-            for conn in (self._kept, self._group_conn):
+            for conn in (self._kept, self._group_conn, self._loop_reader):
                 if conn is not None:
                     conn.close()
-            self._kept = self._group_conn = None
+            self._kept = self._group_conn = self._loop_reader = None
         self.engine.dispose()
 
     def _writer_connection(self) -> AbstractContextManager[Connection]:
@@ -156,7 +162,11 @@ class Store:
         the loop itself (microseconds, and WAL readers never wait for a writer), spared
         the hop to a worker thread and back; on PostgreSQL on a worker thread."""
         if self.dialect == "sqlite":
-            return read(*args, **kwargs)
+            token = _on_loop.set(True)
+            try:
+                return read(*args, **kwargs)
+            finally:
+                _on_loop.reset(token)
         return await anyio.to_thread.run_sync(lambda: read(*args, **kwargs))
 
     def _open_group(self) -> _Group | None:
@@ -235,10 +245,20 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read-only transaction (its writes are refused)."""
-        with self.engine.connect() as conn:
-            conn.execution_options(**{_WRITE: False})
+        if _on_loop.get():
+            conn = self._loop_reader
+            if conn is None or conn.closed or conn.invalidated:
+                conn = self._loop_reader = self._reader_connection()
             with conn.begin():
                 yield Tx(conn, writable=False)
+            return
+        with self._reader_connection() as conn, conn.begin():
+            yield Tx(conn, writable=False)
+
+    def _reader_connection(self) -> Connection:
+        conn = self.engine.connect()
+        conn.execution_options(**{_WRITE: False})
+        return conn
 
 
 def _create_engine(url: str, synchronous: str) -> Engine:
