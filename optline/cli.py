@@ -482,7 +482,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     demo: Annotated[bool, typer.Option(help="Create a demo account and print its key.")] = False,
 ) -> None:
-    """Run the HTTP service (webhooks, REST API under /v1, docs at /docs)."""
+    """Run the HTTP service (webhooks, REST API under /v1, docs at /docs, web UI at /ui/)."""
     import uvicorn
 
     url = ctx.find_root().obj
@@ -495,6 +495,7 @@ def serve(
         fail(str(exc))
     base = f"http://{host}:{port}"
     typer.echo(f"optline on {base}  (database {url})")
+    typer.echo(f"  Web UI:        {base}/ui/")
     typer.echo(f"  API docs:      {base}/docs")
     typer.echo(f"  OpenAPI:       {base}/openapi.json")
     typer.echo(f"  Webhooks:      {base}/webhooks/twilio | /webhooks/telnyx | /webhooks/generic")

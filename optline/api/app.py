@@ -1,4 +1,5 @@
-"""The ASGI application: provider webhooks, the REST API under /v1, OpenAPI at /docs."""
+"""The ASGI application: provider webhooks, the REST API under /v1, OpenAPI at /docs,
+the web UI under /ui."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
+from optline import web
 from optline.api import problems, rest, webhooks
 from optline.domain.classify import classify
 from optline.engine import Engine
@@ -107,6 +110,12 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     # and the OpenAPI document is the same.
     for router in (webhooks.router, rest.router):
         app.router.routes.extend(router.routes)
+    web.install(app)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/ui/", status_code=303)
+
     return app
 
 

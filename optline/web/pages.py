@@ -1,0 +1,267 @@
+"""Server-rendered pages under ``/ui``: sign in with an account's API key, look up a
+contact's consent and history, change it, ask whether a text may be sent, review
+flagged replies and verify the ledger.
+
+The key is kept in an HttpOnly, SameSite=Strict cookie scoped to ``/ui``; forms are
+plain POSTs, refused when they come from another origin. Every page reads and writes
+through the same engine calls as the REST API, so the same rules and errors apply.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, FastAPI, Request
+from jinja2 import Environment, PackageLoader
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from optline.api.deps import engine_of
+from optline.api.problems import status_of
+from optline.domain.consent import Status
+from optline.engine import Engine
+from optline.errors import OptlineError
+from optline.store import AccountRow
+
+COOKIE = "optline_ui_key"
+PREFIX = "/ui"
+PAGE_SIZE = 50
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+templates = Jinja2Templates(env=Environment(loader=PackageLoader("optline.web"), autoescape=True))
+
+
+class SignInRequired(Exception):
+    """No valid key in the cookie: the page sends the browser to the sign-in form."""
+
+
+class CrossOrigin(Exception):
+    """A form posted from another origin (cross-site request forgery)."""
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, their static files and their error handling to ``app``."""
+    app.router.routes.extend(router.routes)
+    static = Path(__file__).parent / "static"
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=static), name="ui-static")
+
+    async def to_sign_in(request: Request, _: Exception) -> Response:
+        return _redirect(f"{PREFIX}/login")
+
+    async def refuse(request: Request, _: Exception) -> Response:
+        return _page(request, "error.html", 403, error="This form came from another site.")
+
+    app.add_exception_handler(SignInRequired, to_sign_in)
+    app.add_exception_handler(CrossOrigin, refuse)
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _page(
+    request: Request,
+    name: str,
+    code: int = 200,
+    account: AccountRow | None = None,
+    **context: Any,
+) -> Response:
+    return templates.TemplateResponse(
+        request, name, {"account": account, **context}, status_code=code
+    )
+
+
+def _failed(request: Request, account: AccountRow, exc: OptlineError) -> Response:
+    code, _ = status_of(exc)
+    return _page(request, "error.html", code, account, error=str(exc))
+
+
+async def _signed_in(request: Request) -> tuple[Engine, AccountRow]:
+    engine = engine_of(request)
+    key = request.cookies.get(COOKIE)
+    account = await engine.store.lookup(engine.account_for_key, key) if key else None
+    if account is None:
+        raise SignInRequired
+    return engine, account
+
+
+async def _form(request: Request) -> FormData:
+    """The posted form, when it comes from this site (the cookie is SameSite=Strict
+    too; this also covers browsers that ignore that)."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise CrossOrigin
+    return await request.form()
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+# -- signing in ---------------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_form(request: Request) -> Response:
+    return _page(request, "login.html")
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    key = _text(await _form(request), "key")
+    engine = engine_of(request)
+    account = await engine.store.lookup(engine.account_for_key, key) if key else None
+    if account is None:
+        return _page(request, "login.html", 401, error="That API key belongs to no account.")
+    response = _redirect(f"{PREFIX}/")
+    response.set_cookie(
+        COOKIE,
+        key,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await _form(request)
+    response = _redirect(f"{PREFIX}/login")
+    response.delete_cookie(COOKIE, path=PREFIX)
+    return response
+
+
+# -- pages --------------------------------------------------------------------------------
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    engine, account = await _signed_in(request)
+    senders = await run_in_threadpool(engine.senders, account.id)
+    flagged = await run_in_threadpool(engine.flagged, account.id, 10)
+    return _page(request, "home.html", account=account, senders=senders, flagged=flagged)
+
+
+@router.get("/contacts")
+async def contacts(request: Request) -> Response:
+    engine, account = await _signed_in(request)
+    params = request.query_params
+    phone = params.get("phone", "").strip()
+    if phone:  # the look-up box: straight to the contact's page
+        try:
+            found = await run_in_threadpool(engine.contact, account.id, phone)
+        except OptlineError as exc:
+            return _failed(request, account, exc)
+        if found is None:
+            return _page(request, "error.html", 404, account, error=f"No contact {phone}.")
+        return _redirect(f"{PREFIX}/contacts/{found.phone}")
+    status_name = params.get("status") or None
+    status = Status(status_name) if status_name in set(Status) else None
+    after = params.get("after") or None
+    try:
+        states = await run_in_threadpool(
+            engine.contacts, account.id, status, None, after, PAGE_SIZE + 1
+        )
+    except OptlineError as exc:
+        return _failed(request, account, exc)
+    page = states[:PAGE_SIZE]
+    more = None
+    if len(states) > PAGE_SIZE:
+        query = {"after": page[-1].phone, **({"status": status.value} if status else {})}
+        more = f"{PREFIX}/contacts?{urlencode(query)}"
+    return _page(
+        request,
+        "contacts.html",
+        account=account,
+        contacts=page,
+        status=status,
+        statuses=list(Status),
+        more=more,
+    )
+
+
+@router.get("/contacts/{phone}")
+async def contact(request: Request, phone: str) -> Response:
+    engine, account = await _signed_in(request)
+    try:
+        state = await run_in_threadpool(engine.contact, account.id, phone)
+        events, messages = await run_in_threadpool(engine.history, account.id, phone)
+    except OptlineError as exc:
+        return _failed(request, account, exc)
+    if state is None:
+        return _page(request, "error.html", 404, account, error=f"No contact {phone}.")
+    return _page(
+        request,
+        "contact.html",
+        account=account,
+        contact=state,
+        status=state.status_from(None),
+        events=list(reversed(events)),
+        messages=list(reversed(messages)),
+        done=request.query_params.get("done"),
+    )
+
+
+@router.post("/contacts/{phone}/{action}")
+async def change(request: Request, phone: str, action: str) -> Response:
+    engine, account = await _signed_in(request)
+    form = await _form(request)
+    note = _text(form, "note") or None
+    try:
+        if action == "opt-out":
+            state = await run_in_threadpool(engine.opt_out, account.id, phone, None, note)
+        elif action == "opt-in":
+            evidence = _text(form, "evidence") or None
+            state = await run_in_threadpool(engine.opt_in, account.id, phone, evidence)
+        elif action == "block":
+            state = await run_in_threadpool(engine.block, account.id, phone, note)
+        elif action == "unblock":
+            state = await run_in_threadpool(engine.unblock, account.id, phone, note)
+        else:
+            return _page(request, "error.html", 404, account, error=f"No action {action!r}.")
+    except OptlineError as exc:
+        return _failed(request, account, exc)
+    return _redirect(f"{PREFIX}/contacts/{state.phone}?{urlencode({'done': action})}")
+
+
+@router.get("/check")
+async def check(request: Request) -> Response:
+    """May this text be sent? The same decision as a send, recording nothing."""
+    engine, account = await _signed_in(request)
+    params = request.query_params
+    senders = await run_in_threadpool(engine.senders, account.id)
+    asked = {name: params.get(name, "").strip() for name in ("sender", "to", "body")}
+    decision = None
+    if asked["sender"] and asked["to"]:
+        try:
+            decision = await run_in_threadpool(
+                engine.check, account.id, asked["sender"], asked["to"], asked["body"]
+            )
+        except OptlineError as exc:
+            return _failed(request, account, exc)
+    return _page(
+        request, "check.html", account=account, senders=senders, asked=asked, decision=decision
+    )
+
+
+@router.get("/review")
+async def review(request: Request) -> Response:
+    engine, account = await _signed_in(request)
+    flagged = await run_in_threadpool(engine.flagged, account.id)
+    return _page(request, "review.html", account=account, flagged=flagged)
+
+
+@router.post("/ledger/verify")
+async def verify(request: Request) -> Response:
+    engine, account = await _signed_in(request)
+    await _form(request)
+    (result,) = await run_in_threadpool(engine.verify, account.id)
+    return _page(request, "ledger.html", account=account, result=result)

@@ -1,0 +1,231 @@
+"""The web UI under /ui, through the real app on SQLite and PostgreSQL: signing in,
+pages, consent changes through forms, and what it refuses."""
+
+# Fixtures come from test_api_support by name.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from test_api_support import (  # noqa: F401
+    ADMIN_KEY,
+    BOB,
+    EVE,
+    OTHER,
+    A,
+    Tenant,
+    acme,
+    client,
+    engine,
+    other,
+)
+
+from optline.domain.consent import Status
+from optline.engine import Engine
+from optline.web.pages import COOKIE
+
+HOST = {"origin": "http://testserver"}
+
+
+def _sign_in(client: TestClient, key: str) -> httpx.Response:
+    response: httpx.Response = client.post(
+        "/ui/login", data={"key": key}, headers=HOST, follow_redirects=False
+    )
+    return response
+
+
+def _page(client: TestClient, path: str) -> httpx.Response:
+    response: httpx.Response = client.get(path, follow_redirects=False)
+    return response
+
+
+def _text(response: httpx.Response) -> str:
+    """The page's text without its tags, whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.text).split())
+
+
+@pytest.fixture
+def signed_in(acme: Tenant) -> TestClient:
+    assert _sign_in(acme.client, acme.key).status_code == 303
+    return acme.client
+
+
+def test_pages_need_a_signed_in_account(client: TestClient) -> None:
+    for path in ("/ui/", "/ui/contacts", f"/ui/contacts/{BOB}", "/ui/check", "/ui/review"):
+        response = _page(client, path)
+        assert response.status_code == 303, path
+        assert response.headers["location"] == "/ui/login"
+    assert _page(client, "/").headers["location"] == "/ui/"
+    assert "API key" in _page(client, "/ui/login").text
+
+
+def test_a_wrong_key_is_refused_and_sets_no_cookie(client: TestClient) -> None:
+    response = _sign_in(client, "not-a-key")
+    assert response.status_code == 401
+    assert "belongs to no account" in response.text
+    assert COOKIE not in response.cookies
+    # The admin key is not an account's key either.
+    assert _sign_in(client, ADMIN_KEY).status_code == 401
+
+
+def test_signing_in_sets_a_strict_http_only_cookie_and_out_clears_it(acme: Tenant) -> None:
+    response = _sign_in(acme.client, acme.key)
+    assert response.headers["location"] == "/ui/"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=")
+    for attribute in ("HttpOnly", "Path=/ui", "SameSite=strict"):
+        assert attribute.lower() in cookie.lower()
+    home = _page(acme.client, "/ui/")
+    assert home.status_code == 200 and "acme" in home.text and A in home.text
+
+    out = acme.client.post("/ui/logout", headers=HOST, follow_redirects=False)
+    assert out.status_code == 303
+    assert _page(acme.client, "/ui/").status_code == 303
+
+
+def test_a_form_from_another_site_changes_nothing(signed_in: TestClient, engine: Engine) -> None:
+    engine.receive("acme", BOB, A, "hello")
+    response = signed_in.post(
+        f"/ui/contacts/{BOB}/opt-out",
+        headers={"origin": "https://evil.example"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 403
+    state = engine.contact("acme", BOB)
+    assert state is not None and state.status_from(None) is Status.OPTED_IN
+
+
+def test_a_stop_shows_on_the_contact_page_and_a_form_opts_back_in(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    engine.receive("acme", BOB, A, "STOP", "SM1")
+    page = _page(signed_in, f"/ui/contacts/{BOB}")
+    assert page.status_code == 200
+    text = _text(page)
+    assert "opted_out" in text and "STOP" in text
+    assert "opted_out" in text.split("Consent events")[1]  # the ledger event is listed
+
+    # Opting back in needs evidence under the default profile: refused, nothing changed.
+    refused = signed_in.post(f"/ui/contacts/{BOB}/opt-in", data={}, headers=HOST)
+    assert refused.status_code in (409, 422), refused.text
+    state = engine.contact("acme", BOB)
+    assert state is not None and state.status_from(None) is Status.OPTED_OUT
+
+    done = signed_in.post(
+        f"/ui/contacts/{BOB}/opt-in",
+        data={"evidence": "signed form at the front desk, 2026-11-24"},
+        headers=HOST,
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/ui/contacts/{BOB}?done=opt-in"
+    state = engine.contact("acme", BOB)
+    assert state is not None and state.status_from(None) is Status.OPTED_IN
+
+
+def test_block_and_unblock_through_the_page(signed_in: TestClient, engine: Engine) -> None:
+    engine.receive("acme", EVE, A, "hi")
+    for action, blocked in (("block", True), ("unblock", False)):
+        response = signed_in.post(
+            f"/ui/contacts/{EVE}/{action}", data={"note": "abuse"}, headers=HOST
+        )
+        assert response.status_code == 200
+        state = engine.contact("acme", EVE)
+        assert state is not None and state.blocked is blocked
+
+
+def test_message_text_is_shown_escaped(signed_in: TestClient, engine: Engine) -> None:
+    engine.receive("acme", BOB, A, "<script>alert(1)</script> & more")
+    page = _page(signed_in, f"/ui/contacts/{BOB}")
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page.text
+
+
+def test_bad_numbers_and_unknown_contacts_are_clear_errors(signed_in: TestClient) -> None:
+    bad = _page(signed_in, "/ui/contacts/not-a-number")
+    assert bad.status_code == 422 and "not-a-number" in _text(bad)
+    unknown = _page(signed_in, f"/ui/contacts/{BOB}")
+    assert unknown.status_code == 404 and f"No contact {BOB}" in _text(unknown)
+    lookup = _page(signed_in, "/ui/contacts?phone=%2B1%20415%20555%202671")
+    assert lookup.status_code == 404
+    unknown_action = signed_in.post(f"/ui/contacts/{BOB}/delete", headers=HOST)
+    assert unknown_action.status_code == 404
+
+
+def test_the_look_up_box_goes_to_the_contact_in_e164(signed_in: TestClient, engine: Engine) -> None:
+    engine.receive("acme", BOB, A, "hi")
+    response = _page(signed_in, "/ui/contacts?phone=(415)%20555-2671")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/ui/contacts/{BOB}"
+
+
+def test_the_contact_list_filters_by_status_and_pages(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    numbers = [f"+1415555{3000 + i:04d}" for i in range(55)]
+    for n in numbers:
+        engine.receive("acme", n, A, "hi")
+    engine.receive("acme", numbers[7], A, "STOP")
+    first = _page(signed_in, "/ui/contacts")
+    assert first.status_code == 200
+    shown = re.findall(r'href="/ui/contacts/(\+\d+)"', first.text)
+    assert shown == numbers[:50]
+    after = re.search(r'href="(/ui/contacts\?after=[^"]+)"', first.text)
+    assert after is not None
+    second = _page(signed_in, after.group(1).replace("&amp;", "&"))
+    assert re.findall(r'href="/ui/contacts/(\+\d+)"', second.text) == numbers[50:]
+    opted_out = _page(signed_in, "/ui/contacts?status=opted_out")
+    assert re.findall(r'href="/ui/contacts/(\+\d+)"', opted_out.text) == [numbers[7]]
+
+
+def test_may_i_send_gives_the_send_decision_and_records_nothing(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    engine.receive("acme", BOB, A, "STOP")
+    before = len(engine.history("acme", BOB)[1])
+    refused = _page(signed_in, f"/ui/check?sender={A}&to={BOB}&body=Sale+today")
+    assert refused.status_code == 200
+    assert "Refused: opted_out" in _text(refused)
+    allowed = _page(signed_in, f"/ui/check?sender={A}&to={EVE}&body=Your+table+is+ready")
+    assert "Allowed" in _text(allowed) and "Your table is ready" in allowed.text
+    assert len(engine.history("acme", BOB)[1]) == before
+    unknown_sender = _page(signed_in, f"/ui/check?sender=%2B12025550199&to={EVE}")
+    assert unknown_sender.status_code == 404
+
+
+def test_another_accounts_contact_is_not_found(
+    signed_in: TestClient, other: Tenant, engine: Engine
+) -> None:
+    engine.receive("other", BOB, OTHER, "STOP")
+    assert _page(signed_in, f"/ui/contacts/{BOB}").status_code == 404
+    changed = signed_in.post(f"/ui/contacts/{BOB}/opt-out", headers=HOST, follow_redirects=False)
+    assert changed.status_code == 303  # acme's own (new) contact, not other's
+    theirs = engine.contact("other", BOB)
+    assert theirs is not None and theirs.status_from(None) is Status.OPTED_OUT
+
+
+def test_review_lists_flagged_replies_and_the_ledger_verifies(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    engine.receive("acme", BOB, A, "STOP")
+    engine.receive("acme", EVE, A, "I don't want these anymore, take me off")
+    flagged = engine.flagged("acme")
+    review = _page(signed_in, "/ui/review")
+    assert review.status_code == 200
+    for event in flagged:
+        assert f"/ui/contacts/{event.phone}" in review.text
+    verdict = signed_in.post("/ui/ledger/verify", headers=HOST)
+    assert verdict.status_code == 200
+    (result,) = engine.verify("acme")
+    assert f"Intact: {result.checked} events" in _text(verdict)
+
+
+def test_a_replaced_key_signs_the_browser_out(signed_in: TestClient, engine: Engine) -> None:
+    assert _page(signed_in, "/ui/").status_code == 200
+    engine.issue_api_key("acme")
+    response = _page(signed_in, "/ui/")
+    assert response.status_code == 303 and response.headers["location"] == "/ui/login"

@@ -1,0 +1,174 @@
+"""The web UI in a real browser (Debian's chromium, driven by Playwright) against
+``optline serve --demo`` on SQLite, as ``make run`` starts it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from optline.cli import DEMO_SECRET, DEMO_SENDER
+from optline.providers import signing
+
+CHROMIUM = Path("/usr/bin/chromium")
+# As root in a container, with no network: no sandbox, no background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PATIENT = "+14155552671"
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("CI installs chromium (.ci/run): /usr/bin/chromium is missing")
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
+    )
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+@dataclass
+class Service:
+    base: str
+    key: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    db = tmp_path_factory.mktemp("ui") / "demo.db"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTLINE_")}
+    optline = Path(sys.executable).with_name("optline")
+    proc = subprocess.Popen(
+        [str(optline), "--db", f"sqlite:///{db}", "serve", "--port", str(port), "--demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    key = None
+    for line in proc.stdout:
+        found = re.search(r"Demo API key:\s+(\S+)", line)
+        if found:
+            key = found.group(1)
+            break
+    assert key is not None, "optline serve --demo printed no key"
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{base}/ui/login", timeout=1)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the service did not come up"
+            time.sleep(0.1)
+    try:
+        yield Service(base, key)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def page(service: Service) -> Iterator[Page]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(base_url=service.base)
+        finally:
+            browser.close()
+
+
+def _text_in(service: Service, text: str, message_id: str) -> None:
+    """An inbound text through the demo sender's signed generic webhook."""
+    body = json.dumps({"id": message_id, "from": PATIENT, "to": DEMO_SENDER, "text": text})
+    response = httpx.post(
+        f"{service.base}/webhooks/generic",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            signing.HEADER: signing.sign(DEMO_SECRET, body.encode()),
+        },
+    )
+    assert response.status_code == 200, response.text
+
+
+def _sign_in(page: Page, service: Service) -> None:
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/ui/login$"))
+    page.get_by_label("API key").fill(service.key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("demo")
+
+
+def test_a_wrong_key_stays_on_the_sign_in_page(page: Page) -> None:
+    page.goto("/ui/login")
+    page.get_by_label("API key").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("belongs to no account")
+    page.goto("/ui/contacts")
+    expect(page).to_have_url(re.compile(r"/ui/login$"))
+
+
+def test_a_stop_seen_changed_back_with_evidence_and_the_ledger_checked(
+    page: Page, service: Service
+) -> None:
+    _text_in(service, "please stop texting me", "ui-1")
+    _sign_in(page, service)
+
+    page.get_by_label("Phone number").fill("(415) 555-2671")
+    page.get_by_role("button", name="Look up").click()
+    expect(page).to_have_url(re.compile(r"/ui/contacts/\+14155552671$"))
+    expect(page.locator("#status")).to_have_text("opted_out")
+    expect(page.locator("#events")).to_contain_text("opted_out")
+    expect(page.locator("#messages")).to_contain_text("please stop texting me")
+
+    # A send to them now is refused.
+    page.get_by_role("link", name="May I send?").click()
+    page.get_by_label("To").fill(PATIENT)
+    page.get_by_label("Text").fill("Your cleaning is tomorrow at 9")
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator("#decision")).to_contain_text("Refused: opted_out")
+
+    # Opting back in without evidence is refused and changes nothing.
+    page.goto(f"/ui/contacts/{PATIENT}")
+    page.get_by_role("button", name="Opt in").click()
+    expect(page.get_by_role("alert")).to_contain_text("evidence")
+    page.goto(f"/ui/contacts/{PATIENT}")
+    expect(page.locator("#status")).to_have_text("opted_out")
+
+    page.get_by_label("opt-in evidence").fill("asked at the front desk, 2026-11-24")
+    page.get_by_role("button", name="Opt in").click()
+    expect(page.get_by_role("status")).to_have_text("Done: opt-in.")
+    expect(page.locator("#status")).to_have_text("opted_in")
+
+    page.get_by_role("link", name="optline").click()
+    page.get_by_role("button", name="Verify the ledger").click()
+    expect(page.locator("#verdict")).to_contain_text("Intact: 2 events")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/ui/login$"))
