@@ -459,6 +459,13 @@ def ledger_verify(
 DEMO_ACCOUNT = "demo"
 DEMO_SENDER = "+14155550100"
 DEMO_SECRET = "demo-webhook-secret"
+DEMO_TEXTS = (
+    ("+14155550123", "Hi, is my cleaning still on Tuesday?"),
+    ("+14155550124", "STOP"),
+    ("+14155550125", "please stop texting me"),
+    ("+14155550126", "not interested"),  # a possible opt-out: flagged for review
+    ("+14155550127", "HELP"),
+)
 
 
 def demo_key(database_url: str) -> str:
@@ -471,6 +478,9 @@ def demo_key(database_url: str) -> str:
                 {"brand": "Bright Smile Dental", "support_contact": "help@example.com"},
             )
             e.add_sender(DEMO_ACCOUNT, DEMO_SENDER, "long_code", "generic", {"secret": DEMO_SECRET})
+            # A few texts, so that the web UI has something to show from the start.
+            for n, (number, text) in enumerate(DEMO_TEXTS, start=1):
+                e.receive(DEMO_ACCOUNT, number, DEMO_SENDER, text, f"demo-{n}")
         return e.issue_api_key(DEMO_ACCOUNT)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from optline.cli import DEMO_SECRET, DEMO_SENDER
+from optline.cli import DEMO_SECRET, DEMO_SENDER, DEMO_TEXTS
 from optline.providers import signing
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -125,6 +125,17 @@ def _sign_in(page: Page, service: Service) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("demo")
 
 
+def test_the_demo_account_starts_with_contacts_and_a_flagged_reply(
+    page: Page, service: Service
+) -> None:
+    _sign_in(page, service)
+    page.get_by_role("link", name="Contacts").click()
+    for number, _text in DEMO_TEXTS:
+        expect(page.get_by_role("link", name=number)).to_be_visible()
+    page.get_by_role("link", name="Review").click()
+    expect(page.get_by_role("link", name="+14155550126")).to_be_visible()
+
+
 def test_a_wrong_key_stays_on_the_sign_in_page(page: Page) -> None:
     page.goto("/ui/login")
     page.get_by_label("API key").fill("wrong")
@@ -168,7 +179,10 @@ def test_a_stop_seen_changed_back_with_evidence_and_the_ledger_checked(
 
     page.get_by_role("link", name="optline").click()
     page.get_by_role("button", name="Verify the ledger").click()
-    expect(page.locator("#verdict")).to_contain_text("Intact: 2 events")
+    ledger = httpx.get(
+        f"{service.base}/v1/ledger/verify", headers={"Authorization": f"Bearer {service.key}"}
+    ).json()
+    expect(page.locator("#verdict")).to_contain_text(f"Intact: {ledger['checked']} events")
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/ui/login$"))
