@@ -109,6 +109,8 @@ def test_emphasis_is_not_a_typo() -> None:
         "Stop. Thank you",
         "stop texting me",
         "take me off your list",
+        "please take me off. thx",
+        "ok take me off now",
         "remove me",
         "unsubscribe me please",
         "no more messages",
@@ -138,6 +140,7 @@ def test_plain_language_revocations_opt_out(text: str) -> None:
     [
         "don't stop the reminders",
         "can't stop laughing",
+        "can you take me off the waitlist",
         "we have to stop this bill",
         "We have got to STOP this bill",
         "I'll stop by at 5",

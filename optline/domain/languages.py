@@ -194,6 +194,16 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             "list lists",
         ),
         _phrase(
+            # "please take me off. thx": the whole request, at the end of its clause;
+            # "take me off the waitlist" asks something else.
+            "asks to be taken off",
+            _OUT,
+            r"\b(?:take|get) (?:me|us|this number) off(?: (?:please|pls|plz|now|asap|already"
+            r"|thanks|thank you|thx|ty))*(?= \||$)",
+            "off",
+            needs="take get",
+        ),
+        _phrase(
             "asks to be left alone",
             _OUT,
             r"\b(?:leave (?:me|us) alone|lose (?:my|this) number)\b",
