@@ -104,6 +104,10 @@ SUBSCRIBABLE = frozenset(
 )
 
 
+# A reply to be sent through the provider's API that is still queued this long after
+# it was recorded had its own send never start: the reply worker sends it.
+REPLY_GRACE = timedelta(seconds=30)
+
 # Event-webhook retries: 5 s, 10 s, 20 s, ... capped at an hour; given up after 15 tries
 # (about half a day), after which the delivery stays on record as failed.
 NOTIFY_BASE_DELAY = 5
@@ -205,7 +209,7 @@ class SendResult:
 
     to: str
     decision: Decision
-    status: str  # "sent" | "failed"
+    status: str  # "sent" | "failed" (| "sending": another caller is handing it over)
     message_id: int
     provider_id: str | None = None
     error: str | None = None
@@ -481,16 +485,22 @@ class Engine:
         body: str,
         provider_id: str | None = None,
         provider_replied: bool = False,
+        reply_by_api: bool = False,
     ) -> InboundResult:
         """Apply one inbound text: classify, change consent, record, decide the reply.
 
         The same ``provider_id`` delivered twice gets the first delivery's outcome back,
         with no second event and no second reply. When the provider has answered the
         keyword itself (``provider_replied``, or a sender set to provider replies), the
-        change is recorded and no second reply is sent.
+        change is recorded and no second reply is sent. ``reply_by_api``: the reply goes
+        out through the provider's API, not in the webhook's answer (Telnyx); it is
+        recorded queued, in the same transaction, and :meth:`dispatch_recorded` or
+        :meth:`send_queued_replies` sends it.
         """
         try:
-            return self._receive(account, from_, to, body, provider_id, provider_replied)
+            return self._receive(
+                account, from_, to, body, provider_id, provider_replied, reply_by_api
+            )
         except _Replay as replay:
             with self.store.read() as tx:
                 earlier = tx.inbound_outcome(replay.account_id, replay.provider_id)
@@ -505,6 +515,7 @@ class Engine:
         body: str,
         provider_id: str | None,
         provider_replied: bool,
+        reply_by_api: bool,
     ) -> InboundResult:
         contact_phone = phone(from_)
         to_number = sender_number(to)
@@ -562,11 +573,12 @@ class Engine:
                     phone=contact_phone,
                     sender=sender.number,
                     body=reply,
-                    status="sent",
+                    status="queued" if reply_by_api and self._sends_through(sender) else "sent",
                     reason=None,
                     list_name=None,
                     campaign=False,
                     at=now,
+                    reply=True,
                 )
                 return replace(result, reply_message_id=reply_id)
             return result
@@ -666,17 +678,26 @@ class Engine:
                 state, from_number, self._policy_of(row), body, list_name, campaign
             )
             message_id = self._record_decision(
-                tx, row.id, state, contact_phone, from_number, decision, list_name, campaign, now
+                tx,
+                row.id,
+                state,
+                contact_phone,
+                from_number,
+                decision,
+                list_name,
+                campaign,
+                now,
+                queued=self._sends_through(sender_row),
             )
         return PendingSend(sender_row, contact_phone, decision, message_id)
 
     def dispatches(self, pending: PendingSend) -> bool:
         """Whether :meth:`deliver` calls a provider for this text (network I/O)."""
-        return (
-            pending.decision.allowed
-            and self._dispatch is not None
-            and pending.sender.provider is not None
-        )
+        return pending.decision.allowed and self._sends_through(pending.sender)
+
+    def _sends_through(self, sender: SenderRow) -> bool:
+        """Texts from ``sender`` go out through its provider's API (from here)."""
+        return self._dispatch is not None and sender.provider is not None
 
     def deliver(self, pending: PendingSend) -> SendResult:
         """The second half of :meth:`send`, outside any transaction: an allowed text
@@ -700,7 +721,10 @@ class Engine:
         list_name: str | None,
         campaign: bool,
         now: datetime,
+        queued: bool,
     ) -> int:
+        """Record a send's decision: failed with its reason, or allowed, and then
+        ``queued`` for the provider (``dispatch_recorded``) or sent by the caller."""
         current = state or ContactState(contact_phone)
         if decision.allowed:
             tx.save_contact(account_id, consent.sent(current))
@@ -713,7 +737,7 @@ class Engine:
             phone=contact_phone,
             sender=from_number,
             body=decision.body,
-            status="sent" if decision.allowed else "failed",
+            status=("queued" if queued else "sent") if decision.allowed else "failed",
             reason=decision.reason.value if decision.reason else None,
             list_name=list_name,
             campaign=campaign,
@@ -723,10 +747,40 @@ class Engine:
     def dispatch_recorded(
         self, sender: SenderRow, to: str, body: str, message_id: int
     ) -> tuple[str, str | None, str | None]:
-        """Send a text already recorded as message ``message_id``; returns its status,
-        the provider's id and the failure, and records them."""
-        if self._dispatch is None or sender.provider is None:
+        """Send a text recorded as queued (message ``message_id``); returns its status,
+        the provider's id and the failure, and records them.
+
+        The text is first claimed (queued -> sending) in a transaction of its own, so it
+        reaches the provider once even when the reply worker looks at it too; a crash
+        after the claim leaves it ``sending``: handed over or not, nobody knows, and it
+        is not sent again."""
+        if not self._sends_through(sender):
             return "sent", None, None
+        with self.store.transaction() as tx:
+            claimed = tx.claim_message(sender.account_id, message_id, "queued")
+        if not claimed:
+            return "sending", None, "already being sent"
+        return self._hand_over(sender, to, body, message_id)
+
+    def send_queued_replies(self, limit: int = 50) -> int:
+        """Send replies still queued ``REPLY_GRACE`` after they were recorded: their
+        webhook's own send never started (the process stopped, say). Returns how many
+        this call sent or failed."""
+        with self.store.read() as tx:
+            queued = tx.queued_replies(self._clock() - REPLY_GRACE, limit)
+        handled = 0
+        for account_id, message in queued:
+            sender = self.sender(message.sender)
+            if sender is None or sender.account_id != account_id:
+                continue  # the sender was removed: nothing to send it through
+            status, _, _ = self.dispatch_recorded(sender, message.phone, message.body, message.id)
+            handled += status != "sending"
+        return handled
+
+    def _hand_over(
+        self, sender: SenderRow, to: str, body: str, message_id: int
+    ) -> tuple[str, str | None, str | None]:
+        assert self._dispatch is not None and sender.provider is not None
         try:
             provider_id = self._dispatch(sender, to, body)
         except ProviderOptedOut as exc:

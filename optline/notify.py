@@ -1,4 +1,5 @@
-"""Event-webhook delivery: a background worker draining the transactional outbox.
+"""Event-webhook delivery: a background worker draining the transactional outbox (and
+sending replies whose own send never started: ``Engine.send_queued_replies``).
 
 Each consent change queues its notifications in the same transaction that commits it
 (see ``Engine._append``); this worker POSTs them, signed, and records the outcome.
@@ -63,7 +64,8 @@ def drain(engine: Engine, client: httpx.Client, batch: int = 50) -> int:
 
 
 class Worker:
-    """A daemon thread that drains the outbox every ``interval`` seconds."""
+    """A daemon thread that drains the outbox and sends queued replies every
+    ``interval`` seconds."""
 
     def __init__(self, engine: Engine, interval: float = 1.0, timeout: float = 10.0) -> None:
         self._engine = engine
@@ -86,4 +88,8 @@ class Worker:
                 drain(self._engine, self._client)
             except Exception:  # keep the worker alive; the next pass retries
                 log.exception("event webhook delivery pass failed")
+            try:
+                self._engine.send_queued_replies()
+            except Exception:
+                log.exception("queued reply pass failed")
             self._stop.wait(self._interval)

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,6 +33,7 @@ from twilio.request_validator import RequestValidator
 from optline.api.app import Settings, create_app
 from optline.domain.consent import Status
 from optline.engine import Engine
+from optline.notify import Worker
 from optline.providers import signing
 from optline.providers.base import RetryPolicy
 from optline.providers.registry import Dispatcher
@@ -798,6 +800,85 @@ def test_telnyx_reply_refused_by_the_provider_is_recorded_failed(world: World) -
         ("in", "received", None),
         ("out", "failed", "provider_error"),
     ]
+
+
+def _engine_later(world: World, seconds: float) -> Engine:
+    """Another engine on the same database whose clock runs ``seconds`` ahead."""
+    dispatcher = Dispatcher(
+        {"twilio": world.fake.url, "telnyx": world.fake.url},
+        retry=RetryPolicy(attempts=1, initial_wait=0.0, timeout=5.0),
+    )
+    return Engine(
+        world.store,
+        clock=lambda: datetime.now(UTC) + timedelta(seconds=seconds),
+        dispatch=dispatcher,
+    )
+
+
+def _sent_texts(world: World) -> list[tuple[str, str | None]]:
+    return [
+        (m.status, m.provider_id)
+        for m in world.engine.history(ACME, BOB)[1]
+        if m.direction == "out"
+    ]
+
+
+def test_a_telnyx_reply_whose_send_never_started_is_sent_by_the_reply_worker(
+    world: World,
+) -> None:
+    # As if the process stopped right after answering the webhook: the STOP and its
+    # confirmation, queued, are on record together, and nothing was sent.
+    result = world.engine.receive(ACME, BOB, TX, "STOP", "tx-lost-1", reply_by_api=True)
+    assert result.reply is not None
+    assert _sent_texts(world) == [("queued", None)]
+
+    # Within the grace period its own send may still start: the worker leaves it.
+    assert _engine_later(world, 5).send_queued_replies() == 0
+    assert world.replies_sent() == []
+
+    later = _engine_later(world, 31)
+    assert later.send_queued_replies() == 1
+    assert world.replies_sent() == [{"from": TX, "to": BOB, "text": result.reply}]
+    [(status, provider_id)] = _sent_texts(world)
+    assert status == "sent" and provider_id is not None
+    assert later.send_queued_replies() == 0  # once only
+    assert len(world.replies_sent()) == 1
+
+
+def test_the_service_worker_sends_queued_replies(world: World) -> None:
+    result = world.engine.receive(ACME, BOB, TX, "HELP", "tx-lost-2", reply_by_api=True)
+    worker = Worker(_engine_later(world, 60), interval=0.05)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not world.replies_sent() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert world.replies_sent() == [{"from": TX, "to": BOB, "text": result.reply}]
+
+
+def test_a_queued_reply_is_handed_to_the_provider_once(world: World) -> None:
+    result = world.engine.receive(ACME, BOB, TX, "STOP", "tx-twice", reply_by_api=True)
+    assert result.reply is not None and result.reply_message_id is not None
+    sender = world.engine.sender(TX)
+    assert sender is not None
+    attempts = [
+        world.engine.dispatch_recorded(sender, BOB, result.reply, result.reply_message_id)
+        for _ in range(2)
+    ]
+    assert attempts[0][0] == "sent"
+    assert attempts[1] == ("sending", None, "already being sent")
+    assert len(world.replies_sent()) == 1
+
+
+def test_a_send_decided_but_not_yet_handed_over_is_on_record_as_queued(world: World) -> None:
+    pending = world.engine.decide_send(ACME, TX, BOB, "Your table is ready")
+    assert _sent_texts(world) == [("queued", None)]  # not "sent": nothing has left yet
+    result = world.engine.deliver(pending)
+    assert result.status == "sent"
+    [(status, provider_id)] = _sent_texts(world)
+    assert status == "sent" and provider_id == result.provider_id
 
 
 def test_telnyx_stale_or_future_timestamps_are_403(world: World) -> None:

@@ -54,7 +54,9 @@ async def _sender(engine: Engine, number: str) -> SenderRow:
     return sender
 
 
-async def _receive(engine: Engine, sender: SenderRow, message: InboundMessage) -> InboundResult:
+async def _receive(
+    engine: Engine, sender: SenderRow, message: InboundMessage, reply_by_api: bool = False
+) -> InboundResult:
     return await engine.store.write_grouped(
         engine.receive,
         sender.account_id,
@@ -63,6 +65,7 @@ async def _receive(engine: Engine, sender: SenderRow, message: InboundMessage) -
         message.body,
         message.provider_id,
         message.provider_replied,
+        reply_by_api,
     )
 
 
@@ -129,10 +132,11 @@ async def telnyx_event(request: Request) -> JSONResponse:
     if isinstance(event, DeliveryReport):
         await _report(engine, sender, event)
         return JSONResponse({"ok": True})
-    result = await _receive(engine, sender, event)
-    # Telnyx takes no reply in the webhook's answer: the recorded reply goes out through
-    # its API once the answer is on its way (a first delivery only: a repeated one was
-    # answered the first time).
+    result = await _receive(engine, sender, event, reply_by_api=True)
+    # Telnyx takes no reply in the webhook's answer: the reply, recorded queued with the
+    # text, goes out through its API once the answer is on its way (a first delivery
+    # only: a repeated one was answered the first time); should that never start, the
+    # reply worker sends it (Engine.send_queued_replies).
     send_reply = None
     if result.reply is not None and result.reply_message_id is not None and not result.duplicate:
         send_reply = BackgroundTask(

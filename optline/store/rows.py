@@ -65,7 +65,7 @@ class MessageRow:
     sender: str
     body: str
     hidden: bool
-    status: str  # "received" | "sent" | "failed"
+    status: str  # received, queued, sending, sent, failed, then the provider's statuses
     reason: str | None
     list_name: str | None
     campaign: bool

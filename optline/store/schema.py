@@ -187,6 +187,8 @@ events = sa.Table(
     sqlite_with_rowid=False,
 )
 
+PENDING_REPLY = sa.text("reply AND status IN ('queued', 'sending')")
+
 messages = sa.Table(
     "messages",
     metadata,
@@ -202,15 +204,27 @@ messages = sa.Table(
     sa.Column("sender", sa.String, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("hidden", sa.Boolean, nullable=False),
-    sa.Column("status", sa.String, nullable=False),  # received | sent | failed
+    # received | queued (decided, not yet handed to the provider) | sending | sent | failed,
+    # then the provider's own statuses (delivered, undelivered, ...).
+    sa.Column("status", sa.String, nullable=False),
     sa.Column("reason", sa.String, nullable=True),
     sa.Column("list_name", sa.String, nullable=True),
     sa.Column("campaign", sa.Boolean, nullable=False),
+    # An automatic answer to an inbound text (STOP's confirmation, HELP, a trigger's).
+    sa.Column("reply", sa.Boolean, nullable=False, server_default=sa.false()),
     # The inbound outcome, returned again when the same provider message comes back.
     sa.Column("outcome", sa.JSON, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("account_id", "provider_id"),
     sa.Index("ix_messages_account_id_phone_id", "account_id", "phone", "id"),
+    # Replies that the provider's API must still send (Telnyx): the few rows the reply
+    # worker looks for, so its look-up costs nothing however many messages there are.
+    sa.Index(
+        "ix_messages_pending_replies",
+        "created_at",
+        sqlite_where=PENDING_REPLY,
+        postgresql_where=PENDING_REPLY,
+    ),
 )
 
 subscriptions = sa.Table(

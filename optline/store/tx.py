@@ -41,6 +41,7 @@ from optline.store.rows import (
     VerifyResult,
 )
 from optline.store.schema import (
+    PENDING_REPLY,
     accounts,
     contacts,
     events,
@@ -554,10 +555,13 @@ class Tx:
         list_name: str | None,
         campaign: bool,
         at: datetime,
+        reply: bool = False,
     ) -> int:
         self._write()
         values = _message_values(account_id, "out", phone, sender, body, at)
-        values.update(status=status, reason=reason, list_name=list_name, campaign=campaign)
+        values.update(
+            status=status, reason=reason, list_name=list_name, campaign=campaign, reply=reply
+        )
         inserted = self._q.insert_outbound.first(self._conn, values)
         assert inserted is not None  # INSERT ... RETURNING without a conflict clause
         return int(inserted[0])
@@ -584,6 +588,30 @@ class Tx:
             .where(messages.c.account_id == account_id, messages.c.id == message_id)
             .values(values)
         )
+
+    def claim_message(self, account_id: int, message_id: int, status: str) -> bool:
+        """Move a message from ``status`` to ``sending``; False when it was not (any
+        more) in ``status``: someone else is sending it, or has."""
+        self._write()
+        m = messages
+        claimed = self._conn.execute(
+            sa.update(m)
+            .where(m.c.account_id == account_id, m.c.id == message_id, m.c.status == status)
+            .values(status="sending")
+        )
+        return claimed.rowcount == 1
+
+    def queued_replies(self, before: datetime, limit: int) -> list[tuple[int, MessageRow]]:
+        """Replies queued for the provider's API before ``before``, oldest first, with
+        their account ids (through the partial index of pending replies)."""
+        m = messages
+        stmt = (
+            sa.select(m)
+            .where(PENDING_REPLY, m.c.status == "queued", m.c.created_at < before)
+            .order_by(m.c.created_at)
+            .limit(limit)
+        )
+        return [(r.account_id, _message_row(r)) for r in self._conn.execute(stmt)]
 
     def outbound_by_provider_id(self, account_id: int, provider_id: str) -> MessageRow | None:
         m = messages
@@ -887,6 +915,7 @@ def _message_values(
         "reason": None,
         "list_name": None,
         "campaign": False,
+        "reply": False,
         "outcome": None,
         "created_at": utc(at),
     }
