@@ -229,3 +229,24 @@ def test_a_replaced_key_signs_the_browser_out(signed_in: TestClient, engine: Eng
     engine.issue_api_key("acme")
     response = _page(signed_in, "/ui/")
     assert response.status_code == 303 and response.headers["location"] == "/ui/login"
+
+
+def test_forms_with_unstorable_text_or_too_big_change_nothing(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    engine.receive("acme", BOB, A, "STOP")
+    nul = signed_in.post(
+        f"/ui/contacts/{BOB}/opt-in", data={"evidence": "signed\x00form"}, headers=HOST
+    )
+    assert nul.status_code == 422 and "evidence" in _text(nul)
+    huge = signed_in.post(
+        f"/ui/contacts/{BOB}/opt-in", data={"evidence": "x" * 70_000}, headers=HOST
+    )
+    assert huge.status_code == 413
+    state = engine.contact("acme", BOB)
+    assert state is not None and state.status_from(None) is Status.OPTED_OUT
+    assert [e.type for e in engine.history("acme", BOB)[0]] == ["opted_out"]
+    # A NUL in a page's query or path is refused too, before any database sees it.
+    assert _page(signed_in, "/ui/contacts?after=%00").status_code == 422
+    assert _page(signed_in, "/ui/contacts/%2B1415%00").status_code == 422
+    assert _sign_in(signed_in, "key\x00").status_code == 422

@@ -50,7 +50,7 @@ async def read_body(request: Request) -> bytes:
 _SUSPECT_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 
-def _storable(text: str) -> bool:
+def storable(text: str) -> bool:
     """Text that every database stores: no NUL, no unpaired surrogate."""
     if "\x00" in text:
         return False
@@ -61,13 +61,13 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _all_storable(value: Any) -> bool:
+def _allstorable(value: Any) -> bool:
     if isinstance(value, str):
-        return _storable(value)
+        return storable(value)
     if isinstance(value, dict):
-        return all(_storable(k) and _all_storable(v) for k, v in value.items())
+        return all(storable(k) and _allstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return all(_all_storable(v) for v in value)
+        return all(_allstorable(v) for v in value)
     return True
 
 
@@ -92,7 +92,7 @@ def check_json_body(body: bytes, content_type: str | None) -> None:
         value = json.loads(text)
     except ValueError:
         return  # the route's own parsing reports the syntax error
-    if not _all_storable(value):
+    if not _allstorable(value):
         raise Problem(422, "bad_text", "text contains a NUL character or an unpaired surrogate")
 
 
@@ -105,7 +105,7 @@ class CheckedRoute(APIRoute):
 
         async def checked(request: Request) -> Response:
             for name, value in [*request.path_params.items(), *request.query_params.items()]:
-                if isinstance(value, str) and not _storable(value):
+                if isinstance(value, str) and not storable(value):
                     raise Problem(422, "bad_text", f"{name}: contains a NUL character")
             if request.method in ("POST", "PUT", "PATCH"):
                 body = await read_body(request)

@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from optline.api.deps import engine_of
+from optline.api.deps import CheckedRoute, engine_of, storable
 from optline.api.problems import status_of
 from optline.domain.consent import Status
 from optline.engine import Engine
@@ -32,7 +32,8 @@ COOKIE = "optline_ui_key"
 PREFIX = "/ui"
 PAGE_SIZE = 50
 
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+# CheckedRoute: bodies within the size limit, no NUL in paths and queries (as the API).
+router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=CheckedRoute)
 templates = Jinja2Templates(env=Environment(loader=PackageLoader("optline.web"), autoescape=True))
 
 
@@ -40,8 +41,12 @@ class SignInRequired(Exception):
     """No valid key in the cookie: the page sends the browser to the sign-in form."""
 
 
-class CrossOrigin(Exception):
-    """A form posted from another origin (cross-site request forgery)."""
+class FormRefused(Exception):
+    """A posted form refused before anything is done with it."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 def install(app: FastAPI) -> None:
@@ -53,11 +58,12 @@ def install(app: FastAPI) -> None:
     async def to_sign_in(request: Request, _: Exception) -> Response:
         return _redirect(f"{PREFIX}/login")
 
-    async def refuse(request: Request, _: Exception) -> Response:
-        return _page(request, "error.html", 403, error="This form came from another site.")
+    async def refuse(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FormRefused)
+        return _page(request, "error.html", exc.status, error=str(exc))
 
     app.add_exception_handler(SignInRequired, to_sign_in)
-    app.add_exception_handler(CrossOrigin, refuse)
+    app.add_exception_handler(FormRefused, refuse)
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -92,11 +98,16 @@ async def _signed_in(request: Request) -> tuple[Engine, AccountRow]:
 
 async def _form(request: Request) -> FormData:
     """The posted form, when it comes from this site (the cookie is SameSite=Strict
-    too; this also covers browsers that ignore that)."""
+    too; this also covers browsers that ignore that), within the body size limit, and
+    with only text that every database stores (its size was checked as it was read)."""
     origin = request.headers.get("origin")
     if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
-        raise CrossOrigin
-    return await request.form()
+        raise FormRefused(403, "This form came from another site.")
+    form = await request.form()
+    for name, value in form.multi_items():
+        if not isinstance(value, str) or not storable(value):
+            raise FormRefused(422, f"The field {name!r} is not text that can be stored.")
+    return form
 
 
 def _text(form: FormData, name: str) -> str:
