@@ -7,10 +7,13 @@ pages, consent changes through forms, and what it refuses."""
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_api_support import (  # noqa: F401
     ADMIN_KEY,
     BOB,
@@ -250,3 +253,35 @@ def test_forms_with_unstorable_text_or_too_big_change_nothing(
     assert _page(signed_in, "/ui/contacts?after=%00").status_code == 422
     assert _page(signed_in, "/ui/contacts/%2B1415%00").status_code == 422
     assert _sign_in(signed_in, "key\x00").status_code == 422
+
+
+_ANY_TEXT = st.text(max_size=40)
+
+
+def test_arbitrary_pages_and_forms_never_cause_a_5xx(signed_in: TestClient, engine: Engine) -> None:
+    engine.receive("acme", BOB, A, "STOP")
+
+    @settings(
+        max_examples=120,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        phone=st.one_of(st.just(BOB), _ANY_TEXT),
+        action=st.sampled_from(["opt-out", "opt-in", "block", "unblock", "x"]),
+        fields=st.dictionaries(st.sampled_from(["evidence", "note", "key"]), _ANY_TEXT),
+        query=st.dictionaries(
+            st.sampled_from(["phone", "status", "after", "sender", "to", "body"]), _ANY_TEXT
+        ),
+    )
+    def check(phone: str, action: str, fields: dict[str, str], query: dict[str, str]) -> None:
+        path = "/ui/contacts/" + quote(phone, safe="+")
+        for response in (
+            signed_in.get(path, follow_redirects=False),
+            signed_in.post(f"{path}/{action}", data=fields, headers=HOST, follow_redirects=False),
+            signed_in.get("/ui/contacts", params=query, follow_redirects=False),
+            signed_in.get("/ui/check", params=query, follow_redirects=False),
+        ):
+            assert response.status_code < 500, response.text
+
+    check()
