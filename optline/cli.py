@@ -495,13 +495,16 @@ def serve(
     """Run the HTTP service (webhooks, REST API under /v1, docs at /docs, web UI at /ui/)."""
     import uvicorn
 
+    from optline.api.app import Settings
+
     url = ctx.find_root().obj
     os.environ["OPTLINE_DATABASE_URL"] = url
     try:
+        Settings.from_env()  # a bad setting stops here, with its name, not in a worker
         # Migrate once here, so worker processes never race to create the schema.
         Engine.open(url).close()
         key = demo_key(url) if demo else None
-    except OptlineError as exc:
+    except (OptlineError, ValueError) as exc:
         fail(str(exc))
     base = f"http://{host}:{port}"
     typer.echo(f"optline on {base}  (database {url})")

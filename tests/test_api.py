@@ -468,3 +468,13 @@ def test_the_service_app_freezes_its_start_up_objects_and_an_embedded_one_does_n
             assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_the_body_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env().max_body_bytes == 64 * 1024
+    monkeypatch.setenv("OPTLINE_MAX_BODY_BYTES", "1048576")
+    assert Settings.from_env().max_body_bytes == 1024 * 1024
+    for bad in ("lots", "-5", "100"):
+        monkeypatch.setenv("OPTLINE_MAX_BODY_BYTES", bad)
+        with pytest.raises(ValueError, match="OPTLINE_MAX_BODY_BYTES"):
+            Settings.from_env()

@@ -122,3 +122,10 @@ def test_ledger_verify_names_first_bad_event(cli: Cli, db_url: str) -> None:
     engine.dispose()
     out = cli("ledger", "verify", "--account", "acme", code=1)
     assert "#2" in out
+
+
+def test_serve_refuses_a_bad_setting_before_starting(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPTLINE_MAX_BODY_BYTES", "lots")
+    assert "OPTLINE_MAX_BODY_BYTES" in cli.error("serve", "--port", "1")

@@ -32,7 +32,8 @@ class Settings:
     # The public base URL providers call (behind a proxy the app sees another one);
     # Twilio signs the full public URL.
     public_base_url: str | None = None
-    # Inbound request bodies above this size are refused with 413.
+    # Inbound request bodies above this size are refused with 413 (64 KiB: about 4,000
+    # numbers in one bulk opt-out or broadcast; OPTLINE_MAX_BODY_BYTES raises it).
     max_body_bytes: int = 64 * 1024
     # Provider API base URLs (tests point them at a local fake provider).
     provider_urls: dict[str, str] = field(default_factory=dict)
@@ -60,6 +61,13 @@ class Settings:
             "public_base_url": env.get("OPTLINE_PUBLIC_URL") or None,
             "provider_urls": provider_urls,
         }
+        limit = env.get("OPTLINE_MAX_BODY_BYTES")
+        if limit:
+            if not limit.isdigit() or int(limit) < 1024:
+                raise ValueError(
+                    f"OPTLINE_MAX_BODY_BYTES must be a number of bytes >= 1024: {limit!r}"
+                )
+            values["max_body_bytes"] = int(limit)
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
