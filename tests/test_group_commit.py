@@ -226,3 +226,23 @@ def test_a_long_write_on_a_thread_sends_the_loop_writes_to_threads(engine: Engin
     assert _inbound_count(engine) == len(PHONES)
     (verified,) = engine.verify(ACME)
     assert verified.ok and verified.checked == len(PHONES)
+
+
+def test_a_repeat_in_the_same_group_gets_the_first_outcome_and_applies_nothing(
+    engine: Engine,
+) -> None:
+    async def scenario() -> list[InboundResult]:
+        writes = [engine.store.write_grouped(_stop, engine, PHONES[0], 7) for _ in range(3)]
+        return await asyncio.gather(*writes)
+
+    first, *repeats = asyncio.run(scenario())
+
+    assert first.duplicate is False and first.reply is not None
+    for repeat in repeats:
+        assert repeat.duplicate is True
+        assert repeat.as_dict() == first.as_dict()
+    events, messages = engine.history(ACME, PHONES[0])
+    assert [e.type for e in events] == ["opted_out"]
+    assert [m.direction for m in messages] == ["in", "out"]
+    (verified,) = engine.verify(ACME)
+    assert verified.ok and verified.checked == 1
