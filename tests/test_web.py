@@ -285,3 +285,11 @@ def test_arbitrary_pages_and_forms_never_cause_a_5xx(signed_in: TestClient, engi
             assert response.status_code < 500, response.text
 
     check()
+
+
+def test_the_stylesheet_is_served_by_the_service_itself(client: TestClient) -> None:
+    page = _page(client, "/ui/login")
+    assert '<link rel="stylesheet" href="/ui/static/optline.css">' in page.text
+    assert "http" not in re.sub(r'href="/ui/[^"]*"', "", page.text.split("<body>")[0])
+    css = _page(client, "/ui/static/optline.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
