@@ -1025,6 +1025,11 @@ class Engine:
             row = self._account(tx, account)
             return tx.events(row.id, contact_phone), tx.messages(row.id, contact_phone)
 
+    def recent_messages(self, account: AccountRef, limit: int = 20) -> list[MessageRow]:
+        """The account's last messages in and out, newest first."""
+        with self.store.read() as tx:
+            return tx.recent_messages(self._account(tx, account).id, limit)
+
     def flagged(self, account: AccountRef, limit: int = 200) -> list[StoredEvent]:
         """Possible opt-outs waiting for review, newest first."""
         with self.store.read() as tx:

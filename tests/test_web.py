@@ -19,6 +19,7 @@ from test_api_support import (  # noqa: F401
     BOB,
     EVE,
     OTHER,
+    ZED,
     A,
     Tenant,
     acme,
@@ -293,3 +294,24 @@ def test_the_stylesheet_is_served_by_the_service_itself(client: TestClient) -> N
     assert "http" not in re.sub(r'href="/ui/[^"]*"', "", page.text.split("<body>")[0])
     css = _page(client, "/ui/static/optline.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+
+
+def test_home_lists_the_latest_messages_of_this_account_only(
+    signed_in: TestClient, other: Tenant, engine: Engine
+) -> None:
+    engine.receive("acme", BOB, A, "first")
+    engine.receive("acme", EVE, A, "HELP")  # its reply comes after it
+    engine.block("acme", ZED)
+    engine.receive("acme", ZED, A, "a text from a blocked number")
+    engine.receive("other", BOB, OTHER, "not acme's")
+    home = _page(signed_in, "/ui/")
+    recent = home.text.split('id="recent"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", recent.split("<tbody>")[1], re.S)
+    texts = [" ".join(re.sub(r"<[^>]+>", " ", r).split()) for r in rows]
+    assert len(texts) == 4
+    assert "(hidden: blocked contact)" in texts[0] and ZED in texts[0]
+    assert "blocked number" not in recent
+    assert texts[1].startswith("out") and EVE in texts[1]
+    assert texts[2].startswith("in") and "HELP" in texts[2]
+    assert texts[3].startswith("in") and "first" in texts[3]
+    assert "not acme" not in home.text

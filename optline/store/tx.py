@@ -571,6 +571,12 @@ class Tx:
         stmt = sa.select(m).where(m.c.account_id == account_id, m.c.phone == phone).order_by(m.c.id)
         return [_message_row(r) for r in self._conn.execute(stmt)]
 
+    def recent_messages(self, account_id: int, limit: int) -> list[MessageRow]:
+        """The account's last ``limit`` messages, newest first (its primary key's end)."""
+        m = messages
+        stmt = sa.select(m).where(m.c.account_id == account_id).order_by(m.c.id.desc())
+        return [_message_row(r) for r in self._conn.execute(stmt.limit(limit))]
+
     def set_message_status(
         self,
         account_id: int,

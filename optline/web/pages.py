@@ -158,7 +158,10 @@ async def home(request: Request) -> Response:
     engine, account = await _signed_in(request)
     senders = await run_in_threadpool(engine.senders, account.id)
     flagged = await run_in_threadpool(engine.flagged, account.id, 10)
-    return _page(request, "home.html", account=account, senders=senders, flagged=flagged)
+    recent = await run_in_threadpool(engine.recent_messages, account.id, 20)
+    return _page(
+        request, "home.html", account=account, senders=senders, flagged=flagged, recent=recent
+    )
 
 
 @router.get("/contacts")
