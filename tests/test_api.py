@@ -478,3 +478,14 @@ def test_the_body_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv("OPTLINE_MAX_BODY_BYTES", bad)
         with pytest.raises(ValueError, match="OPTLINE_MAX_BODY_BYTES"):
             Settings.from_env()
+
+
+def test_history_tells_automatic_replies_from_sends(acme: Tenant, engine: Engine) -> None:
+    engine.receive("acme", BOB, A, "HELP", "SMhelp")
+    acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Your table is ready"})
+    messages = acme.ok("GET", f"/v1/contacts/{BOB}/history")["messages"]
+    assert [(m["direction"], m["reply"]) for m in messages] == [
+        ("in", False),
+        ("out", True),
+        ("out", False),
+    ]

@@ -112,6 +112,7 @@ def test_a_stop_shows_on_the_contact_page_and_a_form_opts_back_in(
     text = _text(page)
     assert "opted_out" in text and "STOP" in text
     assert "opted_out" in text.split("Consent events")[1]  # the ledger event is listed
+    assert "sent · auto-reply" in text  # the confirmation, marked as the automatic answer
 
     # Opting back in needs evidence under the default profile: refused, nothing changed.
     refused = signed_in.post(f"/ui/contacts/{BOB}/opt-in", data={}, headers=HOST)

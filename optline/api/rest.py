@@ -144,6 +144,7 @@ def message_view(message: MessageRow) -> dict[str, Any]:
         "status": message.status,
         "reason": message.reason,
         "hidden": message.hidden,
+        "reply": message.reply,
         "provider_id": message.provider_id,
         "at": message.created_at.isoformat(),
     }

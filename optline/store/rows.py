@@ -70,6 +70,7 @@ class MessageRow:
     list_name: str | None
     campaign: bool
     created_at: datetime
+    reply: bool = False  # an automatic answer to an inbound text
 
 
 @dataclass(frozen=True)

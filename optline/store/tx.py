@@ -846,6 +846,7 @@ def _message_row(r: Row[Any, Any, Any, Any]) -> MessageRow:
         r.list_name,
         r.campaign,
         r.created_at,
+        r.reply,
     )
 
 
