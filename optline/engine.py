@@ -151,8 +151,10 @@ def sender_number(raw: str) -> str:
 def _body(text: str) -> str:
     if len(text) > MAX_BODY_CHARS:
         raise BadInput(f"message body is longer than {MAX_BODY_CHARS} characters")
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
-        raise BadInput("message body contains unpaired UTF-16 surrogates")
+    try:
+        text.encode("utf-8")  # refuses surrogates, in C, where a scan in Python is per character
+    except UnicodeEncodeError:
+        raise BadInput("message body contains unpaired UTF-16 surrogates") from None
     return text
 
 
