@@ -61,13 +61,13 @@ def storable(text: str) -> bool:
     return True
 
 
-def _allstorable(value: Any) -> bool:
+def _all_storable(value: Any) -> bool:
     if isinstance(value, str):
         return storable(value)
     if isinstance(value, dict):
-        return all(storable(k) and _allstorable(v) for k, v in value.items())
+        return all(storable(k) and _all_storable(v) for k, v in value.items())
     if isinstance(value, list):
-        return all(_allstorable(v) for v in value)
+        return all(_all_storable(v) for v in value)
     return True
 
 
@@ -92,7 +92,7 @@ def check_json_body(body: bytes, content_type: str | None) -> None:
         value = json.loads(text)
     except ValueError:
         return  # the route's own parsing reports the syntax error
-    if not _allstorable(value):
+    if not _all_storable(value):
         raise Problem(422, "bad_text", "text contains a NUL character or an unpaired surrogate")
 
 
