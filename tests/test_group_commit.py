@@ -235,12 +235,12 @@ def test_a_repeat_in_the_same_group_gets_the_first_outcome_and_applies_nothing(
         writes = [engine.store.write_grouped(_stop, engine, PHONES[0], 7) for _ in range(3)]
         return await asyncio.gather(*writes)
 
-    first, *repeats = asyncio.run(scenario())
+    results = asyncio.run(scenario())
 
-    assert first.duplicate is False and first.reply is not None
-    for repeat in repeats:
-        assert repeat.duplicate is True
-        assert repeat.as_dict() == first.as_dict()
+    # On SQLite the first of the turn applies; on PostgreSQL (threads) any one may win.
+    [first] = [r for r in results if not r.duplicate]
+    assert first.reply is not None
+    assert [r.as_dict() for r in results] == [first.as_dict()] * 3
     events, messages = engine.history(ACME, PHONES[0])
     assert [e.type for e in events] == ["opted_out"]
     assert [m.direction for m in messages] == ["in", "out"]
