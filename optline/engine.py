@@ -44,6 +44,7 @@ from optline.domain.text import normalise_keyword
 from optline.errors import (
     AlreadyExists,
     BadInput,
+    IdempotencyKeyReused,
     NotAllowed,
     UnknownAccount,
     UnknownList,
@@ -203,6 +204,9 @@ class PendingSend:
     to: str
     decision: Decision
     message_id: int
+    # The message an earlier request with the same idempotency key recorded, as it is
+    # now: this request sends nothing new.
+    earlier: MessageRow | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +219,7 @@ class SendResult:
     message_id: int
     provider_id: str | None = None
     error: str | None = None
+    replayed: bool = False  # the outcome of an earlier request with the same idempotency key
 
     @property
     def allowed(self) -> bool:
@@ -647,6 +652,7 @@ class Engine:
         body: str,
         list_name: str | None = None,
         campaign: bool = False,
+        idempotency_key: str | None = None,
     ) -> SendResult:
         """Decide, record and (with a dispatcher) send one text.
 
@@ -654,8 +660,15 @@ class Engine:
         row lock, so an opt-out committed before it is always seen and one committed
         after it waits. A refused text is recorded failed with its reason and never
         reaches the provider.
+
+        With an ``idempotency_key``, the same request again (a retry after a timeout)
+        sends nothing new: it gets the first request's message as it is now, and one
+        whose hand-over never started is decided again and sent. The key with another
+        request raises :class:`IdempotencyKeyReused`.
         """
-        return self.deliver(self.decide_send(account, sender, to, body, list_name, campaign))
+        return self.deliver(
+            self.decide_send(account, sender, to, body, list_name, campaign, idempotency_key)
+        )
 
     def decide_send(
         self,
@@ -665,32 +678,59 @@ class Engine:
         body: str,
         list_name: str | None = None,
         campaign: bool = False,
+        idempotency_key: str | None = None,
     ) -> PendingSend:
         """The first half of :meth:`send`: decide and record, in one transaction."""
         contact_phone = phone(to)
         from_number = sender_number(sender)
         body = _body(body)
         now = self._clock()
-        with self.store.transaction() as tx:
-            row = self._account(tx, account)
-            sender_row = self._sender(tx, row, from_number)
-            self._known_list(tx, row, list_name)
-            state = tx.contact(row.id, contact_phone, for_update=True)
-            decision = consent.decide(
-                state, from_number, self._policy_of(row), body, list_name, campaign
-            )
-            message_id = self._record_decision(
-                tx,
-                row.id,
-                state,
-                contact_phone,
-                from_number,
-                decision,
-                list_name,
-                campaign,
-                now,
-                queued=self._sends_through(sender_row),
-            )
+        key = idempotency_key
+        request = (
+            ""
+            if key is None
+            else _send_fingerprint(from_number, contact_phone, body, list_name, campaign)
+        )
+        try:
+            with self.store.transaction() as tx:
+                row = self._account(tx, account)
+                sender_row = self._sender(tx, row, from_number)
+                if key is not None and (earlier := tx.send_request(row.id, key)) is not None:
+                    return _earlier_send(sender_row, key, request, *earlier)
+                self._known_list(tx, row, list_name)
+                state = tx.contact(row.id, contact_phone, for_update=True)
+                decision = consent.decide(
+                    state, from_number, self._policy_of(row), body, list_name, campaign
+                )
+                message_id = self._record_decision(
+                    tx,
+                    row.id,
+                    state,
+                    contact_phone,
+                    from_number,
+                    decision,
+                    list_name,
+                    campaign,
+                    now,
+                    queued=self._sends_through(sender_row),
+                )
+                if key is not None:
+                    tx.record_send_request(
+                        row.id,
+                        key,
+                        message_id=message_id,
+                        fingerprint=request,
+                        allowed=decision.allowed,
+                        at=now,
+                    )
+        except DuplicateDelivery:
+            # A concurrent request with the same key committed first; this one rolled
+            # back, so the text is recorded (and sent) once.
+            assert key is not None
+            with self.store.read() as tx:
+                earlier = tx.send_request(sender_row.account_id, key)
+            assert earlier is not None
+            return _earlier_send(sender_row, key, request, *earlier)
         return PendingSend(sender_row, contact_phone, decision, message_id)
 
     def dispatches(self, pending: PendingSend) -> bool:
@@ -705,12 +745,57 @@ class Engine:
         """The second half of :meth:`send`, outside any transaction: an allowed text
         to the provider; a refused one is already recorded failed."""
         to, decision, message_id = pending.to, pending.decision, pending.message_id
+        if pending.earlier is not None:
+            return self._deliver_again(pending, pending.earlier)
         if not decision.allowed:
             return SendResult(to, decision, "failed", message_id)
         status, provider_id, error = self.dispatch_recorded(
             pending.sender, to, decision.body, message_id
         )
         return SendResult(to, decision, status, message_id, provider_id, error)
+
+    def _deliver_again(self, pending: PendingSend, message: MessageRow) -> SendResult:
+        """A request repeated with its idempotency key: its first message as it is now;
+        one still queued (its hand-over never started: the process stopped, say) is
+        decided again, as consent may have changed since, and sent."""
+        sender, to, decision = pending.sender, pending.to, pending.decision
+        if decision.allowed and message.status == "queued" and self._sends_through(sender):
+            now = self._clock()
+            claimed = False
+            with self.store.transaction() as tx:
+                row = self._account(tx, sender.account_id)
+                state = tx.contact(row.id, to, for_update=True)
+                decision = consent.decide(
+                    state,
+                    sender.number,
+                    self._policy_of(row),
+                    message.body,
+                    message.list_name,
+                    message.campaign,
+                )
+                if decision.allowed:
+                    claimed = tx.claim_message(row.id, message.id, "queued")
+                else:
+                    refused = consent.refused_event(
+                        state or ContactState(to), sender.number, decision
+                    )
+                    self._append(tx, row.id, [refused], now)
+                    reason = decision.reason.value if decision.reason else None
+                    tx.set_message_status(row.id, message.id, "failed", reason, None)
+            if not decision.allowed:
+                return SendResult(to, decision, "failed", message.id, replayed=True)
+            if not claimed:
+                return SendResult(
+                    to, decision, "sending", message.id, error="already being sent", replayed=True
+                )
+            status, provider_id, error = self._hand_over(sender, to, message.body, message.id)
+            return SendResult(to, decision, status, message.id, provider_id, error, replayed=True)
+        # A failure after an allowed decision was the provider's: its reason stands in
+        # for the error message, which was not kept.
+        error = message.reason if decision.allowed and message.status == "failed" else None
+        return SendResult(
+            to, decision, message.status, message.id, message.provider_id, error, replayed=True
+        )
 
     def _record_decision(
         self,
@@ -1262,6 +1347,34 @@ class Engine:
                 raise BadInput(str(exc)) from None
             self._policies[key] = policy
         return policy
+
+
+def _send_fingerprint(
+    sender: str, to: str, body: str, list_name: str | None, campaign: bool
+) -> str:
+    """What identifies a send request, to tell a retry from another request that
+    reuses its idempotency key."""
+    request = [sender, to, body, list_name, campaign]
+    return hashlib.sha256(json.dumps(request, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _earlier_send(
+    sender: SenderRow,
+    key: str,
+    request: str,
+    fingerprint: str,
+    allowed: bool,
+    message: MessageRow,
+) -> PendingSend:
+    """The send first made with ``key``, for a request that repeats it."""
+    if fingerprint != request:
+        raise IdempotencyKeyReused(
+            f"idempotency key {key!r} was first used for another request;"
+            " a new text needs a new key"
+        )
+    reason = None if allowed or message.reason is None else Reason(message.reason)
+    decision = Decision(allowed, reason, message.body)
+    return PendingSend(sender, message.phone, decision, message.id, earlier=message)
 
 
 class _Replay(Exception):

@@ -33,6 +33,12 @@ class AlreadyExists(OptlineError):
     code = "conflict"
 
 
+class IdempotencyKeyReused(AlreadyExists):
+    """An idempotency key given again with a request other than its first one."""
+
+    code = "idempotency_key_reused"
+
+
 class NotAllowed(OptlineError):
     """The policy refuses the change (e.g. a manual re-opt-in under ``never``)."""
 

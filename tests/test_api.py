@@ -10,8 +10,11 @@ import gc
 import io
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fakeprovider import FakeProvider, Reply
@@ -36,7 +39,7 @@ from typer.testing import CliRunner
 
 from optline.api.app import Settings, app_from_env, create_app
 from optline.cli import app as cli_app
-from optline.engine import Engine
+from optline.engine import Engine, SendResult
 from optline.proof import check_proof
 from optline.providers.base import RetryPolicy
 from optline.providers.registry import Dispatcher
@@ -336,14 +339,19 @@ def fake() -> Iterator[FakeProvider]:
 
 
 @pytest.fixture
-def sending(store: Store, fake: FakeProvider) -> Iterator[Tenant]:
-    """acme with a Twilio sender whose texts go to the fake provider."""
+def dispatching(store: Store, fake: FakeProvider) -> Iterator[Engine]:
+    """An engine whose texts go to the fake provider."""
     dispatcher = Dispatcher(
         {"twilio": fake.url}, retry=RetryPolicy(attempts=2, initial_wait=0.01, timeout=5)
     )
-    app = create_app(
-        Settings(admin_key=ADMIN_KEY, notify=False), engine=Engine(store, dispatch=dispatcher)
-    )
+    yield Engine(store, dispatch=dispatcher)
+    dispatcher.close()
+
+
+@pytest.fixture
+def sending(dispatching: Engine) -> Iterator[Tenant]:
+    """acme with a Twilio sender whose texts go to the fake provider."""
+    app = create_app(Settings(admin_key=ADMIN_KEY, notify=False), engine=dispatching)
     with TestClient(app) as client:
         tenant = new_tenant(client, "acme")
         creds = {"account_sid": "AC" + "1" * 32, "auth_token": "t" * 32}
@@ -354,7 +362,6 @@ def sending(store: Store, fake: FakeProvider) -> Iterator[Tenant]:
             status=201,
         )
         yield tenant
-    dispatcher.close()
 
 
 def test_allowed_texts_reach_the_provider_and_refused_ones_never(
@@ -386,6 +393,119 @@ def test_a_provider_opt_out_answer_opts_the_recipient_out(
     again = sending.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Hi"})
     assert (again["status"], again["reason"]) == ("failed", "opted_out")
     assert len(fake.requests) == 1
+
+
+# -- idempotency keys -----------------------------------------------------------------
+
+
+def keyed(tenant: Tenant, key: str, text: dict[str, Any]) -> httpx.Response:
+    headers = {**tenant.headers, "Idempotency-Key": key}
+    response: httpx.Response = tenant.client.post("/v1/messages", json=text, headers=headers)
+    return response
+
+
+def outbound(tenant: Tenant, number: str) -> list[tuple[str, str | None]]:
+    history = tenant.ok("GET", f"/v1/contacts/{number}/history")
+    return [(m["status"], m["reason"]) for m in history["messages"] if m["direction"] == "out"]
+
+
+def test_a_send_retried_with_its_idempotency_key_sends_one_text(
+    sending: Tenant, fake: FakeProvider
+) -> None:
+    text = {"from": A, "to": BOB, "body": "Your table is ready"}
+    first = keyed(sending, "order-1", text)
+    again = keyed(sending, "order-1", text)
+    assert first.status_code == again.status_code == 200
+    assert "idempotent-replayed" not in first.headers
+    assert again.headers["idempotent-replayed"] == "true"
+    assert first.json() == again.json()
+    assert first.json()["status"] == "sent" and first.json()["provider_id"].startswith("SM")
+    assert len(fake.requests) == 1
+    assert outbound(sending, BOB) == [("sent", None)]
+    # Another key is another text.
+    assert keyed(sending, "order-2", text).json()["message_id"] != first.json()["message_id"]
+    assert len(fake.requests) == 2
+
+
+def test_an_idempotency_key_given_with_another_request_is_refused(
+    sending: Tenant, fake: FakeProvider
+) -> None:
+    keyed(sending, "k-1", {"from": A, "to": BOB, "body": "Hello"})
+    for other in (
+        {"from": A, "to": BOB, "body": "Hello!"},
+        {"from": A, "to": EVE, "body": "Hello"},
+        {"from": A, "to": BOB, "body": "Hello", "campaign": True},
+    ):
+        assert_problem(keyed(sending, "k-1", other), 409, "idempotency_key_reused")
+    assert len(fake.requests) == 1
+    assert outbound(sending, BOB) == [("sent", None)] and outbound(sending, EVE) == []
+
+
+def test_a_refused_send_replays_as_refused_with_one_event(sending: Tenant) -> None:
+    sending.ok("POST", f"/v1/contacts/{EVE}/opt-out")
+    text = {"from": A, "to": EVE, "body": "Last chance!"}
+    first, again = keyed(sending, "promo-9", text), keyed(sending, "promo-9", text)
+    assert (again.json()["status"], again.json()["reason"]) == ("failed", "opted_out")
+    assert first.json() == again.json() and again.headers["idempotent-replayed"] == "true"
+    events = sending.ok("GET", f"/v1/contacts/{EVE}/history")["events"]
+    assert [e["type"] for e in events].count("send_refused") == 1
+
+
+def test_idempotency_keys_belong_to_their_account(acme: Tenant) -> None:
+    globex_sender = "+14155550177"
+    other = new_tenant(acme.client, "globex", senders=(globex_sender,))
+    mine = keyed(acme, "same", {"from": A, "to": BOB, "body": "Hi"})
+    theirs = keyed(other, "same", {"from": globex_sender, "to": BOB, "body": "Hi"})
+    assert "idempotent-replayed" not in theirs.headers
+    assert mine.json()["message_id"] and theirs.json()["status"] == "sent"
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "clé", "two words"])
+def test_an_unusable_idempotency_key_is_a_422(acme: Tenant, key: str) -> None:
+    response = acme.client.post(
+        "/v1/messages",
+        json={"from": A, "to": BOB, "body": "Hi"},
+        headers=[*acme.headers.items(), ("Idempotency-Key", key.encode("utf-8"))],
+    )
+    assert_problem(response, 422)
+    assert outbound(acme, BOB) == []
+
+
+def test_a_retry_of_an_interrupted_send_decides_it_again(
+    sending: Tenant, dispatching: Engine, fake: FakeProvider
+) -> None:
+    # Decided and recorded queued, then the process stopped before the hand-over.
+    for to in (BOB, EVE):
+        pending = dispatching.decide_send("acme", A, to, "See you at 6", idempotency_key=to)
+        assert pending.decision.allowed
+    assert outbound(sending, BOB) == outbound(sending, EVE) == [("queued", None)]
+    # EVE opts out meanwhile: her text must not go now.
+    sending.ok("POST", f"/v1/contacts/{EVE}/opt-out")
+    text = {"from": A, "body": "See you at 6"}
+    refused = keyed(sending, EVE, {**text, "to": EVE})
+    assert (refused.json()["status"], refused.json()["reason"]) == ("failed", "opted_out")
+    assert outbound(sending, EVE) == [("failed", "opted_out")]
+    sent = keyed(sending, BOB, {**text, "to": BOB})
+    assert sent.json()["status"] == "sent" and sent.headers["idempotent-replayed"] == "true"
+    assert outbound(sending, BOB) == [("sent", None)]
+    assert [f["To"] for f in (r.form for r in fake.requests)] == [[BOB]]
+    # Once handed over, a further retry only reports it.
+    assert keyed(sending, BOB, {**text, "to": BOB}).json() == sent.json()
+    assert len(fake.requests) == 1
+
+
+def test_concurrent_requests_with_one_idempotency_key_send_one_text(
+    sending: Tenant, dispatching: Engine, fake: FakeProvider
+) -> None:
+    def send(_: int) -> SendResult:
+        return dispatching.send("acme", A, BOB, "Flash sale", idempotency_key="burst")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(send, range(12)))
+    assert len({r.message_id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    assert len(fake.requests) == 1
+    assert outbound(sending, BOB) == [("sent", None)]
 
 
 def test_broadcasts_to_numbers_and_to_a_list(acme: Tenant) -> None:

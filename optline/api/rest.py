@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
@@ -384,8 +384,29 @@ async def triggers(account: Account, request: Request) -> dict[str, Any]:
 # -- messages ---------------------------------------------------------------------------
 
 
+# Any visible ASCII, as header values carry it safely (a UUID is the usual choice).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[!-~]+$",
+        description="Makes a retry safe: the same request again with the same key sends"
+        " nothing new and answers with the first request's message as it is now"
+        " (header Idempotent-Replayed: true). The key with another request: 409.",
+    ),
+]
+
+
 @router.post("/messages", tags=["messages"])
-async def send_message(body: OutboundText, account: Account, request: Request) -> dict[str, Any]:
+async def send_message(
+    body: OutboundText,
+    account: Account,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     """Decide, record and send through the sender's provider. A refused text is recorded
     as failed with its reason code and never reaches the provider."""
     engine = engine_of(request)
@@ -397,10 +418,15 @@ async def send_message(body: OutboundText, account: Account, request: Request) -
         body.body,
         body.list_name,
         body.campaign,
+        idempotency_key,
     )
     if engine.dispatches(pending):  # a provider's API: network time, off the loop
-        return (await run_in_threadpool(engine.deliver, pending)).as_dict()
-    return engine.deliver(pending).as_dict()
+        result = await run_in_threadpool(engine.deliver, pending)
+    else:
+        result = engine.deliver(pending)
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.as_dict()
 
 
 @router.post("/broadcasts", tags=["messages"])

@@ -14,7 +14,8 @@ class Conflict(Exception):
 
 
 class DuplicateDelivery(Exception):
-    """An inbound message whose provider id this account has already stored."""
+    """The same request again: an inbound message whose provider id this account has
+    already stored, or a send whose idempotency key it has."""
 
 
 @dataclass(frozen=True)

@@ -227,6 +227,23 @@ messages = sa.Table(
     ),
 )
 
+# Sends made with an Idempotency-Key: the same key again gets the same message back, not
+# a second text. ``fingerprint`` is the request's hash: the key with another request
+# is refused; ``allowed`` is the decision as first taken.
+send_requests = sa.Table(
+    "send_requests",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("key", sa.String, primary_key=True),
+    sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column("fingerprint", sa.String, nullable=False),
+    sa.Column("allowed", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["account_id", "message_id"], ["messages.account_id", "messages.id"], ondelete="CASCADE"
+    ),
+)
+
 subscriptions = sa.Table(
     "subscriptions",
     metadata,

@@ -49,6 +49,7 @@ from optline.store.schema import (
     memberships,
     messages,
     notifications,
+    send_requests,
     senders,
     subscriptions,
     triggers,
@@ -565,6 +566,43 @@ class Tx:
         inserted = self._q.insert_outbound.first(self._conn, values)
         assert inserted is not None  # INSERT ... RETURNING without a conflict clause
         return int(inserted[0])
+
+    def send_request(self, account_id: int, key: str) -> tuple[str, bool, MessageRow] | None:
+        """The send first made with idempotency ``key``: its request's fingerprint,
+        whether it was allowed, and its message as it is now."""
+        r, m = send_requests, messages
+        stmt = (
+            sa.select(r.c.fingerprint, r.c.allowed, m)
+            .join(m, sa.and_(m.c.account_id == r.c.account_id, m.c.id == r.c.message_id))
+            .where(r.c.account_id == account_id, r.c.key == key)
+        )
+        row = self._conn.execute(stmt).first()
+        return None if row is None else (row.fingerprint, row.allowed, _message_row(row))
+
+    def record_send_request(
+        self,
+        account_id: int,
+        key: str,
+        *,
+        message_id: int,
+        fingerprint: str,
+        allowed: bool,
+        at: datetime,
+    ) -> None:
+        """Tie idempotency ``key`` to the send just recorded; DuplicateDelivery if a
+        concurrent request has taken the key (the caller rolls back and replays it)."""
+        self._write()
+        values = {
+            "account_id": account_id,
+            "key": key,
+            "message_id": message_id,
+            "fingerprint": fingerprint,
+            "allowed": allowed,
+            "created_at": at,
+        }
+        stmt = insert(send_requests, self._postgres).values(values).on_conflict_do_nothing()
+        if self._conn.execute(stmt.returning(send_requests.c.key)).first() is None:
+            raise DuplicateDelivery(f"idempotency key {key!r} is already taken")
 
     def messages(self, account_id: int, phone: str) -> list[MessageRow]:
         m = messages
