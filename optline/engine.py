@@ -774,7 +774,7 @@ class Engine:
                     message.campaign,
                 )
                 if decision.allowed:
-                    claimed = tx.claim_message(row.id, message.id, "queued")
+                    claimed = tx.move_message(row.id, message.id, "queued", "sending")
                 else:
                     refused = consent.refused_event(
                         state or ContactState(to), sender.number, decision
@@ -844,7 +844,7 @@ class Engine:
         if not self._sends_through(sender):
             return "sent", None, None
         with self.store.transaction() as tx:
-            claimed = tx.claim_message(sender.account_id, message_id, "queued")
+            claimed = tx.move_message(sender.account_id, message_id, "queued", "sending")
         if not claimed:
             return "sending", None, "already being sent"
         return self._hand_over(sender, to, body, message_id)
@@ -858,11 +858,27 @@ class Engine:
         handled = 0
         for account_id, message in queued:
             sender = self.sender(message.sender)
-            if sender is None or sender.account_id != account_id:
+            if sender is None or sender.account_id != account_id or not self._sends_through(sender):
                 continue  # the sender was removed: nothing to send it through
-            status, _, _ = self.dispatch_recorded(sender, message.phone, message.body, message.id)
-            handled += status != "sending"
+            moved_to = self._claim_late_reply(account_id, message)
+            if moved_to == "sending":
+                self._hand_over(sender, message.phone, message.body, message.id)
+            handled += moved_to is not None
         return handled
+
+    def _claim_late_reply(self, account_id: int, message: MessageRow) -> str | None:
+        """Claim a queued reply for a late send (its new status, ``sending``), unless the
+        contact's consent has changed since it was decided (a STOP after a trigger's
+        reply, say): it answered a moment that has passed, so it is recorded
+        ``failed`` (reason ``superseded``) and never sent. None: someone else has
+        taken it meanwhile."""
+        with self.store.transaction() as tx:
+            if tx.consent_changed_since(account_id, message.phone, message.created_at):
+                status, reason = "failed", "superseded"
+            else:
+                status, reason = "sending", None
+            moved = tx.move_message(account_id, message.id, "queued", status, reason)
+        return status if moved else None
 
     def _hand_over(
         self, sender: SenderRow, to: str, body: str, message_id: int

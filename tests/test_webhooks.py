@@ -845,6 +845,24 @@ def test_a_telnyx_reply_whose_send_never_started_is_sent_by_the_reply_worker(
     assert len(world.replies_sent()) == 1
 
 
+def test_a_late_reply_is_not_sent_once_the_contact_has_changed_their_consent(
+    world: World,
+) -> None:
+    # Both sends never started; between the two texts the contact opted out.
+    help_reply = world.engine.receive(ACME, BOB, TX, "HELP", "tx-late-1", reply_by_api=True)
+    stop = world.engine.receive(ACME, BOB, TX, "STOP", "tx-late-2", reply_by_api=True)
+    assert help_reply.reply and stop.reply
+
+    assert _engine_later(world, 31).send_queued_replies() == 2
+    # Only the STOP's confirmation goes: the HELP answer is from before the opt-out.
+    assert world.replies_sent() == [{"from": TX, "to": BOB, "text": stop.reply}]
+    replies = [(m.body, m.status, m.reason) for m in world.engine.history(ACME, BOB)[1] if m.reply]
+    assert replies == [
+        (help_reply.reply, "failed", "superseded"),
+        (stop.reply, "sent", None),
+    ]
+
+
 def test_the_service_worker_sends_queued_replies(world: World) -> None:
     result = world.engine.receive(ACME, BOB, TX, "HELP", "tx-lost-2", reply_by_api=True)
     worker = Worker(_engine_later(world, 60), interval=0.05)

@@ -633,17 +633,35 @@ class Tx:
             .values(values)
         )
 
-    def claim_message(self, account_id: int, message_id: int, status: str) -> bool:
-        """Move a message from ``status`` to ``sending``; False when it was not (any
-        more) in ``status``: someone else is sending it, or has."""
+    def move_message(
+        self,
+        account_id: int,
+        message_id: int,
+        from_status: str,
+        to_status: str,
+        reason: str | None = None,
+    ) -> bool:
+        """Move a message from ``from_status`` to ``to_status``; False when it was not
+        (any more) in ``from_status``: someone else is sending it, or has. Claiming a
+        text for the provider (queued -> sending) this way sends it once."""
         self._write()
         m = messages
-        claimed = self._conn.execute(
+        moved = self._conn.execute(
             sa.update(m)
-            .where(m.c.account_id == account_id, m.c.id == message_id, m.c.status == status)
-            .values(status="sending")
+            .where(m.c.account_id == account_id, m.c.id == message_id, m.c.status == from_status)
+            .values(status=to_status, reason=reason)
         )
-        return claimed.rowcount == 1
+        return moved.rowcount == 1
+
+    def consent_changed_since(self, account_id: int, phone: str, since: datetime) -> bool:
+        """Whether the contact's ledger has any event after ``since``."""
+        e = events
+        stmt = (
+            sa.select(e.c.seq)
+            .where(e.c.account_id == account_id, e.c.phone == phone, e.c.occurred_at > since)
+            .limit(1)
+        )
+        return self._conn.execute(stmt).first() is not None
 
     def queued_replies(self, before: datetime, limit: int) -> list[tuple[int, MessageRow]]:
         """Replies queued for the provider's API before ``before``, oldest first, with
