@@ -26,6 +26,7 @@ from optline.domain.policy import SenderKind, UnknownProfile
 from optline.engine import Engine, ImportRow, phone
 from optline.errors import BadInput, OptlineError
 from optline.proof import check_proof
+from optline.store.sealed import SECRET_KEY_ENV, new_key
 
 DEFAULT_DATABASE_URL = "sqlite:///optline.db"
 
@@ -47,7 +48,12 @@ app.add_typer(senders_app, name="senders")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(lists_app, name="lists")
 app.add_typer(triggers_app, name="triggers")
+secrets_app = typer.Typer(
+    help=f"Provider credentials and signing secrets, sealed at rest ({SECRET_KEY_ENV}).",
+    no_args_is_help=True,
+)
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(secrets_app, name="secrets")
 
 
 class Format(StrEnum):
@@ -484,6 +490,24 @@ def demo_key(database_url: str) -> str:
         return e.issue_api_key(DEMO_ACCOUNT)
 
 
+@secrets_app.command("new-key")
+def secrets_new_key() -> None:
+    """Print a fresh random key for OPTLINE_SECRET_KEY."""
+    typer.echo(new_key())
+
+
+@secrets_app.command("seal")
+def secrets_seal(ctx: typer.Context) -> None:
+    """Seal every stored secret with the first key of OPTLINE_SECRET_KEY: after setting
+    it on a database that has secrets stored as given, or after putting a new key first
+    (keep the old one after it until this has run)."""
+    with engine(ctx) as e:
+        if not e.store.sealer.sealing:
+            fail(f"{SECRET_KEY_ENV} is not set: there is no key to seal with")
+        count = e.reseal_secrets()
+    typer.echo(f"{count} secrets sealed with the first key")
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
@@ -502,7 +526,8 @@ def serve(
     try:
         Settings.from_env()  # a bad setting stops here, with its name, not in a worker
         # Migrate once here, so worker processes never race to create the schema.
-        Engine.open(url).close()
+        with Engine.open(url) as opened:
+            sealing = opened.store.sealer.sealing
         key = demo_key(url) if demo else None
     except (OptlineError, ValueError) as exc:
         fail(str(exc))
@@ -512,6 +537,8 @@ def serve(
     typer.echo(f"  API docs:      {base}/docs")
     typer.echo(f"  OpenAPI:       {base}/openapi.json")
     typer.echo(f"  Webhooks:      {base}/webhooks/twilio | /webhooks/telnyx | /webhooks/generic")
+    if not sealing:
+        typer.echo(f"  Secrets:       stored as given; set {SECRET_KEY_ENV} to seal them at rest")
     if key is not None:
         typer.echo(f"  Demo account:  {DEMO_ACCOUNT}, sender {DEMO_SENDER} (generic webhook)")
         typer.echo(f"  Demo API key:  {key}")

@@ -465,6 +465,13 @@ class Engine:
                 self._known_senders[number] = known
         return known
 
+    def reseal_secrets(self) -> int:
+        """Seal every stored provider credential and signing secret with the store's
+        first key (after setting ``OPTLINE_SECRET_KEY``, or putting a new key first);
+        returns how many were written."""
+        with self.store.transaction() as tx:
+            return tx.reseal_secrets()
+
     def senders_of_provider(self, provider: str) -> list[SenderRow]:
         """Every registered sender of ``provider`` (to check a webhook that names none)."""
         with self.store.read() as tx:

@@ -43,3 +43,10 @@ class NotAllowed(OptlineError):
     """The policy refuses the change (e.g. a manual re-opt-in under ``never``)."""
 
     code = "refused_by_policy"
+
+
+class CredentialsUnavailable(OptlineError):
+    """A stored secret is sealed and no configured key opens it: a set-up problem of
+    the service (``OPTLINE_SECRET_KEY``), not of the request."""
+
+    code = "credentials_unavailable"

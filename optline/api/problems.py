@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from optline.errors import (
     AlreadyExists,
     BadInput,
+    CredentialsUnavailable,
     NotAllowed,
     NotFound,
     OptlineError,
@@ -145,6 +146,12 @@ def install(app: FastAPI) -> None:
         log.error("%s %s: %s", request.method, request.url.path, exc)
         return problem(503, "commit_failed", "the change could not be stored; retry later")
 
+    async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The service's set-up, not the request: OPTLINE_SECRET_KEY lacks the key that
+        # sealed a stored secret. The request may be sent again once it is set.
+        log.error("%s %s: %s", request.method, request.url.path, exc)
+        return problem(503, CredentialsUnavailable.code, str(exc))
+
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:
         # A bug: say so without details (they may hold request data), log the type.
         log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
@@ -157,4 +164,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(CommitFailed, on_commit_failed)
+    app.add_exception_handler(CredentialsUnavailable, on_unavailable)
     app.add_exception_handler(Exception, on_crash)

@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
+from optline.store.sealed import Sealer
 from optline.store.tx import Head, Subscriptions, Tx
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -62,8 +63,9 @@ _on_loop: ContextVar[bool] = ContextVar("optline_on_loop", default=False)
 class Store:
     """A database holding any number of accounts. Thread-safe; one per process."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sealer: Sealer | None = None) -> None:
         self.engine = engine
+        self.sealer = sealer or Sealer()
         self.dialect: str = engine.dialect.name
         self._heads: dict[int, Head] = {}
         # Event-webhook subscriptions by account, with the version they were read at.
@@ -85,16 +87,18 @@ class Store:
         self._loop_reader: Connection | None = None
 
     @classmethod
-    def open(cls, url: str, *, synchronous: str = "FULL") -> Store:
+    def open(cls, url: str, *, synchronous: str = "FULL", secret_key: str | None = None) -> Store:
         """Connect to ``url`` (``sqlite:///file.db`` or ``postgresql://...``), migrating
-        the schema to the newest version. ``synchronous`` is SQLite's durability level."""
+        the schema to the newest version. ``synchronous`` is SQLite's durability level;
+        ``secret_key`` seals stored secrets (default: ``OPTLINE_SECRET_KEY``)."""
+        sealer = Sealer.from_env() if secret_key is None else Sealer.from_keys(secret_key)
         engine = _create_engine(url, synchronous.upper())
         try:
             migrate(engine)
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine)
+        return cls(engine, sealer)
 
     def close(self) -> None:
         with self._writer:
@@ -128,7 +132,13 @@ class Store:
             return
         with self._writer, self._writer_connection() as conn:
             with conn.begin():
-                tx = Tx(conn, writable=True, heads=self._heads, subscriptions=self._subscriptions)
+                tx = Tx(
+                    conn,
+                    writable=True,
+                    heads=self._heads,
+                    subscriptions=self._subscriptions,
+                    sealer=self.sealer,
+                )
                 yield tx
             self._heads.update(tx.moved_heads)  # committed: the next append starts here
             self._subscriptions.update(tx.read_subscriptions)
@@ -231,6 +241,7 @@ class Store:
             writable=True,
             heads=ChainMap(group.heads, self._heads),
             subscriptions=ChainMap(group.subscriptions, self._subscriptions),
+            sealer=self.sealer,
         )
         try:
             yield tx
@@ -250,10 +261,10 @@ class Store:
             if conn is None or conn.closed or conn.invalidated:
                 conn = self._loop_reader = self._reader_connection()
             with conn.begin():
-                yield Tx(conn, writable=False)
+                yield Tx(conn, writable=False, sealer=self.sealer)
             return
         with self._reader_connection() as conn, conn.begin():
-            yield Tx(conn, writable=False)
+            yield Tx(conn, writable=False, sealer=self.sealer)
 
     def _reader_connection(self) -> Connection:
         conn = self.engine.connect()

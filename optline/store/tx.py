@@ -54,6 +54,7 @@ from optline.store.schema import (
     subscriptions,
     triggers,
 )
+from optline.store.sealed import Sealer
 
 _NOT_LOADED: Final = object()
 _STATUS: Final = {status.value: status for status in Status}
@@ -73,8 +74,11 @@ class Tx:
         writable: bool,
         heads: Mapping[int, Head] | None = None,
         subscriptions: Mapping[int, Subscriptions] | None = None,
+        sealer: Sealer | None = None,
     ) -> None:
         self._conn = conn
+        # Provider credentials and signing secrets: sealed as written, opened as read.
+        self._sealer = sealer or Sealer()
         self._writable = writable
         self._postgres = conn.dialect.name == "postgresql"
         self._q = queries(conn.dialect)
@@ -173,7 +177,7 @@ class Tx:
             "number": number,
             "kind": kind.value,
             "provider": provider,
-            "credentials": dict(credentials or {}),
+            "credentials": self._sealer.seal_credentials(credentials or {}),
             "provider_replies": provider_replies,
         }
         self._insert_or_conflict(senders, values, f"sender {number}")
@@ -184,18 +188,50 @@ class Tx:
     def sender(self, number: str) -> SenderRow | None:
         """The sender with this number, whichever account it belongs to."""
         row = self._conn.execute(self._q.sender, {"number": number}).first()
-        return None if row is None else _sender_row(row)
+        return None if row is None else self._sender_row(row)
+
+    def _sender_row(self, row: Row[Any, Any, Any, Any]) -> SenderRow:
+        return SenderRow(
+            row.account_id,
+            row.number,
+            SenderKind(row.kind),
+            row.provider,
+            self._sealer.open_credentials(row.credentials or {}),
+            bool(row.provider_replies),
+        )
+
+    def reseal_secrets(self) -> int:
+        """Seal every stored secret again with the first configured key (those stored
+        as given, or sealed with an older key); returns how many rows were written."""
+        self._write()
+        written = 0
+        for row in self._conn.execute(sa.select(senders.c.number, senders.c.credentials)).all():
+            sealed = self._sealer.seal_credentials(self._sealer.open_credentials(row.credentials))
+            self._conn.execute(
+                sa.update(senders).where(senders.c.number == row.number).values(credentials=sealed)
+            )
+            written += 1
+        s = subscriptions
+        for sub in self._conn.execute(sa.select(s.c.account_id, s.c.id, s.c.secret)).all():
+            sealed_secret = self._sealer.seal_text(self._sealer.open_text(sub.secret))
+            self._conn.execute(
+                sa.update(s)
+                .where(s.c.account_id == sub.account_id, s.c.id == sub.id)
+                .values(secret=sealed_secret)
+            )
+            written += 1
+        return written
 
     def senders(self, account_id: int) -> list[SenderRow]:
         stmt = (
             sa.select(senders).where(senders.c.account_id == account_id).order_by(senders.c.number)
         )
-        return [_sender_row(r) for r in self._conn.execute(stmt)]
+        return [self._sender_row(r) for r in self._conn.execute(stmt)]
 
     def senders_of_provider(self, provider: str) -> list[SenderRow]:
         """Every sender, in any account, that uses ``provider``."""
         stmt = sa.select(senders).where(senders.c.provider == provider)
-        return [_sender_row(r) for r in self._conn.execute(stmt.order_by(senders.c.number))]
+        return [self._sender_row(r) for r in self._conn.execute(stmt.order_by(senders.c.number))]
 
     # -- API keys ----------------------------------------------------------------------
 
@@ -715,7 +751,7 @@ class Tx:
                 account_id=account_id,
                 id=sub_id,
                 url=url,
-                secret=secret,
+                secret=self._sealer.seal_text(secret),
                 events=list(event_types),
                 created_at=datetime.now(UTC),
             )
@@ -812,7 +848,7 @@ class Tx:
                 r.subscription_id,
                 r.event_seq,
                 r.url,
-                r.secret,
+                self._sealer.open_text(r.secret),
                 dict(r.payload),
                 r.attempts,
             )
@@ -875,17 +911,6 @@ def _notification_payload(event: StoredEvent) -> dict[str, Any]:
         "seq": event.seq,
         "hash": event.hash,
     }
-
-
-def _sender_row(row: Row[Any, Any, Any, Any]) -> SenderRow:
-    return SenderRow(
-        row.account_id,
-        row.number,
-        SenderKind(row.kind),
-        row.provider,
-        dict(row.credentials or {}),
-        bool(row.provider_replies),
-    )
 
 
 def _message_row(r: Row[Any, Any, Any, Any]) -> MessageRow:
