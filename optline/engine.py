@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -108,6 +109,12 @@ SUBSCRIBABLE = frozenset(
 # A reply to be sent through the provider's API that is still queued this long after
 # it was recorded had its own send never start: the reply worker sends it.
 REPLY_GRACE = timedelta(seconds=30)
+
+# Broadcast recipients decided and recorded per transaction: a SQLite transaction of
+# this many holds the write lock for tens of milliseconds, not the whole broadcast.
+BROADCAST_CHUNK = 200
+# Texts of one broadcast handed to the provider at once (each a network round trip).
+BROADCAST_CONCURRENCY = 8
 
 # Event-webhook retries: 5 s, 10 s, 20 s, ... capped at an hour; given up after 15 tries
 # (about half a day), after which the delivery stays on record as failed.
@@ -706,28 +713,16 @@ class Engine:
                     return _earlier_send(sender_row, key, request, *earlier)
                 self._known_list(tx, row, list_name)
                 state = tx.contact(row.id, contact_phone, for_update=True)
-                decision = consent.decide(
-                    state, from_number, self._policy_of(row), body, list_name, campaign
-                )
-                message_id = self._record_decision(
-                    tx,
-                    row.id,
-                    state,
-                    contact_phone,
-                    from_number,
-                    decision,
-                    list_name,
-                    campaign,
-                    now,
-                    queued=self._sends_through(sender_row),
+                pending = self._decide_recorded(
+                    tx, row, sender_row, contact_phone, state, body, list_name, campaign, now
                 )
                 if key is not None:
                     tx.record_send_request(
                         row.id,
                         key,
-                        message_id=message_id,
+                        message_id=pending.message_id,
                         fingerprint=request,
-                        allowed=decision.allowed,
+                        allowed=pending.decision.allowed,
                         at=now,
                     )
         except DuplicateDelivery:
@@ -738,7 +733,37 @@ class Engine:
                 earlier = tx.send_request(sender_row.account_id, key)
             assert earlier is not None
             return _earlier_send(sender_row, key, request, *earlier)
-        return PendingSend(sender_row, contact_phone, decision, message_id)
+        return pending
+
+    def _decide_recorded(
+        self,
+        tx: Tx,
+        account: AccountRow,
+        sender: SenderRow,
+        to: str,
+        state: ContactState | None,
+        body: str,
+        list_name: str | None,
+        campaign: bool,
+        now: datetime,
+    ) -> PendingSend:
+        """Decide one text on the contact's state as locked in ``tx``, and record it."""
+        decision = consent.decide(
+            state, sender.number, self._policy_of(account), body, list_name, campaign
+        )
+        message_id = self._record_decision(
+            tx,
+            account.id,
+            state,
+            to,
+            sender.number,
+            decision,
+            list_name,
+            campaign,
+            now,
+            queued=self._sends_through(sender),
+        )
+        return PendingSend(sender, to, decision, message_id)
 
     def dispatches(self, pending: PendingSend) -> bool:
         """Whether :meth:`deliver` calls a provider for this text (network I/O)."""
@@ -926,7 +951,13 @@ class Engine:
         numbers: Sequence[str] | None = None,
         campaign: bool = True,
     ) -> list[SendResult]:
-        """One text to every member of ``list_name`` (subscribed) or to ``numbers``."""
+        """One text to every member of ``list_name`` (subscribed) or to ``numbers``; the
+        results in the recipients' order.
+
+        Every recipient is decided and recorded as :meth:`send` does, ``BROADCAST_CHUNK``
+        of them to a transaction; the allowed texts then go to the provider
+        ``BROADCAST_CONCURRENCY`` at a time.
+        """
         if numbers is not None:
             recipients = list(dict.fromkeys(phone(n) for n in numbers))
         else:
@@ -934,7 +965,49 @@ class Engine:
                 raise BadInput("a broadcast needs a list or numbers")
             members = self.contacts(account, list_name=list_name)
             recipients = [c.phone for c in members if c.lists.get(list_name)]
-        return [self.send(account, sender, to, body, list_name, campaign) for to in recipients]
+        from_number = sender_number(sender)
+        body = _body(body)
+        pending: list[PendingSend] = []
+        for start in range(0, len(recipients), BROADCAST_CHUNK):
+            chunk = recipients[start : start + BROADCAST_CHUNK]
+            pending += self._decide_chunk(account, from_number, chunk, body, list_name, campaign)
+        if not any(self.dispatches(p) for p in pending):
+            return [self.deliver(p) for p in pending]
+        with ThreadPoolExecutor(BROADCAST_CONCURRENCY, thread_name_prefix="broadcast") as pool:
+            return list(pool.map(self.deliver, pending))
+
+    def _decide_chunk(
+        self,
+        account: AccountRef,
+        from_number: str,
+        recipients: Sequence[str],
+        body: str,
+        list_name: str | None,
+        campaign: bool,
+    ) -> list[PendingSend]:
+        """Decide and record texts to ``recipients`` in one transaction."""
+        now = self._clock()
+        with self.store.transaction() as tx:
+            row = self._account(tx, account)
+            sender_row = self._sender(tx, row, from_number)
+            self._known_list(tx, row, list_name)
+            states = self._lock_contacts(tx, row.id, recipients)
+            return [
+                self._decide_recorded(
+                    tx, row, sender_row, to, states[to], body, list_name, campaign, now
+                )
+                for to in recipients
+            ]
+
+    @staticmethod
+    def _lock_contacts(
+        tx: Tx, account_id: int, phones: Iterable[str]
+    ) -> dict[str, ContactState | None]:
+        """Lock (and read) every contact a transaction about to change several will
+        touch, all of them before any ledger append and in one order (sorted): two such
+        transactions, or one and a single change (contact, then ledger head), can then
+        never each hold a lock the other waits for (PostgreSQL)."""
+        return {p: tx.contact(account_id, p, for_update=True) for p in sorted(set(phones))}
 
     def delivery_report(
         self,
@@ -1274,8 +1347,9 @@ class Engine:
             row = self._account(tx, account)
             self._known_list(tx, row, list_name)
             policy = self._policy_of(row)
+            states = self._lock_contacts(tx, row.id, phones)
             for contact_phone in phones:
-                state = tx.contact(row.id, contact_phone, for_update=True)
+                state = states[contact_phone]
                 try:
                     outcome = change(state or ContactState(contact_phone), policy)
                 except Refused as exc:

@@ -191,6 +191,10 @@ class FakeProvider:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The status line and headers go out in one write and the body in another:
+            # with Nagle's algorithm on, the body would wait for the client's delayed
+            # ACK (about 40 ms on Linux) on every kept-alive connection.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output quiet

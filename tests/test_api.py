@@ -9,6 +9,7 @@ import csv
 import gc
 import io
 import json
+import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,7 +40,7 @@ from typer.testing import CliRunner
 
 from optline.api.app import Settings, app_from_env, create_app
 from optline.cli import app as cli_app
-from optline.engine import Engine, SendResult
+from optline.engine import BROADCAST_CHUNK, Engine, SendResult
 from optline.proof import check_proof
 from optline.providers.base import RetryPolicy
 from optline.providers.registry import Dispatcher
@@ -506,6 +507,47 @@ def test_concurrent_requests_with_one_idempotency_key_send_one_text(
     assert sum(not r.replayed for r in results) == 1
     assert len(fake.requests) == 1
     assert outbound(sending, BOB) == [("sent", None)]
+
+
+def test_a_broadcast_sends_each_allowed_text_once_and_answers_in_order(
+    sending: Tenant, fake: FakeProvider
+) -> None:
+    # More recipients than one transaction decides, handed over several at a time.
+    recipients = numbers(2 * BROADCAST_CHUNK + 50)
+    opted_out = recipients[::7]
+    sending.ok("POST", "/v1/opt-outs", {"numbers": opted_out})
+    answer = sending.ok(
+        "POST", "/v1/broadcasts", {"from": A, "body": "Open late today", "numbers": recipients}
+    )
+    results = answer["results"]
+    assert [r["to"] for r in results] == recipients
+    refused = {r["to"] for r in results if r["status"] == "failed"}
+    assert refused == set(opted_out)
+    assert {r["reason"] for r in results if r["to"] in refused} == {"opted_out"}
+    reached = [f["To"][0] for f in (r.form for r in fake.requests)]
+    assert sorted(reached) == sorted(set(recipients) - set(opted_out))  # each once
+    sent = {r["provider_id"] for r in results if r["status"] == "sent"}
+    assert len(sent) == len(reached) and None not in sent
+    assert (answer["sent"], answer["refused"]) == (len(reached), len(opted_out))
+
+
+def test_concurrent_broadcasts_in_different_orders_all_finish(
+    sending: Tenant, dispatching: Engine
+) -> None:
+    # Refusals append to the ledger (the account's head) while contacts are locked:
+    # contacts locked in one order, all before any append, keep two from deadlocking.
+    recipients = numbers(BROADCAST_CHUNK)
+    dispatching.bulk_opt_out("acme", recipients[::2])
+    orders = [random.Random(seed).sample(recipients, len(recipients)) for seed in range(4)]
+
+    def broadcast(order: list[str]) -> list[SendResult]:
+        return dispatching.broadcast("acme", A, "Flash sale", numbers=order, campaign=False)
+
+    with ThreadPoolExecutor(max_workers=len(orders)) as pool:
+        outcomes = list(pool.map(broadcast, orders))
+    for order, results in zip(orders, outcomes, strict=True):
+        assert [r.to for r in results] == order
+        assert {r.to for r in results if r.status == "failed"} == set(recipients[::2])
 
 
 def test_broadcasts_to_numbers_and_to_a_list(acme: Tenant) -> None:
