@@ -183,9 +183,49 @@ def test_a_question_about_opting_out_is_flagged_not_applied() -> None:
     assert "question" in got.reason
 
 
+@pytest.mark.parametrize(
+    "text", ["how can I unsubscribe from your texts?", "What do I reply to get off this list"]
+)
+def test_a_question_how_to_leave_the_named_texts_or_list_opts_out(text: str) -> None:
+    # FCC 2024 order: asking how to leave the texts or the list is itself a request.
+    assert classify(text).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Unsubscribe me from your emails, keep the texts",
+        "Stop calling, just text me",
+        "please do not take me off the list",
+    ],
+)
+def test_keeping_the_texts_or_a_negated_removal_is_no_opt_out(text: str) -> None:
+    assert classify(text).intent is Intent.NONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Unsubscribe me from the emails but keep the texts. STOP",
+        "keep the texts, cancel the emails. Actually no, stop texting me too",
+        "STOP. unsubscribe me from the newsletter but texts are fine",
+    ],
+)
+def test_keeping_the_texts_somewhere_never_hides_an_opt_out_elsewhere(text: str) -> None:
+    assert classify(text).intent is Intent.OPT_OUT
+
+
 @pytest.mark.parametrize("profile", VENDORS)
 def test_vendor_profiles_never_guess(profile: str) -> None:
-    for text in ("No", "Not interested", "stop texting me", "remove me"):
+    for text in (
+        "No",
+        "Not interested",
+        "stop texting me",
+        "remove me",
+        "stahp",
+        "Join please",
+        "how do I unsubscribe from these texts?",
+    ):
         assert classify(text, profile).intent is Intent.NONE
 
 

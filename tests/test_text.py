@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from optline.domain import text as text_module
 from optline.domain.text import (
     clause_form,
     fold,
@@ -87,3 +88,17 @@ _ANY_WORD = re.compile(r"[^\W_]+")
 def test_words_are_the_runs_of_letters_and_digits(text: str) -> None:
     # Replies with no punctuation are split on spaces instead: the same words either way.
     assert folded_words(fold(text)) == _ANY_WORD.findall(fold(text))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_ascii_patterns_find_what_the_unicode_ones_do(text: str) -> None:
+    # ASCII replies are read with quicker patterns; they must find exactly the same.
+    folded = fold(text)
+    assert text_module._ASCII_WORD.findall(folded) == text_module._WORD.findall(folded)
+    assert text_module._ASCII_WORD_OR_BREAK.findall(folded) == (
+        text_module._WORD_OR_BREAK.findall(folded)
+    )
+    assert bool(text_module._ASCII_INNER_BREAK.search(folded)) == bool(
+        text_module._INNER_BREAK.search(folded)
+    )

@@ -9,11 +9,14 @@ natural-language requests except where a word could cause unintended opt-outs. S
   neighbouring QWERTY key, two letters swapped, a letter doubled or missing, or a
   neighbouring key pressed too: "STPO", "SOTP", "STOPP", "UNSUSCRIBE"), never when the
   typo is itself an ordinary word per ``wordfreq`` ("STEP", "SHOP", "QUIET", "SPOT");
+- spellings: "stahp", a keyword as it is said rather than mistyped;
 - fillers: "Stop. Thank you", "STOP PLEASE", "ok stop", "baja por favor";
 - clauses: a keyword that is a clause of its own ("Who is this? Stop");
 - phrases per language (:mod:`optline.domain.languages`), each dismissed when negated
   ("don't stop the reminders") and only a possible opt-out inside a question ("how do
-  I unsubscribe?").
+  I unsubscribe?"), unless the question names the texts or the list it would leave
+  ("how do I get off this list?"); a message that keeps the texts while leaving
+  another channel ("unsubscribe me from the emails, keep the texts") is no opt-out.
 
 Everything a policy needs is built once per keyword set (:func:`detector_for`); a
 message then costs a few set and dict look-ups, and a regular expression runs only
@@ -112,6 +115,7 @@ class Detector:
         # Most words in one keyword: a longer run of words cannot be a keyword.
         self.longest = max((form.count(" ") + 1 for form in index), default=0)
         self.typos = self._typo_table(keywords, index)
+        self.spellings = self._spelling_table(index)
         phrases = [
             (code, phrase)
             for code in sorted(keywords, key=lambda c: (c != "en", c))
@@ -126,13 +130,15 @@ class Detector:
             for anchor in rule.phrase.anchors:
                 by_anchor.setdefault(anchor, []).append(rule)
         self.rules_by_anchor = {word: tuple(found) for word, found in by_anchor.items()}
-        # A word of an opt-out keyword, or a typo of one: worth splitting into clauses.
-        self.keyword_words = frozenset(
+        # A word of an opt-out keyword, or a typo or spelling of one: worth splitting
+        # into clauses.
+        opt_out_words = frozenset(
             word
             for form, match in index.items()
             if match.intent is Intent.OPT_OUT
             for word in form.split()
-        ) | frozenset(self.typos)
+        )
+        self.keyword_words = opt_out_words | frozenset(self.typos) | frozenset(self.spellings)
         # Words the rules need besides their anchors: part of a plan's key (see _plan).
         needs = frozenset(word for rule in rules for word in rule.phrase.needs)
         self.gate = self.keyword_words | frozenset(self.rules_by_anchor) | needs
@@ -164,6 +170,20 @@ class Detector:
                     and not _is_ordinary(typo, match.language)
                 ):
                     table[typo] = match
+        return table
+
+    @staticmethod
+    def _spelling_table(index: Mapping[str, KeywordMatch]) -> dict[str, KeywordMatch]:
+        """languages.SPELLINGS of the opt-out keywords in ``index``, each also with one
+        letter doubled ("stahhp"); more repeats are squeezed before the look-up."""
+        table: dict[str, KeywordMatch] = {}
+        for spelling, keyword in lang.SPELLINGS.items():
+            match = index.get(keyword)
+            if match is None or match.intent is not Intent.OPT_OUT:
+                continue
+            for i in range(len(spelling)):
+                table.setdefault(spelling[: i + 1] + spelling[i:], match)
+            table[spelling] = match
         return table
 
     # -- single words ---------------------------------------------------------------
@@ -270,7 +290,8 @@ class Detector:
                     ),
                 )
         if len(core) == 1:
-            return self.word(core[0]) if typos_on else None
+            found = self.word(core[0]) if typos_on else None
+            return found if found is not None else self._spelling(core[0])
         # "STOP QUIT", "stop cancel": nothing but opt-out keywords.
         first = self.index.get(core[0])
         if first is None or first.intent is not Intent.OPT_OUT:
@@ -286,6 +307,22 @@ class Detector:
                 Intent.OPT_OUT,
                 f"only opt-out keywords: {key[1].upper()} ({first.language})",
                 first,
+            ),
+        )
+
+    def _spelling(self, token: str) -> Verdict | None:
+        """A one-word clause that is a keyword as spoken: "stahp", "stahhhp"."""
+        match = self.spellings.get(token) or self.spellings.get(squeeze(token))
+        if match is None:
+            return None
+        key = ("spelling", token)
+        return self._verdicts.get(key) or self._keep(
+            key,
+            Verdict(
+                Intent.OPT_OUT,
+                f"{token.upper()} is a spelling of the opt-out keyword "
+                f"{match.keyword.upper()} ({match.language})",
+                match,
             ),
         )
 
@@ -306,30 +343,44 @@ class Detector:
         return plan
 
     def _phrases(self, form: str, plan: tuple[_Rule, ...]) -> Verdict | None:
-        """The most protective verdict of the rules in ``plan``; the first opt-out ends."""
+        """The most protective verdict of the rules in ``plan``; the first opt-out ends.
+
+        A rule that keeps the texts (intent none, "... but keep the texts") takes its
+        words out of what the later rules read, and is the verdict only when nothing
+        else asks to stop: "keep the texts. Actually no, stop texting me" opts out.
+        """
         best: Verdict | None = None
+        kept: Verdict | None = None
         for rule in plan:
             phrase = rule.phrase
             # The first match that is not negated counts.
             for hit in rule.regex.finditer(form):
-                said = hit.group().strip(" |")
                 question = False
                 if phrase.negatable:
                     before = form[form.rfind(BREAK, 0, hit.start()) + 1 : hit.start()].split()
-                    if _negated(before):
+                    if _negated(before) or (
+                        phrase.after_object
+                        and len(before) > 2
+                        and before[-1] in lang.OBJECT_PRONOUNS
+                        and _negated(before[:-2])
+                    ):
                         continue
                     question = (
                         phrase.intent is Intent.OPT_OUT
                         and not lang.QUESTION_WORDS.isdisjoint(before)
                     )
+                said = hit.group().strip(" |").replace(" |", ",")
                 key = (rule.order, said, question)
                 found = self._verdicts.get(key) or self._keep(key, _said(rule, said, question))
                 if found.intent is Intent.OPT_OUT:
                     return found
-                if best is None or _rank(found) < _rank(best):
+                if found.intent is Intent.NONE:
+                    kept = found
+                    form = f"{form[: hit.start()]} {BREAK} {form[hit.end() :]}"
+                elif best is None or _rank(found) < _rank(best):
                     best = found
                 break
-        return best
+        return best or kept
 
     def _clauses(self, form: str, typos_on: bool) -> Verdict | None:
         """A clause that is an opt-out keyword, or opens or ends with a strong one."""
