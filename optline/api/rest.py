@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
 
 from optline.api.deps import Account, Admin, CheckedRoute, engine_of
 from optline.api.problems import RESPONSES, Problem
@@ -384,29 +385,41 @@ async def triggers(account: Account, request: Request) -> dict[str, Any]:
 # -- messages ---------------------------------------------------------------------------
 
 
+IDEMPOTENCY_KEY = "Idempotency-Key"
 # Any visible ASCII, as header values carry it safely (a UUID is the usual choice).
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        pattern=r"^[!-~]+$",
-        description="Makes a retry safe: the same request again with the same key sends"
-        " nothing new and answers with the first request's message as it is now"
-        " (header Idempotent-Replayed: true). The key with another request: 409.",
-    ),
-]
+_IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
+# Documented here and read in the endpoint: as a FastAPI Header parameter it cost every
+# send about 30 µs, with or without the header.
+_IDEMPOTENCY_KEY_DOC = {
+    "name": IDEMPOTENCY_KEY,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": "Makes a retry safe: the same request again with the same key sends"
+    " nothing new and answers with the first request's message as it is now (header"
+    " Idempotent-Replayed: true). The key with another request: 409.",
+}
 
 
-@router.post("/messages", tags=["messages"])
-async def send_message(
-    body: OutboundText,
-    account: Account,
-    request: Request,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise Problem(
+            422,
+            "invalid_request",
+            f"{IDEMPOTENCY_KEY}: 1 to 255 visible ASCII characters (a UUID, say)",
+        )
+    return key
+
+
+@router.post(
+    "/messages",
+    tags=["messages"],
+    # The replayed answer is a JSONResponse (for its header); the documented one stays.
+    response_model=dict[str, Any],
+    openapi_extra={"parameters": [_IDEMPOTENCY_KEY_DOC]},
+)
+async def send_message(body: OutboundText, account: Account, request: Request) -> Any:
     """Decide, record and send through the sender's provider. A refused text is recorded
     as failed with its reason code and never reaches the provider."""
     engine = engine_of(request)
@@ -418,14 +431,14 @@ async def send_message(
         body.body,
         body.list_name,
         body.campaign,
-        idempotency_key,
+        _idempotency_key(request),
     )
     if engine.dispatches(pending):  # a provider's API: network time, off the loop
         result = await run_in_threadpool(engine.deliver, pending)
     else:
         result = engine.deliver(pending)
     if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(result.as_dict(), headers={"Idempotent-Replayed": "true"})
     return result.as_dict()
 
 
