@@ -192,16 +192,7 @@ class Detector:
         """A one-word message (or clause) that is a keyword typed in a hurry."""
         match = self.typos.get(token)
         if match is not None:
-            key = ("typo", token)
-            return self._verdicts.get(key) or self._keep(
-                key,
-                Verdict(
-                    Intent.OPT_OUT,
-                    f"{token.upper()} is one typo away from the opt-out keyword "
-                    f"{match.keyword.upper()} ({match.language})",
-                    match,
-                ),
-            )
+            return self._read_as(token, match, "is one typo away from")
         plain = squeeze(token)
         if plain != token:
             match = self.index.get(plain) or self.typos.get(plain)
@@ -313,15 +304,17 @@ class Detector:
     def _spelling(self, token: str) -> Verdict | None:
         """A one-word clause that is a keyword as spoken: "stahp", "stahhhp"."""
         match = self.spellings.get(token) or self.spellings.get(squeeze(token))
-        if match is None:
-            return None
-        key = ("spelling", token)
+        return None if match is None else self._read_as(token, match, "is a spelling of")
+
+    def _read_as(self, token: str, match: KeywordMatch, how: str) -> Verdict:
+        """One word read as the opt-out keyword of ``match`` (kept per word and reading)."""
+        key = (how, token)
         return self._verdicts.get(key) or self._keep(
             key,
             Verdict(
                 Intent.OPT_OUT,
-                f"{token.upper()} is a spelling of the opt-out keyword "
-                f"{match.keyword.upper()} ({match.language})",
+                f"{token.upper()} {how} the opt-out keyword {match.keyword.upper()} "
+                f"({match.language})",
                 match,
             ),
         )
