@@ -891,7 +891,7 @@ class Engine:
         for account_id, message in queued:
             sender = self.sender(message.sender)
             if sender is None or sender.account_id != account_id or not self._sends_through(sender):
-                continue  # the sender was removed: nothing to send it through
+                continue  # the sender was removed, or has no provider: nothing to send through
             moved_to = self._claim_late_reply(account_id, message)
             if moved_to == "sending":
                 self._hand_over(sender, message.phone, message.body, message.id)
