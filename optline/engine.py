@@ -714,7 +714,16 @@ class Engine:
                 self._known_list(tx, row, list_name)
                 state = tx.contact(row.id, contact_phone, for_update=True)
                 pending = self._decide_recorded(
-                    tx, row, sender_row, contact_phone, state, body, list_name, campaign, now
+                    tx,
+                    row.id,
+                    self._policy_of(row),
+                    sender_row,
+                    contact_phone,
+                    state,
+                    body,
+                    list_name,
+                    campaign,
+                    now,
                 )
                 if key is not None:
                     tx.record_send_request(
@@ -738,7 +747,8 @@ class Engine:
     def _decide_recorded(
         self,
         tx: Tx,
-        account: AccountRow,
+        account_id: int,
+        policy: Policy,
         sender: SenderRow,
         to: str,
         state: ContactState | None,
@@ -748,12 +758,10 @@ class Engine:
         now: datetime,
     ) -> PendingSend:
         """Decide one text on the contact's state as locked in ``tx``, and record it."""
-        decision = consent.decide(
-            state, sender.number, self._policy_of(account), body, list_name, campaign
-        )
+        decision = consent.decide(state, sender.number, policy, body, list_name, campaign)
         message_id = self._record_decision(
             tx,
-            account.id,
+            account_id,
             state,
             to,
             sender.number,
@@ -808,10 +816,7 @@ class Engine:
                 if decision.allowed:
                     claimed = tx.move_message(row.id, message.id, "queued", "sending")
                 else:
-                    refused = consent.refused_event(
-                        state or ContactState(to), sender.number, decision
-                    )
-                    self._append(tx, row.id, [refused], now)
+                    self._record_refusal(tx, row.id, state, to, sender.number, decision, now)
                     reason = decision.reason.value if decision.reason else None
                     tx.set_message_status(row.id, message.id, "failed", reason, None)
             if not decision.allowed:
@@ -844,13 +849,10 @@ class Engine:
     ) -> int:
         """Record a send's decision: failed with its reason, or allowed, and then
         ``queued`` for the provider (``dispatch_recorded``) or sent by the caller."""
-        current = state or ContactState(contact_phone)
         if decision.allowed:
-            tx.save_contact(account_id, consent.sent(current))
+            tx.save_contact(account_id, consent.sent(state or ContactState(contact_phone)))
         else:
-            self._append(
-                tx, account_id, [consent.refused_event(current, from_number, decision)], now
-            )
+            self._record_refusal(tx, account_id, state, contact_phone, from_number, decision, now)
         return tx.record_outbound(
             account_id,
             phone=contact_phone,
@@ -862,6 +864,20 @@ class Engine:
             campaign=campaign,
             at=now,
         )
+
+    def _record_refusal(
+        self,
+        tx: Tx,
+        account_id: int,
+        state: ContactState | None,
+        to: str,
+        from_number: str,
+        decision: Decision,
+        now: datetime,
+    ) -> None:
+        """Put a refused send on the contact's ledger (``send_refused``)."""
+        refused = consent.refused_event(state or ContactState(to), from_number, decision)
+        self._append(tx, account_id, [refused], now)
 
     def dispatch_recorded(
         self, sender: SenderRow, to: str, body: str, message_id: int
@@ -991,10 +1007,11 @@ class Engine:
             row = self._account(tx, account)
             sender_row = self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
+            policy = self._policy_of(row)
             states = self._lock_contacts(tx, row.id, recipients)
             return [
                 self._decide_recorded(
-                    tx, row, sender_row, to, states[to], body, list_name, campaign, now
+                    tx, row.id, policy, sender_row, to, states[to], body, list_name, campaign, now
                 )
                 for to in recipients
             ]

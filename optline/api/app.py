@@ -150,15 +150,9 @@ API_TAGS = (
     "event webhooks",
 )
 
-#: The paths of the service's hot requests, matched first.
+#: The paths of the service's hot requests, matched first: every webhook and the send.
 HOT_PATHS = frozenset(
-    {
-        "/webhooks/twilio",
-        "/webhooks/twilio/status",
-        "/webhooks/telnyx",
-        "/webhooks/generic",
-        "/v1/messages",
-    }
+    [getattr(route, "path", "") for route in webhooks.router.routes] + ["/v1/messages"]
 )
 
 

@@ -387,7 +387,7 @@ async def triggers(account: Account, request: Request) -> dict[str, Any]:
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 # Any visible ASCII, as header values carry it safely (a UUID is the usual choice).
-_IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,255}")
+_KEY_FORM = re.compile(r"[!-~]{1,255}")
 # Documented here and read in the endpoint: as a FastAPI Header parameter it cost every
 # send about 30 µs, with or without the header.
 _IDEMPOTENCY_KEY_DOC = {
@@ -403,7 +403,7 @@ _IDEMPOTENCY_KEY_DOC = {
 
 def _idempotency_key(request: Request) -> str | None:
     key = request.headers.get(IDEMPOTENCY_KEY)
-    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+    if key is not None and not _KEY_FORM.fullmatch(key):
         raise Problem(
             422,
             "invalid_request",
