@@ -167,6 +167,62 @@ def test_a_failed_group_commit_fails_every_write_and_keeps_none(engine: Engine) 
     assert verified.ok and verified.checked == 1
 
 
+class SlowDisk(FullDisk):
+    """A group's transaction whose COMMIT takes as long as a slow disk's sync."""
+
+    def commit(self) -> None:
+        time.sleep(0.3)
+        self.real.commit()
+
+
+def test_the_loop_runs_on_while_a_group_syncs_and_later_writes_form_the_next_group(
+    engine: Engine,
+) -> None:
+    if engine.store.dialect != "sqlite":
+        pytest.skip("PostgreSQL commits each write on its own")
+    store = engine.store
+    commits = _commits(engine)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def scenario() -> tuple[list[InboundResult], list[InboundResult]]:
+        tick = asyncio.create_task(ticker())
+        first = [
+            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
+            for n, p in enumerate(PHONES[:10])
+        ]
+        await asyncio.sleep(0)
+        group = store._group
+        assert group is not None
+        group.transaction = SlowDisk(group.transaction)  # type: ignore[assignment]
+        await asyncio.sleep(0.1)  # the first group is syncing on the committer thread
+        assert ticks >= 5 and not any(w.done() for w in first)
+        second = [
+            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
+            for n, p in enumerate(PHONES[10:], start=10)
+        ]
+        await asyncio.sleep(0.05)
+        assert _inbound_count(engine) == 0  # nothing is seen before its group's commit
+        assert not any(w.done() for w in second)
+        answered = await asyncio.gather(*first)
+        assert _inbound_count(engine) == 10
+        tick.cancel()
+        return answered, await asyncio.gather(*second)
+
+    first, second = asyncio.run(scenario())
+
+    assert [r.intent for r in first + second] == ["opt_out"] * len(PHONES)
+    assert len(commits) == 2  # the ten that came during the sync went in one group
+    assert _inbound_count(engine) == len(PHONES)
+    (verified,) = engine.verify(ACME)
+    assert verified.ok and verified.checked == len(PHONES)
+
+
 def test_a_write_waits_for_another_process_on_a_thread_not_on_the_loop(engine: Engine) -> None:
     if engine.store.dialect != "sqlite":
         pytest.skip("SQLite's single write lock")

@@ -7,6 +7,7 @@ import sqlite3
 import threading
 from collections import ChainMap
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -82,6 +83,10 @@ class Store:
         # SQLite on an event loop: the open group of writes and its own connection.
         self._group: _Group | None = None
         self._group_conn: Connection | None = None
+        # The group whose commit (the sync to disk) runs on the committer thread, done
+        # when it is; the loop meanwhile goes on with other requests.
+        self._committing: asyncio.Future[None] | None = None
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix="optline-commit")
         # SQLite: the connection for look-ups on the event loop (one thread, one at a
         # time), kept open: taking one from the pool for each costs more than the read.
         self._loop_reader: Connection | None = None
@@ -106,6 +111,7 @@ class Store:
                 if conn is not None:
                     conn.close()
             self._kept = self._group_conn = self._loop_reader = None
+        self._committer.shutdown()
         self.engine.dispose()
 
     def _writer_connection(self) -> AbstractContextManager[Connection]:
@@ -156,6 +162,8 @@ class Store:
         a thread of this process or by another process), and on PostgreSQL, ``write``
         runs on a worker thread with its own commit, as any other write does.
         """
+        while self._committing is not None:  # the write waits for the group ahead
+            await self._committing
         group = self._open_group()
         if group is None:
             return await anyio.to_thread.run_sync(lambda: write(*args, **kwargs))
@@ -214,21 +222,41 @@ class Store:
         return conn
 
     def _commit_group(self) -> None:
+        """End of the loop turn: the group's commit goes to the committer thread, and
+        the loop goes on with other requests while it syncs to disk (writes that come
+        meanwhile wait for it, then form the next group together)."""
         group, self._group = self._group, None
         assert group is not None
+        loop = asyncio.get_running_loop()
+        self._committing = committing = loop.create_future()
+
+        def answer(done: asyncio.Future[Exception | None]) -> None:
+            failure = done.result()
+            if failure is None:
+                group.committed.set_result(None)
+            else:
+                group.committed.set_exception(CommitFailed(f"commit failed: {failure}"))
+                group.committed.add_done_callback(lambda f: f.exception())  # seen by someone
+            self._committing = None
+            committing.set_result(None)
+
+        loop.run_in_executor(self._committer, self._commit, group).add_done_callback(answer)
+
+    def _commit(self, group: _Group) -> Exception | None:
+        """On the committer thread: commit, then move the heads on and free the write
+        lock (here, not on the loop: closing the store must never wait for the loop)."""
+        assert self._sqlite_writer is not None  # groups are SQLite's only
         try:
             group.transaction.commit()
         except Exception as exc:  # disk full, I/O error: every write of the group is lost
             if group.transaction.is_active:
                 group.transaction.rollback()
-            group.committed.set_exception(CommitFailed(f"commit failed: {exc}"))
-            group.committed.add_done_callback(lambda f: f.exception())  # seen by someone
+            return exc
         else:
             self._heads.update(group.heads)
             self._subscriptions.update(group.subscriptions)
-            group.committed.set_result(None)
+            return None
         finally:
-            assert self._sqlite_writer is not None  # groups are SQLite's only
             self._sqlite_writer.release()
 
     @contextmanager
