@@ -1,18 +1,24 @@
 """How the app's routes are put together: every route documented, raw-request routes
-kept to endpoints that take the request alone."""
+kept to endpoints that take the request alone, webhook posts answered straight by their
+endpoint."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import APIRouter, Request, Response
+from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Match, Mount
 
 from optline.api import rest, webhooks
-from optline.api.app import API_TAGS, HOT_PATHS, Settings, create_app
+from optline.api.app import API_TAGS, HOT_PATHS, OptlineAPI, Settings, create_app
 from optline.api.deps import RawRequestRoute
+from optline.engine import Engine
+from optline.providers import signing
 
 
 def test_every_route_is_served_and_documented_once(tmp_path: Path) -> None:
@@ -75,3 +81,69 @@ def test_no_route_matches_another_routes_path_so_their_order_is_free(tmp_path: P
     assert [t["name"] for t in schema["tags"]] == list(API_TAGS)
     used = {t for ops in schema["paths"].values() for op in ops.values() for t in op["tags"]}
     assert used == set(API_TAGS)
+
+
+def _hot_app(tmp_path: Path) -> tuple[OptlineAPI, list[str]]:
+    """The app with a middleware that notes every request passing through the stack."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/hot.db", notify=False))
+    seen: list[str] = []
+
+    @app.middleware("http")
+    async def note(request: Request, call_next: Any) -> Any:
+        seen.append(f"{request.method} {request.url.path}")
+        return await call_next(request)
+
+    return app, seen
+
+
+def test_webhook_posts_go_straight_to_their_endpoint_and_answer_as_routed(
+    tmp_path: Path,
+) -> None:
+    app, seen = _hot_app(tmp_path)
+    assert set(app.hot) == {
+        "/webhooks/twilio",
+        "/webhooks/twilio/status",
+        "/webhooks/telnyx",
+        "/webhooks/generic",
+    }
+    unsigned = {"content": b"{}", "headers": {"Content-Type": "application/json"}}
+    with TestClient(app) as client:
+        straight = client.post("/webhooks/generic", **unsigned)
+        wrong_method = client.get("/webhooks/generic")
+        api = client.get("/v1/contacts")
+    # Behind a root path the route's path is not the request's: routing decides.
+    with TestClient(app, root_path="/sms") as client:
+        routed = client.post("/sms/webhooks/generic", **unsigned)
+    assert seen == ["GET /webhooks/generic", "GET /v1/contacts", "POST /sms/webhooks/generic"]
+    assert straight.status_code == routed.status_code == 403
+    assert straight.json() == routed.json()
+    assert straight.json()["code"] == "bad_signature"
+    assert straight.headers["content-type"] == routed.headers["content-type"]
+    assert wrong_method.status_code == 405
+    assert api.status_code == 401
+
+
+def test_a_failure_in_a_webhook_is_a_problem_500_that_logs_no_request_data(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _ = _hot_app(tmp_path)
+    engine: Engine = app.state.engine
+    engine.create_account("acme")
+    engine.add_sender("acme", "+14155550100", provider="generic", credentials={"secret": "s3"})
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("secret detail +14155550123")
+
+    monkeypatch.setattr(engine, "receive", broken)
+    body = json.dumps({"id": "m1", "from": "+14155550123", "to": "+14155550100", "text": "STOP"})
+    headers = {
+        "Content-Type": "application/json",
+        signing.HEADER: signing.sign("s3", body.encode()),
+    }
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.post("/webhooks/generic", content=body, headers=headers)
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "internal_error"
+    assert "RuntimeError" in caplog.text
+    assert "secret detail" not in caplog.text and "+14155550123" not in caplog.text

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
 from optline.providers import PayloadError, SignatureError, twilio
@@ -164,6 +166,24 @@ def test_parse_form_refuses(raw: bytes, says: str) -> None:
 
 def test_parse_form_empty() -> None:
     assert twilio.parse_form(b"") == {}
+
+
+_FORM_TEXT = st.text(st.sampled_from("ab=&+%20C3A9FfZz;é\x00"), max_size=60)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_FORM_TEXT)
+def test_parse_form_reads_as_the_standard_library_does(text: str) -> None:
+    body = text.encode("utf-8")
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=200)
+    except (UnicodeError, ValueError):
+        pairs = None
+    if pairs is None or not body.isascii() or len(dict(pairs)) != len(pairs):
+        with pytest.raises(PayloadError):  # not ASCII, bad UTF-8, a name given twice
+            twilio.parse_form(body)
+    else:
+        assert twilio.parse_form(body) == dict(pairs)
 
 
 # -- inbound --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import ClientDisconnect
 
 from optline.api.problems import Problem
 from optline.engine import Engine
@@ -38,12 +39,18 @@ async def read_body(request: Request) -> bytes:
         raise Problem(413, "body_too_large", f"request body is larger than {limit} bytes")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    more = True
+    while more:  # the ASGI messages themselves: Request.stream() cost 5 µs more
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        more = message.get("more_body", False)
         size += len(chunk)
         if size > limit:
             raise Problem(413, "body_too_large", f"request body is larger than {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 # A JSON escape for NUL or for a UTF-16 surrogate (not itself escaped by a backslash).
@@ -116,13 +123,16 @@ class CheckedRoute(APIRoute):
         return checked
 
 
+RawEndpoint = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
 class RawRequestRoute(APIRoute):
     """A route whose endpoint takes the bare ``Request`` and returns a ``Response``:
     the endpoint is the request handler itself, without FastAPI's per-request
     dependency solving and validation, which have nothing to do for it (the provider
     webhooks, hit once per text). Documented in the OpenAPI schema as usual."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    def get_route_handler(self) -> RawEndpoint:
         d = self.dependant
         takes_more = (
             d.path_params,
@@ -134,7 +144,7 @@ class RawRequestRoute(APIRoute):
         )
         if d.request_param_name is None or any(takes_more):
             raise TypeError(f"{self.path}: the endpoint must take the Request alone")
-        handler: Callable[[Request], Coroutine[Any, Any, Response]] = self.endpoint
+        handler: RawEndpoint = self.endpoint
         return handler
 
 
