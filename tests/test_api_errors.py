@@ -109,6 +109,36 @@ def test_unparsable_bodies_are_4xx_problems(acme: Tenant, content: bytes) -> Non
     assert_problem(response, response.status_code)
 
 
+_SEND = json.dumps({"from": A, "to": BOB, "body": "hi"}).encode()
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status", "code", "detail"),
+    [
+        (b"", JSON, 422, "invalid_request", "body: Field required"),
+        (b"null", JSON, 422, "invalid_request", "body: Input should be a valid dictionary"),
+        (_SEND, {"Content-Type": "text/plain"}, 422, "invalid_request", "body: Input should"),
+        (_SEND, {}, 422, "invalid_request", "body: Input should be a valid dictionary"),
+        (_SEND, {"Content-Type": "application/merge-patch+json"}, 200, None, None),
+        (_SEND, {"Content-Type": "Application/JSON; charset=utf-8"}, 200, None, None),
+        # The body is read and parsed before the key is looked at, as FastAPI does.
+        (b"{", {**JSON, "Authorization": ""}, 400, "invalid_json", "request body is not valid"),
+        (b'{"from": 1}', {**JSON, "Authorization": "Bearer x"}, 401, "unauthorized", "unknown"),
+        (_SEND, {**JSON, "Authorization": ""}, 401, "unauthorized", "missing API key"),
+    ],
+)
+def test_the_send_reads_its_body_as_a_body_parameter_is_read(
+    acme: Tenant, content: bytes, headers: dict[str, str], status: int, code: str, detail: str
+) -> None:
+    sent = {k: v for k, v in {**acme.headers, **headers}.items() if v}
+    response = acme.client.post("/v1/messages", content=content, headers=sent)
+    if code is None:
+        assert response.status_code == status, response.text
+        return
+    body = assert_problem(response, status, code)
+    assert body["detail"].startswith(detail), body["detail"]
+
+
 def test_text_that_no_database_can_store_is_refused(acme: Tenant) -> None:
     """NUL characters and lone surrogates (both valid JSON escapes) are bad input."""
     for name in ["a\u0000b", "\ud800", "x\udfff"]:

@@ -6,11 +6,13 @@ import hmac
 import json
 import re
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final, TypeVar
 
 from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 
 from optline.api.problems import Problem
@@ -103,6 +105,56 @@ def check_json_body(body: bytes, content_type: str | None) -> None:
         raise Problem(422, "bad_text", "text contains a NUL character or an unpaired surrogate")
 
 
+#: What :func:`json_body` gives for a request without a body.
+NO_BODY: Final = object()
+
+
+async def json_body(request: Request) -> Any:
+    """The body of a raw-request route as JSON, read and refused just as a FastAPI body
+    parameter's is on a :class:`CheckedRoute` (413, 400 invalid UTF-8 or JSON, 422
+    unstorable text); :data:`NO_BODY` when there is none, and the bytes themselves when
+    the content type is not JSON (:func:`validated` refuses both)."""
+    body = await read_body(request)
+    content_type = request.headers.get("content-type")
+    check_json_body(body, content_type)
+    if not body:
+        return NO_BODY
+    if content_type is None or not _JSON_TYPE.fullmatch(content_type.split(";")[0].strip()):
+        return body
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ("body", exc.pos),
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": exc.msg},
+                }
+            ]
+        ) from None
+
+
+_JSON_TYPE = re.compile(r"application/(?:[\w.+-]+\+)?json", re.IGNORECASE)
+M = TypeVar("M", bound=BaseModel)
+
+
+def validated(model: type[M], data: Any) -> M:
+    """``data`` (from :func:`json_body`) as ``model``, or the 422 that FastAPI answers
+    for a body parameter, every wrong field named under ``body``."""
+    if data is NO_BODY:
+        missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
+        raise RequestValidationError([missing])
+    try:
+        # Attributes mode, as FastAPI validates a body: the same error for a non-object.
+        return model.model_validate(data, from_attributes=True)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+
+
 class CheckedRoute(APIRoute):
     """A route that reads its body within the size limit and refuses, before any
     parsing, bodies and parameters that are not storable text."""
@@ -148,7 +200,9 @@ class RawRequestRoute(APIRoute):
         return handler
 
 
-_BEARER = {"scheme_name": "HTTPBearer", "description": "The account's API key, or the admin key."}
+#: The name of the API's bearer-key scheme in the OpenAPI document.
+BEARER_SCHEME = "HTTPBearer"
+_BEARER = {"scheme_name": BEARER_SCHEME, "description": "The account's API key, or the admin key."}
 _bearer = HTTPBearer(auto_error=False, **_BEARER)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
@@ -179,5 +233,8 @@ async def require_admin(request: Request, credentials: Credentials) -> None:
         raise Problem(401, "unauthorized", "admin key required")
 
 
-Account = Annotated[AccountRow, Depends(_AccountKey(auto_error=False, **_BEARER))]
+#: The account of the request's API key (401 without one): a dependency, or awaited
+#: directly by a raw-request route.
+account_of = _AccountKey(auto_error=False, **_BEARER)
+Account = Annotated[AccountRow, Depends(account_of)]
 Admin = Depends(require_admin)

@@ -11,9 +11,19 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from optline.api.deps import Account, Admin, CheckedRoute, engine_of
+from optline.api.deps import (
+    BEARER_SCHEME,
+    Account,
+    Admin,
+    CheckedRoute,
+    RawRequestRoute,
+    account_of,
+    engine_of,
+    json_body,
+    validated,
+)
 from optline.api.problems import RESPONSES, Problem
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind
@@ -412,26 +422,21 @@ def _idempotency_key(request: Request) -> str | None:
     return key
 
 
-@router.post(
-    "/messages",
-    tags=["messages"],
-    # Documented as the other routes are; the answer is made here as a JSONResponse,
-    # which spares FastAPI's check and re-encoding of the dict (about 25 µs a send).
-    response_model=dict[str, Any],
-    openapi_extra={"parameters": [_IDEMPOTENCY_KEY_DOC]},
-)
-async def send_message(body: OutboundText, account: Account, request: Request) -> Any:
+async def send_message(request: Request) -> Response:
     """Decide, record and send through the sender's provider. A refused text is recorded
     as failed with its reason code and never reaches the provider."""
+    data = await json_body(request)
+    account = await account_of(request)
+    text = validated(OutboundText, data)
     engine = engine_of(request)
     pending = await engine.store.write_grouped(
         engine.decide_send,
         account.id,
-        body.from_,
-        body.to,
-        body.body,
-        body.list_name,
-        body.campaign,
+        text.from_,
+        text.to,
+        text.body,
+        text.list_name,
+        text.campaign,
         _idempotency_key(request),
     )
     if engine.dispatches(pending):  # a provider's API: network time, off the loop
@@ -440,6 +445,30 @@ async def send_message(body: OutboundText, account: Account, request: Request) -
         result = engine.deliver(pending)
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(result.as_dict(), headers=headers)
+
+
+# The send is a raw-request route, answered straight by the app (as the webhooks are):
+# FastAPI's middleware, dependency solving and body validation cost every send about
+# 100 µs. It reads, checks and validates the body as a body parameter would be, and
+# its request body, key and header are documented here by hand.
+router.add_api_route(
+    "/messages",
+    send_message,
+    methods=["POST"],
+    tags=["messages"],
+    route_class_override=RawRequestRoute,
+    response_model=dict[str, Any],
+    openapi_extra={
+        "parameters": [_IDEMPOTENCY_KEY_DOC],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": OutboundText.model_json_schema(by_alias=True)}
+            },
+        },
+        "security": [{BEARER_SCHEME: []}],
+    },
+)
 
 
 @router.post("/broadcasts", tags=["messages"])
