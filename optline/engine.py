@@ -177,7 +177,8 @@ class InboundResult:
     # True when this provider message id was seen before; everything else is the
     # outcome of the first delivery.
     duplicate: bool = False
-    # The recorded reply, for providers whose replies go through their API (Telnyx).
+    # The recorded reply: sent through the provider's API (Telnyx), or named in the
+    # status callback of a reply answered in TwiML (Twilio).
     reply_message_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -188,6 +189,7 @@ class InboundResult:
             "reply": self.reply,
             "status": self.status,
             "events": list(self.events),
+            "reply_message_id": self.reply_message_id,
         }
 
     @classmethod
@@ -200,6 +202,8 @@ class InboundResult:
             status=data["status"],
             events=tuple(data["events"]),
             duplicate=duplicate,
+            # Outcomes stored before replies were numbered have no id.
+            reply_message_id=data.get("reply_message_id"),
         )
 
 
@@ -573,7 +577,7 @@ class Engine:
                 events=tuple(e.type.value for e in outcome.events),
             )
             try:
-                tx.record_inbound(
+                inbound_id = tx.record_inbound(
                     row.id,
                     provider_id=provider_id,
                     phone=contact_phone,
@@ -601,7 +605,9 @@ class Engine:
                     at=now,
                     reply=True,
                 )
-                return replace(result, reply_message_id=reply_id)
+                # A repeat of this delivery answers with the same reply, id included.
+                result = replace(result, reply_message_id=reply_id)
+                tx.set_inbound_outcome(row.id, inbound_id, result.as_dict())
             return result
 
     # -- outbound -------------------------------------------------------------------
@@ -1035,9 +1041,14 @@ class Engine:
         status: str,
         error_code: str | None,
         opted_out: bool,
+        reply_id: int | None = None,
     ) -> None:
         """A provider's status report on an outbound text. An opted-out report (21610,
-        40300, ...) opts the recipient out here too, so provider and optline agree."""
+        40300, ...) opts the recipient out here too, so provider and optline agree.
+
+        ``reply_id``: the report is on that automatic reply (answered in TwiML, so sent
+        without optline learning the provider's id), which takes ``provider_id`` now.
+        """
         recipient = phone(to)
         from_number = sender_number(sender)
         now = self._clock()
@@ -1045,6 +1056,8 @@ class Engine:
             row = self._account(tx, account)
             sender_row = self._sender(tx, row, from_number)
             message = tx.outbound_by_provider_id(row.id, provider_id)
+            if message is None and reply_id is not None:
+                message = tx.unreported_reply(row.id, reply_id, from_number, recipient)
             already = message is not None and message.reason == "opted_out"
             # Callbacks may arrive out of order: a late "sent" never undoes "delivered".
             if message is not None and not (

@@ -540,6 +540,69 @@ def _outbound(world: World, sid: str) -> Any:
     return message
 
 
+def _twiml_callbacks(response: httpx.Response) -> list[str | None]:
+    twiml_messages(response)
+    return [child.get("statusCallback") for child in ET.fromstring(response.text)]
+
+
+def test_a_twiml_reply_names_its_record_in_a_status_callback_and_gets_its_delivery(
+    store: Store, fake: FakeProvider
+) -> None:
+    world = build_world(store, fake, "twilio", public_base_url=PUBLIC_URL)
+    with world.client:
+        stop = twilio_form("STOP", sid="SM1")
+        first = world.twilio(stop, sign_url=PUBLIC_URL + "/webhooks/twilio")
+        [callback] = _twiml_callbacks(first)
+        [reply] = [m for m in world.engine.history(ACME, BOB)[1] if m.reply]
+        assert callback == f"{PUBLIC_URL}/webhooks/twilio/status?reply={reply.id}"
+        assert (reply.status, reply.provider_id) == ("sent", None)
+        # The same delivery again: the same answer, the same reply named.
+        again = world.twilio(stop, sign_url=PUBLIC_URL + "/webhooks/twilio")
+        assert again.text == first.text
+        # Twilio reports on the reply under the message id it gave it.
+        path = f"/webhooks/twilio/status?reply={reply.id}"
+        for status in ("sent", "delivered"):
+            report = twilio_status("SMreply1", status)
+            answer = world.twilio(report, path=path, sign_url=PUBLIC_URL + path)
+            assert twiml_messages(answer) == []
+        assert _outbound(world, "SMreply1").id == reply.id
+        assert _outbound(world, "SMreply1").status == "delivered"
+
+
+def test_a_reply_callback_reports_on_no_other_message(store: Store, fake: FakeProvider) -> None:
+    world = build_world(store, fake, "twilio", public_base_url=PUBLIC_URL)
+    with world.client:
+        world.twilio(twilio_form("STOP", sid="SM1"), sign_url=PUBLIC_URL + "/webhooks/twilio")
+        world.twilio(twilio_form("START", sid="SM2"), sign_url=PUBLIC_URL + "/webhooks/twilio")
+        inbound, reply, _, second_reply = world.engine.history(ACME, BOB)[1]
+        assert (inbound.direction, reply.reply, second_reply.reply) == ("in", True, True)
+        cases = {
+            "an inbound text": (inbound.id, twilio_status("SMa", "delivered")),
+            "another recipient": (reply.id, twilio_status("SMb", "delivered", To=EVE)),
+            "another sender": (reply.id, twilio_status("SMc", "delivered", From=TW_B)),
+            "no such message": (999, twilio_status("SMd", "delivered")),
+        }
+        for name, (message_id, report) in cases.items():
+            path = f"/webhooks/twilio/status?reply={message_id}"
+            response = world.twilio(report, path=path, sign_url=PUBLIC_URL + path)
+            assert response.status_code == 200, name
+        # Once reported on, a reply keeps its provider id: a second id is not taken.
+        path = f"/webhooks/twilio/status?reply={reply.id}"
+        world.twilio(twilio_status("SMe", "delivered"), path=path, sign_url=PUBLIC_URL + path)
+        world.twilio(twilio_status("SMf", "failed"), path=path, sign_url=PUBLIC_URL + path)
+        messages = {m.id: m for m in world.engine.history(ACME, BOB)[1]}
+        assert (messages[reply.id].provider_id, messages[reply.id].status) == ("SMe", "delivered")
+        assert messages[inbound.id].status == "received"
+        assert messages[second_reply.id].provider_id is None
+        bad = "/webhooks/twilio/status?reply=x1"
+        report = twilio_status("SMg", "delivered")
+        assert_problem(world.twilio(report, path=bad, sign_url=PUBLIC_URL + bad), 400)
+
+
+def test_without_a_public_url_a_twiml_reply_has_no_status_callback(world: World) -> None:
+    assert _twiml_callbacks(world.twilio(twilio_form("STOP"))) == [None]
+
+
 def test_status_21610_opts_out_the_number_under_the_twilio_profile(world: World) -> None:
     sid = _sent_sid(world)
     _status(world, twilio_status(sid, "failed", "21610"))

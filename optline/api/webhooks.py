@@ -32,6 +32,8 @@ from optline.store import SenderRow
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=RawRequestRoute)
 
 XML = "application/xml"
+# The status callback's query parameter naming the reply it reports on.
+REPLY_PARAM = "reply"
 
 
 def _credential(sender: SenderRow, provider: str, name: str) -> str:
@@ -90,7 +92,17 @@ async def twilio_inbound(request: Request) -> Response:
     sender = await _sender(engine, params.get("To", ""))
     _verify_twilio(request, params, sender)
     result = await _receive(engine, sender, twilio.parse_inbound(params))
-    return Response(twilio.twiml(result.reply), media_type=XML)
+    return Response(twilio.twiml(result.reply, _reply_callback(request, result)), media_type=XML)
+
+
+def _reply_callback(request: Request, result: InboundResult) -> str | None:
+    """Where Twilio reports the delivery of a reply answered in TwiML: the status
+    webhook, naming the recorded reply (Twilio gives it a message id optline never
+    saw). Needs the public base URL; without one the reply's record stays ``sent``."""
+    base = settings_of(request).public_base_url
+    if not base or result.reply_message_id is None:
+        return None
+    return f"{base.rstrip('/')}/webhooks/twilio/status?{REPLY_PARAM}={result.reply_message_id}"
 
 
 @router.post("/twilio/status", response_class=Response, summary="Twilio status callback")
@@ -100,8 +112,19 @@ async def twilio_status(request: Request) -> Response:
     params = twilio.parse_form(await read_body(request))
     sender = await _sender(engine, params.get("From", ""))
     _verify_twilio(request, params, sender)
-    await _report(engine, sender, twilio.parse_status(params))
+    await _report(engine, sender, twilio.parse_status(params), _reply_id(request))
     return Response(twilio.twiml(None), media_type=XML)
+
+
+def _reply_id(request: Request) -> int | None:
+    """The reply a status callback is about (:func:`_reply_callback`); part of the URL
+    Twilio signs, so it comes from optline's own answer or not at all."""
+    value = request.query_params.get(REPLY_PARAM)
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):
+        raise PayloadError(f"{REPLY_PARAM} must be a message id")
+    return int(value)
 
 
 def _verify_twilio(request: Request, params: Mapping[str, str], sender: SenderRow) -> None:
@@ -184,7 +207,9 @@ def _inbound_body(result: InboundResult) -> dict[str, Any]:
     return {**result.as_dict(), "duplicate": result.duplicate}
 
 
-async def _report(engine: Engine, sender: SenderRow, report: DeliveryReport) -> None:
+async def _report(
+    engine: Engine, sender: SenderRow, report: DeliveryReport, reply_id: int | None = None
+) -> None:
     await engine.store.write_grouped(
         engine.delivery_report,
         sender.account_id,
@@ -194,4 +219,5 @@ async def _report(engine: Engine, sender: SenderRow, report: DeliveryReport) -> 
         report.status,
         report.error_code,
         report.opted_out,
+        reply_id,
     )

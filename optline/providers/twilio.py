@@ -211,9 +211,18 @@ def parse_status(params: Mapping[str, object]) -> DeliveryReport:
     )
 
 
+def twiml(reply: str | None, status_callback: str | None = None) -> str:
+    """The TwiML answer: one ``<Message>`` with ``reply`` (Twilio reports its delivery
+    to ``status_callback``, when given), or an empty ``<Response />``."""
+    if not reply or status_callback is None:
+        return _twiml(reply)
+    response = MessagingResponse()
+    response.message(reply, status_callback=status_callback)
+    return str(response)
+
+
 @lru_cache(maxsize=1024)  # replies are the policies' few texts
-def twiml(reply: str | None) -> str:
-    """The TwiML answer: one ``<Message>`` with ``reply``, or an empty ``<Response />``."""
+def _twiml(reply: str | None) -> str:
     response = MessagingResponse()
     if reply:
         response.message(reply)

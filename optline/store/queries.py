@@ -390,6 +390,15 @@ class Queries:
             ),
             dialect,
         )
+        self.set_outcome = Prepared(
+            sa.update(messages)
+            .where(
+                messages.c.account_id == _p("account", type_=sa.Integer),
+                messages.c.id == _p("id", type_=sa.Integer),
+            )
+            .values(_typed_values(messages, ["outcome"])),
+            dialect,
+        )
         message = insert(messages, postgres).values(
             _typed_values(messages, [c.name for c in messages.columns if c.name != "id"])
         )

@@ -711,6 +711,32 @@ class Tx:
         )
         return [(r.account_id, _message_row(r)) for r in self._conn.execute(stmt)]
 
+    def set_inbound_outcome(
+        self, account_id: int, message_id: int, outcome: Mapping[str, Any]
+    ) -> None:
+        """Replace the stored outcome of an inbound text (given again to a repeat)."""
+        self._write()
+        values = {"account": account_id, "id": message_id, "outcome": dict(outcome)}
+        self._q.set_outcome.run(self._conn, values)
+
+    def unreported_reply(
+        self, account_id: int, message_id: int, sender: str, phone: str
+    ) -> MessageRow | None:
+        """The automatic reply ``message_id`` from ``sender`` to ``phone``, while no
+        provider message id is attached to it (a reply answered in TwiML)."""
+        m = messages
+        stmt = sa.select(m).where(
+            m.c.account_id == account_id,
+            m.c.id == message_id,
+            m.c.direction == "out",
+            m.c.reply.is_(True),
+            m.c.sender == sender,
+            m.c.phone == phone,
+            m.c.provider_id.is_(None),
+        )
+        row = self._conn.execute(stmt).first()
+        return None if row is None else _message_row(row)
+
     def outbound_by_provider_id(self, account_id: int, provider_id: str) -> MessageRow | None:
         m = messages
         stmt = sa.select(m).where(
