@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from optline.providers import PayloadError, SignatureError, twilio
 
@@ -162,6 +163,24 @@ def test_parse_form_round_trip_and_signature() -> None:
 def test_parse_form_refuses(raw: bytes, says: str) -> None:
     with pytest.raises(PayloadError, match=says):
         twilio.parse_form(raw)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://sms.example.com/webhooks/twilio/status?reply=17",
+        'https://sms.example.com/a&b?x="q"&y=<z>&reply=optline-status-callback',
+    ],
+)
+@pytest.mark.parametrize("reply", ["You are unsubscribed.", 'Tom & Jerry <3 "quotes"'])
+def test_twiml_with_a_status_callback_is_the_sdks_own(url: str, reply: str) -> None:
+    expected = MessagingResponse()
+    expected.message(reply, status_callback=url)
+    assert twilio.twiml(reply, url) == str(expected)
+    plain = MessagingResponse()
+    plain.message(reply)
+    assert twilio.twiml(reply) == str(plain)
+    assert twilio.twiml(None, url) == str(MessagingResponse())
 
 
 def test_parse_form_empty() -> None:

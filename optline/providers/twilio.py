@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 import requests
 
@@ -214,18 +215,24 @@ def parse_status(params: Mapping[str, object]) -> DeliveryReport:
 def twiml(reply: str | None, status_callback: str | None = None) -> str:
     """The TwiML answer: one ``<Message>`` with ``reply`` (Twilio reports its delivery
     to ``status_callback``, when given), or an empty ``<Response />``."""
-    if not reply or status_callback is None:
-        return _twiml(reply)
-    response = MessagingResponse()
-    response.message(reply, status_callback=status_callback)
-    return str(response)
+    if not reply:
+        return _twiml(None, None)
+    if status_callback is None:
+        return _twiml(reply, None)
+    # The SDK's document for this reply, built once, with each reply's own URL put in
+    # place of a marker (a document built per reply cost 25 µs).
+    url = xml_escape(status_callback, {'"': "&quot;"})
+    return _twiml(reply, _CALLBACK_MARK).replace(_CALLBACK_MARK, url, 1)
+
+
+_CALLBACK_MARK = "optline-status-callback"
 
 
 @lru_cache(maxsize=1024)  # replies are the policies' few texts
-def _twiml(reply: str | None) -> str:
+def _twiml(reply: str | None, status_callback: str | None) -> str:
     response = MessagingResponse()
     if reply:
-        response.message(reply)
+        response.message(reply, status_callback=status_callback)
     return str(response)
 
 
