@@ -49,6 +49,7 @@ from optline.errors import (
     NotAllowed,
     UnknownAccount,
     UnknownList,
+    UnknownMessage,
     UnknownSender,
 )
 from optline.proof import proof_document
@@ -1237,6 +1238,14 @@ class Engine:
         with self.store.read() as tx:
             row = self._account(tx, account)
             return tx.events(row.id, contact_phone), tx.messages(row.id, contact_phone)
+
+    def message(self, account: AccountRef, message_id: int) -> MessageRow:
+        """One of the account's messages, in or out, as it is now (its delivery status)."""
+        with self.store.read() as tx:
+            found = tx.message(self._account(tx, account).id, message_id)
+        if found is None:
+            raise UnknownMessage(f"no message {message_id} in account {account!r}")
+        return found
 
     def recent_messages(self, account: AccountRef, limit: int = 20) -> list[MessageRow]:
         """The account's last messages in and out, newest first."""

@@ -25,6 +25,10 @@ class UnknownList(NotFound):
     code = "unknown_list"
 
 
+class UnknownMessage(NotFound):
+    code = "unknown_message"
+
+
 class BadInput(OptlineError):
     code = "bad_input"
 

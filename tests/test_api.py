@@ -305,6 +305,27 @@ def test_lists_memberships_and_triggers(acme: Tenant) -> None:
 # -- messages and broadcasts ------------------------------------------------------------
 
 
+def test_a_message_is_read_back_by_its_id_as_it_is_now(acme: Tenant, engine: Engine) -> None:
+    sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Your visit is at 3"})
+    message = acme.ok("GET", f"/v1/messages/{sent['message_id']}")
+    assert message["id"] == sent["message_id"]
+    assert (message["direction"], message["phone"], message["sender"]) == ("out", BOB, A)
+    assert (message["status"], message["reply"]) == ("sent", False)
+    assert message["body"].startswith("Your visit is at 3")  # with the policy's footer
+    # A provider's report moves it on (as the status webhooks record one); reading it
+    # again shows where it got.
+    with engine.store.transaction() as tx:
+        tx.set_message_status(
+            engine.account("acme").id, sent["message_id"], "delivered", None, "SMx"
+        )
+    message = acme.ok("GET", f"/v1/messages/{sent['message_id']}")
+    assert (message["status"], message["provider_id"]) == ("delivered", "SMx")
+    assert_problem(acme.get("/v1/messages/999999"), 404, "unknown_message")
+    assert_problem(acme.get("/v1/messages/0"), 422, "invalid_request")
+    assert_problem(acme.get("/v1/messages/x"), 422, "invalid_request")
+    assert_problem(acme.get(f"/v1/messages/{2**63}"), 422, "invalid_request")
+
+
 def test_messages_allowed_and_refused_are_recorded(acme: Tenant) -> None:
     sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Your visit is at 3"})
     assert (sent["allowed"], sent["status"], sent["reason"]) == (True, "sent", None)

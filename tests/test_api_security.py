@@ -91,6 +91,8 @@ def test_account_a_cannot_read_or_change_account_b(acme: Tenant, b_data: Tenant)
     assert a.ok("GET", "/v1/review")["flagged"] == []
     assert a.ok("GET", "/v1/ledger/verify")["checked"] == 0
     assert OTHER not in a.get("/v1/senders").text
+    b_sent = b_data.ok("GET", f"/v1/contacts/{BOB}/history")["messages"][0]["id"]
+    assert_problem(a.get(f"/v1/messages/{b_sent}"), 404, "unknown_message")
     assert a.ok("GET", "/v1/policy")["overrides"] == {}
 
     # Writes naming B's lists and senders are refused.

@@ -6,9 +6,9 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -469,6 +469,16 @@ router.add_api_route(
         "security": [{BEARER_SCHEME: []}],
     },
 )
+
+
+@router.get("/messages/{message_id}", tags=["messages"])
+async def get_message(
+    message_id: Annotated[int, Path(ge=1, le=2**63 - 1)], account: Account, request: Request
+) -> dict[str, Any]:
+    """One message, in or out, as it is now: the status a send has reached since
+    (``delivered``, ``undelivered``, ... from the provider's reports)."""
+    row = await run_in_threadpool(engine_of(request).message, account.id, message_id)
+    return message_view(row)
 
 
 @router.post("/broadcasts", tags=["messages"])

@@ -645,6 +645,12 @@ class Tx:
         stmt = sa.select(m).where(m.c.account_id == account_id, m.c.phone == phone).order_by(m.c.id)
         return [_message_row(r) for r in self._conn.execute(stmt)]
 
+    def message(self, account_id: int, message_id: int) -> MessageRow | None:
+        m = messages
+        stmt = sa.select(m).where(m.c.account_id == account_id, m.c.id == message_id)
+        row = self._conn.execute(stmt).first()
+        return None if row is None else _message_row(row)
+
     def recent_messages(self, account_id: int, limit: int) -> list[MessageRow]:
         """The account's last ``limit`` messages, newest first (its primary key's end)."""
         m = messages
