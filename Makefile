@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint typecheck pytest soak bench clean
+.PHONY: install run demo test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,9 @@ typecheck: install
 	$(BIN)/mypy optline tests
 
 pytest: install
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest
 
 test: lint typecheck pytest
-
-soak: install
-	$(BIN)/pytest -m slow
 
 bench: install
 	$(BIN)/python -m benchmarks.run_all
