@@ -181,8 +181,9 @@ RawEndpoint = Callable[[Request], Coroutine[Any, Any, Response]]
 class RawRequestRoute(APIRoute):
     """A route whose endpoint takes the bare ``Request`` and returns a ``Response``:
     the endpoint is the request handler itself, without FastAPI's per-request
-    dependency solving and validation, which have nothing to do for it (the provider
-    webhooks, hit once per text). Documented in the OpenAPI schema as usual."""
+    dependency solving and validation (the provider webhooks and the send, hit once per
+    text; ``OptlineAPI`` hands their POSTs to the endpoint before any routing). Its
+    parameters and body are documented by hand, through the route's OpenAPI extras."""
 
     def get_route_handler(self) -> RawEndpoint:
         d = self.dependant

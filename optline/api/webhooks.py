@@ -77,7 +77,6 @@ def _public_url(request: Request) -> str:
     base = settings_of(request).public_base_url
     if not base:
         return str(request.url)
-    # From the scope itself: building request.url cost 10 µs a webhook.
     # From the scope itself: building request.url cost 10 µs a webhook. A query that
     # is not ASCII cannot be what the provider signed: it fails the check, with a 403.
     query = request.scope["query_string"].decode("latin-1")
