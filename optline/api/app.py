@@ -122,7 +122,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> OptlineAPI:
     owned = engine is None
     if engine is None:
         callback = (
-            f"{settings.public_base_url.rstrip('/')}/webhooks/twilio/status"
+            webhooks.twilio_status_url(settings.public_base_url)
             if settings.public_base_url
             else None
         )

@@ -101,7 +101,12 @@ def _reply_callback(request: Request, result: InboundResult) -> str | None:
     base = settings_of(request).public_base_url
     if not base or result.reply_message_id is None:
         return None
-    return f"{base.rstrip('/')}/webhooks/twilio/status?{REPLY_PARAM}={result.reply_message_id}"
+    return f"{twilio_status_url(base)}?{REPLY_PARAM}={result.reply_message_id}"
+
+
+def twilio_status_url(public_base_url: str) -> str:
+    """The public URL of the Twilio status webhook (for sends' and replies' callbacks)."""
+    return f"{public_base_url.rstrip('/')}{router.prefix}/twilio/status"
 
 
 @router.post("/twilio/status", response_class=Response, summary="Twilio status callback")
