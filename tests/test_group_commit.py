@@ -310,3 +310,44 @@ def test_a_repeat_in_the_same_group_gets_the_first_outcome_and_applies_nothing(
     assert [m.direction for m in messages] == ["in", "out"]
     (verified,) = engine.verify(ACME)
     assert verified.ok and verified.checked == 1
+
+
+def test_a_cancelled_waiter_leaves_the_other_writes_to_go_on(engine: Engine) -> None:
+    # A client that goes away cancels its request's task; the writes it was waiting
+    # with (for the group ahead to sync, or for its own group's commit) go on.
+    if engine.store.dialect != "sqlite":
+        pytest.skip("PostgreSQL commits each write on its own")
+    store = engine.store
+
+    async def scenario() -> tuple[list[object], list[object]]:
+        first = [
+            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
+            for n, p in enumerate(PHONES[:10])
+        ]
+        await asyncio.sleep(0)
+        group = store._group
+        assert group is not None
+        group.transaction = SlowDisk(group.transaction)  # type: ignore[assignment]
+        second = [
+            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
+            for n, p in enumerate(PHONES[10:], start=10)
+        ]
+        await asyncio.sleep(0.05)  # the first group syncs; the second waits its turn
+        first[0].cancel()  # written, waiting for its group's commit
+        second[0].cancel()  # not written yet
+        return (
+            await asyncio.gather(*first, return_exceptions=True),
+            await asyncio.gather(*second, return_exceptions=True),
+        )
+
+    first, second = asyncio.run(scenario())
+
+    assert isinstance(first[0], asyncio.CancelledError)
+    assert isinstance(second[0], asyncio.CancelledError)
+    answered = first[1:] + second[1:]
+    assert all(isinstance(r, InboundResult) and r.intent == "opt_out" for r in answered), answered
+    # The cancelled write of the first group was in its commit; the other never ran.
+    assert _inbound_count(engine) == len(PHONES) - 1
+    assert engine.contact(ACME, PHONES[10]) is None
+    (verified,) = engine.verify(ACME)
+    assert verified.ok and verified.checked == len(PHONES) - 1

@@ -32,6 +32,7 @@ BUSY_TIMEOUT_SECONDS = 30.0
 # How long the event loop waits for this process's write lock before it hands a write to
 # a worker thread (bulk changes there can hold it for seconds).
 GROUP_WAIT_SECONDS = 0.05
+HANDOFF_WAIT_SECONDS = 0.005
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option read by the SQLite "begin" hook: False starts a deferred (read) txn.
 _WRITE = "optline_write"
@@ -49,7 +50,9 @@ class _Group:
     """The write transactions of one event-loop turn, committed together."""
 
     transaction: RootTransaction
-    committed: asyncio.Future[None]
+    # One future per write, each its own: a cancelled waiter (its client gone) cancels
+    # only its own, never the others' answer.
+    answers: list[asyncio.Future[None]] = field(default_factory=list)
     heads: dict[int, Head] = field(default_factory=dict)
     subscriptions: dict[int, Subscriptions] = field(default_factory=dict)
 
@@ -83,9 +86,11 @@ class Store:
         # SQLite on an event loop: the open group of writes and its own connection.
         self._group: _Group | None = None
         self._group_conn: Connection | None = None
-        # The group whose commit (the sync to disk) runs on the committer thread, done
-        # when it is; the loop meanwhile goes on with other requests.
-        self._committing: asyncio.Future[None] | None = None
+        # Set while a group's commit (the sync to disk) runs on the committer thread; the
+        # loop meanwhile goes on with other requests, and their writes wait in line
+        # (each on a future of its own) to form the next group.
+        self._committing = False
+        self._in_line: list[asyncio.Future[None]] = []
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="optline-commit")
         # SQLite: the connection for look-ups on the event loop (one thread, one at a
         # time), kept open: taking one from the pool for each costs more than the read.
@@ -162,8 +167,11 @@ class Store:
         a thread of this process or by another process), and on PostgreSQL, ``write``
         runs on a worker thread with its own commit, as any other write does.
         """
-        while self._committing is not None:  # the write waits for the group ahead
-            await self._committing
+        loop = asyncio.get_running_loop()
+        while self._committing:  # the write waits for the group ahead
+            turn = loop.create_future()
+            self._in_line.append(turn)
+            await turn
         group = self._open_group()
         if group is None:
             return await anyio.to_thread.run_sync(lambda: write(*args, **kwargs))
@@ -172,7 +180,9 @@ class Store:
             result = write(*args, **kwargs)
         finally:
             _joining.reset(token)
-        await asyncio.shield(group.committed)
+        answer = loop.create_future()
+        group.answers.append(answer)
+        await answer
         return result
 
     async def lookup(self, read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -210,7 +220,7 @@ class Store:
             lock.release()
             raise
         loop = asyncio.get_running_loop()
-        self._group = _Group(transaction, loop.create_future())
+        self._group = _Group(transaction)
         loop.call_soon(self._commit_group)
         return self._group
 
@@ -229,25 +239,40 @@ class Store:
         meanwhile wait for it, then form the next group together)."""
         group, self._group = self._group, None
         assert group is not None
-        loop = asyncio.get_running_loop()
-        self._committing = committing = loop.create_future()
+        self._committing = True
 
         def answer(done: asyncio.Future[Exception | None]) -> None:
             failure = done.result()
-            if failure is None:
-                group.committed.set_result(None)
-            else:
-                group.committed.set_exception(CommitFailed(f"commit failed: {failure}"))
-                group.committed.add_done_callback(lambda f: f.exception())  # seen by someone
-            self._committing = None
-            committing.set_result(None)
+            # The group's writers first, so that their answers go out before the writes
+            # in line run.
+            for waiter in group.answers:
+                if waiter.done():  # cancelled
+                    continue
+                if failure is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(CommitFailed(f"commit failed: {failure}"))
+            self._committing = False
+            in_line, self._in_line = self._in_line, []
+            for turn in in_line:
+                if not turn.done():
+                    turn.set_result(None)
 
-        loop.run_in_executor(self._committer, self._commit, group).add_done_callback(answer)
+        started = threading.Event()
+        loop = asyncio.get_running_loop()
+        loop.run_in_executor(self._committer, self._commit, group, started).add_done_callback(
+            answer
+        )
+        # The committer thread needs the interpreter lock to start the commit, and the
+        # loop holds it while it works: without a pause here the sync waited for the
+        # loop to run out of work, instead of overlapping it.
+        started.wait(HANDOFF_WAIT_SECONDS)
 
-    def _commit(self, group: _Group) -> Exception | None:
+    def _commit(self, group: _Group, started: threading.Event) -> Exception | None:
         """On the committer thread: commit, then move the heads on and free the write
         lock (here, not on the loop: closing the store must never wait for the loop)."""
         assert self._sqlite_writer is not None  # groups are SQLite's only
+        started.set()
         try:
             group.transaction.commit()
         except Exception as exc:  # disk full, I/O error: every write of the group is lost
