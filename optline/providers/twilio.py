@@ -9,6 +9,7 @@ check on ``MessageSid``.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -20,11 +21,7 @@ import requests
 # The twilio SDK ships no type hints (no py.typed); its objects are used as Any here.
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
-from twilio.request_validator import (
-    RequestValidator,
-    compare,
-    get_signature_algorithm,
-)
+from twilio.request_validator import RequestValidator, get_signature_algorithm
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -65,8 +62,11 @@ def _validate(
         # either; the URL as given is one of the two, and the one Twilio signs as a rule,
         # so it is tried alone first, and validate() decides whatever does not match it.
         valid = (
-            isinstance(params, _FormParams)
-            and compare(validator.compute_signature(url, params, algorithm), signature)
+            isinstance(params, FormParams)
+            and hmac.compare_digest(
+                validator.compute_signature(url, params, algorithm).encode(),
+                signature.encode(),
+            )
         ) or validator.validate(url, params, signature, algorithm)
     except (ValueError, TypeError):  # bad port in URL, unencodable text, ...
         raise SignatureError("request cannot be verified") from None
@@ -74,9 +74,10 @@ def _validate(
         raise SignatureError("signature does not match")
 
 
-class _FormParams(dict[str, str]):
-    """Form parameters, one value each, in the shape the SDK's signature code asks
-    first (``getall``), sparing it two failed attribute look-ups per parameter."""
+class FormParams(dict[str, str]):
+    """Form parameters (:func:`parse_form`), one text value each, in the shape the SDK's
+    signature code asks first (``getall``), sparing it two failed attribute look-ups
+    per parameter."""
 
     def getall(self, name: str) -> list[str]:
         return [self[name]]
@@ -96,7 +97,10 @@ def verify_signature(
     the app saw. ``signature_settings`` is the X-Twilio-Webhooks-Signature-Settings
     header, when present (selects HMAC-SHA256 shared-key signing).
     """
-    plain = _FormParams()
+    if isinstance(params, FormParams):  # texts only, as parse_form builds them
+        _validate(url, params, signature, auth_token, signature_settings)
+        return
+    plain = FormParams()
     for name, value in params.items():
         if not isinstance(name, str) or not isinstance(value, str):
             raise PayloadError("form parameters must be strings")
@@ -125,7 +129,7 @@ def verify_json_signature(
 # -- inbound: parsing -----------------------------------------------------------------
 
 
-def parse_form(body: bytes) -> dict[str, str]:
+def parse_form(body: bytes) -> FormParams:
     """Decode an ``application/x-www-form-urlencoded`` body without a web framework.
 
     The same reading as ``urllib.parse.parse_qsl`` with blank values kept and strict
@@ -140,7 +144,7 @@ def parse_form(body: bytes) -> dict[str, str]:
         raise PayloadError("form body is not valid percent-encoded UTF-8") from None
     if text.count("&") >= MAX_FORM_FIELDS:
         raise PayloadError(f"form body has more than {MAX_FORM_FIELDS} fields")
-    form: dict[str, str] = {}
+    form = FormParams()
     for pair in text.split("&"):
         if not pair:
             continue
