@@ -7,6 +7,7 @@ raises an :class:`~optline.errors.OptlineError` before anything is written.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -343,6 +344,7 @@ class Engine:
         # caller sends them); with one, allowed texts go to the sender's provider.
         self._dispatch = dispatch
         self._policies: dict[tuple[str, str], Policy] = {}
+        self._account_policies: dict[int, tuple[tuple[str, str, dict[str, Any]], Policy]] = {}
         # Sender number -> its row, once found (see _lookup_sender).
         self._known_senders: dict[str, SenderRow] = {}
         # Account id -> (keywords_version, triggers, list keywords).
@@ -528,10 +530,7 @@ class Engine:
                 account, from_, to, body, provider_id, provider_replied, reply_by_api
             )
         except _Replay as replay:
-            with self.store.read() as tx:
-                earlier = tx.inbound_outcome(replay.account_id, replay.provider_id)
-            assert earlier is not None
-            return InboundResult.from_dict(earlier, duplicate=True)
+            return InboundResult.from_dict(replay.outcome, duplicate=True)
 
     def _receive(
         self,
@@ -550,10 +549,6 @@ class Engine:
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             sender = self._sender(tx, row, to_number)
-            if provider_id is not None:
-                earlier = tx.inbound_outcome(row.id, provider_id)
-                if earlier is not None:
-                    return InboundResult.from_dict(earlier, duplicate=True)
             policy = self._policy_of(row)
             triggers, list_keywords = self._account_keywords(tx, row)
             classification = classify(body, policy, triggers.keys() | list_keywords.keys())
@@ -589,10 +584,13 @@ class Engine:
                     outcome=result.as_dict(),
                 )
             except DuplicateDelivery:
-                # A concurrent delivery of the same message won the race: this
-                # transaction rolls back, so nothing is applied twice.
+                # A repeated delivery (retries are rare, so it is not looked for first):
+                # its transaction rolls back, so nothing is applied twice, and it gets
+                # the first delivery's outcome.
                 assert provider_id is not None
-                raise _Replay(row.id, provider_id) from None
+                earlier = tx.inbound_outcome(row.id, provider_id)
+                assert earlier is not None
+                raise _Replay(earlier) from None
             if reply is not None:
                 reply_id = tx.record_outbound(
                     row.id,
@@ -1470,8 +1468,17 @@ class Engine:
         return triggers, list_keywords
 
     def _policy_of(self, row: AccountRow) -> Policy:
+        # Kept by account while its profile, name and overrides stay as they were:
+        # comparing them costs less than the key of the cache below (every inbound
+        # text and send asks).
+        kept = self._account_policies.get(row.id)
+        if kept is not None and kept[0] == (row.profile, row.name, row.overrides):
+            return kept[1]
         # Replies name the brand (CTIA 5.1.2.1); the account name stands in until set.
-        return self._build_policy(row.profile, {"brand": row.name, **row.overrides})
+        policy = self._build_policy(row.profile, {"brand": row.name, **row.overrides})
+        settings = (row.profile, row.name, copy.deepcopy(row.overrides))
+        self._account_policies[row.id] = (settings, policy)
+        return policy
 
     def _build_policy(self, profile: str, overrides: dict[str, Any]) -> Policy:
         key = (profile, json.dumps(overrides, sort_keys=True))
@@ -1514,9 +1521,9 @@ def _earlier_send(
 
 
 class _Replay(Exception):
-    """Internal: a concurrent duplicate delivery; the caller replays the stored outcome."""
+    """Internal: a repeated delivery, raised to roll its transaction back; the caller
+    answers with the first delivery's stored ``outcome``."""
 
-    def __init__(self, account_id: int, provider_id: str) -> None:
-        super().__init__(provider_id)
-        self.account_id = account_id
-        self.provider_id = provider_id
+    def __init__(self, outcome: dict[str, Any]) -> None:
+        super().__init__("repeated delivery")
+        self.outcome = outcome

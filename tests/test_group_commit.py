@@ -351,3 +351,40 @@ def test_a_cancelled_waiter_leaves_the_other_writes_to_go_on(engine: Engine) -> 
     assert engine.contact(ACME, PHONES[10]) is None
     (verified,) = engine.verify(ACME)
     assert verified.ok and verified.checked == len(PHONES) - 1
+
+
+def test_a_write_of_the_group_sees_the_account_as_the_group_left_it(engine: Engine) -> None:
+    # The group's writes share the account rows they read; one that changes an account
+    # (kept or rolled back) must not leave the next write an outdated copy.
+    if engine.store.dialect != "sqlite":
+        pytest.skip("PostgreSQL commits each write on its own")
+    account_id = engine.account(ACME).id
+
+    def stop(phone: str, n: int) -> InboundResult:
+        return engine.receive(account_id, phone, SENDER, "STOP", f"SM{n:032d}")
+
+    def rebrand(brand: str) -> None:
+        engine.set_policy(account_id, overrides={"brand": brand})
+
+    def rebrand_then_fail(brand: str) -> None:
+        with engine.store.transaction() as tx:
+            tx.set_policy(account_id, "default", {"brand": brand})
+            assert tx.account_by_id(account_id) is not None  # read as changed
+            raise BadInput("failed half-way")
+
+    async def scenario() -> list[object]:
+        return await asyncio.gather(
+            engine.store.write_grouped(stop, PHONES[0], 0),
+            engine.store.write_grouped(rebrand, "Zeta"),
+            engine.store.write_grouped(stop, PHONES[1], 1),
+            engine.store.write_grouped(rebrand_then_fail, "Omega"),
+            engine.store.write_grouped(stop, PHONES[2], 2),
+            return_exceptions=True,
+        )
+
+    first, _, second, failed, third = asyncio.run(scenario())
+
+    assert isinstance(failed, BadInput)
+    replies = [r.reply for r in (first, second, third) if isinstance(r, InboundResult)]
+    assert [r.split(":")[0] for r in replies if r] == ["acme", "Zeta", "Zeta"]
+    assert engine.policy(ACME).brand == "Zeta"

@@ -24,6 +24,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
+from optline.store.rows import AccountRow
 from optline.store.sealed import Sealer
 from optline.store.tx import Head, Subscriptions, Tx
 
@@ -55,6 +56,7 @@ class _Group:
     answers: list[asyncio.Future[None]] = field(default_factory=list)
     heads: dict[int, Head] = field(default_factory=dict)
     subscriptions: dict[int, Subscriptions] = field(default_factory=dict)
+    accounts: dict[int, AccountRow] = field(default_factory=dict)
 
 
 # The group that ``Store.transaction`` joins while a grouped write runs.
@@ -297,10 +299,12 @@ class Store:
             heads=ChainMap(group.heads, self._heads),
             subscriptions=ChainMap(group.subscriptions, self._subscriptions),
             sealer=self.sealer,
+            accounts=group.accounts,
         )
         try:
             yield tx
         except BaseException:
+            group.accounts.clear()  # what it read may be what it changed
             driver.execute("ROLLBACK TO grouped").close()
             driver.execute("RELEASE grouped").close()
             raise

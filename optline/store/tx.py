@@ -75,8 +75,13 @@ class Tx:
         heads: Mapping[int, Head] | None = None,
         subscriptions: Mapping[int, Subscriptions] | None = None,
         sealer: Sealer | None = None,
+        accounts: dict[int, AccountRow] | None = None,
     ) -> None:
         self._conn = conn
+        # Accounts by id as read in a group's transaction (Store.write_grouped), shared
+        # by its writes: it holds the write lock from its first read to its commit, so
+        # an account changes under it only by a write of its own, which forgets it.
+        self._accounts = accounts
         # Provider credentials and signing secrets: sealed as written, opened as read.
         self._sealer = sealer or Sealer()
         self._writable = writable
@@ -139,8 +144,19 @@ class Tx:
         return None if row is None else _account_of(row)
 
     def account_by_id(self, account_id: int) -> AccountRow | None:
+        if self._accounts is not None and account_id in self._accounts:
+            return self._accounts[account_id]
         row = self._q.account_by_id.first(self._conn, {"id": account_id})
-        return None if row is None else _account_of(row)
+        if row is None:
+            return None
+        account = _account_of(row)
+        if self._accounts is not None:
+            self._accounts[account_id] = account
+        return account
+
+    def _account_changed(self, account_id: int) -> None:
+        if self._accounts is not None:
+            self._accounts.pop(account_id, None)
 
     def accounts(self) -> list[AccountRow]:
         stmt = sa.select(
@@ -159,6 +175,7 @@ class Tx:
             .where(accounts.c.id == account_id)
             .values(profile=profile, overrides=plain(overrides))
         )
+        self._account_changed(account_id)
 
     # -- senders, lists, triggers ------------------------------------------------------
 
@@ -278,6 +295,7 @@ class Tx:
             .where(accounts.c.id == account_id)
             .values(keywords_version=accounts.c.keywords_version + 1)
         )
+        self._account_changed(account_id)
 
     def triggers(self, account_id: int) -> list[Trigger]:
         rows = self._conn.execute(self._q.triggers, {"account": account_id})
