@@ -373,7 +373,7 @@ def test_a_write_of_the_group_sees_the_account_as_the_group_left_it(engine: Engi
             raise BadInput("failed half-way")
 
     async def scenario() -> list[object]:
-        return await asyncio.gather(
+        results = await asyncio.gather(
             engine.store.write_grouped(stop, PHONES[0], 0),
             engine.store.write_grouped(rebrand, "Zeta"),
             engine.store.write_grouped(stop, PHONES[1], 1),
@@ -381,6 +381,7 @@ def test_a_write_of_the_group_sees_the_account_as_the_group_left_it(engine: Engi
             engine.store.write_grouped(stop, PHONES[2], 2),
             return_exceptions=True,
         )
+        return list(results)
 
     first, _, second, failed, third = asyncio.run(scenario())
 
