@@ -389,3 +389,39 @@ def test_a_write_of_the_group_sees_the_account_as_the_group_left_it(engine: Engi
     replies = [r.reply for r in (first, second, third) if isinstance(r, InboundResult)]
     assert [r.split(":")[0] for r in replies if r] == ["acme", "Zeta", "Zeta"]
     assert engine.policy(ACME).brand == "Zeta"
+
+
+def test_a_group_takes_at_most_one_write_more_than_the_group_ahead(engine: Engine) -> None:
+    # Groups alternate (one forms while the one ahead syncs); were one free to take every
+    # write that waited, it could keep nearly all of them and the other one or two.
+    if engine.store.dialect != "sqlite":
+        pytest.skip("PostgreSQL commits each write on its own")
+    store = engine.store
+    sizes: list[int] = []
+    event.listen(store.engine, "commit", lambda _conn: sizes.append(_inbound_count(engine)))
+
+    async def scenario() -> list[InboundResult]:
+        first = [
+            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
+            for n, p in enumerate(PHONES[:2])
+        ]
+        await asyncio.sleep(0)
+        group = store._group
+        assert group is not None
+        group.transaction = SlowDisk(group.transaction)  # type: ignore[assignment]
+        await asyncio.sleep(0.05)  # the first group syncs; the others wait in line
+        rest = [
+            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
+            for n, p in enumerate(PHONES[2:12], start=2)
+        ]
+        return await asyncio.gather(*first, *rest)
+
+    results = asyncio.run(scenario())
+
+    assert [r.intent for r in results] == ["opt_out"] * 12
+    # Inbound texts committed as each commit begins: groups of 2, then 3, 4 and the
+    # last 3.
+    assert sizes == [0, 2, 5, 9]
+    assert _inbound_count(engine) == 12
+    (verified,) = engine.verify(ACME)
+    assert verified.ok and verified.checked == 12

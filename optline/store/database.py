@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 import threading
 from collections import ChainMap
 from collections.abc import Callable, Iterator
@@ -93,6 +94,12 @@ class Store:
         # (each on a future of its own) to form the next group.
         self._committing = False
         self._in_line: list[asyncio.Future[None]] = []
+        # Groups alternate, one forming while the one ahead syncs, and a group takes at
+        # most one write more than the one ahead had (none yet: no limit). Left free,
+        # one group could take nearly every write and the other keep one or two, whose
+        # sync then overlapped almost nothing: such splits (15 and 1, 14 and 2) lasted
+        # whole benchmark runs; with the limit they even out within a few groups.
+        self._ahead_size = sys.maxsize
         self._committer = ThreadPoolExecutor(1, thread_name_prefix="optline-commit")
         # SQLite: the connection for look-ups on the event loop (one thread, one at a
         # time), kept open: taking one from the pool for each costs more than the read.
@@ -163,14 +170,15 @@ class Store:
         On SQLite, called from the event loop: every write of one loop turn runs on the
         loop, each transaction of theirs a savepoint of one transaction, and they commit at
         the end of the turn, one sync to disk for them all, before any of them is
-        answered. A write that fails rolls back its savepoint only. Running SQLite's
+        answered (a write past one more than the group ahead had waits for the next).
+        A write that fails rolls back its savepoint only. Running SQLite's
         statements on the loop also spares two thread hops per request, each of which
         waits for the interpreter lock behind the loop. When the write lock is taken (by
         a thread of this process or by another process), and on PostgreSQL, ``write``
         runs on a worker thread with its own commit, as any other write does.
         """
         loop = asyncio.get_running_loop()
-        while self._committing:  # the write waits for the group ahead
+        while self._committing or self._group_full():  # it waits for the group ahead
             turn = loop.create_future()
             self._in_line.append(turn)
             await turn
@@ -186,6 +194,9 @@ class Store:
         group.answers.append(answer)
         await answer
         return result
+
+    def _group_full(self) -> bool:
+        return self._group is not None and len(self._group.answers) > self._ahead_size
 
     async def lookup(self, read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a short read (one indexed look-up) from the event loop: on SQLite on the
@@ -242,6 +253,7 @@ class Store:
         group, self._group = self._group, None
         assert group is not None
         self._committing = True
+        self._ahead_size = len(group.answers)
 
         def answer(done: asyncio.Future[Exception | None]) -> None:
             failure = done.result()
