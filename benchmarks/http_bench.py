@@ -1,7 +1,9 @@
 """HTTP throughput: the inbound webhook and ``POST /v1/messages`` against a bare endpoint.
 
-Three servers, one uvicorn worker each, measured one after the other in the same run
-with the same load tool (wrk, from Debian: ``apt-get install -y wrk``):
+Two servers (three endpoints), one uvicorn worker each, measured in turn in the same
+run with the same load tool (wrk, from Debian: ``apt-get install -y wrk``), for several
+rounds: each ratio reported is the median of the rounds' ratios, since the machine's
+speed drifts between runs:
 
 * ``bare``: a Starlette app whose only route reads the request body and answers 200;
 * ``webhook``: ``optline serve`` on SQLite, ``POST /webhooks/twilio`` (or
@@ -18,7 +20,7 @@ Signed requests are prebuilt here (Twilio signs the URL and the form parameters)
 cycled through by ``http_bench.lua``; the pool is sized from a warm-up run so that no
 message id is repeated.
 
-Run: ``python benchmarks/http_bench.py [--seconds 10] [--connections 16]``.
+Run: ``python benchmarks/http_bench.py [--seconds 10] [--connections 16] [--rounds 3]``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -336,11 +339,13 @@ def measure(
     load: Load,
     make_pool: Callable[[str, int], list[str]],
     args: argparse.Namespace,
+    tag: str = "",
 ) -> Result:
-    """A warm-up run (which also sizes the pool), then the measured run on fresh lines."""
-    warm = wrk(name, port, load, make_pool("w", 2000), args, args.warmup)
+    """A warm-up run (which also sizes the pool), then the measured run on fresh lines;
+    ``tag`` keeps each round's message ids apart from the other rounds'."""
+    warm = wrk(name, port, load, make_pool(f"w{tag}", 2000), args, args.warmup)
     size = int(warm.rps * args.seconds * 1.5) + 1000
-    return wrk(name, port, load, make_pool("m", size), args, args.seconds)
+    return wrk(name, port, load, make_pool(f"m{tag}", size), args, args.seconds)
 
 
 def count_inbound(db: Path) -> int:
@@ -377,6 +382,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="per warm-up run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of bare and optline runs in turn; the ratios are their medians",
+    )
     parser.add_argument("--webhook", choices=("twilio", "generic"), default="twilio")
     parser.add_argument("--contacts", type=int, default=2000)
     parser.add_argument(
@@ -432,46 +443,59 @@ def run(args: argparse.Namespace, root: Path) -> None:
     send = Load("/v1/messages", "application/json", fixed_header=f"Authorization: Bearer {key}")
 
     def send_pool(prefix: str, size: int) -> list[str]:
-        return messages_pool(size, phones, 1 if prefix == "w" else 2)
+        return messages_pool(size, phones, 1 if prefix.startswith("w") else 2)
 
-    results: dict[str, Result] = {}
     print(
         f"wrk -t{args.threads} -c{args.connections}, {args.seconds:g} s per run "
         f"(after {args.warmup:g} s warm-up), 1 uvicorn worker each, SQLite "
-        f"({len(phones)} contacts)",
+        f"({len(phones)} contacts), {args.rounds} rounds, bare and optline in turn",
         flush=True,
     )
-    with running(bare_cmd, bare_port, root / "bare.log", env):
-        results["bare (webhook bodies)"] = measure("bare", bare_port, hook, hook_pool, args)
-        results["bare (message bodies)"] = measure("bare", bare_port, send, send_pool, args)
-    with running(optline_cmd, optline_port, root / "optline.log", optline_env):
+    webhook_name = f"{args.webhook} webhook"
+    rounds: list[dict[str, Result]] = []
+    stored = 0
+    with (
+        running(bare_cmd, bare_port, root / "bare.log", env),
+        running(optline_cmd, optline_port, root / "optline.log", optline_env),
+    ):
         check_first(optline_port, hook, hook_pool("check", 1)[0])
         check_first(optline_port, send, send_pool("check", 1)[0])
-        before = count_inbound(db)
-        results[f"{args.webhook} webhook"] = measure("webhook", optline_port, hook, hook_pool, args)
-        stored = count_inbound(db) - before
-        results["POST /v1/messages"] = measure("messages", optline_port, send, send_pool, args)
+        for n in range(args.rounds):
+            tag = str(n)
+            results = {
+                "bare (webhook bodies)": measure("bare", bare_port, hook, hook_pool, args, tag)
+            }
+            before = count_inbound(db)
+            results[webhook_name] = measure("webhook", optline_port, hook, hook_pool, args, tag)
+            stored += count_inbound(db) - before
+            results["bare (message bodies)"] = measure(
+                "bare", bare_port, send, send_pool, args, tag
+            )
+            results["POST /v1/messages"] = measure(
+                "messages", optline_port, send, send_pool, args, tag
+            )
+            rounds.append(results)
 
-    print(f"{'endpoint':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, r in results.items():
-        errors = r.non_2xx + r.socket_errors
-        print(f"{name:<24} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {errors:>7}")
-        if r.wraps and name.endswith("webhook"):
-            print(f"  warning: the request pool wrapped {r.wraps} times (repeated ids)")
-    webhook = results[f"{args.webhook} webhook"]
+    print(f"{'round':<6} {'endpoint':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for n, results in enumerate(rounds, start=1):
+        for name, r in results.items():
+            errors = r.non_2xx + r.socket_errors
+            print(f"{n:<6} {name:<24} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {errors:>7}")
+            if r.wraps and name.endswith("webhook"):
+                print(f"  warning: the request pool wrapped {r.wraps} times (repeated ids)")
     print(f"inbound texts stored during the webhook runs: {stored}")
     for name, ours, bare, target in (
-        (webhook.name, webhook, results["bare (webhook bodies)"], TARGETS["webhook"]),
-        (
-            "messages",
-            results["POST /v1/messages"],
-            results["bare (message bodies)"],
-            TARGETS["messages"],
-        ),
+        (webhook_name, webhook_name, "bare (webhook bodies)", TARGETS["webhook"]),
+        ("messages", "POST /v1/messages", "bare (message bodies)", TARGETS["messages"]),
     ):
-        ratio = ours.rps / bare.rps
+        ratios = [r[ours].rps / r[bare].rps for r in rounds]
+        ratio = statistics.median(ratios)
         verdict = "ok" if ratio >= target else "MISSED"
-        print(f"{name}: {ratio:.1%} of the bare endpoint (target {target:.0%}) {verdict}")
+        each = ", ".join(f"{x:.1%}" for x in ratios)
+        print(
+            f"{name}: {ratio:.1%} of the bare endpoint, median of {len(ratios)} rounds "
+            f"({each}) (target {target:.0%}) {verdict}"
+        )
 
 
 if __name__ == "__main__":
