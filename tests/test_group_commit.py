@@ -58,14 +58,32 @@ def _commits(engine: Engine) -> list[int]:
     return commits
 
 
+def _stops(engine: Engine, phones: slice) -> list[asyncio.Task[InboundResult]]:
+    """A grouped STOP from each of ``PHONES[phones]``, as tasks begun now."""
+    start = phones.start or 0
+    return [
+        asyncio.create_task(engine.store.write_grouped(_stop, engine, p, n))
+        for n, p in enumerate(PHONES[phones], start=start)
+    ]
+
+
+async def _group_on(
+    engine: Engine, disk: type[FullDisk], phones: slice
+) -> list[asyncio.Task[InboundResult]]:
+    """STOPs from ``PHONES[phones]`` written in one group whose commit goes to ``disk``."""
+    writes = _stops(engine, phones)
+    await asyncio.sleep(0)  # every write has run
+    group = engine.store._group
+    assert group is not None
+    group.transaction = disk(group.transaction)  # type: ignore[assignment]
+    return writes
+
+
 def test_writes_of_one_turn_commit_once_and_only_then_answer(engine: Engine) -> None:
     commits = _commits(engine)
 
     async def scenario() -> list[InboundResult]:
-        writes = [
-            asyncio.create_task(engine.store.write_grouped(_stop, engine, phone, n))
-            for n, phone in enumerate(PHONES)
-        ]
+        writes = _stops(engine, slice(None))
         await asyncio.sleep(0)  # every task has run its write, none has been answered
         if engine.store.dialect == "sqlite":
             assert not any(w.done() for w in writes)
@@ -164,17 +182,9 @@ class FullDisk:
 def test_a_failed_group_commit_fails_every_write_and_keeps_none(engine: Engine) -> None:
     if engine.store.dialect != "sqlite":
         pytest.skip("PostgreSQL commits each write on its own")
-    store = engine.store
 
     async def scenario() -> list[object]:
-        writes = [
-            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
-            for n, p in enumerate(PHONES)
-        ]
-        await asyncio.sleep(0)
-        group = store._group
-        assert group is not None
-        group.transaction = FullDisk(group.transaction)  # type: ignore[assignment]
+        writes = await _group_on(engine, FullDisk, slice(None))
         return await asyncio.gather(*writes, return_exceptions=True)
 
     results = asyncio.run(scenario())
@@ -201,26 +211,15 @@ def test_the_loop_runs_on_while_a_group_syncs_and_later_writes_form_the_next_gro
 ) -> None:
     if engine.store.dialect != "sqlite":
         pytest.skip("PostgreSQL commits each write on its own")
-    store = engine.store
     commits = _commits(engine)
     ticker = Ticker()
 
     async def scenario() -> tuple[list[InboundResult], list[InboundResult]]:
         ticker.start()
-        first = [
-            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
-            for n, p in enumerate(PHONES[:10])
-        ]
-        await asyncio.sleep(0)
-        group = store._group
-        assert group is not None
-        group.transaction = SlowDisk(group.transaction)  # type: ignore[assignment]
+        first = await _group_on(engine, SlowDisk, slice(10))
         await asyncio.sleep(0.1)  # the first group is syncing on the committer thread
         assert ticker.ticks >= 3 and not any(w.done() for w in first)
-        second = [
-            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
-            for n, p in enumerate(PHONES[10:], start=10)
-        ]
+        second = _stops(engine, slice(10, None))
         await asyncio.sleep(0.05)
         assert _inbound_count(engine) == 0  # nothing is seen before its group's commit
         assert not any(w.done() for w in second)
@@ -317,21 +316,10 @@ def test_a_cancelled_waiter_leaves_the_other_writes_to_go_on(engine: Engine) -> 
     # with (for the group ahead to sync, or for its own group's commit) go on.
     if engine.store.dialect != "sqlite":
         pytest.skip("PostgreSQL commits each write on its own")
-    store = engine.store
 
     async def scenario() -> tuple[list[object], list[object]]:
-        first = [
-            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
-            for n, p in enumerate(PHONES[:10])
-        ]
-        await asyncio.sleep(0)
-        group = store._group
-        assert group is not None
-        group.transaction = SlowDisk(group.transaction)  # type: ignore[assignment]
-        second = [
-            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
-            for n, p in enumerate(PHONES[10:], start=10)
-        ]
+        first = await _group_on(engine, SlowDisk, slice(10))
+        second = _stops(engine, slice(10, None))
         await asyncio.sleep(0.05)  # the first group syncs; the second waits its turn
         first[0].cancel()  # written, waiting for its group's commit
         second[0].cancel()  # not written yet
@@ -401,19 +389,9 @@ def test_a_group_takes_at_most_one_write_more_than_the_group_ahead(engine: Engin
     event.listen(store.engine, "commit", lambda _conn: sizes.append(_inbound_count(engine)))
 
     async def scenario() -> list[InboundResult]:
-        first = [
-            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
-            for n, p in enumerate(PHONES[:2])
-        ]
-        await asyncio.sleep(0)
-        group = store._group
-        assert group is not None
-        group.transaction = SlowDisk(group.transaction)  # type: ignore[assignment]
+        first = await _group_on(engine, SlowDisk, slice(2))
         await asyncio.sleep(0.05)  # the first group syncs; the others wait in line
-        rest = [
-            asyncio.create_task(store.write_grouped(_stop, engine, p, n))
-            for n, p in enumerate(PHONES[2:12], start=2)
-        ]
+        rest = _stops(engine, slice(2, 12))
         return await asyncio.gather(*first, *rest)
 
     results = asyncio.run(scenario())
