@@ -34,6 +34,8 @@ BUSY_TIMEOUT_SECONDS = 30.0
 # How long the event loop waits for this process's write lock before it hands a write to
 # a worker thread (bulk changes there can hold it for seconds).
 GROUP_WAIT_SECONDS = 0.05
+# How long the loop waits for the committer thread to begin a group's commit: some tens
+# of microseconds as a rule; the bound only keeps a stuck thread from stalling the loop.
 HANDOFF_WAIT_SECONDS = 0.005
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option read by the SQLite "begin" hook: False starts a deferred (read) txn.
