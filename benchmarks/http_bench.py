@@ -493,8 +493,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
         verdict = "ok" if ratio >= target else "MISSED"
         each = ", ".join(f"{x:.1%}" for x in ratios)
         print(
-            f"{name}: {ratio:.1%} of the bare endpoint, median of {len(ratios)} rounds "
-            f"({each}) (target {target:.0%}) {verdict}"
+            f"{name}: {ratio:.1%} of the bare endpoint (target {target:.0%}) {verdict}, "
+            f"median of {len(ratios)} round{'s' * (len(ratios) != 1)}: {each}"
         )
 
 
