@@ -69,6 +69,7 @@ from optline.store import (
     Tx,
     VerifyResult,
 )
+from optline.store.schema import UNSETTLED_STATUSES
 
 #: Inbound bodies longer than this are refused: ten concatenated SMS segments is
 #: already more than any carrier delivers as one message.
@@ -1244,6 +1245,17 @@ class Engine:
         if found is None:
             raise UnknownMessage(f"no message {message_id} in account {account!r}")
         return found
+
+    def unsettled_messages(
+        self, account: AccountRef, status: str, after_id: int = 0, limit: int = 100
+    ) -> list[MessageRow]:
+        """The account's texts still ``queued`` or ``sending``, oldest first, after
+        ``after_id``: after a crash, the sends whose hand-over to the provider never
+        started or never got an answer (their clients got none either)."""
+        if status not in UNSETTLED_STATUSES:
+            raise BadInput(f"status must be one of {', '.join(UNSETTLED_STATUSES)}")
+        with self.store.read() as tx:
+            return tx.unsettled_messages(self._account(tx, account).id, status, after_id, limit)
 
     def recent_messages(self, account: AccountRef, limit: int = 20) -> list[MessageRow]:
         """The account's last messages in and out, newest first."""

@@ -12,6 +12,7 @@ import json
 import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -324,6 +325,38 @@ def test_a_message_is_read_back_by_its_id_as_it_is_now(acme: Tenant, engine: Eng
     assert_problem(acme.get("/v1/messages/0"), 422, "invalid_request")
     assert_problem(acme.get("/v1/messages/x"), 422, "invalid_request")
     assert_problem(acme.get(f"/v1/messages/{2**63}"), 422, "invalid_request")
+
+
+def test_texts_left_queued_or_sending_are_listed_oldest_first(acme: Tenant, engine: Engine) -> None:
+    # As a crash leaves them: recorded, never handed over (queued), or handed over with
+    # no answer recorded (sending).
+    account_id = engine.account("acme").id
+    ids = {}
+    with engine.store.transaction() as tx:
+        for n, status in enumerate(["queued", "sending", "queued", "sent", "queued"]):
+            ids[n] = tx.record_outbound(
+                account_id,
+                phone=BOB,
+                sender=A,
+                body=f"text {n}",
+                status=status,
+                reason=None,
+                list_name=None,
+                campaign=False,
+                at=datetime.now(UTC),
+            )
+    engine.receive("acme", BOB, A, "hello", provider_id="SMin1")  # inbound: never listed
+
+    first = acme.ok("GET", "/v1/messages?status=queued&limit=2")
+    assert [m["id"] for m in first["messages"]] == [ids[0], ids[2]]
+    assert first["next_cursor"] == ids[2]
+    rest = acme.ok("GET", f"/v1/messages?status=queued&cursor={first['next_cursor']}")
+    assert [(m["id"], m["body"]) for m in rest["messages"]] == [(ids[4], "text 4")]
+    assert rest["next_cursor"] is None
+    sending = acme.ok("GET", "/v1/messages?status=sending")["messages"]
+    assert [(m["id"], m["status"]) for m in sending] == [(ids[1], "sending")]
+    for bad in ("status=sent", "status=received", "", "status=queued&cursor=0"):
+        assert_problem(acme.get(f"/v1/messages?{bad}"), 422, "invalid_request")
 
 
 def test_messages_allowed_and_refused_are_recorded(acme: Tenant) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -56,6 +57,7 @@ def snapshot(b: Tenant) -> dict[str, Any]:
         "ledger": b.ok("GET", "/v1/ledger/verify"),
         "history": {p: b.ok("GET", f"/v1/contacts/{p}/history") for p in (BOB, B_ONLY)},
         "csv": b.get("/v1/contacts.csv").text,
+        "unsettled": b.ok("GET", "/v1/messages?status=queued"),
     }
 
 
@@ -70,6 +72,18 @@ def b_data(other: Tenant, engine: Engine) -> Tenant:
     )
     other.ok("POST", "/v1/messages", {"from": OTHER, "to": BOB, "body": "B's private text"})
     engine.receive("other", B_ONLY, OTHER, "how do i stop these texts?", provider_id="SMb1")
+    with engine.store.transaction() as tx:  # a send whose hand-over never started
+        tx.record_outbound(
+            engine.account("other").id,
+            phone=BOB,
+            sender=OTHER,
+            body="B's stuck text",
+            status="queued",
+            reason=None,
+            list_name=None,
+            campaign=False,
+            at=datetime.now(UTC),
+        )
     return other
 
 
@@ -93,6 +107,7 @@ def test_account_a_cannot_read_or_change_account_b(acme: Tenant, b_data: Tenant)
     assert OTHER not in a.get("/v1/senders").text
     b_sent = b_data.ok("GET", f"/v1/contacts/{BOB}/history")["messages"][0]["id"]
     assert_problem(a.get(f"/v1/messages/{b_sent}"), 404, "unknown_message")
+    assert a.ok("GET", "/v1/messages?status=queued")["messages"] == []
     assert a.ok("GET", "/v1/policy")["overrides"] == {}
 
     # Writes naming B's lists and senders are refused.

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -598,3 +599,44 @@ def test_look_ups_on_the_event_loop_reuse_one_connection_and_see_new_commits(
     if store.dialect == "sqlite":
         # Look-ups run on the loop on one kept connection; the write took its own.
         assert len(checkouts) <= 2
+
+
+def test_texts_left_unsettled_are_read_through_their_partial_index(store: Store) -> None:
+    # Inbound texts and settled sends are not in the index: the webhook pays nothing for
+    # it, and the look-up reads only the rows it lists.
+    with store.transaction() as tx:
+        account_id = tx.create_account("acme", "default", {}).id
+        queued = [
+            tx.record_outbound(
+                account_id,
+                phone="+14155550123",
+                sender="+14155550100",
+                body=f"text {n}",
+                status=status,
+                reason=None,
+                list_name=None,
+                campaign=False,
+                at=datetime.now(UTC),
+            )
+            for n, status in enumerate(["queued", "sent", "queued", "sending"])
+        ]
+    statements: list[tuple[str, Any]] = []
+    event.listen(
+        store.engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, sql, params, _ctx, _many: statements.append((sql, params)),
+    )
+    with store.read() as tx:
+        found = tx.unsettled_messages(account_id, "queued", 0, 10)
+        assert [m.id for m in found] == [queued[0], queued[2]]
+        assert [m.id for m in tx.unsettled_messages(account_id, "queued", queued[0], 10)] == [
+            queued[2]
+        ]
+        sql, params = statements[-1]
+        if store.dialect == "sqlite":
+            prefix = "EXPLAIN QUERY PLAN "
+        else:  # on a handful of rows PostgreSQL would rather scan: can it use the index?
+            prefix = "EXPLAIN "
+            tx._conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = " ".join(str(r) for r in tx._conn.exec_driver_sql(prefix + sql, params))
+    assert "ix_messages_unsettled" in plan

@@ -471,6 +471,32 @@ router.add_api_route(
 )
 
 
+@router.get("/messages", tags=["messages"])
+async def list_unsettled_messages(
+    account: Account,
+    request: Request,
+    status: Literal["queued", "sending"],
+    cursor: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="next_cursor of the previous page")
+    ] = None,
+    limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
+) -> dict[str, Any]:
+    """Texts still ``queued`` (never handed to the provider) or ``sending`` (handed
+    over, no answer recorded), oldest first; follow ``next_cursor`` for the next page.
+    After a crash these are sends whose clients may have had no answer: the request
+    repeated with its idempotency key sends one that never reached the provider; a
+    ``sending`` one may have, so check it with the provider first."""
+    rows = await run_in_threadpool(
+        engine_of(request).unsettled_messages, account.id, status, cursor or 0, limit + 1
+    )
+    page = rows[:limit]
+    more = len(rows) > limit
+    return {
+        "messages": [message_view(m) for m in page],
+        "next_cursor": page[-1].id if more and page else None,
+    }
+
+
 @router.get("/messages/{message_id}", tags=["messages"])
 async def get_message(
     message_id: Annotated[int, Path(ge=1, le=2**63 - 1)], account: Account, request: Request

@@ -188,6 +188,9 @@ events = sa.Table(
 )
 
 PENDING_REPLY = sa.text("reply AND status IN ('queued', 'sending')")
+# Texts not yet settled with a provider: queued, or handed over with no answer yet.
+UNSETTLED_STATUSES = ("queued", "sending")
+UNSETTLED = sa.text(f"status IN ({', '.join(repr(s) for s in UNSETTLED_STATUSES)})")
 
 messages = sa.Table(
     "messages",
@@ -224,6 +227,17 @@ messages = sa.Table(
         "created_at",
         sqlite_where=PENDING_REPLY,
         postgresql_where=PENDING_REPLY,
+    ),
+    # Texts not yet settled with a provider (queued, or handed over with no answer
+    # yet), for an operator to find after a crash. Inbound texts, and sends once
+    # settled, are not in it: it costs the webhook nothing.
+    sa.Index(
+        "ix_messages_unsettled",
+        "account_id",
+        "status",
+        "id",
+        sqlite_where=UNSETTLED,
+        postgresql_where=UNSETTLED,
     ),
 )
 

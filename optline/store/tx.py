@@ -42,6 +42,8 @@ from optline.store.rows import (
 )
 from optline.store.schema import (
     PENDING_REPLY,
+    UNSETTLED,
+    UNSETTLED_STATUSES,
     accounts,
     contacts,
     events,
@@ -668,6 +670,24 @@ class Tx:
         stmt = sa.select(m).where(m.c.account_id == account_id, m.c.id == message_id)
         row = self._conn.execute(stmt).first()
         return None if row is None else _message_row(row)
+
+    def unsettled_messages(
+        self, account_id: int, status: str, after_id: int, limit: int
+    ) -> list[MessageRow]:
+        """Up to ``limit`` of the account's texts in ``status`` (queued or sending: the
+        statuses its partial index holds), by id, after ``after_id``."""
+        assert status in UNSETTLED_STATUSES
+        m = messages
+        stmt = (
+            sa.select(m)
+            .where(m.c.account_id == account_id, m.c.status == status, m.c.id > after_id)
+            # The partial index's own condition, word for word: SQLite uses a partial
+            # index only for a query whose WHERE holds its condition's terms.
+            .where(UNSETTLED)
+            .order_by(m.c.id)
+            .limit(limit)
+        )
+        return [_message_row(r) for r in self._conn.execute(stmt)]
 
     def recent_messages(self, account_id: int, limit: int) -> list[MessageRow]:
         """The account's last ``limit`` messages, newest first (its primary key's end)."""
