@@ -229,8 +229,9 @@ messages = sa.Table(
         postgresql_where=PENDING_REPLY,
     ),
     # Texts not yet settled with a provider (queued, or handed over with no answer
-    # yet), for an operator to find after a crash. Inbound texts, and sends once
-    # settled, are not in it: it costs the webhook nothing.
+    # yet), for an operator to find after a crash. Inbound texts are never in it, nor
+    # texts once settled: a Twilio webhook costs it nothing (its reply is answered
+    # in TwiML, recorded sent), a reply sent through a provider's API passes through.
     sa.Index(
         "ix_messages_unsettled",
         "account_id",
