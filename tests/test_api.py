@@ -12,7 +12,6 @@ import json
 import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from test_api_support import (  # noqa: F401
     engine,
     new_tenant,
 )
+from test_store import record_send
 from typer.testing import CliRunner
 
 from optline.api.app import Settings, app_from_env, create_app
@@ -334,17 +334,7 @@ def test_texts_left_queued_or_sending_are_listed_oldest_first(acme: Tenant, engi
     ids = {}
     with engine.store.transaction() as tx:
         for n, status in enumerate(["queued", "sending", "queued", "sent", "queued"]):
-            ids[n] = tx.record_outbound(
-                account_id,
-                phone=BOB,
-                sender=A,
-                body=f"text {n}",
-                status=status,
-                reason=None,
-                list_name=None,
-                campaign=False,
-                at=datetime.now(UTC),
-            )
+            ids[n] = record_send(tx, account_id, BOB, A, f"text {n}", status)
     engine.receive("acme", BOB, A, "hello", provider_id="SMin1")  # inbound: never listed
 
     first = acme.ok("GET", "/v1/messages?status=queued&limit=2")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -30,6 +29,7 @@ from test_api_support import (  # noqa: F401
     new_tenant,
     other,
 )
+from test_store import record_send
 
 from optline.api import deps
 from optline.api.app import Settings, create_app
@@ -73,17 +73,7 @@ def b_data(other: Tenant, engine: Engine) -> Tenant:
     other.ok("POST", "/v1/messages", {"from": OTHER, "to": BOB, "body": "B's private text"})
     engine.receive("other", B_ONLY, OTHER, "how do i stop these texts?", provider_id="SMb1")
     with engine.store.transaction() as tx:  # a send whose hand-over never started
-        tx.record_outbound(
-            engine.account("other").id,
-            phone=BOB,
-            sender=OTHER,
-            body="B's stuck text",
-            status="queued",
-            reason=None,
-            list_name=None,
-            campaign=False,
-            at=datetime.now(UTC),
-        )
+        record_send(tx, engine.account("other").id, BOB, OTHER, "B's stuck text", "queued")
     return other
 
 

@@ -19,7 +19,7 @@ from optline.domain import consent
 from optline.domain.consent import ContactState, Event, EventType, Status, Trigger
 from optline.domain.policy import SenderKind
 from optline.domain.profiles import get_profile
-from optline.store import Conflict, DuplicateDelivery, Store
+from optline.store import Conflict, DuplicateDelivery, Store, Tx
 from optline.store.database import head_revision
 from optline.store.schema import metadata
 
@@ -601,23 +601,28 @@ def test_look_ups_on_the_event_loop_reuse_one_connection_and_see_new_commits(
         assert len(checkouts) <= 2
 
 
+def record_send(tx: Tx, account_id: int, phone: str, sender: str, body: str, status: str) -> int:
+    """An outbound text recorded as it stands, now (as a crash may have left it)."""
+    return tx.record_outbound(
+        account_id,
+        phone=phone,
+        sender=sender,
+        body=body,
+        status=status,
+        reason=None,
+        list_name=None,
+        campaign=False,
+        at=datetime.now(UTC),
+    )
+
+
 def test_texts_left_unsettled_are_read_through_their_partial_index(store: Store) -> None:
     # Inbound texts and settled sends are not in the index: the webhook pays nothing for
     # it, and the look-up reads only the rows it lists.
     with store.transaction() as tx:
         account_id = tx.create_account("acme", "default", {}).id
         queued = [
-            tx.record_outbound(
-                account_id,
-                phone="+14155550123",
-                sender="+14155550100",
-                body=f"text {n}",
-                status=status,
-                reason=None,
-                list_name=None,
-                campaign=False,
-                at=datetime.now(UTC),
-            )
+            record_send(tx, account_id, "+14155550123", "+14155550100", f"text {n}", status)
             for n, status in enumerate(["queued", "sent", "queued", "sending"])
         ]
     statements: list[tuple[str, Any]] = []
