@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -28,6 +28,8 @@ from optline.api.problems import RESPONSES, Problem
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind
 from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES)
 
@@ -230,12 +232,18 @@ async def list_contacts(
     states = await run_in_threadpool(
         engine_of(request).contacts, account.name, status, list, cursor, limit + 1
     )
-    page = states[:limit]
-    more = len(states) > limit
+    page, last = _page(states, limit)
     return {
         "contacts": [contact_view(s) for s in page],
-        "next_cursor": page[-1].phone if more and page else None,
+        "next_cursor": None if last is None else last.phone,
     }
+
+
+def _page(rows: list[T], limit: int) -> tuple[list[T], T | None]:
+    """The first ``limit`` of ``rows`` (read as ``limit + 1``) and, when more follow,
+    the last row of the page, whose key is the next page's cursor."""
+    page = rows[:limit]
+    return page, page[-1] if len(rows) > limit and page else None
 
 
 @router.get("/contacts.csv", tags=["contacts"], response_class=StreamingResponse)
@@ -489,11 +497,10 @@ async def list_unsettled_messages(
     rows = await run_in_threadpool(
         engine_of(request).unsettled_messages, account.id, status, cursor or 0, limit + 1
     )
-    page = rows[:limit]
-    more = len(rows) > limit
+    page, last = _page(rows, limit)
     return {
         "messages": [message_view(m) for m in page],
-        "next_cursor": page[-1].id if more and page else None,
+        "next_cursor": None if last is None else last.id,
     }
 
 

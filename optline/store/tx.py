@@ -43,7 +43,6 @@ from optline.store.rows import (
 from optline.store.schema import (
     PENDING_REPLY,
     UNSETTLED,
-    UNSETTLED_STATUSES,
     accounts,
     contacts,
     events,
@@ -676,7 +675,6 @@ class Tx:
     ) -> list[MessageRow]:
         """Up to ``limit`` of the account's texts in ``status`` (queued or sending: the
         statuses its partial index holds), by id, after ``after_id``."""
-        assert status in UNSETTLED_STATUSES
         m = messages
         stmt = (
             sa.select(m)
