@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event
+from sqlalchemy.dialects import sqlite
 
 from optline.domain import consent
 from optline.domain.consent import ContactState, Event, EventType, Status, Trigger
@@ -21,7 +23,7 @@ from optline.domain.policy import SenderKind
 from optline.domain.profiles import get_profile
 from optline.store import Conflict, DuplicateDelivery, Store, Tx
 from optline.store.database import head_revision
-from optline.store.schema import metadata
+from optline.store.schema import UTCDateTime, metadata
 
 AT = datetime(2025, 4, 11, 9, 30, 0, 123456, tzinfo=UTC)
 S1, S2, S3 = "+15550000001", "+15550000002", "+15550000003"
@@ -83,6 +85,27 @@ def test_sqlite_settings(tmp_path: Path) -> None:
         store.close()
     with pytest.raises(ValueError, match="synchronous"):
         Store.open(f"sqlite:///{tmp_path / 'y.db'}", synchronous="sometimes")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=-11)), timezone(timedelta(hours=13, minutes=45))]
+        ),
+    )
+)
+def test_timestamps_are_stored_on_sqlite_as_sqlalchemy_writes_them(at: datetime) -> None:
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    theirs = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None and theirs is not None
+    assert ours(at) == theirs(at.astimezone(UTC).replace(tzinfo=None))
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="no time zone"):
+        ours(at.replace(tzinfo=None))
 
 
 def test_unsupported_database_is_refused() -> None:

@@ -10,6 +10,7 @@ This module describes the schema at the head revision; the migrations in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,22 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
             raise ValueError(f"timestamp {value.isoformat()} has no time zone")
         utc = value.astimezone(UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # The text SQLite's DATETIME stores (2025-04-11 09:30:00.000000), in one step:
+        # the check above and then SQLAlchemy's formatting cost 2.4 µs a value, on
+        # every message, event and contact written (a test holds the two equal).
+        def sqlite_text(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError(f"timestamp {value.isoformat()} has no time zone")
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return sqlite_text
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
