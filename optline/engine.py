@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import setitem
 from typing import Any, Protocol
@@ -565,6 +565,11 @@ class Engine:
             )
             self._apply(tx, row.id, state, outcome, now)
             reply = None if provider_replied or sender.provider_replies else outcome.reply
+            # The reply's number is taken first: a repeat of this delivery answers with
+            # the same reply, id included, from the outcome stored with the text.
+            inbound_id, reply_id = (
+                tx.new_message_ids(row.id, 2) if reply is not None else (None, None)
+            )
             result = InboundResult(
                 intent=classification.intent.value,
                 keyword=classification.keyword,
@@ -572,9 +577,10 @@ class Engine:
                 reply=reply,
                 status=outcome.state.status_from(sender.number).value,
                 events=tuple(e.type.value for e in outcome.events),
+                reply_message_id=reply_id,
             )
             try:
-                inbound_id = tx.record_inbound(
+                tx.record_inbound(
                     row.id,
                     provider_id=provider_id,
                     phone=contact_phone,
@@ -583,6 +589,7 @@ class Engine:
                     hidden=outcome.hidden,
                     at=now,
                     outcome=result.as_dict(),
+                    message_id=inbound_id,
                 )
             except DuplicateDelivery:
                 # A repeated delivery (retries are rare, so it is not looked for first):
@@ -593,7 +600,7 @@ class Engine:
                 assert earlier is not None
                 raise _Replay(earlier) from None
             if reply is not None:
-                reply_id = tx.record_outbound(
+                tx.record_outbound(
                     row.id,
                     phone=contact_phone,
                     sender=sender.number,
@@ -604,10 +611,8 @@ class Engine:
                     campaign=False,
                     at=now,
                     reply=True,
+                    message_id=reply_id,
                 )
-                # A repeat of this delivery answers with the same reply, id included.
-                result = replace(result, reply_message_id=reply_id)
-                tx.set_inbound_outcome(row.id, inbound_id, result.as_dict())
             return result
 
     # -- outbound -------------------------------------------------------------------

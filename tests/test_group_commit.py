@@ -140,6 +140,56 @@ def test_a_failing_write_leaves_the_others_of_its_group(engine: Engine) -> None:
     assert verified.ok and verified.checked == len(PHONES)
 
 
+def test_a_groups_messages_are_numbered_after_every_other_writers(engine: Engine) -> None:
+    # Each STOP records its text and its reply, the reply's number taken ahead and
+    # stored in the text's outcome. A write that fails frees the numbers it took, and
+    # another process's texts recorded between two groups are numbered before the next.
+    account_id = engine.account(ACME).id
+
+    def numbers_then_fails() -> None:
+        with engine.store.transaction() as tx:
+            tx.new_message_ids(account_id, 3)
+            raise BadInput("failed after taking numbers")
+
+    async def group(start: int) -> list[object]:
+        # Two STOPs, the failing write, three more STOPs: in that order, in one group.
+        writes: list[Awaitable[object]] = [
+            *_stops(engine, slice(start, start + 2)),
+            asyncio.create_task(engine.store.write_grouped(numbers_then_fails)),
+            *_stops(engine, slice(start + 2, start + 5)),
+        ]
+        return await asyncio.gather(*writes, return_exceptions=True)
+
+    first = asyncio.run(group(0))
+    other = Store.open(str(engine.store.engine.url))  # another process's store
+    try:
+        with other.transaction() as tx:
+            tx.record_inbound(
+                account_id,
+                provider_id="SMother",
+                phone=PHONES[19],
+                sender=SENDER,
+                body="hello",
+                hidden=False,
+                at=datetime.now(UTC),
+                outcome={},
+            )
+    finally:
+        other.close()
+    second = asyncio.run(group(5))
+
+    results = [r for r in first + second if isinstance(r, InboundResult)]
+    assert len(results) == 10 and [isinstance(r, BadInput) for r in first + second].count(True) == 2
+    replies = {m.id: m for p in PHONES for m in engine.history(ACME, p)[1] if m.direction == "out"}
+    for result in results:
+        assert result.reply_message_id is not None
+        assert replies[result.reply_message_id].body == result.reply
+    ids = sorted(m.id for p in PHONES for m in engine.history(ACME, p)[1])
+    assert len(ids) == 21
+    if engine.store.dialect == "sqlite":  # numbered by the account's own count, no gaps
+        assert ids == list(range(1, 22))
+
+
 class Ticker:
     """Counts turns of the event loop 10 ms apart: a count near the time elapsed shows
     the loop was never held up."""

@@ -639,6 +639,49 @@ def record_send(tx: Tx, account_id: int, phone: str, sender: str, body: str, sta
     )
 
 
+def test_message_numbers_taken_ahead_are_the_ones_recorded(store: Store) -> None:
+    with store.transaction() as tx:
+        account_id = tx.create_account("acme", "default", {}).id
+        before = record_send(tx, account_id, "+14155550123", "+14155550100", "hi", "sent")
+        text_id, reply_id = tx.new_message_ids(account_id, 2)
+        tx.record_inbound(
+            account_id,
+            provider_id="SM1",
+            phone="+14155550123",
+            sender="+14155550100",
+            body="STOP",
+            hidden=False,
+            at=AT,
+            outcome={"reply_message_id": reply_id},
+            message_id=text_id,
+        )
+        tx.record_outbound(
+            account_id,
+            phone="+14155550123",
+            sender="+14155550100",
+            body="You are unsubscribed.",
+            status="sent",
+            reason=None,
+            list_name=None,
+            campaign=False,
+            at=AT,
+            reply=True,
+            message_id=reply_id,
+        )
+        after = record_send(tx, account_id, "+14155550123", "+14155550100", "bye", "sent")
+    assert before < text_id < reply_id < after
+    with store.read() as tx:
+        assert [m.id for m in tx.messages(account_id, "+14155550123")] == [
+            before,
+            text_id,
+            reply_id,
+            after,
+        ]
+        assert tx.inbound_outcome(account_id, "SM1") == {"reply_message_id": reply_id}
+        reply = tx.message(account_id, reply_id)
+        assert reply is not None and reply.reply and reply.body == "You are unsubscribed."
+
+
 def test_texts_left_unsettled_are_read_through_their_partial_index(store: Store) -> None:
     # Inbound texts and settled sends are not in the index: the webhook pays nothing for
     # it, and the look-up reads only the rows it lists.

@@ -60,6 +60,7 @@ class _Group:
     heads: dict[int, Head] = field(default_factory=dict)
     subscriptions: dict[int, Subscriptions] = field(default_factory=dict)
     accounts: dict[int, AccountRow] = field(default_factory=dict)
+    message_ids: dict[int, int] = field(default_factory=dict)
 
 
 # The group that ``Store.transaction`` joins while a grouped write runs.
@@ -314,11 +315,14 @@ class Store:
             subscriptions=ChainMap(group.subscriptions, self._subscriptions),
             sealer=self.sealer,
             accounts=group.accounts,
+            message_ids=group.message_ids,
         )
         try:
             yield tx
         except BaseException:
-            group.accounts.clear()  # what it read may be what it changed
+            # What it read may be what it changed, and the numbers it took are free.
+            group.accounts.clear()
+            group.message_ids.clear()
             driver.execute("ROLLBACK TO grouped").close()
             driver.execute("RELEASE grouped").close()
             raise

@@ -24,6 +24,7 @@ from optline.store.queries import (
     FACT_SENDER_OPTED_IN,
     FACT_SENDER_OPTED_OUT,
     KeyValueRows,
+    Prepared,
     contact_select,
     insert,
     queries,
@@ -77,12 +78,16 @@ class Tx:
         subscriptions: Mapping[int, Subscriptions] | None = None,
         sealer: Sealer | None = None,
         accounts: dict[int, AccountRow] | None = None,
+        message_ids: dict[int, int] | None = None,
     ) -> None:
         self._conn = conn
         # Accounts by id as read in a group's transaction (Store.write_grouped), shared
         # by its writes: it holds the write lock from its first read to its commit, so
         # an account changes under it only by a write of its own, which forgets it.
         self._accounts = accounts
+        # SQLite: each account's next message number, once read (new_message_ids); a
+        # group's writes share it as they share the accounts.
+        self._message_ids = {} if message_ids is None else message_ids
         # Provider credentials and signing secrets: sealed as written, opened as read.
         self._sealer = sealer or Sealer()
         self._writable = writable
@@ -577,6 +582,22 @@ class Tx:
             return None
         return dict(_json(row[0]))
 
+    def new_message_ids(self, account_id: int, count: int) -> list[int]:
+        """Numbers for the account's next ``count`` messages, for a caller that needs
+        them before it records the messages (a reply's number in the outcome of the
+        text it answers). A rolled-back transaction leaves its numbers unused."""
+        self._write()
+        if self._postgres:
+            return list(self._conn.execute(self._q.message_ids, {"count": count}).scalars())
+        # SQLite: the account's next number, read once per transaction (which holds the
+        # write lock from its start) and counted on here.
+        first = self._message_ids.get(account_id)
+        if first is None:
+            top = self._q.top_message_id.first(self._conn, {"account": account_id})
+            first = (top[0] if top is not None and top[0] is not None else 0) + 1
+        self._message_ids[account_id] = first + count
+        return list(range(first, first + count))
+
     def record_inbound(
         self,
         account_id: int,
@@ -588,16 +609,17 @@ class Tx:
         hidden: bool,
         at: datetime,
         outcome: Mapping[str, Any],
+        message_id: int | None = None,
     ) -> int:
-        """Store an inbound text and its outcome; DuplicateDelivery if ``provider_id``
-        is already stored (the transaction stays usable, for the caller to roll back)."""
-        self._write()
-        values = _message_values(account_id, "in", phone, sender, body, at)
+        """Store an inbound text and its outcome, as ``message_id`` if given (from
+        :meth:`new_message_ids`); DuplicateDelivery if ``provider_id`` is already stored
+        (the transaction stays usable, for the caller to roll back)."""
+        values = self._message_values(account_id, message_id, "in", phone, sender, body, at)
         values.update(provider_id=provider_id, hidden=hidden, outcome=dict(outcome))
-        inserted = self._q.insert_inbound.first(self._conn, values)
-        if inserted is None:
+        stored = self._insert_message(self._q.insert_inbound, values)
+        if stored is None:
             raise DuplicateDelivery(f"message {provider_id!r} was already received")
-        return int(inserted[0])
+        return stored
 
     def record_outbound(
         self,
@@ -612,15 +634,55 @@ class Tx:
         campaign: bool,
         at: datetime,
         reply: bool = False,
+        message_id: int | None = None,
     ) -> int:
-        self._write()
-        values = _message_values(account_id, "out", phone, sender, body, at)
+        values = self._message_values(account_id, message_id, "out", phone, sender, body, at)
         values.update(
             status=status, reason=reason, list_name=list_name, campaign=campaign, reply=reply
         )
-        inserted = self._q.insert_outbound.first(self._conn, values)
-        assert inserted is not None  # INSERT ... RETURNING without a conflict clause
-        return int(inserted[0])
+        stored = self._insert_message(self._q.insert_outbound, values)
+        assert stored is not None  # no conflict clause
+        return stored
+
+    def _message_values(
+        self,
+        account_id: int,
+        message_id: int | None,
+        direction: str,
+        phone: str,
+        sender: str,
+        body: str,
+        at: datetime,
+    ) -> dict[str, Any]:
+        """Every column of a message row (the statements are reused, so always the same
+        set); on SQLite the message is numbered here when no number is given."""
+        self._write()
+        if message_id is None and not self._postgres:
+            (message_id,) = self.new_message_ids(account_id, 1)
+        return {
+            "account_id": account_id,
+            "id": message_id,
+            "direction": direction,
+            "provider_id": None,
+            "phone": phone,
+            "sender": sender,
+            "body": body,
+            "hidden": False,
+            "status": "received",
+            "reason": None,
+            "list_name": None,
+            "campaign": False,
+            "reply": False,
+            "outcome": None,
+            "created_at": utc(at),
+        }
+
+    def _insert_message(self, insert: Prepared, values: dict[str, Any]) -> int | None:
+        """Insert a message row; its number, or None when a unique key kept it out."""
+        if self._postgres:
+            row = insert.first(self._conn, values)
+            return None if row is None else int(row[0])
+        return int(values["id"]) if insert.run(self._conn, values) else None
 
     def send_request(self, account_id: int, key: str) -> tuple[str, bool, MessageRow] | None:
         """The send first made with idempotency ``key``: its request's fingerprint,
@@ -752,14 +814,6 @@ class Tx:
             .limit(limit)
         )
         return [(r.account_id, _message_row(r)) for r in self._conn.execute(stmt)]
-
-    def set_inbound_outcome(
-        self, account_id: int, message_id: int, outcome: Mapping[str, Any]
-    ) -> None:
-        """Replace the stored outcome of an inbound text (given again to a repeat)."""
-        self._write()
-        values = {"account": account_id, "id": message_id, "outcome": dict(outcome)}
-        self._q.set_outcome.run(self._conn, values)
 
     def unreported_reply(
         self, account_id: int, message_id: int, sender: str, phone: str
@@ -1051,30 +1105,6 @@ def _object(value: str | dict[str, Any] | None) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads(value)
         return loaded
     return value
-
-
-def _message_values(
-    account_id: int, direction: str, phone: str, sender: str, body: str, at: datetime
-) -> dict[str, Any]:
-    """Every column of a message row (the statements are reused, so always the same
-    set), plus ``account`` for SQLite's next-id subquery."""
-    return {
-        "account": account_id,
-        "account_id": account_id,
-        "direction": direction,
-        "provider_id": None,
-        "phone": phone,
-        "sender": sender,
-        "body": body,
-        "hidden": False,
-        "status": "received",
-        "reason": None,
-        "list_name": None,
-        "campaign": False,
-        "reply": False,
-        "outcome": None,
-        "created_at": utc(at),
-    }
 
 
 def _due_notifications(now: datetime, limit: int) -> sa.Select[tuple[int, int, int]]:
