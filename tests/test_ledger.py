@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from enum import IntEnum, StrEnum
 from types import MappingProxyType
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from optline.domain.consent import ContactState, Event, EventType
 from optline.store import Store
-from optline.store.ledger import GENESIS, canonical, event_hash, timestamp
+from optline.store.ledger import GENESIS, canonical, event_hash, plain, timestamp
 
 AT = datetime(2025, 4, 11, 9, 30, 0, 5, tzinfo=UTC)
 PHONE = "+15551230001"
@@ -50,6 +54,42 @@ def test_timestamps_must_carry_a_zone() -> None:
     assert timestamp(AT) == "2025-04-11T09:30:00.000005Z"
     with pytest.raises(ValueError, match="no time zone"):
         timestamp(datetime(2025, 4, 11, 9, 30))
+
+
+class _Kind(StrEnum):
+    KEYWORD = "keyword"
+
+
+class _Count(IntEnum):
+    ONE = 1
+
+
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([_Kind.KEYWORD, _Count.ONE]),
+    st.lists(st.integers(), max_size=3),
+    st.frozensets(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=3),
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), _values, max_size=6))
+def test_event_data_is_kept_exactly_as_it_reads_back(data: dict[str, object]) -> None:
+    as_stored = json.dumps(data, default=_plain_json, allow_nan=False, ensure_ascii=False)
+    # repr tells True from 1, an enum member from its value, a tuple from a list.
+    assert repr(plain(data)) == repr(json.loads(as_stored))
+
+
+def _plain_json(value: object) -> object:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, frozenset):
+        return sorted(value)
+    raise TypeError(type(value).__name__)
 
 
 # -- appending -------------------------------------------------------------------------

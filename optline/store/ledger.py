@@ -38,11 +38,21 @@ def _jsonable(value: object) -> Any:
     raise TypeError(f"{type(value).__name__} cannot be stored in an event")
 
 
+# Built once: json.dumps with options builds an encoder on every call.
+_PLAIN = json.JSONEncoder(default=_jsonable, allow_nan=False, ensure_ascii=False)
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_jsonable
+)
+# Values that read back from JSON as they are (not their subclasses: an enum member
+# reads back as its plain value).
+_AS_THEY_ARE = frozenset({str, int, bool, type(None)})
+
+
 def plain(data: Mapping[str, Any]) -> dict[str, Any]:
     """``data`` as plain JSON values, exactly as it reads back from the database."""
-    loaded: dict[str, Any] = json.loads(
-        json.dumps(data, default=_jsonable, allow_nan=False, ensure_ascii=False)
-    )
+    if all(type(k) is str and type(v) in _AS_THEY_ARE for k, v in data.items()):
+        return dict(data)  # a consent event's data, as a rule: no JSON round trip
+    loaded: dict[str, Any] = json.loads(_PLAIN.encode(data))
     return loaded
 
 
@@ -62,14 +72,7 @@ def canonical(
         "data": data,
         "occurred_at": timestamp(occurred_at),
     }
-    return json.dumps(
-        document,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-        default=_jsonable,
-    ).encode("utf-8")
+    return _CANONICAL.encode(document).encode("utf-8")
 
 
 def event_hash(
