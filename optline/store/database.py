@@ -142,17 +142,18 @@ class Store:
             self._kept = self.engine.connect()
         return nullcontext(self._kept)
 
-    @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self) -> AbstractContextManager[Tx]:
         """One write transaction: committed on exit, rolled back on an exception.
 
         Within :meth:`write_grouped` it is a savepoint of the loop's group instead, made
         durable by the group's commit."""
         group = _joining.get()
         if group is not None:
-            with self._savepoint(group) as tx:
-                yield tx
-            return
+            return _Savepoint(self, group)
+        return self._own_transaction()
+
+    @contextmanager
+    def _own_transaction(self) -> Iterator[Tx]:
         with self._writer, self._writer_connection() as conn:
             with conn.begin():
                 tx = Tx(
@@ -304,33 +305,6 @@ class Store:
             self._sqlite_writer.release()
 
     @contextmanager
-    def _savepoint(self, group: _Group) -> Iterator[Tx]:
-        conn = group.transaction.connection
-        driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-        driver.execute("SAVEPOINT grouped").close()
-        tx = Tx(
-            conn,
-            writable=True,
-            heads=ChainMap(group.heads, self._heads),
-            subscriptions=ChainMap(group.subscriptions, self._subscriptions),
-            sealer=self.sealer,
-            accounts=group.accounts,
-            message_ids=group.message_ids,
-        )
-        try:
-            yield tx
-        except BaseException:
-            # What it read may be what it changed, and the numbers it took are free.
-            group.accounts.clear()
-            group.message_ids.clear()
-            driver.execute("ROLLBACK TO grouped").close()
-            driver.execute("RELEASE grouped").close()
-            raise
-        driver.execute("RELEASE grouped").close()
-        group.heads.update(tx.moved_heads)
-        group.subscriptions.update(tx.read_subscriptions)
-
-    @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read-only transaction (its writes are refused)."""
         if _on_loop.get():
@@ -353,6 +327,44 @@ class Store:
         conn = self.engine.connect()
         conn.execution_options(**{_WRITE: False})
         return conn
+
+
+class _Savepoint:
+    """A write transaction inside a group (:meth:`Store.write_grouped`): a savepoint of
+    the group's transaction, released on exit, rolled back on an exception. A class,
+    not a generator: this is entered once per inbound text."""
+
+    def __init__(self, store: Store, group: _Group) -> None:
+        self._store = store
+        self._group = group
+        conn = group.transaction.connection
+        self._driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+        self._tx = Tx(
+            conn,
+            writable=True,
+            heads=ChainMap(group.heads, store._heads),
+            subscriptions=ChainMap(group.subscriptions, store._subscriptions),
+            sealer=store.sealer,
+            accounts=group.accounts,
+            message_ids=group.message_ids,
+        )
+
+    def __enter__(self) -> Tx:
+        self._driver.execute("SAVEPOINT grouped").close()
+        return self._tx
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        group = self._group
+        if kind is not None:
+            # What it read may be what it changed, and the numbers it took are free.
+            group.accounts.clear()
+            group.message_ids.clear()
+            self._driver.execute("ROLLBACK TO grouped").close()
+            self._driver.execute("RELEASE grouped").close()
+            return
+        self._driver.execute("RELEASE grouped").close()
+        group.heads.update(self._tx.moved_heads)
+        group.subscriptions.update(self._tx.read_subscriptions)
 
 
 def _create_engine(url: str, synchronous: str) -> Engine:
