@@ -286,6 +286,20 @@ def test_the_loop_runs_on_while_a_group_syncs_and_later_writes_form_the_next_gro
     assert verified.ok and verified.checked == len(PHONES)
 
 
+def test_the_group_connection_never_waits_and_keeps_savepoint_journals_in_memory(
+    engine: Engine,
+) -> None:
+    if engine.store.dialect != "sqlite":
+        pytest.skip("PostgreSQL commits each write on its own")
+    asyncio.run(engine.store.write_grouped(_stop, engine, PHONES[0], 0))
+    conn = engine.store._group_conn
+    assert conn is not None
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    assert driver.execute("PRAGMA busy_timeout").fetchone() == (0,)
+    assert driver.execute("PRAGMA temp_store").fetchone() == (2,)  # MEMORY
+
+
 def test_a_write_waits_for_another_process_on_a_thread_not_on_the_loop(engine: Engine) -> None:
     if engine.store.dialect != "sqlite":
         pytest.skip("SQLite's single write lock")

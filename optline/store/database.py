@@ -228,7 +228,7 @@ class Store:
             return None
         try:
             if self._group_conn is None or self._group_conn.invalidated:
-                self._group_conn = self._no_wait_connection()
+                self._group_conn = self._group_connection()
             transaction = self._group_conn.begin()
         except sqlite3.OperationalError:  # another process holds SQLite's write lock
             lock.release()
@@ -241,13 +241,17 @@ class Store:
         loop.call_soon(self._commit_group)
         return self._group
 
-    def _no_wait_connection(self) -> Connection:
+    def _group_connection(self) -> Connection:
+        conn = self.engine.connect()
+        driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
         # Groups run on the event loop, which must never sleep waiting for another
         # process's write lock: this connection gives up at once (and the write goes to
         # a worker thread instead).
-        conn = self.engine.connect()
-        driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
         driver.execute("PRAGMA busy_timeout = 0").close()
+        # Each grouped write is a savepoint, whose journal (the pages it changes, as they
+        # were) went to a temporary file once past 64 KiB, as a STOP's often did: about
+        # one write system call per request, on the loop. It stays in memory instead.
+        driver.execute("PRAGMA temp_store = MEMORY").close()
         return conn
 
     def _commit_group(self) -> None:
