@@ -20,7 +20,7 @@ Signed requests are prebuilt here (Twilio signs the URL and the form parameters)
 cycled through by ``http_bench.lua``; the pool is sized from a warm-up run so that no
 message id is repeated.
 
-Run: ``python benchmarks/http_bench.py [--seconds 10] [--connections 16] [--rounds 3]``.
+Run: ``python benchmarks/http_bench.py [--seconds 8] [--connections 16] [--rounds 5]``.
 """
 
 from __future__ import annotations
@@ -378,14 +378,14 @@ def check_first(port: int, load: Load, line: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="per measured run")
+    parser.add_argument("--seconds", type=float, default=8.0, help="per measured run")
     parser.add_argument("--warmup", type=float, default=2.0, help="per warm-up run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
+        default=5,
         help="rounds of bare and optline runs in turn; the ratios are their medians",
     )
     parser.add_argument("--webhook", choices=("twilio", "generic"), default="twilio")
