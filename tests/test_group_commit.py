@@ -17,7 +17,7 @@ from sqlalchemy.engine import RootTransaction
 
 from optline.engine import Engine, InboundResult
 from optline.errors import BadInput
-from optline.store import Store
+from optline.store import Store, database
 from optline.store.database import CommitFailed
 
 ACME = "acme"
@@ -298,6 +298,40 @@ def test_the_group_connection_never_waits_and_keeps_savepoint_journals_in_memory
     assert driver is not None
     assert driver.execute("PRAGMA busy_timeout").fetchone() == (0,)
     assert driver.execute("PRAGMA temp_store").fetchone() == (2,)  # MEMORY
+    assert driver.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)  # a thread's job
+
+
+def test_checkpoints_keep_the_wal_short_under_unbroken_grouped_writes(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With no checkpoint in the groups' commits and one beside them that never waits,
+    # the WAL never starts over; the committer starts it over once it is long.
+    if engine.store.dialect != "sqlite":
+        pytest.skip("PostgreSQL has no WAL file of SQLite's kind")
+    monkeypatch.setattr(database, "CHECKPOINT_SECONDS", 0.005)
+    monkeypatch.setattr(database, "WAL_RESTART_FRAMES", 20)
+    wal = Path(f"{_sqlite_file(engine)}-wal")
+
+    async def client(k: int) -> None:
+        for n in range(75):
+            await engine.store.write_grouped(_stop, engine, PHONES[k], k * 1000 + n)
+
+    async def unbroken_writes() -> None:
+        # Eight clients, each sending its next text once the last is answered: every
+        # group begins as the one before it commits, as under steady load.
+        await asyncio.gather(*(client(k) for k in range(8)))
+
+    asyncio.run(unbroken_writes())
+
+    checkpointer = engine.store._checkpointer
+    assert checkpointer is not None and checkpointer.is_alive()
+    # 600 STOPs in groups of about 8 wrote some 6 MB of WAL; started over, it holds a few
+    # groups' pages.
+    assert wal.stat().st_size < 1024 * 1024, wal.stat().st_size
+    (verified,) = engine.verify(ACME)
+    assert verified.ok
+    engine.store.close()
+    assert not checkpointer.is_alive()
 
 
 def test_a_write_waits_for_another_process_on_a_thread_not_on_the_loop(engine: Engine) -> None:
