@@ -395,7 +395,6 @@ class _Savepoint:
     not a generator: this is entered once per inbound text."""
 
     def __init__(self, store: Store, group: _Group) -> None:
-        self._store = store
         self._group = group
         conn = group.transaction.connection
         self._driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
