@@ -624,7 +624,17 @@ def test_look_ups_on_the_event_loop_reuse_one_connection_and_see_new_commits(
         assert len(checkouts) <= 2
 
 
-def record_send(tx: Tx, account_id: int, phone: str, sender: str, body: str, status: str) -> int:
+def record_send(
+    tx: Tx,
+    account_id: int,
+    phone: str,
+    sender: str,
+    body: str,
+    status: str,
+    *,
+    reply: bool = False,
+    message_id: int | None = None,
+) -> int:
     """An outbound text recorded as it stands, now (as a crash may have left it)."""
     return tx.record_outbound(
         account_id,
@@ -636,6 +646,8 @@ def record_send(tx: Tx, account_id: int, phone: str, sender: str, body: str, sta
         list_name=None,
         campaign=False,
         at=datetime.now(UTC),
+        reply=reply,
+        message_id=message_id,
     )
 
 
@@ -655,16 +667,13 @@ def test_message_numbers_taken_ahead_are_the_ones_recorded(store: Store) -> None
             outcome={"reply_message_id": reply_id},
             message_id=text_id,
         )
-        tx.record_outbound(
+        record_send(
+            tx,
             account_id,
-            phone="+14155550123",
-            sender="+14155550100",
-            body="You are unsubscribed.",
-            status="sent",
-            reason=None,
-            list_name=None,
-            campaign=False,
-            at=AT,
+            "+14155550123",
+            "+14155550100",
+            "You are unsubscribed.",
+            "sent",
             reply=True,
             message_id=reply_id,
         )

@@ -29,6 +29,8 @@ from optline.store.schema import (
 )
 
 _p = sa.bindparam
+# PostgreSQL: the next number of the messages' id sequence.
+_NEXT_MESSAGE_ID = "nextval(pg_get_serial_sequence('messages', 'id'))"
 
 
 def insert(table: sa.Table, postgres: bool) -> postgresql.Insert | sqlite.Insert:
@@ -396,9 +398,7 @@ class Queries:
         if postgres:
             # The sequence numbers the message, unless its number was taken before
             # (Tx.new_message_ids); the statement returns it.
-            serial = sa.literal_column(
-                "nextval(pg_get_serial_sequence('messages', 'id'))", sa.BigInteger
-            )
+            serial = sa.literal_column(_NEXT_MESSAGE_ID, sa.BigInteger)
             numbered = sa.func.coalesce(_p("id", type_=sa.BigInteger), serial)
             self.insert_inbound = Prepared(
                 unique.values(id=numbered).returning(messages.c.id), dialect
@@ -418,10 +418,7 @@ class Queries:
             dialect,
         )
         # PostgreSQL: numbers from the sequence, taken ahead of the inserts.
-        self.message_ids = sa.text(
-            "SELECT nextval(pg_get_serial_sequence('messages', 'id')) "
-            "FROM generate_series(1, :count)"
-        )
+        self.message_ids = sa.text(f"SELECT {_NEXT_MESSAGE_ID} FROM generate_series(1, :count)")
 
 
 _built: dict[str, Queries] = {}
