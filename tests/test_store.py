@@ -138,6 +138,16 @@ def test_accounts_round_trip(store: Store) -> None:
         assert (changed.profile, changed.overrides) == ("salesmsg", {"implicit_opt_in": True})
 
 
+def test_json_columns_keep_what_the_fast_encoder_refuses(store: Store) -> None:
+    # orjson writes JSON columns; an integer past 64 bits is written by json instead.
+    overrides = {"limit": 2**70, "text": "ARRÊT 🛑", "nested": {"n": -(2**64)}}
+    with store.transaction() as tx:
+        created = tx.create_account("acme", "default", overrides)
+    with store.read() as tx:
+        stored = tx.account_by_id(created.id)
+    assert stored is not None and stored.overrides == overrides
+
+
 def test_senders_lists_triggers_round_trip(store: Store) -> None:
     account_id = _account(store)
     trigger = Trigger("deals", "Deals on Fridays!", unsubscribe_list=None, subscribe_list="deals")

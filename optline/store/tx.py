@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
@@ -11,6 +10,7 @@ from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Final
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
@@ -1102,7 +1102,7 @@ def _object(value: str | dict[str, Any] | None) -> dict[str, Any]:
     if value is None:
         return {}
     if isinstance(value, str):
-        loaded: dict[str, Any] = json.loads(value)
+        loaded: dict[str, Any] = orjson.loads(value)
         return loaded
     return value
 
@@ -1130,7 +1130,7 @@ def _account_of(row: Sequence[Any]) -> AccountRow:
 
 def _json(value: Any) -> Any:
     """A JSON column as the driver returns it: text from SQLite, parsed from psycopg."""
-    return json.loads(value) if isinstance(value, str) else value
+    return orjson.loads(value) if isinstance(value, str) else value
 
 
 def _event_values(event: StoredEvent) -> dict[str, Any]:
