@@ -137,7 +137,7 @@ def test_a_failure_in_a_webhook_is_a_problem_500_that_logs_no_request_data(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, _ = _hot_app(tmp_path)
-    engine: Engine = app.state.engine
+    engine: Engine = app.engine
     engine.create_account("acme")
     engine.add_sender("acme", "+14155550100", provider="generic", credentials={"secret": "s3"})
 

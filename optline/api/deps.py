@@ -24,12 +24,12 @@ if TYPE_CHECKING:
 
 
 def engine_of(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
+    engine: Engine = request.app.engine
     return engine
 
 
 def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+    settings: Settings = request.app.settings
     return settings
 
 
