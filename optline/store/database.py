@@ -61,6 +61,7 @@ class _Group:
     """The write transactions of one event-loop turn, committed together."""
 
     transaction: RootTransaction
+    driver: sqlite3.Connection  # the DB-API connection under it
     # One future per write, each its own: a cancelled waiter (its client gone) cancels
     # only its own, never the others' answer.
     answers: list[asyncio.Future[None]] = field(default_factory=list)
@@ -252,7 +253,8 @@ class Store:
             lock.release()
             raise
         loop = asyncio.get_running_loop()
-        self._group = _Group(transaction)
+        driver: sqlite3.Connection = self._group_conn.connection.driver_connection  # type: ignore[assignment]
+        self._group = _Group(transaction, driver)
         loop.call_soon(self._commit_group)
         return self._group
 
@@ -358,9 +360,9 @@ class Store:
         up with the newest commit, so the WAL would grow without end. This one copies
         the frames the checkpoint thread has not (a moment's work) and waits for no one:
         with a reader on an older snapshot it gives up, to try after the next commit."""
-        driver: sqlite3.Connection = group.transaction.connection.connection.driver_connection  # type: ignore[assignment]
         try:
-            busy, _frames, _copied = driver.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            restart = group.driver.execute("PRAGMA wal_checkpoint(RESTART)")
+            busy, _frames, _copied = restart.fetchone()
         except sqlite3.Error:
             return
         if not busy:
@@ -398,10 +400,10 @@ class _Savepoint:
 
     def __init__(self, store: Store, group: _Group) -> None:
         self._group = group
-        conn = group.transaction.connection
-        self._driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+        self._driver = group.driver
         self._tx = Tx(
-            conn,
+            group.transaction.connection,
+            driver=group.driver,
             writable=True,
             heads=ChainMap(group.heads, store._heads),
             subscriptions=ChainMap(group.subscriptions, store._subscriptions),

@@ -7,12 +7,12 @@ SQLite; these are built with bind parameters and reused for every call.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import closing
-from typing import Any
+from operator import itemgetter
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from optline.store.schema import (
@@ -29,6 +29,17 @@ from optline.store.schema import (
 )
 
 _p = sa.bindparam
+
+
+class Driver(Protocol):
+    """The DB-API connection under a SQLAlchemy one: sqlite3's or psycopg's, whose
+    execute() makes, runs and returns a cursor in one call."""
+
+    def execute(self, sql: str, parameters: Any, /) -> Any: ...
+
+    def cursor(self) -> Any: ...
+
+
 # PostgreSQL: the next number of the messages' id sequence.
 _NEXT_MESSAGE_ID = "nextval(pg_get_serial_sequence('messages', 'id'))"
 
@@ -112,47 +123,69 @@ class Prepared:
             (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
             for name, bind in compiled.binds.items()
         ]
-        # Positional styles (SQLite's qmark): each slot's name and processor, in order.
-        processor_of = dict(self._processors)
-        self._slots = None if self._order is None else [(n, processor_of[n]) for n in self._order]
+        # Positional styles (SQLite's qmark): the values are taken in slot order in one
+        # step, and only the slots whose type has a processor are processed (an insert
+        # of a text has 15 slots, 5 of them processed: 3.7 -> 3.3 µs).
+        self._take: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None
+        self._processed: list[tuple[int, Callable[[Any], Any]]] = []
+        if self._order is not None:
+            self._take = _taker(self._order)
+            processor_of = dict(self._processors)
+            self._processed = [
+                (slot, process)
+                for slot, name in enumerate(self._order)
+                if (process := processor_of[name]) is not None
+            ]
 
     def _parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        if self._slots is not None:
-            return [
-                values[name] if process is None else process(values[name])
-                for name, process in self._slots
-            ]
+        if self._take is not None:
+            taken = self._take(values)
+            if not self._processed:
+                return taken
+            row = list(taken)
+            for slot, process in self._processed:
+                row[slot] = process(row[slot])
+            return row
         return {
             name: values[name] if process is None else process(values[name])
             for name, process in self._processors
         }
 
-    def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
+    def run(self, driver: Driver, values: Mapping[str, Any]) -> int:
         """Execute with one set of values; returns the number of rows changed."""
-        with _cursor(conn) as cursor:
-            cursor.execute(self.sql, self._parameters(values))
+        cursor = driver.execute(self.sql, self._parameters(values))
+        try:
             return int(cursor.rowcount)
+        finally:
+            cursor.close()
 
-    def first(self, conn: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    def first(self, driver: Driver, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Execute a query; its first row, as the driver returns it (no type processing)."""
-        with _cursor(conn) as cursor:
-            cursor.execute(self.sql, self._parameters(values))
+        cursor = driver.execute(self.sql, self._parameters(values))
+        try:
             row: tuple[Any, ...] | None = cursor.fetchone()
             return row
+        finally:
+            cursor.close()
 
-    def all(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def all(self, driver: Driver, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Execute a query; all its rows, as the driver returns them."""
-        with _cursor(conn) as cursor:
-            cursor.execute(self.sql, self._parameters(values))
+        cursor = driver.execute(self.sql, self._parameters(values))
+        try:
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
+        finally:
+            cursor.close()
 
-    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        with _cursor(conn) as cursor:
+    def run_many(self, driver: Driver, rows: Sequence[Mapping[str, Any]]) -> None:
+        cursor = driver.cursor()
+        try:
             cursor.executemany(self.sql, [self._parameters(row) for row in rows])
+        finally:
+            cursor.close()
 
     def repeat(
-        self, conn: Connection, fixed: Mapping[str, Any], key: str
+        self, driver: Driver, fixed: Mapping[str, Any], key: str
     ) -> Callable[[Any], list[tuple[Any, ...]]]:
         """The query as a function of its ``key`` parameter, for many runs in this
         transaction: the ``fixed`` values are processed once, and every run reuses one
@@ -160,7 +193,7 @@ class Prepared:
         process = dict(self._processors)[key]
         fixed = {**fixed, key: None}
         template = self._parameters(fixed)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = driver.cursor()
         execute, sql = cursor.execute, self.sql
         if isinstance(template, dict):
             named = template
@@ -187,10 +220,14 @@ class Prepared:
         return run_positional
 
 
-def _cursor(conn: Connection) -> closing[Any]:
-    """A cursor of the driver connection under ``conn`` (in its transaction), closed
-    after use."""
-    return closing(conn.connection.driver_connection.cursor())  # type: ignore[union-attr]
+def _taker(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]]:
+    """A function of a mapping: the values of ``names``, in order, as a sequence."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    if names:
+        (name,) = names
+        return lambda values: (values[name],)
+    return lambda values: ()
 
 
 def send_view(with_list: bool) -> sa.Select[Any]:

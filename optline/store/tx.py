@@ -23,6 +23,7 @@ from optline.store.queries import (
     FACT_OPTED_OUT,
     FACT_SENDER_OPTED_IN,
     FACT_SENDER_OPTED_OUT,
+    Driver,
     KeyValueRows,
     Prepared,
     contact_select,
@@ -79,8 +80,15 @@ class Tx:
         sealer: Sealer | None = None,
         accounts: dict[int, AccountRow] | None = None,
         message_ids: dict[int, int] | None = None,
+        driver: Driver | None = None,
     ) -> None:
         self._conn = conn
+        # The prepared statements run on the DB-API connection itself (``driver``, when
+        # the caller has it at hand).
+        if driver is None:
+            driver = conn.connection.driver_connection
+            assert driver is not None  # a connection checked out, not yet closed
+        self._driver: Driver = driver
         # Accounts by id as read in a group's transaction (Store.write_grouped), shared
         # by its writes: it holds the write lock from its first read to its commit, so
         # an account changes under it only by a write of its own, which forgets it.
@@ -146,13 +154,13 @@ class Tx:
         return AccountRow(row, name, profile, plain(overrides or {}))
 
     def account(self, name: str) -> AccountRow | None:
-        row = self._q.account_by_name.first(self._conn, {"name": name})
+        row = self._q.account_by_name.first(self._driver, {"name": name})
         return None if row is None else _account_of(row)
 
     def account_by_id(self, account_id: int) -> AccountRow | None:
         if self._accounts is not None and account_id in self._accounts:
             return self._accounts[account_id]
-        row = self._q.account_by_id.first(self._conn, {"id": account_id})
+        row = self._q.account_by_id.first(self._driver, {"id": account_id})
         if row is None:
             return None
         account = _account_of(row)
@@ -265,7 +273,7 @@ class Tx:
         )
 
     def account_by_key_hash(self, key_hash: str) -> AccountRow | None:
-        row = self._q.account_by_key_hash.first(self._conn, {"hash": key_hash})
+        row = self._q.account_by_key_hash.first(self._driver, {"hash": key_hash})
         # The index finds the row; the comparison itself runs in constant time.
         if row is None or not hmac.compare_digest(row[5], key_hash):
             return None
@@ -323,7 +331,7 @@ class Tx:
         if for_update and self._postgres and not self._lock_contact(params):
             state = None
         else:
-            row = self._q.contact.first(self._conn, params)
+            row = self._q.contact.first(self._driver, params)
             state = None if row is None else _contact_state(row)
         self._seen[(account_id, phone)] = state
         return state
@@ -372,7 +380,7 @@ class Tx:
 
     def _upsert_contact(self, account_id: int, state: ContactState) -> None:
         values = _contact_values(account_id, state, datetime.now(UTC))
-        self._q.upsert_contact.run(self._conn, values)
+        self._q.upsert_contact.run(self._driver, values)
 
     def _sync(
         self,
@@ -441,7 +449,7 @@ class Tx:
         """
         query = self._q.send_view if list_name is None else self._q.send_view_list
         fixed = {"account": account_id, "sender": sender, "list": list_name}
-        rows = query.repeat(self._conn, fixed, "phone")
+        rows = query.repeat(self._driver, fixed, "phone")
         status = _STATUS.__getitem__
         list_key = list_name or ""
 
@@ -473,7 +481,7 @@ class Tx:
         params = {"account": account_id, "sender": sender, "list": list_name}
         query = self._q.suppressed if list_name is None else self._q.suppressed_from_list
         facts: dict[int, list[str]] = {}
-        for fact, rows in groupby(query.all(self._conn, params), key=itemgetter(1)):
+        for fact, rows in groupby(query.all(self._driver, params), key=itemgetter(1)):
             facts.setdefault(fact, []).extend(map(itemgetter(0), rows))
         refused = dict.fromkeys(facts.get(FACT_OPTED_OUT, ()), "opted_out")
         for phone in facts.get(FACT_SENDER_OPTED_IN, ()):
@@ -503,9 +511,9 @@ class Tx:
         stored = self._extend_chain(account_id, items, utc(at))
         rows = [_event_values(e) for e in stored]
         if len(rows) == 1:
-            self._q.insert_events.run(self._conn, rows[0])
+            self._q.insert_events.run(self._driver, rows[0])
         else:
-            self._q.insert_events.run_many(self._conn, rows)
+            self._q.insert_events.run_many(self._driver, rows)
         self.moved_heads[account_id] = (stored[-1].seq, stored[-1].hash)
         return stored
 
@@ -518,7 +526,7 @@ class Tx:
             stored = _chain(account_id, guess, items, at)
             params = {"account": account_id, "old_seq": guess[0], "old_hash": guess[1]}
             params.update(seq=stored[-1].seq, hash=stored[-1].hash)
-            moved = self._q.move_head_from.first(self._conn, params)
+            moved = self._q.move_head_from.first(self._driver, params)
             if moved is not None:
                 self._subscriptions_version[account_id] = moved[0]
                 return stored
@@ -529,7 +537,7 @@ class Tx:
         self._subscriptions_version[account_id] = head.subscriptions_version
         stored = _chain(account_id, (head.head_seq, head.head_hash), items, at)
         params = {"account": account_id, "seq": stored[-1].seq, "hash": stored[-1].hash}
-        self._q.move_head.run(self._conn, params)
+        self._q.move_head.run(self._driver, params)
         return stored
 
     def events(self, account_id: int, phone: str | None = None) -> list[StoredEvent]:
@@ -577,7 +585,7 @@ class Tx:
 
     def inbound_outcome(self, account_id: int, provider_id: str) -> dict[str, Any] | None:
         params = {"account": account_id, "pid": provider_id}
-        row = self._q.inbound_outcome.first(self._conn, params)
+        row = self._q.inbound_outcome.first(self._driver, params)
         if row is None:
             return None
         return dict(_json(row[0]))
@@ -593,7 +601,7 @@ class Tx:
         # write lock from its start) and counted on here.
         first = self._message_ids.get(account_id)
         if first is None:
-            top = self._q.top_message_id.first(self._conn, {"account": account_id})
+            top = self._q.top_message_id.first(self._driver, {"account": account_id})
             first = (top[0] if top is not None and top[0] is not None else 0) + 1
         self._message_ids[account_id] = first + count
         return list(range(first, first + count))
@@ -680,9 +688,9 @@ class Tx:
     def _insert_message(self, insert: Prepared, values: dict[str, Any]) -> int | None:
         """Insert a message row; its number, or None when a unique key kept it out."""
         if self._postgres:
-            row = insert.first(self._conn, values)
+            row = insert.first(self._driver, values)
             return None if row is None else int(row[0])
-        return int(values["id"]) if insert.run(self._conn, values) else None
+        return int(values["id"]) if insert.run(self._driver, values) else None
 
     def send_request(self, account_id: int, key: str) -> tuple[str, bool, MessageRow] | None:
         """The send first made with idempotency ``key``: its request's fingerprint,
@@ -882,7 +890,7 @@ class Tx:
         return sub_id
 
     def subscriptions(self, account_id: int) -> list[SubscriptionRow]:
-        rows = self._q.subscriptions.all(self._conn, {"account": account_id})
+        rows = self._q.subscriptions.all(self._driver, {"account": account_id})
         return [SubscriptionRow(id, url, list(_json(events))) for id, url, events in rows]
 
     def enqueue_notifications(
