@@ -10,10 +10,10 @@ import time
 from collections.abc import Awaitable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.engine import RootTransaction
 
 from optline.engine import Engine, InboundResult
 from optline.errors import BadInput
@@ -75,7 +75,7 @@ async def _group_on(
     await asyncio.sleep(0)  # every write has run
     group = engine.store._group
     assert group is not None
-    group.transaction = disk(group.transaction)  # type: ignore[assignment]
+    group.driver = disk(group.driver)  # type: ignore[assignment]
     return writes
 
 
@@ -212,21 +212,19 @@ class Ticker:
 
 
 class FullDisk:
-    """A group's transaction whose COMMIT fails as on a full disk (it never runs)."""
+    """A group's database connection whose COMMIT fails as on a full disk (it never
+    runs); every other statement runs as it would."""
 
-    def __init__(self, real: RootTransaction) -> None:
+    def __init__(self, real: sqlite3.Connection) -> None:
         self.real = real
-        self.connection = real.connection
 
-    @property
-    def is_active(self) -> bool:
-        return self.real.is_active
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
 
-    def commit(self) -> None:
-        raise sqlite3.OperationalError("database or disk is full")
-
-    def rollback(self) -> None:
-        self.real.rollback()
+    def execute(self, sql: str, *parameters: Any) -> Any:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.real.execute(sql, *parameters)
 
 
 def test_a_failed_group_commit_fails_every_write_and_keeps_none(engine: Engine) -> None:
@@ -249,11 +247,12 @@ def test_a_failed_group_commit_fails_every_write_and_keeps_none(engine: Engine) 
 
 
 class SlowDisk(FullDisk):
-    """A group's transaction whose COMMIT takes as long as a slow disk's sync."""
+    """A group's database connection whose COMMIT takes as long as a slow disk's sync."""
 
-    def commit(self) -> None:
-        time.sleep(0.5)
-        self.real.commit()
+    def execute(self, sql: str, *parameters: Any) -> Any:
+        if sql == "COMMIT":
+            time.sleep(0.5)
+        return self.real.execute(sql, *parameters)
 
 
 def test_the_loop_runs_on_while_a_group_syncs_and_later_writes_form_the_next_group(
@@ -495,9 +494,9 @@ def test_a_group_takes_at_most_one_write_more_than_the_group_ahead(engine: Engin
     results = asyncio.run(scenario())
 
     assert [r.intent for r in results] == ["opt_out"] * 12
-    # Inbound texts committed as each commit begins: groups of 2, then 3, 4 and the
-    # last 3.
-    assert sizes == [0, 2, 5, 9]
+    # Inbound texts committed, as each group's commit ends: groups of 2, then 3, 4
+    # and the last 3.
+    assert sizes == [2, 5, 9, 12]
     assert _inbound_count(engine) == 12
     (verified,) = engine.verify(ACME)
     assert verified.ok and verified.checked == 12

@@ -1102,8 +1102,8 @@ def test_a_failed_commit_answers_503_keeps_nothing_and_the_retry_lands(
 
     def full_disk_group() -> Any:
         group = open_group()
-        if group is not None and not isinstance(group.transaction, FullDisk):
-            group.transaction = FullDisk(group.transaction)  # type: ignore[assignment]
+        if group is not None and not isinstance(group.driver, FullDisk):
+            group.driver = FullDisk(group.driver)  # type: ignore[assignment]
         return group
 
     monkeypatch.setattr(world.store, "_open_group", full_disk_group)
