@@ -102,7 +102,13 @@ def test_timestamps_are_stored_on_sqlite_as_sqlalchemy_writes_them(at: datetime)
     ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
     theirs = sa.DateTime().dialect_impl(dialect).bind_processor(dialect)
     assert ours is not None and theirs is not None
-    assert ours(at) == theirs(at.astimezone(UTC).replace(tzinfo=None))
+    expected = theirs(at.astimezone(UTC).replace(tzinfo=None))
+    assert ours(at) == expected
+    # The last value's text is kept; another value, even of the same moment, is its own.
+    assert ours(at) == expected and ours(at.astimezone(UTC)) == expected
+    later = at + timedelta(microseconds=1)
+    assert ours(later) == theirs(later.astimezone(UTC).replace(tzinfo=None)) != expected
+    assert ours(at) == expected
     assert ours(None) is None
     with pytest.raises(ValueError, match="no time zone"):
         ours(at.replace(tzinfo=None))

@@ -46,15 +46,26 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
+        # A write stores its one moment in several rows (a STOP: the text, its reply,
+        # the contact's two columns, the event): the last value's text is kept, as a
+        # pair that holds the value itself, so no other object can share its identity.
+        last: tuple[datetime | None, str | None] = (None, None)
+
         # The text SQLite's DATETIME stores (2025-04-11 09:30:00.000000), in one step:
         # the check above and then SQLAlchemy's formatting cost 2.4 µs a value, on
         # every message, event and contact written (a test holds the two equal).
         def sqlite_text(value: datetime | None) -> str | None:
+            nonlocal last
             if value is None:
                 return None
+            seen, text = last
+            if seen is value:
+                return text
             if value.tzinfo is None:
                 raise ValueError(f"timestamp {value.isoformat()} has no time zone")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            last = (value, text)
+            return text
 
         return sqlite_text
 
