@@ -406,7 +406,6 @@ class _Savepoint:
 
     def __init__(self, store: Store, group: _Group) -> None:
         self._group = group
-        self._driver = group.driver
         self._tx = Tx(
             group.transaction.connection,
             driver=group.driver,
@@ -419,7 +418,7 @@ class _Savepoint:
         )
 
     def __enter__(self) -> Tx:
-        self._driver.execute("SAVEPOINT grouped").close()
+        self._group.driver.execute("SAVEPOINT grouped").close()
         return self._tx
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
@@ -428,10 +427,10 @@ class _Savepoint:
             # What it read may be what it changed, and the numbers it took are free.
             group.accounts.clear()
             group.message_ids.clear()
-            self._driver.execute("ROLLBACK TO grouped").close()
-            self._driver.execute("RELEASE grouped").close()
+            group.driver.execute("ROLLBACK TO grouped").close()
+            group.driver.execute("RELEASE grouped").close()
             return
-        self._driver.execute("RELEASE grouped").close()
+        group.driver.execute("RELEASE grouped").close()
         group.heads.update(self._tx.moved_heads)
         group.subscriptions.update(self._tx.read_subscriptions)
 
