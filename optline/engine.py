@@ -861,7 +861,7 @@ class Engine:
         """Record a send's decision: failed with its reason, or allowed, and then
         ``queued`` for the provider (``dispatch_recorded``) or sent by the caller."""
         if decision.allowed:
-            tx.save_contact(account_id, consent.sent(state or ContactState(contact_phone)))
+            tx.save_contact(account_id, consent.sent(state or ContactState(contact_phone)), now)
         else:
             self._record_refusal(tx, account_id, state, contact_phone, from_number, decision, now)
         return tx.record_outbound(
@@ -1421,7 +1421,7 @@ class Engine:
         now: datetime,
     ) -> None:
         if before is None or outcome.state != before:
-            tx.save_contact(account_id, outcome.state)
+            tx.save_contact(account_id, outcome.state, now)
         if outcome.events:
             self._append(tx, account_id, outcome.events, now)
 

@@ -317,7 +317,7 @@ def test_concurrent_appends_never_fork_the_chain(store: Store) -> None:
             for i in range(15):
                 with store.transaction() as tx:
                     state = tx.contact(account_id, phone, for_update=True) or ContactState(phone)
-                    tx.save_contact(account_id, state)
+                    tx.save_contact(account_id, state, datetime.now(UTC))
                     tx.append(account_id, [_event(i, phone), _event(i, phone)], AT)
         except BaseException as exc:
             errors.append(exc)

@@ -37,7 +37,7 @@ def _account(store: Store, name: str = "acme") -> int:
 def _save(store: Store, account_id: int, *states: ContactState) -> None:
     with store.transaction() as tx:
         for state in states:
-            tx.save_contact(account_id, state)
+            tx.save_contact(account_id, state, datetime.now(UTC))
 
 
 def _read(store: Store, account_id: int, phone: str) -> ContactState | None:
@@ -239,7 +239,7 @@ def test_contact_round_trip_and_changes(store: Store) -> None:
     )
     with store.transaction() as tx:
         assert tx.contact(account_id, FULL.phone, for_update=True) == FULL
-        tx.save_contact(account_id, changed)
+        tx.save_contact(account_id, changed, datetime.now(UTC))
         assert tx.contact(account_id, FULL.phone) == changed
     assert _read(store, account_id, FULL.phone) == changed
     # A save without a read in the same transaction rewrites everything.
@@ -253,7 +253,7 @@ def test_new_contact_with_lock_then_save(store: Store) -> None:
     account_id = _account(store)
     with store.transaction() as tx:
         assert tx.contact(account_id, FULL.phone, for_update=True) is None
-        tx.save_contact(account_id, FULL)
+        tx.save_contact(account_id, FULL, datetime.now(UTC))
     assert _read(store, account_id, FULL.phone) == FULL
 
 
@@ -330,7 +330,9 @@ def test_concurrent_first_writers_of_a_contact_take_turns(store: Store) -> None:
                 with store.transaction() as tx:
                     state = tx.contact(account_id, phone, for_update=True) or ContactState(phone)
                     name = f"list{len(state.lists)}"
-                    tx.save_contact(account_id, consent.subscribe(state, name).state)
+                    tx.save_contact(
+                        account_id, consent.subscribe(state, name).state, datetime.now(UTC)
+                    )
         except BaseException as exc:
             errors.append(exc)
 
@@ -354,7 +356,7 @@ def test_exception_inside_a_transaction_writes_nothing(store: Store) -> None:
         tx.append(account_id, [event], AT)
     with pytest.raises(ZeroDivisionError), store.transaction() as tx:
         tx.contact(account_id, FULL.phone, for_update=True)
-        tx.save_contact(account_id, FULL)
+        tx.save_contact(account_id, FULL, datetime.now(UTC))
         tx.append(account_id, [event, event], AT)
         tx.record_inbound(
             account_id,
@@ -439,6 +441,46 @@ def test_duplicate_delivery_leaves_the_transaction_usable(store: Store) -> None:
         tx.create_list(account_id, "marketing", None)
     with store.read() as tx:
         assert [x.name for x in tx.lists(account_id)] == ["marketing"]
+
+
+def test_messages_are_stored_as_sqlalchemy_itself_stores_them(store: Store) -> None:
+    """The hot writes run prepared on the driver (booleans unprocessed on SQLite, one
+    shared timestamp text): the stored values are those of a SQLAlchemy insert."""
+    account_id = _account(store)
+    values: dict[str, Any] = {
+        "direction": "out",
+        "provider_id": None,
+        "phone": FULL.phone,
+        "sender": S1,
+        "body": "Big sale",
+        "hidden": False,
+        "status": "failed",
+        "reason": "opted_out",
+        "list_name": "marketing",
+        "campaign": True,
+        "reply": True,
+        "outcome": None,
+        "created_at": AT,
+    }
+    with store.transaction() as tx:
+        ours = tx.record_outbound(
+            account_id,
+            **{k: values[k] for k in ("phone", "sender", "body", "status", "reason")},
+            list_name="marketing",
+            campaign=True,
+            reply=True,
+            at=AT.astimezone(timezone(timedelta(hours=13, minutes=45))),
+        )
+        (theirs,) = tx.new_message_ids(account_id, 1) if store.dialect == "sqlite" else [ours + 1]
+    table = metadata.tables["messages"]
+    columns = ", ".join(c for c in values if c != "direction")
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(table).values(account_id=account_id, id=theirs, **values))
+        rows = conn.exec_driver_sql(
+            f"SELECT {columns} FROM messages WHERE account_id = {account_id} ORDER BY id"
+        ).all()
+    assert len(rows) == 2 and tuple(rows[0]) == tuple(rows[1])
+    assert rows[0][-1] == ("2025-04-11 09:30:00.123456" if store.dialect == "sqlite" else AT)
 
 
 def test_messages_round_trip(store: Store) -> None:

@@ -62,13 +62,24 @@ class _Group:
 
     transaction: RootTransaction
     driver: sqlite3.Connection  # the DB-API connection under it
+    # The store's ledger heads and subscriptions, as committed.
+    committed_heads: dict[int, Head]
+    committed_subscriptions: dict[int, Subscriptions]
     # One future per write, each its own: a cancelled waiter (its client gone) cancels
     # only its own, never the others' answer.
     answers: list[asyncio.Future[None]] = field(default_factory=list)
+    # Those the group's writes moved and read, not yet committed.
     heads: dict[int, Head] = field(default_factory=dict)
     subscriptions: dict[int, Subscriptions] = field(default_factory=dict)
     accounts: dict[int, AccountRow] = field(default_factory=dict)
     message_ids: dict[int, int] = field(default_factory=dict)
+    # What each write of the group starts from, built once for them all.
+    known_heads: ChainMap[int, Head] = field(init=False)
+    known_subscriptions: ChainMap[int, Subscriptions] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.known_heads = ChainMap(self.heads, self.committed_heads)
+        self.known_subscriptions = ChainMap(self.subscriptions, self.committed_subscriptions)
 
 
 # The group that ``Store.transaction`` joins while a grouped write runs.
@@ -254,7 +265,7 @@ class Store:
             raise
         loop = asyncio.get_running_loop()
         driver: sqlite3.Connection = self._group_conn.connection.driver_connection  # type: ignore[assignment]
-        self._group = _Group(transaction, driver)
+        self._group = _Group(transaction, driver, self._heads, self._subscriptions)
         loop.call_soon(self._commit_group)
         return self._group
 
@@ -410,8 +421,8 @@ class _Savepoint:
             group.transaction.connection,
             driver=group.driver,
             writable=True,
-            heads=ChainMap(group.heads, store._heads),
-            subscriptions=ChainMap(group.subscriptions, store._subscriptions),
+            heads=group.known_heads,
+            subscriptions=group.known_subscriptions,
             sealer=store.sealer,
             accounts=group.accounts,
             message_ids=group.message_ids,

@@ -28,6 +28,33 @@ metadata = sa.MetaData(
 )
 
 
+# The last timestamp stored on SQLite and its text, as one pair (read and replaced
+# whole, so threads never see one value with another's text). Shared by every
+# timestamp column: a write stores its one moment in several rows and columns (a STOP:
+# the text, its reply, the contact's two columns, the event).
+_last_stored: tuple[datetime | None, str | None] = (None, None)
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    """The text SQLite's DATETIME stores (2025-04-11 09:30:00.000000), in one step: the
+    checks of UTCDateTime and then SQLAlchemy's formatting cost 2.4 µs a value, on every
+    message, event and contact written (a test holds the two equal)."""
+    global _last_stored
+    if value is None:
+        return None
+    seen, text = _last_stored
+    if seen is value:
+        return text
+    if value.tzinfo is UTC:  # as stored values are made: no conversion, drop "+00:00"
+        text = value.isoformat(" ", "microseconds")[:-6]
+    elif value.tzinfo is None:
+        raise ValueError(f"timestamp {value.isoformat()} has no time zone")
+    else:
+        text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    _last_stored = (value, text)
+    return text
+
+
 class UTCDateTime(sa.TypeDecorator[datetime]):
     """Timezone-aware UTC in and out, also on SQLite (which stores naive text)."""
 
@@ -45,29 +72,7 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
-
-        # A write stores its one moment in several rows (a STOP: the text, its reply,
-        # the contact's two columns, the event): the last value's text is kept, as a
-        # pair that holds the value itself, so no other object can share its identity.
-        last: tuple[datetime | None, str | None] = (None, None)
-
-        # The text SQLite's DATETIME stores (2025-04-11 09:30:00.000000), in one step:
-        # the check above and then SQLAlchemy's formatting cost 2.4 µs a value, on
-        # every message, event and contact written (a test holds the two equal).
-        def sqlite_text(value: datetime | None) -> str | None:
-            nonlocal last
-            if value is None:
-                return None
-            seen, text = last
-            if seen is value:
-                return text
-            if value.tzinfo is None:
-                raise ValueError(f"timestamp {value.isoformat()} has no time zone")
-            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            last = (value, text)
-            return text
-
-        return sqlite_text
+        return _sqlite_text
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -105,14 +105,14 @@ class Tx:
         self._seen: dict[tuple[int, str], ContactState | None] = {}
         # Ledger heads as last committed by this process: a guess, checked by the
         # UPDATE that moves the head, which saves reading it first.
-        self._heads = heads or {}
+        self._heads = {} if heads is None else heads
         # Heads this transaction moved, for the store to remember once it commits.
         self.moved_heads: dict[int, Head] = {}
         # Event-webhook subscriptions read in this transaction, by account.
         self._subscriptions: dict[int, list[SubscriptionRow]] = {}
         # Subscriptions as this process last read them (committed), by account; valid
         # while the account's subscriptions_version is the one they carry.
-        self._known_subscriptions = subscriptions or {}
+        self._known_subscriptions = {} if subscriptions is None else subscriptions
         # The subscriptions' version as moving the ledger's head read it, by account.
         self._subscriptions_version: dict[int, int] = {}
         # Accounts whose subscriptions this transaction changed (never remembered).
@@ -357,8 +357,9 @@ class Tx:
         values = _contact_values(account_id, ContactState(phone), datetime.now(UTC))
         return self._conn.execute(self._q.claim_contact, values).first() is not None
 
-    def save_contact(self, account_id: int, state: ContactState) -> None:
-        """Store the contact's whole state (only the parts that changed since it was read)."""
+    def save_contact(self, account_id: int, state: ContactState, at: datetime) -> None:
+        """Store the contact's whole state (only the parts that changed since it was read),
+        as changed at ``at``."""
         self._write()
         key = (account_id, state.phone)
         before = self._seen.get(key, _NOT_LOADED)
@@ -372,14 +373,14 @@ class Tx:
         else:  # not read in this transaction: rewrite all of it
             old_senders = old_lists = None
         if not isinstance(before, ContactState) or _scalars(before) != _scalars(state):
-            self._upsert_contact(account_id, state)
+            self._upsert_contact(account_id, state, at)
         senders_now = {k: v.value for k, v in state.sender_status.items()}
         self._sync(self._q.sender_consent, account_id, state.phone, senders_now, old_senders)
         self._sync(self._q.memberships, account_id, state.phone, dict(state.lists), old_lists)
         self._seen[key] = state
 
-    def _upsert_contact(self, account_id: int, state: ContactState) -> None:
-        values = _contact_values(account_id, state, datetime.now(UTC))
+    def _upsert_contact(self, account_id: int, state: ContactState, at: datetime) -> None:
+        values = _contact_values(account_id, state, utc(at))
         self._q.upsert_contact.run(self._driver, values)
 
     def _sync(
