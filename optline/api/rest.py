@@ -21,6 +21,7 @@ from optline.api.deps import (
     RawRequestRoute,
     account_of,
     engine_of,
+    header,
     json_body,
     validated,
 )
@@ -404,6 +405,7 @@ async def triggers(account: Account, request: Request) -> dict[str, Any]:
 
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
+_IDEMPOTENCY_HEADER = IDEMPOTENCY_KEY.lower().encode()  # as ASGI gives it
 # Any visible ASCII, as header values carry it safely (a UUID is the usual choice).
 _KEY_FORM = re.compile(r"[!-~]{1,255}")
 # Documented here and read in the endpoint: as a FastAPI Header parameter it cost every
@@ -420,7 +422,7 @@ _IDEMPOTENCY_KEY_DOC = {
 
 
 def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get(IDEMPOTENCY_KEY)
+    key = header(request, _IDEMPOTENCY_HEADER)
     if key is not None and not _KEY_FORM.fullmatch(key):
         raise Problem(
             422,

@@ -15,7 +15,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
-from optline.api.deps import RawRequestRoute, engine_of, read_body, settings_of
+from optline.api.deps import RawRequestRoute, engine_of, header, read_body, settings_of
 from optline.api.problems import Problem
 from optline.engine import Engine, InboundResult, phone, sender_number
 from optline.errors import BadInput
@@ -34,6 +34,12 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=RawRequest
 XML = "application/xml"
 # The status callback's query parameter naming the reply it reports on.
 REPLY_PARAM = "reply"
+# The signature headers' names as ASGI gives them (lower case), for ``header``.
+_TWILIO_SIGNATURE = twilio.SIGNATURE_HEADER.lower().encode()
+_TWILIO_SIGNATURE_SETTINGS = twilio.SIGNATURE_SETTINGS_HEADER.lower().encode()
+_TELNYX_SIGNATURE = telnyx.SIGNATURE_HEADER.lower().encode()
+_TELNYX_TIMESTAMP = telnyx.TIMESTAMP_HEADER.lower().encode()
+_GENERIC_SIGNATURE = generic.SIGNATURE_HEADER.lower().encode()
 
 
 def _credential(sender: SenderRow, provider: str, name: str) -> str:
@@ -135,9 +141,9 @@ def _verify_twilio(request: Request, params: Mapping[str, str], sender: SenderRo
     twilio.verify_signature(
         _public_url(request),
         params,
-        request.headers.get(twilio.SIGNATURE_HEADER),
+        header(request, _TWILIO_SIGNATURE),
         _credential(sender, "twilio", "auth_token"),
-        signature_settings=request.headers.get(twilio.SIGNATURE_SETTINGS_HEADER),
+        signature_settings=header(request, _TWILIO_SIGNATURE_SETTINGS),
     )
 
 
@@ -148,8 +154,8 @@ async def telnyx_event(request: Request) -> JSONResponse:
     Answers JSON; a reply is sent through the Telnyx API after the answer."""
     engine = engine_of(request)
     body = await read_body(request)
-    signature = request.headers.get(telnyx.SIGNATURE_HEADER)
-    timestamp = request.headers.get(telnyx.TIMESTAMP_HEADER)
+    signature = header(request, _TELNYX_SIGNATURE)
+    timestamp = header(request, _TELNYX_TIMESTAMP)
     if not signature or not timestamp:
         raise SignatureError("missing Telnyx signature headers")
     event = telnyx.parse_webhook(body)
@@ -197,12 +203,12 @@ async def generic_inbound(request: Request) -> JSONResponse:
     """``{"id", "from", "to", "text"}`` signed with X-Optline-Signature (HMAC-SHA256)."""
     engine = engine_of(request)
     body = await read_body(request)
-    header = request.headers.get(generic.SIGNATURE_HEADER)
-    if not header:
+    signature = header(request, _GENERIC_SIGNATURE)
+    if not signature:
         raise SignatureError(f"missing {generic.SIGNATURE_HEADER} header")
     message = generic.parse_inbound(body)
     sender = await _sender(engine, message.to)
-    generic.verify_signature(_credential(sender, "generic", "secret"), body, header)
+    generic.verify_signature(_credential(sender, "generic", "secret"), body, signature)
     result = await _receive(engine, sender, message)
     return JSONResponse(_inbound_body(result))
 
