@@ -50,6 +50,18 @@ def test_hash_chains_from_the_previous_hash() -> None:
     )
 
 
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=-11)), timezone(timedelta(0))]),
+    )
+)
+def test_timestamps_are_written_as_strftime_writes_them(at: datetime) -> None:
+    # The canonical text is hashed into the chain: it must never change.
+    assert timestamp(at) == at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def test_timestamps_must_carry_a_zone() -> None:
     assert timestamp(AT) == "2025-04-11T09:30:00.000005Z"
     with pytest.raises(ValueError, match="no time zone"):

