@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -62,9 +62,10 @@ class _Group:
 
     transaction: RootTransaction
     driver: sqlite3.Connection  # the DB-API connection under it
-    # The store's ledger heads and subscriptions, as committed.
-    committed_heads: dict[int, Head]
-    committed_subscriptions: dict[int, Subscriptions]
+    # The store's ledger heads and subscriptions, as committed: only the views below
+    # keep them.
+    committed_heads: InitVar[dict[int, Head]]
+    committed_subscriptions: InitVar[dict[int, Subscriptions]]
     # One future per write, each its own: a cancelled waiter (its client gone) cancels
     # only its own, never the others' answer.
     answers: list[asyncio.Future[None]] = field(default_factory=list)
@@ -77,9 +78,13 @@ class _Group:
     known_heads: ChainMap[int, Head] = field(init=False)
     known_subscriptions: ChainMap[int, Subscriptions] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.known_heads = ChainMap(self.heads, self.committed_heads)
-        self.known_subscriptions = ChainMap(self.subscriptions, self.committed_subscriptions)
+    def __post_init__(
+        self,
+        committed_heads: dict[int, Head],
+        committed_subscriptions: dict[int, Subscriptions],
+    ) -> None:
+        self.known_heads = ChainMap(self.heads, committed_heads)
+        self.known_subscriptions = ChainMap(self.subscriptions, committed_subscriptions)
 
 
 # The group that ``Store.transaction`` joins while a grouped write runs.
