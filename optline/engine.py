@@ -21,7 +21,7 @@ from operator import setitem
 from typing import Any, Protocol
 
 from optline.domain import consent
-from optline.domain.classify import classify
+from optline.domain.classify import classify, with_provider_keyword
 from optline.domain.consent import (
     ContactState,
     Decision,
@@ -515,6 +515,7 @@ class Engine:
         provider_id: str | None = None,
         provider_replied: bool = False,
         reply_by_api: bool = False,
+        provider_keyword: str | None = None,
     ) -> InboundResult:
         """Apply one inbound text: classify, change consent, record, decide the reply.
 
@@ -524,11 +525,20 @@ class Engine:
         change is recorded and no second reply is sent. ``reply_by_api``: the reply goes
         out through the provider's API, not in the webhook's answer (Telnyx); it is
         recorded queued, in the same transaction, and :meth:`dispatch_recorded` or
-        :meth:`send_queued_replies` sends it.
+        :meth:`send_queued_replies` sends it. ``provider_keyword``: the keyword the
+        provider acted on itself (Twilio's ``OptOutType``, Telnyx's
+        ``autoresponse_type``); its opt-out is recorded whatever the policy reads.
         """
         try:
             return self._receive(
-                account, from_, to, body, provider_id, provider_replied, reply_by_api
+                account,
+                from_,
+                to,
+                body,
+                provider_id,
+                provider_replied,
+                reply_by_api,
+                provider_keyword,
             )
         except _Replay as replay:
             return InboundResult.from_dict(replay.outcome, duplicate=True)
@@ -542,6 +552,7 @@ class Engine:
         provider_id: str | None,
         provider_replied: bool,
         reply_by_api: bool,
+        provider_keyword: str | None,
     ) -> InboundResult:
         contact_phone = phone(from_)
         to_number = sender_number(to)
@@ -552,7 +563,9 @@ class Engine:
             sender = self._sender(tx, row, to_number)
             policy = self._policy_of(row)
             triggers, list_keywords = self._account_keywords(tx, row)
-            classification = classify(body, policy, triggers.keys() | list_keywords.keys())
+            classification = with_provider_keyword(
+                classify(body, policy, triggers.keys() | list_keywords.keys()), provider_keyword
+            )
             state = tx.contact(row.id, contact_phone, for_update=True)
             before = state or ContactState(contact_phone)
             outcome = consent.receive(

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optline import Intent, classify, get_profile
+from optline.domain.classify import with_provider_keyword
 from optline.domain.policy import SenderKind
 from optline.domain.profiles import PROFILES
 
@@ -334,3 +335,32 @@ def test_typo_explanations_do_not_depend_on_the_hash_seed() -> None:
         for seed in ("1", "2", "6", "8")
     }
     assert len(reasons) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "provider_keyword", "intent"),
+    [
+        ("ZZQUIT", "STOP", Intent.OPT_OUT),  # Twilio's OptOutType
+        ("ALTO", "stop", Intent.OPT_OUT),  # Telnyx's autoresponse_type
+        ("start", "STOP", Intent.OPT_OUT),
+        ("ZZGO", "START", Intent.OPT_IN),
+        ("ZZINFO", "info", Intent.HELP),
+        # Never weaker than optline's own reading: an opt-out stays one, and a text
+        # flagged for review is not read as an opt-in or a HELP.
+        ("STOP", "START", Intent.OPT_OUT),
+        ("STOP", "HELP", Intent.OPT_OUT),
+        ("wrong number", "START", Intent.POSSIBLE_OPT_OUT),
+        ("START", "HELP", Intent.OPT_IN),
+        ("hello", None, Intent.NONE),
+        ("hello", "SOMETHING_NEW", Intent.NONE),
+    ],
+)
+def test_the_provider_keyword_handling_is_followed(
+    text: str, provider_keyword: str | None, intent: Intent
+) -> None:
+    plain = classify(text)
+    found = with_provider_keyword(plain, provider_keyword)
+    assert found.intent is intent
+    if intent is not plain.intent:
+        assert found.keyword == provider_keyword.upper()  # type: ignore[union-attr]
+        assert "provider" in found.reason

@@ -330,6 +330,26 @@ def test_twilio_opt_out_type_records_the_change_without_a_second_reply(world: Wo
     assert [m.direction for m in messages] == ["in"]  # no reply recorded or sent
 
 
+def test_twilio_opt_out_type_opts_out_a_text_the_policy_does_not_read_as_stop(
+    world: World,
+) -> None:
+    # Twilio opted the number out (its REVOKE or OPTOUT, a keyword configured in its
+    # console, ...): the record follows it, or optline would still allow the texts
+    # that Twilio then refuses with 21610.
+    assert twiml_messages(world.twilio(twilio_form("ZZQUIT", OptOutType="STOP"))) == []
+    assert world.status(TW) is Status.OPTED_OUT
+    assert world.events() == ["opted_out"]
+    assert not world.engine.check(ACME, TW, BOB, "Hi").allowed
+
+
+def test_twilio_opt_out_type_start_opts_back_in(world: World) -> None:
+    world.twilio(twilio_form("STOP", OptOutType="STOP"))
+    start = twilio_form("ZZGO", sid="SM" + "1" * 32, OptOutType="START")
+    assert twiml_messages(world.twilio(start)) == []
+    assert world.status(TW) is Status.OPTED_IN
+    assert world.events() == ["opted_out", "opted_in"]
+
+
 def test_twilio_sender_with_provider_replies_records_without_replying(world: World) -> None:
     assert twiml_messages(world.twilio(twilio_form("STOP", To=TW_QUIET))) == []
     assert world.status(TW_QUIET) is Status.OPTED_OUT
@@ -840,6 +860,16 @@ def test_telnyx_autoresponse_records_the_change_without_a_reply(world: World) ->
     assert world.events() == ["opted_out"]
     assert world.fake.requests == []
     assert [m.direction for m in world.engine.history(ACME, BOB)[1]] == ["in"]
+
+
+def test_telnyx_autoresponse_stop_opts_out_a_text_the_policy_does_not_read(
+    world: World,
+) -> None:
+    response = world.telnyx(telnyx_inbound("ALTO", autoresponse_type="stop"))
+    assert response.status_code == 200 and response.json()["reply"] is None
+    assert world.status(TX) is Status.OPTED_OUT
+    assert world.events() == ["opted_out"]
+    assert world.fake.requests == []
 
 
 def test_telnyx_refusing_the_stop_confirmation_adds_no_second_opt_out(world: World) -> None:

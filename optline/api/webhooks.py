@@ -74,6 +74,7 @@ async def _receive(
         message.provider_id,
         message.provider_replied,
         reply_by_api,
+        message.provider_keyword,
     )
 
 

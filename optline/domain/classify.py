@@ -158,3 +158,43 @@ def _from_verdict(verdict: Verdict) -> Classification:
         _FROM_VERDICT.clear()
     _FROM_VERDICT[verdict] = found
     return found
+
+
+# A provider's own keyword handling (Twilio's OptOutType, Telnyx's autoresponse_type),
+# by the intent it acted on, and the readings of optline's own that it overrides.
+_PROVIDER_INTENTS = {
+    "stop": Intent.OPT_OUT,
+    "start": Intent.OPT_IN,
+    "help": Intent.HELP,
+    "info": Intent.HELP,
+}
+_OVERRIDDEN_BY = {
+    Intent.OPT_OUT: frozenset(Intent) - {Intent.OPT_OUT},
+    # Never over an opt-out of optline's own reading, nor one flagged for review.
+    Intent.OPT_IN: frozenset({Intent.NONE, Intent.TRIGGER, Intent.HELP}),
+    Intent.HELP: frozenset({Intent.NONE, Intent.TRIGGER}),
+}
+
+
+def with_provider_keyword(
+    classification: Classification, provider_keyword: str | None
+) -> Classification:
+    """``classification`` once the provider has acted on the text as a keyword itself.
+
+    The provider's opt-out is in force at the provider whatever optline's policy reads
+    in the text (Twilio opts out REVOKE and OPTOUT, which older keyword lists lack), so
+    the record follows it: provider and app must never disagree about who opted out.
+    Its opt-in and HELP are followed where optline read nothing stronger.
+    """
+    if provider_keyword is None:
+        return classification
+    keyword = provider_keyword.strip().upper()
+    intent = _PROVIDER_INTENTS.get(keyword.lower())
+    if intent is None or classification.intent not in _OVERRIDDEN_BY[intent]:
+        return classification
+    return Classification(
+        intent,
+        keyword,
+        classification.language,
+        f"the provider handled the text as its {keyword} keyword",
+    )
