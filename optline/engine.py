@@ -1471,7 +1471,10 @@ class Engine:
         except ValueError as exc:
             raise BadInput(str(exc)) from None
         if form in RESERVED_KEYWORDS:
-            raise BadInput(f"{form.upper()} is reserved for carrier-wide opt-out, opt-in and help")
+            raise BadInput(
+                f"{form.upper()} is reserved: a carrier-wide opt-out, opt-in or help keyword,"
+                " or a revocation per se (47 CFR 64.1200(a)(10))"
+            )
         return form
 
     @staticmethod

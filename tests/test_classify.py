@@ -255,8 +255,19 @@ def test_help_and_opt_in_in_other_languages() -> None:
 
 
 def test_account_keywords_come_first() -> None:
-    got = classify("Optout!", account_keywords={"optout"})
+    # Seed 001's list keyword: its product's keyword list has no OPTOUT.
+    got = classify("Optout!", "business_text", account_keywords={"optout"})
     assert got.intent is Intent.TRIGGER and got.keyword == "OPTOUT"
+    got = classify("info", account_keywords={"info"})
+    assert got.intent is Intent.TRIGGER and got.keyword == "INFO"
+
+
+@pytest.mark.parametrize("text", ["Optout!", "optout", "QUIT", "cancel.", "Baja", "S T O P"])
+def test_account_keywords_never_take_the_policy_s_opt_out_keywords(text: str) -> None:
+    # 64.1200(a)(10): a trigger or list keyword cannot turn a revocation into something
+    # else, not even one made before the word was reserved.
+    keywords = {"optout", "quit", "cancel", "baja", "stop"}
+    assert classify(text, account_keywords=keywords).intent is Intent.OPT_OUT
 
 
 def test_empty_and_punctuation_only_messages() -> None:

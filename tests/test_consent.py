@@ -42,6 +42,9 @@ ACCOUNT_SCOPE = ["business_text", "command", "default", "salesmsg"]
 NEVER_RESUBSCRIBE = ["callrail", "command", "krispcall", "salesmsg", "twilio"]
 WITH_EVIDENCE = ["business_text", "default"]
 NO_IMPLICIT_OPT_IN = [name for name in ALL_PROFILES if name != "business_text"]
+# The profiles whose own keywords have no OPTOUT (those of the seeds' products, which
+# keep Twilio's list from before 2025-05-14): there it can be a list's keyword alone.
+WITHOUT_OPTOUT = [n for n in ALL_PROFILES if "optout" not in get_profile(n).opt_out_words()]
 
 LIST_KEYWORDS: Mapping[str, str] = {"optout": "marketing"}
 TRIGGERS: Mapping[str, Trigger] = {
@@ -402,8 +405,13 @@ def test_block_implies_opted_out_everywhere_and_refuses_with_blocked(name: str) 
         assert check(outcome.state, policy, number).reason is Reason.BLOCKED
 
 
-@pytest.mark.parametrize("name", ALL_PROFILES)
-@pytest.mark.parametrize("body", ["hello?", "HELP", "DEALS", "OPTOUT"])
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        *((name, body) for name in ALL_PROFILES for body in ("hello?", "HELP", "DEALS")),
+        *((name, "OPTOUT") for name in WITHOUT_OPTOUT),
+    ],
+)
 def test_blocked_contacts_texts_are_hidden_and_get_no_reply(name: str, body: str) -> None:
     policy = get_profile(name)
     blocked = consent.block(ContactState(PHONE)).state
@@ -533,7 +541,7 @@ def subscribed(*names: str) -> ContactState:
     return state
 
 
-@pytest.mark.parametrize("name", ALL_PROFILES)
+@pytest.mark.parametrize("name", WITHOUT_OPTOUT)
 def test_list_keyword_unsubscribes_from_that_list_only(name: str) -> None:
     # Seed 001: OPTOUT ends "marketing messages"; "The contact will still receive 1:1
     # messages and campaign messages from any other lists they're subscribed to."
@@ -550,6 +558,16 @@ def test_list_keyword_unsubscribes_from_that_list_only(name: str) -> None:
     assert check(after, policy, list_name="notices").allowed
     assert check(after, policy).allowed
     assert after.status_from(S1.number) is Status.OPTED_IN
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL_PROFILES) - set(WITHOUT_OPTOUT)))
+def test_a_list_keyword_that_is_an_opt_out_keyword_opts_out(name: str) -> None:
+    # Where OPTOUT is one of the policy's opt-out keywords (as at Twilio since
+    # 2025-05-14), it revokes consent whatever list it also names: 64.1200(a)(10).
+    policy = get_profile(name)
+    outcome = text(subscribed("marketing", "notices"), "OPTOUT", policy)
+    assert types(outcome) == [EventType.OPTED_OUT]
+    assert not check(outcome.state, policy).allowed
 
 
 @pytest.mark.parametrize("name", ALL_PROFILES)
@@ -579,7 +597,7 @@ def test_manual_opt_in_after_block_and_unblock_keeps_list_memberships(name: str)
 
 
 def test_list_keyword_from_an_opted_out_contact_unsubscribes_without_reply() -> None:
-    policy = get_profile("twilio")
+    policy = get_profile("callrail")
     state = run(subscribed("marketing"), policy, "STOP")
     outcome = text(state, "OPTOUT", policy)
     assert outcome.reply is None

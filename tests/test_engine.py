@@ -131,6 +131,11 @@ def test_concurrent_duplicate_deliveries_apply_once(engine: Engine) -> None:
         (lambda e: e.add_sender(ACME, A), AlreadyExists),
         (lambda e: e.add_sender(ACME, "12345", "long_code"), BadInput),
         (lambda e: e.add_trigger(ACME, "STOP", "no"), BadInput),
+        # 64.1200(a)(10)'s per se revocations cannot become a trigger or a list's keyword.
+        (lambda e: e.add_trigger(ACME, "Quit", "Thanks! 20% off today"), BadInput),
+        (lambda e: e.add_trigger(ACME, "opt-out", "no"), BadInput),
+        (lambda e: e.create_list(ACME, "promos", opt_out_keyword="END"), BadInput),
+        (lambda e: e.create_list(ACME, "promos", opt_out_keyword="cancel"), BadInput),
     ],
 )
 def test_bad_input_is_refused_and_writes_nothing(engine: Engine, call: Any, error: type) -> None:

@@ -214,8 +214,10 @@ def test_opt_out_words_include_stop_all_words_of_every_language() -> None:
     assert policy.opt_out_words() == {"stop", "stopall", "arret"}
 
 
-def test_reserved_keywords_are_the_carrier_wide_ones() -> None:
-    assert {"stop", "stopall", "start", "unstop", "help"} == RESERVED_KEYWORDS
+def test_reserved_keywords_are_the_carrier_wide_ones_and_the_per_se_revocations() -> None:
+    carrier_wide = {"stop", "stopall", "start", "unstop", "help"}
+    per_se_revocations = {"stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe"}
+    assert carrier_wide | per_se_revocations == RESERVED_KEYWORDS
 
 
 def test_policies_are_immutable() -> None:

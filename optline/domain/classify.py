@@ -66,9 +66,11 @@ def classify(
         prepared = _prepare(index)
     exact = prepared.exact
     # Most keywords arrive already in keyword form ("STOP", "stop"): the folded text is
-    # then its own form, and the words need not be split out.
+    # then its own form, and the words need not be split out. An account keyword never
+    # takes one of the policy's opt-out keywords: the opt-out wins (64.1200(a)(10); a
+    # trigger made before the word was reserved, or under another profile).
     found = exact.get(folded)
-    if found is not None and folded not in account_keywords:
+    if found is not None and (found.intent is Intent.OPT_OUT or folded not in account_keywords):
         return found
     tokens = folded_words(folded)
     if not tokens:
@@ -76,14 +78,13 @@ def classify(
     if len(tokens[0]) == 1:
         tokens = join_spelled_out(tokens)
     form = " ".join(tokens)
-    if form in account_keywords:
-        return Classification(Intent.TRIGGER, form.upper(), None, f"account keyword {form.upper()}")
-    found = exact.get(form)
-    if found is not None:
-        return found
     match = index.get(form)
+    if form in account_keywords and (match is None or match.intent is not Intent.OPT_OUT):
+        return Classification(Intent.TRIGGER, form.upper(), None, f"account keyword {form.upper()}")
     if match is not None:
-        found = exact[form] = _exact(match)
+        found = exact.get(form)
+        if found is None:
+            found = exact[form] = _exact(match)
         return found
     if policy.single_keyword_only and not (policy.typo_tolerance and len(tokens) == 1):
         return _NOT_A_KEYWORD

@@ -195,8 +195,21 @@ def _index(keywords: Mapping[str, KeywordSet]) -> dict[str, KeywordMatch]:
 
 
 #: Keywords no account trigger or list keyword may take: the carrier-wide opt-out,
-#: opt-in and help words that every US carrier and CTIA expect to work everywhere.
-RESERVED_KEYWORDS = _keywords("STOP", "STOPALL", "START", "UNSTOP", "HELP")
+#: opt-in and help words that every US carrier and CTIA expect to work everywhere, and
+#: the words FCC 64.1200(a)(10) makes a valid revocation per se.
+RESERVED_KEYWORDS = _keywords(
+    "STOP",
+    "STOPALL",
+    "START",
+    "UNSTOP",
+    "HELP",
+    "QUIT",
+    "END",
+    "REVOKE",
+    "OPT OUT",
+    "CANCEL",
+    "UNSUBSCRIBE",
+)
 
 
 class UnknownProfile(ValueError):
