@@ -388,6 +388,28 @@ def test_business_text_possible_opt_out_never_re_opts_in() -> None:
     assert EventType.OPTED_IN not in types(outcome)
 
 
+@pytest.mark.parametrize(
+    "body", ["Stop texting me!", "please stop", "Leave me alone", "wrong number", "OPT-OUT now"]
+)
+def test_business_text_a_text_that_asks_to_stop_never_re_opts_in(body: str) -> None:
+    # Not one of seed 001's keywords, so not an opt-out under it; but not "a new
+    # message" that could opt the contact back in either.
+    policy = get_profile("business_text")
+    outcome = text(opted_out_state(policy), body, policy)
+    assert outcome.events == ()
+    assert check(outcome.state, policy).reason is Reason.OPTED_OUT
+    # From an opted-in contact it is recorded for review.
+    assert types(text(ContactState(PHONE), body, policy)) == [EventType.REVOCATION_FLAGGED]
+
+
+def test_business_text_a_list_keyword_from_an_opted_out_contact_does_not_re_opt_in() -> None:
+    policy = get_profile("business_text")
+    state = run(subscribed("marketing", "notices"), policy, "STOP")
+    outcome = text(state, "OPTOUT", policy)
+    assert types(outcome) == [EventType.LIST_UNSUBSCRIBED]
+    assert check(outcome.state, policy).reason is Reason.OPTED_OUT
+
+
 # -- block and unblock ---------------------------------------------------------------------
 
 

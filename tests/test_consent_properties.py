@@ -225,10 +225,13 @@ def step(state: ContactState, model: Model, action: Action, trace: Trace) -> Con
         elif intent is Intent.HELP:
             reply_expected = policy.render(replies.help)
         else:
-            # Seed 001: any other text opts back in first (never on toll-free numbers).
+            # Seed 001: any other text opts back in first (never on toll-free numbers),
+            # but not one that may mean "stop", nor a list's opt-out keyword.
             if (
                 opted_out_here
                 and policy.implicit_opt_in
+                and intent is not Intent.POSSIBLE_OPT_OUT
+                and not (intent is Intent.TRIGGER and keyword in LIST_KEYWORDS)
                 and sender.kind is not SenderKind.TOLL_FREE
             ):
                 model.opt_in(sender.number)

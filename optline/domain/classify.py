@@ -86,11 +86,13 @@ def classify(
         if found is None:
             found = exact[form] = _exact(match)
         return found
-    if policy.single_keyword_only and not (policy.typo_tolerance and len(tokens) == 1):
-        return _NOT_A_KEYWORD
     detector = prepared.detector
     if detector is None:
         detector = prepared.detector = detector_for(policy)
+    if policy.single_keyword_only and not (policy.typo_tolerance and len(tokens) == 1):
+        if policy.implicit_opt_in:
+            return _implicit_opt_in_guard(detector.free_text(folded, tokens, form, False))
+        return _NOT_A_KEYWORD
     if policy.single_keyword_only:
         verdict = detector.word(tokens[0])
         return _NOT_A_KEYWORD if verdict is None else _from_verdict(verdict)
@@ -101,6 +103,25 @@ def classify(
 
 
 _NOT_A_KEYWORD = Classification(Intent.NONE, reason="not one of the policy's keywords")
+
+
+def _implicit_opt_in_guard(verdict: Verdict | None) -> Classification:
+    """A text outside a single-keyword policy's keywords, under implicit opt-in.
+
+    Seed 001 opts a contact back in on any new message, and "Stop texting me!" is not
+    one of its keywords; read freely it asks to stop, so it is flagged as a possible
+    opt-out, which never opts anyone back in (and is recorded for review).
+    """
+    if verdict is None or verdict.intent not in (Intent.OPT_OUT, Intent.POSSIBLE_OPT_OUT):
+        return _NOT_A_KEYWORD
+    return Classification(
+        Intent.POSSIBLE_OPT_OUT,
+        None,
+        verdict.language,
+        f"not one of the policy's keywords, but read freely: {verdict.reason}",
+    )
+
+
 _NOTHING_FOUND = Classification(Intent.NONE, reason="no keyword, typo or opt-out phrase")
 
 

@@ -293,22 +293,27 @@ def receive(
             )
         return Outcome(state, (flagged,))
 
+    list_opt_out = (
+        intent is Intent.TRIGGER and keyword is not None and keyword.lower() in list_keywords
+    )
     implicit: tuple[Event, ...] = ()
     if (
         opted_out
         and policy.implicit_opt_in
         and intent is not Intent.POSSIBLE_OPT_OUT
+        and not list_opt_out
         and sender.kind is not SenderKind.TOLL_FREE
     ):
         # Seed 001: a new message from an opted-out contact opts them back in, but not
-        # one that may itself mean "stop texting me", and not on a toll-free number,
-        # where carriers lift an opt-out only on START or UNSTOP.
+        # one that may itself mean "stop texting me" (nor a list's opt-out keyword), and
+        # not on a toll-free number, where carriers lift an opt-out only on START or
+        # UNSTOP.
         state, event = _opt_in(state, number, policy, Source.IMPLICIT)
         implicit, opted_out = (event,), False
 
     if intent is Intent.TRIGGER and keyword is not None:
         form = keyword.lower()
-        if form in list_keywords:
+        if list_opt_out:
             list_name = list_keywords[form]
             new, event = _list_change(state, list_name, False, Source.KEYWORD, number)
             reply = None if opted_out else policy.render(replies.list_opt_out, list_name)

@@ -58,7 +58,8 @@ CITATIONS: Mapping[str, Mapping[str, str]] = {
         "scope": "opted out \u201cfrom all future messages from this account\u201d",
         "implicit_opt_in": (
             "\u201cIf they send a new message to the account later, they will be "
-            "automatically opted back in\u201d"
+            "automatically opted back in\u201d; not by one that asks to stop (flagged for "
+            "review instead) nor by a list's opt-out keyword"
         ),
         "resubscribe": (
             "staff may tick Opted-in again, but not \u201cwithout their express consent\u201d"
@@ -141,7 +142,10 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "clarify_possible_opt_out": "64.1200(a)(12) allows one clarifying text",
         "first_text_disclosure": "tells every new contact how to stop",
         "campaign_opt_out_language_required": "every campaign text says how to stop",
-        "single_keyword_only": "until free-text detection lands in its own change",
+        "single_keyword_only": (
+            "64.1200(a)(10): any reply a reasonable person reads as \u201cstop\u201d; free "
+            "text, fillers and typos are read too"
+        ),
         "opt_out_all_widens": "a stop-all request ends texts from every number",
         "implicit_opt_in": "a text is not consent: only an opt-in keyword or evidence",
         "resubscribe": "re-subscribing needs proof of who consented, when and how",
