@@ -272,6 +272,17 @@ def test_import_is_all_or_nothing(engine: Engine) -> None:
     assert [c.phone for c in engine.contacts(ACME, list_name="news")] == [BOB]
 
 
+def test_an_import_as_opted_out_opts_out_every_sender(engine: Engine) -> None:
+    # Per-sender consent (twilio): opted out of the account, then back in on A alone.
+    make_account(engine, "twilio")
+    engine.receive(ACME, BOB, A, "STOPALL")
+    engine.receive(ACME, BOB, A, "START")
+    assert engine.check(ACME, A, BOB, "hi").allowed
+    engine.import_contacts(ACME, [ImportRow(1, BOB, Status.OPTED_OUT)])
+    assert not engine.check(ACME, A, BOB, "hi").allowed
+    assert not engine.check(ACME, B, BOB, "hi").allowed
+
+
 def test_stop_committed_before_a_send_always_wins(engine: Engine) -> None:
     """Real concurrent sends racing a STOP: every send that starts after the STOP
     returned (committed) must be refused; sends before may go."""

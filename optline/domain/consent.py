@@ -435,7 +435,8 @@ def imported(
             events.append(event)
     if status is Status.BLOCKED and not state.blocked:
         step = block(state, note="import")
-    elif status is Status.OPTED_OUT and state.status_from(None) is Status.OPTED_IN:
+    elif status is Status.OPTED_OUT and not state.blocked and _opted_in_anywhere(state):
+        # Everywhere: a sender opted back in under SENDER scope is opted out too.
         state, event, _ = _opt_out(state, None, policy, Source.IMPORT, True)
         step = Outcome(state, (event,))
     elif status is Status.OPTED_IN and state.status_from(None) is not Status.OPTED_IN:
@@ -446,6 +447,12 @@ def imported(
     else:
         step = Outcome(state)
     return Outcome(step.state, (*events, *step.events))
+
+
+def _opted_in_anywhere(state: ContactState) -> bool:
+    return state.account_status is Status.OPTED_IN or any(
+        s is Status.OPTED_IN for s in state.sender_status.values()
+    )
 
 
 # -- outbound --------------------------------------------------------------------------
