@@ -1128,8 +1128,14 @@ class Engine:
     def opt_out(
         self, account: AccountRef, number: str, sender: str | None = None, note: str | None = None
     ) -> ContactState:
+        """Opt ``number`` out (from ``sender`` alone, where the policy keeps consent per
+        sender: it must be one of the account's)."""
+        from_number = self._opt(sender)
         return self._change(
-            account, number, lambda s, p: consent.opt_out(s, p, self._opt(sender), note)
+            account,
+            number,
+            lambda s, p: consent.opt_out(s, p, from_number, note),
+            sender=from_number,
         )
 
     def opt_in(
@@ -1139,8 +1145,12 @@ class Engine:
         evidence: str | None,
         sender: str | None = None,
     ) -> ContactState:
+        from_number = self._opt(sender)
         return self._change(
-            account, number, lambda s, p: consent.opt_in(s, p, evidence, self._opt(sender))
+            account,
+            number,
+            lambda s, p: consent.opt_in(s, p, evidence, from_number),
+            sender=from_number,
         )
 
     def block(self, account: AccountRef, number: str, note: str | None = None) -> ContactState:
@@ -1394,8 +1404,9 @@ class Engine:
         number: str,
         change: Callable[[ContactState, Policy], Outcome],
         list_name: str | None = None,
+        sender: str | None = None,
     ) -> ContactState:
-        (state,) = self._change_each(account, [number], change, list_name)
+        (state,) = self._change_each(account, [number], change, list_name, sender)
         return state
 
     def _change_each(
@@ -1404,15 +1415,19 @@ class Engine:
         numbers: Sequence[str],
         change: Callable[[ContactState, Policy], Outcome],
         list_name: str | None = None,
+        sender: str | None = None,
     ) -> list[ContactState]:
         """Apply ``change`` to each contact in one transaction: all of them, or (on a
-        bad number or a refusal) none."""
+        bad number or a refusal) none. ``list_name`` and ``sender``, when given, must
+        be the account's."""
         phones = list(dict.fromkeys(phone(n) for n in numbers))
         now = self._clock()
         changed: list[ContactState] = []
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             self._known_list(tx, row, list_name)
+            if sender is not None:
+                self._sender(tx, row, sender)
             policy = self._policy_of(row)
             states = self._lock_contacts(tx, row.id, phones)
             for contact_phone in phones:

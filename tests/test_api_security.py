@@ -107,6 +107,10 @@ def test_account_a_cannot_read_or_change_account_b(acme: Tenant, b_data: Tenant)
         a.post("/v1/messages", {"from": OTHER, "to": BOB, "body": "hi"}), 404, "unknown_sender"
     )
     assert_problem(a.post("/v1/broadcasts", {"from": OTHER, "body": "x", "list": "vip"}), 404)
+    for action, body in (("opt-out", {}), ("opt-in", {"evidence": "signed form"})):
+        assert_problem(
+            a.post(f"/v1/contacts/{BOB}/{action}", {**body, "sender": OTHER}), 404, "unknown_sender"
+        )
     assert_problem(a.post("/v1/broadcasts", {"from": A, "body": "x", "list": "vip"}), 404)
     assert_problem(
         a.post("/v1/triggers", {"keyword": "x2", "reply": "y", "subscribe_list": "vip"}), 404

@@ -121,6 +121,9 @@ def test_concurrent_duplicate_deliveries_apply_once(engine: Engine) -> None:
         (lambda e: e.receive(ACME, "12", A, "STOP"), BadInput),
         (lambda e: e.receive(ACME, "not a number", A, "STOP"), BadInput),
         (lambda e: e.receive(ACME, BOB, "+12025550199", "STOP"), UnknownSender),
+        # A manual change from one sender must name one of the account's senders.
+        (lambda e: e.opt_out(ACME, BOB, sender="+12025550199"), UnknownSender),
+        (lambda e: e.opt_in(ACME, BOB, "signed form", sender="+12025550199"), UnknownSender),
         (lambda e: e.receive(ACME, BOB, A, "x" * (MAX_BODY_CHARS + 1)), BadInput),
         (lambda e: e.receive(ACME, BOB, A, "stop \ud800"), BadInput),
         (lambda e: e.send(ACME, A, BOB, "hi", list_name="nope"), UnknownList),
