@@ -48,6 +48,7 @@ from optline.errors import (
     BadInput,
     IdempotencyKeyReused,
     NotAllowed,
+    ProviderIdConflict,
     UnknownAccount,
     UnknownList,
     UnknownMessage,
@@ -609,8 +610,11 @@ class Engine:
                 # its transaction rolls back, so nothing is applied twice, and it gets
                 # the first delivery's outcome.
                 assert provider_id is not None
-                earlier = tx.inbound_outcome(row.id, provider_id)
-                assert earlier is not None
+                earlier = tx.inbound_outcome(row.id, provider_id, contact_phone, sender.number)
+                if earlier is None:  # the id is another message's: refused, nothing kept
+                    raise ProviderIdConflict(
+                        f"message id {provider_id!r} is already another message's"
+                    ) from None
                 raise _Replay(earlier) from None
             if reply is not None:
                 tx.record_outbound(
@@ -1073,8 +1077,15 @@ class Engine:
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             sender_row = self._sender(tx, row, from_number)
-            message = tx.outbound_by_provider_id(row.id, provider_id)
-            if message is None and reply_id is not None:
+            message = tx.message_by_provider_id(row.id, provider_id)
+            if message is not None and message.direction != "out":
+                # An inbound text's id: no report is about it, and no reply can take it.
+                if reply_id is not None:
+                    raise ProviderIdConflict(
+                        f"message id {provider_id!r} is already another message's"
+                    )
+                message = None
+            elif message is None and reply_id is not None:
                 message = tx.unreported_reply(row.id, reply_id, from_number, recipient)
             already = message is not None and message.reason == "opted_out"
             # Callbacks may arrive out of order: a late "sent" never undoes "delivered".

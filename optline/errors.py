@@ -43,6 +43,12 @@ class IdempotencyKeyReused(AlreadyExists):
     code = "idempotency_key_reused"
 
 
+class ProviderIdConflict(AlreadyExists):
+    """A provider's message id that already names another message of the account."""
+
+    code = "provider_id_conflict"
+
+
 class NotAllowed(OptlineError):
     """The policy refuses the change (e.g. a manual re-opt-in under ``never``)."""
 

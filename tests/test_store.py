@@ -375,7 +375,7 @@ def test_exception_inside_a_transaction_writes_nothing(store: Store) -> None:
         assert tx.contacts(account_id) == []
         assert [e.seq for e in tx.events(account_id)] == [1]
         assert tx.messages(account_id, FULL.phone) == []
-        assert tx.inbound_outcome(account_id, "SM1") is None
+        assert tx.inbound_outcome(account_id, "SM1", FULL.phone, S1) is None
         assert tx.lists(account_id) == []
         result = tx.verify(account_id)
         assert (result.ok, result.checked) == (True, 1)
@@ -409,17 +409,20 @@ def test_duplicate_delivery(store: Store) -> None:
     _inbound(store, a, None)
     _inbound(store, a, None)  # no provider id: never a duplicate
     with store.read() as tx:
-        assert tx.inbound_outcome(a, "SM1") == {
+        assert tx.inbound_outcome(a, "SM1", FULL.phone, S1) == {
             "intent": "opt_out",
             "events": ["opted_out"],
             "reply": "stop",
         }
-        assert tx.inbound_outcome(b, "SM1") == {
+        assert tx.inbound_outcome(b, "SM1", FULL.phone, S1) == {
             "intent": "opt_out",
             "events": ["opted_out"],
             "reply": "start",
         }
-        assert tx.inbound_outcome(a, "SM2") is None
+        assert tx.inbound_outcome(a, "SM2", FULL.phone, S1) is None
+        # The id of a text from someone else, or to another sender, is no repeat of it.
+        assert tx.inbound_outcome(a, "SM1", "+14155550199", S1) is None
+        assert tx.inbound_outcome(a, "SM1", FULL.phone, "+14155550177") is None
         assert [m.body for m in tx.messages(a, FULL.phone)] == ["STOP", "STOP", "STOP"]
 
 
@@ -744,7 +747,9 @@ def test_message_numbers_taken_ahead_are_the_ones_recorded(store: Store) -> None
             reply_id,
             after,
         ]
-        assert tx.inbound_outcome(account_id, "SM1") == {"reply_message_id": reply_id}
+        assert tx.inbound_outcome(account_id, "SM1", "+14155550123", "+14155550100") == {
+            "reply_message_id": reply_id
+        }
         reply = tx.message(account_id, reply_id)
         assert reply is not None and reply.reply and reply.body == "You are unsubscribed."
 

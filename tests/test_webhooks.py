@@ -619,6 +619,25 @@ def test_a_reply_callback_reports_on_no_other_message(store: Store, fake: FakePr
         assert_problem(world.twilio(report, path=bad, sign_url=PUBLIC_URL + bad), 400)
 
 
+def test_a_reply_callback_cannot_give_a_reply_an_inbound_text_s_id(
+    store: Store, fake: FakeProvider
+) -> None:
+    world = build_world(store, fake, "twilio", public_base_url=PUBLIC_URL)
+    with world.client:
+        world.twilio(twilio_form("STOP", sid="SM1"), sign_url=PUBLIC_URL + "/webhooks/twilio")
+        [reply] = [m for m in world.engine.history(ACME, BOB)[1] if m.reply]
+        path = f"/webhooks/twilio/status?reply={reply.id}"
+        report = twilio_status("SM1", "delivered")
+        answer = world.twilio(report, path=path, sign_url=PUBLIC_URL + path)
+        assert_problem(answer, 409, "provider_id_conflict")
+        # A reply that took an id first: an inbound text under that id is refused too.
+        world.twilio(twilio_status("SMnew", "sent"), path=path, sign_url=PUBLIC_URL + path)
+        later = twilio_form("STOP", sid="SMnew")
+        answer = world.twilio(later, sign_url=PUBLIC_URL + "/webhooks/twilio")
+        assert_problem(answer, 409, "provider_id_conflict")
+        assert [m.provider_id for m in world.engine.history(ACME, BOB)[1]] == ["SM1", "SMnew"]
+
+
 def test_without_a_public_url_a_twiml_reply_has_no_status_callback(world: World) -> None:
     assert _twiml_callbacks(world.twilio(twilio_form("STOP"))) == [None]
 
@@ -1120,6 +1139,17 @@ def test_generic_stop_returns_the_reply_in_the_body(world: World) -> None:
     again = world.generic(generic_message("STOP"))
     assert again.json() == {**body, "duplicate": True}
     assert world.events() == ["opted_out"]
+
+
+def test_a_message_id_already_another_text_s_is_refused_and_keeps_nothing(world: World) -> None:
+    # A gateway numbering texts per number: the same id from someone else is not a
+    # repeat of Bob's text. Answered 409, never Bob's outcome, and nothing is kept.
+    assert world.generic(generic_message("hello")).status_code == 200
+    before = world.counts()
+    other = {**generic_message("STOP"), "from": EVE}
+    assert_problem(world.generic(other), 409, "provider_id_conflict")
+    assert world.counts() == before
+    assert world.engine.contact(ACME, EVE) is None
 
 
 def test_a_failed_commit_answers_503_keeps_nothing_and_the_retry_lands(

@@ -437,6 +437,9 @@ class Queries:
             sa.select(messages.c.outcome).where(
                 messages.c.account_id == _p("account", type_=sa.Integer),
                 messages.c.provider_id == _p("pid", type_=sa.String),
+                messages.c.direction == sa.literal_column("'in'"),
+                messages.c.phone == _p("phone", type_=sa.String),
+                messages.c.sender == _p("sender", type_=sa.String),
             ),
             dialect,
         )

@@ -584,8 +584,12 @@ class Tx:
 
     # -- messages ----------------------------------------------------------------------
 
-    def inbound_outcome(self, account_id: int, provider_id: str) -> dict[str, Any] | None:
-        params = {"account": account_id, "pid": provider_id}
+    def inbound_outcome(
+        self, account_id: int, provider_id: str, phone: str, sender: str
+    ) -> dict[str, Any] | None:
+        """The outcome of the inbound text ``provider_id`` from ``phone`` to ``sender``;
+        None if there is none (the id may be another message's)."""
+        params = {"account": account_id, "pid": provider_id, "phone": phone, "sender": sender}
         row = self._q.inbound_outcome.first(self._driver, params)
         if row is None:
             return None
@@ -842,11 +846,9 @@ class Tx:
         row = self._conn.execute(stmt).first()
         return None if row is None else _message_row(row)
 
-    def outbound_by_provider_id(self, account_id: int, provider_id: str) -> MessageRow | None:
+    def message_by_provider_id(self, account_id: int, provider_id: str) -> MessageRow | None:
         m = messages
-        stmt = sa.select(m).where(
-            m.c.account_id == account_id, m.c.provider_id == provider_id, m.c.direction == "out"
-        )
+        stmt = sa.select(m).where(m.c.account_id == account_id, m.c.provider_id == provider_id)
         row = self._conn.execute(stmt).first()
         return None if row is None else _message_row(row)
 
