@@ -152,6 +152,45 @@ def test_text_that_no_database_can_store_is_refused(acme: Tenant) -> None:
     assert raw(acme, "POST", "/v1/lists", body).status_code == 201
 
 
+_DEEP = b"[" * 20000 + b"]" * 20000
+_DEEP_NUL = b"[" * 20000 + b'"\\u0000"' + b"]" * 20000
+_LONG_INTEGER = b"9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/messages"),
+        ("POST", "/v1/lists"),
+        ("POST", "/v1/subscriptions"),
+        ("PUT", "/v1/policy"),
+        ("POST", "/v1/accounts"),
+    ],
+)
+def test_json_past_the_parsers_limits_is_invalid_json(acme: Tenant, method: str, path: str) -> None:
+    """Nesting deeper than the recursion limit, or an integer of more digits than Python
+    converts, is unreadable JSON like any other (400), and nothing is changed."""
+    before = acme.ok("GET", "/v1/policy"), acme.ok("GET", "/v1/lists")
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"} if path == "/v1/accounts" else {}
+    long_integers = [_LONG_INTEGER, b'{"name": ' + _LONG_INTEGER + b"}"]
+    for content in [_DEEP, _DEEP_NUL, *long_integers]:
+        response = raw(acme, method, path, content, **admin)
+        body = assert_problem(response, 400, "invalid_json")
+        assert body["detail"].startswith("request body is not valid JSON: "), body
+    assert (acme.ok("GET", "/v1/policy"), acme.ok("GET", "/v1/lists")) == before
+    assert acme.ok("GET", "/v1/contacts")["contacts"] == []
+    assert acme.ok("GET", "/v1/messages?status=queued")["messages"] == []
+
+
+def test_unstorable_text_nested_deep_in_a_body_is_refused(acme: Tenant) -> None:
+    """Nested as deep as the parser allows, a NUL is still found (and the search does
+    not exhaust the stack)."""
+    nested = b"[" * 900 + b'"\\u0000"' + b"]" * 900
+    content = b'{"overrides": {"brand": ' + nested + b"}}"
+    assert_problem(raw(acme, "PUT", "/v1/policy", content), 422, "bad_text")
+    assert acme.ok("GET", "/v1/policy")["overrides"] == {}
+
+
 def test_bodies_past_the_limit_are_413(engine: Engine) -> None:
     app = create_app(Settings(admin_key=ADMIN_KEY, max_body_bytes=2048, notify=False), engine)
     with TestClient(app) as client:

@@ -82,13 +82,39 @@ def storable(text: str) -> bool:
 
 
 def _all_storable(value: Any) -> bool:
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, dict):
-        return all(storable(k) and _all_storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_all_storable(v) for v in value)
+    # A loop, not recursion: a body nested nearly as deep as the parser allows must not
+    # exhaust the stack here.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not storable(item):
+                return False
+        elif isinstance(item, dict):
+            if not all(storable(key) for key in item):
+                return False
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return True
+
+
+def _invalid_json(reason: str) -> Problem:
+    return Problem(400, "invalid_json", f"request body is not valid JSON: {reason}")
+
+
+def parse_json(body: str | bytes) -> Any:
+    """The body as JSON, or the 400 ``invalid_json`` problem: for a syntax error, and
+    for what the parser refuses past its limits (nesting deeper than the interpreter's
+    recursion limit, an integer of more than 4300 digits)."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise _invalid_json(f"{exc.msg} at {exc.pos}") from None
+    except RecursionError:
+        raise _invalid_json("arrays or objects nested too deeply") from None
+    except ValueError:
+        raise _invalid_json("a number has too many digits") from None
 
 
 def check_json_body(body: bytes, content_type: str | None) -> None:
@@ -108,11 +134,7 @@ def check_json_body(body: bytes, content_type: str | None) -> None:
         ) from None
     if _SUSPECT_ESCAPE.search(text) is None:
         return
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return  # the route's own parsing reports the syntax error
-    if not _all_storable(value):
+    if not _all_storable(parse_json(text)):
         raise Problem(422, "bad_text", "text contains a NUL character or an unpaired surrogate")
 
 
@@ -130,25 +152,21 @@ async def json_body(request: Request) -> Any:
     check_json_body(body, content_type)
     if not body:
         return NO_BODY
-    if content_type is None or not _JSON_TYPE.fullmatch(content_type.split(";")[0].strip()):
+    if not is_json_type(content_type):
         return body
-    try:
-        return json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "json_invalid",
-                    "loc": ("body", exc.pos),
-                    "msg": "JSON decode error",
-                    "input": {},
-                    "ctx": {"error": exc.msg},
-                }
-            ]
-        ) from None
+    return parse_json(body)
 
 
 _JSON_TYPE = re.compile(r"application/(?:[\w.+-]+\+)?json", re.IGNORECASE)
+
+
+def is_json_type(content_type: str | None) -> bool:
+    """Whether a body of this content type is parsed as JSON (as FastAPI decides)."""
+    return content_type is not None and bool(
+        _JSON_TYPE.fullmatch(content_type.split(";")[0].strip())
+    )
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -179,8 +197,13 @@ class CheckedRoute(APIRoute):
                     raise Problem(422, "bad_text", f"{name}: contains a NUL character")
             if request.method in ("POST", "PUT", "PATCH"):
                 body = await read_body(request)
-                check_json_body(body, header(request, b"content-type"))
-                request._body = body  # the route parses the body already read
+                content_type = header(request, b"content-type")
+                check_json_body(body, content_type)
+                # The route takes the body already read, and parsed: FastAPI's own
+                # parsing answers a body past the parser's limits with a vague 400.
+                request._body = body
+                if body and is_json_type(content_type):
+                    request._json = parse_json(body)
             return await handler(request)
 
         return checked
