@@ -143,6 +143,50 @@ def test_subscriptions_are_created_listed_and_validated(acme: Tenant) -> None:
     assert_problem(acme.post("/v1/subscriptions", {"events": ["opted_out"]}), 422)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://\n\n",
+        "https://exa mple.com/hook",
+        "https://example.com/\thook",
+        "https://example.com/hook\u0085",
+        "http:///path",
+        "http://:80/",
+        "https://[::1/hook",
+        "https://example.com:99999/hook",
+        "https://xn--a.example/hook",
+        "https://exa\u00admple.com/",
+    ],
+)
+def test_subscription_urls_the_worker_cannot_post_to_are_refused(acme: Tenant, url: str) -> None:
+    response = acme.post("/v1/subscriptions", {"url": url, "events": ["opted_out"]})
+    body = assert_problem(response, 422, "invalid_request")
+    assert body["detail"].startswith("body.url: "), body
+    assert acme.ok("GET", "/v1/subscriptions")["subscriptions"] == []
+
+
+def test_an_unsendable_subscription_fails_alone(
+    acme: Tenant, engine: Engine, receiver: Receiver, clock: Clock
+) -> None:
+    """A subscription whose URL cannot even be requested (stored by the engine, which
+    does not check URLs) fails its own deliveries, retried as any failure is; the
+    other accounts' notifications in the same pass are delivered."""
+    engine.add_subscription("acme", "http://\n\n", ["opted_out"])
+    other = new_tenant(acme.client, "other", senders=("+14155550177",))
+    other.ok("POST", "/v1/subscriptions", {"url": receiver.url, "events": ["opted_out"]}, 201)
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")  # queued first, so claimed first
+    other.ok("POST", f"/v1/contacts/{BOB}/opt-out")
+    with httpx.Client(timeout=5) as client:
+        assert drain(engine, client) == 2
+    (request,) = receiver.requests
+    assert json.loads(request.body)["type"] == "opted_out"
+    assert [row["state"] for row in notifications(engine, "other")] == ["done"]
+    (broken,) = notifications(engine)
+    assert (broken["state"], broken["attempts"]) == ("pending", 1)
+    assert broken["last_error"] == "InvalidURL"
+    assert broken["next_attempt_at"] > clock.now
+
+
 def test_a_stop_is_delivered_signed_to_the_subscriber(
     acme: Tenant, engine: Engine, receiver: Receiver
 ) -> None:

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from optline import notify
 from optline.api.deps import (
     BEARER_SCHEME,
     Account,
@@ -104,7 +105,11 @@ class Broadcast(BaseModel):
 
 
 class NewSubscription(BaseModel):
-    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    url: Annotated[
+        str,
+        Field(min_length=8, max_length=2000, pattern=r"^https?://"),
+        AfterValidator(notify.check_url),
+    ]
     events: list[str] = Field(min_length=1)
 
 
