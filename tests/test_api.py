@@ -145,6 +145,12 @@ def test_policy_read_switch_and_overrides(acme: Tenant) -> None:
     assert_problem(acme.put("/v1/policy", {"overrides": {"no_such_field": 1}}), 422, "bad_input")
     assert_problem(acme.put("/v1/policy", {"profile": "nope"}), 422, "bad_input")
     assert_problem(acme.put("/v1/policy", {"overrides": {"brand": 5}}), 422)
+    # A string is not a flag: stored, "false" would turn typo tolerance on.
+    refused = acme.put("/v1/policy", {"overrides": {"typo_tolerance": "false"}})
+    assert (
+        "typo_tolerance must be true or false"
+        in assert_problem(refused, 422, "bad_input")["detail"]
+    )
     # Nothing changed by the refusals.
     assert acme.ok("GET", "/v1/policy")["overrides"] == {"brand": "Acme Dental"}
 

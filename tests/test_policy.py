@@ -8,6 +8,7 @@ import pytest
 
 from optline.domain.classify import classify
 from optline.domain.policy import (
+    OVERRIDES,
     RESERVED_KEYWORDS,
     BadOverride,
     Intent,
@@ -33,6 +34,7 @@ REPLIES = Replies(opt_out="out", opt_in="in", help="help", list_opt_out="left {l
         ("scope", "sender", Scope.SENDER),
         ("resubscribe", "never", Resubscribe.NEVER),
         ("single_keyword_only", False, False),
+        ("typo_tolerance", True, True),
         ("opt_out_all_widens", False, False),
         ("opt_in_all_senders", True, True),
         ("implicit_opt_in", True, True),
@@ -93,6 +95,37 @@ def test_with_overrides_refuses_fields_that_cannot_be_overridden(name: str) -> N
 def test_with_overrides_refuses_bad_values(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(BadOverride, match=message):
         with_overrides(get_profile("default"), overrides)
+
+
+#: For every overridable field, JSON values of the wrong type.
+WRONG_TYPES: dict[str, list[Any]] = {
+    "single_keyword_only": ["false", 0, None],
+    "typo_tolerance": ["false", 1, None, []],
+    "scope": [None, 1, [], {}],
+    "opt_out_all_widens": ["true", 0],
+    "opt_in_all_senders": ["true", 1],
+    "implicit_opt_in": ["no", 0],
+    "resubscribe": [True, None, []],
+    "one_confirmation_per_opt_out": ["yes", None],
+    "clarify_possible_opt_out": ["false", {}],
+    "first_text_disclosure": [True, 5, ["Reply STOP"], {}],
+    "campaign_opt_out_language_required": ["false", 1],
+    "brand": [None, 42, False, ["Acme"]],
+    "support_contact": [None, 1, {}],
+    "custom_replies": ["Bye", 5, True, ["Bye"], {"opt_out": None}],
+}
+
+
+def test_every_overridable_field_has_its_wrong_types_tested() -> None:
+    assert set(WRONG_TYPES) == set(OVERRIDES)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(name, value) for name, values in WRONG_TYPES.items() for value in values]
+)
+def test_every_override_of_the_wrong_type_is_refused(name: str, value: Any) -> None:
+    with pytest.raises(BadOverride, match=name):
+        with_overrides(get_profile("default"), {name: value})
 
 
 def test_string_false_no_longer_switches_a_flag_on() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -220,66 +220,77 @@ class BadOverride(ValueError):
     pass
 
 
-_ENUM_FIELDS: dict[str, type[StrEnum]] = {"scope": Scope, "resubscribe": Resubscribe}
-_OVERRIDABLE = {
-    "single_keyword_only",
-    "typo_tolerance",
-    "scope",
-    "opt_out_all_widens",
-    "opt_in_all_senders",
-    "implicit_opt_in",
-    "resubscribe",
-    "one_confirmation_per_opt_out",
-    "clarify_possible_opt_out",
-    "first_text_disclosure",
-    "campaign_opt_out_language_required",
-    "brand",
-    "support_contact",
-    "custom_replies",
-}
+def _boolean(name: str, value: Any, _: Policy) -> bool:
+    if not isinstance(value, bool):
+        raise BadOverride(f"{name} must be true or false, not {value!r}")
+    return value
 
 
-# Overridable fields whose JSON value must be a boolean, or a text ("" allowed).
-_BOOL_FIELDS = {
-    "single_keyword_only",
-    "opt_out_all_widens",
-    "opt_in_all_senders",
-    "implicit_opt_in",
-    "one_confirmation_per_opt_out",
-    "clarify_possible_opt_out",
-    "campaign_opt_out_language_required",
-}
-_TEXT_FIELDS = {"brand", "support_contact"}
+def _text(name: str, value: Any, _: Policy) -> str:
+    if not isinstance(value, str):
+        raise BadOverride(f"{name} must be a text, not {value!r}")
+    return value
+
+
+def _text_or_null(name: str, value: Any, _: Policy) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadOverride(f"{name} must be a text or null, not {value!r}")
+    return value
+
+
+def _one_of(kind: type[StrEnum]) -> Callable[[str, Any, Policy], StrEnum]:
+    def member(name: str, value: Any, _: Policy) -> StrEnum:
+        try:
+            return kind(value)
+        except ValueError:
+            raise BadOverride(f"{name} must be one of {[m.value for m in kind]}") from None
+
+    return member
+
+
+def _replies_or_null(name: str, value: Any, policy: Policy) -> Replies | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise BadOverride(f"{name} must be an object of reply texts")
+    if not all(isinstance(text, str) for text in value.values()):
+        raise BadOverride(f"{name}: every reply must be a text")
+    try:
+        return dataclasses.replace(policy.replies["en"], **dict(value))
+    except TypeError as exc:
+        raise BadOverride(f"{name}: {exc}") from None
+
+
+#: Every field an account may override, with the check that turns its JSON value into
+#: the field's value (or raises BadOverride): no field is overridable unchecked.
+OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
+    {
+        "single_keyword_only": _boolean,
+        "typo_tolerance": _boolean,
+        "scope": _one_of(Scope),
+        "opt_out_all_widens": _boolean,
+        "opt_in_all_senders": _boolean,
+        "implicit_opt_in": _boolean,
+        "resubscribe": _one_of(Resubscribe),
+        "one_confirmation_per_opt_out": _boolean,
+        "clarify_possible_opt_out": _boolean,
+        "first_text_disclosure": _text_or_null,
+        "campaign_opt_out_language_required": _boolean,
+        "brand": _text,
+        "support_contact": _text,
+        "custom_replies": _replies_or_null,
+    }
+)
 
 
 def with_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
     """The policy with an account's field overrides applied (values as stored in JSON)."""
     changes: dict[str, Any] = {}
     for name, value in overrides.items():
-        if name not in _OVERRIDABLE:
+        check = OVERRIDES.get(name)
+        if check is None:
             raise BadOverride(f"policy field {name!r} cannot be overridden")
-        if name in _ENUM_FIELDS:
-            try:
-                value = _ENUM_FIELDS[name](value)
-            except ValueError:
-                raise BadOverride(
-                    f"{name} must be one of {[m.value for m in _ENUM_FIELDS[name]]}"
-                ) from None
-        elif name in _BOOL_FIELDS and not isinstance(value, bool):
-            raise BadOverride(f"{name} must be true or false, not {value!r}")
-        elif name in _TEXT_FIELDS and not isinstance(value, str):
-            raise BadOverride(f"{name} must be a text, not {value!r}")
-        elif name == "first_text_disclosure" and not (value is None or isinstance(value, str)):
-            raise BadOverride(f"first_text_disclosure must be a text or null, not {value!r}")
-        elif name == "custom_replies" and value is not None:
-            if not isinstance(value, Mapping):
-                raise BadOverride("custom_replies must be an object of reply texts")
-            if not all(isinstance(text, str) for text in value.values()):
-                raise BadOverride("custom_replies: every reply must be a text")
-            base = policy.replies["en"]
-            try:
-                value = dataclasses.replace(base, **dict(value))
-            except TypeError as exc:
-                raise BadOverride(f"custom_replies: {exc}") from None
-        changes[name] = value
+        changes[name] = check(name, value, policy)
     return dataclasses.replace(policy, **changes)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
 
-from optline.domain.policy import _OVERRIDABLE, KeywordSet, Policy, Replies
+from optline.domain.policy import OVERRIDES, KeywordSet, Policy, Replies
 from optline.domain.profiles import PROFILE_SOURCES, PROFILES
 
 BASE = "twilio"
@@ -319,7 +319,7 @@ def _comment_descriptions() -> dict[str, str]:
 
 def render() -> str:
     comments = _comment_descriptions()
-    overridable = ", ".join(f"`{name}`" for name in fields() if name in _OVERRIDABLE)
+    overridable = ", ".join(f"`{name}`" for name in fields() if name in OVERRIDES)
     sources = "\n".join(f"- `{name}`: {PROFILE_SOURCES[name]}" for name in ORDER)
     out = [INTRO.format(inherited=INHERITED, overridable=overridable, sources=sources)]
 
@@ -338,7 +338,7 @@ def render() -> str:
         out.append(f"### `{name}`\n")
         if description:
             out.append(f"{description}\n")
-        override = "yes" if name in _OVERRIDABLE else "no"
+        override = "yes" if name in OVERRIDES else "no"
         out.append(f"Account override: {override}.\n")
         out.append("| profile | value | source |")
         out.append("|---|---|---|")
