@@ -40,6 +40,7 @@ from test_store import record_send
 from typer.testing import CliRunner
 
 from optline.api.app import Settings, app_from_env, create_app
+from optline.api.rest import spreadsheet_text
 from optline.cli import app as cli_app
 from optline.engine import BROADCAST_CHUNK, Engine, SendResult
 from optline.proof import check_proof
@@ -269,6 +270,25 @@ def test_csv_export_is_streamed_with_every_contact(acme: Tenant) -> None:
     assert rows[5][1] == "opted_out"
     only_out = acme.get("/v1/contacts.csv?status=opted_out").text.splitlines()
     assert only_out[1:] == [f"{everyone[4]},opted_out,", f"{everyone[5]},opted_out,"]
+
+
+def test_csv_export_writes_no_cell_a_spreadsheet_reads_as_a_formula(acme: Tenant) -> None:
+    formulas = ["+cmd|x", "-2+3", "@SUM(1+1)", "=1+1"]
+    for name in [*formulas, "news"]:
+        acme.ok("POST", "/v1/lists", {"name": name}, status=201)
+        acme.ok("POST", f"/v1/lists/{name}/members", {"numbers": [BOB]})
+    rows = list(csv.reader(io.StringIO(acme.get("/v1/contacts.csv").text)))
+    # The phone is E.164, which starts with "+" and is kept as it is.
+    assert rows[1][:2] == [BOB, "opted_in"]
+    assert rows[1][2].split(";") == ["'+cmd|x", "'-2+3", "'=1+1", "'@SUM(1+1)", "news"]
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [("=1+1", "'=1+1"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=1", "a=1"), ("", "")],
+)
+def test_spreadsheet_text_quotes_what_would_start_a_formula(text: str, written: str) -> None:
+    assert spreadsheet_text(text) == written
 
 
 # -- lists and triggers -----------------------------------------------------------------

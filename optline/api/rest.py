@@ -252,11 +252,22 @@ def _page(rows: list[T], limit: int) -> tuple[list[T], T | None]:
     return page, page[-1] if len(rows) > limit and page else None
 
 
+# A cell starting with one of these is read as a formula by spreadsheets (OWASP, CSV
+# injection): a quote before it makes it text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Free text for a CSV cell, never a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 @router.get("/contacts.csv", tags=["contacts"], response_class=StreamingResponse)
 async def export_contacts(
     account: Account, request: Request, status: Status | None = None
 ) -> StreamingResponse:
-    """Every contact as CSV (phone,status,lists), streamed page by page."""
+    """Every contact as CSV (phone,status,lists), streamed page by page. A list name
+    that a spreadsheet would read as a formula is written with a ``'`` before it."""
     engine = engine_of(request)
 
     def rows() -> Iterator[str]:
@@ -267,7 +278,10 @@ async def export_contacts(
         while True:
             page = engine.contacts(account.name, status, None, after, PAGE_LIMIT)
             for state in page:
-                lists = ";".join(sorted(n for n, on in state.lists.items() if on))
+                # Each name, as a spreadsheet may split the cell on ";". The phone is
+                # E.164: its "+" starts no formula.
+                names = sorted(n for n, on in state.lists.items() if on)
+                lists = ";".join(spreadsheet_text(n) for n in names)
                 writer.writerow((state.phone, state.status_from(None).value, lists))
             yield out.getvalue()
             out.seek(0)
