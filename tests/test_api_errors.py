@@ -9,6 +9,7 @@ and hypothesis on JSON bodies, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from nacl.signing import SigningKey
 from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
@@ -30,6 +32,7 @@ from test_api_support import (  # noqa: F401
     ADMIN_KEY,
     BOB,
     PROBLEM,
+    ZED,
     A,
     Tenant,
     acme,
@@ -189,6 +192,34 @@ def test_unstorable_text_nested_deep_in_a_body_is_refused(acme: Tenant) -> None:
     content = b'{"overrides": {"brand": ' + nested + b"}}"
     assert_problem(raw(acme, "PUT", "/v1/policy", content), 422, "bad_text")
     assert acme.ok("GET", "/v1/policy")["overrides"] == {}
+
+
+# -- inputs accepted once would be unusable later ----------------------------------------
+
+_TELNYX_KEY = base64.b64encode(bytes(SigningKey.generate().verify_key)).decode()
+
+
+@pytest.mark.parametrize(
+    "public_key",
+    [
+        "nope",
+        "",
+        base64.b64encode(b"k" * 31).decode(),
+        base64.b64encode(b"k" * 33).decode(),
+        _TELNYX_KEY[:-1],
+        _TELNYX_KEY + "\n",
+    ],
+)
+def test_a_telnyx_sender_needs_a_usable_public_key(acme: Tenant, public_key: str) -> None:
+    """Every webhook to a sender whose key cannot be loaded would be refused (403)."""
+    sender = {"number": ZED, "provider": "telnyx"}
+    credentials = {"api_key": "KEY123", "public_key": public_key}
+    response = acme.post("/v1/senders", {**sender, "credentials": credentials})
+    body = assert_problem(response, 422, "invalid_request")
+    assert body["detail"].startswith("body.credentials: Value error, public_key: "), body
+    assert ZED not in {s["number"] for s in acme.ok("GET", "/v1/senders")["senders"]}
+    credentials["public_key"] = _TELNYX_KEY
+    acme.ok("POST", "/v1/senders", {**sender, "credentials": credentials}, status=201)
 
 
 def test_bodies_past_the_limit_are_413(engine: Engine) -> None:

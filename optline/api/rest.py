@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -29,6 +29,7 @@ from optline.api.deps import (
 from optline.api.problems import RESPONSES, Problem
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind
+from optline.providers import telnyx
 from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
 
 T = TypeVar("T")
@@ -55,6 +56,19 @@ class NewSender(BaseModel):
     credentials: dict[str, str] = Field(default_factory=dict)
     # The provider answers keywords itself (Twilio Advanced Opt-Out): record, never reply.
     provider_replies: bool = False
+
+    @field_validator("credentials")
+    @classmethod
+    def _usable_credentials(
+        cls, credentials: dict[str, str], info: ValidationInfo
+    ) -> dict[str, str]:
+        # A key that cannot be loaded would make every webhook to the sender a 403.
+        if info.data.get("provider") == "telnyx" and "public_key" in credentials:
+            try:
+                telnyx.load_public_key(credentials["public_key"])
+            except ValueError:
+                raise ValueError("public_key: not a base64 Ed25519 public key (32 bytes)") from None
+        return credentials
 
 
 class OptOutBody(BaseModel):
