@@ -222,6 +222,16 @@ def test_a_telnyx_sender_needs_a_usable_public_key(acme: Tenant, public_key: str
     acme.ok("POST", "/v1/senders", {**sender, "credentials": credentials}, status=201)
 
 
+@pytest.mark.parametrize("kind", ["short_code", "long_code"])
+def test_short_codes_are_written_in_ascii_digits(acme: Tenant, kind: str) -> None:
+    """Arabic-Indic digits would make a sender distinct from 12345."""
+    response = acme.post("/v1/senders", {"number": "\u0661\u0662\u0663\u0664\u0665", "kind": kind})
+    assert_problem(response, 422, "invalid_request")
+    acme.ok("POST", "/v1/senders", {"number": "12345", "kind": "short_code"}, status=201)
+    short_codes = [s for s in acme.ok("GET", "/v1/senders")["senders"] if s["kind"] == "short_code"]
+    assert [s["number"] for s in short_codes] == ["12345"]
+
+
 def test_bodies_past_the_limit_are_413(engine: Engine) -> None:
     app = create_app(Settings(admin_key=ADMIN_KEY, max_body_bytes=2048, notify=False), engine)
     with TestClient(app) as client:
