@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import schemathesis
@@ -220,6 +221,22 @@ def test_a_telnyx_sender_needs_a_usable_public_key(acme: Tenant, public_key: str
     assert ZED not in {s["number"] for s in acme.ok("GET", "/v1/senders")["senders"]}
     credentials["public_key"] = _TELNYX_KEY
     acme.ok("POST", "/v1/senders", {**sender, "credentials": credentials}, status=201)
+
+
+@pytest.mark.parametrize("name", ["a/b", "/", ".", "..", " .. ", "a\tb", "a\nb", "a\u200bb"])
+def test_list_names_that_a_path_cannot_hold_are_refused(acme: Tenant, name: str) -> None:
+    assert_problem(acme.post("/v1/lists", {"name": name}), 422, "invalid_request")
+    assert acme.ok("GET", "/v1/lists")["lists"] == []
+
+
+@pytest.mark.parametrize("name", ["100% news", "a?b#c", "a\\b", "café ☕", "+cmd|x", "a.b", "..."])
+def test_list_names_of_printable_characters_are_managed_by_path(acme: Tenant, name: str) -> None:
+    acme.ok("POST", "/v1/lists", {"name": name}, status=201)
+    members = f"/v1/lists/{quote(name, safe='')}/members"
+    assert acme.ok("POST", members, {"numbers": [BOB]}) == {"subscribed": 1}
+    assert acme.ok("GET", f"/v1/contacts/{BOB}")["lists"] == {name: True}
+    acme.ok("DELETE", f"{members}/{BOB}")
+    assert acme.ok("GET", f"/v1/contacts/{BOB}")["lists"] == {name: False}
 
 
 @pytest.mark.parametrize("kind", ["short_code", "long_code"])
