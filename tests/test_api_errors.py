@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from test_api_support import (  # noqa: F401
     ADMIN_KEY,
     BOB,
+    EVE,
     PROBLEM,
     ZED,
     A,
@@ -247,6 +248,16 @@ def test_short_codes_are_written_in_ascii_digits(acme: Tenant, kind: str) -> Non
     acme.ok("POST", "/v1/senders", {"number": "12345", "kind": "short_code"}, status=201)
     short_codes = [s for s in acme.ok("GET", "/v1/senders")["senders"] if s["kind"] == "short_code"]
     assert [s["number"] for s in short_codes] == ["12345"]
+
+
+@pytest.mark.parametrize("cursor", ["zzz", "9" * 5000, "+" + "9" * 5000, "14155552671", "+", " "])
+def test_a_contacts_cursor_that_no_page_gave_is_refused(acme: Tenant, cursor: str) -> None:
+    acme.ok("POST", "/v1/opt-outs", {"numbers": [BOB, EVE]})
+    response = acme.get("/v1/contacts", params={"cursor": cursor})
+    assert_problem(response, 400, "invalid_cursor")
+    first = acme.ok("GET", "/v1/contacts?limit=1")
+    rest = acme.ok("GET", f"/v1/contacts?cursor={quote(first['next_cursor'])}")
+    assert [c["phone"] for c in first["contacts"] + rest["contacts"]] == sorted([BOB, EVE])
 
 
 def test_bodies_past_the_limit_are_413(engine: Engine) -> None:

@@ -260,6 +260,11 @@ async def set_policy(body: PolicyChange, account: Account, request: Request) -> 
 # -- contacts ---------------------------------------------------------------------------
 
 
+# A contact's phone in E.164, as next_cursor gives it (at most 3 + 17 digits, the
+# longest country code and national number phonenumbers reads).
+_PHONE_CURSOR = re.compile(r"\+[1-9][0-9]{1,19}")
+
+
 @router.get("/contacts", tags=["contacts"])
 async def list_contacts(
     account: Account,
@@ -270,6 +275,8 @@ async def list_contacts(
     limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
 ) -> dict[str, Any]:
     """Contacts ordered by phone; follow ``next_cursor`` for the next page."""
+    if cursor is not None and not _PHONE_CURSOR.fullmatch(cursor):
+        raise Problem(400, "invalid_cursor", "cursor: give the next_cursor of the previous page")
     states = await run_in_threadpool(
         engine_of(request).contacts, account.name, status, list, cursor, limit + 1
     )
