@@ -75,7 +75,8 @@ from optline.store.schema import UNSETTLED_STATUSES
 #: Inbound bodies longer than this are refused: ten concatenated SMS segments is
 #: already more than any carrier delivers as one message.
 MAX_BODY_CHARS = 1600
-_SHORT_CODE = re.compile(r"^\d{3,8}$")
+# ASCII digits only: \d also takes other scripts' digits ("١٢٣٤٥" is not 12345).
+_SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
 
 #: An account by name (CLI, REST) or by id (webhooks find it from the sender).
 AccountRef = str | int

@@ -244,7 +244,7 @@ def test_list_names_of_printable_characters_are_managed_by_path(acme: Tenant, na
 def test_short_codes_are_written_in_ascii_digits(acme: Tenant, kind: str) -> None:
     """Arabic-Indic digits would make a sender distinct from 12345."""
     response = acme.post("/v1/senders", {"number": "\u0661\u0662\u0663\u0664\u0665", "kind": kind})
-    assert_problem(response, 422, "invalid_request")
+    assert_problem(response, 422, "bad_input")
     acme.ok("POST", "/v1/senders", {"number": "12345", "kind": "short_code"}, status=201)
     short_codes = [s for s in acme.ok("GET", "/v1/senders")["senders"] if s["kind"] == "short_code"]
     assert [s["number"] for s in short_codes] == ["12345"]

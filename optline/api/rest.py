@@ -49,17 +49,8 @@ class NewAccount(BaseModel):
     overrides: dict[str, Any] = Field(default_factory=dict)
 
 
-def _ascii_short_code(number: str) -> str:
-    # Python's \d, and so the engine's short-code check, also matches other scripts'
-    # digits: "١٢٣٤٥" would be a sender distinct from 12345.
-    text = number.strip()
-    if text.isdecimal() and not text.isascii():
-        raise ValueError("a short code is written in the digits 0-9")
-    return number
-
-
 class NewSender(BaseModel):
-    number: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_ascii_short_code)]
+    number: str = Field(min_length=1, max_length=64)
     kind: SenderKind = SenderKind.LONG_CODE
     provider: Literal["twilio", "telnyx", "generic"] | None = None
     credentials: dict[str, str] = Field(default_factory=dict)
