@@ -818,10 +818,10 @@ class Engine:
             return self._deliver_again(pending, pending.earlier)
         if not decision.allowed:
             return SendResult(to, decision, "failed", message_id)
-        status, provider_id, error = self.dispatch_recorded(
+        refusal, status, provider_id, error = self._claim_and_hand_over(
             pending.sender, to, decision.body, message_id
         )
-        return SendResult(to, decision, status, message_id, provider_id, error)
+        return SendResult(to, refusal or decision, status, message_id, provider_id, error)
 
     def _deliver_again(self, pending: PendingSend, message: MessageRow) -> SendResult:
         """A request repeated with its idempotency key: its first message as it is now;
@@ -829,33 +829,12 @@ class Engine:
         decided again, as consent may have changed since, and sent."""
         sender, to, decision = pending.sender, pending.to, pending.decision
         if decision.allowed and message.status == "queued" and self._sends_through(sender):
-            now = self._clock()
-            claimed = False
-            with self.store.transaction() as tx:
-                row = self._account(tx, sender.account_id)
-                state = tx.contact(row.id, to, for_update=True)
-                decision = consent.decide(
-                    state,
-                    sender.number,
-                    self._policy_of(row),
-                    message.body,
-                    message.list_name,
-                    message.campaign,
-                )
-                if decision.allowed:
-                    claimed = tx.move_message(row.id, message.id, "queued", "sending")
-                else:
-                    self._record_refusal(tx, row.id, state, to, sender.number, decision, now)
-                    reason = decision.reason.value if decision.reason else None
-                    tx.set_message_status(row.id, message.id, "failed", reason, None)
-            if not decision.allowed:
-                return SendResult(to, decision, "failed", message.id, replayed=True)
-            if not claimed:
-                return SendResult(
-                    to, decision, "sending", message.id, error="already being sent", replayed=True
-                )
-            status, provider_id, error = self._hand_over(sender, to, message.body, message.id)
-            return SendResult(to, decision, status, message.id, provider_id, error, replayed=True)
+            refusal, status, provider_id, error = self._claim_and_hand_over(
+                sender, to, message.body, message.id
+            )
+            return SendResult(
+                to, refusal or decision, status, message.id, provider_id, error, replayed=True
+            )
         # A failure after an allowed decision was the provider's: its reason stands in
         # for the error message, which was not kept.
         error = message.reason if decision.allowed and message.status == "failed" else None
@@ -914,17 +893,27 @@ class Engine:
         """Send a text recorded as queued (message ``message_id``); returns its status,
         the provider's id and the failure, and records them.
 
-        The text is first claimed (queued -> sending) in a transaction of its own, so it
-        reaches the provider once even when the reply worker looks at it too; a crash
+        The text is first claimed (queued -> sending, :meth:`_claim`) in a transaction
+        of its own, so it reaches the provider once even when the reply worker looks at
+        it too, and never after an opt-out committed since it was decided; a crash
         after the claim leaves it ``sending``: handed over or not, nobody knows, and it
         is not sent again."""
+        _, status, provider_id, error = self._claim_and_hand_over(sender, to, body, message_id)
+        return status, provider_id, error
+
+    def _claim_and_hand_over(
+        self, sender: SenderRow, to: str, body: str, message_id: int
+    ) -> tuple[Decision | None, str, str | None, str | None]:
+        """:meth:`dispatch_recorded`, with the decision that refused the text at its
+        claim (None when it was not decided again, or is still allowed)."""
         if not self._sends_through(sender):
-            return "sent", None, None
-        with self.store.transaction() as tx:
-            claimed = tx.move_message(sender.account_id, message_id, "queued", "sending")
-        if not claimed:
-            return "sending", None, "already being sent"
-        return self._hand_over(sender, to, body, message_id)
+            return None, "sent", None, None
+        status, reason, refusal = self._claim(sender.account_id, message_id)
+        if status is None:
+            return None, "sending", None, "already being sent"
+        if status == "failed":
+            return refusal, "failed", None, reason
+        return None, *self._hand_over(sender, to, body, message_id)
 
     def send_queued_replies(self, limit: int = 50) -> int:
         """Send replies still queued ``REPLY_GRACE`` after they were recorded: their
@@ -937,25 +926,54 @@ class Engine:
             sender = self.sender(message.sender)
             if sender is None or sender.account_id != account_id or not self._sends_through(sender):
                 continue  # the sender was removed, or has no provider: nothing to send through
-            moved_to = self._claim_late_reply(account_id, message)
+            moved_to, _, _ = self._claim(account_id, message.id)
             if moved_to == "sending":
                 self._hand_over(sender, message.phone, message.body, message.id)
             handled += moved_to is not None
         return handled
 
-    def _claim_late_reply(self, account_id: int, message: MessageRow) -> str | None:
-        """Claim a queued reply for a late send (its new status, ``sending``), unless the
-        contact's consent has changed since it was decided (a STOP after a trigger's
-        reply, say): it answered a moment that has passed, so it is recorded
-        ``failed`` (reason ``superseded``) and never sent. None: someone else has
-        taken it meanwhile."""
+    def _claim(
+        self, account_id: int, message_id: int
+    ) -> tuple[str | None, str | None, Decision | None]:
+        """Claim a queued text for its hand-over to the provider: its new status, the
+        reason and the decision that refused it (if decided again and refused), or
+        (None, None, None) when someone else has taken it meanwhile.
+
+        Consent may have changed since the text was decided (a broadcast's later
+        texts, a retried request, a reply sent late): a text is decided again on the
+        contact as locked now, and one now refused is recorded ``failed`` with the
+        decision's reason (and ``send_refused``), never handed over. An automatic reply
+        is not decided again (a STOP's confirmation goes to an opted-out contact), but
+        once the contact's ledger has moved on (a STOP after a trigger's reply, say) it
+        answers a moment that has passed: ``failed``, reason ``superseded``."""
+        now = self._clock()
         with self.store.transaction() as tx:
-            if tx.consent_changed_since(account_id, message.phone, message.created_at):
-                status, reason = "failed", "superseded"
+            message = tx.message(account_id, message_id)
+            if message is None or message.status != "queued":
+                return None, None, None
+            status, reason, refusal = "sending", None, None
+            if message.reply:
+                if tx.consent_changed_since(account_id, message.phone, message.created_at):
+                    status, reason = "failed", "superseded"
             else:
-                status, reason = "sending", None
-            moved = tx.move_message(account_id, message.id, "queued", status, reason)
-        return status if moved else None
+                row = self._account(tx, account_id)
+                state = tx.contact(account_id, message.phone, for_update=True)
+                decision = consent.decide(
+                    state,
+                    message.sender,
+                    self._policy_of(row),
+                    message.body,
+                    message.list_name,
+                    message.campaign,
+                )
+                if not decision.allowed:
+                    self._record_refusal(
+                        tx, account_id, state, message.phone, message.sender, decision, now
+                    )
+                    status, refusal = "failed", decision
+                    reason = decision.reason.value if decision.reason else None
+            moved = tx.move_message(account_id, message_id, "queued", status, reason)
+        return (status, reason, refusal) if moved else (None, None, None)
 
     def _hand_over(
         self, sender: SenderRow, to: str, body: str, message_id: int

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from optline.domain.consent import Status
+from optline.domain.consent import Reason, Status
 from optline.engine import MAX_BODY_CHARS, Engine, ImportRow
 from optline.errors import (
     AlreadyExists,
@@ -357,3 +357,66 @@ def test_a_sender_registered_by_another_process_is_found_at_once(store: Store, d
     found = first.sender("+14155550199")
     assert found is not None and found.number == "+14155550199"
     assert first.receive(ACME, BOB, "+14155550199", "STOP").status == "opted_out"
+
+
+# -- hand-over ----------------------------------------------------------------------------
+
+PROVIDER_SENDER = "+14155550190"
+
+
+def _dispatching(store: Store, on_send: Any) -> tuple[Engine, list[str]]:
+    """An engine whose provider is ``on_send(engine, to)``, with the numbers it got."""
+    handed: list[str] = []
+
+    def dispatch(sender: Any, to: str, body: str) -> str:
+        handed.append(to)
+        on_send(engine, to)
+        return f"SM{len(handed)}"
+
+    engine = Engine(store, dispatch=dispatch)
+    engine.create_account(ACME, "default")
+    engine.add_sender(
+        ACME,
+        PROVIDER_SENDER,
+        provider="twilio",
+        credentials={"account_sid": "AC1", "auth_token": "t"},
+    )
+    return engine, handed
+
+
+def test_a_broadcast_text_is_not_handed_over_after_a_stop_committed_since_its_decision(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every recipient is decided first, the texts go out after: Eve's STOP, committed
+    # while Bob's text is with the provider, stops hers.
+    monkeypatch.setattr("optline.engine.BROADCAST_CONCURRENCY", 1)
+
+    def stop_eve(engine: Engine, to: str) -> None:
+        if to == BOB:
+            engine.receive(ACME, EVE, PROVIDER_SENDER, "stop texting me")
+
+    engine, handed = _dispatching(store, stop_eve)
+    bob, eve = engine.broadcast(ACME, PROVIDER_SENDER, "Open late today", numbers=[BOB, EVE])
+    assert (bob.status, eve.status, eve.reason) == ("sent", "failed", Reason.OPTED_OUT)
+    assert handed == [BOB]
+    events, messages = engine.history(ACME, EVE)
+    assert [e.type for e in events] == ["opted_out", "send_refused"]
+    sent = [(m.status, m.reason) for m in messages if m.direction == "out" and not m.reply]
+    assert sent == [("failed", "opted_out")]
+
+
+def test_a_queued_reply_is_not_sent_after_the_contact_opted_out(store: Store) -> None:
+    # A trigger's reply, queued for the provider's API (Telnyx), meets a STOP that came
+    # before its send began: it answers a moment that has passed.
+    engine, handed = _dispatching(store, lambda engine, to: None)
+    engine.add_trigger(ACME, "DEALS", "Today: 20% off everything")
+    deals = engine.receive(ACME, BOB, PROVIDER_SENDER, "DEALS", reply_by_api=True)
+    stop = engine.receive(ACME, BOB, PROVIDER_SENDER, "STOP", reply_by_api=True)
+    sender = engine.sender(PROVIDER_SENDER)
+    assert sender is not None and deals.reply_message_id and stop.reply_message_id
+    assert (
+        engine.dispatch_recorded(sender, BOB, stop.reply or "", stop.reply_message_id)[0] == "sent"
+    )
+    late = engine.dispatch_recorded(sender, BOB, deals.reply or "", deals.reply_message_id)
+    assert late == ("failed", None, "superseded")
+    assert handed == [BOB]  # the STOP's confirmation alone
