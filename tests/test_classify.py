@@ -384,3 +384,38 @@ def test_the_provider_keyword_handling_is_followed(
     if intent is not plain.intent:
         assert found.keyword == provider_keyword.upper()  # type: ignore[union-attr]
         assert "provider" in found.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "STOP HELP",
+        "help stop",
+        "Stop. Help",
+        "do not text",
+        "DO NOT CONTACT",
+        "Please do not text.",
+        "I want to stop",
+        "yes i want to stop",
+        "i want to stop receiving these",
+        "We would like to unsubscribe please",
+    ],
+)
+def test_default_profile_reads_these_requests_to_stop(text: str) -> None:
+    # A STOP with a HELP asks to stop; "do not text" needs no "me"; wanting to stop.
+    assert classify(text).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to stop by at 5",
+        "i want to stop smoking",
+        "do not text while driving",
+        "i do not text",
+        "I need to stop the order",
+        "stop start",
+    ],
+)
+def test_and_not_these(text: str) -> None:
+    assert classify(text).intent is not Intent.OPT_OUT

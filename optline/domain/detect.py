@@ -283,20 +283,25 @@ class Detector:
         if len(core) == 1:
             found = self.word(core[0]) if typos_on else None
             return found if found is not None else self._spelling(core[0])
-        # "STOP QUIT", "stop cancel": nothing but opt-out keywords.
-        first = self.index.get(core[0])
-        if first is None or first.intent is not Intent.OPT_OUT:
-            return None
-        for word in core[1:]:
+        # "STOP QUIT", "stop cancel", "STOP HELP", "help stop": nothing but opt-out
+        # keywords, or one with HELP (whoever asks for help with stopping asks to stop).
+        first = None
+        for word in core:
             match = self.index.get(word)
-            if match is None or match.intent is not Intent.OPT_OUT:
+            if match is None:
                 return None
+            if match.intent is Intent.OPT_OUT:
+                first = first or match
+            elif match.intent is not Intent.HELP:
+                return None
+        if first is None:
+            return None
         key = ("only", " ".join(core))
         return self._verdicts.get(key) or self._keep(
             key,
             Verdict(
                 Intent.OPT_OUT,
-                f"only opt-out keywords: {key[1].upper()} ({first.language})",
+                f"only keywords, an opt-out among them: {key[1].upper()} ({first.language})",
                 first,
             ),
         )

@@ -501,6 +501,29 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             needs=f"{_last_words(_TEXT_FEEDS)} service program club list subscription text txt "
             "message msg rates signed sign",
         ),
+        _phrase(
+            # "DO NOT CONTACT", "do not text": the whole request, at the end of its clause
+            # ("do not text while driving" says something else).
+            "says not to text at all",
+            _OUT,
+            rf"(?:^|\| )(?:please |pls )?{_NOT} (?:ever )?(?:text|txt|message|msg|sms|contact)"
+            r"(?: (?:please|pls|plz|thanks|thank you|thx))*(?= \||$)",
+            "don dont not never",
+            negatable=False,
+            needs="text txt message msg sms contact",
+        ),
+        _phrase(
+            # "I want to stop", "yes i want to stop receiving these": "stop" ends the
+            # clause or takes the texts ("I want to stop by at 5" does not).
+            "wants to stop",
+            _OUT,
+            r"\b(?:i|we) (?:really |just )?(?:want|wanna|wish|would like|d like|need) to "
+            r"(?:stop|unsubscribe|opt out)(?: (?:receiving|getting)(?: (?:these|them|this"
+            r"|your|the|any))?(?: (?:texts?|messages?|sms))?)?(?: (?:please|pls|now|thanks"
+            r"|thank you|thx))*(?= \||$)",
+            "want wanna wish like need",
+            needs="stop unsubscribe opt",
+        ),
     ),
     "es": (
         _phrase(
