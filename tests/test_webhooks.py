@@ -442,6 +442,17 @@ def test_twilio_refuses_unverified_requests_and_stores_nothing(world: World) -> 
     assert world.engine.contact(ACME, BOB) is None
 
 
+@pytest.mark.parametrize("path", ["/webhooks/twilio", "/webhooks/twilio/status"])
+def test_an_unsigned_twilio_request_learns_nothing_of_the_registered_numbers(
+    world: World, path: str
+) -> None:
+    # 403 for a registered number and an unknown one alike, before any look-up.
+    for number in (TW, "+12025550999", "not a number"):
+        form = {**twilio_form("STOP"), "To": number, "From": number}
+        response = world.client.post(path, content=urlencode(form), headers=FORM)
+        assert_problem(response, 403, "bad_signature")
+
+
 def test_twilio_tampered_sender_fields_are_refused(world: World) -> None:
     signed = twilio_form("STOP")
     signature = RequestValidator(AUTH_TOKEN).compute_signature(APP_URL + "/webhooks/twilio", signed)
@@ -491,7 +502,9 @@ def test_twilio_malformed_forms_are_400(world: World) -> None:
     before = world.counts()
     for path in ("/webhooks/twilio", "/webhooks/twilio/status"):
         for body in MALFORMED_FORMS:
-            response = world.client.post(path, content=body, headers=FORM)
+            # Signed (badly: the form is read before the signature can be checked).
+            headers = {**FORM, SIGNATURE: "bm90IGEgc2lnbmF0dXJl"}
+            response = world.client.post(path, content=body, headers=headers)
             assert response.status_code == 400, (path, body)
             assert_problem(response, 400, "bad_payload")
     assert world.counts() == before
@@ -535,7 +548,9 @@ def test_twilio_oversized_body_is_413(world: World) -> None:
         for start in range(0, len(data), 4096):
             yield data[start : start + 4096]
 
-    response = world.client.post("/webhooks/twilio", content=chunks(), headers=FORM)
+    response = world.client.post(
+        "/webhooks/twilio", content=chunks(), headers={**FORM, SIGNATURE: "bm90IGEgc2lnbmF0dXJl"}
+    )
     assert_problem(response, 413, "body_too_large")
     assert world.counts() == before
 

@@ -94,7 +94,7 @@ def _public_url(request: Request) -> str:
 async def twilio_inbound(request: Request) -> Response:
     """Form-encoded inbound text, signed with X-Twilio-Signature; answers TwiML."""
     engine = engine_of(request)
-    params = twilio.parse_form(await read_body(request))
+    params = await _twilio_form(request)
     sender = await _sender(engine, params.get("To", ""))
     _verify_twilio(request, params, sender)
     result = await _receive(engine, sender, twilio.parse_inbound(params))
@@ -120,7 +120,7 @@ def twilio_status_url(public_base_url: str) -> str:
 async def twilio_status(request: Request) -> Response:
     """MessageStatus / ErrorCode for an outbound text; 21610 opts the recipient out."""
     engine = engine_of(request)
-    params = twilio.parse_form(await read_body(request))
+    params = await _twilio_form(request)
     sender = await _sender(engine, params.get("From", ""))
     _verify_twilio(request, params, sender)
     await _report(engine, sender, twilio.parse_status(params), _reply_id(request))
@@ -136,6 +136,15 @@ def _reply_id(request: Request) -> int | None:
     if not (value.isascii() and value.isdigit() and len(value) <= 18):
         raise PayloadError(f"{REPLY_PARAM} must be a message id")
     return int(value)
+
+
+async def _twilio_form(request: Request) -> twilio.FormParams:
+    """A Twilio webhook's form, once it is seen to carry a signature: checked before the
+    sender is looked up, so that an unsigned request gets 403 and learns nothing of
+    which numbers are registered."""
+    if not header(request, _TWILIO_SIGNATURE):
+        raise SignatureError(f"missing {twilio.SIGNATURE_HEADER} header")
+    return twilio.parse_form(await read_body(request))
 
 
 def _verify_twilio(request: Request, params: Mapping[str, str], sender: SenderRow) -> None:
