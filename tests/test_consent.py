@@ -729,7 +729,16 @@ def test_disclosure_is_not_repeated_when_the_text_already_carries_it() -> None:
     assert check(None, policy, body=body).body == body
 
 
-@pytest.mark.parametrize("body", ["See you at the end of the sale", "Stop by our shop today"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "See you at the end of the sale",
+        "Stop by our shop today",
+        # A keyword in capitals is not an instruction by itself.
+        "Don't STOP shopping - 50% off today!",
+        "THE END of summer sale",
+    ],
+)
 def test_keyword_words_in_ordinary_prose_are_not_opt_out_language(body: str) -> None:
     policy = get_profile("callrail")
     decision = check(consent.sent(ContactState(PHONE)), policy, campaign=True, body=body)
@@ -743,6 +752,8 @@ def test_keyword_words_in_ordinary_prose_are_not_opt_out_language(body: str) -> 
         "Spring sale! Reply STOP to this message to stop receiving text messages.",
         "Spring sale. Text END to opt out",
         "Spring sale (reply stop to unsubscribe)",
+        "Spring sale. STOP to end",
+        "Spring sale. Txt STOP 2 quit",
     ],
 )
 def test_campaign_text_naming_an_opt_out_keyword_is_allowed(name: str, body: str) -> None:

@@ -480,11 +480,15 @@ _INSTRUCTION = re.compile(
 
 
 def has_opt_out_language(body: str, policy: Policy) -> bool:
-    """Does ``body`` tell the reader how to opt out with one of the policy's keywords?"""
+    """Does ``body`` tell the reader how to opt out with one of the policy's keywords?
+
+    "Reply STOP to opt out", "Text end to quit", "STOP to end": a keyword the reader is
+    told to send, or one in capitals that says what it does. A capital keyword alone
+    does not ("Don't STOP shopping", "THE END of summer sale")."""
     keywords = policy.opt_out_words()
-    shouted = " ".join(_UPPER_WORD.findall(body))
-    if any(w in keywords for w in words(shouted)):
-        return True
+    for match in _SHOUTED_KEYWORD.finditer(body):
+        if " ".join(words(match.group(1))) in keywords:
+            return True
     phrase = " ".join(words(body))
     for match in _INSTRUCTION.finditer(phrase):
         said = match.group(1)
@@ -493,7 +497,10 @@ def has_opt_out_language(body: str, policy: Policy) -> bool:
     return False
 
 
-_UPPER_WORD = re.compile(r"\b[A-Z][A-Z-]+\b")
+_SHOUTED_KEYWORD = re.compile(
+    r"\b([A-Z][A-Z-]+(?: [A-Z][A-Z-]+)?) (?:to|2) "
+    r"(?:end|stop|opt|quit|cancel|unsubscribe|unsub|leave|be removed|optout)\b"
+)
 
 
 def decide(

@@ -176,7 +176,12 @@ DESCRIPTIONS: Mapping[str, str] = {
     "clarify_possible_opt_out": "A reply that may mean stop is flagged and answered once.",
     "toll_free_opt_in": "The only opt-in keywords a toll-free sender accepts.",
     "first_text_disclosure": "Appended to the first text a contact ever receives.",
-    "campaign_opt_out_language_required": "Campaign texts must name an opt-out keyword.",
+    "campaign_opt_out_language_required": (
+        "Campaign texts must tell the reader how to opt out with one of the policy's "
+        "opt-out keywords: one to send (\u201cReply STOP to opt out\u201d) or one in "
+        "capitals that says what it does (\u201cSTOP to end\u201d); a keyword in capitals "
+        "alone (\u201cDon\u2019t STOP shopping\u201d) is not enough."
+    ),
     "brand": "Filled into `{brand}` in reply texts.",
     "support_contact": "Filled into `{support}` in reply texts.",
 }
