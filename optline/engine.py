@@ -161,6 +161,22 @@ def sender_number(raw: str) -> str:
     return text if _SHORT_CODE.match(text) else phone(text)
 
 
+def _list_name(raw: str) -> str:
+    """A list's name, which also stands in the API's paths (/v1/lists/{name}/members),
+    percent-encoded as any path segment is: printable characters, no "/", neither "."
+    nor ".."."""
+    name = raw.strip()
+    if not name:
+        raise BadInput("list name is empty")
+    if not name.isprintable():
+        raise BadInput("list name: only printable characters (no tabs, line breaks or controls)")
+    if "/" in name:
+        raise BadInput('list name: a "/" would split the name in the list\'s paths')
+    if name in (".", ".."):
+        raise BadInput('list name: "." and ".." are not names a path can hold')
+    return name
+
+
 def _body(text: str) -> str:
     if len(text) > MAX_BODY_CHARS:
         raise BadInput(f"message body is longer than {MAX_BODY_CHARS} characters")
@@ -1230,9 +1246,7 @@ class Engine:
     def create_list(
         self, account: AccountRef, name: str, opt_out_keyword: str | None = None
     ) -> None:
-        name = name.strip()
-        if not name:
-            raise BadInput("list name is empty")
+        name = _list_name(name)
         keyword = self._account_keyword(opt_out_keyword) if opt_out_keyword else None
         with self.store.transaction() as tx:
             row = self._account(tx, account)

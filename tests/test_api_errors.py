@@ -226,7 +226,7 @@ def test_a_telnyx_sender_needs_a_usable_public_key(acme: Tenant, public_key: str
 
 @pytest.mark.parametrize("name", ["a/b", "/", ".", "..", " .. ", "a\tb", "a\nb", "a\u200bb"])
 def test_list_names_that_a_path_cannot_hold_are_refused(acme: Tenant, name: str) -> None:
-    assert_problem(acme.post("/v1/lists", {"name": name}), 422, "invalid_request")
+    assert_problem(acme.post("/v1/lists", {"name": name}), 422, "bad_input")
     assert acme.ok("GET", "/v1/lists")["lists"] == []
 
 

@@ -139,6 +139,9 @@ def test_concurrent_duplicate_deliveries_apply_once(engine: Engine) -> None:
         (lambda e: e.add_trigger(ACME, "opt-out", "no"), BadInput),
         (lambda e: e.create_list(ACME, "promos", opt_out_keyword="END"), BadInput),
         (lambda e: e.create_list(ACME, "promos", opt_out_keyword="cancel"), BadInput),
+        # A list's name stands in the API's paths, whoever creates it (CLI, API).
+        (lambda e: e.create_list(ACME, "a/b"), BadInput),
+        (lambda e: e.create_list(ACME, ".."), BadInput),
     ],
 )
 def test_bad_input_is_refused_and_writes_nothing(engine: Engine, call: Any, error: type) -> None:

@@ -85,20 +85,8 @@ class Numbers(BaseModel):
     numbers: list[str] = Field(min_length=1, max_length=10_000)
 
 
-def _path_segment(name: str) -> str:
-    """A name that can stand in a URL path (/v1/lists/{name}/members), percent-encoded
-    as any path segment is: printable characters, no "/", neither "." nor ".."."""
-    if not name.isprintable():
-        raise ValueError("only printable characters (no tabs, line breaks or controls)")
-    if "/" in name:
-        raise ValueError('a "/" would split the name in the list\'s paths')
-    if name.strip() in (".", ".."):
-        raise ValueError('"." and ".." are not names a path can hold')
-    return name
-
-
 class NewList(BaseModel):
-    name: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_path_segment)]
+    name: str = Field(min_length=1, max_length=100)
     opt_out_keyword: str | None = Field(default=None, max_length=100)
 
 
