@@ -1245,7 +1245,9 @@ class Engine:
 
     def create_list(
         self, account: AccountRef, name: str, opt_out_keyword: str | None = None
-    ) -> None:
+    ) -> ListRow:
+        """Create a list; returns it as stored (its name trimmed, its keyword in keyword
+        form)."""
         name = _list_name(name)
         keyword = self._account_keyword(opt_out_keyword) if opt_out_keyword else None
         with self.store.transaction() as tx:
@@ -1253,7 +1255,7 @@ class Engine:
             if keyword is not None:
                 self._keyword_free(tx, row, keyword)
             try:
-                tx.create_list(row.id, name, keyword)
+                return tx.create_list(row.id, name, keyword)
             except Conflict:
                 raise AlreadyExists(f"list {name!r} already exists") from None
 

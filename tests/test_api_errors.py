@@ -230,6 +230,12 @@ def test_list_names_that_a_path_cannot_hold_are_refused(acme: Tenant, name: str)
     assert acme.ok("GET", "/v1/lists")["lists"] == []
 
 
+def test_a_new_list_is_answered_as_stored(acme: Tenant) -> None:
+    created = acme.ok("POST", "/v1/lists", {"name": "  vip  ", "opt_out_keyword": "No VIP"}, 201)
+    assert created == {"name": "vip", "opt_out_keyword": "no vip"}
+    assert acme.ok("GET", "/v1/lists")["lists"] == [created]
+
+
 @pytest.mark.parametrize("name", ["100% news", "a?b#c", "a\\b", "café ☕", "+cmd|x", "a.b", "..."])
 def test_list_names_of_printable_characters_are_managed_by_path(acme: Tenant, name: str) -> None:
     acme.ok("POST", "/v1/lists", {"name": name}, status=201)

@@ -653,6 +653,13 @@ def test_a_reply_callback_cannot_give_a_reply_an_inbound_text_s_id(
         assert [m.provider_id for m in world.engine.history(ACME, BOB)[1]] == ["SM1", "SMnew"]
 
 
+def test_a_status_callback_without_its_sender_names_the_field(world: World) -> None:
+    report = {k: v for k, v in twilio_status("SM1", "delivered").items() if k != "From"}
+    response = world.twilio(report, path="/webhooks/twilio/status")
+    assert_problem(response, 400, "bad_payload")
+    assert response.json()["detail"].startswith("From:")
+
+
 def test_without_a_public_url_a_twiml_reply_has_no_status_callback(world: World) -> None:
     assert _twiml_callbacks(world.twilio(twilio_form("STOP"))) == [None]
 

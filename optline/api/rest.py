@@ -382,10 +382,10 @@ async def proof(phone: Phone, account: Account, request: Request) -> dict[str, A
 
 @router.post("/lists", status_code=201, tags=["lists"])
 async def create_list(body: NewList, account: Account, request: Request) -> dict[str, Any]:
-    await run_in_threadpool(
+    row = await run_in_threadpool(
         engine_of(request).create_list, account.name, body.name, body.opt_out_keyword
     )
-    return {"name": body.name, "opt_out_keyword": body.opt_out_keyword}
+    return {"name": row.name, "opt_out_keyword": row.opt_out_keyword}
 
 
 @router.get("/lists", tags=["lists"])

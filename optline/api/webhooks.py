@@ -51,11 +51,12 @@ def _credential(sender: SenderRow, provider: str, name: str) -> str:
     return value
 
 
-async def _sender(engine: Engine, number: str) -> SenderRow:
+async def _sender(engine: Engine, number: str, field: str = "To") -> SenderRow:
+    """The registered sender ``number`` names (the webhook's ``field``)."""
     try:
         normalised = sender_number(number)
     except BadInput as exc:
-        raise PayloadError(f"To: {exc}") from None
+        raise PayloadError(f"{field}: {exc}") from None
     sender = await engine.store.lookup(engine.sender, normalised)
     if sender is None:
         raise Problem(404, "unknown_sender", f"{normalised} is not a registered sender")
@@ -121,7 +122,7 @@ async def twilio_status(request: Request) -> Response:
     """MessageStatus / ErrorCode for an outbound text; 21610 opts the recipient out."""
     engine = engine_of(request)
     params = await _twilio_form(request)
-    sender = await _sender(engine, params.get("From", ""))
+    sender = await _sender(engine, params.get("From", ""), "From")
     _verify_twilio(request, params, sender)
     await _report(engine, sender, twilio.parse_status(params), _reply_id(request))
     return Response(twilio.twiml(None), media_type=XML)
@@ -174,8 +175,10 @@ async def telnyx_event(request: Request) -> JSONResponse:
         # Telnyx senders holds, or it is refused like any forgery.
         await _verify_telnyx_any(engine, body, signature, timestamp)
         return JSONResponse({"ignored": event.event_type})
-    ours = event.to if isinstance(event, InboundMessage) else event.from_
-    sender = await _sender(engine, ours)
+    if isinstance(event, InboundMessage):
+        sender = await _sender(engine, event.to, "to")
+    else:
+        sender = await _sender(engine, event.from_, "from")
     telnyx.verify_signature(body, signature, timestamp, _credential(sender, "telnyx", "public_key"))
     if isinstance(event, DeliveryReport):
         await _report(engine, sender, event)
@@ -217,7 +220,7 @@ async def generic_inbound(request: Request) -> JSONResponse:
     if not signature:
         raise SignatureError(f"missing {generic.SIGNATURE_HEADER} header")
     message = generic.parse_inbound(body)
-    sender = await _sender(engine, message.to)
+    sender = await _sender(engine, message.to, "to")
     generic.verify_signature(_credential(sender, "generic", "secret"), body, signature)
     result = await _receive(engine, sender, message)
     return JSONResponse(_inbound_body(result))
