@@ -259,3 +259,10 @@ def test_policies_are_immutable() -> None:
         policy.scope = Scope.SENDER  # type: ignore[misc]
     with pytest.raises(TypeError):
         policy.keywords["fr"] = KeywordSet()  # type: ignore[index]
+
+
+def test_a_refused_override_quotes_at_most_40_characters_of_its_value() -> None:
+    with pytest.raises(BadOverride) as refused:
+        with_overrides(get_profile("default"), {"brand": ["x" * 5000]})
+    assert len(str(refused.value)) < 100
+    assert str(refused.value).startswith("brand must be a text, not ['xxx")

@@ -220,15 +220,21 @@ class BadOverride(ValueError):
     pass
 
 
+def _shown(value: Any) -> str:
+    """A refused value as an error message quotes it: at most 40 characters of it."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
 def _boolean(name: str, value: Any, _: Policy) -> bool:
     if not isinstance(value, bool):
-        raise BadOverride(f"{name} must be true or false, not {value!r}")
+        raise BadOverride(f"{name} must be true or false, not {_shown(value)}")
     return value
 
 
 def _text(name: str, value: Any, _: Policy) -> str:
     if not isinstance(value, str):
-        raise BadOverride(f"{name} must be a text, not {value!r}")
+        raise BadOverride(f"{name} must be a text, not {_shown(value)}")
     return value
 
 
@@ -236,7 +242,7 @@ def _text_or_null(name: str, value: Any, _: Policy) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise BadOverride(f"{name} must be a text or null, not {value!r}")
+        raise BadOverride(f"{name} must be a text or null, not {_shown(value)}")
     return value
 
 
