@@ -78,7 +78,7 @@ def classify(
     if len(tokens[0]) == 1:
         tokens = join_spelled_out(tokens)
     form = " ".join(tokens)
-    match = index.get(form)
+    match = prepared.lookup.get(form)
     if form in account_keywords and (match is None or match.intent is not Intent.OPT_OUT):
         return Classification(Intent.TRIGGER, form.upper(), None, f"account keyword {form.upper()}")
     if match is not None:
@@ -132,7 +132,12 @@ class _Prepared:
     index: Mapping[str, KeywordMatch]
     # Keyword form -> result, filled as keywords are met.
     exact: dict[str, Classification] = field(default_factory=dict)
+    # The index as a plain dict, whose look-ups cost less than the read-only view's.
+    lookup: dict[str, KeywordMatch] = field(init=False)
     detector: Detector | None = None
+
+    def __post_init__(self) -> None:
+        self.lookup = dict(self.index)
 
 
 # By identity of the policy's keyword index (a policy's own, made with it).

@@ -111,7 +111,8 @@ class Detector:
     """Typo table and phrase rules for one policy's keyword sets."""
 
     def __init__(self, keywords: Mapping[str, KeywordSet], index: Mapping[str, KeywordMatch]):
-        self.index = index
+        # A plain dict: its look-ups cost less than the policy's read-only view's.
+        self.index = dict(index)
         # Most words in one keyword: a longer run of words cannot be a keyword.
         self.longest = max((form.count(" ") + 1 for form in index), default=0)
         self.typos = self._typo_table(keywords, index)
