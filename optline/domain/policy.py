@@ -238,12 +238,8 @@ def _text(name: str, value: Any, _: Policy) -> str:
     return value
 
 
-def _text_or_null(name: str, value: Any, _: Policy) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise BadOverride(f"{name} must be a text or null, not {_shown(value)}")
-    return value
+def _text_or_null(name: str, value: Any, policy: Policy) -> str | None:
+    return None if value is None else _text(name, value, policy)
 
 
 def _one_of(kind: type[StrEnum]) -> Callable[[str, Any, Policy], StrEnum]:
