@@ -717,7 +717,8 @@ class Engine:
 
         The decision and its record commit in one transaction holding the contact's
         row lock, so an opt-out committed before it is always seen and one committed
-        after it waits. A refused text is recorded failed with its reason and never
+        after it waits; a text for the provider is decided again at its hand-over
+        (:meth:`_claim`). A refused text is recorded failed with its reason and never
         reaches the provider.
 
         With an ``idempotency_key``, the same request again (a retry after a timeout)
@@ -964,32 +965,36 @@ class Engine:
         answers a moment that has passed: ``failed``, reason ``superseded``."""
         now = self._clock()
         with self.store.transaction() as tx:
-            message = tx.message(account_id, message_id)
-            if message is None or message.status != "queued":
+            # The claim first: of two claimants, the one that waited for this row finds
+            # it taken, and decides and records nothing. Lock order: the message, the
+            # contact, the account (as a delivery report takes them).
+            if not tx.move_message(account_id, message_id, "queued", "sending"):
                 return None, None, None
-            status, reason, refusal = "sending", None, None
+            message = tx.message(account_id, message_id)
+            assert message is not None
             if message.reply:
-                if tx.consent_changed_since(account_id, message.phone, message.created_at):
-                    status, reason = "failed", "superseded"
-            else:
-                row = self._account(tx, account_id)
-                state = tx.contact(account_id, message.phone, for_update=True)
-                decision = consent.decide(
-                    state,
-                    message.sender,
-                    self._policy_of(row),
-                    message.body,
-                    message.list_name,
-                    message.campaign,
-                )
-                if not decision.allowed:
-                    self._record_refusal(
-                        tx, account_id, state, message.phone, message.sender, decision, now
-                    )
-                    status, refusal = "failed", decision
-                    reason = decision.reason.value if decision.reason else None
-            moved = tx.move_message(account_id, message_id, "queued", status, reason)
-        return (status, reason, refusal) if moved else (None, None, None)
+                if not tx.consent_changed_since(account_id, message.phone, message.created_at):
+                    return "sending", None, None
+                tx.move_message(account_id, message_id, "sending", "failed", "superseded")
+                return "failed", "superseded", None
+            row = self._account(tx, account_id)
+            state = tx.contact(account_id, message.phone, for_update=True)
+            decision = consent.decide(
+                state,
+                message.sender,
+                self._policy_of(row),
+                message.body,
+                message.list_name,
+                message.campaign,
+            )
+            if decision.allowed:
+                return "sending", None, None
+            self._record_refusal(
+                tx, account_id, state, message.phone, message.sender, decision, now
+            )
+            reason = decision.reason.value if decision.reason else None
+            tx.move_message(account_id, message_id, "sending", "failed", reason)
+            return "failed", reason, decision
 
     def _hand_over(
         self, sender: SenderRow, to: str, body: str, message_id: int

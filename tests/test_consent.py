@@ -754,6 +754,7 @@ def test_keyword_words_in_ordinary_prose_are_not_opt_out_language(body: str) -> 
         "Spring sale (reply stop to unsubscribe)",
         "Spring sale. STOP to end",
         "Spring sale. Txt STOP 2 quit",
+        "FLASH SALE TODAY. MSG&DATA RATES MAY APPLY. STOP TO END",
     ],
 )
 def test_campaign_text_naming_an_opt_out_keyword_is_allowed(name: str, body: str) -> None:

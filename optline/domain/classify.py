@@ -1,11 +1,14 @@
 """What does an inbound text mean? Pure, no I/O.
 
 Order of checks: the account's own keywords (triggers and list opt-out keywords), then
-the policy's keywords as the whole message. A policy with ``single_keyword_only`` stops
-there, as the vendors documented in seeds 000, 003 and 004 do ("STOP PLEASE" and
-"PLEASE CANCEL" do not count), after a typo check where ``typo_tolerance`` is on (seed
-002). Otherwise :mod:`optline.domain.detect` reads the rest: keywords among filler
+the policy's keywords as the whole message; an account keyword never takes one of the
+policy's opt-out keywords. A policy with ``single_keyword_only`` stops there, as the
+vendors documented in seeds 000, 003 and 004 do ("STOP PLEASE" and "PLEASE CANCEL" do
+not count), after a typo check where ``typo_tolerance`` is on (seed 002); under implicit
+opt-in (seed 001) a text that reads as a request to stop is flagged as a possible
+opt-out. Otherwise :mod:`optline.domain.detect` reads the rest: keywords among filler
 words, typos, and plain-language replies in the policy's languages.
+:func:`with_provider_keyword` then follows what the provider itself did with the text.
 """
 
 from __future__ import annotations
@@ -114,10 +117,11 @@ def _implicit_opt_in_guard(verdict: Verdict | None) -> Classification:
     """
     if verdict is None or verdict.intent not in (Intent.OPT_OUT, Intent.POSSIBLE_OPT_OUT):
         return _NOT_A_KEYWORD
+    language = verdict.match.language if verdict.match is not None else verdict.language
     return Classification(
         Intent.POSSIBLE_OPT_OUT,
         None,
-        verdict.language,
+        language,
         f"not one of the policy's keywords, but read freely: {verdict.reason}",
     )
 

@@ -435,10 +435,10 @@ def imported(
             events.append(event)
     if status is Status.BLOCKED and not state.blocked:
         step = block(state, note="import")
-    elif status is Status.OPTED_OUT and not state.blocked and _opted_in_anywhere(state):
+    elif status is Status.OPTED_OUT and not state.blocked:
         # Everywhere: a sender opted back in under SENDER scope is opted out too.
-        state, event, _ = _opt_out(state, None, policy, Source.IMPORT, True)
-        step = Outcome(state, (event,))
+        opted_out, event, already = _opt_out(state, None, policy, Source.IMPORT, True)
+        step = Outcome(state) if already else Outcome(opted_out, (event,))
     elif status is Status.OPTED_IN and state.status_from(None) is not Status.OPTED_IN:
         step = opt_in(state, policy, evidence)
     elif status is Status.OPTED_IN and new and evidence:
@@ -447,12 +447,6 @@ def imported(
     else:
         step = Outcome(state)
     return Outcome(step.state, (*events, *step.events))
-
-
-def _opted_in_anywhere(state: ContactState) -> bool:
-    return state.account_status is Status.OPTED_IN or any(
-        s is Status.OPTED_IN for s in state.sender_status.values()
-    )
 
 
 # -- outbound --------------------------------------------------------------------------
@@ -498,8 +492,8 @@ def has_opt_out_language(body: str, policy: Policy) -> bool:
 
 
 _SHOUTED_KEYWORD = re.compile(
-    r"\b([A-Z][A-Z-]+(?: [A-Z][A-Z-]+)?) (?:to|2) "
-    r"(?:end|stop|opt|quit|cancel|unsubscribe|unsub|leave|be removed|optout)\b"
+    r"\b([A-Z][A-Z-]+(?: [A-Z][A-Z-]+)?) (?i:to|2) "
+    r"(?i:end|stop|opt|quit|cancel|unsubscribe|unsub|leave|be removed|optout)\b"
 )
 
 

@@ -508,7 +508,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             _OUT,
             rf"(?:^|\| )(?:please |pls )?{_NOT} (?:ever )?(?:text|txt|message|msg|sms|contact)"
             r"(?: (?:please|pls|plz|thanks|thank you|thx))*(?= \||$)",
-            "don dont not never",
+            "don dont not never longer",
             negatable=False,
             needs="text txt message msg sms contact",
         ),
