@@ -977,21 +977,19 @@ class Engine:
                     return "sending", None, None
                 tx.move_message(account_id, message_id, "sending", "failed", "superseded")
                 return "failed", "superseded", None
-            row = self._account(tx, account_id)
+            policy = self._policy_of(self._account(tx, account_id))
             state = tx.contact(account_id, message.phone, for_update=True)
             decision = consent.decide(
-                state,
-                message.sender,
-                self._policy_of(row),
-                message.body,
-                message.list_name,
-                message.campaign,
+                state, message.sender, policy, message.body, message.list_name, message.campaign
             )
             if decision.allowed:
                 return "sending", None, None
             self._record_refusal(
                 tx, account_id, state, message.phone, message.sender, decision, now
             )
+            untold = None if state is None else consent.never_sent(state, policy, message.body)
+            if untold is not None and untold is not state:
+                tx.save_contact(account_id, untold, now)
             reason = decision.reason.value if decision.reason else None
             tx.move_message(account_id, message_id, "sending", "failed", reason)
             return "failed", reason, decision

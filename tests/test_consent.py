@@ -723,6 +723,15 @@ def test_first_text_disclosure_counts_as_opt_out_language() -> None:
     )
 
 
+def test_a_first_text_never_sent_leaves_the_disclosure_for_the_next() -> None:
+    policy = get_profile("default")
+    first = check(None, policy, body="20% off")
+    texted = consent.sent(ContactState(PHONE))
+    assert not consent.never_sent(texted, policy, first.body).texted
+    # A later text (no disclosure) refused at its hand-over: the contact was told.
+    assert consent.never_sent(texted, policy, "20% off").texted
+
+
 def test_disclosure_is_not_repeated_when_the_text_already_carries_it() -> None:
     policy = get_profile("default")
     body = "Your visit is confirmed. Reply STOP to opt out."

@@ -406,6 +406,9 @@ def test_a_broadcast_text_is_not_handed_over_after_a_stop_committed_since_its_de
     assert [e.type for e in events] == ["opted_out", "send_refused"]
     sent = [(m.status, m.reason) for m in messages if m.direction == "out" and not m.reply]
     assert sent == [("failed", "opted_out")]
+    # Her first text, with its disclosure, never reached her: the next one carries it.
+    eve_state = engine.contact(ACME, EVE)
+    assert eve_state is not None and not eve_state.texted
 
 
 def test_a_queued_reply_is_not_sent_after_the_contact_opted_out(store: Store) -> None:

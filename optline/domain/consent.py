@@ -539,3 +539,13 @@ def refused_event(state: ContactState, sender: str, decision: Decision) -> Event
 
 def sent(state: ContactState) -> ContactState:
     return state if state.texted else replace(state, texted=True)
+
+
+def never_sent(state: ContactState, policy: Policy, body: str) -> ContactState:
+    """``state`` once a text decided for it was refused at its hand-over: one that
+    carried the first-text disclosure never told the contact (seed 004), so the next
+    text carries it again."""
+    disclosure = policy.first_text_disclosure
+    if state.texted and disclosure and disclosure.casefold() in body.casefold():
+        return replace(state, texted=False)
+    return state
