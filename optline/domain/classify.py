@@ -66,7 +66,7 @@ def classify(
     index = policy.keyword_index
     prepared = _PREPARED.get(id(index))
     if prepared is None or prepared.index is not index:
-        prepared = _prepare(index)
+        prepared = _prepare(policy)
     exact = prepared.exact
     # Most keywords arrive already in keyword form ("STOP", "stop"): the folded text is
     # then its own form, and the words need not be split out. An account keyword never
@@ -81,7 +81,8 @@ def classify(
     if len(tokens[0]) == 1:
         tokens = join_spelled_out(tokens)
     form = " ".join(tokens)
-    match = prepared.lookup.get(form)
+    detector = prepared.detector
+    match = detector.index.get(form)
     if form in account_keywords and (match is None or match.intent is not Intent.OPT_OUT):
         return Classification(Intent.TRIGGER, form.upper(), None, f"account keyword {form.upper()}")
     if match is not None:
@@ -89,9 +90,6 @@ def classify(
         if found is None:
             found = exact[form] = _exact(match)
         return found
-    detector = prepared.detector
-    if detector is None:
-        detector = prepared.detector = detector_for(policy)
     if policy.single_keyword_only and not (policy.typo_tolerance and len(tokens) == 1):
         if policy.implicit_opt_in:
             return _implicit_opt_in_guard(detector.free_text(folded, tokens, form, False))
@@ -134,14 +132,11 @@ class _Prepared:
     """What is kept per policy: results are immutable, so each is made once."""
 
     index: Mapping[str, KeywordMatch]
+    # Shared by the policies with the same keywords; its ``index`` is the policy's as a
+    # plain dict, whose look-ups cost less than the read-only view's.
+    detector: Detector
     # Keyword form -> result, filled as keywords are met.
     exact: dict[str, Classification] = field(default_factory=dict)
-    # The index as a plain dict, whose look-ups cost less than the read-only view's.
-    lookup: dict[str, KeywordMatch] = field(init=False)
-    detector: Detector | None = None
-
-    def __post_init__(self) -> None:
-        self.lookup = dict(self.index)
 
 
 # By identity of the policy's keyword index (a policy's own, made with it).
@@ -151,10 +146,11 @@ _FROM_VERDICT: dict[Verdict, Classification] = {}
 _MAX_KEPT = 4096
 
 
-def _prepare(index: Mapping[str, KeywordMatch]) -> _Prepared:
+def _prepare(policy: Policy) -> _Prepared:
     if len(_PREPARED) >= 256:  # policies come and go with accounts; keep this bounded
         _PREPARED.clear()
-    found = _PREPARED[id(index)] = _Prepared(index)
+    index = policy.keyword_index
+    found = _PREPARED[id(index)] = _Prepared(index, detector_for(policy))
     return found
 
 
