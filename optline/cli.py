@@ -20,6 +20,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.progress import Progress
 
+from optline import contacts_csv
 from optline.domain.classify import classify as classify_text
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind, UnknownProfile
@@ -281,9 +282,6 @@ def contacts_unblock(ctx: typer.Context, number: str, account: AccountOpt) -> No
     typer.echo(f"{state.phone}: {state.status_from(None).value}")
 
 
-CSV_FIELDS = ("phone", "status", "lists")
-
-
 @contacts_app.command("list")
 def contacts_list(
     ctx: typer.Context,
@@ -300,10 +298,9 @@ def contacts_list(
         return
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for state in states:
-        subscribed = ";".join(sorted(name for name, on in state.lists.items() if on))
-        writer.writerow((state.phone, state.status_from(None).value, subscribed))
+    writer.writerow(contacts_csv.FIELDS)
+    # Names as stored: the file is one that ``contacts import`` reads back.
+    writer.writerows(contacts_csv.row(s, for_spreadsheet=False) for s in states)
     typer.echo(out.getvalue(), nl=False)
 
 

@@ -40,8 +40,8 @@ from test_store import record_send
 from typer.testing import CliRunner
 
 from optline.api.app import Settings, app_from_env, create_app
-from optline.api.rest import spreadsheet_text
 from optline.cli import app as cli_app
+from optline.contacts_csv import spreadsheet_text
 from optline.engine import BROADCAST_CHUNK, Engine, SendResult
 from optline.proof import check_proof
 from optline.providers.base import RetryPolicy

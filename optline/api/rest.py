@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_val
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from optline import notify
+from optline import contacts_csv, notify
 from optline.api.deps import (
     BEARER_SCHEME,
     Account,
@@ -273,16 +273,6 @@ def _page(rows: list[T], limit: int) -> tuple[list[T], T | None]:
     return page, page[-1] if len(rows) > limit and page else None
 
 
-# A cell starting with one of these is read as a formula by spreadsheets (OWASP, CSV
-# injection): a quote before it makes it text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_text(text: str) -> str:
-    """Free text for a CSV cell, never a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 @router.get("/contacts.csv", tags=["contacts"], response_class=StreamingResponse)
 async def export_contacts(
     account: Account, request: Request, status: Status | None = None
@@ -294,16 +284,11 @@ async def export_contacts(
     def rows() -> Iterator[str]:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(("phone", "status", "lists"))
+        writer.writerow(contacts_csv.FIELDS)
         after: str | None = None
         while True:
             page = engine.contacts(account.name, status, None, after, PAGE_LIMIT)
-            for state in page:
-                # Each name, as a spreadsheet may split the cell on ";". The phone is
-                # E.164: its "+" starts no formula.
-                names = sorted(n for n, on in state.lists.items() if on)
-                lists = ";".join(spreadsheet_text(n) for n in names)
-                writer.writerow((state.phone, state.status_from(None).value, lists))
+            writer.writerows(contacts_csv.row(s, for_spreadsheet=True) for s in page)
             yield out.getvalue()
             out.seek(0)
             out.truncate()
