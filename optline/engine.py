@@ -39,6 +39,7 @@ from optline.domain.policy import (
     Policy,
     SenderKind,
     UnknownProfile,
+    widens_scope,
     with_overrides,
 )
 from optline.domain.profiles import get_profile
@@ -46,6 +47,7 @@ from optline.domain.text import normalise_keyword
 from optline.errors import (
     AlreadyExists,
     BadInput,
+    ConfirmationRequired,
     IdempotencyKeyReused,
     NotAllowed,
     ProviderIdConflict,
@@ -55,7 +57,13 @@ from optline.errors import (
     UnknownSender,
 )
 from optline.proof import proof_document
-from optline.providers.base import PROVIDER_CREDENTIALS, ProviderError, ProviderOptedOut
+from optline.providers.base import (
+    PROVIDER_CREDENTIALS,
+    BeforeRetry,
+    ProviderError,
+    ProviderOptedOut,
+    SendWithdrawn,
+)
 from optline.store import (
     AccountRow,
     Conflict,
@@ -132,10 +140,13 @@ class Dispatch(Protocol):
     """Sends one text through the sender's provider; returns the provider message id.
 
     Raises ``optline.providers.base.ProviderOptedOut`` when the provider reports the
-    recipient opted out, ``ProviderError`` for other failures.
+    recipient opted out, ``ProviderError`` for other failures. ``before_retry`` runs
+    before every attempt after the first and may end the send (``SendWithdrawn``).
     """
 
-    def __call__(self, sender: SenderRow, to: str, body: str) -> str | None: ...
+    def __call__(
+        self, sender: SenderRow, to: str, body: str, before_retry: BeforeRetry | None = None
+    ) -> str | None: ...
 
 
 def key_hash(key: str) -> str:
@@ -226,6 +237,14 @@ class InboundResult:
             # Outcomes stored before replies were numbered have no id.
             reply_message_id=data.get("reply_message_id"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    """A policy change as applied: the new policy and how many contacts it changed."""
+
+    policy: Policy
+    contacts_changed: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,14 +456,42 @@ class Engine:
         account: AccountRef,
         profile: str | None = None,
         overrides: dict[str, Any] | None = None,
-    ) -> Policy:
+        confirm: bool = False,
+    ) -> PolicyChange:
+        """Switch the account's profile and/or replace its overrides.
+
+        A switch that widens scope (per sender -> account) widens the opt-outs on
+        record in the same transaction: every contact opted out of any sender is opted
+        out of the account (``consent.widen_scope``, an event each, no text sent).
+        When it would change any contact, nothing is written unless ``confirm``:
+        :class:`ConfirmationRequired` says how many it would change.
+        """
+        now = self._clock()
         with self.store.transaction() as tx:
-            row = self._account(tx, account)
+            row = self._account(tx, account, exclusive=True)
+            old_policy = self._policy_of(row)
             new_profile = profile or row.profile
             new_overrides = row.overrides if overrides is None else overrides
             policy = self._build_policy(new_profile, new_overrides)
+            outcomes: list[tuple[ContactState, consent.Outcome]] = []
+            if widens_scope(old_policy, policy):
+                phones = tx.phones_with_sender_consent(row.id)
+                for state in self._lock_contacts(tx, row.id, phones).values():
+                    assert state is not None
+                    outcome = consent.widen_scope(state)
+                    if outcome.events:
+                        outcomes.append((state, outcome))
+            if outcomes and not confirm:
+                raise ConfirmationRequired(
+                    f"this policy change widens scope from sender to account: it opts "
+                    f"{len(outcomes)} contact(s) opted out of one number out of the whole "
+                    "account; confirm to apply it",
+                    changes=len(outcomes),
+                )
+            for before, outcome in outcomes:
+                self._apply(tx, row.id, before, outcome, now)
             tx.set_policy(row.id, new_profile, new_overrides)
-            return policy
+            return PolicyChange(policy, len(outcomes))
 
     def add_sender(
         self,
@@ -930,7 +977,7 @@ class Engine:
             return None, "sending", None, "already being sent"
         if status == "failed":
             return refusal, "failed", None, reason
-        return None, *self._hand_over(sender, to, body, message_id)
+        return self._hand_over(sender, to, body, message_id)
 
     def send_queued_replies(self, limit: int = 50) -> int:
         """Send replies still queued ``REPLY_GRACE`` after they were recorded: their
@@ -954,64 +1001,88 @@ class Engine:
     ) -> tuple[str | None, str | None, Decision | None]:
         """Claim a queued text for its hand-over to the provider: its new status, the
         reason and the decision that refused it (if decided again and refused), or
-        (None, None, None) when someone else has taken it meanwhile.
-
-        Consent may have changed since the text was decided (a broadcast's later
-        texts, a retried request, a reply sent late): a text is decided again on the
-        contact as locked now, and one now refused is recorded ``failed`` with the
-        decision's reason (and ``send_refused``), never handed over. An automatic reply
-        is not decided again (a STOP's confirmation goes to an opted-out contact), but
-        once the contact's ledger has moved on (a STOP after a trigger's reply, say) it
-        answers a moment that has passed: ``failed``, reason ``superseded``."""
-        now = self._clock()
+        (None, None, None) when someone else has taken it meanwhile."""
         with self.store.transaction() as tx:
             # The claim first: of two claimants, the one that waited for this row finds
             # it taken, and decides and records nothing. Lock order: the message, the
             # contact, the account (as a delivery report takes them).
             if not tx.move_message(account_id, message_id, "queued", "sending"):
                 return None, None, None
-            message = tx.message(account_id, message_id)
-            assert message is not None
-            if message.reply:
-                if not tx.consent_changed_since(account_id, message.phone, message.created_at):
-                    return "sending", None, None
-                tx.move_message(account_id, message_id, "sending", "failed", "superseded")
-                return "failed", "superseded", None
-            policy = self._policy_of(self._account(tx, account_id))
-            state = tx.contact(account_id, message.phone, for_update=True)
-            decision = consent.decide(
-                state, message.sender, policy, message.body, message.list_name, message.campaign
-            )
-            if decision.allowed:
+            return self._decide_again(tx, account_id, message_id)
+
+    def _recheck(self, account_id: int, message_id: int) -> None:
+        """Before each retry of a hand-over: the text, still ``sending``, is decided
+        again as at its claim (each attempt is a hand-over of its own: a STOP may have
+        come while the provider was failing). Raises :class:`SendWithdrawn` when it may
+        no longer go, with it recorded ``failed`` (and ``send_refused``)."""
+        with self.store.transaction() as tx:
+            message = tx.message(account_id, message_id, for_update=True)
+            if message is None or message.status != "sending":
+                # Settled by someone else meanwhile (an operator, say): not ours to send.
+                raise _Withdrawn(None, message.status if message else "missing")
+            status, reason, refusal = self._decide_again(tx, account_id, message_id)
+        if status == "failed":
+            raise _Withdrawn(refusal, reason)
+
+    def _decide_again(
+        self, tx: Tx, account_id: int, message_id: int
+    ) -> tuple[str, str | None, Decision | None]:
+        """Decide a ``sending`` text again on the contact as locked in ``tx`` now: its
+        status (``sending`` to go on, or ``failed``), the reason and the refusal.
+
+        Consent may have changed since the text was decided (a broadcast's later
+        texts, a retried request, a reply sent late): a text now refused is recorded
+        ``failed`` with the decision's reason (and ``send_refused``), never handed
+        over. An automatic reply is not decided again (a STOP's confirmation goes to
+        an opted-out contact), but once the contact's ledger has moved on (a STOP
+        after a trigger's reply, say) it answers a moment that has passed: ``failed``,
+        reason ``superseded``."""
+        now = self._clock()
+        message = tx.message(account_id, message_id)
+        assert message is not None
+        if message.reply:
+            if not tx.consent_changed_since(account_id, message.phone, message.created_at):
                 return "sending", None, None
-            self._record_refusal(
-                tx, account_id, state, message.phone, message.sender, decision, now
-            )
-            untold = None if state is None else consent.never_sent(state, policy, message.body)
-            if untold is not None and untold is not state:
-                tx.save_contact(account_id, untold, now)
-            reason = decision.reason.value if decision.reason else None
-            tx.move_message(account_id, message_id, "sending", "failed", reason)
-            return "failed", reason, decision
+            tx.move_message(account_id, message_id, "sending", "failed", "superseded")
+            return "failed", "superseded", None
+        policy = self._policy_of(self._account(tx, account_id))
+        state = tx.contact(account_id, message.phone, for_update=True)
+        decision = consent.decide(
+            state, message.sender, policy, message.body, message.list_name, message.campaign
+        )
+        if decision.allowed:
+            return "sending", None, None
+        self._record_refusal(tx, account_id, state, message.phone, message.sender, decision, now)
+        untold = None if state is None else consent.never_sent(state, policy, message.body)
+        if untold is not None and untold is not state:
+            tx.save_contact(account_id, untold, now)
+        reason = decision.reason.value if decision.reason else None
+        tx.move_message(account_id, message_id, "sending", "failed", reason)
+        return "failed", reason, decision
 
     def _hand_over(
         self, sender: SenderRow, to: str, body: str, message_id: int
-    ) -> tuple[str, str | None, str | None]:
+    ) -> tuple[Decision | None, str, str | None, str | None]:
+        """Hand a claimed text to the provider: the refusal that withdrew it before a
+        retry (or None), its status, the provider's id and the failure."""
         assert self._dispatch is not None and sender.provider is not None
+        account_id = sender.account_id
         try:
-            provider_id = self._dispatch(sender, to, body)
+            provider_id = self._dispatch(
+                sender, to, body, before_retry=lambda: self._recheck(account_id, message_id)
+            )
+        except _Withdrawn as exc:
+            return exc.refusal, "failed", None, exc.reason
         except ProviderOptedOut as exc:
             # The provider knows an opt-out we did not: take it over so the two agree.
-            self.provider_opt_out(
-                sender.account_id, sender.number, to, sender.provider, exc.code or ""
-            )
-            self._set_status(sender.account_id, message_id, "failed", "opted_out", None)
-            return "failed", None, str(exc)
+            self.provider_opt_out(account_id, sender.number, to, sender.provider, exc.code or "")
+            self._set_status(account_id, message_id, "failed", "opted_out", None)
+            return None, "failed", None, str(exc)
         except ProviderError as exc:
-            self._set_status(sender.account_id, message_id, "failed", "provider_error", None)
-            return "failed", None, str(exc)
-        self._set_status(sender.account_id, message_id, "sent", None, provider_id)
-        return "sent", provider_id, None
+            self._set_status(account_id, message_id, "failed", "provider_error", None)
+            return None, "failed", None, str(exc)
+        self._set_status(account_id, message_id, "sent", None, provider_id)
+        return None, "sent", provider_id, None
 
     def _set_status(
         self,
@@ -1511,8 +1582,13 @@ class Engine:
         tx.enqueue_notifications(account_id, stored, now)
 
     @staticmethod
-    def _account(tx: Tx, account: AccountRef) -> AccountRow:
+    def _account(tx: Tx, account: AccountRef, exclusive: bool = False) -> AccountRow:
+        """The account; in a write transaction as committed now, its row held until the
+        end (:meth:`Tx.hold_account`: before any contact is locked, so every writer
+        takes the account first, and a policy change waits for the writers in flight)."""
         row = tx.account_by_id(account) if isinstance(account, int) else tx.account(account)
+        if row is not None and tx.writable:
+            row = tx.hold_account(row, exclusive)
         if row is None:
             raise UnknownAccount(f"unknown account {account!r}")
         return row
@@ -1624,3 +1700,13 @@ class _Replay(Exception):
     def __init__(self, outcome: dict[str, Any]) -> None:
         super().__init__("repeated delivery")
         self.outcome = outcome
+
+
+class _Withdrawn(SendWithdrawn):
+    """A hand-over ended before a retry: the refusal (None when the text was settled
+    by someone else meanwhile) and the reason it was recorded with."""
+
+    def __init__(self, refusal: Decision | None, reason: str | None) -> None:
+        super().__init__(reason)
+        self.refusal = refusal
+        self.reason = reason

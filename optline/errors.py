@@ -55,6 +55,17 @@ class NotAllowed(OptlineError):
     code = "refused_by_policy"
 
 
+class ConfirmationRequired(OptlineError):
+    """A change that would also change contacts' consent (``changes`` of them) and
+    was not confirmed; nothing was written."""
+
+    code = "confirmation_required"
+
+    def __init__(self, message: str, changes: int) -> None:
+        super().__init__(message)
+        self.changes = changes
+
+
 class CredentialsUnavailable(OptlineError):
     """A stored secret is sealed and no configured key opens it: a set-up problem of
     the service (``OPTLINE_SECRET_KEY``), not of the request."""

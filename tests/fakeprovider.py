@@ -15,7 +15,7 @@ import itertools
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -133,6 +133,9 @@ class FakeProvider:
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
+        # Called with each request as it arrives, before it is answered (in the
+        # server's thread): lets a test make something happen mid-send.
+        self.on_request: Callable[[Recorded], None] | None = None
         self._script: list[Reply] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -171,6 +174,8 @@ class FakeProvider:
         self.stop()
 
     def _next(self, request: Recorded) -> Reply:
+        if self.on_request is not None:
+            self.on_request(request)
         with self._lock:
             self.requests.append(request)
             return self._script.pop(0) if self._script else Reply.ok()

@@ -138,9 +138,13 @@ def test_senders_never_show_credentials(acme: Tenant) -> None:
 def test_policy_read_switch_and_overrides(acme: Tenant) -> None:
     assert acme.ok("GET", "/v1/policy")["profile"] == "default"
     changed = acme.ok("PUT", "/v1/policy", {"profile": "twilio"})
-    assert changed == {"profile": "twilio", "overrides": {}}
+    assert changed == {"profile": "twilio", "overrides": {}, "contacts_changed": 0}
     changed = acme.ok("PUT", "/v1/policy", {"overrides": {"brand": "Acme Dental"}})
-    assert changed == {"profile": "twilio", "overrides": {"brand": "Acme Dental"}}
+    assert changed == {
+        "profile": "twilio",
+        "overrides": {"brand": "Acme Dental"},
+        "contacts_changed": 0,
+    }
     assert acme.ok("GET", "/v1/policy")["overrides"] == {"brand": "Acme Dental"}
 
     assert_problem(acme.put("/v1/policy", {"overrides": {"no_such_field": 1}}), 422, "bad_input")

@@ -371,7 +371,7 @@ def _dispatching(store: Store, on_send: Any) -> tuple[Engine, list[str]]:
     """An engine whose provider is ``on_send(engine, to)``, with the numbers it got."""
     handed: list[str] = []
 
-    def dispatch(sender: Any, to: str, body: str) -> str:
+    def dispatch(sender: Any, to: str, body: str, before_retry: Any = None) -> str:
         handed.append(to)
         on_send(engine, to)
         return f"SM{len(handed)}"

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from optline.errors import (
     AlreadyExists,
     BadInput,
+    ConfirmationRequired,
     CredentialsUnavailable,
     NotAllowed,
     NotFound,
@@ -72,6 +73,7 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (NotFound, 404),
     (AlreadyExists, 409),
     (NotAllowed, 409),
+    (ConfirmationRequired, 409),
     (BadInput, 422),
     (SignatureError, 403),
     (PayloadError, 400),
@@ -114,6 +116,8 @@ def install(app: FastAPI) -> None:
 
     async def on_domain(_: Request, exc: Exception) -> JSONResponse:
         status, code = status_of(exc)
+        if isinstance(exc, ConfirmationRequired):
+            return problem(status, code, str(exc), contacts_changed=exc.changes)
         return problem(status, code, str(exc))
 
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:

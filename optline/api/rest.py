@@ -227,13 +227,23 @@ async def get_policy(account: Account, request: Request) -> dict[str, Any]:
 
 
 @router.put("/policy", tags=["policy"])
-async def set_policy(body: PolicyChange, account: Account, request: Request) -> dict[str, Any]:
-    """Switch profile and/or replace the field overrides."""
-    await run_in_threadpool(
-        engine_of(request).set_policy, account.name, body.profile, body.overrides
+async def set_policy(
+    body: PolicyChange, account: Account, request: Request, confirm: bool = False
+) -> dict[str, Any]:
+    """Switch profile and/or replace the field overrides.
+
+    A switch from per-sender to account scope opts every contact opted out of any
+    sender out of the account; when it would change any contact it is refused (409
+    ``confirmation_required``, with ``contacts_changed``) unless ``?confirm=true``."""
+    change = await run_in_threadpool(
+        engine_of(request).set_policy, account.name, body.profile, body.overrides, confirm
     )
     row = await run_in_threadpool(engine_of(request).account, account.name)
-    return {"profile": row.profile, "overrides": row.overrides}
+    return {
+        "profile": row.profile,
+        "overrides": row.overrides,
+        "contacts_changed": change.contacts_changed,
+    }
 
 
 # -- contacts ---------------------------------------------------------------------------

@@ -47,6 +47,15 @@ class Source(StrEnum):
     MANUAL = "manual"  # the business, by API, CLI or UI
     PROVIDER = "provider"  # the SMS provider reported the number opted out
     IMPORT = "import"  # a contacts import
+    POLICY = "policy"  # a change of the account's policy
+
+
+class ChangeReason(StrEnum):
+    """Why a change no one asked for on this contact was made (on its event)."""
+
+    # The policy's scope widened (per sender -> account): an opt-out from one sender
+    # now covers the account (see :func:`widen_scope`).
+    SCOPE_WIDENED = "scope_widened"
 
 
 class Refused(ValueError):
@@ -411,6 +420,37 @@ def provider_opt_out(
     """
     new, event, _ = _opt_out(
         state, sender, policy, Source.PROVIDER, False, provider=provider, code=code
+    )
+    return Outcome(new, (event,))
+
+
+def widen_scope(state: ContactState) -> Outcome:
+    """The account's policy moved from SENDER to ACCOUNT scope: a contact opted out of
+    any sender is opted out of the account.
+
+    A revocation must not be lost by a change of the business's own settings (47 CFR
+    64.1200(a)(10); revoke-all, delayed to 2027-01-31, is the protective reading):
+    under ACCOUNT scope one opt-out covers every sender, so an opt-out that was kept
+    for one number now covers them all, also where the contact had opted back in on
+    another number. No text is sent for it. A contact with no opt-out is unchanged.
+    """
+    out_of = sorted(s for s, status in state.sender_status.items() if status is Status.OPTED_OUT)
+    opted_back_in = sorted(
+        s for s, status in state.sender_status.items() if status is Status.OPTED_IN
+    )
+    everywhere_out = state.account_status is Status.OPTED_OUT
+    if not out_of and not (everywhere_out and opted_back_in):
+        return Outcome(state)
+    new = replace(state, account_status=Status.OPTED_OUT, sender_status=_EMPTY, clarified=False)
+    event = _event(
+        EventType.OPTED_OUT,
+        new,
+        Source.POLICY,
+        None,
+        scope="account",
+        reason=ChangeReason.SCOPE_WIDENED.value,
+        opted_out_of=out_of or None,
+        opted_in_to=opted_back_in or None,
     )
     return Outcome(new, (event,))
 

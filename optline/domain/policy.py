@@ -296,3 +296,10 @@ def with_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
             raise BadOverride(f"policy field {name!r} cannot be overridden")
         changes[name] = check(name, value, policy)
     return dataclasses.replace(policy, **changes)
+
+
+def widens_scope(old: Policy, new: Policy) -> bool:
+    """Whether moving from ``old`` to ``new`` makes one opt-out cover more senders
+    (SENDER to ACCOUNT scope); the existing opt-outs must then be widened too
+    (``consent.widen_scope``). Narrowing keeps account-wide opt-outs as they are."""
+    return old.scope is Scope.SENDER and new.scope is Scope.ACCOUNT

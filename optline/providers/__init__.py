@@ -16,6 +16,7 @@ from optline.providers.base import (
     ProviderError,
     ProviderOptedOut,
     RetryPolicy,
+    SendWithdrawn,
     SignatureError,
     WebhookError,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "ProviderError",
     "ProviderOptedOut",
     "RetryPolicy",
+    "SendWithdrawn",
     "SignatureError",
     "WebhookError",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -86,10 +86,21 @@ class ProviderOptedOut(ProviderError):
         super().__init__(f"{message} (error {code})", code=code)
 
 
+class SendWithdrawn(Exception):
+    """Raised by a send's ``before_retry`` check: the text may no longer go (an opt-out
+    reached it between two attempts). Ends the send at once; never retried."""
+
+
+#: Called before each attempt after the first; raises :class:`SendWithdrawn` to stop.
+BeforeRetry = Callable[[], None]
+
+
 class OutboundAdapter(Protocol):
     """Sends one text; returns the provider's message id."""
 
-    def send(self, from_: str, to: str, body: str) -> str: ...
+    def send(
+        self, from_: str, to: str, body: str, before_retry: BeforeRetry | None = None
+    ) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from optline.providers.base import RetryPolicy
+from optline.providers.base import BeforeRetry, RetryPolicy
 from optline.providers.retry import RetryingAdapter
 from optline.providers.telnyx import TelnyxAdapter
 from optline.providers.twilio import TwilioAdapter
@@ -31,9 +31,11 @@ class Dispatcher:
         self._adapters: dict[tuple[str, str, tuple[tuple[str, str], ...]], RetryingAdapter] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, sender: SenderRow, to: str, body: str) -> str | None:
+    def __call__(
+        self, sender: SenderRow, to: str, body: str, before_retry: BeforeRetry | None = None
+    ) -> str | None:
         adapter = self._adapter(sender)
-        return None if adapter is None else adapter.send(sender.number, to, body)
+        return None if adapter is None else adapter.send(sender.number, to, body, before_retry)
 
     def _adapter(self, sender: SenderRow) -> RetryingAdapter | None:
         if sender.provider not in ("twilio", "telnyx"):

@@ -53,6 +53,7 @@ from optline.store.schema import (
     messages,
     notifications,
     send_requests,
+    sender_consent,
     senders,
     subscriptions,
     triggers,
@@ -181,6 +182,40 @@ class Tx:
             accounts.c.keywords_version,
         )
         return [_account_of(r) for r in self._conn.execute(stmt.order_by(accounts.c.name))]
+
+    @property
+    def writable(self) -> bool:
+        return self._writable
+
+    def hold_account(self, account: AccountRow, exclusive: bool = False) -> AccountRow | None:
+        """The account as committed now, its row locked until this transaction ends.
+
+        On PostgreSQL every write transaction holds its account's row (``FOR KEY
+        SHARE``, which concurrent writers of one account share) before it touches any
+        contact, and a policy change holds it alone (``FOR UPDATE``): a consent change
+        never applies a policy that a change committed meanwhile has replaced. SQLite
+        runs one write transaction at a time, so the row as read is current already.
+        """
+        self._write()
+        if not self._postgres:
+            return account
+        a = accounts
+        stmt = sa.select(a.c.id, a.c.name, a.c.profile, a.c.overrides, a.c.keywords_version)
+        stmt = stmt.where(a.c.id == account.id)
+        stmt = stmt.with_for_update(read=not exclusive, key_share=not exclusive)
+        row = self._conn.execute(stmt).first()
+        return None if row is None else _account_of(row)
+
+    def phones_with_sender_consent(self, account_id: int) -> list[str]:
+        """Every contact with a consent of its own for some sender (SENDER scope)."""
+        sc = sender_consent
+        stmt = (
+            sa.select(sc.c.phone)
+            .where(sc.c.account_id == account_id)
+            .group_by(sc.c.phone)
+            .order_by(sc.c.phone)
+        )
+        return list(self._conn.execute(stmt).scalars())
 
     def set_policy(self, account_id: int, profile: str, overrides: Mapping[str, Any]) -> None:
         self._write()
@@ -739,9 +774,13 @@ class Tx:
         stmt = sa.select(m).where(m.c.account_id == account_id, m.c.phone == phone).order_by(m.c.id)
         return [_message_row(r) for r in self._conn.execute(stmt)]
 
-    def message(self, account_id: int, message_id: int) -> MessageRow | None:
+    def message(
+        self, account_id: int, message_id: int, for_update: bool = False
+    ) -> MessageRow | None:
         m = messages
         stmt = sa.select(m).where(m.c.account_id == account_id, m.c.id == message_id)
+        if for_update:
+            stmt = stmt.with_for_update()
         row = self._conn.execute(stmt).first()
         return None if row is None else _message_row(row)
 
