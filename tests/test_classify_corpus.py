@@ -17,8 +17,8 @@ from classify_corpus import (
     predictions,
 )
 
-from optline.domain.languages import PHRASES
 from optline.domain.text import clause_form, fold, folded_words
+from optline.domain.vocabulary import PHRASES
 
 ROWS = load()
 COUNTS = matrix(ROWS, predictions(ROWS))

@@ -12,7 +12,7 @@ natural-language requests except where a word could cause unintended opt-outs. S
 - spellings: "stahp", a keyword as it is said rather than mistyped;
 - fillers: "Stop. Thank you", "STOP PLEASE", "ok stop", "baja por favor";
 - clauses: a keyword that is a clause of its own ("Who is this? Stop");
-- phrases per language (:mod:`optline.domain.languages`), each dismissed when negated
+- phrases per language (:mod:`optline.domain.vocabulary`), each dismissed when negated
   ("don't stop the reminders") and only a possible opt-out inside a question ("how do
   I unsubscribe?"), unless the question names the texts or the list it would leave
   ("how do I get off this list?"); a message that keeps the texts while leaving
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import wordfreq
 
-from optline.domain import languages as lang
+from optline.domain import vocabulary as vocab
 from optline.domain.policy import Intent, KeywordMatch, KeywordSet, Policy
 from optline.domain.text import BREAK, clause_form, has_inner_break, squeeze
 
@@ -85,8 +85,8 @@ def _is_ordinary(token: str, language: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    order: int  # rules are tried in the order languages.PHRASES lists them
-    phrase: lang.Phrase
+    order: int  # rules are tried in the order vocabulary.PHRASES lists them
+    phrase: vocab.Phrase
     language: str
     regex: re.Pattern[str]
 
@@ -120,7 +120,7 @@ class Detector:
         phrases = [
             (code, phrase)
             for code in sorted(keywords, key=lambda c: (c != "en", c))
-            for phrase in lang.PHRASES.get(code, ())
+            for phrase in vocab.PHRASES.get(code, ())
         ]
         rules = [
             _Rule(order, phrase, code, re.compile(phrase.pattern))
@@ -175,10 +175,10 @@ class Detector:
 
     @staticmethod
     def _spelling_table(index: Mapping[str, KeywordMatch]) -> dict[str, KeywordMatch]:
-        """languages.SPELLINGS of the opt-out keywords in ``index``, each also with one
+        """vocabulary.SPELLINGS of the opt-out keywords in ``index``, each also with one
         letter doubled ("stahhp"); more repeats are squeezed before the look-up."""
         table: dict[str, KeywordMatch] = {}
-        for spelling, keyword in lang.SPELLINGS.items():
+        for spelling, keyword in vocab.SPELLINGS.items():
             match = index.get(keyword)
             if match is None or match.intent is not Intent.OPT_OUT:
                 continue
@@ -227,7 +227,7 @@ class Detector:
                 return found
         if len(core) <= 4:
             short = " ".join(core or tokens)
-            said = lang.SHORT_REPLIES.get(short)
+            said = vocab.SHORT_REPLIES.get(short)
             if said is not None:
                 key = ("reply as said", short)
                 intent, code = said
@@ -235,7 +235,7 @@ class Detector:
                     key,
                     Verdict(intent, f"the whole reply {short.upper()!r} ({code})", None, code),
                 )
-            if short in lang.POSSIBLE_REPLIES:
+            if short in vocab.POSSIBLE_REPLIES:
                 key = ("reply", short)
                 return self._verdicts.get(key) or self._keep(
                     key,
@@ -360,13 +360,13 @@ class Detector:
                     if _negated(before) or (
                         phrase.after_object
                         and len(before) > 2
-                        and before[-1] in lang.OBJECT_PRONOUNS
+                        and before[-1] in vocab.OBJECT_PRONOUNS
                         and _negated(before[:-2])
                     ):
                         continue
                     question = (
                         phrase.intent is Intent.OPT_OUT
-                        and not lang.QUESTION_WORDS.isdisjoint(before)
+                        and not vocab.QUESTION_WORDS.isdisjoint(before)
                     )
                 said = hit.group().strip(" |").replace(" |", ",")
                 key = (rule.order, said, question)
@@ -401,7 +401,7 @@ class Detector:
         bare = self._bare_keyword(core, typos_on)
         if bare is not None and bare.match is not None and bare.intent is Intent.OPT_OUT:
             match = bare.match
-            if match.keyword not in lang.WEAK_OPT_OUT:
+            if match.keyword not in vocab.WEAK_OPT_OUT:
                 key = ("clause", match.keyword)
                 return self._verdicts.get(key) or self._keep(
                     key,
@@ -428,7 +428,7 @@ class Detector:
         if len(core) < 2:
             return None
         last, first = self._strong(core[-1]), self._strong(core[0])
-        if last is not None and core[-2] in lang.BEFORE_FINAL_KEYWORD:
+        if last is not None and core[-2] in vocab.BEFORE_FINAL_KEYWORD:
             ends = ("ends", last.keyword, core[-2])
             return self._verdicts.get(ends) or self._keep(
                 ends,
@@ -439,7 +439,7 @@ class Detector:
                     last,
                 ),
             )
-        if first is not None and core[1] in lang.AFTER_FIRST_KEYWORD:
+        if first is not None and core[1] in vocab.AFTER_FIRST_KEYWORD:
             opens = ("opens", first.keyword)
             return self._verdicts.get(opens) or self._keep(
                 opens,
@@ -456,7 +456,7 @@ class Detector:
         match = self.index.get(word)
         if match is None or match.intent is not Intent.OPT_OUT:
             return None
-        return None if word in lang.WEAK_OPT_OUT else match
+        return None if word in vocab.WEAK_OPT_OUT else match
 
 
 def _said(rule: _Rule, said: str, question: bool) -> Verdict:
@@ -482,14 +482,14 @@ def _rank(verdict: Verdict) -> int:
 
 def _core(words: list[str]) -> list[str]:
     """``words`` without filler words at either end; a repeated word once."""
-    if words and words[0] not in lang.FILLERS and words[-1] not in lang.FILLERS:
+    if words and words[0] not in vocab.FILLERS and words[-1] not in vocab.FILLERS:
         if len(words) > 1 and words[1] == words[0] and words.count(words[0]) == len(words):
             return words[:1]  # "STOP STOP STOP"
         return words
     start, end = 0, len(words)
-    while start < end and words[start] in lang.FILLERS:
+    while start < end and words[start] in vocab.FILLERS:
         start += 1
-    while end > start and words[end - 1] in lang.FILLERS:
+    while end > start and words[end - 1] in vocab.FILLERS:
         end -= 1
     core = words[start:end]
     if len(core) > 1 and core.count(core[0]) == len(core):
@@ -499,14 +499,14 @@ def _core(words: list[str]) -> list[str]:
 
 def _negated(before: list[str]) -> bool:
     """A negation right before a phrase: "don't stop", "never ever stop"."""
-    if not before or before[-1] in lang.NEGATION_BREAKERS:
+    if not before or before[-1] in vocab.NEGATION_BREAKERS:
         return False
-    if before[-1] in lang.NEGATORS:
+    if before[-1] in vocab.NEGATORS:
         return True
     return (
         len(before) > 1
         and before[-1] in {"ever", "really", "just"}
-        and (before[-2] in lang.NEGATORS)
+        and (before[-2] in vocab.NEGATORS)
     )
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from optline.domain import languages
+from optline.domain import vocabulary
 from optline.domain.policy import (
     KeywordSet,
     Policy,
@@ -185,14 +185,14 @@ DEFAULT = Policy(
                 "REVOKE",
                 "OPTOUT",
                 "OPT OUT",
-                *languages.ENGLISH_EXTRA_OPT_OUT,
+                *vocabulary.ENGLISH_EXTRA_OPT_OUT,
             ),
             opt_out_all=("STOPALL", "STOP ALL"),
-            opt_in=("START", "YES", "UNSTOP", *languages.ENGLISH_EXTRA_OPT_IN),
+            opt_in=("START", "YES", "UNSTOP", *vocabulary.ENGLISH_EXTRA_OPT_IN),
             help=("HELP", "INFO"),
         ),
         # Spanish, French, Portuguese and German keywords and replies.
-        **languages.KEYWORDS,
+        **vocabulary.KEYWORDS,
     },
     replies={"en": DEFAULT_REPLIES_EN, **DEFAULT_REPLIES_OTHER},
     # 64.1200(a)(10): any reply a reasonable person reads as "stop" revokes consent,

@@ -1,0 +1,101 @@
+"""German: keywords, weak opt-out words, fillers, phrase rules, short replies and the
+question words read around a phrase."""
+
+from __future__ import annotations
+
+from optline.domain.policy import Intent, KeywordSet
+from optline.domain.vocabulary.phrase import Phrase, phrase
+
+_OUT = Intent.OPT_OUT
+_MAYBE = Intent.POSSIBLE_OPT_OUT
+_IN = Intent.OPT_IN
+
+# -- keywords (whole message) -----------------------------------------------------------
+
+#: The German words people text to carriers' short codes.
+KEYWORDS = KeywordSet.of(
+    opt_out=("STOPP", "ABMELDEN", "ABBESTELLEN", "AUSTRAGEN", "BEENDEN"),
+    opt_in=("ANMELDEN",),
+    help=("HILFE",),
+)
+
+#: Opt-out keywords that are also common words ("das Spiel beenden").
+WEAK_OPT_OUT = frozenset({"beenden"})
+
+# -- fillers ----------------------------------------------------------------------------
+
+FILLERS = frozenset({"bitte", "danke", "sofort", "jetzt", "ja"})
+
+# -- phrases ----------------------------------------------------------------------------
+
+PHRASES: tuple[Phrase, ...] = (
+    phrase(
+        "bittet um keine nachrichten",
+        _OUT,
+        r"\bkeine (?:weiteren )?(?:nachrichten|sms|werbung)(?: \w+)? mehr\b"
+        r"|\bkeine weiteren (?:nachrichten|sms)\b"
+        r"|\bnicht mehr (?:kontaktieren|schreiben|anschreiben|kontaktiert|angeschrieben)\b"
+        r"|\b(?:loschen|entfernen|streichen) sie (?:bitte )?meine (?:handy|telefon|mobil)?"
+        r"nummer\b(?! nicht\b)"
+        r"|\bmeine (?:handy|telefon|mobil)?nummer (?:bitte )?(?:loschen|entfernen|streichen)\b"
+        r"|\bauf (?:\| )?(?:mir|mich) zu (?:schreiben|kontaktieren)\b"
+        r"|\bmelden sie mich ab\b|\bmich abmelden\b"
+        r"|\blass(?:en sie|t|)? (?:mich|uns)(?: \w+)? in ruhe\b"
+        r"|\b(?:nehmen sie|nimm|streichen sie|entfernen sie|loschen sie) (?:mich|meine nummer)"
+        r"(?: \w+){0,2} (?:aus|von) (?:der|ihrer|dieser|eurer|deiner) "
+        r"(?:liste|verteilerliste)\b",
+        "keine nicht auf melden abmelden lassen lass lasst nehmen nimm streichen entfernen loschen",
+        negatable=False,
+    ),
+    phrase(
+        "will die nachrichten nicht mehr",
+        _OUT,
+        r"\b(?:will|mochte|brauche|wollen|mochten) (?:diese|ihre|eure|deine|die|solche) "
+        r"(?:nachrichten|sms|werbung|textnachrichten|benachrichtigungen) nicht mehr\b",
+        "will mochte brauche wollen mochten",
+        negatable=False,
+        needs="mehr",
+    ),
+    phrase(
+        "lehnt ab",
+        _MAYBE,
+        r"\bkein interesse\b|\bfalsche nummer\b|^nein\b",
+        "interesse falsche nein",
+    ),
+    phrase(
+        "mochte die nachrichten wieder",
+        _IN,
+        r"\b(?:mochte|will|wurde gerne|mochten|wollen) (?:wieder |erneut )?(?:(?:die|ihre"
+        r"|eure|deine) )?(?:sms|nachrichten|erinnerungen|angebote|benachrichtigungen) "
+        r"(?:wieder |erneut )?(?:bekommen|erhalten|empfangen)\b",
+        "mochte will wurde mochten wollen",
+        negatable=False,
+        needs="bekommen erhalten empfangen",
+    ),
+    phrase(
+        "fragt nach dem dienst",
+        Intent.HELP,
+        r"\bwas (?:ist|sind) (?:das|dies|diese|dieser|dieses) fur (?:(?:ein|eine|einen) )?"
+        r"(?:dienst|service|programm|nachrichten|sms|liste)\b"
+        r"|\bwas fur (?:(?:ein|eine) )?(?:dienst|service|programm|nachrichten|sms) "
+        r"(?:ist das|sind das)\b",
+        "fur",
+        negatable=False,
+        needs="dienst service programm nachrichten sms liste",
+    ),
+)
+
+# -- short replies ----------------------------------------------------------------------
+
+SHORT_REPLIES: dict[str, Intent] = {
+    **dict.fromkeys(
+        ("wer ist da", "wer ist das", "wer sind sie", "was ist das", "mehr infos"), Intent.HELP
+    ),
+    "wieder anmelden": _IN,
+}
+
+POSSIBLE_REPLIES = frozenset({"nein"})
+
+# -- context words ----------------------------------------------------------------------
+
+QUESTION_WORDS = frozenset({"wie"})

@@ -1,0 +1,471 @@
+"""English: the keywords the default profile adds, weak opt-out words, spellings,
+fillers, the phrase rules with their building blocks, short replies, and the context
+words read around a keyword or phrase.
+
+Most context words are English only (:data:`NEGATION_BREAKERS`, :data:`OBJECT_PRONOUNS`,
+:data:`BEFORE_FINAL_KEYWORD`, :data:`AFTER_FIRST_KEYWORD`); the other languages add
+their own negations, question words and possible replies in their modules. The English
+keywords themselves (STOP, UNSUBSCRIBE, ...) are each profile's own, in
+:mod:`optline.domain.profiles` with their sources; the default profile adds these.
+"""
+
+from __future__ import annotations
+
+from optline.domain.policy import Intent
+from optline.domain.vocabulary.phrase import Phrase, last_words, phrase
+
+_OUT = Intent.OPT_OUT
+_MAYBE = Intent.POSSIBLE_OPT_OUT
+_IN = Intent.OPT_IN
+
+# -- keywords (whole message) -----------------------------------------------------------
+
+# Added to its English keywords by the default profile: Plivo (UNSUB), AWS End User
+# Messaging (REMOVE), and the words named in TCPA suits ("exit", "remove").
+EXTRA_OPT_OUT = ("UNSUB", "REMOVE", "EXIT")
+EXTRA_OPT_IN = ("RESUBSCRIBE", "SUBSCRIBE", "OPT IN", "OPTIN")
+
+#: Opt-out keywords that are common words in another sense ("cancel my order", "the
+#: end"). 64.1200(a)(10) names cancel, end and quit as valid per se, so alone they opt
+#: out.
+WEAK_OPT_OUT = frozenset({"cancel", "end", "quit", "exit", "remove"})
+
+#: Spellings of an opt-out keyword that are neither a slip of the finger nor emphasis:
+#: "stop" as it is drawn out in speech, or run together with "it". Read as the keyword
+#: where a word alone makes a clause, by profiles that read free text (never by the
+#: vendors' single-keyword ones).
+SPELLINGS: dict[str, str] = {
+    "stahp": "stop", "stawp": "stop", "stohp": "stop", "stopit": "stop", "stoppit": "stop",
+}  # fmt: skip
+
+# -- fillers ----------------------------------------------------------------------------
+
+#: "Stop. Thank you", "STOP PLEASE", "ok stop".
+FILLERS = frozenset(
+    {
+        "please", "pls", "plz", "pleas", "kindly", "thanks", "thank", "you", "u", "thx",
+        "ty", "tyvm", "ok", "okay", "k", "now", "asap", "immediately", "already", "just",
+        "sir", "maam", "yes", "yeah", "it", "and", "again", "anymore", "right", "away",
+        "seriously", "omg", "everything",
+    }
+)  # fmt: skip
+
+# -- phrases ----------------------------------------------------------------------------
+
+# Building blocks. "text" nouns are the things a texting program sends; _TEXTS adds
+# calls and emails, which "stop the ..." also ends (the protective reading).
+_TEXT_NOUNS = (
+    r"texts?|txts?|text messages?|messages?|msgs?|sms|reminders?|notifications?|"
+    r"alerts?|promos?|promotions?|offers|ads|marketing|spam"
+)
+_TEXTS_SENT = rf"(?:{_TEXT_NOUNS})"
+_TEXTS = rf"(?:{_TEXT_NOUNS}|calls|emails)"
+# Texts as something switched on and off: plurals only, so "turn off the reminder for
+# Friday" (one reminder) is not a revocation.
+_TEXT_FEEDS = r"(?:texts|text messages|txts|messages|msgs|sms|notifications|alerts|reminders)"
+# Another channel than texts: leaving it alone is no text opt-out.
+_OTHER_CHANNEL = (
+    r"(?:emails?|e mails?|newsletters?|mailing list|mailers|mail|calls|phone calls|voicemails?)"
+)
+# Profanity between a verb and its object ("stop f***ing texting me"); asterisks split
+# a word, so "f***ing" reads ``f ing``.
+_CURSE_WORDS = (
+    r"fucking|fuckin|fking|fkn|fcking|fckin|effing|effin|freaking|freakin|frigging|"
+    r"friggin|fricking|frickin|goddamn|damn|bloody|f ing|f in|f king|f cking|f ckin|"
+    r"fu ing|fu king|fu kin"
+)
+_CURSE = rf"(?:{_CURSE_WORDS})"
+_SENDING = (
+    r"(?:sending|texting|txting|messaging|msging|contacting|calling|emailing|spamming|"
+    r"bothering|harassing|pestering|bugging)"
+)
+_DETERMINERS = (
+    r"(?:all|the|these|those|this|your|ur|any|my|more|of|with|sending|me|us|receiving|"
+    rf"getting|text|sms|marketing|promotional|daily|stupid|annoying|{_CURSE_WORDS})"
+)
+_ME = r"(?:me|us|my (?:number|phone|cell|name|info|contact)|this (?:number|phone))"
+_NOT = r"(?:don t|dont|do not|never|no longer|pls don t)"
+# "Alerts on the thermostat", "notifications in the app": something else's, not the
+# texts; "... for my account", "... on this number" are the texts.
+_NOT_ON_SOMETHING_ELSE = (
+    r"(?! (?:on|in|for|from) (?:the|my|our|your) (?!account\b|number\b|cell\b)\w)"
+)
+# "Unsubscribe me from the email newsletter", "stop calling": leaving another channel.
+_LEAVES_OTHER_CHANNEL = (
+    r"\b(?:(?:unsubscribe|unsub|stop|cancel|quit|no more|opt (?:me |us )?out"
+    r"|remove (?:me|us)|take (?:me|us) off)(?: (?:me|us))?(?: (?:from|of|off|with|sending))?"
+    rf"(?: {_DETERMINERS}){{0,3}} {_OTHER_CHANNEL}|stop (?:calling|emailing|mailing))\b"
+)
+# "... but keep the texts", "texting is fine", "text me instead".
+_KEEPS_TEXTS = (
+    r"\b(?:(?:keep|continue)(?: (?:sending|getting|texting))?(?: me| us)?(?: the| my| your)?"
+    r" (?:texts|text messages|texting|sms|text alerts|text reminders)"
+    r"|(?:keep|continue) texting(?: me| us)?"
+    r"|(?:texts?|texting|sms) (?:is|are) (?:fine|ok|okay|good)"
+    r"|(?:still|just) text (?:me|us)|text (?:me|us) instead)\b"
+)
+
+PHRASES: tuple[Phrase, ...] = (
+    phrase(
+        # "Unsubscribe me from the emails but keep the texts": another channel is
+        # left, the texts are kept, so the consent to text stands.
+        "leaves another channel and keeps the texts",
+        Intent.NONE,
+        rf"{_LEAVES_OTHER_CHANNEL}.*{_KEEPS_TEXTS}|{_KEEPS_TEXTS}.*{_LEAVES_OTHER_CHANNEL}",
+        "keep continue instead fine ok okay good still just",
+        negatable=False,
+        needs="email emails mail mails newsletter newsletters mailing mailers calls calling "
+        "emailing voicemail voicemails",
+    ),
+    phrase(
+        "asks to stop sending",
+        _OUT,
+        rf"\b(?:stop|quit|cease)(?: {_CURSE})? {_SENDING}\b",
+        "stop quit cease",
+        needs=last_words(_SENDING),
+    ),
+    phrase(
+        # "Please stop following up": a salesperson's follow-ups are the texts. "I'll
+        # stop following up" is the writer stopping; "... on the claim" is the claim.
+        "asks to stop following up",
+        _OUT,
+        rf"\b(?:stop|quit|cease)(?<!\bi ll stop)(?<!\bi will stop)(?<!\bwe ll stop)"
+        rf"(?: {_CURSE})? "
+        r"(?:following up|reaching out|hitting (?:me|us) up)(?: (?:with|to) (?:me|us))?"
+        r"(?! (?:on|with|to|for)\b)",
+        "stop quit cease",
+        needs="following reaching hitting",
+    ),
+    phrase(
+        "asks to stop the texts",
+        _OUT,
+        rf"\b(?:stop|quit|cease|end|cancel|discontinue|halt|no more|no further)"
+        rf"(?: {_DETERMINERS}){{0,4}} {_TEXTS}\b",
+        "stop quit cease end cancel discontinue halt more further",
+        needs=last_words(_TEXTS),
+    ),
+    phrase(
+        "uses an opt-out word",
+        _OUT,
+        r"\b(?:unsubscribe|unsub|optout|opt out|opt me out|revoke|withdraw (?:my )?consent"
+        r"|cease and desist)\b",
+        "unsubscribe unsub optout opt revoke withdraw cease",
+    ),
+    phrase(
+        "asks to be removed",
+        _OUT,
+        rf"\b(?:remove|delete|erase|unsubscribe|unsub|drop) {_ME}\b",
+        "remove delete erase unsubscribe unsub drop",
+    ),
+    phrase(
+        "asks to be taken off the list",
+        _OUT,
+        r"\b(?:off|out of|from) (?:your|the|this|ur|that|all|my|these) "
+        r"(?:(?:texting|text|sms|mailing|contact|marketing|call) )?lists?\b",
+        "list lists",
+        # "please don't remove me | from the list": the negation is before the verb.
+        after_object=True,
+    ),
+    phrase(
+        # "please take me off. thx": the whole request, at the end of its clause;
+        # "take me off the waitlist" asks something else.
+        "asks to be taken off",
+        _OUT,
+        r"\b(?:take|get) (?:me|us|this number) off(?: (?:please|pls|plz|now|asap|already"
+        r"|thanks|thank you|thx|ty))*(?= \||$)",
+        "off",
+        needs="take get",
+    ),
+    phrase(
+        "asks to be left alone",
+        _OUT,
+        r"\b(?:leave (?:me|us) alone|lose (?:my|this) number)\b",
+        "leave lose",
+    ),
+    phrase(
+        "says not to text",
+        _OUT,
+        rf"\b{_NOT} (?:ever |{_CURSE} )?"
+        r"(?:text|txt|message|msg|sms|contact|send|email|bother|spam)"
+        r" (?:me|us|this (?:number|phone)|again|anymore|any)\b"
+        r"(?! (?:on|at|via|through|before|after|until|during|while|about)\b)",
+        "don dont not never longer",
+        negatable=False,
+        needs="text txt message msg sms contact send email bother spam",
+    ),
+    phrase(
+        "does not want texts",
+        _OUT,
+        rf"\b{_NOT} (?:want|wish|need|like)\b(?: \w+){{0,4}}? "
+        rf"(?:{_TEXTS}|contacted|texted|messaged)\b",
+        "don dont not never longer",
+        negatable=False,
+        needs="want wish need like",
+    ),
+    phrase(
+        "says it has already asked to stop",
+        _OUT,
+        r"\b(?:i|we|i ve|i have|already) (?:already )?(?:said|told you|texted|replied|sent"
+        r"|asked you to|asked to) (?:to )?stop\b(?! (?:by|at|in|on|over|for)\b)",
+        "said told texted replied sent asked",
+        needs="stop",
+    ),
+    phrase(
+        # "Stop for now": stop, maybe come back later; it is still a stop today.
+        "asks to stop for now",
+        _OUT,
+        r"(?:^|\| )(?:please |pls |ok |just )?(?:stop|unsubscribe|pause) (?:it |them )?"
+        r"for now(?: (?:thanks|thank you|thx|please|pls))?(?= \||$)",
+        "now",
+        needs="stop unsubscribe pause",
+    ),
+    phrase(
+        "has had enough of the texts",
+        _OUT,
+        rf"(?:^|\| )(?:ok |okay |omg |seriously |that s |thats )?enough (?:already )?"
+        rf"(?:with |of )?(?:the |these |those |your |ur |all |this )?{_TEXTS}\b",
+        "enough",
+        needs=last_words(_TEXTS),
+    ),
+    phrase(
+        "is blocking the sender",
+        _OUT,
+        r"\b(?:i m|im|i am|i ll|ill|i will|i have|i ve|gonna|going to|about to) "
+        r"(?:just |now |officially |definitely )?block(?:ing|ed)? "
+        r"(?:(?:this|your|ur|the) (?:number|sender|contact)\b|(?:you|u|this)(?: now)?(?= \||$))"
+        r"|(?:^|\| )block(?:ing|ed) (?:this|your|ur) (?:number|sender|contact)\b",
+        "block blocking blocked",
+    ),
+    phrase(
+        # A curt "go away" or "f*** off" as a whole clause is aimed at whoever sent
+        # the text; profanity on its own ("f***ing finally") is not a refusal.
+        "tells the sender to go away",
+        _OUT,
+        r"(?:^|\| )(?:(?:just|now|please|pls|plz|ok|so|oh|seriously|omg|and|yo|dude|bro) )?"
+        r"(?:go away|get lost|fuckoff|(?:fuck|fucking|fuckin|fck|fk|fuk|fuq|f|f k|f ck|eff"
+        r"|effing|piss|bugger|sod|buzz|shove) off)"
+        r"(?: (?:already|now|please|pls|forever|then|dude|bro|lol|with (?:the|these|this"
+        r"|your|ur) \w+))?(?= \||$)",
+        "away lost off fuckoff",
+    ),
+    phrase(
+        # Idioms for "stop" said of the texts: "knock it off with the texts".
+        "tells the sender to knock off the texts",
+        _OUT,
+        r"\b(?:knock it off|cut it out|give it a rest|cool it|lay off|knock off|cut out)"
+        rf"(?: already)?(?: with)?(?: {_DETERMINERS}){{0,3}} {_TEXTS}\b",
+        "knock cut rest cool lay",
+        needs=last_words(_TEXTS),
+    ),
+    phrase(
+        # "I'd rather not get texts": a polite no. "... before 9" or "on weekends"
+        # only moves them.
+        "would rather not get texts",
+        _OUT,
+        r"\b(?:rather|prefer|preferred)(?: to)? (?:not (?:to )?(?:be (?:texted|contacted"
+        rf"|messaged)|(?:get|getting|receive|receiving|have)(?: {_DETERMINERS}){{0,3}}"
+        rf" {_TEXTS_SENT})|no (?:more )?{_TEXTS_SENT}|(?:you|u) (?:didn t|did not|not|stopped"
+        r"|quit|stop) (?:text|texting|txt|txting|message|messaging|contact|contacting|send"
+        r"|sending))\b(?! (?:before|after|until|during|while|on|in the)\b| at (?!all\b))",
+        "rather prefer preferred",
+        needs=f"{last_words(_TEXTS_SENT)} texted contacted messaged texting txting messaging "
+        "contacting send sending",
+    ),
+    phrase(
+        # Texts as notifications someone switches off; not "the notifications on my
+        # phone" or "the alerts in the app".
+        "asks to turn off the texts",
+        _OUT,
+        rf"\b(?:(?:turn|switch|shut) off(?: {_DETERMINERS}){{0,3}} {_TEXT_FEEDS}"
+        rf"|(?:turn|switch|shut)(?: {_DETERMINERS}){{0,3}} {_TEXT_FEEDS} off"
+        rf"|disable(?: {_DETERMINERS}){{0,3}} {_TEXT_FEEDS})\b{_NOT_ON_SOMETHING_ELSE}",
+        "turn switch shut disable",
+        needs=last_words(_TEXT_FEEDS),
+    ),
+    phrase(
+        # FCC 2024 order: asking how to leave the texts or the list, named as such,
+        # is itself a request to leave. "How do I unsubscribe?" with nothing named
+        # stays a question ("uses an opt-out word" reads it as a possible one).
+        "asks how to leave the texts",
+        _OUT,
+        r"\b(?:how (?:(?:do|can|could|would|should|will) (?:i|we)|to|do i go about)"
+        r"|(?:a|any|the) way to|what do i (?:do|reply|text|send|type) to)(?: just| even)?"
+        r" (?:unsubscribe|unsub|opt (?:me |us )?out|get off|get out|be removed|get removed"
+        r"|leave|remove (?:me|us|myself|my number))(?: (?:from|of|off))?"
+        rf"(?: {_DETERMINERS}){{0,3}} (?:{_TEXT_NOUNS}"
+        r"|(?:(?:texting|text|sms|mailing|contact|marketing) )?lists?)\b",
+        "how way what",
+        negatable=False,
+        needs="unsubscribe unsub out off removed leave remove",
+    ),
+    phrase(
+        # "Who gave you my number? Remove it now.": "it" is the number named before.
+        "asks to remove the number it named",
+        _OUT,
+        r"\b(?:my|this) (?:phone |cell )?number\b.*?(?:\| |\b(?:so|and|then) )"
+        r"(?:(?:please|pls|plz|just|now|ok|so) )*(?:remove|delete|erase|lose) it"
+        r"(?: (?:now|please|pls|plz|immediately|asap|right now|already|thanks|thank you"
+        r"|from your (?:list|lists|system|records|database|contacts)))*(?= \||$)",
+        "remove delete erase lose",
+        negatable=False,
+        needs="number",
+    ),
+    phrase(
+        # Not "not interested in the red one": a product declined, not the texts.
+        "refuses",
+        _MAYBE,
+        r"\b(?:not|no longer) interested\b(?! in (?:the|that|this|a|an|those|these) "
+        r"(?!texts?\b|messages?\b|offers?\b|deals?\b|promos?\b|promotions?\b|ads\b))"
+        r"|\bwrong (?:number|person|guy|girl)\b",
+        "interested wrong",
+        needs="not longer number person guy girl",
+    ),
+    phrase(
+        "did not sign up",
+        _MAYBE,
+        r"\b(?:never|didn t|did not|don t remember) sign(?:ed|ing)? up\b"
+        r"|\b(?:how did you get|who gave you) my number\b"
+        r"|\bwhy (?:do|are|am|does) (?:you|i|u)(?: \w+){0,2} (?:texting|getting|text)\b"
+        r"|(?:^|\| )(?:this is )?spam\b|\btoo many (?:texts|messages)\b"
+        r"|\btext(?:ing)? (?:me|us) too much\b",
+        "sign signed signing number why spam too",
+        needs="up my why spam many much",
+    ),
+    phrase(
+        "asks how to stop",
+        _MAYBE,
+        r"\bway to (?:stop|unsubscribe|opt out)\b|\bcancel (?:my |the )?subscription\b"
+        r"|\bpause (?:the |these |my |all )?(?:texts|messages|reminders)\b",
+        "way subscription pause",
+    ),
+    phrase(
+        "asks to subscribe again",
+        _IN,
+        r"\bopt (?:me )?(?:back )?in\b|\b(?:re)?subscribe me\b"
+        r"|\b(?:start|resume) (?:texting|messaging|sending) me\b",
+        "opt subscribe resubscribe start resume",
+        needs="in me",
+    ),
+    phrase(
+        # Explicit requests for the texts themselves; "send me the reminder again"
+        # (one text resent) is not one.
+        "asks for the texts back",
+        _IN,
+        r"\b(?:want|like|love|wish) to (?:(?:start|keep) )?(?:get|getting|receive|receiving)"
+        rf"(?: {_DETERMINERS}| appointment| weekly){{0,3}} {_TEXT_FEEDS} again\b"
+        rf"|\bresume(?: {_DETERMINERS}| appointment| weekly){{0,3}} {_TEXT_FEEDS}\b"
+        rf"|\bturn (?:my |the |your )?{_TEXT_FEEDS} back on\b"
+        rf"|\bturn (?:back on|on again) (?:my |the |your )?{_TEXT_FEEDS}\b"
+        r"|\b(?:add|put) (?:me|us|my number) back (?:on|to|in|into) (?:the|your|ur|this) "
+        r"(?:(?:text|texting|sms|mailing|contact) )?list\b"
+        r"|\bsign (?:me|us) (?:back )?up (?:for|to) (?:(?:the|your|these|weekly|daily|text"
+        r"|sms) )*(?:texts|text messages|messages|deals|offers|specials|alerts|reminders"
+        r"|list|promos|text club)\b",
+        "want like love wish resume turn add put sign",
+        needs=f"{last_words(_TEXT_FEEDS)} list deals offers specials promos club",
+    ),
+    phrase(
+        # CTIA 5.1.2.1: the HELP reply names the program, its frequency and costs,
+        # so questions about those are answered with it.
+        "asks about the program",
+        Intent.HELP,
+        r"\bwhat (?:is|s|are|does) (?:this|these|those) (?:(?:text|txt|sms|texting|message) )?"
+        r"(?:service|program|club|texts|messages|msgs|alerts|list|subscription)"
+        r"(?= \||$| (?:for|about|do|exactly|anyway|mean)\b)"
+        r"|\bwhat (?:kinds?|types?|sorts?) of (?:texts|messages|msgs|alerts|sms)\b"
+        r"|\bhow (?:often|frequently|many times)(?: (?:will|would|do|does|are|can))? "
+        r"(?:you|u) (?:text|txt|message|msg)\b"
+        r"|\bhow (?:often|frequently|many times)(?: (?:will|would|do|does|are|can))? (?:i|we) "
+        rf"(?:get|receive|getting|receiving)(?: {_DETERMINERS}){{0,2}} {_TEXT_FEEDS}\b"
+        r"|\bhow many (?:texts|messages|msgs|alerts)\b"
+        r"|\b(?:msg|message|messaging|text|sms|data) (?:and )?(?:data )?rates\b"
+        r"|\b(?:cost|charge|fee)s? (?:for|of|to)(?: (?:these|the|your|this|receiving|getting))"
+        r"{1,2} (?:texts|messages|text messages|sms|alerts|service)\b"
+        r"|\b(?:texts|messages|text messages) cost\b"
+        r"|\bwho (?:runs|operates|owns|sends) (?:this|these|the|your) "
+        r"(?:(?:text|sms|texting) )?(?:program|service|club|texts|messages|list)\b"
+        r"|\bwhat (?:did )?i (?:signed|sign) up for\b",
+        "what how who rates cost costs charge charges fee fees",
+        negatable=False,
+        needs=f"{last_words(_TEXT_FEEDS)} service program club list subscription text txt "
+        "message msg rates signed sign",
+    ),
+    phrase(
+        # "DO NOT CONTACT", "do not text": the whole request, at the end of its clause
+        # ("do not text while driving" says something else).
+        "says not to text at all",
+        _OUT,
+        rf"(?:^|\| )(?:please |pls )?{_NOT} (?:ever )?(?:text|txt|message|msg|sms|contact)"
+        r"(?: (?:please|pls|plz|thanks|thank you|thx))*(?= \||$)",
+        "don dont not never longer",
+        negatable=False,
+        needs="text txt message msg sms contact",
+    ),
+    phrase(
+        # "I want to stop", "yes i want to stop receiving these": "stop" ends the
+        # clause or takes the texts ("I want to stop by at 5" does not).
+        "wants to stop",
+        _OUT,
+        r"\b(?:i|we) (?:really |just )?(?:want|wanna|wish|would like|d like|need) to "
+        r"(?:stop|unsubscribe|opt out)(?: (?:receiving|getting)(?: (?:these|them|this"
+        r"|your|the|any))?(?: (?:texts?|messages?|sms))?)?(?: (?:please|pls|now|thanks"
+        r"|thank you|thx))*(?= \||$)",
+        "want wanna wish like need",
+        needs="stop unsubscribe opt",
+    ),
+)
+
+# -- short replies ----------------------------------------------------------------------
+
+#: "No more" answering a text means no more of them.
+SHORT_REPLIES: dict[str, Intent] = {
+    **dict.fromkeys(("no more", "no more of these", "no more of this"), _OUT),
+    **dict.fromkeys(
+        (
+            "who is this", "who s this", "whos this", "who dis", "new phone who dis",
+            "who is texting me", "what is this", "what s this", "whats this",
+            "what is this about", "what s this about", "what company is this",
+            "more info", "more information", "hlep",
+        ),
+        Intent.HELP,
+    ),
+    **dict.fromkeys(
+        (
+            "sign me back up", "sign me up", "resubscribe me", "add me back", "strat",
+            # JOIN: the word short-code programs advertise for joining.
+            "join", "rejoin", "join again",
+        ),
+        _IN,
+    ),
+}  # fmt: skip
+
+#: TCPA suits were filed over "no" and "S"; "no" also answers many other questions.
+POSSIBLE_REPLIES = frozenset({"no", "nope", "nah", "s", "enough"})
+
+# -- context words ----------------------------------------------------------------------
+
+#: "don't stop the reminders", "never stop texting me these deals". ("t" is what is
+#: left of "n't".)
+NEGATORS = frozenset({"not", "t", "dont", "never", "cant", "wont", "didnt", "doesnt", "cannot"})
+#: "why won't you stop texting me" is a request, not a negation.
+NEGATION_BREAKERS = frozenset({"you", "u"})
+#: The object of a verb before a phrase: "remove me | from the list".
+OBJECT_PRONOUNS = frozenset({"me", "us", "myself", "it"})
+#: "how do I unsubscribe?"
+QUESTION_WORDS = frozenset({"how", "way", "if", "whether", "what"})
+
+#: A strong opt-out keyword at the end of a clause counts after these words only:
+#: "wrong number stop", "I said stop", "can you stop". Others ("the bus stop", "to
+#: stop", "if I reply stop") are other senses or quotations.
+BEFORE_FINAL_KEYWORD = frozenset(
+    {
+        "said", "say", "saying", "number", "please", "pls", "plz", "kindly", "just", "ok",
+        "okay", "omg", "now", "you", "u", "so", "seriously", "again", "already", "yes",
+        "yeah", "hey", "hi", "interested",
+    }
+)  # fmt: skip
+#: A strong opt-out keyword opening a clause counts when a new sentence follows it
+#: without punctuation: "STOP who is this", "Stop I'm not interested".
+AFTER_FIRST_KEYWORD = frozenset(
+    {"i", "im", "who", "wrong", "you", "u", "we", "not", "never", "dont", "do"}
+)

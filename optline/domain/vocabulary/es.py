@@ -1,0 +1,120 @@
+"""Spanish: keywords, weak opt-out words, fillers, phrase rules, short replies and the
+negations and question words read around a phrase."""
+
+from __future__ import annotations
+
+from optline.domain.policy import Intent, KeywordSet
+from optline.domain.vocabulary.phrase import Phrase, phrase
+
+_OUT = Intent.OPT_OUT
+_MAYBE = Intent.POSSIBLE_OPT_OUT
+_IN = Intent.OPT_IN
+
+# -- keywords (whole message) -----------------------------------------------------------
+
+#: The Spanish words people text to carriers' short codes.
+KEYWORDS = KeywordSet.of(
+    opt_out=("BAJA", "ALTO", "PARAR", "PARE", "CANCELAR", "DETENER", "NO MÁS"),
+    opt_in=("ALTA", "COMENZAR", "SUSCRIBIR"),
+    help=("AYUDA",),
+)
+
+#: Opt-out keywords that are also common words ("alto": tall, "cancelar mi pedido").
+WEAK_OPT_OUT = frozenset({"alto", "parar", "pare", "cancelar", "detener"})
+
+# -- fillers ----------------------------------------------------------------------------
+
+#: "baja por favor" ("sí": yes).
+FILLERS = frozenset({"por", "favor", "porfa", "gracias", "ya", "si"})
+
+# -- phrases ----------------------------------------------------------------------------
+
+PHRASES: tuple[Phrase, ...] = (
+    phrase(
+        "pide que no le escriban",
+        _OUT,
+        r"\bno me (?:envien|manden|mande|envie|mandes|envies) (?:mas|mensajes|textos|sms)\b"
+        r"|\bno me (?:escriban|escribas|escriba|contacten|contactes|molesten)\b"
+        # "no dejen de mandarme los recordatorios" asks for more texts, not fewer.
+        r"|\bdej(?<!\bno dej)(?<!\bnunca dej)(?:en|a|e) de (?:enviar|mandar|escribir|contactar"
+        r"|molestar)"
+        r"|\bno (?:quiero|deseo) (?:volver a )?(?:recibir )?(?:mas )?(?:(?:los|las|sus|tus"
+        r"|estos|estas|esos|esas) )?(?:mensajes|textos|sms|ofertas|promociones|recordatorios"
+        r"|alertas)\b"
+        r"|\bno mas (?:mensajes|textos|sms)\b"
+        r"|\bbasta (?:ya )?(?:de|con) (?:(?:los|las|tus|sus|estos|esos|tantos|tantas|tanto) )?"
+        r"(?:mensajes|textos|sms|spam|promociones|molestar|escribir\w*|enviar\w*|mandar\w*)\b"
+        r"|\bdej(?:enme|ame|eme|adme|ennos) en paz\b",
+        "no dejen deja deje basta dejenme dejame dejeme dejadme dejennos",
+        negatable=False,
+    ),
+    phrase(
+        "pide que no le vuelvan a escribir",
+        _OUT,
+        r"\bno (?:me )?(?:vuelvan|vuelva|vuelvas) a (?:escribir|mandar|enviar|contactar"
+        r"|molestar|llamar)",
+        "vuelvan vuelva vuelvas",
+        negatable=False,
+    ),
+    phrase(
+        "pide la baja",
+        _OUT,
+        r"\b(?:darme|dar|dame|denme|deme|doy) de baja\b"
+        r"|\b(?:saquenme|quitenme|sacame|quitame|borrenme|eliminenme|borrame) de "
+        r"(?:la|su|tu|esta|sus) listas?\b"
+        r"|\b(?:borren|borrar|eliminar|eliminen|quiten|quitar) mi numero\b"
+        r"|\b(?:cancelar|cancelen|cancela|cancele|anular) (?:mi |la |esta )?"
+        r"(?:suscripcion|subscripcion)(?! (?:a|al|del|de la|de mi)\b)",
+        "baja saquenme quitenme sacame quitame borrenme eliminenme borrame borren borrar "
+        "eliminar eliminen quiten quitar suscripcion subscripcion",
+    ),
+    phrase(
+        "rechaza",
+        _MAYBE,
+        r"\bno me interesa\b|\bnumero equivocado\b",
+        "interesa equivocado",
+    ),
+    phrase(
+        "pide volver a recibir mensajes",
+        _IN,
+        r"\b(?:quiero|quisiera|deseo|me gustaria)(?<!\bno quiero)(?<!\bnunca quiero)"
+        r"(?<!\bno deseo) (?:volver a )?recibir (?:de nuevo |otra vez )?"
+        r"(?:(?:los|las|sus|tus) )?(?:mensajes|textos|sms|ofertas|recordatorios|promociones"
+        r"|alertas)\b",
+        "quiero quisiera deseo gustaria",
+        negatable=False,
+        needs="recibir",
+    ),
+    phrase(
+        "pregunta por el servicio",
+        Intent.HELP,
+        r"\bque (?:es|son) (?:este|esta|estos|estas|ese|esa|esos|esas) (?:servicio|programa"
+        r"|mensajes|textos|sms|lista|club)(?= \||$)"
+        r"|\bpara que son (?:estos|esos|los|sus|tus) (?:mensajes|textos|sms)\b",
+        "que",
+        negatable=False,
+        needs="servicio programa mensajes textos sms lista club",
+    ),
+)
+
+# -- short replies ----------------------------------------------------------------------
+
+#: "Basta" is Spanish for "enough" (64.1200(a)(10): what a reasonable person would read).
+SHORT_REPLIES: dict[str, Intent] = {
+    **dict.fromkeys(("basta", "basta ya"), _OUT),
+    **dict.fromkeys(
+        ("quien es", "quien eres", "que es esto", "de que se trata", "mas informacion"),
+        Intent.HELP,
+    ),
+    **dict.fromkeys(
+        ("suscribirme de nuevo", "quiero volver a suscribirme", "quiero suscribirme"), _IN
+    ),
+}
+
+POSSIBLE_REPLIES = frozenset({"no"})
+
+# -- context words ----------------------------------------------------------------------
+
+NEGATORS = frozenset({"nunca"})
+#: "cómo".
+QUESTION_WORDS = frozenset({"como"})
