@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from optline.domain import profiles_doc
+from optline import profiles_doc
 from optline.domain.policy import Resubscribe, Scope, SenderKind, UnknownProfile
 from optline.domain.profiles import PROFILE_SOURCES, PROFILES, get_profile
 from optline.domain.text import normalise_keyword
@@ -27,8 +27,7 @@ def forms(*words: str) -> frozenset[str]:
 def test_committed_profiles_doc_is_the_generators_output() -> None:
     committed = (ROOT / "docs" / "profiles.md").read_text(encoding="utf-8")
     assert committed == profiles_doc.render(), (
-        "docs/profiles.md is out of date: run "
-        "`python -m optline.domain.profiles_doc > docs/profiles.md`"
+        "docs/profiles.md is out of date: run `python -m optline.profiles_doc > docs/profiles.md`"
     )
 
 

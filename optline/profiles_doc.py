@@ -1,7 +1,9 @@
 """Render ``docs/profiles.md`` from the profile objects themselves.
 
-Run ``python -m optline.domain.profiles_doc > docs/profiles.md``. A test compares the
-committed file with this module's output, so the page cannot drift from the code.
+Run ``python -m optline.profiles_doc > docs/profiles.md``. A test compares the
+committed file with this module's output, so the page cannot drift from the code. It
+reads the profiles of :mod:`optline.domain` but is documentation tooling, not a rule,
+so it lives outside that package.
 
 Every value a vendor profile holds is either cited (:data:`CITATIONS`: the seed file
 that documents it, with the words that say so) or, when it equals ``twilio``'s value
@@ -213,7 +215,7 @@ names and values of the wrong type are refused (`BadOverride`). Fields an accoun
 override: {overridable}.
 
 This page is generated from the profile objects by
-`python -m optline.domain.profiles_doc > docs/profiles.md`; a test fails if it is out of
+`python -m optline.profiles_doc > docs/profiles.md`; a test fails if it is out of
 date. Sources:
 
 {sources}
