@@ -268,3 +268,28 @@ def test_an_event_webhook_is_delivered_signed_as_documented(
     assert request.content == EVENT_BODY
     assert request.headers["X-Optline-Signature"] == EVENT_HEADER
     assert request.headers[EVENT_ID_HEADER] == "1-42"
+
+
+def _off_by_one(signature: str) -> dict[str, str]:
+    last = "0" if signature[-1] != "0" else "1"
+    return {
+        "last character": signature[:-1] + last,
+        "one shorter": signature[:-1],
+        "one longer": signature + signature[-1],
+    }
+
+
+@pytest.mark.parametrize("what", ["last character", "one shorter", "one longer"])
+def test_a_vector_off_by_one_character_is_refused(what: str) -> None:
+    v1 = GENERIC_HEADER.partition(",v1=")[2]
+    with pytest.raises(SignatureError):
+        header = f"t={NOW},v1={_off_by_one(v1)[what]}"
+        generic.verify_signature(GENERIC_SECRET, GENERIC_BODY, header, now=NOW)
+    with pytest.raises(SignatureError):
+        forged = _off_by_one(TWILIO_FORM_SHA1.rstrip("="))[what] + "="
+        twilio.verify_signature(TWILIO_URL, TWILIO_FORM, forged, TWILIO_TOKEN)
+    with pytest.raises(SignatureError):
+        forged = _off_by_one(TELNYX_SIGNATURE.rstrip("="))[what] + "=="
+        telnyx.verify_signature(
+            TELNYX_BODY, forged, TELNYX_TIMESTAMP, TELNYX_PUBLIC_KEY, now=NOW + 1
+        )
