@@ -140,6 +140,9 @@ class FakeProvider:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._stopping = threading.Event()
+        # Client connections the server holds open now (kept alive between requests).
+        self._open = 0
+        self._connections = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         # A short poll interval keeps shutdown (once per test) quick.
@@ -156,6 +159,22 @@ class FakeProvider:
         """Queue answers for the next requests; after them every request succeeds."""
         with self._lock:
             self._script.extend(replies)
+
+    @property
+    def open_connections(self) -> int:
+        with self._connections:
+            return self._open
+
+    def wait_for_open_connections(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait until the server holds ``count`` client connections open (a connection the
+        client closed ends once its handler reads the end of it)."""
+        with self._connections:
+            return self._connections.wait_for(lambda: self._open == count, timeout)
+
+    def _connection_opened(self, change: int) -> None:
+        with self._connections:
+            self._open += change
+            self._connections.notify_all()
 
     def start(self) -> FakeProvider:
         self._thread.start()
@@ -203,6 +222,14 @@ class FakeProvider:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output quiet
+
+            def setup(self) -> None:
+                super().setup()
+                fake._connection_opened(1)
+
+            def finish(self) -> None:
+                fake._connection_opened(-1)
+                super().finish()
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

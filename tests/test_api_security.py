@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +23,7 @@ from test_api_support import (  # noqa: F401
     Tenant,
     acme,
     assert_problem,
+    auth,
     client,
     engine,
     new_tenant,
@@ -31,14 +31,12 @@ from test_api_support import (  # noqa: F401
 )
 from test_store import record_send
 
-from optline.api import deps
 from optline.api.app import Settings, create_app
 from optline.engine import Engine
 from optline.notify import drain
 from optline.providers.base import RetryPolicy
 from optline.providers.registry import Dispatcher
 from optline.store import Store
-from optline.store import tx as store_tx
 
 # Account B ("other") and its data; account A ("acme") tries to reach it.
 B_ONLY = "+16175550123"
@@ -141,10 +139,40 @@ def test_b_never_gets_a_notification_for_a_change_in_a(
         assert tx.notifications(b.id) == [] and tx.notifications(a.id) == []
 
 
-def test_keys_are_compared_in_constant_time() -> None:
-    # The admin key and the stored key hash are both compared with hmac.compare_digest.
-    assert "compare_digest" in inspect.getsource(deps.require_admin)
-    assert "compare_digest" in inspect.getsource(store_tx.Tx.account_by_key_hash)
+def near_misses(key: str) -> dict[str, str]:
+    """Keys a comparison of too little of the key, or of the wrong length, would take."""
+
+    def other(char: str) -> str:
+        return "B" if char == "A" else "A"
+
+    return {
+        "last character": key[:-1] + other(key[-1]),
+        "first character": other(key[0]) + key[1:],
+        "one shorter": key[:-1],
+        "one longer": key + key[-1],
+        "first half": key[: len(key) // 2],
+        "doubled": key + key,
+    }
+
+
+def test_an_admin_key_off_by_a_character_or_of_another_length_is_refused(
+    client: TestClient,
+) -> None:
+    for what, wrong in near_misses(ADMIN_KEY).items():
+        response = client.post("/v1/accounts", json={"name": "acme"}, headers=auth(wrong))
+        assert response.status_code == 401, what
+        assert_problem(response, 401, "unauthorized")
+    assert client.post("/v1/accounts", json={"name": "acme"}, headers=auth(ADMIN_KEY)).is_success
+
+
+def test_an_api_key_off_by_a_character_or_of_another_length_is_refused(
+    client: TestClient, acme: Tenant
+) -> None:
+    for what, wrong in near_misses(acme.key).items():
+        response = client.get("/v1/account", headers=auth(wrong))
+        assert response.status_code == 401, what
+        assert_problem(response, 401, "unauthorized")
+    assert acme.ok("GET", "/v1/account")["name"] == "acme"
 
 
 @pytest.fixture

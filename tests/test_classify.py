@@ -306,27 +306,28 @@ def test_as_dict_is_the_cli_contract() -> None:
 
 # -- properties -------------------------------------------------------------------------
 
-_KEYWORDS = sorted({(k, i) for _, _, k, i in _every_keyword() if " " not in k})
+# Every one-word keyword with a profile that has it: the keyword classifies as something
+# under that profile, so each example has a reading to keep.
+_PROFILE_KEYWORDS = sorted({(p, k) for p, _, k, _ in _every_keyword() if " " not in k})
 _DECORATION = st.text(alphabet=" .,!?-*\"'()🛑🙏\u200b\t", max_size=4)
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.sampled_from(_KEYWORDS),
+    st.sampled_from(_PROFILE_KEYWORDS),
     st.lists(st.booleans(), min_size=20, max_size=20),
     _DECORATION,
     _DECORATION,
-    st.sampled_from(sorted(PROFILES)),
 )
 def test_any_casing_punctuation_or_spacing_classifies_the_same(
-    pair: tuple[str, Intent], upper: list[bool], before: str, after: str, profile: str
+    pair: tuple[str, str], upper: list[bool], before: str, after: str
 ) -> None:
-    keyword, _ = pair
-    if classify(keyword, profile).intent is Intent.NONE:
-        return  # a keyword of another profile
+    profile, keyword = pair
+    plain = classify(keyword, profile)
+    assert plain.intent is not Intent.NONE
     cased = "".join(c.upper() if up else c for c, up in zip(keyword, upper, strict=False))
     cased += keyword[len(upper) :]
-    assert classify(before + cased + after, profile) == classify(keyword, profile)
+    assert classify(before + cased + after, profile) == plain
 
 
 @settings(max_examples=500, deadline=None)

@@ -4,7 +4,9 @@ together on SQLite, none is answered before the commit, and each fails on its ow
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
+import struct
 import threading
 import time
 from collections.abc import Awaitable, Iterator
@@ -300,37 +302,128 @@ def test_the_group_connection_never_waits_and_keeps_savepoint_journals_in_memory
     assert driver.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)  # a thread's job
 
 
-def test_checkpoints_keep_the_wal_short_under_unbroken_grouped_writes(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # With no checkpoint in the groups' commits and one beside them that never waits,
-    # the WAL never starts over; the committer starts it over once it is long.
+class CheckpointTurns:
+    """Stands in for the store's closing flag, which the checkpoint thread waits on
+    between two checkpoints: the thread checkpoints only when :meth:`checkpoint` lets it,
+    and :meth:`checkpoint` returns once that checkpoint is done, so a test decides
+    exactly when each one runs instead of racing a timer."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._waits = 0  # the times the thread came to wait for its next turn
+        self._turns = 0  # the checkpoints let run
+        self._closing = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        # The timeout (CHECKPOINT_SECONDS) is not waited out: the next turn is.
+        with self._changed:
+            self._waits += 1
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self._closing or self._turns >= self._waits)
+            return self._closing
+
+    def set(self) -> None:
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()
+
+    def checkpoint(self) -> None:
+        """One checkpoint on the checkpoint thread, returning when it is over."""
+        with self._changed:
+            self._turns += 1
+            self._changed.notify_all()
+            done = self._changed.wait_for(lambda: self._waits > self._turns, timeout=10)
+        assert done, "the checkpoint thread did not come back"
+
+
+def _wal_high_water(wal: Path) -> int:
+    """The most frames the WAL file has held (it is overwritten, not cut, on a restart)."""
+    size = wal.stat().st_size
+    if size == 0:
+        return 0
+    (page_size,) = struct.unpack(">I", wal.read_bytes()[8:12])  # from the WAL header
+    return (size - 32) // (24 + int(page_size))
+
+
+def _unbroken_groups(engine: Engine, turns: CheckpointTurns, groups: int) -> list[int]:
+    """``groups`` groups of eight STOPs, one after the other, with a checkpoint in each
+    while it is open (uncommitted), as when groups follow one another without a break:
+    a checkpoint then never finds the newest commit copied. Returns the WAL's high
+    water after each group, in frames, from an empty WAL."""
+    raw = sqlite3.connect(_sqlite_file(engine))
+    try:
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
+    wal = Path(f"{_sqlite_file(engine)}-wal")
+    assert _wal_high_water(wal) == 0
+    high_water: list[int] = []
+
+    async def scenario() -> None:
+        for g in range(groups):
+            writes: list[Awaitable[object]] = [
+                engine.store.write_grouped(_stop, engine, p, g * 100 + n)
+                for n, p in enumerate(PHONES[:8])
+            ]
+            writes.append(engine.store.write_grouped(turns.checkpoint))
+            await asyncio.gather(*writes)
+            high_water.append(_wal_high_water(wal))
+
+    asyncio.run(scenario())
+    return high_water
+
+
+@pytest.fixture
+def turns(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[CheckpointTurns]:
+    """The store's checkpoints, one each time the test says (SQLite only)."""
     if engine.store.dialect != "sqlite":
         pytest.skip("PostgreSQL has no WAL file of SQLite's kind")
-    monkeypatch.setattr(database, "CHECKPOINT_SECONDS", 0.005)
-    monkeypatch.setattr(database, "WAL_RESTART_FRAMES", 20)
-    wal = Path(f"{_sqlite_file(engine)}-wal")
+    assert engine.store._checkpointer is None  # it starts with the first grouped write
+    turns = CheckpointTurns()
+    monkeypatch.setattr(engine.store, "_closing", turns)
+    try:
+        yield turns
+    finally:
+        turns.set()  # the thread ends even when the test failed before closing the store
 
-    async def client(k: int) -> None:
-        for n in range(75):
-            await engine.store.write_grouped(_stop, engine, PHONES[k], k * 1000 + n)
 
-    async def unbroken_writes() -> None:
-        # Eight clients, each sending its next text once the last is answered: every
-        # group begins as the one before it commits, as under steady load.
-        await asyncio.gather(*(client(k) for k in range(8)))
+def test_checkpoints_keep_the_wal_short_under_unbroken_grouped_writes(
+    engine: Engine, turns: CheckpointTurns, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No checkpoint runs in the groups' commits, and the one beside them never catches
+    # up with the newest commit: the committer starts the WAL over once the checkpoint
+    # thread has seen it pass WAL_RESTART_FRAMES.
+    monkeypatch.setattr(database, "WAL_RESTART_FRAMES", 60)
 
-    asyncio.run(unbroken_writes())
+    high_water = _unbroken_groups(engine, turns, groups=40)
 
+    # A group of eight STOPs writes some 10-15 frames. The checkpoint in a group sees
+    # the frames of the groups before it; at 60 or more that group's commit starts the
+    # WAL over, so it holds at most 59 + two groups' frames. Without the restart it
+    # holds every group's: 40 groups wrote some 560 frames.
+    group = high_water[0]
+    assert 0 < group < 30, high_water
+    assert max(high_water) <= 60 + 3 * group, high_water
     checkpointer = engine.store._checkpointer
     assert checkpointer is not None and checkpointer.is_alive()
-    # 600 STOPs in groups of about 8 wrote some 6 MB of WAL; started over, it holds a few
-    # groups' pages.
-    assert wal.stat().st_size < 1024 * 1024, wal.stat().st_size
     (verified,) = engine.verify(ACME)
-    assert verified.ok
+    assert verified.ok and verified.checked == 8 * 40
     engine.store.close()
     assert not checkpointer.is_alive()
+
+
+def test_the_wal_grows_under_unbroken_grouped_writes_when_the_committer_never_restarts_it(
+    engine: Engine, turns: CheckpointTurns, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scenario above is one the checkpoint thread cannot keep short by itself:
+    # without the committer's restart, every group's frames stay in the WAL.
+    monkeypatch.setattr(database, "WAL_RESTART_FRAMES", 10**9)
+
+    high_water = _unbroken_groups(engine, turns, groups=20)
+
+    assert all(a < b for a, b in itertools.pairwise(high_water)), high_water
+    assert high_water[-1] >= 10 * high_water[0], high_water  # every group's frames
+    assert engine.store._wal_frames >= high_water[-2]  # the thread saw it all along
 
 
 def test_a_write_waits_for_another_process_on_a_thread_not_on_the_loop(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -51,13 +52,21 @@ def test_with_overrides_switches_one_field_and_leaves_the_profile_alone(
     field_name: str, value: Any, expected: Any
 ) -> None:
     base = get_profile("default")
+    # Every field's value as it was (all of them immutable: strings, enums, frozensets,
+    # read-only mappings), to compare the shared profile with afterwards.
+    before = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+
     policy = with_overrides(base, {field_name: value})
 
+    assert policy is not base
     assert getattr(policy, field_name) == expected
-    assert getattr(base, field_name) == getattr(get_profile("default"), field_name)
-    untouched = {"name", "keywords", "replies", "toll_free_opt_in"}
-    for other in untouched:
-        assert getattr(policy, other) == getattr(base, other)
+    # The profile every account shares is the same object, left as it was, field by field.
+    assert get_profile("default") is base
+    assert {name: getattr(base, name) for name in before} == before
+    # The new policy differs from the profile in that field alone.
+    for name, was in before.items():
+        if name != field_name:
+            assert getattr(policy, name) == was, name
 
 
 def test_with_overrides_keeps_the_profile_name_and_keyword_index() -> None:

@@ -11,7 +11,7 @@ import pytest
 from fakeprovider import FakeProvider, Reply
 
 from optline.providers import OutboundAdapter, ProviderError, ProviderOptedOut, RetryPolicy
-from optline.providers.retry import ProviderUnavailable
+from optline.providers.retry import ProviderUnavailable, RetryingAdapter
 from optline.providers.telnyx import TelnyxAdapter
 from optline.providers.twilio import TwilioAdapter
 
@@ -184,11 +184,16 @@ def test_success_without_an_id_is_an_error(
 
 
 @BOTH
-def test_adapter_satisfies_protocol(make: Callable[[str], OutboundAdapter]) -> None:
-    adapter: OutboundAdapter = make("http://127.0.0.1:9")
-    assert callable(adapter.send)
-
-
-def test_adapters_close() -> None:
-    with twilio_adapter("http://127.0.0.1:9") as one, telnyx_adapter("http://127.0.0.1:9") as two:
-        assert one.retry is two.retry is FAST
+def test_closing_an_adapter_closes_its_connections(
+    fake: FakeProvider, make: Callable[[str], OutboundAdapter]
+) -> None:
+    adapter = make(fake.url)
+    assert isinstance(adapter, RetryingAdapter)
+    with adapter:
+        adapter.send(SENDER, RECIPIENT, "one")
+        adapter.send(SENDER, RECIPIENT, "two")
+        # Both texts went over one kept-alive connection, still open between sends.
+        assert fake.wait_for_open_connections(1)
+        assert len(fake.requests) == 2
+    # Closing the adapter closed it: the server saw the connection end.
+    assert fake.wait_for_open_connections(0), fake.open_connections
