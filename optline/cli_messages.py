@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from optline.domain.messages import QUEUED_TOO_LONG, UNSETTLED, SettledAs, Via
+from optline.domain.messages import QUEUED_TOO_LONG_SECONDS, UNSETTLED, SettledAs, Via
 from optline.store import MessageRow
 
 messages_app = typer.Typer(
@@ -33,7 +33,6 @@ OlderThan = Annotated[
 ]
 #: Who the ledger says settled a send from the command line.
 BY = "cli"
-DEFAULT_OLDER_THAN = int(QUEUED_TOO_LONG.total_seconds())
 
 
 def message_dict(m: MessageRow) -> dict[str, Any]:
@@ -60,7 +59,7 @@ def _line(m: MessageRow) -> str:
 def unsettled(
     ctx: typer.Context,
     account: AccountOpt,
-    older_than: OlderThan = DEFAULT_OLDER_THAN,
+    older_than: OlderThan = QUEUED_TOO_LONG_SECONDS,
     as_json: JsonOpt = False,
 ) -> None:
     """List the sends whose outcome nobody knows.

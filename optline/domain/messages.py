@@ -37,7 +37,8 @@ UNSETTLED = (MessageStatus.QUEUED, MessageStatus.SENDING)
 #: A send still ``queued`` this long after it was recorded is taken to be stuck: its
 #: hand-over (a few seconds, retries included) never started. A broadcast decides all of
 #: its texts before it hands them over, so its last ones may wait longer than this.
-QUEUED_TOO_LONG = timedelta(minutes=5)
+QUEUED_TOO_LONG_SECONDS = 300
+QUEUED_TOO_LONG = timedelta(seconds=QUEUED_TOO_LONG_SECONDS)
 
 #: The longest reason an operator may give.
 MAX_REASON_CHARS = 500
