@@ -1,7 +1,8 @@
 """The ``optline`` command line. A thin layer over :class:`optline.engine.Engine`.
 
-Exit codes: 0 done; 1 ``ledger verify`` found a broken chain; 2 bad input (one line on
-stderr naming what is wrong; nothing was written).
+Exit codes: 0 done; 1 ``ledger verify`` found a broken chain, or ``messages reconcile``
+left sends for an operator; 2 bad input (one line on stderr naming what is wrong;
+nothing was written).
 """
 
 from __future__ import annotations
