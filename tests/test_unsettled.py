@@ -13,7 +13,7 @@ from fakeprovider import FakeProvider, Reply
 from optline.domain.messages import MessageStatus, Reconciled, SettledAs, Via
 from optline.engine import Dispatch, Engine
 from optline.errors import AlreadySettled, BadInput, UnknownMessage
-from optline.providers.base import RetryPolicy
+from optline.providers.base import ProviderRecord, RetryPolicy, SentText
 from optline.providers.registry import Dispatcher
 from optline.store import SenderRow, Store
 
@@ -369,3 +369,29 @@ def test_a_failed_first_text_leaves_the_disclosure_for_the_next_one(
     message_id = stuck(engine, clock, None, BOB, "Welcome to Acme\n\nReply STOP to opt out.")
     engine.settle(ACME, message_id, SettledAs.FAILED, "never went", "cli", Via.CLI)
     assert engine.check(ACME, A, BOB, "Hello").body.endswith("Reply STOP to opt out.")
+
+
+def test_an_unknown_status_or_a_send_settled_meanwhile_is_left_as_it_is(
+    engine: Engine, clock: Clock, dispatcher: Dispatcher, fake: FakeProvider
+) -> None:
+    odd = stuck(engine, clock, dispatcher, BOB, "Odd status")
+    (sid,) = fake.twilio_messages
+    fake.twilio_messages[sid]["status"] = "held_for_review"
+    (result,) = engine.reconcile(dispatcher.look_up)
+    assert (result.outcome, result.provider_status) == (Reconciled.UNREADABLE, "held_for_review")
+    assert engine.message(ACME, odd).status == "sending"
+
+    # An operator settles it while its provider is being asked: the answer changes nothing.
+    def asked_meanwhile(sender: SenderRow, text: SentText) -> list[ProviderRecord]:
+        engine.settle(ACME, odd, SettledAs.FAILED, "gave up on it", "ann", Via.UI)
+        return [ProviderRecord("twilio", sid, "delivered")]
+
+    (late,) = engine.reconcile(asked_meanwhile)
+    assert late.outcome is Reconciled.ALREADY_SETTLED
+    message = engine.message(ACME, odd)
+    assert (message.status, message.reason, message.provider_id) == (
+        "failed",
+        "settled_by_operator",
+        None,
+    )
+    assert [kind for kind, _ in events(engine, BOB)] == ["send_settled"]
