@@ -1456,8 +1456,9 @@ class Engine:
                 or message.status not in UNSETTLED
                 or not tx.move_message(row.id, message.id, message.status, settled_as.value, code)
             ):
+                current = tx.message(row.id, message.id) or message  # it may have moved on
                 raise AlreadySettled(
-                    f"message {message_id} is {message.status}: only a send still queued or"
+                    f"message {message_id} is {current.status}: only a send still queued or"
                     " sending can be settled"
                 )
             event = settled_event(
