@@ -1,7 +1,8 @@
 """The ``optline`` command line. A thin layer over :class:`optline.engine.Engine`.
 
-Exit codes: 0 done; 1 ``ledger verify`` found a broken chain; 2 bad input (one line on
-stderr naming what is wrong; nothing was written).
+Exit codes: 0 done; 1 ``ledger verify`` found a broken chain, or ``messages reconcile``
+left sends for an operator; 2 bad input (one line on stderr naming what is wrong;
+nothing was written).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import typer
 from rich.progress import Progress
 
 from optline import contacts_csv
+from optline.cli_messages import messages_app
 from optline.domain.classify import classify as classify_text
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind, UnknownProfile
@@ -55,6 +57,7 @@ secrets_app = typer.Typer(
 )
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(messages_app, name="messages")
 
 
 class Format(StrEnum):

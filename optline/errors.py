@@ -49,6 +49,13 @@ class ProviderIdConflict(AlreadyExists):
     code = "provider_id_conflict"
 
 
+class AlreadySettled(AlreadyExists):
+    """A message that is not a send left unsettled (``queued`` or ``sending``): its
+    outcome is already on record."""
+
+    code = "already_settled"
+
+
 class NotAllowed(OptlineError):
     """The policy refuses the change (e.g. a manual re-opt-in under ``never``)."""
 

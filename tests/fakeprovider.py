@@ -2,7 +2,10 @@
 
 Answers Twilio's ``POST /2010-04-01/Accounts/{sid}/Messages.json`` and Telnyx's
 ``POST /v2/messages`` from a script of :class:`Reply` objects (one per request, then
-success), in each provider's own JSON shapes, and records every request.
+success), in each provider's own JSON shapes, and records every request. Twilio's
+``GET .../Messages/{Sid}.json`` (fetch) and ``GET .../Messages.json`` (list, by To,
+From and DateSent) answer from the messages it took and those a test adds
+(:meth:`FakeProvider.add_twilio_message`), as Twilio's API would.
 
     with FakeProvider() as fake:
         fake.script(Reply.server_error(), Reply.ok("SM1"))
@@ -17,14 +20,21 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
+TWILIO_MESSAGE = re.compile(
+    r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages/(?P<message>[^/]+)\.json$"
+)
 TELNYX_PATH = "/v2/messages"
+# The number a Messaging Service sends from, here.
+SERVICE_NUMBER = "+15005550006"
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class Recorded:
     raw: bytes
     form: dict[str, list[str]] = field(default_factory=dict)
     json: Any = None
+    query: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _twilio_body(reply: Reply, sid: str, form: dict[str, list[str]], mid: str) -> tuple[int, Any]:
@@ -143,6 +154,8 @@ class FakeProvider:
         # Client connections the server holds open now (kept alive between requests).
         self._open = 0
         self._connections = threading.Condition()
+        # Twilio's records of the messages it took (and those a test adds), by SID.
+        self.twilio_messages: dict[str, dict[str, Any]] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         # A short poll interval keeps shutdown (once per test) quick.
@@ -176,6 +189,44 @@ class FakeProvider:
             self._open += change
             self._connections.notify_all()
 
+    def add_twilio_message(
+        self,
+        to: str,
+        from_: str,
+        body: str,
+        *,
+        status: str = "delivered",
+        at: datetime | None = None,
+        error_code: int | None = None,
+        error_message: str | None = None,
+        sid: str | None = None,
+        account_sid: str = "AC" + "1" * 32,
+        messaging_service_sid: str | None = None,
+    ) -> str:
+        """A message Twilio holds a record of (sent ``at``, default now); its SID."""
+        mid = sid or f"SMadded{next(self._ids)}"
+        when = format_datetime(at or datetime.now(UTC))
+        with self._lock:
+            self.twilio_messages[mid] = {
+                "sid": mid,
+                "account_sid": account_sid,
+                "from": from_,
+                "to": to,
+                "body": body,
+                "status": status,
+                "direction": "outbound-api",
+                "date_created": when,
+                "date_sent": when,
+                "date_updated": when,
+                "error_code": error_code,
+                "error_message": error_message,
+                "messaging_service_sid": messaging_service_sid,
+                "num_segments": "1",
+                "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{mid}.json",
+            }
+        return mid
+
     def start(self) -> FakeProvider:
         self._thread.start()
         return self
@@ -202,13 +253,72 @@ class FakeProvider:
     def _answer(self, path: str, request: Recorded, reply: Reply) -> tuple[int, Any]:
         if reply.kind == "raw":
             return reply.status, reply.body
+        if request.method == "GET":
+            return self._twilio_read(path, request, reply)
         mid = reply.message_id or f"fake-{next(self._ids)}"
         twilio = TWILIO_PATH.match(path)
         if twilio:
-            return _twilio_body(reply, twilio["sid"], request.form, "SM" + mid)
+            status, body = _twilio_body(reply, twilio["sid"], request.form, "SM" + mid)
+            if status == 201:  # Twilio keeps a record of what it took, sent at once
+                form = {k: v[0] for k, v in request.form.items()}
+                service = form.get("MessagingServiceSid")
+                self.add_twilio_message(
+                    form.get("To", ""),
+                    form.get("From") or SERVICE_NUMBER,  # a service picks the number
+                    form.get("Body", ""),
+                    status="queued",
+                    sid=body["sid"],
+                    account_sid=twilio["sid"],
+                    messaging_service_sid=service,
+                )
+            return status, body
         if path == TELNYX_PATH:
             return _telnyx_body(reply, request.json, mid)
         return 404, {"errors": [{"code": "404", "title": "Not found"}]}
+
+    def _twilio_read(self, path: str, request: Recorded, reply: Reply) -> tuple[int, Any]:
+        """Twilio's fetch of one message, or its list filtered by To, From and
+        DateSent (``DateSent>``: on or after, ``DateSent<``: on or before)."""
+        if reply.kind == "error":
+            return _twilio_body(reply, "", {}, "")
+        one, many = TWILIO_MESSAGE.match(path), TWILIO_PATH.match(path)
+        with self._lock:
+            held = [dict(m) for m in self.twilio_messages.values()]
+        if one:
+            found = [m for m in held if m["sid"] == one["message"]]
+            if found:
+                return 200, found[0]
+            return 404, {
+                "code": 20404,
+                "message": f"The requested resource {path} was not found",
+                "more_info": "https://www.twilio.com/docs/errors/20404",
+                "status": 404,
+            }
+        if not many:
+            return 404, {"errors": [{"code": "404", "title": "Not found"}]}
+        query = {k: v[0] for k, v in request.query.items()}
+        after, before = query.get("DateSent>"), query.get("DateSent<")
+        listed = [
+            m
+            for m in held
+            if query.get("To") in (None, m["to"])
+            and query.get("From") in (None, m["from"])
+            and (after is None or _sent(m) >= _iso(after))
+            and (before is None or _sent(m) <= _iso(before))
+        ]
+        listed.sort(key=_sent, reverse=True)  # Twilio lists the newest first
+        uri = path + "?" + urlsplit(request.path).query
+        return 200, {
+            "messages": listed,
+            "page": 0,
+            "page_size": len(listed),
+            "start": 0,
+            "end": max(len(listed) - 1, 0),
+            "uri": uri,
+            "first_page_uri": uri,
+            "next_page_uri": None,
+            "previous_page_uri": None,
+        }
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -239,10 +349,18 @@ class FakeProvider:
                     recorded.form = parse_qs(raw.decode(), keep_blank_values=True)
                 elif ctype.startswith("application/json"):
                     recorded.json = json.loads(raw or b"null")
+                self._respond(recorded)
+
+            def do_GET(self) -> None:
+                recorded = Recorded("GET", self.path, dict(self.headers.items()), b"")
+                recorded.query = parse_qs(urlsplit(self.path).query)
+                self._respond(recorded)
+
+            def _respond(self, recorded: Recorded) -> None:
                 reply = fake._next(recorded)
                 if reply.delay and fake._stopping.wait(reply.delay):
                     return
-                status, body = fake._answer(self.path, recorded, reply)
+                status, body = fake._answer(urlsplit(self.path).path, recorded, reply)
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 try:
                     self.send_response(status)
@@ -260,3 +378,14 @@ class FakeProvider:
 def fake_provider() -> Iterator[FakeProvider]:
     with FakeProvider() as fake:
         yield fake
+
+
+def _sent(message: dict[str, Any]) -> datetime:
+    return datetime.strptime(message["date_sent"], "%a, %d %b %Y %H:%M:%S %z")
+
+
+def _iso(text: str) -> datetime:
+    """A DateSent filter's time, as the twilio SDK writes it (or a bare date)."""
+    if len(text) == 10:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)

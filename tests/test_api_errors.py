@@ -339,6 +339,7 @@ POSTS = [
     "/v1/subscriptions",
     f"/v1/contacts/{BOB}/opt-in",
     f"/v1/contacts/{BOB}/opt-out",
+    "/v1/messages/1/settle",
 ]
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Match, Mount
 
-from optline.api import rest, webhooks
+from optline.api import rest, unsettled, webhooks
 from optline.api.app import API_TAGS, OptlineAPI, Settings, create_app
 from optline.api.deps import RawRequestRoute
 from optline.engine import Engine
@@ -24,7 +24,7 @@ from optline.providers import signing
 def test_every_route_is_served_and_documented_once(tmp_path: Path) -> None:
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/routes.db", notify=False))
     schema = app.openapi()
-    for router in (webhooks.router, rest.router):
+    for router in (webhooks.router, rest.router, unsettled.router):
         for route in router.routes:
             assert route in app.router.routes
             path = getattr(route, "path", "")

@@ -6,11 +6,13 @@ import base64
 import socket
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fakeprovider import FakeProvider, Reply
 
 from optline.providers import OutboundAdapter, ProviderError, ProviderOptedOut, RetryPolicy
+from optline.providers.base import SentText
 from optline.providers.retry import ProviderUnavailable, RetryingAdapter
 from optline.providers.telnyx import TelnyxAdapter
 from optline.providers.twilio import TwilioAdapter
@@ -75,6 +77,58 @@ def test_twilio_ignores_region_environment(
     monkeypatch.setenv("TWILIO_REGION", "ie1")
     monkeypatch.setenv("TWILIO_EDGE", "dublin")
     assert twilio_adapter(fake.url).send(SENDER, RECIPIENT, "x").startswith("SM")
+
+
+def test_twilio_looks_a_text_up_by_its_sid_or_by_numbers_body_and_time(
+    fake: FakeProvider,
+) -> None:
+    adapter = twilio_adapter(fake.url)
+    now = datetime.now(UTC)
+    sid = adapter.send(SENDER, RECIPIENT, "Your order shipped")
+    fake.twilio_messages[sid].update(status="undelivered", error_code=30005)
+    text = SentText(SENDER, RECIPIENT, "Your order shipped", now)
+    (found,) = adapter.look_up(text)
+    assert (found.provider_id, found.status, found.error_code, found.opted_out) == (
+        sid,
+        "undelivered",
+        "30005",
+        False,
+    )
+    assert adapter.look_up(SentText(SENDER, RECIPIENT, "x", now, provider_id=sid)) == [found]
+    fake.requests.clear()
+    assert adapter.look_up(SentText(SENDER, RECIPIENT, "Another text", now)) == []
+    assert adapter.look_up(SentText(SENDER, RECIPIENT, "x", now, provider_id="SMgone")) == []
+    later = now + timedelta(hours=2)  # recorded long after Twilio sent it: another text
+    assert adapter.look_up(SentText(SENDER, RECIPIENT, "Your order shipped", later)) == []
+    listing = fake.requests[0]
+    assert listing.path.startswith(f"/2010-04-01/Accounts/{SID}/Messages.json?")
+    assert listing.query["To"] == [RECIPIENT] and listing.query["From"] == [SENDER]
+    assert fake.requests[1].path == f"/2010-04-01/Accounts/{SID}/Messages/SMgone.json"
+
+
+def test_twilio_looks_up_a_messaging_service_text_by_its_service(fake: FakeProvider) -> None:
+    adapter = twilio_adapter(fake.url)
+    service = "MG0123456789abcdef0123456789abcdef"
+    sid = adapter.send(service, RECIPIENT, "hello")
+    fake.requests.clear()
+    (found,) = adapter.look_up(SentText(service, RECIPIENT, "hello", datetime.now(UTC)))
+    assert found.provider_id == sid
+    assert "From" not in fake.requests[0].query
+
+
+def test_twilio_look_up_failures(fake: FakeProvider) -> None:
+    adapter = twilio_adapter(fake.url)
+    text = SentText(SENDER, RECIPIENT, "hi", datetime.now(UTC))
+    fake.script(Reply.error(401, "20003"))
+    with pytest.raises(ProviderError, match="HTTP 401") as refused:
+        adapter.look_up(text)
+    assert not isinstance(refused.value, ProviderUnavailable) and len(fake.requests) == 1
+    fake.script(*[Reply.server_error()] * FAST.attempts)
+    with pytest.raises(ProviderUnavailable, match="gave up after 3 attempts"):
+        adapter.look_up(text)
+    fake.script(Reply.raw(200, {"messages": [{"to": RECIPIENT}]}))
+    with pytest.raises(ProviderError):
+        adapter.look_up(SentText(SENDER, RECIPIENT, "hi", text.at, provider_id="SMx"))
 
 
 def test_telnyx_success_request_shape(fake: FakeProvider) -> None:

@@ -783,3 +783,38 @@ def test_texts_left_unsettled_are_read_through_their_partial_index(store: Store)
             tx._conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         plan = " ".join(str(r) for r in tx._conn.exec_driver_sql(prefix + sql, params))
     assert "ix_messages_unsettled" in plan
+
+
+def test_unsettled_texts_are_counted_and_cut_off_by_age_through_their_index(
+    store: Store,
+) -> None:
+    now = datetime.now(UTC)
+    with store.transaction() as tx:
+        account_id = tx.create_account("acme", "default", {}).id
+        ids = [
+            record_send(tx, account_id, "+14155550123", "+14155550100", f"text {n}", status)
+            for n, status in enumerate(["queued", "sending", "sent", "queued"])
+        ]
+    later = now + timedelta(minutes=1)
+    with store.read() as tx:
+        assert tx.count_unsettled(account_id, later) == {"queued": 2, "sending": 1}
+        # Queued ones recorded since the cut-off are left out; sending ones never are.
+        assert tx.count_unsettled(account_id, now - timedelta(minutes=1)) == {"sending": 1}
+        assert tx.unsettled_messages(account_id, "queued", 0, 10, now - timedelta(minutes=1)) == []
+        recent = tx.unsettled_messages(account_id, "queued", 0, 10, later)
+        assert [m.id for m in recent] == [ids[0], ids[3]]
+        statements: list[tuple[str, Any]] = []
+        event.listen(
+            store.engine,
+            "before_cursor_execute",
+            lambda _conn, _cursor, sql, params, _ctx, _many: statements.append((sql, params)),
+        )
+        tx.count_unsettled(account_id, later)
+        sql, params = statements[-1]
+        if store.dialect == "sqlite":
+            prefix = "EXPLAIN QUERY PLAN "
+        else:
+            prefix = "EXPLAIN "
+            tx._conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = " ".join(str(r) for r in tx._conn.exec_driver_sql(prefix + sql, params))
+    assert "ix_messages_unsettled" in plan

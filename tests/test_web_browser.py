@@ -12,13 +12,16 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from optline.cli import DEMO_SECRET, DEMO_SENDER, DEMO_TEXTS
+from optline.cli import DEMO_ACCOUNT, DEMO_SECRET, DEMO_SENDER, DEMO_TEXTS
+from optline.engine import Engine
 from optline.providers import signing
+from optline.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root in a container, with no network: no sandbox, no background connections.
@@ -32,6 +35,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PATIENT = "+14155552671"
+# An iPhone's screen in CSS pixels: the pages must fit it without sideways scrolling.
+PHONE: ViewportSize = {"width": 375, "height": 812}
 
 if not CHROMIUM.exists():
     if os.environ.get("CI"):
@@ -40,13 +45,14 @@ if not CHROMIUM.exists():
         "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
     )
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, ViewportSize, expect, sync_playwright  # noqa: E402
 
 
 @dataclass
 class Service:
     base: str
     key: str
+    db: str
 
 
 def _free_port() -> int:
@@ -87,7 +93,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             assert time.monotonic() < deadline, "the service did not come up"
             time.sleep(0.1)
     try:
-        yield Service(base, key)
+        yield Service(base, key, f"sqlite:///{db}")
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -186,3 +192,56 @@ def test_a_stop_seen_changed_back_with_evidence_and_the_ledger_checked(
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/ui/login$"))
+
+
+def _fits(page: Page) -> None:
+    """Nothing sticks out sideways: the page scrolls only up and down."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide"
+
+
+def test_sends_in_doubt_are_settled_on_a_phone(service: Service) -> None:
+    # A crash left one send of the demo account sending and one queued for ten minutes.
+    ago = datetime.now(UTC) - timedelta(minutes=10)
+    with Engine(Store.open(service.db), clock=lambda: ago, dispatch=lambda *_: None) as e:
+        to = DEMO_TEXTS[0][0]
+        queued = e.decide_send(DEMO_ACCOUNT, DEMO_SENDER, to, "Your cleaning is on Tuesday")
+        sending = e.decide_send(DEMO_ACCOUNT, DEMO_SENDER, to, "Reply C to confirm, " * 8)
+        with e.store.transaction() as tx:
+            account_id = e.account(DEMO_ACCOUNT).id
+            tx.move_message(account_id, sending.message_id, "queued", "sending")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=service.base, viewport=PHONE)
+            _sign_in(page, service)
+            expect(page.locator("#unsettled")).to_contain_text("1 sending")
+            page.get_by_role("link", name="Unsettled").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Unsettled sends")
+            card = page.locator(f"#send-{sending.message_id}")
+            expect(card).to_contain_text("sending")
+            expect(page.locator(f"#send-{queued.message_id}")).to_contain_text("queued")
+            _fits(page)
+
+            card.get_by_label("The text was").select_option("failed")
+            card.get_by_label("How you know").fill("not in the gateway's log")
+            card.get_by_role("button", name=f"Settle #{sending.message_id}").click()
+            expect(page.get_by_role("status")).to_contain_text("settled as failed")
+            expect(page.locator(f"#send-{sending.message_id}")).to_have_count(0)
+            _fits(page)
+        finally:
+            browser.close()
+    history = httpx.get(
+        f"{service.base}/v1/contacts/{to}/history",
+        headers={"Authorization": f"Bearer {service.key}"},
+    ).json()
+    settled = history["events"][-1]
+    assert (settled["type"], settled["data"]["via"], settled["data"]["by"]) == (
+        "send_settled",
+        "ui",
+        DEMO_ACCOUNT,
+    )
+    ledger = httpx.get(
+        f"{service.base}/v1/ledger/verify", headers={"Authorization": f"Bearer {service.key}"}
+    ).json()
+    assert ledger["ok"] is True

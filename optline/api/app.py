@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from optline import web
-from optline.api import problems, rest, webhooks
+from optline.api import problems, rest, unsettled, webhooks
 from optline.api.deps import RawEndpoint, RawRequestRoute
 from optline.domain.classify import classify
 from optline.engine import Engine
@@ -166,7 +166,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> OptlineAPI:
     # included router is matched twice per request, route by route, which cost a /v1
     # request about 45 µs. The routes carry their prefixes, tags and responses already,
     # and the OpenAPI document is the same.
-    for router in (webhooks.router, rest.router):
+    for router in (webhooks.router, rest.router, unsettled.router):
         app.router.routes.extend(router.routes)
     web.install(app)
     app.hot = {

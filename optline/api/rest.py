@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
@@ -38,6 +39,11 @@ router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES)
 
 Phone = str
 PAGE_LIMIT = 1000
+#: ``older_than``: a number of seconds, up to ten years.
+OlderThan = Annotated[
+    int,
+    Query(ge=0, le=10 * 365 * 24 * 3600, description="only texts recorded this many seconds ago"),
+]
 
 
 # -- bodies -----------------------------------------------------------------------------
@@ -525,14 +531,22 @@ async def list_unsettled_messages(
         int | None, Query(ge=1, le=2**63 - 1, description="next_cursor of the previous page")
     ] = None,
     limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
+    older_than: OlderThan = 0,
 ) -> dict[str, Any]:
     """Texts still ``queued`` (never handed to the provider) or ``sending`` (handed
-    over, no answer recorded), oldest first; follow ``next_cursor`` for the next page.
-    After a crash these are sends whose clients may have had no answer: the request
-    repeated with its idempotency key sends one that never reached the provider; a
-    ``sending`` one may have, so check it with the provider first."""
+    over, no answer recorded), oldest first, recorded more than ``older_than`` seconds
+    ago; follow ``next_cursor`` for the next page. After a crash these are sends whose
+    clients may have had no answer: the request repeated with its idempotency key sends
+    one that never reached the provider; a ``sending`` one may have, so check it with
+    the provider first (``optline messages reconcile``), or settle it
+    (``POST /v1/messages/{id}/settle``)."""
     rows = await run_in_threadpool(
-        engine_of(request).unsettled_messages, account.id, status, cursor or 0, limit + 1
+        engine_of(request).unsettled_messages,
+        account.id,
+        status,
+        cursor or 0,
+        limit + 1,
+        timedelta(seconds=older_than),
     )
     page, last = _page(rows, limit)
     return {

@@ -37,6 +37,7 @@ class EventType(StrEnum):
     TRIGGER_FIRED = "trigger_fired"
     REVOCATION_FLAGGED = "revocation_flagged"
     SEND_REFUSED = "send_refused"
+    SEND_SETTLED = "send_settled"  # a send's unknown outcome settled after the fact
 
 
 class Source(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 #: The credentials each provider's senders need: to verify webhooks and to send.
@@ -93,6 +94,34 @@ class SendWithdrawn(Exception):
 
 #: Called before each attempt after the first; raises :class:`SendWithdrawn` to stop.
 BeforeRetry = Callable[[], None]
+
+
+class CannotAsk(Exception):
+    """The sender's provider cannot be asked about a text it was given (optline has no
+    way to look one up there)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SentText:
+    """An outbound text as optline recorded it, to be looked up at its provider."""
+
+    from_: str
+    to: str
+    body: str
+    at: datetime  # when it was recorded (it was handed over at or after this)
+    provider_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRecord:
+    """A provider's own record of an outbound text."""
+
+    provider: str
+    provider_id: str
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+    opted_out: bool = False  # refused because the recipient opted out (21610, ...)
 
 
 class OutboundAdapter(Protocol):

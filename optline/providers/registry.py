@@ -5,7 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from optline.providers.base import BeforeRetry, RetryPolicy
+from optline.providers.base import (
+    BeforeRetry,
+    CannotAsk,
+    ProviderRecord,
+    RetryPolicy,
+    SentText,
+)
 from optline.providers.retry import RetryingAdapter
 from optline.providers.telnyx import TelnyxAdapter
 from optline.providers.twilio import TwilioAdapter
@@ -36,6 +42,14 @@ class Dispatcher:
     ) -> str | None:
         adapter = self._adapter(sender)
         return None if adapter is None else adapter.send(sender.number, to, body, before_retry)
+
+    def look_up(self, sender: SenderRow, text: SentText) -> list[ProviderRecord]:
+        """The provider's records of a text ``sender`` handed over (Twilio only: raises
+        :class:`CannotAsk` for other providers)."""
+        adapter = self._adapter(sender)
+        if not isinstance(adapter, TwilioAdapter):
+            raise CannotAsk(f"optline cannot ask {sender.provider or 'no provider'} about a text")
+        return adapter.look_up(text)
 
     def _adapter(self, sender: SenderRow) -> RetryingAdapter | None:
         if sender.provider not in ("twilio", "telnyx"):

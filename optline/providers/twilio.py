@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
@@ -33,12 +34,14 @@ from optline.providers.base import (
     PayloadError,
     ProviderError,
     ProviderOptedOut,
+    ProviderRecord,
     RetryPolicy,
+    SentText,
     SignatureError,
     clean_text,
     required_ref,
 )
-from optline.providers.retry import ProviderUnavailable, RetryingAdapter
+from optline.providers.retry import ProviderUnavailable, RetryingAdapter, with_retries
 
 PROVIDER = "twilio"
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -322,3 +325,87 @@ class TwilioAdapter(RetryingAdapter):
         if not isinstance(sid, str) or not sid:
             raise ProviderError("Twilio answered without a message SID")
         return sid
+
+    def look_up(self, text: SentText) -> list[ProviderRecord]:
+        """Twilio's records of a text handed to it, earliest first: the message with
+        the text's SID, or, with no SID recorded (the hand-over's answer was lost),
+        the messages from its sender to its recipient with its body, sent from a little
+        before it was recorded to ``LOOK_UP_AFTER`` after. Empty when Twilio has none."""
+        return with_retries(lambda: self._look_up(text), self.retry)
+
+    def _look_up(self, text: SentText) -> list[ProviderRecord]:
+        try:
+            if text.provider_id is not None:
+                return [_record(self._client.messages(text.provider_id).fetch())]
+            service = text.from_.startswith("MG")
+            found = self._client.messages.list(
+                to=text.to,
+                **({} if service else {"from_": text.from_}),
+                date_sent_after=text.at - LOOK_UP_BEFORE,
+                date_sent_before=text.at + LOOK_UP_AFTER,
+                limit=LOOK_UP_LIMIT,
+            )
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return []
+            raise _look_up_error(exc.status, f"error {exc.code}: {exc.msg}") from exc
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise ProviderUnavailable(f"Twilio unreachable: {type(exc).__name__}") from exc
+        except TwilioException as exc:
+            # A list page that is not a 200 (the SDK's exception carries the response).
+            answer = exc.args[1] if len(exc.args) > 1 else None
+            status = getattr(answer, "status_code", None)
+            if isinstance(status, int):
+                raise _look_up_error(status, "the list could not be read") from exc
+            raise ProviderError(f"Twilio look-up failed: {type(exc).__name__}") from exc
+        except requests.RequestException as exc:
+            raise ProviderError(f"Twilio look-up failed: {type(exc).__name__}") from exc
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise ProviderError(f"Twilio answered malformed JSON: {type(exc).__name__}") from exc
+        same = [m for m in found if _same_text(m, text)]
+        same.sort(key=lambda m: (_when(m) or text.at, str(m.sid)))
+        return [_record(m) for m in same]
+
+
+# A text is looked for among those sent from LOOK_UP_BEFORE before it was recorded
+# (clocks differ) to LOOK_UP_AFTER after (a broadcast hands its texts over after
+# deciding them all), at most LOOK_UP_LIMIT of them.
+LOOK_UP_BEFORE = timedelta(minutes=5)
+LOOK_UP_AFTER = timedelta(hours=1)
+LOOK_UP_LIMIT = 200
+
+
+def _when(message: Any) -> datetime | None:
+    sent: datetime | None = message.date_sent or message.date_created
+    return sent
+
+
+def _same_text(message: Any, text: SentText) -> bool:
+    """A listed message is the text: outbound, from its sender (a number, or the
+    Messaging Service it was sent through), to its recipient, with its body, and sent
+    within the window."""
+    when = _when(message)
+    return (
+        str(message.direction or "").startswith("outbound")
+        and message.to == text.to
+        and text.from_ in (message.from_, message.messaging_service_sid)
+        and message.body == text.body
+        and when is not None
+        and text.at - LOOK_UP_BEFORE <= when <= text.at + LOOK_UP_AFTER
+    )
+
+
+def _record(message: Any) -> ProviderRecord:
+    sid, status = message.sid, message.status
+    if not isinstance(sid, str) or not sid or not isinstance(status, str) or not status:
+        raise ProviderError("Twilio answered a message without a SID or a status")
+    code = None if message.error_code in (None, "", 0) else str(message.error_code)
+    error = message.error_message if isinstance(message.error_message, str) else None
+    return ProviderRecord(PROVIDER, sid, status, code, error, code == OPTED_OUT_CODE)
+
+
+def _look_up_error(status: int | None, what: str) -> ProviderError:
+    message = f"Twilio refused the look-up: HTTP {status}, {what}"
+    if status is not None and (status >= 500 or status == 429):
+        return ProviderUnavailable(message, status=status)
+    return ProviderError(message, status=status)

@@ -785,10 +785,16 @@ class Tx:
         return None if row is None else _message_row(row)
 
     def unsettled_messages(
-        self, account_id: int, status: str, after_id: int, limit: int
+        self,
+        account_id: int,
+        status: str,
+        after_id: int,
+        limit: int,
+        before: datetime | None = None,
     ) -> list[MessageRow]:
         """Up to ``limit`` of the account's texts in ``status`` (queued or sending: the
-        statuses its partial index holds), by id, after ``after_id``."""
+        statuses its partial index holds), by id, after ``after_id``; with ``before``,
+        only those recorded before then."""
         m = messages
         stmt = (
             sa.select(m)
@@ -799,7 +805,21 @@ class Tx:
             .order_by(m.c.id)
             .limit(limit)
         )
+        if before is not None:
+            stmt = stmt.where(m.c.created_at < utc(before))
         return [_message_row(r) for r in self._conn.execute(stmt)]
+
+    def count_unsettled(self, account_id: int, queued_before: datetime) -> dict[str, int]:
+        """How many of the account's texts are ``sending``, and ``queued`` since before
+        ``queued_before`` (through the partial index of unsettled texts)."""
+        m = messages
+        stmt = (
+            sa.select(m.c.status, sa.func.count())
+            .where(m.c.account_id == account_id, UNSETTLED)
+            .where(sa.or_(m.c.status != "queued", m.c.created_at < utc(queued_before)))
+            .group_by(m.c.status)
+        )
+        return {str(status): int(count) for status, count in self._conn.execute(stmt)}
 
     def recent_messages(self, account_id: int, limit: int) -> list[MessageRow]:
         """The account's last ``limit`` messages, newest first (its primary key's end)."""

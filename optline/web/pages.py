@@ -1,6 +1,6 @@
 """Server-rendered pages under ``/ui``: sign in with an account's API key, look up a
 contact's consent and history, change it, ask whether a text may be sent, review
-flagged replies and verify the ledger.
+flagged replies, settle sends whose outcome nobody knows, and verify the ledger.
 
 The key is kept in an HttpOnly, SameSite=Strict cookie scoped to ``/ui``; forms are
 plain POSTs, refused when they come from another origin. Every page reads and writes
@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from optline.api.deps import CheckedRoute, engine_of, storable
 from optline.api.problems import status_of
 from optline.domain.consent import Status
+from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
 from optline.engine import Engine
 from optline.errors import OptlineError
 from optline.store import AccountRow
@@ -159,8 +160,16 @@ async def home(request: Request) -> Response:
     senders = await run_in_threadpool(engine.senders, account.id)
     flagged = await run_in_threadpool(engine.flagged, account.id, 10)
     recent = await run_in_threadpool(engine.recent_messages, account.id, 20)
+    unsettled = await run_in_threadpool(engine.unsettled_counts, account.id)
     return _page(
-        request, "home.html", account=account, senders=senders, flagged=flagged, recent=recent
+        request,
+        "home.html",
+        account=account,
+        senders=senders,
+        flagged=flagged,
+        recent=recent,
+        unsettled=unsettled,
+        queued_minutes=_minutes(),
     )
 
 
@@ -271,6 +280,53 @@ async def review(request: Request) -> Response:
     engine, account = await _signed_in(request)
     flagged = await run_in_threadpool(engine.flagged, account.id)
     return _page(request, "review.html", account=account, flagged=flagged)
+
+
+@router.get("/unsettled")
+async def unsettled(request: Request) -> Response:
+    """Sends whose outcome nobody knows, each with a form to settle it by hand."""
+    engine, account = await _signed_in(request)
+    sends = await run_in_threadpool(engine.unsettled_sends, account.id, QUEUED_TOO_LONG, PAGE_SIZE)
+    counts = await run_in_threadpool(engine.unsettled_counts, account.id)
+    return _page(
+        request,
+        "unsettled.html",
+        account=account,
+        sends=sends,
+        counts=counts,
+        queued_minutes=_minutes(),
+        choices=list(SettledAs),
+        done=request.query_params.get("done"),
+    )
+
+
+@router.post("/unsettled/{message_id}")
+async def settle(request: Request, message_id: str) -> Response:
+    engine, account = await _signed_in(request)
+    form = await _form(request)
+    if not (message_id.isascii() and message_id.isdigit() and 0 < int(message_id) < 2**63):
+        return _page(request, "error.html", 404, account, error=f"No message {message_id!r}.")
+    settled_as = _text(form, "as")
+    if settled_as not in set(SettledAs):
+        raise FormRefused(422, "Say whether the text was sent or not.")
+    try:
+        row = await run_in_threadpool(
+            engine.settle,
+            account.id,
+            int(message_id),
+            SettledAs(settled_as),
+            _text(form, "reason"),
+            account.name,
+            Via.UI,
+        )
+    except OptlineError as exc:
+        return _failed(request, account, exc)
+    done = f"#{row.id} to {row.phone} settled as {row.status}."
+    return _redirect(f"{PREFIX}/unsettled?{urlencode({'done': done})}")
+
+
+def _minutes() -> int:
+    return int(QUEUED_TOO_LONG.total_seconds() // 60)
 
 
 @router.post("/ledger/verify")
