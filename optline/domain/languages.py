@@ -180,6 +180,14 @@ class Phrase:
     A rule's intent may also be help (a question about the program) or none: a none
     rule states what the message keeps ("... but keep the texts"), is listed first,
     and when it matches no rule after it is tried.
+
+    A rule whose two parts may stand anywhere in the message, words or clauses apart,
+    gives the second as ``then``: a match of ``pattern`` with a match of ``then`` after
+    it (with ``either_order``, or before it). The detector finds each part once, so a
+    long message costs a pass over it; one expression with ``.*`` between the parts
+    would be tried again from every match of the first, and a long text full of them
+    would cost the square of its length. The match runs from the first part to the
+    first match of the second after it, or with ``to_last`` to the last one.
     """
 
     name: str
@@ -189,6 +197,9 @@ class Phrase:
     negatable: bool = True
     needs: frozenset[str] = frozenset()
     after_object: bool = False
+    then: str = ""
+    either_order: bool = False
+    to_last: bool = False
 
 
 def _phrase(
@@ -199,6 +210,9 @@ def _phrase(
     negatable: bool = True,
     needs: str = "",
     after_object: bool = False,
+    then: str = "",
+    either_order: bool = False,
+    to_last: bool = False,
 ) -> Phrase:
     return Phrase(
         name,
@@ -208,6 +222,9 @@ def _phrase(
         negatable,
         frozenset(needs.split()),
         after_object,
+        then,
+        either_order,
+        to_last,
     )
 
 
@@ -222,11 +239,16 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             # left, the texts are kept, so the consent to text stands.
             "leaves another channel and keeps the texts",
             Intent.NONE,
-            rf"{_LEAVES_OTHER_CHANNEL}.*{_KEEPS_TEXTS}|{_KEEPS_TEXTS}.*{_LEAVES_OTHER_CHANNEL}",
+            _LEAVES_OTHER_CHANNEL,
             "keep continue instead fine ok okay good still just",
             negatable=False,
             needs="email emails mail mails newsletter newsletters mailing mailers calls calling "
             "emailing voicemail voicemails",
+            # Everything from the first channel left to the last mention of the texts
+            # kept is the message keeping them.
+            then=_KEEPS_TEXTS,
+            either_order=True,
+            to_last=True,
         ),
         _phrase(
             "asks to stop sending",
@@ -413,13 +435,16 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
             # "Who gave you my number? Remove it now.": "it" is the number named before.
             "asks to remove the number it named",
             _OUT,
-            r"\b(?:my|this) (?:phone |cell )?number\b.*?(?:\| |\b(?:so|and|then) )"
-            r"(?:(?:please|pls|plz|just|now|ok|so) )*(?:remove|delete|erase|lose) it"
-            r"(?: (?:now|please|pls|plz|immediately|asap|right now|already|thanks|thank you"
-            r"|from your (?:list|lists|system|records|database|contacts)))*(?= \||$)",
+            r"\b(?:my|this) (?:phone |cell )?number\b",
             "remove delete erase lose",
             negatable=False,
             needs="number",
+            # "So" opens the request, and is no filler inside it: a long run of "so so
+            # so ..." is then tried once from each word, not read to its end from each.
+            then=r"(?:\| |\b(?:so|and|then) )(?:(?:please|pls|plz|just|now|ok) )*"
+            r"(?:remove|delete|erase|lose) it"
+            r"(?: (?:now|please|pls|plz|immediately|asap|right now|already|thanks|thank you"
+            r"|from your (?:list|lists|system|records|database|contacts)))*(?= \||$)",
         ),
         _phrase(
             # Not "not interested in the red one": a product declined, not the texts.
