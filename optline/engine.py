@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from operator import setitem
 from typing import Any, Protocol
 
-from optline.domain import consent
+from optline.domain import consent, inputs
 from optline.domain.classify import classify, with_provider_keyword
 from optline.domain.consent import (
     ContactState,
@@ -72,9 +72,6 @@ from optline.store import (
 )
 from optline.store.schema import UNSETTLED_STATUSES
 
-#: Inbound bodies longer than this are refused: ten concatenated SMS segments is
-#: already more than any carrier delivers as one message.
-MAX_BODY_CHARS = 1600
 # ASCII digits only: \d also takes other scripts' digits ("١٢٣٤٥" is not 12345).
 _SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
 
@@ -175,16 +172,6 @@ def _list_name(raw: str) -> str:
     if name in (".", ".."):
         raise BadInput('list name: "." and ".." are not names a path can hold')
     return name
-
-
-def _body(text: str) -> str:
-    if len(text) > MAX_BODY_CHARS:
-        raise BadInput(f"message body is longer than {MAX_BODY_CHARS} characters")
-    try:
-        text.encode("utf-8")  # refuses surrogates, in C, where a scan in Python is per character
-    except UnicodeEncodeError:
-        raise BadInput("message body contains unpaired UTF-16 surrogates") from None
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +317,7 @@ class Checker:
     def check(self, to: str, body: str = "") -> Decision:
         """The decision :meth:`Engine.check` would make for this text."""
         if body is not self._checked_body:
-            self._checked_body = _body(body)
+            self._checked_body = inputs.outbound_text(body, required=False)
         state = self._state(to)
         if state is None:
             # Stored numbers are all in E.164: anything else is read (or refused) as
@@ -574,7 +561,7 @@ class Engine:
     ) -> InboundResult:
         contact_phone = phone(from_)
         to_number = sender_number(to)
-        body = _body(body)
+        body = inputs.inbound_text(body)
         now = self._clock()
         with self.store.transaction() as tx:
             row = self._account(tx, account)
@@ -663,7 +650,7 @@ class Engine:
         """Would this text be allowed? Reads only; records nothing."""
         contact_phone = phone(to)
         from_number = sender_number(sender)
-        body = _body(body)
+        body = inputs.outbound_text(body, required=False)
         with self.store.read() as tx:
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
@@ -743,7 +730,7 @@ class Engine:
         """The first half of :meth:`send`: decide and record, in one transaction."""
         contact_phone = phone(to)
         from_number = sender_number(sender)
-        body = _body(body)
+        body = inputs.outbound_text(body, required=False)
         now = self._clock()
         key = idempotency_key
         request = (
@@ -1048,7 +1035,7 @@ class Engine:
             members = self.contacts(account, list_name=list_name)
             recipients = [c.phone for c in members if c.lists.get(list_name)]
         from_number = sender_number(sender)
-        body = _body(body)
+        body = inputs.outbound_text(body, required=False)
         pending: list[PendingSend] = []
         for start in range(0, len(recipients), BROADCAST_CHUNK):
             chunk = recipients[start : start + BROADCAST_CHUNK]

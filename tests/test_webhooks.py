@@ -31,7 +31,9 @@ from test_group_commit import FullDisk
 from twilio.request_validator import RequestValidator
 
 from optline.api.app import Settings, create_app
+from optline.api.deps import inbound_body_limit
 from optline.domain.consent import Status
+from optline.domain.inputs import MAX_INBOUND_CHARS
 from optline.engine import Engine
 from optline.notify import Worker
 from optline.providers import signing
@@ -537,7 +539,10 @@ def test_twilio_unusable_from_number_is_a_4xx(world: World) -> None:
 
 
 def test_twilio_oversized_body_is_413(world: World) -> None:
-    limit = Settings().max_body_bytes
+    # The webhooks take more than the API's own limit: the longest text accepted, in
+    # its widest encoding.
+    limit = inbound_body_limit(Settings())
+    assert limit == 12 * MAX_INBOUND_CHARS + 64 * 1024 > Settings().max_body_bytes
     form = twilio_form("x" * limit)
     before = world.counts()
     assert_problem(world.twilio(form), 413, "body_too_large")
@@ -1396,3 +1401,76 @@ def test_fuzz_generic(world: World, message: dict[str, Any], signature: str) -> 
     _no_5xx(
         world.client.post("/webhooks/generic", content=body, headers={signing.HEADER: signature})
     )
+
+
+# -- long texts ----------------------------------------------------------------------------
+
+_SMALL_TALK = "Thanks for the reminder, and sorry I could not make it on Tuesday. "
+
+
+def _long_text(ending: str, length: int) -> str:
+    """Small talk, then ``ending`` as its last sentence: ``length`` characters."""
+    talk = _SMALL_TALK * ((length - len(ending)) // len(_SMALL_TALK))
+    return talk + " " * (length - len(talk) - len(ending)) + ending
+
+
+def _send_inbound(world: World, provider: str, text: str, message_id: str) -> httpx.Response:
+    """One inbound text from Bob, as ``provider`` delivers it."""
+    if provider == "twilio":
+        return world.twilio(twilio_form(text, sid=message_id))
+    if provider == "telnyx":
+        return world.telnyx(telnyx_inbound(text, message_id))
+    return world.generic(generic_message(text, message_id))
+
+
+_SENDERS = {"twilio": TW, "telnyx": TX, "generic": GEN}
+
+
+@pytest.mark.parametrize("provider", list(_SENDERS))
+@pytest.mark.parametrize("ending", ["STOP", "Please stop texting me"])
+def test_a_long_text_ending_in_an_opt_out_opts_out_and_is_kept_whole(
+    default_world: World, provider: str, ending: str
+) -> None:
+    """Carriers join long texts, and gateways other than Twilio deliver more than 1,600
+    characters: a 2,029-character text whose last sentence asks to stop opts out, and
+    is stored as it came."""
+    world = default_world
+    text = _long_text(ending, 2029)
+    response = _send_inbound(world, provider, text, "SMlong" + "0" * 28)
+    assert response.status_code == 200, response.text
+    assert world.status(_SENDERS[provider]) is Status.OPTED_OUT
+    assert world.events() == ["opted_out"]
+    [inbound] = [m for m in world.engine.history(ACME, BOB)[1] if m.direction == "in"]
+    assert inbound.body == text
+
+
+@pytest.mark.parametrize("provider", list(_SENDERS))
+def test_the_longest_text_is_taken_in_its_widest_encoding(
+    default_world: World, provider: str
+) -> None:
+    """64 Ki characters of emoji: 12 bytes each in Twilio's form and in JSON's escapes
+    (the tests' JSON escapes every non-ASCII character), far past the API's own body
+    limit, and still one text, read whole: its last word is STOP."""
+    world = default_world
+    text = "\U0001f600" * (MAX_INBOUND_CHARS - 5) + " STOP"
+    assert len(text) == MAX_INBOUND_CHARS
+    response = _send_inbound(world, provider, text, "SMwide" + "0" * 28)
+    assert response.status_code == 200, response.text
+    assert world.status(_SENDERS[provider]) is Status.OPTED_OUT
+    [inbound] = [m for m in world.engine.history(ACME, BOB)[1] if m.direction == "in"]
+    assert inbound.body == text
+
+
+@pytest.mark.parametrize("provider", list(_SENDERS))
+def test_a_text_longer_than_any_carrier_delivers_is_refused_and_nothing_kept(
+    default_world: World, provider: str
+) -> None:
+    world = default_world
+    before = world.counts()
+    text = _long_text("STOP", MAX_INBOUND_CHARS + 1)
+    response = _send_inbound(world, provider, text, "SMhuge" + "0" * 28)
+    assert_problem(response, 422, "text_too_long")
+    assert str(MAX_INBOUND_CHARS) in response.json()["detail"]
+    assert world.counts() == before
+    assert world.engine.contact(ACME, BOB) is None
+    assert world.fake.requests == []
