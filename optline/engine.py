@@ -55,7 +55,8 @@ from optline.errors import (
     UnknownSender,
 )
 from optline.proof import proof_document
-from optline.providers.base import PROVIDER_CREDENTIALS, ProviderError, ProviderOptedOut
+from optline.providers import credentials as provider_credentials
+from optline.providers.base import ProviderError, ProviderOptedOut
 from optline.store import (
     AccountRow,
     Conflict,
@@ -156,22 +157,6 @@ def sender_number(raw: str) -> str:
     """A sender: a short code (digits only) as given, anything else in E.164."""
     text = raw.strip()
     return text if _SHORT_CODE.match(text) else phone(text)
-
-
-def _list_name(raw: str) -> str:
-    """A list's name, which also stands in the API's paths (/v1/lists/{name}/members),
-    percent-encoded as any path segment is: printable characters, no "/", neither "."
-    nor ".."."""
-    name = raw.strip()
-    if not name:
-        raise BadInput("list name is empty")
-    if not name.isprintable():
-        raise BadInput("list name: only printable characters (no tabs, line breaks or controls)")
-    if "/" in name:
-        raise BadInput('list name: a "/" would split the name in the list\'s paths')
-    if name in (".", ".."):
-        raise BadInput('list name: "." and ".." are not names a path can hold')
-    return name
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,9 +364,7 @@ class Engine:
     def create_account(
         self, name: str, profile: str = "default", overrides: dict[str, Any] | None = None
     ) -> AccountRow:
-        name = name.strip()
-        if not name:
-            raise BadInput("account name is empty")
+        name = inputs.account_name(name)
         self._build_policy(profile, overrides or {})
         with self.store.transaction() as tx:
             try:
@@ -452,11 +435,12 @@ class Engine:
         number = sender_number(number)
         if (kind is SenderKind.SHORT_CODE) != bool(_SHORT_CODE.match(number)):
             raise BadInput(f"{number} is not a {kind.value.replace('_', ' ')} number")
-        missing = sorted(set(PROVIDER_CREDENTIALS.get(provider or "", ())) - set(credentials or {}))
-        if provider is not None and provider not in PROVIDER_CREDENTIALS:
-            raise BadInput(f"unknown provider {provider!r}")
-        if missing:
-            raise BadInput(f"{provider} sender needs credentials: {', '.join(missing)}")
+        try:
+            # A credential its provider cannot use would fail every webhook to the
+            # sender (a Telnyx public key that does not load): refused here instead.
+            provider_credentials.check(provider, credentials or {})
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             try:
@@ -730,7 +714,7 @@ class Engine:
         """The first half of :meth:`send`: decide and record, in one transaction."""
         contact_phone = phone(to)
         from_number = sender_number(sender)
-        body = inputs.outbound_text(body, required=False)
+        body = inputs.outbound_text(body)
         now = self._clock()
         key = idempotency_key
         request = (
@@ -1027,15 +1011,16 @@ class Engine:
         of them to a transaction; the allowed texts then go to the provider
         ``BROADCAST_CONCURRENCY`` at a time.
         """
+        if (list_name is None) == (numbers is None):
+            raise BadInput("a broadcast goes to a list or to numbers: give exactly one")
+        body = inputs.outbound_text(body)
         if numbers is not None:
             recipients = list(dict.fromkeys(phone(n) for n in numbers))
         else:
-            if list_name is None:
-                raise BadInput("a broadcast needs a list or numbers")
+            assert list_name is not None
             members = self.contacts(account, list_name=list_name)
             recipients = [c.phone for c in members if c.lists.get(list_name)]
         from_number = sender_number(sender)
-        body = inputs.outbound_text(body, required=False)
         pending: list[PendingSend] = []
         for start in range(0, len(recipients), BROADCAST_CHUNK):
             chunk = recipients[start : start + BROADCAST_CHUNK]
@@ -1167,6 +1152,7 @@ class Engine:
         """Opt ``number`` out (from ``sender`` alone, where the policy keeps consent per
         sender: it must be one of the account's)."""
         from_number = self._opt(sender)
+        note = inputs.note(note)
         return self._change(
             account,
             number,
@@ -1182,6 +1168,7 @@ class Engine:
         sender: str | None = None,
     ) -> ContactState:
         from_number = self._opt(sender)
+        evidence = inputs.evidence(evidence)
         return self._change(
             account,
             number,
@@ -1190,9 +1177,11 @@ class Engine:
         )
 
     def block(self, account: AccountRef, number: str, note: str | None = None) -> ContactState:
+        note = inputs.note(note)
         return self._change(account, number, lambda s, p: consent.block(s, note))
 
     def unblock(self, account: AccountRef, number: str, note: str | None = None) -> ContactState:
+        note = inputs.note(note)
         return self._change(account, number, lambda s, p: consent.unblock(s, note))
 
     def subscribe(self, account: AccountRef, list_name: str, number: str) -> ContactState:
@@ -1238,7 +1227,7 @@ class Engine:
     ) -> ListRow:
         """Create a list; returns it as stored (its name trimmed, its keyword in keyword
         form)."""
-        name = _list_name(name)
+        name = inputs.list_name(name)
         keyword = self._account_keyword(opt_out_keyword) if opt_out_keyword else None
         with self.store.transaction() as tx:
             row = self._account(tx, account)
@@ -1263,9 +1252,8 @@ class Engine:
         unsubscribe_list: str | None = None,
         subscribe_list: str | None = None,
     ) -> Trigger:
+        reply = inputs.outbound_text(reply, "trigger reply")
         trigger = Trigger(self._account_keyword(keyword), reply, unsubscribe_list, subscribe_list)
-        if not reply.strip():
-            raise BadInput("trigger reply is empty")
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             self._keyword_free(tx, row, trigger.keyword)
@@ -1347,6 +1335,9 @@ class Engine:
         self, account: AccountRef, url: str, events: Sequence[str]
     ) -> tuple[int, str]:
         """Subscribe ``url`` to event types; returns its id and signing secret (once)."""
+        url = inputs.subscription_url(url)
+        if not events:
+            raise BadInput(f"events: name at least one of {', '.join(sorted(SUBSCRIBABLE))}")
         unknown = sorted(set(events) - SUBSCRIBABLE)
         if unknown:
             raise BadInput(f"unknown event types: {', '.join(unknown)}")
@@ -1411,6 +1402,10 @@ class Engine:
                 missing = [name for name in item.lists if name not in known_lists]
                 if missing:
                     raise BadInput(f"line {item.line}: unknown list {missing[0]!r}")
+                try:
+                    inputs.evidence(item.evidence)
+                except BadInput as exc:
+                    raise BadInput(f"line {item.line}: {exc}") from None
                 state = tx.contact(row.id, item.phone, for_update=True)
                 try:
                     outcome = consent.imported(
@@ -1518,7 +1513,7 @@ class Engine:
     @staticmethod
     def _account_keyword(keyword: str) -> str:
         try:
-            form = normalise_keyword(keyword)
+            form = normalise_keyword(inputs.keyword(keyword))
         except ValueError as exc:
             raise BadInput(str(exc)) from None
         if form in RESERVED_KEYWORDS:
