@@ -56,7 +56,7 @@ from optline.errors import (
 )
 from optline.proof import proof_document
 from optline.providers import credentials as provider_credentials
-from optline.providers.base import ProviderError, ProviderOptedOut
+from optline.providers.base import PROVIDER_OPT_OUT_SCOPE, ProviderError, ProviderOptedOut
 from optline.store import (
     AccountRow,
     Conflict,
@@ -1074,12 +1074,15 @@ class Engine:
         error_code: str | None,
         opted_out: bool,
         reply_id: int | None = None,
+        account_ref: str | None = None,
     ) -> None:
         """A provider's status report on an outbound text. An opted-out report (21610,
         40300, ...) opts the recipient out here too, so provider and optline agree.
 
         ``reply_id``: the report is on that automatic reply (answered in TwiML, so sent
         without optline learning the provider's id), which takes ``provider_id`` now.
+        ``account_ref``: the provider's account or service the text went out on (a
+        Telnyx messaging profile's id), recorded with an opt-out that covers it.
         """
         recipient = phone(to)
         from_number = sender_number(sender)
@@ -1112,6 +1115,7 @@ class Engine:
                     from_number,
                     sender_row.provider or "provider",
                     error_code or "",
+                    account_ref,
                 )
                 self._apply(tx, row.id, state, outcome, now)
 
@@ -1195,26 +1199,42 @@ class Engine:
         )
 
     def provider_opt_out(
-        self, account: AccountRef, sender: str, number: str, provider: str, code: str
+        self,
+        account: AccountRef,
+        sender: str,
+        number: str,
+        provider: str,
+        code: str,
+        account_ref: str | None = None,
     ) -> ContactState:
-        """A provider refused a send because the recipient opted out there (21610...)."""
+        """A provider refused a send because the recipient opted out there (21610...);
+        ``account_ref`` as for :meth:`delivery_report`."""
         from_number = sender_number(sender)
         return self._change(
             account,
             number,
-            lambda s, p: self._provider_outcome(s, p, from_number, provider, code),
+            lambda s, p: self._provider_outcome(s, p, from_number, provider, code, account_ref),
         )
 
     @staticmethod
     def _provider_outcome(
-        state: ContactState, policy: Policy, sender: str, provider: str, code: str
+        state: ContactState,
+        policy: Policy,
+        sender: str,
+        provider: str,
+        code: str,
+        account_ref: str | None = None,
     ) -> Outcome:
         """A provider's opted-out report. Nothing to record when the contact is already
         opted out from that number: a retried callback, a text another system sent, a
-        STOP confirmation the provider refused because it saw the STOP too."""
+        STOP confirmation the provider refused because it saw the STOP too. An opt-out
+        the provider keeps wider than the number (Telnyx: the messaging profile) says
+        so in its event, with the profile's id where the report named it."""
         if state.status_from(sender) is Status.OPTED_OUT:
             return Outcome(state)
-        return consent.provider_opt_out(state, policy, sender, provider, code)
+        return consent.provider_opt_out(
+            state, policy, sender, provider, code, PROVIDER_OPT_OUT_SCOPE.get(provider), account_ref
+        )
 
     def bulk_opt_out(self, account: AccountRef, numbers: Sequence[str]) -> int:
         """Opt out every number in one transaction: all of them or, on a bad one, none."""

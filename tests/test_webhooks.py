@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
@@ -815,6 +816,9 @@ def telnyx_inbound(
     }
 
 
+PROFILE_ID = "740572b6-099c-44a1-89b9-6c92163bc68d"  # the Telnyx messaging profile
+
+
 def telnyx_delivery(
     message_id: str,
     status: str,
@@ -831,6 +835,7 @@ def telnyx_delivery(
                 "direction": "outbound",
                 "id": message_id,
                 "type": "SMS",
+                "messaging_profile_id": PROFILE_ID,
                 "from": {"phone_number": TX, "carrier": "Telnyx", "line_type": "Wireless"},
                 "to": [{"phone_number": BOB, "status": status, "carrier": "T-Mobile USA"}],
                 "text": "Your table is ready",
@@ -1092,6 +1097,114 @@ def test_telnyx_delivery_40300_opts_the_recipient_out(world: World) -> None:
     # The same event again changes nothing.
     assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
     assert world.events() == ["opted_out"]
+
+
+def test_telnyx_40300_records_that_telnyx_blocks_the_whole_messaging_profile(
+    world: World,
+) -> None:
+    """Under per-sender consent a 40300 opts out the one number, as the account's
+    scope says, and its event records that Telnyx's own opt-out covers the messaging
+    profile (named by the report): the other numbers of the profile drift."""
+    sent = _sent_sid(world, TX)
+    errors = [{"code": "40300", "title": "Blocked due to STOP message"}]
+    assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
+    assert world.status(TX) is Status.OPTED_OUT
+    assert world.status(TW) is Status.OPTED_IN
+    [event] = world.engine.history(ACME, BOB)[0]
+    assert dict(event.data) == {
+        "source": "provider",
+        "sender": TX,
+        "scope": "sender",
+        "provider": "telnyx",
+        "code": "40300",
+        "provider_scope": "messaging_profile",
+        "provider_scope_id": PROFILE_ID,
+    }
+    assert world.engine.verify(ACME)[0].ok
+
+
+def test_telnyx_40300_under_account_scope_opts_out_everywhere_and_says_so(
+    default_world: World,
+) -> None:
+    world = default_world
+    sent = _sent_sid(world, TX)
+    errors = [{"code": "40300"}]
+    assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
+    assert world.status(TX) is Status.OPTED_OUT and world.status(TW) is Status.OPTED_OUT
+    [event] = world.engine.history(ACME, BOB)[0]
+    assert (event.data["scope"], event.data["provider_scope"]) == ("account", "messaging_profile")
+
+
+def test_a_send_refused_with_40300_records_the_provider_scope_without_a_profile(
+    world: World,
+) -> None:
+    """Telnyx's answer to the send names no messaging profile: the scope is recorded
+    without one."""
+    world.fake.script(Reply.opted_out())
+    result = world.engine.send(ACME, TX, BOB, "Your table is ready")
+    assert result.status == "failed"
+    [event] = world.engine.history(ACME, BOB)[0]
+    assert event.data["provider_scope"] == "messaging_profile"
+    assert "provider_scope_id" not in event.data
+    assert world.status(TX) is Status.OPTED_OUT and world.status(TW) is Status.OPTED_IN
+
+
+def test_a_twilio_21610_keeps_to_its_number(world: World) -> None:
+    sid = _sent_sid(world, TW)
+    _status(world, twilio_status(sid, "undelivered", "21610"))
+    [event] = world.engine.history(ACME, BOB)[0]
+    assert "provider_scope" not in event.data
+
+
+def _contact_page(world: World) -> str:
+    """Bob's page in the web UI, signed in with the account's key: its text."""
+    key = world.engine.issue_api_key(ACME)
+    signed = world.client.post(
+        "/ui/login",
+        data={"key": key},
+        headers={"origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    page = world.client.get(f"/ui/contacts/{BOB}")
+    assert page.status_code == 200, page.text
+    return " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+
+
+def test_the_contact_page_shows_the_drift_of_a_telnyx_opt_out(world: World) -> None:
+    sent = _sent_sid(world, TX)
+    errors = [{"code": "40300"}]
+    assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
+    text = _contact_page(world)
+    assert "Telnyx blocks this contact on every number of its messaging profile" in text
+    assert PROFILE_ID in text and f"from {TX}" in text
+    assert "only that number is opted out" in text
+
+    # An opt-in by the business leaves Telnyx's block in force: still shown.
+    world.engine.set_policy(ACME, overrides={"resubscribe": "with_evidence"})
+    world.engine.opt_in(ACME, BOB, "signed form", sender=TX)
+    assert "Telnyx blocks this contact" in _contact_page(world)
+    # The contact's own START lifts it at Telnyx too.
+    world.engine.opt_out(ACME, BOB, sender=TX)
+    assert world.telnyx(telnyx_inbound("START", "start-1")).status_code == 200
+    assert "Telnyx blocks this contact" not in _contact_page(world)
+
+
+def test_under_account_scope_the_page_says_who_lifts_telnyx_s_block(
+    default_world: World,
+) -> None:
+    world = default_world
+    sent = _sent_sid(world, TX)
+    assert world.telnyx(telnyx_delivery(sent, "delivery_failed", [{"code": "40300"}])).is_success
+    text = _contact_page(world)
+    assert "Telnyx blocks this contact on every number of its messaging profile" in text
+    assert "only that number" not in text and "texts START" in text
+
+
+def test_the_contact_page_shows_no_drift_for_a_twilio_opt_out(world: World) -> None:
+    sid = _sent_sid(world, TW)
+    _status(world, twilio_status(sid, "undelivered", "21610"))
+    assert "blocks this contact" not in _contact_page(world)
 
 
 def test_telnyx_delivered_event_updates_the_message(world: World) -> None:

@@ -256,4 +256,5 @@ async def _report(
         report.error_code,
         report.opted_out,
         reply_id,
+        report.account_ref,
     )
