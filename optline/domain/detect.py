@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import wordfreq
@@ -56,6 +56,9 @@ _MAX_QUOTED = 80
 # Words before a phrase that a negation check reads ("never ever stop", "don't remove
 # me from"): the last four, and one more to tell whether there are more than two.
 _WORDS_BEFORE = 5
+# A text's clauses up to this long are read whole before each match, as the quickest
+# way for a short text; a longer text's are indexed once (see _Clauses).
+_READ_WHOLE_CLAUSES = 2000
 
 _QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -101,19 +104,26 @@ class _Rule:
     regex: re.Pattern[str]
     then: re.Pattern[str] | None = None
 
-    def spans(self, form: str) -> Iterator[tuple[int, int]]:
-        """Where the rule matches ``form``: (start, end) of each match, in order."""
+    def hits(self, form: str) -> Iterable[re.Match[str] | _Span]:
+        """Where the rule matches ``form``, in order (each hit's ``span()``)."""
         if self.then is None:
-            for hit in self.regex.finditer(form):
-                yield hit.span()
-            return
+            return self.regex.finditer(form)
         found = _in_turn(self.regex, self.then, form, self.phrase.to_last)
         if self.phrase.either_order:
             other = _in_turn(self.then, self.regex, form, self.phrase.to_last)
             if other is not None and (found is None or other[0] < found[0]):
                 found = other
-        if found is not None:
-            yield found
+        return () if found is None else (_Span(found),)
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """The match of a rule in two parts (see :func:`_in_turn`)."""
+
+    at: tuple[int, int]
+
+    def span(self) -> tuple[int, int]:
+        return self.at
 
 
 def _in_turn(
@@ -193,9 +203,10 @@ class Detector:
         self._plans: dict[frozenset[str], tuple[_Rule, ...]] = {}
         self._verdicts: dict[Hashable, Verdict] = {}
 
-    def _keep(self, key: tuple[Hashable, ...], verdict: Verdict) -> Verdict:
-        """Remember ``verdict`` as the one for ``key``, unless the key holds long text."""
-        if any(isinstance(part, str) and len(part) > _MAX_KEPT_TEXT for part in key):
+    def _keep(self, key: tuple[str | int, str, *tuple[Hashable, ...]], verdict: Verdict) -> Verdict:
+        """Remember ``verdict`` as the one for ``key`` (what kind of verdict, then the
+        words it is on, which a long text may make long: then it is not kept)."""
+        if len(key[1]) > _MAX_KEPT_TEXT:
             return verdict
         if len(self._verdicts) >= _MAX_VERDICTS:
             self._verdicts.clear()
@@ -401,17 +412,22 @@ class Detector:
         """
         best: Verdict | None = None
         kept: Verdict | None = None
-        clauses: _Clauses | None = None  # made for the first negatable match
+        clauses: _Clauses | None = None  # made for a long text's first negatable match
         for rule in plan:
             phrase = rule.phrase
             # The first match that is not negated counts.
-            for start, end in rule.spans(form):
+            for hit in rule.hits(form):
+                start, end = hit.span()
                 question = False
                 if phrase.negatable:
-                    if clauses is None or clauses.form is not form:
-                        clauses = _Clauses(form)
-                    opening = clauses.start_of(start)
-                    before = _last_words(form, opening, start, _WORDS_BEFORE)
+                    if len(form) <= _READ_WHOLE_CLAUSES:
+                        opening = form.rfind(BREAK, 0, start) + 1
+                        before = form[opening:start].split()
+                    else:
+                        if clauses is None or clauses.form is not form:
+                            clauses = _Clauses(form)
+                        opening = clauses.start_of(start)
+                        before = _last_words(form, opening, start, _WORDS_BEFORE)
                     if _negated(before) or (
                         phrase.after_object
                         and len(before) > 2
@@ -419,11 +435,14 @@ class Detector:
                         and _negated(before[:-2])
                     ):
                         continue
-                    question = phrase.intent is Intent.OPT_OUT and (
-                        clauses.question_between(opening, start)
-                        # A word cut by the match's start, as the clause's words are read.
-                        or bool(before and before[-1] in lang.QUESTION_WORDS)
-                    )
+                    if phrase.intent is Intent.OPT_OUT:
+                        question = (
+                            not lang.QUESTION_WORDS.isdisjoint(before)
+                            if clauses is None or clauses.form is not form
+                            else clauses.question_between(opening, start)
+                            # A word cut by the match's start, as the clause's words are read.
+                            or bool(before and before[-1] in lang.QUESTION_WORDS)
+                        )
                 said = form[start:end].strip(" |").replace(" |", ",")
                 key = (rule.order, said, question)
                 found = self._verdicts.get(key) or self._keep(key, _said(rule, said, question))
@@ -574,7 +593,8 @@ def _quoted(text: str) -> str:
 
 def _said(rule: _Rule, said: str, question: bool) -> Verdict:
     """The verdict of ``rule`` matching the words ``said``."""
-    said = _quoted(said)
+    if len(said) > _MAX_QUOTED:
+        said = _quoted(said)
     phrase = rule.phrase
     if question:
         return Verdict(
