@@ -497,3 +497,29 @@ def test_verdicts_on_long_matches_are_not_kept() -> None:
         runs = " ".join(["please"] * (50 + n))
         assert classify(f"take me off {runs}").intent is Intent.OPT_OUT
     assert len(detector._verdicts) == kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "don't stop texting me",
+        "I never said stop texting me",
+        "please don't remove me from the list",
+        "I do not want you to remove me from the list",
+        "how do I stop these texts?",
+        "what if I stop the reminders",
+        "you can stop texting me",
+        "please stop texting me",
+        "Who gave you my number? Remove it now",
+        "unsubscribe me from the emails but keep the texts",
+    ],
+)
+def test_a_phrase_reads_the_same_at_the_end_of_a_long_text(text: str) -> None:
+    """A long text's clauses are indexed once rather than read whole before each match:
+    the negation and question checks find the same words either way."""
+    long = _long_text(text, 5000)
+    short_reading, long_reading = classify(text), classify(long)
+    assert (long_reading.intent, long_reading.reason) == (
+        short_reading.intent,
+        short_reading.reason,
+    )
