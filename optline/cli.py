@@ -45,12 +45,16 @@ lists_app = typer.Typer(
     help="Named audiences with their own opt-out keyword.", no_args_is_help=True
 )
 triggers_app = typer.Typer(help="Account keywords with an automatic reply.", no_args_is_help=True)
+subscriptions_app = typer.Typer(
+    help="Event webhooks: consent changes POSTed, signed, to a URL.", no_args_is_help=True
+)
 ledger_app = typer.Typer(help="The hash-chained event ledger.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(senders_app, name="senders")
 app.add_typer(contacts_app, name="contacts")
 app.add_typer(lists_app, name="lists")
 app.add_typer(triggers_app, name="triggers")
+app.add_typer(subscriptions_app, name="subscriptions")
 secrets_app = typer.Typer(
     help=f"Provider credentials and signing secrets, sealed at rest ({SECRET_KEY_ENV}).",
     no_args_is_help=True,
@@ -222,11 +226,42 @@ def senders_add(
     number: str,
     account: AccountOpt,
     kind: Annotated[SenderKind, typer.Option(help="Kind of number.")] = SenderKind.LONG_CODE,
+    provider: Annotated[
+        str | None,
+        typer.Option(help="The number's provider: twilio, telnyx or generic (none: you send)."),
+    ] = None,
+    credential: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--credential",
+            help="NAME=VALUE, once per credential (twilio: account_sid, auth_token; telnyx: "
+            "api_key, public_key; generic: secret).",
+        ),
+    ] = None,
+    provider_replies: Annotated[
+        bool,
+        typer.Option(help="The provider answers STOP/START/HELP itself: record, never reply."),
+    ] = False,
 ) -> None:
-    """Register a number the account texts from."""
+    """Register a number the account texts from, with its provider's credentials."""
+    credentials = _credentials(credential or [])
     with engine(ctx) as e:
-        row = e.add_sender(account, number, kind)
+        row = e.add_sender(account, number, kind, provider, credentials, provider_replies)
     typer.echo(f"sender {row.number} ({row.kind.value}) added to {account}")
+
+
+def _credentials(given: list[str]) -> dict[str, str]:
+    """``--credential NAME=VALUE`` options as a mapping (the engine checks the values)."""
+    credentials: dict[str, str] = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            # Not the value itself: it may be a secret given without its name.
+            fail("a --credential without a name: give it as NAME=VALUE")
+        if name.strip() in credentials:
+            fail(f"--credential {name.strip()} is given twice")
+        credentials[name.strip()] = value
+    return credentials
 
 
 # -- contacts ---------------------------------------------------------------------------
@@ -424,6 +459,34 @@ def triggers_add(
     with engine(ctx) as e:
         trigger = e.add_trigger(account, keyword, reply, unsubscribe_list, subscribe_list)
     typer.echo(f"trigger {trigger.keyword.upper()} added")
+
+
+@subscriptions_app.command("add")
+def subscriptions_add(
+    ctx: typer.Context,
+    url: str,
+    account: AccountOpt,
+    event: Annotated[
+        list[str] | None,
+        typer.Option("--event", help="An event type to send (opted_out, ...); repeat for more."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """POST the account's consent events to URL, signed; prints the signing secret once."""
+    with engine(ctx) as e:
+        sub_id, secret = e.add_subscription(account, url, event or [])
+    data = {"id": sub_id, "url": url, "events": sorted(set(event or [])), "secret": secret}
+    emit(data, as_json, f"subscription {sub_id} added; signing secret (shown once): {secret}")
+
+
+@subscriptions_app.command("list")
+def subscriptions_list(ctx: typer.Context, account: AccountOpt, as_json: JsonOpt = False) -> None:
+    """The account's event-webhook subscriptions (their secrets are not shown)."""
+    with engine(ctx) as e:
+        rows = e.subscriptions(account)
+    data = {"subscriptions": [{"id": r.id, "url": r.url, "events": r.events} for r in rows]}
+    lines = [f"{r.id}  {r.url}  {','.join(r.events)}" for r in rows]
+    emit(data, as_json, "\n".join(lines) or "no subscriptions")
 
 
 @ledger_app.command("check-proof")

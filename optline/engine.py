@@ -21,7 +21,7 @@ from functools import partial
 from operator import setitem
 from typing import Any, Protocol
 
-from optline.domain import consent
+from optline.domain import consent, inputs
 from optline.domain.classify import classify, with_provider_keyword
 from optline.domain.consent import (
     ContactState,
@@ -74,8 +74,9 @@ from optline.errors import (
     UnknownSender,
 )
 from optline.proof import proof_document
+from optline.providers import credentials as provider_credentials
 from optline.providers.base import (
-    PROVIDER_CREDENTIALS,
+    PROVIDER_OPT_OUT_SCOPE,
     BeforeRetry,
     CannotAsk,
     ProviderError,
@@ -100,9 +101,6 @@ from optline.store import (
 )
 from optline.store.schema import UNSETTLED_STATUSES
 
-#: Inbound bodies longer than this are refused: ten concatenated SMS segments is
-#: already more than any carrier delivers as one message.
-MAX_BODY_CHARS = 1600
 # ASCII digits only: \d also takes other scripts' digits ("١٢٣٤٥" is not 12345).
 _SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
 
@@ -199,32 +197,6 @@ def sender_number(raw: str) -> str:
     """A sender: a short code (digits only) as given, anything else in E.164."""
     text = raw.strip()
     return text if _SHORT_CODE.match(text) else phone(text)
-
-
-def _list_name(raw: str) -> str:
-    """A list's name, which also stands in the API's paths (/v1/lists/{name}/members),
-    percent-encoded as any path segment is: printable characters, no "/", neither "."
-    nor ".."."""
-    name = raw.strip()
-    if not name:
-        raise BadInput("list name is empty")
-    if not name.isprintable():
-        raise BadInput("list name: only printable characters (no tabs, line breaks or controls)")
-    if "/" in name:
-        raise BadInput('list name: a "/" would split the name in the list\'s paths')
-    if name in (".", ".."):
-        raise BadInput('list name: "." and ".." are not names a path can hold')
-    return name
-
-
-def _body(text: str) -> str:
-    if len(text) > MAX_BODY_CHARS:
-        raise BadInput(f"message body is longer than {MAX_BODY_CHARS} characters")
-    try:
-        text.encode("utf-8")  # refuses surrogates, in C, where a scan in Python is per character
-    except UnicodeEncodeError:
-        raise BadInput("message body contains unpaired UTF-16 surrogates") from None
-    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +350,7 @@ class Checker:
     def check(self, to: str, body: str = "") -> Decision:
         """The decision :meth:`Engine.check` would make for this text."""
         if body is not self._checked_body:
-            self._checked_body = _body(body)
+            self._checked_body = inputs.outbound_text(body, required=False)
         state = self._state(to)
         if state is None:
             # Stored numbers are all in E.164: anything else is read (or refused) as
@@ -440,9 +412,7 @@ class Engine:
     def create_account(
         self, name: str, profile: str = "default", overrides: dict[str, Any] | None = None
     ) -> AccountRow:
-        name = name.strip()
-        if not name:
-            raise BadInput("account name is empty")
+        name = inputs.account_name(name)
         self._build_policy(profile, overrides or {})
         with self.store.transaction() as tx:
             try:
@@ -541,11 +511,12 @@ class Engine:
         number = sender_number(number)
         if (kind is SenderKind.SHORT_CODE) != bool(_SHORT_CODE.match(number)):
             raise BadInput(f"{number} is not a {kind.value.replace('_', ' ')} number")
-        missing = sorted(set(PROVIDER_CREDENTIALS.get(provider or "", ())) - set(credentials or {}))
-        if provider is not None and provider not in PROVIDER_CREDENTIALS:
-            raise BadInput(f"unknown provider {provider!r}")
-        if missing:
-            raise BadInput(f"{provider} sender needs credentials: {', '.join(missing)}")
+        try:
+            # A credential its provider cannot use would fail every webhook to the
+            # sender (a Telnyx public key that does not load): refused here instead.
+            provider_credentials.check(provider, credentials or {})
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             try:
@@ -650,7 +621,7 @@ class Engine:
     ) -> InboundResult:
         contact_phone = phone(from_)
         to_number = sender_number(to)
-        body = _body(body)
+        body = inputs.inbound_text(body)
         now = self._clock()
         with self.store.transaction() as tx:
             row = self._account(tx, account)
@@ -739,7 +710,7 @@ class Engine:
         """Would this text be allowed? Reads only; records nothing."""
         contact_phone = phone(to)
         from_number = sender_number(sender)
-        body = _body(body)
+        body = inputs.outbound_text(body, required=False)
         with self.store.read() as tx:
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
@@ -819,7 +790,7 @@ class Engine:
         """The first half of :meth:`send`: decide and record, in one transaction."""
         contact_phone = phone(to)
         from_number = sender_number(sender)
-        body = _body(body)
+        body = inputs.outbound_text(body)
         now = self._clock()
         key = idempotency_key
         request = (
@@ -1140,15 +1111,16 @@ class Engine:
         of them to a transaction; the allowed texts then go to the provider
         ``BROADCAST_CONCURRENCY`` at a time.
         """
+        if (list_name is None) == (numbers is None):
+            raise BadInput("a broadcast goes to a list or to numbers: give exactly one")
+        body = inputs.outbound_text(body)
         if numbers is not None:
             recipients = list(dict.fromkeys(phone(n) for n in numbers))
         else:
-            if list_name is None:
-                raise BadInput("a broadcast needs a list or numbers")
+            assert list_name is not None
             members = self.contacts(account, list_name=list_name)
             recipients = [c.phone for c in members if c.lists.get(list_name)]
         from_number = sender_number(sender)
-        body = _body(body)
         pending: list[PendingSend] = []
         for start in range(0, len(recipients), BROADCAST_CHUNK):
             chunk = recipients[start : start + BROADCAST_CHUNK]
@@ -1202,12 +1174,15 @@ class Engine:
         error_code: str | None,
         opted_out: bool,
         reply_id: int | None = None,
+        account_ref: str | None = None,
     ) -> None:
         """A provider's status report on an outbound text. An opted-out report (21610,
         40300, ...) opts the recipient out here too, so provider and optline agree.
 
         ``reply_id``: the report is on that automatic reply (answered in TwiML, so sent
         without optline learning the provider's id), which takes ``provider_id`` now.
+        ``account_ref``: the provider's account or service the text went out on (a
+        Telnyx messaging profile's id), recorded with an opt-out that covers it.
         """
         recipient = phone(to)
         from_number = sender_number(sender)
@@ -1240,6 +1215,7 @@ class Engine:
                     from_number,
                     sender_row.provider or "provider",
                     error_code or "",
+                    account_ref,
                 )
                 self._apply(tx, row.id, state, outcome, now)
 
@@ -1280,6 +1256,7 @@ class Engine:
         """Opt ``number`` out (from ``sender`` alone, where the policy keeps consent per
         sender: it must be one of the account's)."""
         from_number = self._opt(sender)
+        note = inputs.note(note)
         return self._change(
             account,
             number,
@@ -1295,6 +1272,7 @@ class Engine:
         sender: str | None = None,
     ) -> ContactState:
         from_number = self._opt(sender)
+        evidence = inputs.evidence(evidence)
         return self._change(
             account,
             number,
@@ -1303,9 +1281,11 @@ class Engine:
         )
 
     def block(self, account: AccountRef, number: str, note: str | None = None) -> ContactState:
+        note = inputs.note(note)
         return self._change(account, number, lambda s, p: consent.block(s, note))
 
     def unblock(self, account: AccountRef, number: str, note: str | None = None) -> ContactState:
+        note = inputs.note(note)
         return self._change(account, number, lambda s, p: consent.unblock(s, note))
 
     def subscribe(self, account: AccountRef, list_name: str, number: str) -> ContactState:
@@ -1319,26 +1299,42 @@ class Engine:
         )
 
     def provider_opt_out(
-        self, account: AccountRef, sender: str, number: str, provider: str, code: str
+        self,
+        account: AccountRef,
+        sender: str,
+        number: str,
+        provider: str,
+        code: str,
+        account_ref: str | None = None,
     ) -> ContactState:
-        """A provider refused a send because the recipient opted out there (21610...)."""
+        """A provider refused a send because the recipient opted out there (21610...);
+        ``account_ref`` as for :meth:`delivery_report`."""
         from_number = sender_number(sender)
         return self._change(
             account,
             number,
-            lambda s, p: self._provider_outcome(s, p, from_number, provider, code),
+            lambda s, p: self._provider_outcome(s, p, from_number, provider, code, account_ref),
         )
 
     @staticmethod
     def _provider_outcome(
-        state: ContactState, policy: Policy, sender: str, provider: str, code: str
+        state: ContactState,
+        policy: Policy,
+        sender: str,
+        provider: str,
+        code: str,
+        account_ref: str | None = None,
     ) -> Outcome:
         """A provider's opted-out report. Nothing to record when the contact is already
         opted out from that number: a retried callback, a text another system sent, a
-        STOP confirmation the provider refused because it saw the STOP too."""
+        STOP confirmation the provider refused because it saw the STOP too. An opt-out
+        the provider keeps wider than the number (Telnyx: the messaging profile) says
+        so in its event, with the profile's id where the report named it."""
         if state.status_from(sender) is Status.OPTED_OUT:
             return Outcome(state)
-        return consent.provider_opt_out(state, policy, sender, provider, code)
+        return consent.provider_opt_out(
+            state, policy, sender, provider, code, PROVIDER_OPT_OUT_SCOPE.get(provider), account_ref
+        )
 
     def bulk_opt_out(self, account: AccountRef, numbers: Sequence[str]) -> int:
         """Opt out every number in one transaction: all of them or, on a bad one, none."""
@@ -1351,7 +1347,7 @@ class Engine:
     ) -> ListRow:
         """Create a list; returns it as stored (its name trimmed, its keyword in keyword
         form)."""
-        name = _list_name(name)
+        name = inputs.list_name(name)
         keyword = self._account_keyword(opt_out_keyword) if opt_out_keyword else None
         with self.store.transaction() as tx:
             row = self._account(tx, account)
@@ -1376,9 +1372,8 @@ class Engine:
         unsubscribe_list: str | None = None,
         subscribe_list: str | None = None,
     ) -> Trigger:
+        reply = inputs.outbound_text(reply, "trigger reply")
         trigger = Trigger(self._account_keyword(keyword), reply, unsubscribe_list, subscribe_list)
-        if not reply.strip():
-            raise BadInput("trigger reply is empty")
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             self._keyword_free(tx, row, trigger.keyword)
@@ -1669,6 +1664,9 @@ class Engine:
         self, account: AccountRef, url: str, events: Sequence[str]
     ) -> tuple[int, str]:
         """Subscribe ``url`` to event types; returns its id and signing secret (once)."""
+        url = inputs.subscription_url(url)
+        if not events:
+            raise BadInput(f"events: name at least one of {', '.join(sorted(SUBSCRIBABLE))}")
         unknown = sorted(set(events) - SUBSCRIBABLE)
         if unknown:
             raise BadInput(f"unknown event types: {', '.join(unknown)}")
@@ -1733,6 +1731,10 @@ class Engine:
                 missing = [name for name in item.lists if name not in known_lists]
                 if missing:
                     raise BadInput(f"line {item.line}: unknown list {missing[0]!r}")
+                try:
+                    inputs.evidence(item.evidence)
+                except BadInput as exc:
+                    raise BadInput(f"line {item.line}: {exc}") from None
                 state = tx.contact(row.id, item.phone, for_update=True)
                 try:
                     outcome = consent.imported(
@@ -1845,7 +1847,7 @@ class Engine:
     @staticmethod
     def _account_keyword(keyword: str) -> str:
         try:
-            form = normalise_keyword(keyword)
+            form = normalise_keyword(inputs.keyword(keyword))
         except ValueError as exc:
             raise BadInput(str(exc)) from None
         if form in RESERVED_KEYWORDS:

@@ -33,6 +33,13 @@ class BadInput(OptlineError):
     code = "bad_input"
 
 
+class TextTooLong(BadInput):
+    """An inbound text longer than any carrier delivers
+    (:data:`optline.domain.inputs.MAX_INBOUND_CHARS`); nothing of it is kept."""
+
+    code = "text_too_long"
+
+
 class AlreadyExists(OptlineError):
     code = "conflict"
 

@@ -25,23 +25,6 @@ log = logging.getLogger("optline.notify")
 EVENT_ID_HEADER = "X-Optline-Event-Id"
 
 
-def check_url(url: str) -> str:
-    """``url`` if the worker can POST to it: an absolute http or https URL with a host,
-    without whitespace or control characters; else ValueError saying what is wrong."""
-    if any(char.isspace() or not char.isprintable() for char in url):
-        raise ValueError("the URL contains whitespace or control characters")
-    try:
-        parsed = httpx.URL(url)
-        port = parsed.port
-    except (httpx.InvalidURL, ValueError) as exc:  # a bad IDNA host is a ValueError
-        raise ValueError(f"not a valid URL: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError("not an absolute http or https URL with a host")
-    if port is not None and not 0 < port < 65536:
-        raise ValueError(f"port {port} is out of range")
-    return url
-
-
 def deliver(client: httpx.Client, notification: Notification) -> str | None:
     """POST one notification; None on a 2xx, else what went wrong.
 

@@ -74,13 +74,13 @@ def test_bad_inputs_are_problems_with_stable_codes(acme: Tenant) -> None:
         (
             acme.post("/v1/messages", {"from": A, "to": BOB, "body": "x" * 1601}),
             422,
-            "invalid_request",
+            "bad_input",
         ),
         (acme.post("/v1/opt-outs", {"numbers": "+14155552671"}), 422, "invalid_request"),
         (
             acme.post("/v1/subscriptions", {"url": "ftp://x.example", "events": ["opted_out"]}),
             422,
-            "invalid_request",
+            "bad_input",
         ),
         (acme.get("/v1/contacts?limit=abc"), 422, "invalid_request"),
         (acme.get("/v1/nowhere"), 404, "not_found"),
@@ -217,8 +217,8 @@ def test_a_telnyx_sender_needs_a_usable_public_key(acme: Tenant, public_key: str
     sender = {"number": ZED, "provider": "telnyx"}
     credentials = {"api_key": "KEY123", "public_key": public_key}
     response = acme.post("/v1/senders", {**sender, "credentials": credentials})
-    body = assert_problem(response, 422, "invalid_request")
-    assert body["detail"].startswith("body.credentials: Value error, public_key: "), body
+    body = assert_problem(response, 422, "bad_input")
+    assert "public_key" in body["detail"], body
     assert ZED not in {s["number"] for s in acme.ok("GET", "/v1/senders")["senders"]}
     credentials["public_key"] = _TELNYX_KEY
     acme.ok("POST", "/v1/senders", {**sender, "credentials": credentials}, status=201)

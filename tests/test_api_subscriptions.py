@@ -160,18 +160,23 @@ def test_subscriptions_are_created_listed_and_validated(acme: Tenant) -> None:
 )
 def test_subscription_urls_the_worker_cannot_post_to_are_refused(acme: Tenant, url: str) -> None:
     response = acme.post("/v1/subscriptions", {"url": url, "events": ["opted_out"]})
-    body = assert_problem(response, 422, "invalid_request")
-    assert body["detail"].startswith("body.url: "), body
+    body = assert_problem(response, 422, "bad_input")
+    assert body["detail"].startswith("url: "), body
     assert acme.ok("GET", "/v1/subscriptions")["subscriptions"] == []
 
 
 def test_an_unsendable_subscription_fails_alone(
     acme: Tenant, engine: Engine, receiver: Receiver, clock: Clock
 ) -> None:
-    """A subscription whose URL cannot even be requested (stored by the engine, which
-    does not check URLs) fails its own deliveries, retried as any failure is; the
-    other accounts' notifications in the same pass are delivered."""
-    engine.add_subscription("acme", "http://\n\n", ["opted_out"])
+    """A subscription whose URL cannot even be requested (stored before URLs were
+    checked, which the engine now refuses) fails its own deliveries, retried as any
+    failure is; the other accounts' notifications in the same pass are delivered."""
+    with pytest.raises(BadInput):
+        engine.add_subscription("acme", "http://\n\n", ["opted_out"])
+    with engine.store.transaction() as tx:
+        account = tx.account("acme")
+        assert account is not None
+        tx.add_subscription(account.id, "http://\n\n", "whsec_old", ["opted_out"])
     other = new_tenant(acme.client, "other", senders=("+14155550177",))
     other.ok("POST", "/v1/subscriptions", {"url": receiver.url, "events": ["opted_out"]}, 201)
     acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")  # queued first, so claimed first

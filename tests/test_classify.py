@@ -3,12 +3,15 @@ the default profile's typos, fillers, plain language and languages (issues 2 and
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optline import Intent, classify, get_profile
 from optline.domain.classify import with_provider_keyword
+from optline.domain.detect import detector_for
 from optline.domain.policy import SenderKind
 from optline.domain.profiles import PROFILES
 
@@ -401,3 +404,123 @@ def test_the_provider_keyword_handling_is_followed(
     if intent is not plain.intent:
         assert found.keyword == provider_keyword.upper()  # type: ignore[union-attr]
         assert "provider" in found.reason
+
+
+# -- long texts ---------------------------------------------------------------------------
+
+# Long texts are read whole: a 64 Ki-character text, the most an inbound text holds.
+LONG = 64 * 1024
+_SENTENCE = "Hi there, I wanted to tell you about my week and the appointment last Tuesday. "
+
+
+def _long_text(ending: str, length: int = 2029) -> str:
+    """Sentences of small talk, then ``ending`` as the last sentence: ``length``
+    characters in all (spaces make up the difference)."""
+    sentences = _SENTENCE * ((length - len(ending)) // len(_SENTENCE))
+    return sentences + " " * (length - len(sentences) - len(ending)) + ending
+
+
+@pytest.mark.parametrize("length", [2029, 16_000, LONG])
+@pytest.mark.parametrize(
+    ("ending", "intent"),
+    [
+        ("STOP", Intent.OPT_OUT),
+        ("Please stop texting me", Intent.OPT_OUT),
+        ("Stop. Thank you", Intent.OPT_OUT),
+        ("We have got to STOP this bill", Intent.NONE),
+        ("I'll stop by at 5", Intent.NONE),
+    ],
+)
+def test_a_keyword_at_the_end_of_a_long_text_counts(
+    ending: str, intent: Intent, length: int
+) -> None:
+    text = _long_text(ending, length)
+    assert len(text) == length
+    assert classify(text).intent is intent
+    # Vendors' single-keyword rule: a long text is never their whole-message keyword.
+    assert classify(text, "twilio").intent is Intent.NONE
+
+
+# Texts built to make a phrase rule re-read the text from each of its matches: many
+# negated phrases in one clause, a channel left again and again with no texts kept
+# (and the reverse), "my number" with no request to remove it, a long run of words
+# that open that request.
+_ADVERSARIAL = {
+    "negated phrases": ("", "don't stop texting me "),
+    "negations": ("", "never stop sending "),
+    "channels left, no texts kept": ("", "unsubscribe me from the emails just "),
+    "texts kept, no channel left": ("", "keep the texts about the email "),
+    "numbers named, none removed": ("", "my number is not this number to remove "),
+    "openers of a removal": ("this is my number ", "so "),
+    "questions": ("", "how do i unsubscribe "),
+}
+
+
+@pytest.mark.parametrize(("head", "unit"), _ADVERSARIAL.values(), ids=list(_ADVERSARIAL))
+def test_a_long_text_is_read_in_one_pass(head: str, unit: str) -> None:
+    """No phrase rule costs the square of a text's length: 64 Ki characters built to
+    trip each one are read in milliseconds (up to 4.4 s when two rules put ``.*``
+    between their parts and the negation check read each clause from its start)."""
+    text = (head + unit * (LONG // len(unit) + 1))[: LONG - len(" remove")] + " remove"
+    seconds = min(_timed(text) for _ in range(3))
+    assert seconds < 0.25, f"{seconds:.3f} s"
+
+
+def _timed(text: str) -> float:
+    start = time.perf_counter()
+    classify(text)
+    return time.perf_counter() - start
+
+
+def test_two_part_phrases_read_their_parts_apart() -> None:
+    """The rules whose parts stand apart read as they did as one expression."""
+    kept = classify("Unsubscribe me from the emails. Stop calling me. But keep the texts")
+    assert kept.intent is Intent.NONE
+    assert classify("Keep the texts, but unsubscribe me from the newsletter").intent is Intent.NONE
+    removed = classify("Who gave you my number? So please remove it now")
+    assert removed.intent is Intent.OPT_OUT, removed
+    assert classify("my number and so remove it").intent is Intent.OPT_OUT
+    assert classify("Remove it. Who gave you my number?").intent is not Intent.OPT_OUT
+
+
+def test_a_reason_quotes_a_long_match_by_its_ends() -> None:
+    middle = "and the weather and the garden " * 200
+    got = classify(f"unsubscribe me from the emails {middle} keep the texts")
+    assert got.intent is Intent.NONE
+    assert len(got.reason) < 200 and " ... " in got.reason
+
+
+def test_verdicts_on_long_matches_are_not_kept() -> None:
+    detector = detector_for(get_profile("default"))
+    classify("please stop texting me")
+    kept = len(detector._verdicts)
+    for n in range(20):
+        runs = " ".join(["please"] * (50 + n))
+        assert classify(f"take me off {runs}").intent is Intent.OPT_OUT
+    assert len(detector._verdicts) == kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "don't stop texting me",
+        "I never said stop texting me",
+        "please don't remove me from the list",
+        "I do not want you to remove me from the list",
+        "how do I stop these texts?",
+        "what if I stop the reminders",
+        "you can stop texting me",
+        "please stop texting me",
+        "Who gave you my number? Remove it now",
+        "unsubscribe me from the emails but keep the texts",
+    ],
+)
+def test_a_phrase_reads_the_same_at_the_end_of_a_long_text(text: str) -> None:
+    """A long text's clauses are indexed once rather than read whole before each match:
+    the negation and question checks find the same words either way."""
+    long = _long_text(text, 5000)
+    short_reading, long_reading = classify(text), classify(long)
+    assert (long_reading.intent, long_reading.reason) == (
+        short_reading.intent,
+        short_reading.reason,
+    )

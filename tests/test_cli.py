@@ -11,9 +11,11 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from optline.cli import app
+from optline.domain.inputs import MAX_INBOUND_CHARS
 
 A = "+14155550100"
 BOB = "+14155552671"
+EVE = "+12025550143"
 
 
 class Cli:
@@ -94,6 +96,25 @@ def test_contacts_import_list_and_bad_row(cli: Cli, tmp_path: Path) -> None:
     assert "line 3" in message
     listed_after = cli("contacts", "list", "--account", "acme")
     assert "+13125550111" not in listed_after
+
+
+def test_receive_reads_a_long_text_whole_and_refuses_one_past_the_limit(db_url: str) -> None:
+    cli = Cli(db_url)
+    cli("accounts", "create", "clinic")
+    cli("senders", "add", "--account", "clinic", A)
+    talk = "Thanks for the reminder, sorry I missed Tuesday. " * 40
+    text = talk + "Please stop texting me"
+    assert len(text) > 1600
+    got = cli.json("receive", "--account", "clinic", "--from", BOB, "--to", A, text)
+    assert (got["intent"], got["status"]) == ("opt_out", "opted_out")
+    history = cli.json("contacts", "history", "--account", "clinic", BOB)
+    assert history["messages"][0]["body"] == text
+
+    too_long = "x" * (MAX_INBOUND_CHARS + 1)
+    message = cli.error("receive", "--account", "clinic", "--from", EVE, "--to", A, too_long)
+    assert str(MAX_INBOUND_CHARS) in message
+    listed = json.loads(cli("contacts", "list", "--account", "clinic", "--format", "json"))
+    assert [c["phone"] for c in listed["contacts"]] == [BOB]  # nothing of Eve's text kept
 
 
 @pytest.mark.parametrize(

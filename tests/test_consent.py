@@ -995,6 +995,50 @@ def test_provider_opt_out_covers_the_account_under_account_scope(name: str) -> N
         assert check(outcome.state, policy, sender).reason is Reason.OPTED_OUT
 
 
+def test_a_provider_opt_out_wider_than_a_number_says_so_and_is_shown_until_start() -> None:
+    """Telnyx keeps opt-outs per messaging profile: the event records that scope (and
+    the profile, where known), and the block stands until the contact texts START;
+    an opt-in by the business does not lift it at the provider."""
+    policy = get_profile("twilio")  # consent per sender
+    scope = consent.ProviderScope.MESSAGING_PROFILE
+    outcome = consent.provider_opt_out(
+        ContactState(PHONE), policy, S1.number, "telnyx", "40300", scope, "mp-1"
+    )
+    data = outcome.events[0].data
+    assert (data["scope"], data["provider_scope"], data["provider_scope_id"]) == (
+        "sender",
+        "messaging_profile",
+        "mp-1",
+    )
+    assert check(outcome.state, policy, S2).allowed  # the account's scope, as before
+
+    events = [(e.type.value, e.data) for e in outcome.events]
+    [block] = consent.provider_blocks(events)
+    assert (block.provider, block.scope, block.scope_id, block.sender, block.code) == (
+        "telnyx",
+        scope,
+        "mp-1",
+        S1.number,
+        "40300",
+    )
+    assert block.wider_than_optline
+    manual = consent.opt_in(outcome.state, get_profile("default"), "signed form").events
+    assert consent.provider_blocks([*events, *((e.type.value, e.data) for e in manual)])
+    start = receive(outcome.state, classify("START", policy), S1, policy).events
+    assert consent.provider_blocks([*events, *((e.type.value, e.data) for e in start)]) == []
+
+    # A provider whose opt-outs cover the number alone records no wider scope.
+    plain = consent.provider_opt_out(ContactState(PHONE), policy, S1.number, "twilio", "21610")
+    assert "provider_scope" not in plain.events[0].data
+    assert consent.provider_blocks([(e.type.value, e.data) for e in plain.events]) == []
+    under_account = consent.provider_opt_out(
+        ContactState(PHONE), get_profile("default"), S1.number, "telnyx", "40300", scope
+    )
+    assert "provider_scope_id" not in under_account.events[0].data
+    blocks = consent.provider_blocks([(e.type.value, e.data) for e in under_account.events])
+    assert [b.wider_than_optline for b in blocks] == [False]
+
+
 # -- scope switched by an override ------------------------------------------------------------
 
 

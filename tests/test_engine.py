@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 
 from optline.domain.consent import Reason, Status
-from optline.engine import MAX_BODY_CHARS, Engine, ImportRow
+from optline.domain.inputs import MAX_INBOUND_CHARS, MAX_OUTBOUND_CHARS
+from optline.engine import Engine, ImportRow
 from optline.errors import (
     AlreadyExists,
     BadInput,
     NotAllowed,
+    TextTooLong,
     UnknownAccount,
     UnknownList,
     UnknownSender,
@@ -124,8 +126,11 @@ def test_concurrent_duplicate_deliveries_apply_once(engine: Engine) -> None:
         # A manual change from one sender must name one of the account's senders.
         (lambda e: e.opt_out(ACME, BOB, sender="+12025550199"), UnknownSender),
         (lambda e: e.opt_in(ACME, BOB, "signed form", sender="+12025550199"), UnknownSender),
-        (lambda e: e.receive(ACME, BOB, A, "x" * (MAX_BODY_CHARS + 1)), BadInput),
+        (lambda e: e.receive(ACME, BOB, A, "x" * (MAX_INBOUND_CHARS + 1)), TextTooLong),
         (lambda e: e.receive(ACME, BOB, A, "stop \ud800"), BadInput),
+        (lambda e: e.receive(ACME, BOB, A, "stop \x00"), BadInput),
+        (lambda e: e.send(ACME, A, BOB, "x" * (MAX_OUTBOUND_CHARS + 1)), BadInput),
+        (lambda e: e.check(ACME, A, BOB, "x" * (MAX_OUTBOUND_CHARS + 1)), BadInput),
         (lambda e: e.send(ACME, A, BOB, "hi", list_name="nope"), UnknownList),
         (lambda e: e.opt_in(ACME, BOB, evidence=None), NotAllowed),
         (lambda e: e.create_account(ACME), AlreadyExists),

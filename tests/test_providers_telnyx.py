@@ -220,6 +220,8 @@ def test_finalized_40300_is_opted_out() -> None:
     assert report.status == "delivery_failed"
     assert report.error_code == "40300"
     assert report.opted_out is True
+    # Telnyx keeps opt-outs per messaging profile: the report names the text's.
+    assert report.account_ref == "740572b6-099c-44a1-89b9-6c92163bc68d"
 
 
 def test_numeric_error_code_and_other_errors() -> None:

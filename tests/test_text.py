@@ -102,3 +102,14 @@ def test_ascii_patterns_find_what_the_unicode_ones_do(text: str) -> None:
     assert bool(text_module._ASCII_INNER_BREAK.search(folded)) == bool(
         text_module._INNER_BREAK.search(folded)
     )
+
+
+def test_long_texts_are_folded_without_being_kept() -> None:
+    """Short texts are folded once and kept; a long one is folded afresh each time, so
+    that a stream of long texts cannot fill memory with copies of them."""
+    kept = text_module._fold_kept
+    kept.cache_clear()
+    assert fold("ARRÊT") == "arret"
+    long = "Arrêt, s'il vous plaît. " * 2000
+    assert fold(long) == "arret, s'il vous plait. " * 2000
+    assert kept.cache_info().currsize == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
@@ -31,7 +32,9 @@ from test_group_commit import FullDisk
 from twilio.request_validator import RequestValidator
 
 from optline.api.app import Settings, create_app
+from optline.api.deps import inbound_body_limit
 from optline.domain.consent import Status
+from optline.domain.inputs import MAX_INBOUND_CHARS
 from optline.engine import Engine
 from optline.notify import Worker
 from optline.providers import signing
@@ -537,7 +540,10 @@ def test_twilio_unusable_from_number_is_a_4xx(world: World) -> None:
 
 
 def test_twilio_oversized_body_is_413(world: World) -> None:
-    limit = Settings().max_body_bytes
+    # The webhooks take more than the API's own limit: the longest text accepted, in
+    # its widest encoding.
+    limit = inbound_body_limit(Settings())
+    assert limit == 12 * MAX_INBOUND_CHARS + 64 * 1024 > Settings().max_body_bytes
     form = twilio_form("x" * limit)
     before = world.counts()
     assert_problem(world.twilio(form), 413, "body_too_large")
@@ -810,6 +816,9 @@ def telnyx_inbound(
     }
 
 
+PROFILE_ID = "740572b6-099c-44a1-89b9-6c92163bc68d"  # the Telnyx messaging profile
+
+
 def telnyx_delivery(
     message_id: str,
     status: str,
@@ -826,6 +835,7 @@ def telnyx_delivery(
                 "direction": "outbound",
                 "id": message_id,
                 "type": "SMS",
+                "messaging_profile_id": PROFILE_ID,
                 "from": {"phone_number": TX, "carrier": "Telnyx", "line_type": "Wireless"},
                 "to": [{"phone_number": BOB, "status": status, "carrier": "T-Mobile USA"}],
                 "text": "Your table is ready",
@@ -1087,6 +1097,114 @@ def test_telnyx_delivery_40300_opts_the_recipient_out(world: World) -> None:
     # The same event again changes nothing.
     assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
     assert world.events() == ["opted_out"]
+
+
+def test_telnyx_40300_records_that_telnyx_blocks_the_whole_messaging_profile(
+    world: World,
+) -> None:
+    """Under per-sender consent a 40300 opts out the one number, as the account's
+    scope says, and its event records that Telnyx's own opt-out covers the messaging
+    profile (named by the report): the other numbers of the profile drift."""
+    sent = _sent_sid(world, TX)
+    errors = [{"code": "40300", "title": "Blocked due to STOP message"}]
+    assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
+    assert world.status(TX) is Status.OPTED_OUT
+    assert world.status(TW) is Status.OPTED_IN
+    [event] = world.engine.history(ACME, BOB)[0]
+    assert dict(event.data) == {
+        "source": "provider",
+        "sender": TX,
+        "scope": "sender",
+        "provider": "telnyx",
+        "code": "40300",
+        "provider_scope": "messaging_profile",
+        "provider_scope_id": PROFILE_ID,
+    }
+    assert world.engine.verify(ACME)[0].ok
+
+
+def test_telnyx_40300_under_account_scope_opts_out_everywhere_and_says_so(
+    default_world: World,
+) -> None:
+    world = default_world
+    sent = _sent_sid(world, TX)
+    errors = [{"code": "40300"}]
+    assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
+    assert world.status(TX) is Status.OPTED_OUT and world.status(TW) is Status.OPTED_OUT
+    [event] = world.engine.history(ACME, BOB)[0]
+    assert (event.data["scope"], event.data["provider_scope"]) == ("account", "messaging_profile")
+
+
+def test_a_send_refused_with_40300_records_the_provider_scope_without_a_profile(
+    world: World,
+) -> None:
+    """Telnyx's answer to the send names no messaging profile: the scope is recorded
+    without one."""
+    world.fake.script(Reply.opted_out())
+    result = world.engine.send(ACME, TX, BOB, "Your table is ready")
+    assert result.status == "failed"
+    [event] = world.engine.history(ACME, BOB)[0]
+    assert event.data["provider_scope"] == "messaging_profile"
+    assert "provider_scope_id" not in event.data
+    assert world.status(TX) is Status.OPTED_OUT and world.status(TW) is Status.OPTED_IN
+
+
+def test_a_twilio_21610_keeps_to_its_number(world: World) -> None:
+    sid = _sent_sid(world, TW)
+    _status(world, twilio_status(sid, "undelivered", "21610"))
+    [event] = world.engine.history(ACME, BOB)[0]
+    assert "provider_scope" not in event.data
+
+
+def _contact_page(world: World) -> str:
+    """Bob's page in the web UI, signed in with the account's key: its text."""
+    key = world.engine.issue_api_key(ACME)
+    signed = world.client.post(
+        "/ui/login",
+        data={"key": key},
+        headers={"origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    page = world.client.get(f"/ui/contacts/{BOB}")
+    assert page.status_code == 200, page.text
+    return " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
+
+
+def test_the_contact_page_shows_the_drift_of_a_telnyx_opt_out(world: World) -> None:
+    sent = _sent_sid(world, TX)
+    errors = [{"code": "40300"}]
+    assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
+    text = _contact_page(world)
+    assert "Telnyx blocks this contact on every number of its messaging profile" in text
+    assert PROFILE_ID in text and f"from {TX}" in text
+    assert "only that number is opted out" in text
+
+    # An opt-in by the business leaves Telnyx's block in force: still shown.
+    world.engine.set_policy(ACME, overrides={"resubscribe": "with_evidence"})
+    world.engine.opt_in(ACME, BOB, "signed form", sender=TX)
+    assert "Telnyx blocks this contact" in _contact_page(world)
+    # The contact's own START lifts it at Telnyx too.
+    world.engine.opt_out(ACME, BOB, sender=TX)
+    assert world.telnyx(telnyx_inbound("START", "start-1")).status_code == 200
+    assert "Telnyx blocks this contact" not in _contact_page(world)
+
+
+def test_under_account_scope_the_page_says_who_lifts_telnyx_s_block(
+    default_world: World,
+) -> None:
+    world = default_world
+    sent = _sent_sid(world, TX)
+    assert world.telnyx(telnyx_delivery(sent, "delivery_failed", [{"code": "40300"}])).is_success
+    text = _contact_page(world)
+    assert "Telnyx blocks this contact on every number of its messaging profile" in text
+    assert "only that number" not in text and "texts START" in text
+
+
+def test_the_contact_page_shows_no_drift_for_a_twilio_opt_out(world: World) -> None:
+    sid = _sent_sid(world, TW)
+    _status(world, twilio_status(sid, "undelivered", "21610"))
+    assert "blocks this contact" not in _contact_page(world)
 
 
 def test_telnyx_delivered_event_updates_the_message(world: World) -> None:
@@ -1396,3 +1514,76 @@ def test_fuzz_generic(world: World, message: dict[str, Any], signature: str) -> 
     _no_5xx(
         world.client.post("/webhooks/generic", content=body, headers={signing.HEADER: signature})
     )
+
+
+# -- long texts ----------------------------------------------------------------------------
+
+_SMALL_TALK = "Thanks for the reminder, and sorry I could not make it on Tuesday. "
+
+
+def _long_text(ending: str, length: int) -> str:
+    """Small talk, then ``ending`` as its last sentence: ``length`` characters."""
+    talk = _SMALL_TALK * ((length - len(ending)) // len(_SMALL_TALK))
+    return talk + " " * (length - len(talk) - len(ending)) + ending
+
+
+def _send_inbound(world: World, provider: str, text: str, message_id: str) -> httpx.Response:
+    """One inbound text from Bob, as ``provider`` delivers it."""
+    if provider == "twilio":
+        return world.twilio(twilio_form(text, sid=message_id))
+    if provider == "telnyx":
+        return world.telnyx(telnyx_inbound(text, message_id))
+    return world.generic(generic_message(text, message_id))
+
+
+_SENDERS = {"twilio": TW, "telnyx": TX, "generic": GEN}
+
+
+@pytest.mark.parametrize("provider", list(_SENDERS))
+@pytest.mark.parametrize("ending", ["STOP", "Please stop texting me"])
+def test_a_long_text_ending_in_an_opt_out_opts_out_and_is_kept_whole(
+    default_world: World, provider: str, ending: str
+) -> None:
+    """Carriers join long texts, and gateways other than Twilio deliver more than 1,600
+    characters: a 2,029-character text whose last sentence asks to stop opts out, and
+    is stored as it came."""
+    world = default_world
+    text = _long_text(ending, 2029)
+    response = _send_inbound(world, provider, text, "SMlong" + "0" * 28)
+    assert response.status_code == 200, response.text
+    assert world.status(_SENDERS[provider]) is Status.OPTED_OUT
+    assert world.events() == ["opted_out"]
+    [inbound] = [m for m in world.engine.history(ACME, BOB)[1] if m.direction == "in"]
+    assert inbound.body == text
+
+
+@pytest.mark.parametrize("provider", list(_SENDERS))
+def test_the_longest_text_is_taken_in_its_widest_encoding(
+    default_world: World, provider: str
+) -> None:
+    """64 Ki characters of emoji: 12 bytes each in Twilio's form and in JSON's escapes
+    (the tests' JSON escapes every non-ASCII character), far past the API's own body
+    limit, and still one text, read whole: its last word is STOP."""
+    world = default_world
+    text = "\U0001f600" * (MAX_INBOUND_CHARS - 5) + " STOP"
+    assert len(text) == MAX_INBOUND_CHARS
+    response = _send_inbound(world, provider, text, "SMwide" + "0" * 28)
+    assert response.status_code == 200, response.text
+    assert world.status(_SENDERS[provider]) is Status.OPTED_OUT
+    [inbound] = [m for m in world.engine.history(ACME, BOB)[1] if m.direction == "in"]
+    assert inbound.body == text
+
+
+@pytest.mark.parametrize("provider", list(_SENDERS))
+def test_a_text_longer_than_any_carrier_delivers_is_refused_and_nothing_kept(
+    default_world: World, provider: str
+) -> None:
+    world = default_world
+    before = world.counts()
+    text = _long_text("STOP", MAX_INBOUND_CHARS + 1)
+    response = _send_inbound(world, provider, text, "SMhuge" + "0" * 28)
+    assert_problem(response, 422, "text_too_long")
+    assert str(MAX_INBOUND_CHARS) in response.json()["detail"]
+    assert world.counts() == before
+    assert world.engine.contact(ACME, BOB) is None
+    assert world.fake.requests == []

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 
 from optline.api.problems import Problem
+from optline.domain import inputs
 from optline.engine import Engine
 from optline.store import AccountRow
 
@@ -44,9 +45,23 @@ def header(request: Request, name: bytes) -> str | None:
     return None
 
 
-async def read_body(request: Request) -> bytes:
-    """The raw body, refused with 413 past the configured size (checked while reading)."""
-    limit = settings_of(request).max_body_bytes
+#: The most an inbound text's webhook request may take, whatever ``max_body_bytes``
+#: says: the longest text accepted (``MAX_INBOUND_CHARS``) at 12 bytes a character,
+#: as Twilio's form encodes a 4-byte UTF-8 character (``%F0%9F%98%80``) and JSON
+#: escapes one (``\ud83d\ude00``), and 64 KiB for the rest of the payload.
+INBOUND_BODY_BYTES = 12 * inputs.MAX_INBOUND_CHARS + 64 * 1024
+
+
+def inbound_body_limit(settings: Settings) -> int:
+    """The body size limit of the provider webhooks, which carry inbound texts."""
+    return max(settings.max_body_bytes, INBOUND_BODY_BYTES)
+
+
+async def read_body(request: Request, limit: int | None = None) -> bytes:
+    """The raw body, refused with 413 past ``limit`` bytes (by default the configured
+    ``max_body_bytes``), checked while reading."""
+    if limit is None:
+        limit = settings_of(request).max_body_bytes
     declared = header(request, b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Problem(413, "body_too_large", f"request body is larger than {limit} bytes")

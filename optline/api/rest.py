@@ -10,11 +10,11 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from optline import contacts_csv, notify
+from optline import contacts_csv
 from optline.api.deps import (
     BEARER_SCHEME,
     Account,
@@ -28,9 +28,9 @@ from optline.api.deps import (
     validated,
 )
 from optline.api.problems import RESPONSES, Problem
+from optline.domain import inputs
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind
-from optline.providers import telnyx
 from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
 
 T = TypeVar("T")
@@ -48,9 +48,17 @@ OlderThan = Annotated[
 
 # -- bodies -----------------------------------------------------------------------------
 
+# A text the engine checks (optline.domain.inputs) whichever way it comes in: the
+# schema shows its limit, the engine refuses what passes it (422 bad_input), as it
+# does for the CLI and the web UI.
+
+
+def _most(chars: int, required: bool = True) -> dict[str, Any]:
+    return {"maxLength": chars, **({"minLength": 1} if required else {})}
+
 
 class NewAccount(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(json_schema_extra=_most(inputs.MAX_ACCOUNT_NAME_CHARS))
     profile: str = "default"
     overrides: dict[str, Any] = Field(default_factory=dict)
 
@@ -63,27 +71,16 @@ class NewSender(BaseModel):
     # The provider answers keywords itself (Twilio Advanced Opt-Out): record, never reply.
     provider_replies: bool = False
 
-    @field_validator("credentials")
-    @classmethod
-    def _usable_credentials(
-        cls, credentials: dict[str, str], info: ValidationInfo
-    ) -> dict[str, str]:
-        # A key that cannot be loaded would make every webhook to the sender a 403.
-        if info.data.get("provider") == "telnyx" and "public_key" in credentials:
-            try:
-                telnyx.load_public_key(credentials["public_key"])
-            except ValueError:
-                raise ValueError("public_key: not a base64 Ed25519 public key (32 bytes)") from None
-        return credentials
-
 
 class OptOutBody(BaseModel):
     sender: str | None = None
-    note: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, json_schema_extra=_most(inputs.MAX_NOTE_CHARS, False))
 
 
 class OptInBody(BaseModel):
-    evidence: str | None = Field(default=None, max_length=2000)
+    evidence: str | None = Field(
+        default=None, json_schema_extra=_most(inputs.MAX_EVIDENCE_CHARS, False)
+    )
     sender: str | None = None
 
 
@@ -92,13 +89,15 @@ class Numbers(BaseModel):
 
 
 class NewList(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    opt_out_keyword: str | None = Field(default=None, max_length=100)
+    name: str = Field(json_schema_extra=_most(inputs.MAX_LIST_NAME_CHARS))
+    opt_out_keyword: str | None = Field(
+        default=None, json_schema_extra=_most(inputs.MAX_KEYWORD_CHARS)
+    )
 
 
 class NewTrigger(BaseModel):
-    keyword: str = Field(min_length=1, max_length=100)
-    reply: str = Field(min_length=1, max_length=1600)
+    keyword: str = Field(json_schema_extra=_most(inputs.MAX_KEYWORD_CHARS))
+    reply: str = Field(json_schema_extra=_most(inputs.MAX_OUTBOUND_CHARS))
     unsubscribe_list: str | None = None
     subscribe_list: str | None = None
 
@@ -111,26 +110,25 @@ class PolicyChange(BaseModel):
 class OutboundText(BaseModel):
     from_: str = Field(alias="from", min_length=1, max_length=64)
     to: str = Field(min_length=1, max_length=64)
-    body: str = Field(min_length=1, max_length=1600)
+    body: str = Field(json_schema_extra=_most(inputs.MAX_OUTBOUND_CHARS))
     list_name: str | None = Field(default=None, alias="list")
     campaign: bool = False
 
 
 class Broadcast(BaseModel):
     from_: str = Field(alias="from", min_length=1, max_length=64)
-    body: str = Field(min_length=1, max_length=1600)
+    body: str = Field(json_schema_extra=_most(inputs.MAX_OUTBOUND_CHARS))
     list_name: str | None = Field(default=None, alias="list")
     numbers: list[str] | None = Field(default=None, max_length=100_000)
     campaign: bool = True
 
 
 class NewSubscription(BaseModel):
-    url: Annotated[
-        str,
-        Field(min_length=8, max_length=2000, pattern=r"^https?://"),
-        AfterValidator(notify.check_url),
-    ]
-    events: list[str] = Field(min_length=1)
+    url: str = Field(
+        json_schema_extra={**_most(inputs.MAX_URL_CHARS), "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+        description="An absolute http or https URL with a host.",
+    )
+    events: list[str] = Field(json_schema_extra={"minItems": 1})
 
 
 # -- views ------------------------------------------------------------------------------
@@ -567,9 +565,7 @@ async def get_message(
 
 @router.post("/broadcasts", tags=["messages"])
 async def broadcast(body: Broadcast, account: Account, request: Request) -> dict[str, Any]:
-    """One text to a list or to numbers; per-recipient results."""
-    if (body.list_name is None) == (body.numbers is None):
-        raise Problem(422, "invalid_request", "give exactly one of list or numbers")
+    """One text to a list or to numbers (exactly one of them); per-recipient results."""
     results = await run_in_threadpool(
         engine_of(request).broadcast,
         account.name,

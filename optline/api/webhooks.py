@@ -15,7 +15,14 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
-from optline.api.deps import RawRequestRoute, engine_of, header, read_body, settings_of
+from optline.api.deps import (
+    RawRequestRoute,
+    engine_of,
+    header,
+    inbound_body_limit,
+    read_body,
+    settings_of,
+)
 from optline.api.problems import Problem
 from optline.engine import Engine, InboundResult, phone, sender_number
 from optline.errors import BadInput
@@ -77,6 +84,12 @@ async def _receive(
         reply_by_api,
         message.provider_keyword,
     )
+
+
+async def _read_body(request: Request) -> bytes:
+    """A webhook's body: large enough for the longest inbound text accepted, whatever
+    the provider's encoding of it (413 past that)."""
+    return await read_body(request, inbound_body_limit(settings_of(request)))
 
 
 def _public_url(request: Request) -> str:
@@ -145,7 +158,7 @@ async def _twilio_form(request: Request) -> twilio.FormParams:
     which numbers are registered."""
     if not header(request, _TWILIO_SIGNATURE):
         raise SignatureError(f"missing {twilio.SIGNATURE_HEADER} header")
-    return twilio.parse_form(await read_body(request))
+    return twilio.parse_form(await _read_body(request))
 
 
 def _verify_twilio(request: Request, params: Mapping[str, str], sender: SenderRow) -> None:
@@ -164,7 +177,7 @@ async def telnyx_event(request: Request) -> JSONResponse:
 
     Answers JSON; a reply is sent through the Telnyx API after the answer."""
     engine = engine_of(request)
-    body = await read_body(request)
+    body = await _read_body(request)
     signature = header(request, _TELNYX_SIGNATURE)
     timestamp = header(request, _TELNYX_TIMESTAMP)
     if not signature or not timestamp:
@@ -215,7 +228,7 @@ async def _verify_telnyx_any(engine: Engine, body: bytes, signature: str, timest
 async def generic_inbound(request: Request) -> JSONResponse:
     """``{"id", "from", "to", "text"}`` signed with X-Optline-Signature (HMAC-SHA256)."""
     engine = engine_of(request)
-    body = await read_body(request)
+    body = await _read_body(request)
     signature = header(request, _GENERIC_SIGNATURE)
     if not signature:
         raise SignatureError(f"missing {generic.SIGNATURE_HEADER} header")
@@ -243,4 +256,5 @@ async def _report(
         report.error_code,
         report.opted_out,
         reply_id,
+        report.account_ref,
     )

@@ -8,7 +8,7 @@ events go to the ledger in the same transaction as the new state.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
@@ -57,6 +57,16 @@ class ChangeReason(StrEnum):
     # The policy's scope widened (per sender -> account): an opt-out from one sender
     # now covers the account (see :func:`widen_scope`).
     SCOPE_WIDENED = "scope_widened"
+
+
+class ProviderScope(StrEnum):
+    """What a provider's own opt-out covers, where it is wider than the one number the
+    contact texted STOP to (Twilio's, outside a Messaging Service) or a send was
+    refused from."""
+
+    # Telnyx keeps opt-outs per messaging profile: a STOP to one of its numbers blocks
+    # the contact on every number of that profile.
+    MESSAGING_PROFILE = "messaging_profile"
 
 
 class Refused(ValueError):
@@ -412,15 +422,33 @@ def unsubscribe(state: ContactState, list_name: str, source: Source = Source.MAN
 
 
 def provider_opt_out(
-    state: ContactState, policy: Policy, sender: str, provider: str, code: str
+    state: ContactState,
+    policy: Policy,
+    sender: str,
+    provider: str,
+    code: str,
+    provider_scope: ProviderScope | None = None,
+    provider_scope_id: str | None = None,
 ) -> Outcome:
     """The provider refused a send because the number opted out there (21610, 40300, ...).
 
-    Providers keep opt-outs per sending number, so under SENDER scope only that sender
-    is affected; under ACCOUNT scope the whole account is, as for any opt-out.
+    The change follows the account's scope, as any opt-out does: under SENDER scope
+    only that sender is affected, under ACCOUNT scope the whole account. Where the
+    provider's own opt-out covers more than the sending number (``provider_scope``:
+    Telnyx's messaging profile, ``provider_scope_id`` its id where known), the event
+    says so: under SENDER scope the provider then refuses numbers that optline still
+    counts as opted in (see :func:`provider_blocks`).
     """
     new, event, _ = _opt_out(
-        state, sender, policy, Source.PROVIDER, False, provider=provider, code=code
+        state,
+        sender,
+        policy,
+        Source.PROVIDER,
+        False,
+        provider=provider,
+        code=code,
+        provider_scope=None if provider_scope is None else provider_scope.value,
+        provider_scope_id=provider_scope_id if provider_scope is not None else None,
     )
     return Outcome(new, (event,))
 
@@ -454,6 +482,49 @@ def widen_scope(state: ContactState) -> Outcome:
         opted_in_to=opted_back_in or None,
     )
     return Outcome(new, (event,))
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderBlock:
+    """A provider's opt-out that covers more than the number it was reported on."""
+
+    provider: str
+    scope: ProviderScope
+    scope_id: str | None  # the messaging profile's id, where the report named it
+    sender: str | None  # the number whose send the provider refused
+    code: str
+    # optline's own opt-out covered only that sender (SENDER scope): the provider's
+    # other numbers in the same scope refuse the contact while optline allows them.
+    wider_than_optline: bool
+
+
+def provider_blocks(events: Iterable[tuple[str, Mapping[str, Any]]]) -> list[ProviderBlock]:
+    """The provider opt-outs still in force among a contact's events (type and data,
+    oldest first) whose provider scope is wider than a number.
+
+    Only the contact lifts such a block, by texting an opt-in keyword (START) to the
+    provider: a later keyword opt-in ends the blocks before it; an opt-in by the
+    business does not, since the provider still refuses the texts.
+    """
+    blocks: list[ProviderBlock] = []
+    for kind, data in events:
+        if kind == EventType.OPTED_IN and data.get("source") == Source.KEYWORD:
+            blocks.clear()
+        elif kind == EventType.OPTED_OUT and data.get("provider_scope") in _PROVIDER_SCOPES:
+            blocks.append(
+                ProviderBlock(
+                    provider=str(data.get("provider", "")),
+                    scope=ProviderScope(data["provider_scope"]),
+                    scope_id=data.get("provider_scope_id"),
+                    sender=data.get("sender"),
+                    code=str(data.get("code", "")),
+                    wider_than_optline=data.get("scope") == Scope.SENDER,
+                )
+            )
+    return blocks
+
+
+_PROVIDER_SCOPES = frozenset(ProviderScope)
 
 
 def imported(

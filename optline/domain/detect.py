@@ -28,7 +28,8 @@ made once and reused.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterator, Mapping
+from bisect import bisect_left
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import wordfreq
@@ -46,6 +47,18 @@ _LONGEST_KEYWORD = 3
 # Verdicts kept per detector; matched phrases are few, but a flood of odd ones must not
 # grow memory without bound.
 _MAX_VERDICTS = 4096
+# Nor may long texts: a verdict on words longer than this is made afresh each time, and
+# a plan for more gate words than this is not kept (a long text may hold hundreds).
+_MAX_KEPT_TEXT = 100
+_MAX_KEPT_PLAN_WORDS = 24
+# What a reason quotes of the words matched: a match may run across a long text.
+_MAX_QUOTED = 80
+# Words before a phrase that a negation check reads ("never ever stop", "don't remove
+# me from"): the last four, and one more to tell whether there are more than two.
+_WORDS_BEFORE = 5
+# A text's clauses up to this long are read whole before each match, as the quickest
+# way for a short text; a longer text's are indexed once (see _Clauses).
+_READ_WHOLE_CLAUSES = 2000
 
 _QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -89,6 +102,44 @@ class _Rule:
     phrase: vocab.Phrase
     language: str
     regex: re.Pattern[str]
+    then: re.Pattern[str] | None = None
+
+    def hits(self, form: str) -> Iterable[re.Match[str] | _Span]:
+        """Where the rule matches ``form``, in order (each hit's ``span()``)."""
+        if self.then is None:
+            return self.regex.finditer(form)
+        found = _in_turn(self.regex, self.then, form, self.phrase.to_last)
+        if self.phrase.either_order:
+            other = _in_turn(self.then, self.regex, form, self.phrase.to_last)
+            if other is not None and (found is None or other[0] < found[0]):
+                found = other
+        return () if found is None else (_Span(found),)
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """The match of a rule in two parts (see :func:`_in_turn`)."""
+
+    at: tuple[int, int]
+
+    def span(self) -> tuple[int, int]:
+        return self.at
+
+
+def _in_turn(
+    first: re.Pattern[str], then: re.Pattern[str], form: str, to_last: bool
+) -> tuple[int, int] | None:
+    """The span from the first match of ``first`` to the first (or last) match of
+    ``then`` after it; each pattern is run over the text once."""
+    opening = first.search(form)
+    if opening is None:
+        return None
+    end = None
+    for closing in then.finditer(form, opening.end()):
+        end = closing.end()
+        if not to_last:
+            break
+    return None if end is None else (opening.start(), end)
 
 
 def _order(rule: _Rule) -> int:
@@ -123,7 +174,13 @@ class Detector:
             for phrase in vocab.PHRASES.get(code, ())
         ]
         rules = [
-            _Rule(order, phrase, code, re.compile(phrase.pattern))
+            _Rule(
+                order,
+                phrase,
+                code,
+                re.compile(phrase.pattern),
+                re.compile(phrase.then) if phrase.then else None,
+            )
             for order, (code, phrase) in enumerate(phrases)
         ]
         by_anchor: dict[str, list[_Rule]] = {}
@@ -146,8 +203,11 @@ class Detector:
         self._plans: dict[frozenset[str], tuple[_Rule, ...]] = {}
         self._verdicts: dict[Hashable, Verdict] = {}
 
-    def _keep(self, key: Hashable, verdict: Verdict) -> Verdict:
-        """Remember ``verdict`` as the one for ``key``."""
+    def _keep(self, key: tuple[str | int, str, *tuple[Hashable, ...]], verdict: Verdict) -> Verdict:
+        """Remember ``verdict`` as the one for ``key`` (what kind of verdict, then the
+        words it is on, which a long text may make long: then it is not kept)."""
+        if len(key[1]) > _MAX_KEPT_TEXT:
+            return verdict
         if len(self._verdicts) >= _MAX_VERDICTS:
             self._verdicts.clear()
         self._verdicts[key] = verdict
@@ -203,8 +263,8 @@ class Detector:
                     key,
                     Verdict(
                         match.intent,
-                        f"{token.upper()} is the keyword {match.keyword.upper()} with "
-                        f"letters repeated ({match.language})",
+                        f"{_quoted(token).upper()} is the keyword {match.keyword.upper()} "
+                        f"with letters repeated ({match.language})",
                         match,
                     ),
                 )
@@ -319,7 +379,7 @@ class Detector:
             key,
             Verdict(
                 Intent.OPT_OUT,
-                f"{token.upper()} {how} the opt-out keyword {match.keyword.upper()} "
+                f"{_quoted(token).upper()} {how} the opt-out keyword {match.keyword.upper()} "
                 f"({match.language})",
                 match,
             ),
@@ -330,15 +390,17 @@ class Detector:
         cached per set of gate words."""
         plan = self._plans.get(hits)
         if plan is None:
-            if len(self._plans) >= 4096:
-                self._plans.clear()
             rules = {
                 rule
                 for word in hits
                 for rule in self.rules_by_anchor.get(word, ())
                 if not rule.phrase.needs or not rule.phrase.needs.isdisjoint(hits)
             }
-            plan = self._plans[hits] = tuple(sorted(rules, key=_order))
+            plan = tuple(sorted(rules, key=_order))
+            if len(hits) <= _MAX_KEPT_PLAN_WORDS:
+                if len(self._plans) >= 4096:
+                    self._plans.clear()
+                self._plans[hits] = plan
         return plan
 
     def _phrases(self, form: str, plan: tuple[_Rule, ...]) -> Verdict | None:
@@ -350,13 +412,22 @@ class Detector:
         """
         best: Verdict | None = None
         kept: Verdict | None = None
+        clauses: _Clauses | None = None  # made for a long text's first negatable match
         for rule in plan:
             phrase = rule.phrase
             # The first match that is not negated counts.
-            for hit in rule.regex.finditer(form):
+            for hit in rule.hits(form):
+                start, end = hit.span()
                 question = False
                 if phrase.negatable:
-                    before = form[form.rfind(BREAK, 0, hit.start()) + 1 : hit.start()].split()
+                    if len(form) <= _READ_WHOLE_CLAUSES:
+                        opening = form.rfind(BREAK, 0, start) + 1
+                        before = form[opening:start].split()
+                    else:
+                        if clauses is None or clauses.form is not form:
+                            clauses = _Clauses(form)
+                        opening = clauses.start_of(start)
+                        before = _last_words(form, opening, start, _WORDS_BEFORE)
                     if _negated(before) or (
                         phrase.after_object
                         and len(before) > 2
@@ -364,18 +435,22 @@ class Detector:
                         and _negated(before[:-2])
                     ):
                         continue
-                    question = (
-                        phrase.intent is Intent.OPT_OUT
-                        and not vocab.QUESTION_WORDS.isdisjoint(before)
-                    )
-                said = hit.group().strip(" |").replace(" |", ",")
+                    if phrase.intent is Intent.OPT_OUT:
+                        question = (
+                            not vocab.QUESTION_WORDS.isdisjoint(before)
+                            if clauses is None or clauses.form is not form
+                            else clauses.question_between(opening, start)
+                            # A word cut by the match's start, as the clause's words are read.
+                            or bool(before and before[-1] in vocab.QUESTION_WORDS)
+                        )
+                said = form[start:end].strip(" |").replace(" |", ",")
                 key = (rule.order, said, question)
                 found = self._verdicts.get(key) or self._keep(key, _said(rule, said, question))
                 if found.intent is Intent.OPT_OUT:
                     return found
                 if found.intent is Intent.NONE:
                     kept = found
-                    form = f"{form[: hit.start()]} {BREAK} {form[hit.end() :]}"
+                    form = f"{form[:start]} {BREAK} {form[end:]}"
                 elif best is None or _rank(found) < _rank(best):
                     best = found
                 break
@@ -459,8 +534,67 @@ class Detector:
         return None if word in vocab.WEAK_OPT_OUT else match
 
 
+_BREAKS = re.compile(re.escape(BREAK))
+# A question word as a whole word of a clause form (words between single spaces).
+_QUESTION_WORD = re.compile(rf"(?<![^ ])(?:{'|'.join(sorted(vocab.QUESTION_WORDS))})(?![^ ])")
+
+
+class _Clauses:
+    """Where the clauses of one clause form start and where its question words stand,
+    found in one pass: each match's negation and question checks then read the few
+    words before it, not its clause from the start (a long text of many negated
+    phrases in one clause cost the square of its length that way)."""
+
+    __slots__ = ("_breaks", "_question_ends", "_questions", "form")
+
+    def __init__(self, form: str) -> None:
+        self.form = form
+        self._breaks = [hit.start() for hit in _BREAKS.finditer(form)]
+        found = [hit.span() for hit in _QUESTION_WORD.finditer(form)]
+        self._questions = [start for start, _ in found]
+        self._question_ends = [end for _, end in found]
+
+    def start_of(self, at: int) -> int:
+        """Where the clause holding position ``at`` starts (after its break)."""
+        index = bisect_left(self._breaks, at)
+        return self._breaks[index - 1] + 1 if index else 0
+
+    def question_between(self, start: int, end: int) -> bool:
+        """Whether a question word stands whole within ``form[start:end]``."""
+        index = bisect_left(self._questions, start)
+        return index < len(self._questions) and self._question_ends[index] <= end
+
+
+def _last_words(form: str, start: int, end: int, count: int) -> list[str]:
+    """The last ``count`` words of ``form[start:end]`` (as ``split()`` gives them),
+    read backwards from ``end``: the cost is their length, not the clause's."""
+    found: list[str] = []
+    stop = end
+    while len(found) < count:
+        while stop > start and form[stop - 1] == " ":
+            stop -= 1
+        if stop <= start:
+            break
+        space = form.rfind(" ", start, stop)
+        begin = start if space < 0 else space + 1
+        found.append(form[begin:stop])
+        stop = begin
+    found.reverse()
+    return found
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a reason quotes it: a long one by its two ends."""
+    if len(text) <= _MAX_QUOTED:
+        return text
+    half = _MAX_QUOTED // 2
+    return f"{text[:half].rstrip()} ... {text[-half:].lstrip()}"
+
+
 def _said(rule: _Rule, said: str, question: bool) -> Verdict:
     """The verdict of ``rule`` matching the words ``said``."""
+    if len(said) > _MAX_QUOTED:
+        said = _quoted(said)
     phrase = rule.phrase
     if question:
         return Verdict(

@@ -40,19 +40,27 @@ def _strip_marks(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@lru_cache(maxsize=65536)
-def _fold_non_ascii(text: str) -> str:
+# Texts up to this long are folded once and kept (keywords and short replies come
+# again and again); a longer one is folded each time, so that a stream of long texts
+# cannot fill the cache with megabytes of text each.
+_KEPT_FOLD_LENGTH = 160
+
+
+def _fold_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     # Cf covers zero-width spaces/joiners, soft hyphens, BOMs and bidi controls.
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return _strip_marks(text.casefold())
 
 
+_fold_kept = lru_cache(maxsize=65536)(_fold_text)
+
+
 def fold(text: str) -> str:
     """Casefolded, accent-free, compatibility-normalised text (punctuation kept)."""
     if text.isascii():
         return text.lower()
-    return _fold_non_ascii(text)
+    return _fold_kept(text) if len(text) <= _KEPT_FOLD_LENGTH else _fold_text(text)
 
 
 def words(text: str) -> list[str]:

@@ -7,11 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from optline.domain.consent import ProviderScope
+
 #: The credentials each provider's senders need: to verify webhooks and to send.
 PROVIDER_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "twilio": ("account_sid", "auth_token"),
     "telnyx": ("api_key", "public_key"),
     "generic": ("secret",),
+}
+
+#: Providers whose own opt-outs cover more than one number: a STOP to one of Telnyx's
+#: numbers blocks the contact on every number of the same messaging profile, and a
+#: send from any of them is refused (40300). Twilio's cover the number (a Messaging
+#: Service's numbers share theirs, which optline does not model).
+PROVIDER_OPT_OUT_SCOPE: dict[str, ProviderScope] = {
+    "telnyx": ProviderScope.MESSAGING_PROFILE,
 }
 
 # Ids and phone numbers longer than this are not real provider values.
@@ -48,6 +58,9 @@ class DeliveryReport:
     status: str
     error_code: str | None
     opted_out: bool
+    # The provider account / service the text was sent on (Telnyx's messaging profile
+    # id), where the report names it.
+    account_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

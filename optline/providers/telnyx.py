@@ -164,6 +164,7 @@ def _delivery(payload: dict[str, Any]) -> DeliveryReport:
         status=_optional_str(recipient, "status") or "unknown",
         error_code=codes[0] if codes else None,
         opted_out=OPTED_OUT_CODE in codes,
+        account_ref=_optional_str(payload, "messaging_profile_id"),
     )
 
 

@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from optline.api.deps import CheckedRoute, engine_of, storable
 from optline.api.problems import status_of
-from optline.domain.consent import Status
+from optline.domain.consent import Status, provider_blocks
 from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
 from optline.engine import Engine
 from optline.errors import OptlineError
@@ -227,6 +227,9 @@ async def contact(request: Request, phone: str) -> Response:
         account=account,
         contact=state,
         status=state.status_from(None),
+        # Opt-outs a provider keeps wider than optline's record of them (Telnyx's, per
+        # messaging profile, under per-sender consent): shown, since they drift.
+        provider_blocks=provider_blocks((e.type, e.data) for e in events),
         events=list(reversed(events)),
         messages=list(reversed(messages)),
         done=request.query_params.get("done"),

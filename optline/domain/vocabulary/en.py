@@ -111,11 +111,16 @@ PHRASES: tuple[Phrase, ...] = (
         # left, the texts are kept, so the consent to text stands.
         "leaves another channel and keeps the texts",
         Intent.NONE,
-        rf"{_LEAVES_OTHER_CHANNEL}.*{_KEEPS_TEXTS}|{_KEEPS_TEXTS}.*{_LEAVES_OTHER_CHANNEL}",
+        _LEAVES_OTHER_CHANNEL,
         "keep continue instead fine ok okay good still just",
         negatable=False,
         needs="email emails mail mails newsletter newsletters mailing mailers calls calling "
         "emailing voicemail voicemails",
+        # Everything from the first channel left to the last mention of the texts
+        # kept is the message keeping them.
+        then=_KEEPS_TEXTS,
+        either_order=True,
+        to_last=True,
     ),
     phrase(
         "asks to stop sending",
@@ -302,13 +307,16 @@ PHRASES: tuple[Phrase, ...] = (
         # "Who gave you my number? Remove it now.": "it" is the number named before.
         "asks to remove the number it named",
         _OUT,
-        r"\b(?:my|this) (?:phone |cell )?number\b.*?(?:\| |\b(?:so|and|then) )"
-        r"(?:(?:please|pls|plz|just|now|ok|so) )*(?:remove|delete|erase|lose) it"
-        r"(?: (?:now|please|pls|plz|immediately|asap|right now|already|thanks|thank you"
-        r"|from your (?:list|lists|system|records|database|contacts)))*(?= \||$)",
+        r"\b(?:my|this) (?:phone |cell )?number\b",
         "remove delete erase lose",
         negatable=False,
         needs="number",
+        # "So" opens the request, and is no filler inside it: a long run of "so so
+        # so ..." is then tried once from each word, not read to its end from each.
+        then=r"(?:\| |\b(?:so|and|then) )(?:(?:please|pls|plz|just|now|ok) )*"
+        r"(?:remove|delete|erase|lose) it"
+        r"(?: (?:now|please|pls|plz|immediately|asap|right now|already|thanks|thank you"
+        r"|from your (?:list|lists|system|records|database|contacts)))*(?= \||$)",
     ),
     phrase(
         # Not "not interested in the red one": a product declined, not the texts.

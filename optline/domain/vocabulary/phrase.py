@@ -39,6 +39,14 @@ class Phrase:
     A rule's intent may also be help (a question about the program) or none: a none
     rule states what the message keeps ("... but keep the texts"), is listed first,
     and when it matches no rule after it is tried.
+
+    A rule whose two parts may stand anywhere in the message, words or clauses apart,
+    gives the second as ``then``: a match of ``pattern`` with a match of ``then`` after
+    it (with ``either_order``, or before it). The detector finds each part once, so a
+    long message costs a pass over it; one expression with ``.*`` between the parts
+    would be tried again from every match of the first, and a long text full of them
+    would cost the square of its length. The match runs from the first part to the
+    first match of the second after it, or with ``to_last`` to the last one.
     """
 
     name: str
@@ -48,6 +56,9 @@ class Phrase:
     negatable: bool = True
     needs: frozenset[str] = frozenset()
     after_object: bool = False
+    then: str = ""
+    either_order: bool = False
+    to_last: bool = False
 
 
 def phrase(
@@ -58,6 +69,9 @@ def phrase(
     negatable: bool = True,
     needs: str = "",
     after_object: bool = False,
+    then: str = "",
+    either_order: bool = False,
+    to_last: bool = False,
 ) -> Phrase:
     """A :class:`Phrase` with its ``anchors`` and ``needs`` written as space-separated
     words."""
@@ -69,4 +83,7 @@ def phrase(
         negatable,
         frozenset(needs.split()),
         after_object,
+        then,
+        either_order,
+        to_last,
     )
