@@ -172,36 +172,10 @@ def parse_form(body: bytes) -> FormParams:
 _ENCODED_SEPARATOR = re.compile("%(?:26|3[Dd])")
 
 
-# Past this many characters a form (one carrying a long text) is decoded by the codec
-# machinery, in C: urllib's decoder takes each escape in Python, and a long text's
-# every character may be escaped (90 ms for 64 Ki emoji, 786 KB of form, against 5 ms).
-_LONG_FORM = 4096
-
-
 def _form_decoded(text: str) -> str:
-    if len(text) > _LONG_FORM:
-        decoded = _decoded_in_c(text)
-        if decoded is not None:
-            return decoded
     try:
         return unquote_plus(text, errors="strict")
     except UnicodeError:
-        raise PayloadError("form body is not valid percent-encoded UTF-8") from None
-
-
-def _decoded_in_c(text: str) -> str | None:
-    """``unquote_plus(text, errors="strict")`` for ASCII ``text`` whose every ``%``
-    starts an escape: each ``%XX`` written as the escape ``\\xXX`` (after doubling the
-    backslashes already there), then read by the ``unicode_escape`` codec as the byte
-    it stands for. None when some ``%`` is not an escape, which urllib keeps as it is."""
-    escaped = text.replace("\\", "\\\\").replace("+", " ").replace("%", "\\x")
-    try:
-        raw = escaped.encode("ascii").decode("unicode_escape").encode("latin-1")
-    except UnicodeDecodeError:  # a "%" without two hex digits after it
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
         raise PayloadError("form body is not valid percent-encoded UTF-8") from None
 
 
