@@ -23,6 +23,7 @@ from rich.progress import Progress
 
 from optline import contacts_csv
 from optline.cli_messages import messages_app
+from optline.cli_policy import policy_app
 from optline.domain.classify import classify as classify_text
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind, UnknownProfile
@@ -62,6 +63,7 @@ secrets_app = typer.Typer(
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(messages_app, name="messages")
+app.add_typer(policy_app, name="policy")
 
 
 class Format(StrEnum):

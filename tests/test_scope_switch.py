@@ -12,6 +12,7 @@ opted-out people textable again.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,7 +26,9 @@ from test_api_support import (  # noqa: F401
     engine,
     new_tenant,
 )
+from typer.testing import CliRunner, Result
 
+from optline.cli import app as cli_app
 from optline.domain.consent import ChangeReason, Reason, Source, Status
 from optline.engine import Engine
 from optline.errors import ConfirmationRequired
@@ -197,3 +200,32 @@ def test_single_decisions_and_broadcast_suppression_agree_after_widening(
                 assert broadcast.refused[person] == single.reason
             # Whoever was opted out of any number before is opted out of all of them.
             assert not (person in opted_out_somewhere and single.allowed)
+
+
+def test_the_cli_refuses_an_unconfirmed_widening_and_applies_a_confirmed_one(
+    db_url: str,
+) -> None:
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(cli_app, ["--db", db_url, *args])
+
+    with Engine.open(db_url) as opened:
+        make_account(opened)
+        opened.receive(ACME, BOB, A, "STOP", "SM1")
+    refused = run("policy", "set", "--account", ACME, "--profile", "default")
+    assert refused.exit_code == 2
+    assert "1 contact(s)" in refused.stderr and "confirm" in refused.stderr
+    assert json.loads(run("policy", "show", "--account", ACME, "--json").stdout) == {
+        "profile": "twilio",
+        "overrides": {},
+    }
+    applied = run("policy", "set", "--account", ACME, "--profile", "default", "--confirm", "--json")
+    assert applied.exit_code == 0, applied.output
+    assert json.loads(applied.stdout)["contacts_changed"] == 1
+    with Engine.open(db_url) as opened:
+        assert opened.check(ACME, B, BOB).reason is Reason.OPTED_OUT
+    overridden = run("policy", "set", "--account", ACME, "--override", "brand=Acme Dental")
+    assert overridden.exit_code == 0, overridden.output
+    shown = json.loads(run("policy", "show", "--account", ACME, "--json").stdout)
+    assert shown == {"profile": "default", "overrides": {"brand": "Acme Dental"}}
