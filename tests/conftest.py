@@ -1,7 +1,8 @@
 """Shared fixtures: every store-touching test runs on SQLite and on a real PostgreSQL.
 
 Besides the databases: the engine and the REST API's app, client and accounts (with
-the helpers of ``test_api_support``), and the fake provider on loopback.
+the helpers of ``test_api_support``), the fake provider on loopback, and the webhook
+tests' worlds (with the helpers of ``webhook_support``).
 
 PostgreSQL is started once per test session, and only if a ``postgresql`` test runs:
 initdb into a temporary directory, pg_ctl on a free loopback port, stopped and removed
@@ -32,6 +33,7 @@ from fakeprovider import FakeProvider
 from fastapi.testclient import TestClient
 from psycopg import sql
 from test_api_support import ADMIN_KEY, OTHER, TF, A, B, Tenant, new_tenant
+from webhook_support import World, build_world
 
 from optline.api.app import Settings, create_app
 from optline.engine import Engine
@@ -247,3 +249,19 @@ def fake() -> Iterator[FakeProvider]:
     """The fake provider's HTTP server on loopback, for one test."""
     with FakeProvider() as provider:
         yield provider
+
+
+@pytest.fixture
+def world(store: Store, fake: FakeProvider) -> Iterator[World]:
+    """Account acme on the twilio profile: opt-outs are per sending number."""
+    built = build_world(store, fake, "twilio")
+    with built.client:
+        yield built
+
+
+@pytest.fixture
+def default_world(store: Store, fake: FakeProvider) -> Iterator[World]:
+    """Account acme on the default profile: an opt-out closes the whole account."""
+    built = build_world(store, fake, "default")
+    with built.client:
+        yield built
