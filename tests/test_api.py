@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from fakeprovider import FakeProvider, Reply
 from fastapi.testclient import TestClient
+from store_support import record_send
 from test_api_support import (
     ADMIN_KEY,
     BOB,
@@ -30,7 +31,6 @@ from test_api_support import (
     auth,
     new_tenant,
 )
-from test_store import record_send
 from typer.testing import CliRunner
 
 from optline.api.app import Settings, app_from_env, create_app

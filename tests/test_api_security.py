@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fakeprovider import FakeProvider, Reply
 from fastapi.testclient import TestClient
+from store_support import record_send
 from test_api_support import (
     ADMIN_KEY,
     BOB,
@@ -21,7 +22,6 @@ from test_api_support import (
     auth,
     new_tenant,
 )
-from test_store import record_send
 
 from optline.api.app import Settings, create_app
 from optline.engine import Engine

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from test_group_commit import FullDisk
+from store_support import FullDisk
 from webhook_support import (
     ACME,
     BOB,
