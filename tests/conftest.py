@@ -1,5 +1,9 @@
 """Shared fixtures: every store-touching test runs on SQLite and on a real PostgreSQL.
 
+Besides the databases: the engine and the REST API's app, client and accounts (with
+the helpers of ``test_api_support``), the fake provider on loopback, and the webhook
+tests' worlds (with the helpers of ``webhook_support``).
+
 PostgreSQL is started once per test session, and only if a ``postgresql`` test runs:
 initdb into a temporary directory, pg_ctl on a free loopback port, stopped and removed
 at the end. PostgreSQL refuses to run as root, so under root (as in CI) its commands
@@ -25,8 +29,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from fakeprovider import FakeProvider
+from fastapi.testclient import TestClient
 from psycopg import sql
+from test_api_support import ADMIN_KEY, OTHER, TF, A, B, Tenant, new_tenant
+from webhook_support import World, build_world
 
+from optline.api.app import Settings, create_app
+from optline.engine import Engine
 from optline.store import Store
 
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
@@ -208,3 +218,50 @@ def store(db_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def engine(store: Store) -> Engine:
+    return Engine(store)
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    app = create_app(Settings(admin_key=ADMIN_KEY, notify=False), engine=engine)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def acme(client: TestClient) -> Tenant:
+    tenant = new_tenant(client, "acme", senders=(A, B))
+    tenant.ok("POST", "/v1/senders", {"number": TF, "kind": "toll_free"}, status=201)
+    return tenant
+
+
+@pytest.fixture
+def other(client: TestClient) -> Tenant:
+    return new_tenant(client, "other", senders=(OTHER,))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeProvider]:
+    """The fake provider's HTTP server on loopback, for one test."""
+    with FakeProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def world(store: Store, fake: FakeProvider) -> Iterator[World]:
+    """Account acme on the twilio profile: opt-outs are per sending number."""
+    built = build_world(store, fake, "twilio")
+    with built.client:
+        yield built
+
+
+@pytest.fixture
+def default_world(store: Store, fake: FakeProvider) -> Iterator[World]:
+    """Account acme on the default profile: an opt-out closes the whole account."""
+    built = build_world(store, fake, "default")
+    with built.client:
+        yield built

@@ -1,8 +1,5 @@
 """The REST API (/v1) on the real app and real databases (SQLite and PostgreSQL)."""
 
-# Fixtures come from test_api_support and are named as test parameters.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import csv
@@ -20,7 +17,8 @@ import pytest
 import sqlalchemy as sa
 from fakeprovider import FakeProvider, Reply
 from fastapi.testclient import TestClient
-from test_api_support import (  # noqa: F401
+from store_support import record_send
+from test_api_support import (
     ADMIN_KEY,
     BOB,
     EVE,
@@ -29,14 +27,10 @@ from test_api_support import (  # noqa: F401
     A,
     B,
     Tenant,
-    acme,
     assert_problem,
     auth,
-    client,
-    engine,
     new_tenant,
 )
-from test_store import record_send
 from typer.testing import CliRunner
 
 from optline.api.app import Settings, app_from_env, create_app
@@ -405,12 +399,6 @@ def test_messages_allowed_and_refused_are_recorded(acme: Tenant) -> None:
         404,
         "unknown_list",
     )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as provider:
-        yield provider
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ Hand-picked bad inputs first, then schemathesis against the app's own OpenAPI sc
 and hypothesis on JSON bodies, on SQLite and PostgreSQL.
 """
 
-# Fixtures come from test_api_support and are named as test parameters.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import base64
@@ -29,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     positive_data_acceptance,
     use_after_free,
 )
-from test_api_support import (  # noqa: F401
+from test_api_support import (
     ADMIN_KEY,
     BOB,
     EVE,
@@ -37,11 +34,8 @@ from test_api_support import (  # noqa: F401
     ZED,
     A,
     Tenant,
-    acme,
     assert_problem,
     auth,
-    client,
-    engine,
 )
 
 from optline.api.app import Settings, create_app

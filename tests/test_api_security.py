@@ -1,19 +1,16 @@
 """Tenant isolation, key handling and log hygiene of the REST API."""
 
-# Fixtures come from test_api_support and are named as test parameters.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from fakeprovider import FakeProvider, Reply
 from fastapi.testclient import TestClient
-from test_api_support import (  # noqa: F401
+from store_support import record_send
+from test_api_support import (
     ADMIN_KEY,
     BOB,
     EVE,
@@ -21,15 +18,10 @@ from test_api_support import (  # noqa: F401
     ZED,
     A,
     Tenant,
-    acme,
     assert_problem,
     auth,
-    client,
-    engine,
     new_tenant,
-    other,
 )
-from test_store import record_send
 
 from optline.api.app import Settings, create_app
 from optline.engine import Engine
@@ -173,12 +165,6 @@ def test_an_api_key_off_by_a_character_or_of_another_length_is_refused(
         assert response.status_code == 401, what
         assert_problem(response, 401, "unauthorized")
     assert acme.ok("GET", "/v1/account")["name"] == "acme"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as provider:
-        yield provider
 
 
 def test_logs_hold_no_secrets_or_message_bodies(

@@ -1,7 +1,5 @@
 """Event webhooks through the API: subscriptions, signed deliveries, retries, outbox."""
 
-# Fixtures come from test_api_support and are named as test parameters.
-
 from __future__ import annotations
 
 import json

@@ -1,21 +1,16 @@
-"""Fixtures and helpers for the REST API tests (the real app on real databases).
+"""Helpers for the REST API tests (the real app on real databases).
 
-Imported by the ``test_api*`` modules; holds no tests itself.
+Imported by the ``test_api*`` modules; holds no tests itself. Its fixtures (``engine``,
+``client``, ``acme``, ``other``) are in ``conftest.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
-
-from optline.api.app import Settings, create_app
-from optline.engine import Engine
-from optline.store import Store
 
 ADMIN_KEY = "admin-" + "k" * 40
 PROBLEM = "application/problem+json"
@@ -91,27 +86,3 @@ def assert_problem(response: httpx.Response, status: int, code: str | None = Non
     if code is not None:
         assert body["code"] == code, body
     return body
-
-
-@pytest.fixture
-def engine(store: Store) -> Engine:
-    return Engine(store)
-
-
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    app = create_app(Settings(admin_key=ADMIN_KEY, notify=False), engine=engine)
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def acme(client: TestClient) -> Tenant:
-    tenant = new_tenant(client, "acme", senders=(A, B))
-    tenant.ok("POST", "/v1/senders", {"number": TF, "kind": "toll_free"}, status=201)
-    return tenant
-
-
-@pytest.fixture
-def other(client: TestClient) -> Tenant:
-    return new_tenant(client, "other", senders=(OTHER,))

@@ -1,25 +1,18 @@
 """Unsettled sends through the REST API: listed by age, settled by hand with the
 ledger naming the API key's account, counted by /v1/stats; on SQLite and PostgreSQL."""
 
-# Fixtures come from test_api_support and are named as test parameters.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_api_support import (  # noqa: F401
+from test_api_support import (
     BOB,
     EVE,
     OTHER,
     A,
     Tenant,
-    acme,
     assert_problem,
-    client,
-    engine,
-    other,
 )
 
 from optline.engine import Engine

@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 import pytest
 
 from optline.domain.consent import Decision
 from optline.engine import Engine
 from optline.errors import BadInput, UnknownAccount, UnknownList, UnknownSender
-from optline.store import Store
 
 ACME = "acme"
 A = "+14155550100"
@@ -19,11 +17,6 @@ B = "+14155550101"
 NUMBERS = [f"+1415555{n:04d}" for n in range(3000, 3040)]
 UNKNOWN = "+14155553999"
 BODIES = ("hello", "Sale today! Reply STOP to opt out.", "Reply STOP to opt out.")
-
-
-@pytest.fixture
-def engine(store: Store) -> Iterator[Engine]:
-    yield Engine(store)
 
 
 def populate(engine: Engine, profile: str) -> None:

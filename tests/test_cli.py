@@ -4,42 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
+from cli_support import Cli
 
-from optline.cli import app
 from optline.domain.inputs import MAX_INBOUND_CHARS
 
 A = "+14155550100"
 BOB = "+14155552671"
 EVE = "+12025550143"
-
-
-class Cli:
-    def __init__(self, db_url: str) -> None:
-        self.db_url = db_url
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, code: int = 0) -> str:
-        result = self.runner.invoke(app, ["--db", self.db_url, *args])
-        assert result.exit_code == code, (args, result.output, result.stderr)
-        return result.stdout
-
-    def json(self, *args: str) -> dict[str, Any]:
-        out = self(*args, "--json")
-        data = json.loads(out)  # exactly one JSON object, nothing else
-        assert isinstance(data, dict)
-        return data
-
-    def error(self, *args: str) -> str:
-        result = self.runner.invoke(app, ["--db", self.db_url, *args])
-        assert result.exit_code == 2, (args, result.output)
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1, result.stderr
-        return lines[0]
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cli_support import Cli
 from fakeprovider import FakeProvider
-from test_cli import Cli
 
 from optline.cli import app
 from optline.engine import Engine

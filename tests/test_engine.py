@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,11 +27,6 @@ B = "+14155550101"  # second long code
 TF = "+18005550199"  # toll-free
 BOB = "+14155552671"
 EVE = "+12025550143"
-
-
-@pytest.fixture
-def engine(store: Store) -> Iterator[Engine]:
-    yield Engine(store)
 
 
 def make_account(

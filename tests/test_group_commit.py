@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
+from store_support import FullDisk
 
 from optline.engine import Engine, InboundResult
 from optline.errors import BadInput
@@ -211,22 +212,6 @@ class Ticker:
     def stop(self) -> None:
         assert self._task is not None
         self._task.cancel()
-
-
-class FullDisk:
-    """A group's database connection whose COMMIT fails as on a full disk (it never
-    runs); every other statement runs as it would."""
-
-    def __init__(self, real: sqlite3.Connection) -> None:
-        self.real = real
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
-
-    def execute(self, sql: str, *parameters: Any) -> Any:
-        if sql == "COMMIT":
-            raise sqlite3.OperationalError("database or disk is full")
-        return self.real.execute(sql, *parameters)
 
 
 def test_a_failed_group_commit_fails_every_write_and_keeps_none(engine: Engine) -> None:

@@ -25,12 +25,6 @@ QUICK = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.02, timeout=5)
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as server:
-        yield server
-
-
-@pytest.fixture
 def engine(store: Store, fake: FakeProvider) -> Iterator[Engine]:
     dispatcher = Dispatcher({"twilio": fake.url}, retry=QUICK)
     engine = Engine(store, dispatch=dispatcher)

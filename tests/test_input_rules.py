@@ -10,9 +10,6 @@ and the "may I send" check (a text); the CLI takes no note. A rule is run throug
 interfaces that offer its input.
 """
 
-# Fixtures come from test_api_support by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import base64
@@ -26,16 +23,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from nacl.signing import SigningKey
-from test_api_support import (  # noqa: F401
+from test_api_support import (
     ADMIN_KEY,
     BOB,
     ZED,
     A,
     Tenant,
-    acme,
     auth,
-    client,
-    engine,
 )
 from typer.testing import CliRunner
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,12 +20,6 @@ from optline.providers.twilio import TwilioAdapter
 FAST = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.02, timeout=0.25)
 SID = "AC0123456789abcdef0123456789abcdef"
 SENDER, RECIPIENT = "+14155550199", "+14155550100"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as server:
-        yield server
 
 
 def twilio_adapter(base_url: str) -> TwilioAdapter:

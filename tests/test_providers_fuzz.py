@@ -10,8 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_providers_telnyx import FINALIZED_BLOCKED, PUBLIC_KEY, RECEIVED
-from test_providers_twilio import INBOUND, STATUS_FAILED, TOKEN
+from provider_samples import FINALIZED_BLOCKED, INBOUND, PUBLIC_KEY, RECEIVED, STATUS_FAILED, TOKEN
 
 from optline.providers import (
     DeliveryReport,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from nacl.signing import SigningKey
+from provider_samples import FINALIZED_BLOCKED, PUBLIC_KEY, RECEIVED, SIGNING_KEY
 
 from optline.providers import (
     DeliveryReport,
@@ -20,88 +21,6 @@ from optline.providers import (
 )
 
 NOW = 1_760_000_000
-SIGNING_KEY = SigningKey.generate()
-PUBLIC_KEY = base64.b64encode(bytes(SIGNING_KEY.verify_key)).decode()
-
-RECEIVED: dict[str, Any] = {
-    "data": {
-        "event_type": "message.received",
-        "id": "b301ed3f-1490-491f-995f-6e64e69674d4",
-        "occurred_at": "2025-10-09T20:16:07.588+00:00",
-        "payload": {
-            "cc": [],
-            "completed_at": None,
-            "cost": None,
-            "direction": "inbound",
-            "encoding": "GSM-7",
-            "errors": [],
-            "from": {
-                "carrier": "T-Mobile USA",
-                "line_type": "long_code",
-                "phone_number": "+13125550001",
-            },
-            "id": "84cca175-9755-4859-b67f-4730d7f58aa3",
-            "media": [],
-            "messaging_profile_id": "740572b6-099c-44a1-89b9-6c92163bc68d",
-            "parts": 1,
-            "received_at": "2025-10-09T20:16:07.503+00:00",
-            "record_type": "message",
-            "sent_at": None,
-            "tags": [],
-            "text": "stop please",
-            "to": [
-                {
-                    "carrier": "Telnyx",
-                    "line_type": "Wireless",
-                    "phone_number": "+17735550002",
-                    "status": "webhook_delivered",
-                }
-            ],
-            "type": "SMS",
-            "valid_until": None,
-            "webhook_failover_url": None,
-            "webhook_url": "https://sms.example.com/webhooks/telnyx",
-        },
-        "record_type": "event",
-    },
-    "meta": {"attempt": 1, "delivered_to": "https://sms.example.com/webhooks/telnyx"},
-}
-
-FINALIZED_BLOCKED: dict[str, Any] = {
-    "data": {
-        "event_type": "message.finalized",
-        "id": "4ee8c3a6-4995-4309-a3c6-38e3db9ea4be",
-        "occurred_at": "2025-10-09T20:20:01.123+00:00",
-        "payload": {
-            "completed_at": "2025-10-09T20:20:01.000+00:00",
-            "direction": "outbound",
-            "errors": [
-                {
-                    "code": "40300",
-                    "title": "Blocked due to STOP message",
-                    "detail": "Recipient has replied STOP to this sender.",
-                }
-            ],
-            "from": {"carrier": "Telnyx", "line_type": "Wireless", "phone_number": "+17735550002"},
-            "id": "40385f64-5717-4562-b3fc-2c963f66afa6",
-            "messaging_profile_id": "740572b6-099c-44a1-89b9-6c92163bc68d",
-            "parts": 1,
-            "record_type": "message",
-            "text": "Your appointment is tomorrow at 9am",
-            "to": [
-                {
-                    "carrier": "T-Mobile USA",
-                    "line_type": "Wireless",
-                    "phone_number": "+13125550001",
-                    "status": "delivery_failed",
-                }
-            ],
-            "type": "SMS",
-        },
-        "record_type": "event",
-    },
-    "meta": {"attempt": 1, "delivered_to": "https://sms.example.com/webhooks/telnyx"},
-}
 
 
 def signed(body: bytes, timestamp: int = NOW, key: SigningKey = SIGNING_KEY) -> tuple[str, str]:

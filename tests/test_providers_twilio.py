@@ -9,51 +9,13 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from provider_samples import INBOUND, STATUS_FAILED, TOKEN
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from optline.providers import PayloadError, SignatureError, twilio
 
-TOKEN = "12345678901234567890123456789012"
 URL = "https://sms.example.com/webhooks/twilio"
-
-# An inbound STOP as Twilio posts it with Advanced Opt-Out on a Messaging Service.
-INBOUND = {
-    "ToCountry": "US",
-    "ToState": "CA",
-    "SmsMessageSid": "SM5f4c0a3e2b6d4c1e9a8b7c6d5e4f3a2b",
-    "NumMedia": "0",
-    "ToCity": "SAN FRANCISCO",
-    "FromZip": "94105",
-    "SmsSid": "SM5f4c0a3e2b6d4c1e9a8b7c6d5e4f3a2b",
-    "FromState": "CA",
-    "SmsStatus": "received",
-    "FromCity": "SAN FRANCISCO",
-    "Body": "STOP",
-    "FromCountry": "US",
-    "To": "+14155550199",
-    "MessagingServiceSid": "MG0123456789abcdef0123456789abcdef",
-    "ToZip": "94105",
-    "NumSegments": "1",
-    "MessageSid": "SM5f4c0a3e2b6d4c1e9a8b7c6d5e4f3a2b",
-    "AccountSid": "AC0123456789abcdef0123456789abcdef",
-    "From": "+14155550100",
-    "ApiVersion": "2010-04-01",
-    "OptOutType": "STOP",
-}
-
-STATUS_FAILED = {
-    "SmsSid": "SMd1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6",
-    "SmsStatus": "undelivered",
-    "MessageStatus": "undelivered",
-    "To": "+14155550100",
-    "MessagingServiceSid": "MG0123456789abcdef0123456789abcdef",
-    "MessageSid": "SMd1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6",
-    "AccountSid": "AC0123456789abcdef0123456789abcdef",
-    "From": "+14155550199",
-    "ApiVersion": "2010-04-01",
-    "ErrorCode": "21610",
-}
 
 
 def sign(url: str, params: dict[str, str], token: str = TOKEN) -> str:

@@ -6,9 +6,6 @@ so must the opt-outs made before the move: otherwise changing a setting would ma
 opted-out people textable again.
 """
 
-# Fixtures come from test_api_support and are named as test parameters.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import itertools
@@ -20,10 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api_support import (  # noqa: F401
+from test_api_support import (
     assert_problem,
-    client,
-    engine,
     new_tenant,
 )
 from typer.testing import CliRunner, Result

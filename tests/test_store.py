@@ -16,12 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
+from store_support import record_send
 
 from optline.domain import consent
 from optline.domain.consent import ContactState, Event, EventType, Status, Trigger
 from optline.domain.policy import SenderKind
 from optline.domain.profiles import get_profile
-from optline.store import Conflict, DuplicateDelivery, Store, Tx
+from optline.store import Conflict, DuplicateDelivery, Store
 from optline.store.database import head_revision
 from optline.store.schema import UTCDateTime, metadata
 
@@ -683,33 +684,6 @@ def test_look_ups_on_the_event_loop_reuse_one_connection_and_see_new_commits(
     if store.dialect == "sqlite":
         # Look-ups run on the loop on one kept connection; the write took its own.
         assert len(checkouts) <= 2
-
-
-def record_send(
-    tx: Tx,
-    account_id: int,
-    phone: str,
-    sender: str,
-    body: str,
-    status: str,
-    *,
-    reply: bool = False,
-    message_id: int | None = None,
-) -> int:
-    """An outbound text recorded as it stands, now (as a crash may have left it)."""
-    return tx.record_outbound(
-        account_id,
-        phone=phone,
-        sender=sender,
-        body=body,
-        status=status,
-        reason=None,
-        list_name=None,
-        campaign=False,
-        at=datetime.now(UTC),
-        reply=reply,
-        message_id=message_id,
-    )
 
 
 def test_message_numbers_taken_ahead_are_the_ones_recorded(store: Store) -> None:

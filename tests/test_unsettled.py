@@ -39,12 +39,6 @@ class Clock:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeProvider]:
-    with FakeProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
 def dispatcher(fake: FakeProvider) -> Iterator[Dispatcher]:
     found = Dispatcher(
         {"twilio": fake.url}, retry=RetryPolicy(attempts=2, initial_wait=0.01, timeout=5)

@@ -1,9 +1,6 @@
 """The web UI under /ui, through the real app on SQLite and PostgreSQL: signing in,
 pages, consent changes through forms, and what it refuses."""
 
-# Fixtures come from test_api_support by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import re
@@ -14,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api_support import (  # noqa: F401
+from test_api_support import (
     ADMIN_KEY,
     BOB,
     EVE,
@@ -22,10 +19,6 @@ from test_api_support import (  # noqa: F401
     ZED,
     A,
     Tenant,
-    acme,
-    client,
-    engine,
-    other,
 )
 
 from optline.domain.consent import Status

@@ -1,9 +1,6 @@
 """The console page of unsettled sends under /ui, through the real app on SQLite and
 PostgreSQL: what it lists, the settle form, what it refuses, and the home page's count."""
 
-# Fixtures come from test_api_support by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import re
@@ -15,17 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_api_support import (  # noqa: F401
+from test_api_support import (
     BOB,
     EVE,
     OTHER,
     ZED,
     A,
     Tenant,
-    acme,
-    client,
-    engine,
-    other,
 )
 
 from optline.engine import Engine

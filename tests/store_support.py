@@ -1,0 +1,56 @@
+"""Helpers for the tests that reach into the store.
+
+An outbound text recorded as a crash may have left it, and a connection whose COMMIT
+fails as on a full disk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from optline.store import Tx
+
+
+def record_send(
+    tx: Tx,
+    account_id: int,
+    phone: str,
+    sender: str,
+    body: str,
+    status: str,
+    *,
+    reply: bool = False,
+    message_id: int | None = None,
+) -> int:
+    """An outbound text recorded as it stands, now (as a crash may have left it)."""
+    return tx.record_outbound(
+        account_id,
+        phone=phone,
+        sender=sender,
+        body=body,
+        status=status,
+        reason=None,
+        list_name=None,
+        campaign=False,
+        at=datetime.now(UTC),
+        reply=reply,
+        message_id=message_id,
+    )
+
+
+class FullDisk:
+    """A group's database connection whose COMMIT fails as on a full disk (it never
+    runs); every other statement runs as it would."""
+
+    def __init__(self, real: sqlite3.Connection) -> None:
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def execute(self, sql: str, *parameters: Any) -> Any:
+        if sql == "COMMIT":
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.real.execute(sql, *parameters)

@@ -1,0 +1,177 @@
+"""Consent rules for outbound decisions: refusal reasons, opt-out language, disclosures."""
+
+from __future__ import annotations
+
+import pytest
+from consent_support import (
+    PHONE,
+    S1,
+    check,
+    opted_out_state,
+    run,
+)
+
+from optline.domain import consent
+from optline.domain.consent import (
+    ContactState,
+    Decision,
+    EventType,
+    Reason,
+)
+from optline.domain.profiles import get_profile
+
+
+def test_decide_reason_blocked_comes_before_every_other_reason() -> None:
+    policy = get_profile("default")
+    state = consent.block(consent.unsubscribe(ContactState(PHONE), "marketing").state).state
+    decision = check(state, policy, list_name="marketing", campaign=True, body="Sale!")
+    assert decision == Decision(False, Reason.BLOCKED, "Sale!")
+
+
+def test_decide_reason_opted_out_comes_before_list_and_language() -> None:
+    policy = get_profile("default")
+    state = run(consent.unsubscribe(ContactState(PHONE), "marketing").state, policy, "STOP")
+    decision = check(state, policy, list_name="marketing", campaign=True, body="Sale!")
+    assert decision.reason is Reason.OPTED_OUT
+
+
+def test_decide_reason_list_unsubscribed_comes_before_missing_language() -> None:
+    policy = get_profile("default")
+    state = consent.unsubscribe(ContactState(PHONE), "marketing").state
+    decision = check(state, policy, list_name="marketing", campaign=True, body="Sale!")
+    assert decision.reason is Reason.LIST_UNSUBSCRIBED
+
+
+@pytest.mark.parametrize("name", ["callrail", "default"])
+def test_campaign_text_without_opt_out_language_is_refused(name: str) -> None:
+    # Seed 000: "you'll need to use at least one approved keyword".
+    policy = get_profile(name)
+    state = consent.sent(ContactState(PHONE))
+    decision = check(state, policy, campaign=True, body="Spring sale: 20% off today")
+    assert decision == Decision(False, Reason.MISSING_OPT_OUT_LANGUAGE, decision.body)
+
+
+def test_first_text_disclosure_counts_as_opt_out_language() -> None:
+    # The default profile's disclosure ("Reply STOP to opt out.") goes out with the
+    # first text, so that text already carries opt-out language.
+    policy = get_profile("default")
+    first = check(None, policy, campaign=True, body="20% off")
+    assert first.allowed and first.body.endswith("Reply STOP to opt out.")
+    assert check(None, get_profile("callrail"), campaign=True, body="20% off").reason is (
+        Reason.MISSING_OPT_OUT_LANGUAGE
+    )
+
+
+def test_a_first_text_never_sent_leaves_the_disclosure_for_the_next() -> None:
+    policy = get_profile("default")
+    first = check(None, policy, body="20% off")
+    texted = consent.sent(ContactState(PHONE))
+    assert not consent.never_sent(texted, policy, first.body).texted
+    # A later text (no disclosure) refused at its hand-over: the contact was told.
+    assert consent.never_sent(texted, policy, "20% off").texted
+
+
+def test_disclosure_is_not_repeated_when_the_text_already_carries_it() -> None:
+    policy = get_profile("default")
+    body = "Your visit is confirmed. Reply STOP to opt out."
+    assert check(None, policy, body=body).body == body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "See you at the end of the sale",
+        "Stop by our shop today",
+        # A keyword in capitals is not an instruction by itself.
+        "Don't STOP shopping - 50% off today!",
+        "THE END of summer sale",
+    ],
+)
+def test_keyword_words_in_ordinary_prose_are_not_opt_out_language(body: str) -> None:
+    policy = get_profile("callrail")
+    decision = check(consent.sent(ContactState(PHONE)), policy, campaign=True, body=body)
+    assert decision.reason is Reason.MISSING_OPT_OUT_LANGUAGE
+
+
+@pytest.mark.parametrize("name", ["callrail", "default"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Spring sale! Reply STOP to this message to stop receiving text messages.",
+        "Spring sale. Text END to opt out",
+        "Spring sale (reply stop to unsubscribe)",
+        "Spring sale. STOP to end",
+        "Spring sale. Txt STOP 2 quit",
+        "FLASH SALE TODAY. MSG&DATA RATES MAY APPLY. STOP TO END",
+    ],
+)
+def test_campaign_text_naming_an_opt_out_keyword_is_allowed(name: str, body: str) -> None:
+    policy = get_profile(name)
+    assert check(consent.sent(ContactState(PHONE)), policy, campaign=True, body=body).allowed
+
+
+def test_default_accepts_the_two_word_opt_out_keyword_as_opt_out_language() -> None:
+    policy = get_profile("default")
+    state = consent.sent(ContactState(PHONE))
+    assert check(state, policy, campaign=True, body="Sale. Reply OPT OUT to leave").allowed
+
+
+@pytest.mark.parametrize("name", ["callrail", "default"])
+def test_one_to_one_text_needs_no_opt_out_language(name: str) -> None:
+    policy = get_profile(name)
+    assert check(consent.sent(ContactState(PHONE)), policy, body="Running late").allowed
+
+
+@pytest.mark.parametrize("name", ["business_text", "command", "krispcall", "salesmsg", "twilio"])
+def test_profiles_without_the_rule_allow_campaign_texts_without_opt_out_language(
+    name: str,
+) -> None:
+    policy = get_profile(name)
+    assert check(consent.sent(ContactState(PHONE)), policy, campaign=True, body="20% off").allowed
+
+
+COMMAND_DISCLOSURE = "Prefer a phone call or email? Reply STOP to unsubscribe."
+
+
+@pytest.mark.parametrize("state", [None, ContactState(PHONE)])
+def test_command_first_text_carries_the_disclosure(state: ContactState | None) -> None:
+    # Seed 004: "The first time you send a text to someone ... Command sends" it.
+    policy = get_profile("command")
+    decision = check(state, policy, body="Hi Sam, the house on Elm St is open Sunday.")
+    assert decision.allowed
+    assert decision.body.endswith(COMMAND_DISCLOSURE)
+    assert decision.body.startswith("Hi Sam")
+
+
+def test_command_later_texts_carry_no_disclosure() -> None:
+    policy = get_profile("command")
+    state = consent.sent(ContactState(PHONE))
+    decision = check(state, policy, body="See you Sunday")
+    assert decision.body == "See you Sunday"
+
+
+def test_refused_first_text_carries_no_disclosure() -> None:
+    policy = get_profile("command")
+    decision = check(opted_out_state(policy), policy, body="See you Sunday")
+    assert decision.body == "See you Sunday"
+
+
+@pytest.mark.parametrize("name", ["business_text", "callrail", "krispcall", "salesmsg", "twilio"])
+def test_profiles_without_a_disclosure_send_the_first_text_as_written(name: str) -> None:
+    assert check(None, get_profile(name), body="Hello").body == "Hello"
+
+
+def test_sent_marks_the_contact_texted_once() -> None:
+    state = consent.sent(ContactState(PHONE))
+    assert state.texted
+    assert consent.sent(state) is state
+
+
+def test_refused_event_names_the_reason_and_sender() -> None:
+    policy = get_profile("twilio")
+    state = opted_out_state(policy)
+    decision = check(state, policy)
+    event = consent.refused_event(state, S1.number, decision)
+    assert event.type is EventType.SEND_REFUSED
+    assert event.data["reason"] == "opted_out"
+    assert event.data["sender"] == S1.number
