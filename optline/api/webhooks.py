@@ -197,11 +197,7 @@ async def handle(
         provider.replies_by_api,
         event.provider_keyword,
     )
-    answer = provider.answer_inbound(
-        result.reply,
-        _reply_callback(request, provider, result),
-        {**result.as_dict(), "duplicate": result.duplicate},
-    )
+    answer = provider.answer_inbound(result, _reply_callback(request, provider, result))
     # A provider that takes no reply in the answer: the reply, recorded queued with the
     # text, goes out through its API once the answer is on its way (a first delivery
     # only: a repeated one was answered the first time); should that never start, the

@@ -242,6 +242,18 @@ class Statuses:
         return None
 
 
+class Received(Protocol):
+    """What the engine made of an inbound text, as a webhook's answer needs it."""
+
+    @property
+    def reply(self) -> str | None: ...
+
+    @property
+    def duplicate(self) -> bool: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
 class Provider(ABC, Generic[Parsed]):
     """Everything optline knows of one provider, in one object (one per module:
     ``optline/providers/<name>.py``, listed in ``registry.PROVIDERS``).
@@ -326,11 +338,11 @@ class Provider(ABC, Generic[Parsed]):
     def event(self, webhook: Webhook, parsed: Parsed) -> Event:
         """The event the request carries (raises PayloadError)."""
 
-    def answer_inbound(
-        self, reply: str | None, reply_callback: str | None, result: Mapping[str, Any]
-    ) -> Answer:
-        """The answer to an inbound text: ``result`` is the engine's, as JSON."""
-        return Answer(result)
+    def answer_inbound(self, result: Received, reply_callback: str | None) -> Answer:
+        """The answer to an inbound text: the engine's ``result`` as JSON. A provider
+        that sends a reply given in the answer reports its delivery to
+        ``reply_callback`` (its :attr:`reply_status` webhook, when there is one)."""
+        return Answer({**result.as_dict(), "duplicate": result.duplicate})
 
     def answer_report(self) -> Answer:
         return Answer({"ok": True})

@@ -38,6 +38,7 @@ from optline.providers.base import (
     ProviderError,
     ProviderOptedOut,
     ProviderRecord,
+    Received,
     RetryPolicy,
     SentText,
     SignatureError,
@@ -502,10 +503,8 @@ class Twilio(Provider[FormParams]):
     def event(self, webhook: Webhook, parsed: FormParams) -> Event:
         return parse_status(parsed) if webhook is self.STATUS else parse_inbound(parsed)
 
-    def answer_inbound(
-        self, reply: str | None, reply_callback: str | None, result: Mapping[str, Any]
-    ) -> Answer:
-        return Answer(twiml(reply, reply_callback), XML)
+    def answer_inbound(self, result: Received, reply_callback: str | None) -> Answer:
+        return Answer(twiml(result.reply, reply_callback), XML)
 
     def answer_report(self) -> Answer:
         return Answer(twiml(None), XML)
