@@ -76,7 +76,6 @@ from optline.errors import (
 from optline.proof import proof_document
 from optline.providers import credentials as provider_credentials
 from optline.providers.base import (
-    PROVIDER_OPT_OUT_SCOPE,
     BeforeRetry,
     CannotAsk,
     ProviderError,
@@ -85,6 +84,7 @@ from optline.providers.base import (
     SendWithdrawn,
     SentText,
 )
+from optline.providers.registry import FINAL_STATUSES, PROVIDER_OPT_OUT_SCOPE
 from optline.store import (
     AccountRow,
     Conflict,
@@ -106,21 +106,6 @@ _SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
 
 #: An account by name (CLI, REST) or by id (webhooks find it from the sender).
 AccountRef = str | int
-
-#: Provider delivery statuses after which a message's fate is settled (Twilio and
-#: Telnyx names); an earlier status arriving later does not replace them.
-FINAL_STATUSES = frozenset(
-    {
-        "delivered",
-        "undelivered",
-        "failed",
-        "read",
-        "canceled",
-        "sending_failed",
-        "delivery_failed",
-        "delivery_unconfirmed",
-    }
-)
 
 #: Event types an event-webhook subscription may ask for.
 SUBSCRIBABLE = frozenset(

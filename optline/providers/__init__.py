@@ -1,8 +1,11 @@
 """Provider adapters: verify and parse inbound webhooks, send outbound texts.
 
-Each provider module exposes pure functions for the webhook side (``verify_*`` raise
-:class:`SignatureError`, ``parse_*`` raise :class:`PayloadError`, nothing else) and an
-outbound adapter that satisfies :class:`OutboundAdapter`.
+Each provider module (``twilio``, ``telnyx``, ``generic``) exposes pure functions for
+the webhook side (``verify_*`` raise :class:`SignatureError`, ``parse_*`` raise
+:class:`PayloadError`, nothing else), an outbound adapter that satisfies
+:class:`OutboundAdapter` where optline sends, and ``provider``: its
+:class:`~optline.providers.base.Provider` object, which the webhooks, the sender checks
+and the dispatcher use (``registry.PROVIDERS``, by name).
 """
 
 from __future__ import annotations

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from optline.domain.consent import ProviderScope
+from optline.domain.messages import MessageStatus
 
-#: The credentials each provider's senders need: to verify webhooks and to send.
-PROVIDER_CREDENTIALS: dict[str, tuple[str, ...]] = {
-    "twilio": ("account_sid", "auth_token"),
-    "telnyx": ("api_key", "public_key"),
-    "generic": ("secret",),
-}
-
-#: Providers whose own opt-outs cover more than one number: a STOP to one of Telnyx's
-#: numbers blocks the contact on every number of the same messaging profile, and a
-#: send from any of them is refused (40300). Twilio's cover the number (a Messaging
-#: Service's numbers share theirs, which optline does not model).
-PROVIDER_OPT_OUT_SCOPE: dict[str, ProviderScope] = {
-    "telnyx": ProviderScope.MESSAGING_PROFILE,
-}
+if TYPE_CHECKING:
+    from optline.providers.retry import RetryingAdapter
 
 # Ids and phone numbers longer than this are not real provider values.
 MAX_REF_LENGTH = 256
@@ -145,6 +135,13 @@ class OutboundAdapter(Protocol):
     ) -> str: ...
 
 
+@runtime_checkable
+class LookUp(Protocol):
+    """An adapter that can also ask its provider about a text it was given."""
+
+    def look_up(self, text: SentText) -> list[ProviderRecord]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Bounded exponential backoff for outbound sends; tests shrink the waits."""
@@ -178,3 +175,177 @@ def required_ref(params: Mapping[str, object], field: str) -> str:
     if not value.strip():
         raise PayloadError(f"field {field} is empty")
     return value
+
+
+# -- one object per provider ---------------------------------------------------------
+
+#: What a provider's webhook reads from the body before the signature is checked.
+Parsed = TypeVar("Parsed")
+
+#: A webhook's event: a text, a report on a text, or an event optline does not act on.
+Event = InboundMessage | DeliveryReport | IgnoredEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """One URL a provider posts to: ``/webhooks/<path>``."""
+
+    path: str
+    #: The endpoint's name (the OpenAPI operation id starts with it).
+    name: str
+    summary: str
+    description: str
+    #: The answer's media type (the OpenAPI document names it).
+    media_type: str = "application/json"
+    #: Takes the ``reply`` query parameter: a report on a reply answered in the webhook.
+    names_reply: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    """What a signature check may look at: the body as received, the provider's
+    signature headers (by their names; absent ones left out) and the public URL the
+    provider requested (computed on demand: only some providers sign it)."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    url: Callable[[], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A webhook's answer: ``content`` as text in ``media_type``, or as JSON."""
+
+    content: str | Mapping[str, Any]
+    media_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Statuses:
+    """A provider's names for an outbound text's statuses: those that mean it took the
+    text (:attr:`MessageStatus.SENT`), those that mean it did not
+    (:attr:`MessageStatus.FAILED`), and those after which its fate is settled (a later
+    report with another name does not replace them)."""
+
+    taken: frozenset[str]
+    not_taken: frozenset[str]
+    final: frozenset[str] = field(default_factory=frozenset)
+
+    def message_status(self, status: str) -> MessageStatus | None:
+        """optline's status of a send the provider reports as ``status``, or None
+        for a name that says neither sent nor failed."""
+        name = status.strip().lower()
+        if name in self.taken:
+            return MessageStatus.SENT
+        if name in self.not_taken:
+            return MessageStatus.FAILED
+        return None
+
+
+class Received(Protocol):
+    """What the engine made of an inbound text, as a webhook's answer needs it."""
+
+    @property
+    def reply(self) -> str | None: ...
+
+    @property
+    def duplicate(self) -> bool: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class Provider(ABC, Generic[Parsed]):
+    """Everything optline knows of one provider, in one object (one per module:
+    ``optline/providers/<name>.py``, listed in ``registry.PROVIDERS``).
+
+    A webhook is handled in this order, the same for every provider: the signature
+    headers are required (:meth:`signature`), the body is read (:meth:`read`), the
+    sender it is for found (:meth:`sender_ref`), the signature checked with that
+    sender's :attr:`webhook_credential` (:meth:`verify`), the event taken from what
+    was read (:meth:`event`), handed to the engine, and answered (:meth:`answer_inbound`,
+    :meth:`answer_report`, :meth:`answer_ignored`).
+    """
+
+    #: The name senders are registered with, and the webhook path under ``/webhooks``.
+    name: ClassVar[str]
+    #: The credentials a sender of this provider needs (to verify webhooks, to send).
+    credentials: ClassVar[tuple[str, ...]]
+    #: The credential that checks the webhooks' signatures.
+    webhook_credential: ClassVar[str]
+    #: The headers that carry the signature (all required), and optional ones.
+    signature_headers: ClassVar[tuple[str, ...]]
+    optional_headers: ClassVar[tuple[str, ...]] = ()
+    #: Refuse an unsigned request before its body is read (else after).
+    signature_before_body: ClassVar[bool] = False
+    #: The URLs it posts to, under ``/webhooks``.
+    webhooks: ClassVar[tuple[Webhook, ...]]
+    #: Error codes meaning the recipient opted out at the provider (never retried).
+    opted_out_codes: ClassVar[frozenset[str]] = frozenset()
+    #: What the provider's own opt-outs cover when wider than the number.
+    opt_out_scope: ClassVar[ProviderScope | None] = None
+    #: Its statuses of outbound texts.
+    statuses: ClassVar[Statuses] = Statuses(frozenset(), frozenset())
+    #: Replies go out through its API after the answer, not in the answer.
+    replies_by_api: ClassVar[bool] = False
+    #: The webhook that reports the delivery of a reply given in the answer.
+    reply_status: ClassVar[Webhook | None] = None
+    #: optline can ask it about a text it was given (its adapter has ``look_up``).
+    can_look_up: ClassVar[bool] = False
+
+    def __repr__(self) -> str:
+        return f"<provider {self.name}>"
+
+    # -- senders ----------------------------------------------------------------------
+
+    def check_credentials(self, credentials: Mapping[str, str]) -> None:
+        """Raise ValueError, starting with the credential's name, when a credential
+        (all of :attr:`credentials` are present) is one the provider cannot use."""
+
+    def adapter(
+        self,
+        credentials: Mapping[str, str],
+        *,
+        base_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        status_callback: str | None = None,
+    ) -> RetryingAdapter | None:
+        """The adapter sending a sender's texts, or None when optline does not send
+        through this provider (the gateway sends its own)."""
+        return None
+
+    # -- webhooks ---------------------------------------------------------------------
+
+    def signature(self, headers: Mapping[str, str]) -> None:
+        """Raise SignatureError when a required signature header is missing."""
+        missing = [name for name in self.signature_headers if not headers.get(name)]
+        if missing:
+            raise SignatureError(f"missing {' and '.join(missing)} header")
+
+    @abstractmethod
+    def read(self, webhook: Webhook, body: bytes) -> Parsed:
+        """Read the body (raises PayloadError) as far as the signature check needs."""
+
+    @abstractmethod
+    def sender_ref(self, webhook: Webhook, parsed: Parsed) -> tuple[str, str] | None:
+        """The number of the sender the request is for and the field naming it; None
+        when it names none (an ignored event: any sender's credential may sign it)."""
+
+    @abstractmethod
+    def verify(self, request: SignedRequest, parsed: Parsed, secret: str) -> None:
+        """Raise SignatureError unless ``request`` is signed with ``secret``."""
+
+    @abstractmethod
+    def event(self, webhook: Webhook, parsed: Parsed) -> Event:
+        """The event the request carries (raises PayloadError)."""
+
+    def answer_inbound(self, result: Received, reply_callback: str | None) -> Answer:
+        """The answer to an inbound text: the engine's ``result`` as JSON. A provider
+        that sends a reply given in the answer reports its delivery to
+        ``reply_callback`` (its :attr:`reply_status` webhook, when there is one)."""
+        return Answer({**result.as_dict(), "duplicate": result.duplicate})
+
+    def answer_report(self) -> Answer:
+        return Answer({"ok": True})
+
+    def answer_ignored(self, event: IgnoredEvent) -> Answer:
+        return Answer({"ignored": event.event_type})

@@ -3,39 +3,26 @@
 A credential that cannot be used would be found out later, one request at a time: a
 Telnyx public key that does not load makes every webhook to the sender a 403. So each
 is checked here, whichever way the sender is registered (API, CLI, library), and a bad
-one is refused before anything is stored.
+one is refused before anything is stored. The rules for every credential are here;
+what a provider needs, and what it cannot use, its provider object says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from optline.providers import telnyx
-from optline.providers.base import PROVIDER_CREDENTIALS
+from optline.providers.registry import PROVIDERS
 
 # Credentials are secrets and ids, not texts: anything longer is a paste gone wrong.
 MAX_CREDENTIAL_CHARS = 1000
-
-
-def _telnyx_public_key(value: str) -> None:
-    try:
-        telnyx.load_public_key(value)
-    except ValueError:
-        raise ValueError("not a base64 Ed25519 public key (32 bytes)") from None
-
-
-#: Provider -> credential -> a check that raises ValueError saying what is wrong.
-_CHECKS: dict[str, dict[str, Callable[[str], None]]] = {
-    "telnyx": {"public_key": _telnyx_public_key},
-}
 
 
 def check(provider: str | None, credentials: Mapping[str, str]) -> None:
     """Raise ValueError naming the first thing wrong with ``provider`` and its
     ``credentials``: an unknown provider, a credential it needs that is missing or
     empty, a value that is not plain text, or one its provider cannot use."""
-    if provider is not None and provider not in PROVIDER_CREDENTIALS:
-        known = ", ".join(sorted(PROVIDER_CREDENTIALS))
+    if provider is not None and provider not in PROVIDERS:
+        known = ", ".join(sorted(PROVIDERS))
         raise ValueError(f"unknown provider {provider!r} (known: {known})")
     for name, value in credentials.items():
         if not isinstance(value, str):
@@ -44,12 +31,10 @@ def check(provider: str | None, credentials: Mapping[str, str]) -> None:
             raise ValueError(f"{name}: longer than {MAX_CREDENTIAL_CHARS} characters")
         if not value.isprintable():
             raise ValueError(f"{name}: only printable characters (no line breaks or controls)")
-    needed = PROVIDER_CREDENTIALS.get(provider or "", ())
-    missing = [name for name in needed if not credentials.get(name)]
+    if provider is None:
+        return
+    found = PROVIDERS[provider]
+    missing = [name for name in found.credentials if not credentials.get(name)]
     if missing:
         raise ValueError(f"{provider} sender needs credentials: {', '.join(missing)}")
-    for name, rule in _CHECKS.get(provider or "", {}).items():
-        try:
-            rule(credentials[name])
-        except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from None
+    found.check_credentials(credentials)

@@ -13,6 +13,9 @@ from optline.providers.base import (
     MAX_MEDIA,
     InboundMessage,
     PayloadError,
+    Provider,
+    SignedRequest,
+    Webhook,
     clean_text,
     required_ref,
 )
@@ -56,3 +59,39 @@ def parse_inbound(body: bytes) -> InboundMessage:
         provider_replied=replied,
         media_count=media_count,
     )
+
+
+# -- the provider ---------------------------------------------------------------------
+
+
+class Generic(Provider[InboundMessage]):
+    """An in-house gateway: HMAC-signed JSON inbound texts, answered in JSON (the reply
+    in the answer, for the gateway to send); optline sends nothing through it."""
+
+    name = PROVIDER
+    credentials = ("secret",)
+    webhook_credential = "secret"
+    signature_headers = (SIGNATURE_HEADER,)
+    webhooks = (
+        Webhook(
+            PROVIDER,
+            "generic_inbound",
+            "Generic JSON inbound text",
+            '``{"id", "from", "to", "text"}`` signed with X-Optline-Signature (HMAC-SHA256).',
+        ),
+    )
+
+    def read(self, webhook: Webhook, body: bytes) -> InboundMessage:
+        return parse_inbound(body)
+
+    def sender_ref(self, webhook: Webhook, parsed: InboundMessage) -> tuple[str, str]:
+        return parsed.to, "to"
+
+    def verify(self, request: SignedRequest, parsed: InboundMessage, secret: str) -> None:
+        verify_signature(secret, request.body, request.headers.get(SIGNATURE_HEADER))
+
+    def event(self, webhook: Webhook, parsed: InboundMessage) -> InboundMessage:
+        return parsed
+
+
+provider = Generic()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 from nacl.exceptions import CryptoError
 from nacl.signing import VerifyKey
 
+from optline.domain.consent import ProviderScope
 from optline.providers import signing
 from optline.providers._json import get_list, get_object, load_object
 from optline.providers.base import (
@@ -23,10 +25,14 @@ from optline.providers.base import (
     IgnoredEvent,
     InboundMessage,
     PayloadError,
+    Provider,
     ProviderError,
     ProviderOptedOut,
     RetryPolicy,
     SignatureError,
+    SignedRequest,
+    Statuses,
+    Webhook,
     clean_text,
     required_ref,
 )
@@ -243,3 +249,83 @@ class TelnyxAdapter(RetryingAdapter):
         if not isinstance(message_id, str) or not message_id:
             raise ProviderError("Telnyx answered without a message id")
         return message_id
+
+
+# -- the provider ---------------------------------------------------------------------
+
+
+class Telnyx(Provider[TelnyxEvent]):
+    """JSON webhooks signed with Ed25519, answered in JSON; replies and sends go
+    through ``POST /v2/messages``.
+
+    Its opt-outs cover more than one number: a STOP to one of its numbers blocks the
+    contact on every number of the same messaging profile, and a send from any of them
+    is refused (40300)."""
+
+    name = PROVIDER
+    credentials = ("api_key", "public_key")
+    webhook_credential = "public_key"
+    signature_headers = (SIGNATURE_HEADER, TIMESTAMP_HEADER)
+    webhooks = (
+        Webhook(
+            PROVIDER,
+            "telnyx_event",
+            "Telnyx message webhook",
+            "Telnyx v2 webhooks (message.received, delivery events), Ed25519-signed.\n\n"
+            "Answers JSON; a reply is sent through the Telnyx API after the answer.",
+        ),
+    )
+    opted_out_codes = frozenset({OPTED_OUT_CODE})
+    opt_out_scope = ProviderScope.MESSAGING_PROFILE
+    statuses = Statuses(
+        taken=frozenset({"queued", "sending", "sent", "delivered", "delivery_unconfirmed"}),
+        not_taken=frozenset({"sending_failed", "delivery_failed"}),
+        final=frozenset({"delivered", "sending_failed", "delivery_failed", "delivery_unconfirmed"}),
+    )
+    replies_by_api = True
+
+    def check_credentials(self, credentials: Mapping[str, str]) -> None:
+        try:
+            load_public_key(credentials["public_key"])
+        except ValueError:
+            raise ValueError("public_key: not a base64 Ed25519 public key (32 bytes)") from None
+
+    def adapter(
+        self,
+        credentials: Mapping[str, str],
+        *,
+        base_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        status_callback: str | None = None,
+    ) -> TelnyxAdapter:
+        return TelnyxAdapter(
+            credentials["api_key"], base_url or "https://api.telnyx.com", retry=retry
+        )
+
+    def signature(self, headers: Mapping[str, str]) -> None:
+        if not all(headers.get(name) for name in self.signature_headers):
+            raise SignatureError("missing Telnyx signature headers")
+
+    def read(self, webhook: Webhook, body: bytes) -> TelnyxEvent:
+        return parse_webhook(body)
+
+    def sender_ref(self, webhook: Webhook, parsed: TelnyxEvent) -> tuple[str, str] | None:
+        if isinstance(parsed, InboundMessage):
+            return parsed.to, "to"
+        if isinstance(parsed, DeliveryReport):
+            return parsed.from_, "from"
+        return None
+
+    def verify(self, request: SignedRequest, parsed: TelnyxEvent, secret: str) -> None:
+        verify_signature(
+            request.body,
+            request.headers.get(SIGNATURE_HEADER),
+            request.headers.get(TIMESTAMP_HEADER),
+            secret,
+        )
+
+    def event(self, webhook: Webhook, parsed: TelnyxEvent) -> TelnyxEvent:
+        return parsed
+
+
+provider = Telnyx()

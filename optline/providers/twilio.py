@@ -29,15 +29,22 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from optline.providers.base import (
     MAX_MEDIA,
+    Answer,
     DeliveryReport,
+    Event,
     InboundMessage,
     PayloadError,
+    Provider,
     ProviderError,
     ProviderOptedOut,
     ProviderRecord,
+    Received,
     RetryPolicy,
     SentText,
     SignatureError,
+    SignedRequest,
+    Statuses,
+    Webhook,
     clean_text,
     required_ref,
 )
@@ -49,6 +56,7 @@ SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 # "Attempt to send to unsubscribed recipient".
 OPTED_OUT_CODE = "21610"
 MAX_FORM_FIELDS = 200
+XML = "application/xml"
 
 
 # -- inbound: signature ---------------------------------------------------------------
@@ -409,3 +417,97 @@ def _look_up_error(status: int | None, what: str) -> ProviderError:
     if status is not None and (status >= 500 or status == 429):
         return ProviderUnavailable(message, status=status)
     return ProviderError(message, status=status)
+
+
+# -- the provider ---------------------------------------------------------------------
+
+
+class Twilio(Provider[FormParams]):
+    """Form webhooks signed with the auth token, answered in TwiML; sends and look-ups
+    through the SDK."""
+
+    name = PROVIDER
+    credentials = ("account_sid", "auth_token")
+    webhook_credential = "auth_token"
+    signature_headers = (SIGNATURE_HEADER,)
+    optional_headers = (SIGNATURE_SETTINGS_HEADER,)
+    signature_before_body = True
+    INBOUND = Webhook(
+        PROVIDER,
+        "twilio_inbound",
+        "Twilio inbound text",
+        "Form-encoded inbound text, signed with X-Twilio-Signature; answers TwiML.",
+        media_type=XML,
+    )
+    STATUS = Webhook(
+        f"{PROVIDER}/status",
+        "twilio_status",
+        "Twilio status callback",
+        "MessageStatus / ErrorCode for an outbound text; 21610 opts the recipient out.",
+        media_type=XML,
+        names_reply=True,
+    )
+    webhooks = (INBOUND, STATUS)
+    opted_out_codes = frozenset({OPTED_OUT_CODE})
+    statuses = Statuses(
+        taken=frozenset(
+            {
+                "accepted",
+                "scheduled",
+                "queued",
+                "sending",
+                "sent",
+                "delivered",
+                "partially_delivered",
+                "read",
+            }
+        ),
+        not_taken=frozenset({"failed", "undelivered", "canceled"}),
+        final=frozenset({"delivered", "undelivered", "failed", "read", "canceled"}),
+    )
+    reply_status = STATUS
+    can_look_up = True
+
+    def adapter(
+        self,
+        credentials: Mapping[str, str],
+        *,
+        base_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        status_callback: str | None = None,
+    ) -> TwilioAdapter:
+        return TwilioAdapter(
+            credentials["account_sid"],
+            credentials["auth_token"],
+            base_url,
+            retry=retry,
+            status_callback=status_callback,
+        )
+
+    def read(self, webhook: Webhook, body: bytes) -> FormParams:
+        return parse_form(body)
+
+    def sender_ref(self, webhook: Webhook, parsed: FormParams) -> tuple[str, str]:
+        field = "From" if webhook is self.STATUS else "To"
+        return parsed.get(field, ""), field
+
+    def verify(self, request: SignedRequest, parsed: FormParams, secret: str) -> None:
+        verify_signature(
+            request.url(),
+            parsed,
+            request.headers.get(SIGNATURE_HEADER),
+            secret,
+            signature_settings=request.headers.get(SIGNATURE_SETTINGS_HEADER),
+        )
+
+    def event(self, webhook: Webhook, parsed: FormParams) -> Event:
+        return parse_status(parsed) if webhook is self.STATUS else parse_inbound(parsed)
+
+    def answer_inbound(self, result: Received, reply_callback: str | None) -> Answer:
+        return Answer(twiml(result.reply, reply_callback), XML)
+
+    def answer_report(self) -> Answer:
+        return Answer(twiml(None), XML)
+
+
+provider = Twilio()
