@@ -7,11 +7,13 @@ import pytest
 
 from optline.domain.consent import EventType, Source
 from optline.domain.messages import (
+    FINAL_STATUSES,
     MAX_REASON_CHARS,
     UNSETTLED,
     MessageStatus,
     SettledAs,
     Via,
+    may_replace,
     operator_reason,
     provider_failure,
     settled_by_provider,
@@ -82,3 +84,23 @@ def test_the_settled_event_says_what_who_and_why() -> None:
 
 def test_the_stores_partial_index_holds_the_same_statuses() -> None:
     assert UNSETTLED_STATUSES == tuple(s.value for s in UNSETTLED) == ("queued", "sending")
+
+
+def test_a_final_status_is_never_replaced_by_an_earlier_one() -> None:
+    # Reports arrive out of order: a late "sent" never undoes "delivered".
+    assert not may_replace("delivered", "sent")
+    assert not may_replace(MessageStatus.FAILED, MessageStatus.SENT)
+    assert not may_replace("undelivered", "queued")
+    # A final status may still become another final one.
+    assert may_replace("delivered", "undelivered")
+    assert may_replace("sent", "delivered")
+    # optline's own moves all pass.
+    for old, new in [
+        (MessageStatus.QUEUED, MessageStatus.SENDING),
+        (MessageStatus.SENDING, MessageStatus.SENT),
+        (MessageStatus.SENDING, MessageStatus.FAILED),
+        (MessageStatus.QUEUED, MessageStatus.FAILED),
+    ]:
+        assert may_replace(old, new)
+    assert MessageStatus.FAILED in FINAL_STATUSES
+    assert not {MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT} & FINAL_STATUSES

@@ -34,6 +34,35 @@ class MessageStatus(StrEnum):
 #: The statuses of a send whose outcome is not known.
 UNSETTLED = (MessageStatus.QUEUED, MessageStatus.SENDING)
 
+#: Statuses after which a send's fate is settled at the provider (Twilio's and Telnyx's
+#: names for a report, and optline's own ``failed``).
+FINAL_STATUSES = frozenset(
+    {
+        "delivered",
+        "undelivered",
+        MessageStatus.FAILED.value,
+        "read",
+        "canceled",
+        "sending_failed",
+        "delivery_failed",
+        "delivery_unconfirmed",
+    }
+)
+
+
+def may_replace(old: str, new: str) -> bool:
+    """Whether a message's status ``new`` may replace ``old``: the one rule for a status
+    reported after the fact. Reports may arrive out of order, so a final status (the
+    fate is known) is never replaced by one that is not (a late ``sent`` never undoes
+    ``delivered``); a final status may still be replaced by another final one (a
+    ``delivered`` that turns out ``undelivered``), and any other status by anything.
+
+    optline's own moves (``queued`` -> ``sending`` -> ``sent`` or ``failed``, and an
+    unsettled send settled) are compare-and-set moves from the status they expect,
+    which never start from a final status and so all pass this rule too."""
+    return old not in FINAL_STATUSES or new in FINAL_STATUSES
+
+
 #: A send still ``queued`` this long after it was recorded is taken to be stuck: its
 #: hand-over (a few seconds, retries included) never started. A broadcast decides all of
 #: its texts before it hands them over, so its last ones may wait longer than this.
