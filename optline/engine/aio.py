@@ -39,6 +39,11 @@ class AsyncEngine:
         engine = self._engine
         return await engine.store.lookup(engine.sender, number)
 
+    async def senders_of_provider(self, provider: str) -> list[SenderRow]:
+        """Every registered sender of ``provider`` (to check a webhook that names none),
+        read on a worker thread."""
+        return await anyio.to_thread.run_sync(self._engine.senders_of_provider, provider)
+
     async def send(
         self,
         account: AccountRef,
@@ -112,4 +117,13 @@ class AsyncEngine:
             opted_out,
             reply_id,
             account_ref,
+        )
+
+    async def dispatch_recorded(
+        self, sender: SenderRow, to: str, body: str, message_id: int
+    ) -> tuple[str, str | None, str | None]:
+        """:meth:`Engine.dispatch_recorded <optline.engine.Engine.dispatch_recorded>` (a
+        reply recorded queued, handed to the provider) on a worker thread."""
+        return await anyio.to_thread.run_sync(
+            self._engine.dispatch_recorded, sender, to, body, message_id
         )
