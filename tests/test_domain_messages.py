@@ -12,11 +12,13 @@ from optline.domain.messages import (
     MessageStatus,
     SettledAs,
     Via,
+    may_replace,
     operator_reason,
     provider_failure,
     settled_by_provider,
     settled_event,
 )
+from optline.providers.registry import FINAL_STATUSES
 from optline.store.schema import UNSETTLED_STATUSES
 
 
@@ -82,3 +84,24 @@ def test_the_settled_event_says_what_who_and_why() -> None:
 
 def test_the_stores_partial_index_holds_the_same_statuses() -> None:
     assert UNSETTLED_STATUSES == tuple(s.value for s in UNSETTLED) == ("queued", "sending")
+
+
+def test_a_final_status_is_never_replaced_by_an_earlier_one() -> None:
+    final = FINAL_STATUSES
+    # Reports arrive out of order: a late "sent" never undoes "delivered".
+    assert not may_replace("delivered", "sent", final)
+    assert not may_replace(MessageStatus.FAILED, MessageStatus.SENT, final)
+    assert not may_replace("undelivered", "queued", final)
+    # A final status may still become another final one.
+    assert may_replace("delivered", "undelivered", final)
+    assert may_replace("sent", "delivered", final)
+    # optline's own moves all pass.
+    for old, new in [
+        (MessageStatus.QUEUED, MessageStatus.SENDING),
+        (MessageStatus.SENDING, MessageStatus.SENT),
+        (MessageStatus.SENDING, MessageStatus.FAILED),
+        (MessageStatus.QUEUED, MessageStatus.FAILED),
+    ]:
+        assert may_replace(old, new, final)
+    assert MessageStatus.FAILED in FINAL_STATUSES
+    assert not {MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.SENT} & FINAL_STATUSES

@@ -391,7 +391,7 @@ def test_a_broadcast_text_is_not_handed_over_after_a_stop_committed_since_its_de
 ) -> None:
     # Every recipient is decided first, the texts go out after: Eve's STOP, committed
     # while Bob's text is with the provider, stops hers.
-    monkeypatch.setattr("optline.engine.BROADCAST_CONCURRENCY", 1)
+    monkeypatch.setattr("optline.engine.broadcast.BROADCAST_CONCURRENCY", 1)
 
     def stop_eve(engine: Engine, to: str) -> None:
         if to == BOB:

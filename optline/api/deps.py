@@ -267,7 +267,7 @@ class _AccountKey(HTTPBearer):
         if credentials is None:
             raise Problem(401, "unauthorized", "missing API key (Authorization: Bearer <key>)")
         engine = engine_of(request)
-        account = await engine.store.lookup(engine.account_for_key, credentials.credentials)
+        account = await engine.aio.account_for_key(credentials.credentials)
         if account is None:
             raise Problem(401, "unauthorized", "unknown API key")
         return account

@@ -477,9 +477,7 @@ async def send_message(request: Request) -> Response:
     data = await json_body(request)
     account = await account_of(request)
     text = validated(OutboundText, data)
-    engine = engine_of(request)
-    pending = await engine.store.write_grouped(
-        engine.decide_send,
+    result = await engine_of(request).aio.send(
         account.id,
         text.from_,
         text.to,
@@ -488,10 +486,6 @@ async def send_message(request: Request) -> Response:
         text.campaign,
         _idempotency_key(request),
     )
-    if engine.dispatches(pending):  # a provider's API: network time, off the loop
-        result = await run_in_threadpool(engine.deliver, pending)
-    else:
-        result = engine.deliver(pending)
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(result.as_dict(), headers=headers)
 

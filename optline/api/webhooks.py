@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from optline.api.deps import (
@@ -68,7 +67,7 @@ async def _sender(engine: Engine, number: str, field: str) -> SenderRow:
         normalised = sender_number(number)
     except BadInput as exc:
         raise PayloadError(f"{field}: {exc}") from None
-    sender = await engine.store.lookup(engine.sender, normalised)
+    sender = await engine.aio.sender(normalised)
     if sender is None:
         raise Problem(404, "unknown_sender", f"{normalised} is not a registered sender")
     return sender
@@ -79,7 +78,7 @@ async def _verify_any(
 ) -> None:
     """An event that names no number of ours: it must verify with a credential one of
     the provider's senders holds, or it is refused like any forgery."""
-    senders = await run_in_threadpool(engine.senders_of_provider, provider.name)
+    senders = await engine.aio.senders_of_provider(provider.name)
     secrets = {s.credentials.get(provider.webhook_credential, "") for s in senders} - {""}
     for secret in sorted(secrets):
         try:
@@ -173,8 +172,7 @@ async def handle(
         return _response(provider.answer_ignored(event))
     if isinstance(event, DeliveryReport):
         reply_id = _reply_id(request) if webhook.names_reply else None
-        await engine.store.write_grouped(
-            engine.delivery_report,
+        await engine.aio.delivery_report(
             sender.account_id,
             sender.number,
             event.provider_id,
@@ -186,8 +184,7 @@ async def handle(
             event.account_ref,
         )
         return _response(provider.answer_report())
-    result: InboundResult = await engine.store.write_grouped(
-        engine.receive,
+    result: InboundResult = await engine.aio.receive(
         sender.account_id,
         event.from_,
         sender.number,
@@ -210,7 +207,7 @@ async def handle(
         and not result.duplicate
     ):
         send_reply = BackgroundTask(
-            engine.dispatch_recorded,
+            engine.aio.dispatch_recorded,
             sender,
             phone(event.from_),
             result.reply,

@@ -11,6 +11,7 @@ the contact's ledger records who settled it, how, and from what.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -33,6 +34,23 @@ class MessageStatus(StrEnum):
 
 #: The statuses of a send whose outcome is not known.
 UNSETTLED = (MessageStatus.QUEUED, MessageStatus.SENDING)
+
+
+def may_replace(old: str, new: str, final: Collection[str]) -> bool:
+    """Whether a message's status ``new`` may replace ``old``: the one rule for a status
+    reported after the fact. ``final`` holds the statuses after which a send's fate is
+    known: optline's ``failed`` and each provider's own final names (the registry's
+    ``FINAL_STATUSES``, built from the provider objects). Reports may arrive out of
+    order, so a final status is never replaced by one that is not (a late ``sent``
+    never undoes ``delivered``); a final status may still be replaced by another final
+    one (a ``delivered`` that turns out ``undelivered``), and any other status by
+    anything.
+
+    optline's own moves (``queued`` -> ``sending`` -> ``sent`` or ``failed``, and an
+    unsettled send settled) are compare-and-set moves from the status they expect,
+    which never start from a final status and so all pass this rule too."""
+    return old not in final or new in final
+
 
 #: A send still ``queued`` this long after it was recorded is taken to be stuck: its
 #: hand-over (a few seconds, retries included) never started. A broadcast decides all of

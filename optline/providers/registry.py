@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from optline.domain.consent import ProviderScope
+from optline.domain.messages import MessageStatus
 from optline.providers import generic, telnyx, twilio
 from optline.providers.base import (
     BeforeRetry,
@@ -40,7 +41,9 @@ PROVIDER_OPT_OUT_SCOPE: dict[str, ProviderScope] = {
 
 #: Provider delivery statuses after which a message's fate is settled (any provider's
 #: names); an earlier status arriving later does not replace them.
-FINAL_STATUSES: frozenset[str] = frozenset().union(*(p.statuses.final for p in PROVIDERS.values()))
+FINAL_STATUSES: frozenset[str] = frozenset({MessageStatus.FAILED.value}).union(
+    *(p.statuses.final for p in PROVIDERS.values())
+)
 
 
 class Dispatcher:

@@ -91,7 +91,7 @@ def _failed(request: Request, account: AccountRow, exc: OptlineError) -> Respons
 async def _signed_in(request: Request) -> tuple[Engine, AccountRow]:
     engine = engine_of(request)
     key = request.cookies.get(COOKIE)
-    account = await engine.store.lookup(engine.account_for_key, key) if key else None
+    account = await engine.aio.account_for_key(key) if key else None
     if account is None:
         raise SignInRequired
     return engine, account
@@ -128,7 +128,7 @@ async def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     key = _text(await _form(request), "key")
     engine = engine_of(request)
-    account = await engine.store.lookup(engine.account_for_key, key) if key else None
+    account = await engine.aio.account_for_key(key) if key else None
     if account is None:
         return _page(request, "login.html", 401, error="That API key belongs to no account.")
     response = _redirect(f"{PREFIX}/")

@@ -1,0 +1,120 @@
+"""One text to many recipients: a broadcast decided and recorded in chunks and handed
+over a few at a time, and a broadcast decided up front without recording anything.
+
+Belongs here: what only a broadcast does (chunking, concurrency, the set-based
+decision); each text is decided, recorded and handed over as ``outbound`` and
+``handover`` do for one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from operator import setitem
+
+from optline.domain import inputs
+from optline.engine.context import AccountRef, phone, sender_number
+from optline.engine.outbound import Outbound
+from optline.engine.reading import Reading
+from optline.engine.results import BroadcastDecisions, PendingSend, SendResult
+from optline.errors import BadInput
+
+# Broadcast recipients decided and recorded per transaction: a SQLite transaction of
+# this many holds the write lock for tens of milliseconds, not the whole broadcast.
+BROADCAST_CHUNK = 200
+
+
+# Texts of one broadcast handed to the provider at once (each a network round trip).
+BROADCAST_CONCURRENCY = 8
+
+
+class Broadcasting(Outbound, Reading):
+    """A text to many recipients (see the module docstring)."""
+
+    def broadcast(
+        self,
+        account: AccountRef,
+        sender: str,
+        body: str,
+        list_name: str | None = None,
+        numbers: Sequence[str] | None = None,
+        campaign: bool = True,
+    ) -> list[SendResult]:
+        """One text to every member of ``list_name`` (subscribed) or to ``numbers``; the
+        results in the recipients' order.
+
+        Every recipient is decided and recorded as :meth:`send` does, ``BROADCAST_CHUNK``
+        of them to a transaction; the allowed texts then go to the provider
+        ``BROADCAST_CONCURRENCY`` at a time.
+        """
+        if (list_name is None) == (numbers is None):
+            raise BadInput("a broadcast goes to a list or to numbers: give exactly one")
+        body = inputs.outbound_text(body)
+        if numbers is not None:
+            recipients = list(dict.fromkeys(phone(n) for n in numbers))
+        else:
+            assert list_name is not None
+            members = self.contacts(account, list_name=list_name)
+            recipients = [c.phone for c in members if c.lists.get(list_name)]
+        from_number = sender_number(sender)
+        pending: list[PendingSend] = []
+        for start in range(0, len(recipients), BROADCAST_CHUNK):
+            chunk = recipients[start : start + BROADCAST_CHUNK]
+            pending += self._decide_chunk(account, from_number, chunk, body, list_name, campaign)
+        if not any(self.dispatches(p) for p in pending):
+            return [self.deliver(p) for p in pending]
+        with ThreadPoolExecutor(BROADCAST_CONCURRENCY, thread_name_prefix="broadcast") as pool:
+            return list(pool.map(self.deliver, pending))
+
+    def _decide_chunk(
+        self,
+        account: AccountRef,
+        from_number: str,
+        recipients: Sequence[str],
+        body: str,
+        list_name: str | None,
+        campaign: bool,
+    ) -> list[PendingSend]:
+        """Decide and record texts to ``recipients`` in one transaction."""
+        now = self._clock()
+        with self.store.transaction() as tx:
+            row = self._account(tx, account)
+            sender_row = self._sender(tx, row, from_number)
+            self._known_list(tx, row, list_name)
+            policy = self._policy_of(row)
+            states = self._lock_contacts(tx, row.id, recipients)
+            return [
+                self._decide_recorded(
+                    tx, row.id, policy, sender_row, to, states[to], body, list_name, campaign, now
+                )
+                for to in recipients
+            ]
+
+    def decide_broadcast(
+        self,
+        account: AccountRef,
+        sender: str,
+        recipients: Iterable[str],
+        list_name: str | None = None,
+    ) -> BroadcastDecisions:
+        """The recipients a send would reach (in order) and those it would refuse.
+
+        One set-based query finds every contact a send would refuse; recipients are
+        then checked against it in memory, so a million recipients cost one pass.
+        Recipients must already be in E.164 (contacts from the store, or numbers
+        normalised with :func:`phone`).
+        """
+        from_number = sender_number(sender)
+        given = recipients if isinstance(recipients, Sequence) else list(recipients)
+        with self.store.read() as tx:
+            row = self._account(tx, account)
+            self._sender(tx, row, from_number)
+            self._known_list(tx, row, list_name)
+            suppressed = tx.suppressed(row.id, from_number, list_name)
+        refused: dict[str, str] = {}
+        # One pass: a recipient not suppressed is kept; a suppressed one is entered in
+        # ``refused`` with its reason (setitem returns None, so it is left out).
+        allowed = [
+            to for to in given if to not in suppressed or setitem(refused, to, suppressed[to])
+        ]
+        return BroadcastDecisions(given, allowed, refused)

@@ -1,0 +1,199 @@
+"""The context every use case of the engine works in (see the package docstring).
+
+Here: the store, the clock and the dispatcher; the engine's life (open, close); the
+protocols of the provider calls it is given; the normalisation of phone numbers; and
+the steps of a transaction that several use cases take (the account held, contacts
+locked in order, a consent outcome applied, ledger events appended with their
+notifications, a refusal recorded, a provider's opt-out read). Nothing here is a use
+case of its own, and nothing here keeps state between calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol, Self
+
+from optline.domain import consent
+from optline.domain.consent import ContactState, Decision, Outcome, Status
+from optline.domain.phone import InvalidPhoneNumber, to_e164
+from optline.domain.policy import Policy
+from optline.errors import BadInput, UnknownAccount, UnknownList
+from optline.providers.base import BeforeRetry, ProviderRecord, SentText
+from optline.providers.registry import PROVIDER_OPT_OUT_SCOPE
+from optline.store import AccountRow, SenderRow, Store, Tx
+
+# ASCII digits only: \d also takes other scripts' digits ("١٢٣٤٥" is not 12345).
+SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
+
+
+#: An account by name (CLI, REST) or by id (webhooks find it from the sender).
+AccountRef = str | int
+
+
+class Dispatch(Protocol):
+    """Sends one text through the sender's provider; returns the provider message id.
+
+    Raises ``optline.providers.base.ProviderOptedOut`` when the provider reports the
+    recipient opted out, ``ProviderError`` for other failures. ``before_retry`` runs
+    before every attempt after the first and may end the send (``SendWithdrawn``).
+    """
+
+    def __call__(
+        self, sender: SenderRow, to: str, body: str, before_retry: BeforeRetry | None = None
+    ) -> str | None: ...
+
+
+class LookUp(Protocol):
+    """Asks the sender's provider about a text handed to it: the provider's records of
+    it, earliest first (none when it has no record). Raises
+    ``optline.providers.base.CannotAsk`` when the provider cannot be asked,
+    ``ProviderError`` when asking fails."""
+
+    def __call__(self, sender: SenderRow, text: SentText) -> list[ProviderRecord]: ...
+
+
+def key_hash(key: str) -> str:
+    """API keys are random 256-bit values, so a plain SHA-256 is a safe stored form."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def phone(raw: str) -> str:
+    """A contact's number in E.164, or :class:`BadInput` naming what is wrong."""
+    try:
+        return to_e164(raw)
+    except InvalidPhoneNumber as exc:
+        raise BadInput(str(exc)) from None
+
+
+def sender_number(raw: str) -> str:
+    """A sender: a short code (digits only) as given, anything else in E.164."""
+    text = raw.strip()
+    return text if SHORT_CODE.match(text) else phone(text)
+
+
+class Context:
+    """What every use case shares: the store, the clock and the dispatcher, and the
+    steps of a transaction that several of them take."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime] = utcnow,
+        dispatch: Dispatch | None = None,
+    ) -> None:
+        self.store = store
+        self._clock = clock
+        # Without a dispatcher, outbound texts are decided and recorded only (the
+        # caller sends them); with one, allowed texts go to the sender's provider.
+        self._dispatch = dispatch
+
+    @classmethod
+    def open(
+        cls, database_url: str, dispatch: Dispatch | None = None, **store_options: Any
+    ) -> Self:
+        return cls(Store.open(database_url, **store_options), dispatch=dispatch)
+
+    def close(self) -> None:
+        close_dispatch = getattr(self._dispatch, "close", None)
+        if close_dispatch is not None:
+            close_dispatch()  # adapters hold HTTP connections
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sends_through(self, sender: SenderRow) -> bool:
+        """Texts from ``sender`` go out through its provider's API (from here)."""
+        return self._dispatch is not None and sender.provider is not None
+
+    @staticmethod
+    def _account(tx: Tx, account: AccountRef, exclusive: bool = False) -> AccountRow:
+        """The account; in a write transaction as committed now, its row held until the
+        end (:meth:`Tx.hold_account`: before any contact is locked, so every writer
+        takes the account first, and a policy change waits for the writers in flight)."""
+        row = tx.account_by_id(account) if isinstance(account, int) else tx.account(account)
+        if row is not None and tx.writable:
+            row = tx.hold_account(row, exclusive)
+        if row is None:
+            raise UnknownAccount(f"unknown account {account!r}")
+        return row
+
+    @staticmethod
+    def _known_list(tx: Tx, account: AccountRow, list_name: str | None) -> None:
+        if list_name is not None and list_name not in {lst.name for lst in tx.lists(account.id)}:
+            raise UnknownList(f"unknown list {list_name!r} in account {account.name!r}")
+
+    @staticmethod
+    def _lock_contacts(
+        tx: Tx, account_id: int, phones: Iterable[str]
+    ) -> dict[str, ContactState | None]:
+        """Lock (and read) every contact a transaction about to change several will
+        touch, all of them before any ledger append and in one order (sorted): two such
+        transactions, or one and a single change (contact, then ledger head), can then
+        never each hold a lock the other waits for (PostgreSQL)."""
+        return {p: tx.contact(account_id, p, for_update=True) for p in sorted(set(phones))}
+
+    def _apply(
+        self,
+        tx: Tx,
+        account_id: int,
+        before: ContactState | None,
+        outcome: Outcome,
+        now: datetime,
+    ) -> None:
+        if before is None or outcome.state != before:
+            tx.save_contact(account_id, outcome.state, now)
+        if outcome.events:
+            self._append(tx, account_id, outcome.events, now)
+
+    @staticmethod
+    def _append(tx: Tx, account_id: int, events: Sequence[consent.Event], now: datetime) -> None:
+        """Append to the ledger and, in the same transaction, queue the event webhooks:
+        a change is never committed without its notification, nor notified without
+        being committed."""
+        stored = tx.append(account_id, events, now)
+        tx.enqueue_notifications(account_id, stored, now)
+
+    def _record_refusal(
+        self,
+        tx: Tx,
+        account_id: int,
+        state: ContactState | None,
+        to: str,
+        from_number: str,
+        decision: Decision,
+        now: datetime,
+    ) -> None:
+        """Put a refused send on the contact's ledger (``send_refused``)."""
+        refused = consent.refused_event(state or ContactState(to), from_number, decision)
+        self._append(tx, account_id, [refused], now)
+
+    @staticmethod
+    def _provider_outcome(
+        state: ContactState,
+        policy: Policy,
+        sender: str,
+        provider: str,
+        code: str,
+        account_ref: str | None = None,
+    ) -> Outcome:
+        """A provider's opted-out report. Nothing to record when the contact is already
+        opted out from that number: a retried callback, a text another system sent, a
+        STOP confirmation the provider refused because it saw the STOP too. An opt-out
+        the provider keeps wider than the number (Telnyx: the messaging profile) says
+        so in its event, with the profile's id where the report named it."""
+        if state.status_from(sender) is Status.OPTED_OUT:
+            return Outcome(state)
+        return consent.provider_opt_out(
+            state, policy, sender, provider, code, PROVIDER_OPT_OUT_SCOPE.get(provider), account_ref
+        )

@@ -1,0 +1,308 @@
+"""Outbound texts: would one be allowed (:meth:`Outbound.check`, :class:`Checker` for a
+batch), and one sent as a single operation (:meth:`Outbound.send`: decided and recorded
+in one transaction, then handed over).
+
+Belongs here: the decision of an outbound text and its record (failed with its reason,
+or queued or sent), idempotency keys, and the two halves of a send for callers that run
+them apart (:meth:`Outbound.decide_send`, then ``HandOver.deliver``). The hand-over
+itself is ``handover``'s.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from optline.domain import consent, inputs
+from optline.domain.consent import ContactState, Decision, Reason
+from optline.domain.messages import MessageStatus
+from optline.domain.policy import Policy
+from optline.engine.context import AccountRef, phone, sender_number
+from optline.engine.handover import HandOver
+from optline.engine.results import PendingSend, SendResult
+from optline.errors import IdempotencyKeyReused
+from optline.store import DuplicateDelivery, MessageRow, SenderRow, Tx
+
+
+class Checker:
+    """Decides texts from one sender, recipient after recipient, in one read
+    transaction: see :meth:`Engine.checker`."""
+
+    __slots__ = ("_campaign", "_checked_body", "_list", "_policy", "_sender", "_state")
+
+    def __init__(
+        self,
+        state: Callable[[str], ContactState | None],
+        sender: str,
+        policy: Policy,
+        list_name: str | None,
+        campaign: bool,
+    ) -> None:
+        self._state = state
+        self._sender = sender
+        self._policy = policy
+        self._list = list_name
+        self._campaign = campaign
+        self._checked_body: str | None = None
+
+    def check(self, to: str, body: str = "") -> Decision:
+        """The decision :meth:`Engine.check` would make for this text."""
+        if body is not self._checked_body:
+            self._checked_body = inputs.outbound_text(body, required=False)
+        state = self._state(to)
+        if state is None:
+            # Stored numbers are all in E.164: anything else is read (or refused) as
+            # Engine.check reads it, and looked up again in its E.164 form.
+            number = phone(to)
+            if number != to:
+                state = self._state(number)
+        return consent.decide(state, self._sender, self._policy, body, self._list, self._campaign)
+
+    __call__ = check
+
+    def _close(self) -> None:
+        self._state = _closed_checker
+
+
+def _closed_checker(to: str) -> ContactState | None:
+    raise RuntimeError("this checker's transaction has ended")
+
+
+class Outbound(HandOver):
+    """Outbound texts checked, and sent: decided, recorded, handed over."""
+
+    def check(
+        self,
+        account: AccountRef,
+        sender: str,
+        to: str,
+        body: str = "",
+        list_name: str | None = None,
+        campaign: bool = False,
+    ) -> Decision:
+        """Would this text be allowed? Reads only; records nothing."""
+        contact_phone = phone(to)
+        from_number = sender_number(sender)
+        body = inputs.outbound_text(body, required=False)
+        with self.store.read() as tx:
+            row = self._account(tx, account)
+            self._sender(tx, row, from_number)
+            self._known_list(tx, row, list_name)
+            state = tx.contact(row.id, contact_phone)
+            return consent.decide(
+                state, from_number, self._policy_of(row), body, list_name, campaign
+            )
+
+    @contextmanager
+    def checker(
+        self,
+        account: AccountRef,
+        sender: str,
+        list_name: str | None = None,
+        campaign: bool = False,
+    ) -> Iterator[Checker]:
+        """Decide many texts from ``sender`` as :meth:`check` would, for a caller
+        pre-checking a batch: ``with engine.checker(acct, sender) as check: check(to,
+        body)``.
+
+        One read transaction for the whole batch; the account, sender, list and policy
+        are resolved once, then each recipient costs one primary-key query. Its
+        decisions reflect the store as of the first query, so keep the block short (a
+        long one holds back SQLite's checkpoints) and decide the real send with
+        :meth:`send`. Reads only; records nothing.
+        """
+        from_number = sender_number(sender)
+        with self.store.read() as tx:
+            row = self._account(tx, account)
+            self._sender(tx, row, from_number)
+            self._known_list(tx, row, list_name)
+            state = tx.send_view(row.id, from_number, list_name)
+            checker = Checker(state, from_number, self._policy_of(row), list_name, campaign)
+            try:
+                yield checker
+            finally:
+                checker._close()
+
+    def send(
+        self,
+        account: AccountRef,
+        sender: str,
+        to: str,
+        body: str,
+        list_name: str | None = None,
+        campaign: bool = False,
+        idempotency_key: str | None = None,
+    ) -> SendResult:
+        """Decide, record and (with a dispatcher) send one text.
+
+        The decision and its record commit in one transaction holding the contact's
+        row lock, so an opt-out committed before it is always seen and one committed
+        after it waits; a text for the provider is decided again at its hand-over
+        (:meth:`_claim`). A refused text is recorded failed with its reason and never
+        reaches the provider.
+
+        With an ``idempotency_key``, the same request again (a retry after a timeout)
+        sends nothing new: it gets the first request's message as it is now, and one
+        whose hand-over never started is decided again and sent. The key with another
+        request raises :class:`IdempotencyKeyReused`.
+        """
+        return self.deliver(
+            self.decide_send(account, sender, to, body, list_name, campaign, idempotency_key)
+        )
+
+    def decide_send(
+        self,
+        account: AccountRef,
+        sender: str,
+        to: str,
+        body: str,
+        list_name: str | None = None,
+        campaign: bool = False,
+        idempotency_key: str | None = None,
+    ) -> PendingSend:
+        """The first half of :meth:`send`: decide and record, in one transaction."""
+        contact_phone = phone(to)
+        from_number = sender_number(sender)
+        body = inputs.outbound_text(body)
+        now = self._clock()
+        key = idempotency_key
+        request = (
+            ""
+            if key is None
+            else _send_fingerprint(from_number, contact_phone, body, list_name, campaign)
+        )
+        try:
+            with self.store.transaction() as tx:
+                row = self._account(tx, account)
+                sender_row = self._sender(tx, row, from_number)
+                if key is not None and (earlier := tx.send_request(row.id, key)) is not None:
+                    return _earlier_send(sender_row, key, request, *earlier)
+                self._known_list(tx, row, list_name)
+                state = tx.contact(row.id, contact_phone, for_update=True)
+                pending = self._decide_recorded(
+                    tx,
+                    row.id,
+                    self._policy_of(row),
+                    sender_row,
+                    contact_phone,
+                    state,
+                    body,
+                    list_name,
+                    campaign,
+                    now,
+                )
+                if key is not None:
+                    tx.record_send_request(
+                        row.id,
+                        key,
+                        message_id=pending.message_id,
+                        fingerprint=request,
+                        allowed=pending.decision.allowed,
+                        at=now,
+                    )
+        except DuplicateDelivery:
+            # A concurrent request with the same key committed first; this one rolled
+            # back, so the text is recorded (and sent) once.
+            assert key is not None
+            with self.store.read() as tx:
+                earlier = tx.send_request(sender_row.account_id, key)
+            assert earlier is not None
+            return _earlier_send(sender_row, key, request, *earlier)
+        return pending
+
+    def _decide_recorded(
+        self,
+        tx: Tx,
+        account_id: int,
+        policy: Policy,
+        sender: SenderRow,
+        to: str,
+        state: ContactState | None,
+        body: str,
+        list_name: str | None,
+        campaign: bool,
+        now: datetime,
+    ) -> PendingSend:
+        """Decide one text on the contact's state as locked in ``tx``, and record it."""
+        decision = consent.decide(state, sender.number, policy, body, list_name, campaign)
+        message_id = self._record_decision(
+            tx,
+            account_id,
+            state,
+            to,
+            sender.number,
+            decision,
+            list_name,
+            campaign,
+            now,
+            queued=self._sends_through(sender),
+        )
+        return PendingSend(sender, to, decision, message_id)
+
+    def dispatches(self, pending: PendingSend) -> bool:
+        """Whether :meth:`deliver` calls a provider for this text (network I/O)."""
+        return pending.decision.allowed and self._sends_through(pending.sender)
+
+    def _record_decision(
+        self,
+        tx: Tx,
+        account_id: int,
+        state: ContactState | None,
+        contact_phone: str,
+        from_number: str,
+        decision: Decision,
+        list_name: str | None,
+        campaign: bool,
+        now: datetime,
+        queued: bool,
+    ) -> int:
+        """Record a send's decision: failed with its reason, or allowed, and then
+        ``queued`` for the provider (``dispatch_recorded``) or sent by the caller."""
+        if decision.allowed:
+            tx.save_contact(account_id, consent.sent(state or ContactState(contact_phone)), now)
+        else:
+            self._record_refusal(tx, account_id, state, contact_phone, from_number, decision, now)
+        return tx.record_outbound(
+            account_id,
+            phone=contact_phone,
+            sender=from_number,
+            body=decision.body,
+            status=(MessageStatus.QUEUED if queued else MessageStatus.SENT)
+            if decision.allowed
+            else MessageStatus.FAILED,
+            reason=decision.reason.value if decision.reason else None,
+            list_name=list_name,
+            campaign=campaign,
+            at=now,
+        )
+
+
+def _send_fingerprint(
+    sender: str, to: str, body: str, list_name: str | None, campaign: bool
+) -> str:
+    """What identifies a send request, to tell a retry from another request that
+    reuses its idempotency key."""
+    request = [sender, to, body, list_name, campaign]
+    return hashlib.sha256(json.dumps(request, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _earlier_send(
+    sender: SenderRow,
+    key: str,
+    request: str,
+    fingerprint: str,
+    allowed: bool,
+    message: MessageRow,
+) -> PendingSend:
+    """The send first made with ``key``, for a request that repeats it."""
+    if fingerprint != request:
+        raise IdempotencyKeyReused(
+            f"idempotency key {key!r} was first used for another request;"
+            " a new text needs a new key"
+        )
+    reason = None if allowed or message.reason is None else Reason(message.reason)
+    decision = Decision(allowed, reason, message.body)
+    return PendingSend(sender, message.phone, decision, message.id, earlier=message)
