@@ -26,7 +26,7 @@ class Settings:
     # Inbound request bodies above this size are refused with 413 (64 KiB: about 4,000
     # numbers in one bulk opt-out or broadcast; OPTLINE_MAX_BODY_BYTES raises it). The
     # provider webhooks take more, room for the longest inbound text
-    # (deps.INBOUND_BODY_BYTES).
+    # (optline.api.deps.INBOUND_BODY_BYTES).
     max_body_bytes: int = 64 * 1024
     # Provider API base URLs (tests point them at a local fake provider).
     provider_urls: dict[str, str] = field(default_factory=dict)
