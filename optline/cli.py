@@ -27,12 +27,11 @@ from optline.cli_policy import policy_app
 from optline.domain.classify import classify as classify_text
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind, UnknownProfile
-from optline.engine import Engine, ImportRow, phone
-from optline.errors import BadInput, OptlineError
+from optline.engine import Engine, phone
+from optline.errors import OptlineError
 from optline.proof import check_proof
+from optline.settings import DEFAULT_DATABASE_URL
 from optline.store.sealed import SECRET_KEY_ENV, new_key
-
-DEFAULT_DATABASE_URL = "sqlite:///optline.db"
 
 app = typer.Typer(
     help="optline: SMS consent engine (opt-out, opt-in, help; hash-chained consent ledger).",
@@ -344,40 +343,11 @@ def contacts_list(
     typer.echo(out.getvalue(), nl=False)
 
 
-def read_import(path: Path) -> list[ImportRow]:
-    """Validate the whole file first: a bad row stops the import before any write."""
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
-    rows: list[ImportRow] = []
-    with handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "phone" not in reader.fieldnames:
-            raise BadInput(f"{path}: the header must name a 'phone' column")
-        try:
-            for record in reader:
-                line = reader.line_num
-                try:
-                    number = phone(record.get("phone") or "")
-                    status = Status((record.get("status") or "opted_in").strip())
-                except (BadInput, ValueError) as exc:
-                    raise BadInput(f"{path} line {line}: {exc}") from None
-                lists = tuple(
-                    n.strip() for n in (record.get("lists") or "").split(";") if n.strip()
-                )
-                evidence = (record.get("evidence") or "").strip() or None
-                rows.append(ImportRow(line, number, status, lists, evidence))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise BadInput(f"{path} line {reader.line_num}: {exc}") from None
-    return rows
-
-
 @contacts_app.command("import")
 def contacts_import(ctx: typer.Context, file: Path, account: AccountOpt) -> None:
     """Import contacts from CSV (phone[,status][,lists][,evidence]): all rows or none."""
     with engine(ctx) as e:
-        rows = read_import(file)
+        rows = contacts_csv.read_import(file)
         with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task("importing", total=len(rows))
             count = e.import_contacts(account, rows, lambda: progress.advance(task))
@@ -584,7 +554,7 @@ def serve(
     """Run the HTTP service (webhooks, REST API under /v1, docs at /docs, web UI at /ui/)."""
     import uvicorn
 
-    from optline.api.app import Settings
+    from optline.settings import Settings
 
     url = ctx.find_root().obj
     os.environ["OPTLINE_DATABASE_URL"] = url

@@ -97,9 +97,9 @@ def reconcile(
     Sent (with the provider's id) or failed (with its error). Exit 1 when some are left
     for an operator: no record at the provider, a provider that cannot be asked
     (Telnyx, generic gateways), or one that could not be reached."""
-    from optline.api.app import Settings
     from optline.cli import emit, engine, fail
     from optline.providers.registry import Dispatcher
+    from optline.settings import Settings
 
     try:
         urls = Settings.from_env().provider_urls

@@ -1,8 +1,15 @@
-"""Contacts as CSV rows (``phone,status,lists``), as the CLI and the API export them."""
+"""Contacts as CSV rows, both ways: written as ``phone,status,lists`` (the CLI's and the
+API's exports) and read back as ``phone[,status][,lists][,evidence]`` (the CLI's
+import). What belongs here: the row format and its checks, no engine calls."""
 
 from __future__ import annotations
 
-from optline.domain.consent import ContactState
+import csv
+from pathlib import Path
+
+from optline.domain.consent import ContactState, Status
+from optline.engine import ImportRow, phone
+from optline.errors import BadInput
 
 FIELDS = ("phone", "status", "lists")
 
@@ -27,3 +34,33 @@ def row(state: ContactState, *, for_spreadsheet: bool) -> tuple[str, str, str]:
     if for_spreadsheet:
         names = [spreadsheet_text(name) for name in names]
     return state.phone, state.status_from(None).value, ";".join(names)
+
+
+def read_import(path: Path) -> list[ImportRow]:
+    """The rows of an import file, every one checked first: a bad row stops the import
+    before any write (``BadInput`` naming the file and line)."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
+    rows: list[ImportRow] = []
+    with handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or "phone" not in reader.fieldnames:
+            raise BadInput(f"{path}: the header must name a 'phone' column")
+        try:
+            for record in reader:
+                line = reader.line_num
+                try:
+                    number = phone(record.get("phone") or "")
+                    status = Status((record.get("status") or "opted_in").strip())
+                except (BadInput, ValueError) as exc:
+                    raise BadInput(f"{path} line {line}: {exc}") from None
+                lists = tuple(
+                    n.strip() for n in (record.get("lists") or "").split(";") if n.strip()
+                )
+                evidence = (record.get("evidence") or "").strip() or None
+                rows.append(ImportRow(line, number, status, lists, evidence))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise BadInput(f"{path} line {reader.line_num}: {exc}") from None
+    return rows

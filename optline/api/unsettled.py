@@ -1,6 +1,6 @@
 """Sends whose outcome nobody knows, under /v1: settled by hand, and counted.
 
-Listing them is ``GET /v1/messages?status=queued|sending`` (:mod:`optline.api.rest`);
+Listing them is ``GET /v1/messages?status=queued|sending`` (:mod:`optline.api.messages`);
 reconciling them with the provider is ``optline messages reconcile``.
 """
 
@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from optline.api.deps import Account, CheckedRoute, engine_of
 from optline.api.problems import RESPONSES
-from optline.api.rest import OlderThan, message_view
+from optline.api.schemas import OlderThan
+from optline.api.views import message_view
 from optline.domain.messages import MAX_REASON_CHARS, QUEUED_TOO_LONG_SECONDS, SettledAs, Via
 
 router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES)

@@ -52,7 +52,7 @@ class FormRefused(Exception):
 
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error handling to ``app``."""
-    app.router.routes.extend(router.routes)
+    app.include_router(router)
     static = Path(__file__).parent / "static"
     app.mount(f"{PREFIX}/static", StaticFiles(directory=static), name="ui-static")
 

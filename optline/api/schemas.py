@@ -1,0 +1,104 @@
+"""The REST API's request bodies: pydantic models, one per kind of body, with the
+limits the OpenAPI document shows. No routes and no engine calls here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from optline.domain import inputs
+from optline.domain.policy import SenderKind
+
+#: A contact's phone number as a path parameter (checked by the engine).
+Phone = str
+#: The most rows one page of a listing holds.
+PAGE_LIMIT = 1000
+#: ``older_than``: a number of seconds, up to ten years.
+OlderThan = Annotated[
+    int,
+    Query(ge=0, le=10 * 365 * 24 * 3600, description="only texts recorded this many seconds ago"),
+]
+
+# A text the engine checks (optline.domain.inputs) whichever way it comes in: the
+# schema shows its limit, the engine refuses what passes it (422 bad_input), as it
+# does for the CLI and the web UI.
+
+
+def _most(chars: int, required: bool = True) -> dict[str, Any]:
+    return {"maxLength": chars, **({"minLength": 1} if required else {})}
+
+
+class NewAccount(BaseModel):
+    name: str = Field(json_schema_extra=_most(inputs.MAX_ACCOUNT_NAME_CHARS))
+    profile: str = "default"
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class NewSender(BaseModel):
+    number: str = Field(min_length=1, max_length=64)
+    kind: SenderKind = SenderKind.LONG_CODE
+    provider: Literal["twilio", "telnyx", "generic"] | None = None
+    credentials: dict[str, str] = Field(default_factory=dict)
+    # The provider answers keywords itself (Twilio Advanced Opt-Out): record, never reply.
+    provider_replies: bool = False
+
+
+class OptOutBody(BaseModel):
+    sender: str | None = None
+    note: str | None = Field(default=None, json_schema_extra=_most(inputs.MAX_NOTE_CHARS, False))
+
+
+class OptInBody(BaseModel):
+    evidence: str | None = Field(
+        default=None, json_schema_extra=_most(inputs.MAX_EVIDENCE_CHARS, False)
+    )
+    sender: str | None = None
+
+
+class Numbers(BaseModel):
+    numbers: list[str] = Field(min_length=1, max_length=10_000)
+
+
+class NewList(BaseModel):
+    name: str = Field(json_schema_extra=_most(inputs.MAX_LIST_NAME_CHARS))
+    opt_out_keyword: str | None = Field(
+        default=None, json_schema_extra=_most(inputs.MAX_KEYWORD_CHARS)
+    )
+
+
+class NewTrigger(BaseModel):
+    keyword: str = Field(json_schema_extra=_most(inputs.MAX_KEYWORD_CHARS))
+    reply: str = Field(json_schema_extra=_most(inputs.MAX_OUTBOUND_CHARS))
+    unsubscribe_list: str | None = None
+    subscribe_list: str | None = None
+
+
+class PolicyChange(BaseModel):
+    profile: str | None = None
+    overrides: dict[str, Any] | None = None
+
+
+class OutboundText(BaseModel):
+    from_: str = Field(alias="from", min_length=1, max_length=64)
+    to: str = Field(min_length=1, max_length=64)
+    body: str = Field(json_schema_extra=_most(inputs.MAX_OUTBOUND_CHARS))
+    list_name: str | None = Field(default=None, alias="list")
+    campaign: bool = False
+
+
+class Broadcast(BaseModel):
+    from_: str = Field(alias="from", min_length=1, max_length=64)
+    body: str = Field(json_schema_extra=_most(inputs.MAX_OUTBOUND_CHARS))
+    list_name: str | None = Field(default=None, alias="list")
+    numbers: list[str] | None = Field(default=None, max_length=100_000)
+    campaign: bool = True
+
+
+class NewSubscription(BaseModel):
+    url: str = Field(
+        json_schema_extra={**_most(inputs.MAX_URL_CHARS), "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+        description="An absolute http or https URL with a host.",
+    )
+    events: list[str] = Field(json_schema_extra={"minItems": 1})

@@ -1,0 +1,71 @@
+"""The REST API's JSON views: functions from a stored row or state to the JSON object
+the API answers with. What a client sees of a row is decided here, and only here."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from optline.domain.consent import ContactState
+from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
+
+T = TypeVar("T")
+
+
+def account_view(row: AccountRow) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "profile": row.profile, "overrides": row.overrides}
+
+
+def sender_view(row: SenderRow) -> dict[str, Any]:
+    # Credentials are write-only: show which are set, never their values.
+    return {
+        "number": row.number,
+        "kind": row.kind.value,
+        "provider": row.provider,
+        "credentials": sorted(row.credentials),
+        "provider_replies": row.provider_replies,
+    }
+
+
+def contact_view(state: ContactState) -> dict[str, Any]:
+    return {
+        "phone": state.phone,
+        "status": state.status_from(None).value,
+        "blocked": state.blocked,
+        "senders": {k: v.value for k, v in state.sender_status.items()},
+        "lists": dict(state.lists),
+    }
+
+
+def event_view(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "type": event.type,
+        "phone": event.phone,
+        "data": event.data,
+        "at": event.occurred_at.isoformat(),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def message_view(message: MessageRow) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "direction": message.direction,
+        "phone": message.phone,
+        "sender": message.sender,
+        "body": message.body,
+        "status": message.status,
+        "reason": message.reason,
+        "hidden": message.hidden,
+        "reply": message.reply,
+        "provider_id": message.provider_id,
+        "at": message.created_at.isoformat(),
+    }
+
+
+def page_of(rows: list[T], limit: int) -> tuple[list[T], T | None]:
+    """The first ``limit`` of ``rows`` (read as ``limit + 1``) and, when more follow,
+    the last row of the page, whose key is the next page's cursor."""
+    page = rows[:limit]
+    return page, page[-1] if len(rows) > limit and page else None
