@@ -6,13 +6,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from optline.domain.consent import ProviderScope
 from optline.domain.messages import MessageStatus
-
-if TYPE_CHECKING:
-    from optline.providers.retry import RetryingAdapter
 
 # Ids and phone numbers longer than this are not real provider values.
 MAX_REF_LENGTH = 256
@@ -133,6 +130,12 @@ class OutboundAdapter(Protocol):
     def send(
         self, from_: str, to: str, body: str, before_retry: BeforeRetry | None = None
     ) -> str: ...
+
+
+class ClosingAdapter(OutboundAdapter, Protocol):
+    """An outbound adapter that holds connections until it is closed."""
+
+    def close(self) -> None: ...
 
 
 @runtime_checkable
@@ -308,7 +311,7 @@ class Provider(ABC, Generic[Parsed]):
         base_url: str | None = None,
         retry: RetryPolicy | None = None,
         status_callback: str | None = None,
-    ) -> RetryingAdapter | None:
+    ) -> ClosingAdapter | None:
         """The adapter sending a sender's texts, or None when optline does not send
         through this provider (the gateway sends its own)."""
         return None

@@ -13,13 +13,13 @@ from optline.providers import generic, telnyx, twilio
 from optline.providers.base import (
     BeforeRetry,
     CannotAsk,
+    ClosingAdapter,
     LookUp,
     Provider,
     ProviderRecord,
     RetryPolicy,
     SentText,
 )
-from optline.providers.retry import RetryingAdapter
 from optline.store import SenderRow
 
 #: Every provider optline knows, by the name its senders are registered with.
@@ -62,7 +62,7 @@ class Dispatcher:
         self._base_urls = dict(base_urls or {})
         self._retry = retry
         self._status_callback = status_callback
-        self._adapters: dict[tuple[str, str, tuple[tuple[str, str], ...]], RetryingAdapter] = {}
+        self._adapters: dict[tuple[str, str, tuple[tuple[str, str], ...]], ClosingAdapter] = {}
         self._lock = threading.Lock()
 
     def __call__(
@@ -80,7 +80,7 @@ class Dispatcher:
             raise CannotAsk(f"optline cannot ask {sender.provider or 'no provider'} about a text")
         return adapter.look_up(text)
 
-    def _adapter(self, sender: SenderRow) -> RetryingAdapter | None:
+    def _adapter(self, sender: SenderRow) -> ClosingAdapter | None:
         provider = PROVIDERS.get(sender.provider or "")
         if provider is None:
             return None
