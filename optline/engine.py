@@ -446,7 +446,7 @@ class Engine:
         self._build_policy(profile, overrides or {})
         with self.store.transaction() as tx:
             try:
-                return tx.create_account(name, profile, overrides or {})
+                return tx.accounts.create(name, profile, overrides or {})
             except Conflict:
                 raise AlreadyExists(f"account {name!r} already exists") from None
 
@@ -461,16 +461,16 @@ class Engine:
         """A new API key for the account (replacing any earlier one)."""
         key = "ol_" + secrets.token_urlsafe(32)
         with self.store.transaction() as tx:
-            tx.set_api_key_hash(self._account(tx, account).id, key_hash(key))
+            tx.accounts.set_api_key_hash(self._account(tx, account).id, key_hash(key))
         return key
 
     def account_for_key(self, key: str) -> AccountRow | None:
         with self.store.read() as tx:
-            return tx.account_by_key_hash(key_hash(key))
+            return tx.accounts.by_key_hash(key_hash(key))
 
     def accounts(self) -> list[AccountRow]:
         with self.store.read() as tx:
-            return tx.accounts()
+            return tx.accounts.all()
 
     def account(self, account: AccountRef) -> AccountRow:
         with self.store.read() as tx:
@@ -504,7 +504,7 @@ class Engine:
             policy = self._build_policy(new_profile, new_overrides)
             outcomes: list[tuple[ContactState, consent.Outcome]] = []
             if widens_scope(old_policy, policy):
-                phones = tx.phones_with_sender_consent(row.id)
+                phones = tx.contacts.phones_with_sender_consent(row.id)
                 for state in self._lock_contacts(tx, row.id, phones).values():
                     assert state is not None
                     outcome = consent.widen_scope(state)
@@ -519,7 +519,7 @@ class Engine:
                 )
             for before, outcome in outcomes:
                 self._apply(tx, row.id, before, outcome, now)
-            tx.set_policy(row.id, new_profile, new_overrides)
+            tx.accounts.set_policy(row.id, new_profile, new_overrides)
             return PolicyChange(policy, len(outcomes))
 
     def add_sender(
@@ -549,7 +549,7 @@ class Engine:
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             try:
-                return tx.add_sender(
+                return tx.senders.add(
                     row.id, number, kind, provider, dict(credentials or {}), provider_replies
                 )
             except Conflict:
@@ -569,7 +569,7 @@ class Engine:
         # that follows it then read it once. A number not found is always asked again.
         known = self._known_senders.get(number)
         if known is None:
-            known = tx.sender(number)
+            known = tx.senders.get(number)
             if known is not None:
                 self._known_senders[number] = known
         return known
@@ -579,24 +579,24 @@ class Engine:
         first key (after setting ``OPTLINE_SECRET_KEY``, or putting a new key first);
         returns how many were written."""
         with self.store.transaction() as tx:
-            return tx.reseal_secrets()
+            return tx.senders.reseal_secrets()
 
     def senders_of_provider(self, provider: str) -> list[SenderRow]:
         """Every registered sender of ``provider`` (to check a webhook that names none)."""
         with self.store.read() as tx:
-            return tx.senders_of_provider(provider)
+            return tx.senders.of_provider(provider)
 
     def senders(self, account: AccountRef) -> list[SenderRow]:
         with self.store.read() as tx:
-            return tx.senders(self._account(tx, account).id)
+            return tx.senders.of_account(self._account(tx, account).id)
 
     def lists(self, account: AccountRef) -> list[ListRow]:
         with self.store.read() as tx:
-            return tx.lists(self._account(tx, account).id)
+            return tx.senders.lists(self._account(tx, account).id)
 
     def triggers(self, account: AccountRef) -> list[Trigger]:
         with self.store.read() as tx:
-            return tx.triggers(self._account(tx, account).id)
+            return tx.senders.triggers(self._account(tx, account).id)
 
     # -- inbound --------------------------------------------------------------------
 
@@ -660,7 +660,7 @@ class Engine:
             classification = with_provider_keyword(
                 classify(body, policy, triggers.keys() | list_keywords.keys()), provider_keyword
             )
-            state = tx.contact(row.id, contact_phone, for_update=True)
+            state = tx.contacts.get(row.id, contact_phone, for_update=True)
             before = state or ContactState(contact_phone)
             outcome = consent.receive(
                 before,
@@ -675,7 +675,7 @@ class Engine:
             # The reply's number is taken first: a repeat of this delivery answers with
             # the same reply, id included, from the outcome stored with the text.
             inbound_id, reply_id = (
-                tx.new_message_ids(row.id, 2) if reply is not None else (None, None)
+                tx.messages.new_ids(row.id, 2) if reply is not None else (None, None)
             )
             result = InboundResult(
                 intent=classification.intent.value,
@@ -687,7 +687,7 @@ class Engine:
                 reply_message_id=reply_id,
             )
             try:
-                tx.record_inbound(
+                tx.messages.record_inbound(
                     row.id,
                     provider_id=provider_id,
                     phone=contact_phone,
@@ -703,14 +703,16 @@ class Engine:
                 # its transaction rolls back, so nothing is applied twice, and it gets
                 # the first delivery's outcome.
                 assert provider_id is not None
-                earlier = tx.inbound_outcome(row.id, provider_id, contact_phone, sender.number)
+                earlier = tx.messages.inbound_outcome(
+                    row.id, provider_id, contact_phone, sender.number
+                )
                 if earlier is None:  # the id is another message's: refused, nothing kept
                     raise ProviderIdConflict(
                         f"message id {provider_id!r} is already another message's"
                     ) from None
                 raise _Replay(earlier) from None
             if reply is not None:
-                tx.record_outbound(
+                tx.messages.record_outbound(
                     row.id,
                     phone=contact_phone,
                     sender=sender.number,
@@ -744,7 +746,7 @@ class Engine:
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
-            state = tx.contact(row.id, contact_phone)
+            state = tx.contacts.get(row.id, contact_phone)
             return consent.decide(
                 state, from_number, self._policy_of(row), body, list_name, campaign
             )
@@ -772,7 +774,7 @@ class Engine:
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
-            state = tx.send_view(row.id, from_number, list_name)
+            state = tx.contacts.send_view(row.id, from_number, list_name)
             checker = Checker(state, from_number, self._policy_of(row), list_name, campaign)
             try:
                 yield checker
@@ -831,10 +833,13 @@ class Engine:
             with self.store.transaction() as tx:
                 row = self._account(tx, account)
                 sender_row = self._sender(tx, row, from_number)
-                if key is not None and (earlier := tx.send_request(row.id, key)) is not None:
+                if (
+                    key is not None
+                    and (earlier := tx.messages.send_request(row.id, key)) is not None
+                ):
                     return _earlier_send(sender_row, key, request, *earlier)
                 self._known_list(tx, row, list_name)
-                state = tx.contact(row.id, contact_phone, for_update=True)
+                state = tx.contacts.get(row.id, contact_phone, for_update=True)
                 pending = self._decide_recorded(
                     tx,
                     row.id,
@@ -848,7 +853,7 @@ class Engine:
                     now,
                 )
                 if key is not None:
-                    tx.record_send_request(
+                    tx.messages.record_send_request(
                         row.id,
                         key,
                         message_id=pending.message_id,
@@ -861,7 +866,7 @@ class Engine:
             # back, so the text is recorded (and sent) once.
             assert key is not None
             with self.store.read() as tx:
-                earlier = tx.send_request(sender_row.account_id, key)
+                earlier = tx.messages.send_request(sender_row.account_id, key)
             assert earlier is not None
             return _earlier_send(sender_row, key, request, *earlier)
         return pending
@@ -951,10 +956,10 @@ class Engine:
         """Record a send's decision: failed with its reason, or allowed, and then
         ``queued`` for the provider (``dispatch_recorded``) or sent by the caller."""
         if decision.allowed:
-            tx.save_contact(account_id, consent.sent(state or ContactState(contact_phone)), now)
+            tx.contacts.save(account_id, consent.sent(state or ContactState(contact_phone)), now)
         else:
             self._record_refusal(tx, account_id, state, contact_phone, from_number, decision, now)
-        return tx.record_outbound(
+        return tx.messages.record_outbound(
             account_id,
             phone=contact_phone,
             sender=from_number,
@@ -1013,7 +1018,7 @@ class Engine:
         webhook's own send never started (the process stopped, say). Returns how many
         this call sent or failed."""
         with self.store.read() as tx:
-            queued = tx.queued_replies(self._clock() - REPLY_GRACE, limit)
+            queued = tx.messages.queued_replies(self._clock() - REPLY_GRACE, limit)
         handled = 0
         for account_id, message in queued:
             sender = self.sender(message.sender)
@@ -1035,7 +1040,7 @@ class Engine:
             # The claim first: of two claimants, the one that waited for this row finds
             # it taken, and decides and records nothing. Lock order: the message, the
             # contact, the account (as a delivery report takes them).
-            if not tx.move_message(account_id, message_id, "queued", "sending"):
+            if not tx.messages.move(account_id, message_id, "queued", "sending"):
                 return None, None, None
             return self._decide_again(tx, account_id, message_id)
 
@@ -1045,7 +1050,7 @@ class Engine:
         come while the provider was failing). Raises :class:`SendWithdrawn` when it may
         no longer go, with it recorded ``failed`` (and ``send_refused``)."""
         with self.store.transaction() as tx:
-            message = tx.message(account_id, message_id, for_update=True)
+            message = tx.messages.get(account_id, message_id, for_update=True)
             if message is None or message.status != "sending":
                 # Settled by someone else meanwhile (an operator, say): not ours to send.
                 raise _Withdrawn(None, message.status if message else "missing")
@@ -1067,15 +1072,15 @@ class Engine:
         after a trigger's reply, say) it answers a moment that has passed: ``failed``,
         reason ``superseded``."""
         now = self._clock()
-        message = tx.message(account_id, message_id)
+        message = tx.messages.get(account_id, message_id)
         assert message is not None
         if message.reply:
-            if not tx.consent_changed_since(account_id, message.phone, message.created_at):
+            if not tx.ledger.changed_since(account_id, message.phone, message.created_at):
                 return "sending", None, None
-            tx.move_message(account_id, message_id, "sending", "failed", "superseded")
+            tx.messages.move(account_id, message_id, "sending", "failed", "superseded")
             return "failed", "superseded", None
         policy = self._policy_of(self._account(tx, account_id))
-        state = tx.contact(account_id, message.phone, for_update=True)
+        state = tx.contacts.get(account_id, message.phone, for_update=True)
         decision = consent.decide(
             state, message.sender, policy, message.body, message.list_name, message.campaign
         )
@@ -1084,9 +1089,9 @@ class Engine:
         self._record_refusal(tx, account_id, state, message.phone, message.sender, decision, now)
         untold = None if state is None else consent.never_sent(state, policy, message.body)
         if untold is not None and untold is not state:
-            tx.save_contact(account_id, untold, now)
+            tx.contacts.save(account_id, untold, now)
         reason = decision.reason.value if decision.reason else None
-        tx.move_message(account_id, message_id, "sending", "failed", reason)
+        tx.messages.move(account_id, message_id, "sending", "failed", reason)
         return "failed", reason, decision
 
     def _hand_over(
@@ -1122,7 +1127,7 @@ class Engine:
         provider_id: str | None,
     ) -> None:
         with self.store.transaction() as tx:
-            tx.set_message_status(account_id, message_id, status, reason, provider_id)
+            tx.messages.set_status(account_id, message_id, status, reason, provider_id)
 
     def broadcast(
         self,
@@ -1190,7 +1195,7 @@ class Engine:
         touch, all of them before any ledger append and in one order (sorted): two such
         transactions, or one and a single change (contact, then ledger head), can then
         never each hold a lock the other waits for (PostgreSQL)."""
-        return {p: tx.contact(account_id, p, for_update=True) for p in sorted(set(phones))}
+        return {p: tx.contacts.get(account_id, p, for_update=True) for p in sorted(set(phones))}
 
     def delivery_report(
         self,
@@ -1215,7 +1220,7 @@ class Engine:
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             sender_row = self._sender(tx, row, from_number)
-            message = tx.message_by_provider_id(row.id, provider_id)
+            message = tx.messages.by_provider_id(row.id, provider_id)
             if message is not None and message.direction != "out":
                 # An inbound text's id: no report is about it, and no reply can take it.
                 if reply_id is not None:
@@ -1224,16 +1229,16 @@ class Engine:
                     )
                 message = None
             elif message is None and reply_id is not None:
-                message = tx.unreported_reply(row.id, reply_id, from_number, recipient)
+                message = tx.messages.unreported_reply(row.id, reply_id, from_number, recipient)
             already = message is not None and message.reason == "opted_out"
             # Callbacks may arrive out of order: a late "sent" never undoes "delivered".
             if message is not None and not (
                 message.status in FINAL_STATUSES and status not in FINAL_STATUSES
             ):
                 reason = "opted_out" if opted_out else (error_code and f"provider_{error_code}")
-                tx.set_message_status(row.id, message.id, status, reason, provider_id)
+                tx.messages.set_status(row.id, message.id, status, reason, provider_id)
             if opted_out and not already:
-                state = tx.contact(row.id, recipient, for_update=True)
+                state = tx.contacts.get(row.id, recipient, for_update=True)
                 outcome = self._provider_outcome(
                     state or ContactState(recipient),
                     self._policy_of(row),
@@ -1263,7 +1268,7 @@ class Engine:
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
-            suppressed = tx.suppressed(row.id, from_number, list_name)
+            suppressed = tx.contacts.suppressed(row.id, from_number, list_name)
         refused: dict[str, str] = {}
         # One pass: a recipient not suppressed is kept; a suppressed one is entered in
         # ``refused`` with its reason (setitem returns None, so it is left out).
@@ -1358,7 +1363,7 @@ class Engine:
             if keyword is not None:
                 self._keyword_free(tx, row, keyword)
             try:
-                return tx.create_list(row.id, name, keyword)
+                return tx.senders.create_list(row.id, name, keyword)
             except Conflict:
                 raise AlreadyExists(f"list {name!r} already exists") from None
 
@@ -1384,7 +1389,7 @@ class Engine:
             self._keyword_free(tx, row, trigger.keyword)
             for list_name in (unsubscribe_list, subscribe_list):
                 self._known_list(tx, row, list_name)
-            tx.add_trigger(row.id, trigger)
+            tx.senders.add_trigger(row.id, trigger)
             return trigger
 
     # -- reading --------------------------------------------------------------------
@@ -1392,7 +1397,7 @@ class Engine:
     def contact(self, account: AccountRef, number: str) -> ContactState | None:
         contact_phone = phone(number)
         with self.store.read() as tx:
-            return tx.contact(self._account(tx, account).id, contact_phone)
+            return tx.contacts.get(self._account(tx, account).id, contact_phone)
 
     def contacts(
         self,
@@ -1405,7 +1410,9 @@ class Engine:
         with self.store.read() as tx:
             row = self._account(tx, account)
             self._known_list(tx, row, list_name)
-            return tx.contacts(row.id, status=status, list_name=list_name, after=after, limit=limit)
+            return tx.contacts.find(
+                row.id, status=status, list_name=list_name, after=after, limit=limit
+            )
 
     def history(
         self, account: AccountRef, number: str
@@ -1413,12 +1420,14 @@ class Engine:
         contact_phone = phone(number)
         with self.store.read() as tx:
             row = self._account(tx, account)
-            return tx.events(row.id, contact_phone), tx.messages(row.id, contact_phone)
+            return tx.ledger.events(row.id, contact_phone), tx.messages.of_contact(
+                row.id, contact_phone
+            )
 
     def message(self, account: AccountRef, message_id: int) -> MessageRow:
         """One of the account's messages, in or out, as it is now (its delivery status)."""
         with self.store.read() as tx:
-            found = tx.message(self._account(tx, account).id, message_id)
+            found = tx.messages.get(self._account(tx, account).id, message_id)
         if found is None:
             raise UnknownMessage(f"no message {message_id} in account {account!r}")
         return found
@@ -1440,26 +1449,26 @@ class Engine:
         before = self._clock() - older_than if older_than else None
         with self.store.read() as tx:
             account_id = self._account(tx, account).id
-            return tx.unsettled_messages(account_id, status, after_id, limit, before)
+            return tx.messages.unsettled(account_id, status, after_id, limit, before)
 
     def recent_messages(self, account: AccountRef, limit: int = 20) -> list[MessageRow]:
         """The account's last messages in and out, newest first."""
         with self.store.read() as tx:
-            return tx.recent_messages(self._account(tx, account).id, limit)
+            return tx.messages.recent(self._account(tx, account).id, limit)
 
     def flagged(self, account: AccountRef, limit: int = 200) -> list[StoredEvent]:
         """Possible opt-outs waiting for review, newest first."""
         with self.store.read() as tx:
             row = self._account(tx, account)
-            return tx.events_of_type(row.id, "revocation_flagged", limit)
+            return tx.ledger.events_of_type(row.id, "revocation_flagged", limit)
 
     def proof(self, account: AccountRef, number: str) -> dict[str, Any]:
         """A contact's events with their chain links, checkable offline (docs/ledger.md)."""
         contact_phone = phone(number)
         with self.store.read() as tx:
             row = self._account(tx, account)
-            events = tx.events(row.id, contact_phone)
-            head = tx.verify(row.id)
+            events = tx.ledger.events(row.id, contact_phone)
+            head = tx.ledger.verify(row.id)
         return proof_document(row, contact_phone, events, head)
 
     # -- unsettled sends ------------------------------------------------------------
@@ -1473,8 +1482,8 @@ class Engine:
         before = self._clock() - self._wait(queued_for)
         with self.store.read() as tx:
             account_id = self._account(tx, account).id
-            sending = tx.unsettled_messages(account_id, MessageStatus.SENDING.value, 0, limit)
-            queued = tx.unsettled_messages(account_id, MessageStatus.QUEUED.value, 0, limit, before)
+            sending = tx.messages.unsettled(account_id, MessageStatus.SENDING.value, 0, limit)
+            queued = tx.messages.unsettled(account_id, MessageStatus.QUEUED.value, 0, limit, before)
         return sorted([*sending, *queued], key=lambda m: m.id)
 
     def unsettled_counts(
@@ -1483,7 +1492,7 @@ class Engine:
         """How many sends :meth:`unsettled_sends` would list, by status."""
         before = self._clock() - self._wait(queued_for)
         with self.store.read() as tx:
-            counts = tx.count_unsettled(self._account(tx, account).id, before)
+            counts = tx.messages.count_unsettled(self._account(tx, account).id, before)
         return {status: counts.get(status.value, 0) for status in UNSETTLED}
 
     @staticmethod
@@ -1514,16 +1523,16 @@ class Engine:
         now = self._clock()
         with self.store.transaction() as tx:
             row = self._account(tx, account)
-            message = tx.message(row.id, message_id)
+            message = tx.messages.get(row.id, message_id)
             if message is None:
                 raise UnknownMessage(f"no message {message_id} in account {row.name!r}")
             code = FailureReason.SETTLED_BY_OPERATOR.value
             if (
                 message.direction != "out"
                 or message.status not in UNSETTLED
-                or not tx.move_message(row.id, message.id, message.status, settled_as.value, code)
+                or not tx.messages.move(row.id, message.id, message.status, settled_as.value, code)
             ):
-                current = tx.message(row.id, message.id) or message  # it may have moved on
+                current = tx.messages.get(row.id, message.id) or message  # it may have moved on
                 raise AlreadySettled(
                     f"message {message_id} is {current.status}: only a send still queued or"
                     " sending can be settled"
@@ -1540,7 +1549,7 @@ class Engine:
                 reason=why,
             )
             self._record_settled(tx, row, message, settled_as, event, None, now)
-            settled = tx.message(row.id, message.id)
+            settled = tx.messages.get(row.id, message.id)
         assert settled is not None
         return settled
 
@@ -1558,14 +1567,14 @@ class Engine:
         has no record of, or whose provider cannot be asked, is left for an operator
         (:meth:`settle`). ``queued`` sends were never handed over: nothing to ask."""
         with self.store.read() as tx:
-            rows = [self._account(tx, account)] if account is not None else tx.accounts()
+            rows = [self._account(tx, account)] if account is not None else tx.accounts.all()
             stuck = [(row, message) for row in rows for message in self._all_sending(tx, row.id)]
         return [self._reconcile(row, message, look_up, by, via) for row, message in stuck]
 
     @staticmethod
     def _all_sending(tx: Tx, account_id: int) -> list[MessageRow]:
         found: list[MessageRow] = []
-        while page := tx.unsettled_messages(
+        while page := tx.messages.unsettled(
             account_id, MessageStatus.SENDING.value, found[-1].id if found else 0, 500
         ):
             found += page
@@ -1595,7 +1604,7 @@ class Engine:
                 (
                     r
                     for r in records
-                    if (owner := tx.message_by_provider_id(account.id, r.provider_id)) is None
+                    if (owner := tx.messages.by_provider_id(account.id, r.provider_id)) is None
                     or owner.id == message.id
                 ),
                 None,
@@ -1610,11 +1619,11 @@ class Engine:
                 return found(Reconciled.UNREADABLE, detail=detail)
             failed = settled_as is SettledAs.FAILED
             reason = provider_failure(record.error_code, record.opted_out) if failed else None
-            if not tx.move_message(
+            if not tx.messages.move(
                 account.id, message.id, MessageStatus.SENDING.value, settled_as.value
             ):
                 return found(Reconciled.ALREADY_SETTLED, detail="settled meanwhile")
-            tx.set_message_status(
+            tx.messages.set_status(
                 account.id, message.id, settled_as.value, reason, record.provider_id
             )
             event = settled_event(
@@ -1649,7 +1658,7 @@ class Engine:
         did not tell them the first-text disclosure (the next one carries it), and a
         provider's opted-out refusal opts them out here too."""
         policy = self._policy_of(account)
-        state = tx.contact(account.id, message.phone, for_update=True)
+        state = tx.contacts.get(account.id, message.phone, for_update=True)
         before = state or ContactState(message.phone)
         after, events = before, [event]
         if settled_as is SettledAs.FAILED:
@@ -1660,7 +1669,7 @@ class Engine:
             )
             after, events = opted_out.state, [*events, *opted_out.events]
         if after != before:
-            tx.save_contact(account.id, after, now)
+            tx.contacts.save(account.id, after, now)
         self._append(tx, account.id, events, now)
 
     # -- event webhooks -------------------------------------------------------------
@@ -1675,11 +1684,11 @@ class Engine:
         secret = "whsec_" + secrets.token_urlsafe(32)
         with self.store.transaction() as tx:
             row = self._account(tx, account)
-            return tx.add_subscription(row.id, url, secret, sorted(set(events))), secret
+            return tx.outbox.add_subscription(row.id, url, secret, sorted(set(events))), secret
 
     def subscriptions(self, account: AccountRef) -> list[SubscriptionRow]:
         with self.store.read() as tx:
-            return tx.subscriptions(self._account(tx, account).id)
+            return tx.outbox.subscriptions(self._account(tx, account).id)
 
     def claim_notifications(self, limit: int, lease_seconds: int = 60) -> list[Notification]:
         """Due event-webhook deliveries, leased to this worker for ``lease_seconds``."""
@@ -1687,21 +1696,21 @@ class Engine:
         # An idle outbox costs a read, not a turn at the write lock that every consent
         # change and inbound text of this process queues for.
         with self.store.read() as tx:
-            if not tx.any_notification_due(now):
+            if not tx.outbox.any_due(now):
                 return []
         with self.store.transaction() as tx:
-            return tx.claim_notifications(now, limit, lease_seconds)
+            return tx.outbox.claim(now, limit, lease_seconds)
 
     def notification_result(self, notification: Notification, error: str | None) -> None:
         """Record a delivery attempt: done, retried later with backoff, or given up."""
         now = self._clock()
         with self.store.transaction() as tx:
             if error is None:
-                tx.notification_delivered(notification.id, now)
+                tx.outbox.delivered(notification.id, now)
                 return
             attempts = notification.attempts + 1
             delay = min(NOTIFY_BASE_DELAY * 2 ** (attempts - 1), NOTIFY_MAX_DELAY)
-            tx.notification_retry(
+            tx.outbox.retry(
                 notification.id,
                 attempts,
                 now + timedelta(seconds=delay),
@@ -1711,8 +1720,8 @@ class Engine:
 
     def verify(self, account: AccountRef | None = None) -> list[VerifyResult]:
         with self.store.read() as tx:
-            rows = [self._account(tx, account)] if account else tx.accounts()
-            return [tx.verify(row.id) for row in rows]
+            rows = [self._account(tx, account)] if account else tx.accounts.all()
+            return [tx.ledger.verify(row.id) for row in rows]
 
     # -- import ---------------------------------------------------------------------
 
@@ -1728,12 +1737,12 @@ class Engine:
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             policy = self._policy_of(row)
-            known_lists = {lst.name for lst in tx.lists(row.id)}
+            known_lists = {lst.name for lst in tx.senders.lists(row.id)}
             for item in rows:
                 missing = [name for name in item.lists if name not in known_lists]
                 if missing:
                     raise BadInput(f"line {item.line}: unknown list {missing[0]!r}")
-                state = tx.contact(row.id, item.phone, for_update=True)
+                state = tx.contacts.get(row.id, item.phone, for_update=True)
                 try:
                     outcome = consent.imported(
                         state or ContactState(item.phone),
@@ -1807,7 +1816,7 @@ class Engine:
         now: datetime,
     ) -> None:
         if before is None or outcome.state != before:
-            tx.save_contact(account_id, outcome.state, now)
+            tx.contacts.save(account_id, outcome.state, now)
         if outcome.events:
             self._append(tx, account_id, outcome.events, now)
 
@@ -1816,17 +1825,17 @@ class Engine:
         """Append to the ledger and, in the same transaction, queue the event webhooks:
         a change is never committed without its notification, nor notified without
         being committed."""
-        stored = tx.append(account_id, events, now)
-        tx.enqueue_notifications(account_id, stored, now)
+        stored = tx.ledger.append(account_id, events, now)
+        tx.outbox.enqueue(account_id, stored, now)
 
     @staticmethod
     def _account(tx: Tx, account: AccountRef, exclusive: bool = False) -> AccountRow:
         """The account; in a write transaction as committed now, its row held until the
-        end (:meth:`Tx.hold_account`: before any contact is locked, so every writer
+        end (:meth:`Tx.accounts.hold`: before any contact is locked, so every writer
         takes the account first, and a policy change waits for the writers in flight)."""
-        row = tx.account_by_id(account) if isinstance(account, int) else tx.account(account)
+        row = tx.accounts.get(account) if isinstance(account, int) else tx.accounts.by_name(account)
         if row is not None and tx.writable:
-            row = tx.hold_account(row, exclusive)
+            row = tx.accounts.hold(row, exclusive)
         if row is None:
             raise UnknownAccount(f"unknown account {account!r}")
         return row
@@ -1839,7 +1848,9 @@ class Engine:
 
     @staticmethod
     def _known_list(tx: Tx, account: AccountRow, list_name: str | None) -> None:
-        if list_name is not None and list_name not in {lst.name for lst in tx.lists(account.id)}:
+        if list_name is not None and list_name not in {
+            lst.name for lst in tx.senders.lists(account.id)
+        }:
             raise UnknownList(f"unknown list {list_name!r} in account {account.name!r}")
 
     @staticmethod
@@ -1857,8 +1868,8 @@ class Engine:
 
     @staticmethod
     def _keyword_free(tx: Tx, account: AccountRow, keyword: str) -> None:
-        taken = {t.keyword for t in tx.triggers(account.id)} | {
-            lst.opt_out_keyword for lst in tx.lists(account.id)
+        taken = {t.keyword for t in tx.senders.triggers(account.id)} | {
+            lst.opt_out_keyword for lst in tx.senders.lists(account.id)
         }
         if keyword in taken:
             raise AlreadyExists(f"keyword {keyword.upper()} is already used by this account")
@@ -1871,9 +1882,9 @@ class Engine:
         kept = self._keywords.get(row.id)
         if kept is not None and kept[0] == row.keywords_version:
             return kept[1], kept[2]
-        triggers = {t.keyword: t for t in tx.triggers(row.id)}
+        triggers = {t.keyword: t for t in tx.senders.triggers(row.id)}
         list_keywords = {
-            lst.opt_out_keyword: lst.name for lst in tx.lists(row.id) if lst.opt_out_keyword
+            lst.opt_out_keyword: lst.name for lst in tx.senders.lists(row.id) if lst.opt_out_keyword
         }
         self._keywords[row.id] = (row.keywords_version, triggers, list_keywords)
         return triggers, list_keywords

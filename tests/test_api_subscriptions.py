@@ -115,9 +115,9 @@ def acme(engine: Engine) -> Iterator[Tenant]:
 
 def notifications(engine: Engine, account: str = "acme") -> list[dict[str, Any]]:
     with engine.store.read() as tx:
-        row = tx.account(account)
+        row = tx.accounts.by_name(account)
         assert row is not None
-        return tx.notifications(row.id)
+        return tx.outbox.notifications(row.id)
 
 
 def test_subscriptions_are_created_listed_and_validated(acme: Tenant) -> None:

@@ -113,7 +113,7 @@ def test_a_failing_write_leaves_the_others_of_its_group(engine: Engine) -> None:
     def half_done(phone: str, n: int) -> None:
         # Records a text, then fails in the same transaction: the text goes too.
         with engine.store.transaction() as tx:
-            tx.record_inbound(
+            tx.messages.record_inbound(
                 account_id,
                 provider_id=f"SMhalf{n}",
                 phone=phone,
@@ -150,7 +150,7 @@ def test_a_groups_messages_are_numbered_after_every_other_writers(engine: Engine
 
     def numbers_then_fails() -> None:
         with engine.store.transaction() as tx:
-            tx.new_message_ids(account_id, 3)
+            tx.messages.new_ids(account_id, 3)
             raise BadInput("failed after taking numbers")
 
     async def group(start: int) -> list[object]:
@@ -166,7 +166,7 @@ def test_a_groups_messages_are_numbered_after_every_other_writers(engine: Engine
     other = Store.open(str(engine.store.engine.url))  # another process's store
     try:
         with other.transaction() as tx:
-            tx.record_inbound(
+            tx.messages.record_inbound(
                 account_id,
                 provider_id="SMother",
                 phone=PHONES[19],
@@ -546,8 +546,8 @@ def test_a_write_of_the_group_sees_the_account_as_the_group_left_it(engine: Engi
 
     def rebrand_then_fail(brand: str) -> None:
         with engine.store.transaction() as tx:
-            tx.set_policy(account_id, "default", {"brand": brand})
-            assert tx.account_by_id(account_id) is not None  # read as changed
+            tx.accounts.set_policy(account_id, "default", {"brand": brand})
+            assert tx.accounts.get(account_id) is not None  # read as changed
             raise BadInput("failed half-way")
 
     async def scenario() -> list[object]:
