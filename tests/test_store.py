@@ -22,7 +22,7 @@ from optline.domain.consent import ContactState, Event, EventType, Status, Trigg
 from optline.domain.policy import SenderKind
 from optline.domain.profiles import get_profile
 from optline.store import Conflict, DuplicateDelivery, Store, Tx
-from optline.store.database import head_revision
+from optline.store.migrate import head_revision
 from optline.store.schema import UTCDateTime, metadata
 
 AT = datetime(2025, 4, 11, 9, 30, 0, 123456, tzinfo=UTC)
@@ -640,7 +640,7 @@ def test_notifications_follow_subscriptions_added_by_another_process(db_url: str
 def test_migrating_down_and_up_again_keeps_every_row(db_url: str) -> None:
     from alembic import command
 
-    from optline.store.database import _alembic_config
+    from optline.store.migrate import alembic_config
 
     store = Store.open(db_url)
     try:
@@ -648,7 +648,7 @@ def test_migrating_down_and_up_again_keeps_every_row(db_url: str) -> None:
         _save(store, account_id, ContactState(S1))
         with store.transaction() as tx:
             stored = tx.ledger.append(account_id, [Event(EventType.OPTED_OUT, S1, {"a": 1})], AT)
-        config = _alembic_config()
+        config = alembic_config()
         with store.engine.connect() as conn:
             config.attributes["connection"] = conn
             command.downgrade(config, "r0002")
