@@ -8,6 +8,7 @@ hands out transactions (:class:`Tx`), whose queries are in its repositories
 """
 
 from optline.store.database import Store
+from optline.store.group_commit import CommitFailed
 from optline.store.rows import (
     AccountRow,
     Conflict,
@@ -24,6 +25,7 @@ from optline.store.tx import Tx
 
 __all__ = [
     "AccountRow",
+    "CommitFailed",
     "Conflict",
     "DuplicateDelivery",
     "ListRow",
