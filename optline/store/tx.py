@@ -14,6 +14,7 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -88,12 +89,18 @@ class Tx:
         # Subscriptions read here with their version, for the store to keep on commit.
         self.read_subscriptions: dict[int, Subscriptions] = {}
 
-        self.accounts = Accounts(self)
-        self.senders = Senders(self)
-        self.contacts = Contacts(self)
-        self.messages = Messages(self)
-        self.ledger = Ledger(self)
-        self.outbox = Outbox(self)
+        # The repositories hold this transaction by a weak proxy: a strong reference
+        # back would make a cycle of every transaction, freed only by the garbage
+        # collector (whose runs then cost every request), where now the last
+        # reference gone frees it. A repository is the transaction's: it is not
+        # used once the transaction is gone.
+        me: Tx = weakref.proxy(self)
+        self.accounts = Accounts(me)
+        self.senders = Senders(me)
+        self.contacts = Contacts(me)
+        self.messages = Messages(me)
+        self.ledger = Ledger(me)
+        self.outbox = Outbox(me)
 
     @property
     def writable(self) -> bool:
