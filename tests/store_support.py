@@ -25,7 +25,7 @@ def record_send(
     message_id: int | None = None,
 ) -> int:
     """An outbound text recorded as it stands, now (as a crash may have left it)."""
-    return tx.record_outbound(
+    return tx.messages.record_outbound(
         account_id,
         phone=phone,
         sender=sender,

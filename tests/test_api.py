@@ -340,7 +340,7 @@ def test_a_message_is_read_back_by_its_id_as_it_is_now(acme: Tenant, engine: Eng
     # A provider's report moves it on (as the status webhooks record one); reading it
     # again shows where it got.
     with engine.store.transaction() as tx:
-        tx.set_message_status(
+        tx.messages.set_status(
             engine.account("acme").id, sent["message_id"], "delivered", None, "SMx"
         )
     message = acme.ok("GET", f"/v1/messages/{sent['message_id']}")

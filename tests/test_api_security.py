@@ -125,10 +125,10 @@ def test_b_never_gets_a_notification_for_a_change_in_a(
 ) -> None:
     acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")
     with engine.store.read() as tx:
-        b = tx.account("other")
-        a = tx.account("acme")
+        b = tx.accounts.by_name("other")
+        a = tx.accounts.by_name("acme")
         assert a is not None and b is not None
-        assert tx.notifications(b.id) == [] and tx.notifications(a.id) == []
+        assert tx.outbox.notifications(b.id) == [] and tx.outbox.notifications(a.id) == []
 
 
 def near_misses(key: str) -> dict[str, str]:

@@ -113,9 +113,9 @@ def acme(engine: Engine) -> Iterator[Tenant]:
 
 def notifications(engine: Engine, account: str = "acme") -> list[dict[str, Any]]:
     with engine.store.read() as tx:
-        row = tx.account(account)
+        row = tx.accounts.by_name(account)
         assert row is not None
-        return tx.notifications(row.id)
+        return tx.outbox.notifications(row.id)
 
 
 def test_subscriptions_are_created_listed_and_validated(acme: Tenant) -> None:
@@ -172,9 +172,9 @@ def test_an_unsendable_subscription_fails_alone(
     with pytest.raises(BadInput):
         engine.add_subscription("acme", "http://\n\n", ["opted_out"])
     with engine.store.transaction() as tx:
-        account = tx.account("acme")
+        account = tx.accounts.by_name("acme")
         assert account is not None
-        tx.add_subscription(account.id, "http://\n\n", "whsec_old", ["opted_out"])
+        tx.outbox.add_subscription(account.id, "http://\n\n", "whsec_old", ["opted_out"])
     other = new_tenant(acme.client, "other", senders=("+14155550177",))
     other.ok("POST", "/v1/subscriptions", {"url": receiver.url, "events": ["opted_out"]}, 201)
     acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")  # queued first, so claimed first

@@ -21,9 +21,9 @@ from optline.engine import Engine
 def left(engine: Engine, account: str, to: str, status: str, ago: timedelta, body: str) -> int:
     """A send a crash left ``status`` (queued or sending), recorded ``ago``."""
     with engine.store.transaction() as tx:
-        row = tx.account(account)
+        row = tx.accounts.by_name(account)
         assert row is not None
-        return tx.record_outbound(
+        return tx.messages.record_outbound(
             row.id,
             phone=to,
             sender=OTHER if account == "other" else A,

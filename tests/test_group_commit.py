@@ -20,7 +20,7 @@ from store_support import FullDisk
 
 from optline.engine import Engine, InboundResult
 from optline.errors import BadInput
-from optline.store import Store, database
+from optline.store import Store, group_commit
 from optline.store.database import CommitFailed
 
 ACME = "acme"
@@ -76,7 +76,7 @@ async def _group_on(
     """STOPs from ``PHONES[phones]`` written in one group whose commit goes to ``disk``."""
     writes = _stops(engine, phones)
     await asyncio.sleep(0)  # every write has run
-    group = engine.store._group
+    group = engine.store.group_commit._group
     assert group is not None
     group.driver = disk(group.driver)  # type: ignore[assignment]
     return writes
@@ -114,7 +114,7 @@ def test_a_failing_write_leaves_the_others_of_its_group(engine: Engine) -> None:
     def half_done(phone: str, n: int) -> None:
         # Records a text, then fails in the same transaction: the text goes too.
         with engine.store.transaction() as tx:
-            tx.record_inbound(
+            tx.messages.record_inbound(
                 account_id,
                 provider_id=f"SMhalf{n}",
                 phone=phone,
@@ -151,7 +151,7 @@ def test_a_groups_messages_are_numbered_after_every_other_writers(engine: Engine
 
     def numbers_then_fails() -> None:
         with engine.store.transaction() as tx:
-            tx.new_message_ids(account_id, 3)
+            tx.messages.new_ids(account_id, 3)
             raise BadInput("failed after taking numbers")
 
     async def group(start: int) -> list[object]:
@@ -167,7 +167,7 @@ def test_a_groups_messages_are_numbered_after_every_other_writers(engine: Engine
     other = Store.open(str(engine.store.engine.url))  # another process's store
     try:
         with other.transaction() as tx:
-            tx.record_inbound(
+            tx.messages.record_inbound(
                 account_id,
                 provider_id="SMother",
                 phone=PHONES[19],
@@ -278,7 +278,7 @@ def test_the_group_connection_never_waits_and_keeps_savepoint_journals_in_memory
     if engine.store.dialect != "sqlite":
         pytest.skip("PostgreSQL commits each write on its own")
     asyncio.run(engine.store.write_grouped(_stop, engine, PHONES[0], 0))
-    conn = engine.store._group_conn
+    conn = engine.store.group_commit._group_conn
     assert conn is not None
     driver = conn.connection.driver_connection
     assert driver is not None
@@ -363,9 +363,9 @@ def turns(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[Checkpoin
     """The store's checkpoints, one each time the test says (SQLite only)."""
     if engine.store.dialect != "sqlite":
         pytest.skip("PostgreSQL has no WAL file of SQLite's kind")
-    assert engine.store._checkpointer is None  # it starts with the first grouped write
+    assert engine.store.group_commit._checkpointer is None  # it starts with the first grouped write
     turns = CheckpointTurns()
-    monkeypatch.setattr(engine.store, "_closing", turns)
+    monkeypatch.setattr(engine.store.group_commit, "_closing", turns)
     try:
         yield turns
     finally:
@@ -378,7 +378,7 @@ def test_checkpoints_keep_the_wal_short_under_unbroken_grouped_writes(
     # No checkpoint runs in the groups' commits, and the one beside them never catches
     # up with the newest commit: the committer starts the WAL over once the checkpoint
     # thread has seen it pass WAL_RESTART_FRAMES.
-    monkeypatch.setattr(database, "WAL_RESTART_FRAMES", 60)
+    monkeypatch.setattr(group_commit, "WAL_RESTART_FRAMES", 60)
 
     high_water = _unbroken_groups(engine, turns, groups=40)
 
@@ -389,7 +389,7 @@ def test_checkpoints_keep_the_wal_short_under_unbroken_grouped_writes(
     group = high_water[0]
     assert 0 < group < 30, high_water
     assert max(high_water) <= 60 + 3 * group, high_water
-    checkpointer = engine.store._checkpointer
+    checkpointer = engine.store.group_commit._checkpointer
     assert checkpointer is not None and checkpointer.is_alive()
     (verified,) = engine.verify(ACME)
     assert verified.ok and verified.checked == 8 * 40
@@ -402,13 +402,13 @@ def test_the_wal_grows_under_unbroken_grouped_writes_when_the_committer_never_re
 ) -> None:
     # The scenario above is one the checkpoint thread cannot keep short by itself:
     # without the committer's restart, every group's frames stay in the WAL.
-    monkeypatch.setattr(database, "WAL_RESTART_FRAMES", 10**9)
+    monkeypatch.setattr(group_commit, "WAL_RESTART_FRAMES", 10**9)
 
     high_water = _unbroken_groups(engine, turns, groups=20)
 
     assert all(a < b for a, b in itertools.pairwise(high_water)), high_water
     assert high_water[-1] >= 10 * high_water[0], high_water  # every group's frames
-    assert engine.store._wal_frames >= high_water[-2]  # the thread saw it all along
+    assert engine.store.group_commit._wal_frames >= high_water[-2]  # the thread saw it all along
 
 
 def test_a_write_waits_for_another_process_on_a_thread_not_on_the_loop(engine: Engine) -> None:
@@ -531,8 +531,8 @@ def test_a_write_of_the_group_sees_the_account_as_the_group_left_it(engine: Engi
 
     def rebrand_then_fail(brand: str) -> None:
         with engine.store.transaction() as tx:
-            tx.set_policy(account_id, "default", {"brand": brand})
-            assert tx.account_by_id(account_id) is not None  # read as changed
+            tx.accounts.set_policy(account_id, "default", {"brand": brand})
+            assert tx.accounts.get(account_id) is not None  # read as changed
             raise BadInput("failed half-way")
 
     async def scenario() -> list[object]:

@@ -103,10 +103,10 @@ def test_a_text_settled_elsewhere_between_attempts_is_not_sent_again(
 ) -> None:
     def settle() -> None:
         with store.transaction() as tx:
-            account = tx.account(ACME)
+            account = tx.accounts.by_name(ACME)
             assert account is not None
-            (message,) = tx.unsettled_messages(account.id, "sending", 0, 10)
-            tx.move_message(account.id, message.id, "sending", "failed", "provider_error")
+            (message,) = tx.messages.unsettled(account.id, "sending", 0, 10)
+            tx.messages.move(account.id, message.id, "sending", "failed", "provider_error")
 
     fake.script(Reply.error(503))
     _on_first_request(fake, settle)

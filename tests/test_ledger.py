@@ -109,7 +109,7 @@ def _plain_json(value: object) -> object:
 
 def _account(store: Store, name: str = "acme") -> int:
     with store.transaction() as tx:
-        return tx.create_account(name, "default").id
+        return tx.accounts.create(name, "default").id
 
 
 def _event(n: int, phone: str | None = PHONE) -> Event:
@@ -120,16 +120,16 @@ def _event(n: int, phone: str | None = PHONE) -> Event:
 def _append(store: Store, account_id: int, count: int, start: int = 0) -> None:
     with store.transaction() as tx:
         for n in range(start, start + count):
-            tx.append(account_id, [_event(n)], AT + timedelta(seconds=n))
+            tx.ledger.append(account_id, [_event(n)], AT + timedelta(seconds=n))
 
 
 def test_append_links_events_and_reads_them_back(store: Store) -> None:
     a, b = _account(store, "a"), _account(store, "b")
     with store.transaction() as tx:
-        assert tx.append(a, [], AT) == []
-        first = tx.append(a, [_event(1), _event(2, "+15550000009")], AT)
-        second = tx.append(a, [_event(3)], AT.astimezone(timezone(timedelta(hours=2))))
-        other = tx.append(b, [_event(1)], AT)
+        assert tx.ledger.append(a, [], AT) == []
+        first = tx.ledger.append(a, [_event(1), _event(2, "+15550000009")], AT)
+        second = tx.ledger.append(a, [_event(3)], AT.astimezone(timezone(timedelta(hours=2))))
+        other = tx.ledger.append(b, [_event(1)], AT)
     stored = first + second
     assert [e.seq for e in stored] == [1, 2, 3]
     assert stored[0].prev_hash == GENESIS and other[0].prev_hash == GENESIS
@@ -140,25 +140,25 @@ def test_append_links_events_and_reads_them_back(store: Store) -> None:
     for e in stored:
         assert e.hash == event_hash(e.prev_hash, a, e.seq, e.type, e.phone, e.data, e.occurred_at)
     with store.read() as tx:
-        assert tx.events(a) == stored
-        assert tx.events(a, PHONE) == [stored[0], stored[2]]
-        assert tx.events(b) == other
-        assert tx.verify(a).ok and tx.verify(a).checked == 3
+        assert tx.ledger.events(a) == stored
+        assert tx.ledger.events(a, PHONE) == [stored[0], stored[2]]
+        assert tx.ledger.events(b) == other
+        assert tx.ledger.verify(a).ok and tx.ledger.verify(a).checked == 3
 
 
 def test_append_refuses_naive_timestamps(store: Store) -> None:
     account_id = _account(store)
     with pytest.raises(ValueError, match="no time zone"), store.transaction() as tx:
-        tx.append(account_id, [_event(1)], datetime(2025, 4, 11))
+        tx.ledger.append(account_id, [_event(1)], datetime(2025, 4, 11))
 
 
 def test_verify_an_empty_ledger(store: Store) -> None:
     account_id = _account(store)
     with store.read() as tx:
-        assert tx.verify(account_id).ok
-        assert tx.verify(account_id).checked == 0
+        assert tx.ledger.verify(account_id).ok
+        assert tx.ledger.verify(account_id).checked == 0
         with pytest.raises(LookupError):
-            tx.verify(account_id + 1)
+            tx.ledger.verify(account_id + 1)
 
 
 # -- tampering -------------------------------------------------------------------------
@@ -308,11 +308,11 @@ def test_verify_names_the_first_bad_event(store: Store, case: str) -> None:
     _append(store, account_id, 5)
     _append(store, bystander, 2)
     with store.read() as tx:
-        hashes = [e.hash for e in tx.events(account_id)]
+        hashes = [e.hash for e in tx.ledger.events(account_id)]
     tamper(store, account_id, hashes)
     with store.read() as tx:
-        result = tx.verify(account_id)
-        assert tx.verify(bystander).ok
+        result = tx.ledger.verify(account_id)
+        assert tx.ledger.verify(bystander).ok
     assert (result.ok, result.account, result.first_bad_seq) == (False, "acme", first_bad)
     assert result.problem is not None and problem in result.problem
     assert str(first_bad) in result.problem
@@ -328,9 +328,11 @@ def test_concurrent_appends_never_fork_the_chain(store: Store) -> None:
         try:
             for i in range(15):
                 with store.transaction() as tx:
-                    state = tx.contact(account_id, phone, for_update=True) or ContactState(phone)
-                    tx.save_contact(account_id, state, datetime.now(UTC))
-                    tx.append(account_id, [_event(i, phone), _event(i, phone)], AT)
+                    state = tx.contacts.get(account_id, phone, for_update=True) or ContactState(
+                        phone
+                    )
+                    tx.contacts.save(account_id, state, datetime.now(UTC))
+                    tx.ledger.append(account_id, [_event(i, phone), _event(i, phone)], AT)
         except BaseException as exc:
             errors.append(exc)
 
@@ -341,8 +343,8 @@ def test_concurrent_appends_never_fork_the_chain(store: Store) -> None:
         thread.join()
     assert errors == []
     with store.read() as tx:
-        stored = tx.events(account_id)
-        result = tx.verify(account_id)
+        stored = tx.ledger.events(account_id)
+        result = tx.ledger.verify(account_id)
     assert [e.seq for e in stored] == list(range(1, 91))
     assert (result.ok, result.checked) == (True, 90)
 
@@ -354,10 +356,10 @@ def test_appends_through_two_stores_take_turns(store: Store, db_url: str) -> Non
     try:
         for n in range(6):
             with (store if n % 3 else other).transaction() as tx:
-                tx.append(account_id, [_event(n)], AT)
-                tx.append(account_id, [_event(n), _event(n)], AT)
+                tx.ledger.append(account_id, [_event(n)], AT)
+                tx.ledger.append(account_id, [_event(n), _event(n)], AT)
         with other.read() as tx:
-            assert [e.seq for e in tx.events(account_id)] == list(range(1, 19))
-            assert tx.verify(account_id).ok
+            assert [e.seq for e in tx.ledger.events(account_id)] == list(range(1, 19))
+            assert tx.ledger.verify(account_id).ok
     finally:
         other.close()

@@ -23,7 +23,7 @@ from optline.domain.consent import ContactState, Event, EventType, Status, Trigg
 from optline.domain.policy import SenderKind
 from optline.domain.profiles import get_profile
 from optline.store import Conflict, DuplicateDelivery, Store
-from optline.store.database import head_revision
+from optline.store.migrate import head_revision
 from optline.store.schema import UTCDateTime, metadata
 
 AT = datetime(2025, 4, 11, 9, 30, 0, 123456, tzinfo=UTC)
@@ -32,18 +32,18 @@ S1, S2, S3 = "+15550000001", "+15550000002", "+15550000003"
 
 def _account(store: Store, name: str = "acme") -> int:
     with store.transaction() as tx:
-        return tx.create_account(name, "default").id
+        return tx.accounts.create(name, "default").id
 
 
 def _save(store: Store, account_id: int, *states: ContactState) -> None:
     with store.transaction() as tx:
         for state in states:
-            tx.save_contact(account_id, state, datetime.now(UTC))
+            tx.contacts.save(account_id, state, datetime.now(UTC))
 
 
 def _read(store: Store, account_id: int, phone: str) -> ContactState | None:
     with store.read() as tx:
-        return tx.contact(account_id, phone)
+        return tx.contacts.get(account_id, phone)
 
 
 # -- schema and migrations -------------------------------------------------------------
@@ -122,7 +122,7 @@ def test_unsupported_database_is_refused() -> None:
 
 def test_read_transactions_refuse_writes(store: Store) -> None:
     with store.read() as tx, pytest.raises(RuntimeError, match="read-only"):
-        tx.create_account("acme", "default")
+        tx.accounts.create("acme", "default")
 
 
 # -- accounts, senders, lists, triggers ------------------------------------------------
@@ -130,17 +130,17 @@ def test_read_transactions_refuse_writes(store: Store) -> None:
 
 def test_accounts_round_trip(store: Store) -> None:
     with store.transaction() as tx:
-        acme = tx.create_account("acme", "twilio", {"scope": "sender", "nested": {"a": [1]}})
-        zeta = tx.create_account("zeta", "default")
+        acme = tx.accounts.create("acme", "twilio", {"scope": "sender", "nested": {"a": [1]}})
+        zeta = tx.accounts.create("zeta", "default")
     with store.transaction() as tx:
-        assert tx.account("acme") == acme
-        assert tx.account_by_id(zeta.id) == zeta
-        assert tx.account("nobody") is None and tx.account_by_id(999) is None
-        assert [a.name for a in tx.accounts()] == ["acme", "zeta"]
+        assert tx.accounts.by_name("acme") == acme
+        assert tx.accounts.get(zeta.id) == zeta
+        assert tx.accounts.by_name("nobody") is None and tx.accounts.get(999) is None
+        assert [a.name for a in tx.accounts.all()] == ["acme", "zeta"]
         assert acme.overrides == {"scope": "sender", "nested": {"a": [1]}}
-        tx.set_policy(zeta.id, "salesmsg", {"implicit_opt_in": True})
+        tx.accounts.set_policy(zeta.id, "salesmsg", {"implicit_opt_in": True})
     with store.read() as tx:
-        changed = tx.account("zeta")
+        changed = tx.accounts.by_name("zeta")
         assert changed is not None
         assert (changed.profile, changed.overrides) == ("salesmsg", {"implicit_opt_in": True})
 
@@ -149,9 +149,9 @@ def test_json_columns_keep_what_the_fast_encoder_refuses(store: Store) -> None:
     # orjson writes JSON columns; an integer past 64 bits is written by json instead.
     overrides = {"limit": 2**70, "text": "ARRÊT 🛑", "nested": {"n": -(2**64)}}
     with store.transaction() as tx:
-        created = tx.create_account("acme", "default", overrides)
+        created = tx.accounts.create("acme", "default", overrides)
     with store.read() as tx:
-        stored = tx.account_by_id(created.id)
+        stored = tx.accounts.get(created.id)
     assert stored is not None and stored.overrides == overrides
 
 
@@ -159,55 +159,55 @@ def test_senders_lists_triggers_round_trip(store: Store) -> None:
     account_id = _account(store)
     trigger = Trigger("deals", "Deals on Fridays!", unsubscribe_list=None, subscribe_list="deals")
     with store.transaction() as tx:
-        tx.add_sender(account_id, S2, SenderKind.TOLL_FREE)
-        tx.add_sender(account_id, S1, SenderKind.SHORT_CODE)
-        tx.create_list(account_id, "marketing", "optout")
-        tx.create_list(account_id, "notices", None)
-        tx.add_trigger(account_id, trigger)
+        tx.senders.add(account_id, S2, SenderKind.TOLL_FREE)
+        tx.senders.add(account_id, S1, SenderKind.SHORT_CODE)
+        tx.senders.create_list(account_id, "marketing", "optout")
+        tx.senders.create_list(account_id, "notices", None)
+        tx.senders.add_trigger(account_id, trigger)
     with store.read() as tx:
-        assert [(s.number, s.kind) for s in tx.senders(account_id)] == [
+        assert [(s.number, s.kind) for s in tx.senders.of_account(account_id)] == [
             (S1, SenderKind.SHORT_CODE),
             (S2, SenderKind.TOLL_FREE),
         ]
-        found = tx.sender(S2)
+        found = tx.senders.get(S2)
         assert found is not None and found.account_id == account_id
-        assert tx.sender(S3) is None
-        assert [(x.name, x.opt_out_keyword) for x in tx.lists(account_id)] == [
+        assert tx.senders.get(S3) is None
+        assert [(x.name, x.opt_out_keyword) for x in tx.senders.lists(account_id)] == [
             ("marketing", "optout"),
             ("notices", None),
         ]
-        assert tx.triggers(account_id) == [trigger]
+        assert tx.senders.triggers(account_id) == [trigger]
 
 
 @pytest.mark.parametrize(
     "duplicate",
     [
-        lambda tx, a, b: tx.create_account("acme", "default"),
-        lambda tx, a, b: tx.add_sender(b, S1, SenderKind.LONG_CODE),  # another account
-        lambda tx, a, b: tx.add_sender(a, S1, SenderKind.TOLL_FREE),
-        lambda tx, a, b: tx.create_list(a, "marketing", None),
-        lambda tx, a, b: tx.create_list(a, "other", "optout"),
-        lambda tx, a, b: tx.add_trigger(a, Trigger("deals", "again")),
+        lambda tx, a, b: tx.accounts.create("acme", "default"),
+        lambda tx, a, b: tx.senders.add(b, S1, SenderKind.LONG_CODE),  # another account
+        lambda tx, a, b: tx.senders.add(a, S1, SenderKind.TOLL_FREE),
+        lambda tx, a, b: tx.senders.create_list(a, "marketing", None),
+        lambda tx, a, b: tx.senders.create_list(a, "other", "optout"),
+        lambda tx, a, b: tx.senders.add_trigger(a, Trigger("deals", "again")),
     ],
     ids=["account", "sender-elsewhere", "sender", "list", "list-keyword", "trigger"],
 )
 def test_conflicts(store: Store, duplicate: object) -> None:
     with store.transaction() as tx:
-        a = tx.create_account("acme", "default").id
-        b = tx.create_account("other", "default").id
-        tx.add_sender(a, S1, SenderKind.LONG_CODE)
-        tx.create_list(a, "marketing", "optout")
-        tx.add_trigger(a, Trigger("deals", "Deals!"))
+        a = tx.accounts.create("acme", "default").id
+        b = tx.accounts.create("other", "default").id
+        tx.senders.add(a, S1, SenderKind.LONG_CODE)
+        tx.senders.create_list(a, "marketing", "optout")
+        tx.senders.add_trigger(a, Trigger("deals", "Deals!"))
     with store.transaction() as tx:
         with pytest.raises(Conflict, match="already exists"):
             duplicate(tx, a, b)  # type: ignore[operator]
         # The transaction is still usable after a conflict, also on PostgreSQL.
-        tx.create_list(b, "marketing", "optout")
-        tx.create_list(a, "third", None)
+        tx.senders.create_list(b, "marketing", "optout")
+        tx.senders.create_list(a, "third", None)
     with store.read() as tx:
-        assert [x.name for x in tx.lists(b)] == ["marketing"]
-        assert [x.name for x in tx.lists(a)] == ["marketing", "third"]
-        sender = tx.sender(S1)
+        assert [x.name for x in tx.senders.lists(b)] == ["marketing"]
+        assert [x.name for x in tx.senders.lists(a)] == ["marketing", "third"]
+        sender = tx.senders.get(S1)
         assert sender is not None and (sender.account_id, sender.kind) == (a, SenderKind.LONG_CODE)
 
 
@@ -239,9 +239,9 @@ def test_contact_round_trip_and_changes(store: Store) -> None:
         lists={"notices": False, "deals": True},
     )
     with store.transaction() as tx:
-        assert tx.contact(account_id, FULL.phone, for_update=True) == FULL
-        tx.save_contact(account_id, changed, datetime.now(UTC))
-        assert tx.contact(account_id, FULL.phone) == changed
+        assert tx.contacts.get(account_id, FULL.phone, for_update=True) == FULL
+        tx.contacts.save(account_id, changed, datetime.now(UTC))
+        assert tx.contacts.get(account_id, FULL.phone) == changed
     assert _read(store, account_id, FULL.phone) == changed
     # A save without a read in the same transaction rewrites everything.
     _save(store, account_id, FULL)
@@ -253,8 +253,8 @@ def test_contact_round_trip_and_changes(store: Store) -> None:
 def test_new_contact_with_lock_then_save(store: Store) -> None:
     account_id = _account(store)
     with store.transaction() as tx:
-        assert tx.contact(account_id, FULL.phone, for_update=True) is None
-        tx.save_contact(account_id, FULL, datetime.now(UTC))
+        assert tx.contacts.get(account_id, FULL.phone, for_update=True) is None
+        tx.contacts.save(account_id, FULL, datetime.now(UTC))
     assert _read(store, account_id, FULL.phone) == FULL
 
 
@@ -263,7 +263,7 @@ def test_contacts_are_per_account(store: Store) -> None:
     _save(store, a, FULL)
     assert _read(store, b, FULL.phone) is None
     with store.read() as tx:
-        assert tx.contacts(b) == []
+        assert tx.contacts.find(b) == []
 
 
 def _population() -> list[ContactState]:
@@ -297,7 +297,7 @@ def test_contacts_filters(
     people = _population()
     _save(store, account_id, *reversed(people))
     with store.read() as tx:
-        found = tx.contacts(account_id, status=status, list_name=list_name)
+        found = tx.contacts.find(account_id, status=status, list_name=list_name)
     assert found == [people[i - 1] for i in expected]
 
 
@@ -308,7 +308,7 @@ def test_contacts_pagination(store: Store) -> None:
     pages: list[list[ContactState]] = []
     after: str | None = None
     with store.read() as tx:
-        while page := tx.contacts(account_id, after=after, limit=3):
+        while page := tx.contacts.find(account_id, after=after, limit=3):
             pages.append(page)
             after = page[-1].phone
     assert [len(p) for p in pages] == [3, 3, 1]
@@ -329,9 +329,11 @@ def test_concurrent_first_writers_of_a_contact_take_turns(store: Store) -> None:
         try:
             for _ in range(10):
                 with store.transaction() as tx:
-                    state = tx.contact(account_id, phone, for_update=True) or ContactState(phone)
+                    state = tx.contacts.get(account_id, phone, for_update=True) or ContactState(
+                        phone
+                    )
                     name = f"list{len(state.lists)}"
-                    tx.save_contact(
+                    tx.contacts.save(
                         account_id, consent.subscribe(state, name).state, datetime.now(UTC)
                     )
         except BaseException as exc:
@@ -354,12 +356,12 @@ def test_exception_inside_a_transaction_writes_nothing(store: Store) -> None:
     account_id = _account(store)
     event = Event(EventType.OPTED_OUT, FULL.phone, {"source": "keyword"})
     with store.transaction() as tx:
-        tx.append(account_id, [event], AT)
+        tx.ledger.append(account_id, [event], AT)
     with pytest.raises(ZeroDivisionError), store.transaction() as tx:
-        tx.contact(account_id, FULL.phone, for_update=True)
-        tx.save_contact(account_id, FULL, datetime.now(UTC))
-        tx.append(account_id, [event, event], AT)
-        tx.record_inbound(
+        tx.contacts.get(account_id, FULL.phone, for_update=True)
+        tx.contacts.save(account_id, FULL, datetime.now(UTC))
+        tx.ledger.append(account_id, [event, event], AT)
+        tx.messages.record_inbound(
             account_id,
             provider_id="SM1",
             phone=FULL.phone,
@@ -369,19 +371,19 @@ def test_exception_inside_a_transaction_writes_nothing(store: Store) -> None:
             at=AT,
             outcome={"reply": "bye"},
         )
-        tx.create_list(account_id, "marketing", None)
+        tx.senders.create_list(account_id, "marketing", None)
         _ = 1 / 0
     with store.read() as tx:
-        assert tx.contact(account_id, FULL.phone) is None
-        assert tx.contacts(account_id) == []
-        assert [e.seq for e in tx.events(account_id)] == [1]
-        assert tx.messages(account_id, FULL.phone) == []
-        assert tx.inbound_outcome(account_id, "SM1", FULL.phone, S1) is None
-        assert tx.lists(account_id) == []
-        result = tx.verify(account_id)
+        assert tx.contacts.get(account_id, FULL.phone) is None
+        assert tx.contacts.find(account_id) == []
+        assert [e.seq for e in tx.ledger.events(account_id)] == [1]
+        assert tx.messages.of_contact(account_id, FULL.phone) == []
+        assert tx.messages.inbound_outcome(account_id, "SM1", FULL.phone, S1) is None
+        assert tx.senders.lists(account_id) == []
+        result = tx.ledger.verify(account_id)
         assert (result.ok, result.checked) == (True, 1)
     with store.transaction() as tx:  # the head did not move: the next event is seq 2
-        assert [e.seq for e in tx.append(account_id, [event], AT)] == [2]
+        assert [e.seq for e in tx.ledger.append(account_id, [event], AT)] == [2]
 
 
 # -- messages --------------------------------------------------------------------------
@@ -389,7 +391,7 @@ def test_exception_inside_a_transaction_writes_nothing(store: Store) -> None:
 
 def _inbound(store: Store, account_id: int, provider_id: str | None, body: str = "STOP") -> int:
     with store.transaction() as tx:
-        return tx.record_inbound(
+        return tx.messages.record_inbound(
             account_id,
             provider_id=provider_id,
             phone=FULL.phone,
@@ -410,21 +412,21 @@ def test_duplicate_delivery(store: Store) -> None:
     _inbound(store, a, None)
     _inbound(store, a, None)  # no provider id: never a duplicate
     with store.read() as tx:
-        assert tx.inbound_outcome(a, "SM1", FULL.phone, S1) == {
+        assert tx.messages.inbound_outcome(a, "SM1", FULL.phone, S1) == {
             "intent": "opt_out",
             "events": ["opted_out"],
             "reply": "stop",
         }
-        assert tx.inbound_outcome(b, "SM1", FULL.phone, S1) == {
+        assert tx.messages.inbound_outcome(b, "SM1", FULL.phone, S1) == {
             "intent": "opt_out",
             "events": ["opted_out"],
             "reply": "start",
         }
-        assert tx.inbound_outcome(a, "SM2", FULL.phone, S1) is None
+        assert tx.messages.inbound_outcome(a, "SM2", FULL.phone, S1) is None
         # The id of a text from someone else, or to another sender, is no repeat of it.
-        assert tx.inbound_outcome(a, "SM1", "+14155550199", S1) is None
-        assert tx.inbound_outcome(a, "SM1", FULL.phone, "+14155550177") is None
-        assert [m.body for m in tx.messages(a, FULL.phone)] == ["STOP", "STOP", "STOP"]
+        assert tx.messages.inbound_outcome(a, "SM1", "+14155550199", S1) is None
+        assert tx.messages.inbound_outcome(a, "SM1", FULL.phone, "+14155550177") is None
+        assert [m.body for m in tx.messages.of_contact(a, FULL.phone)] == ["STOP", "STOP", "STOP"]
 
 
 def test_duplicate_delivery_leaves_the_transaction_usable(store: Store) -> None:
@@ -432,7 +434,7 @@ def test_duplicate_delivery_leaves_the_transaction_usable(store: Store) -> None:
     _inbound(store, account_id, "SM1")
     with store.transaction() as tx:
         with pytest.raises(DuplicateDelivery):
-            tx.record_inbound(
+            tx.messages.record_inbound(
                 account_id,
                 provider_id="SM1",
                 phone=FULL.phone,
@@ -442,9 +444,9 @@ def test_duplicate_delivery_leaves_the_transaction_usable(store: Store) -> None:
                 at=AT,
                 outcome={},
             )
-        tx.create_list(account_id, "marketing", None)
+        tx.senders.create_list(account_id, "marketing", None)
     with store.read() as tx:
-        assert [x.name for x in tx.lists(account_id)] == ["marketing"]
+        assert [x.name for x in tx.senders.lists(account_id)] == ["marketing"]
 
 
 def test_messages_are_stored_as_sqlalchemy_itself_stores_them(store: Store) -> None:
@@ -467,7 +469,7 @@ def test_messages_are_stored_as_sqlalchemy_itself_stores_them(store: Store) -> N
         "created_at": AT,
     }
     with store.transaction() as tx:
-        ours = tx.record_outbound(
+        ours = tx.messages.record_outbound(
             account_id,
             **{k: values[k] for k in ("phone", "sender", "body", "status", "reason")},
             list_name="marketing",
@@ -475,7 +477,7 @@ def test_messages_are_stored_as_sqlalchemy_itself_stores_them(store: Store) -> N
             reply=True,
             at=AT.astimezone(timezone(timedelta(hours=13, minutes=45))),
         )
-        (theirs,) = tx.new_message_ids(account_id, 1) if store.dialect == "sqlite" else [ours + 1]
+        (theirs,) = tx.messages.new_ids(account_id, 1) if store.dialect == "sqlite" else [ours + 1]
     table = metadata.tables["messages"]
     columns = ", ".join(c for c in values if c != "direction")
     with store.engine.begin() as conn:
@@ -491,7 +493,7 @@ def test_messages_round_trip(store: Store) -> None:
     account_id = _account(store)
     later = AT + timedelta(seconds=1)
     with store.transaction() as tx:
-        first = tx.record_inbound(
+        first = tx.messages.record_inbound(
             account_id,
             provider_id="SM9",
             phone=FULL.phone,
@@ -501,7 +503,7 @@ def test_messages_round_trip(store: Store) -> None:
             at=AT.astimezone(timezone(timedelta(hours=-5))),
             outcome={},
         )
-        second = tx.record_outbound(
+        second = tx.messages.record_outbound(
             account_id,
             phone=FULL.phone,
             sender=S2,
@@ -512,7 +514,7 @@ def test_messages_round_trip(store: Store) -> None:
             campaign=True,
             at=later,
         )
-        tx.record_outbound(
+        tx.messages.record_outbound(
             account_id,
             phone="+15559999999",
             sender=S2,
@@ -525,7 +527,7 @@ def test_messages_round_trip(store: Store) -> None:
         )
     assert second > first
     with store.read() as tx:
-        inbound, outbound = tx.messages(account_id, FULL.phone)
+        inbound, outbound = tx.messages.of_contact(account_id, FULL.phone)
     assert (inbound.id, inbound.direction, inbound.provider_id, inbound.body) == (
         first,
         "in",
@@ -588,7 +590,7 @@ def test_suppressed_agrees_with_decide(store: Store, people: list[tuple]) -> Non
                 if decision.reason is not None:
                     expected[state.phone] = decision.reason.value
             with store.read() as tx:
-                assert tx.suppressed(account_id, sender, list_name) == expected
+                assert tx.contacts.suppressed(account_id, sender, list_name) == expected
 
 
 def test_notifications_follow_subscriptions_added_by_another_process(db_url: str) -> None:
@@ -600,28 +602,34 @@ def test_notifications_follow_subscriptions_added_by_another_process(db_url: str
 
         def change(phone: str) -> None:
             with mine.transaction() as tx:
-                stored = tx.append(account_id, [Event(EventType.OPTED_OUT, phone, {})], AT)
-                tx.enqueue_notifications(account_id, stored, AT)
+                stored = tx.ledger.append(account_id, [Event(EventType.OPTED_OUT, phone, {})], AT)
+                tx.outbox.enqueue(account_id, stored, AT)
 
         def queued() -> list[tuple[int, int]]:
             with mine.read() as tx:
-                rows = tx.notifications(account_id)
+                rows = tx.outbox.notifications(account_id)
             return [(r["subscription_id"], r["event_seq"]) for r in rows]
 
         change(S1)
         change(S2)  # the account's (empty) subscriptions are known by now
         assert queued() == []
         with theirs.transaction() as tx:
-            first = tx.add_subscription(account_id, "https://a.example/h", "s1", ["opted_out"])
+            first = tx.outbox.add_subscription(
+                account_id, "https://a.example/h", "s1", ["opted_out"]
+            )
         change(S3)
         assert queued() == [(first, 3)]
         with mine.transaction() as tx:
-            second = tx.add_subscription(account_id, "https://b.example/h", "s2", ["opted_out"])
-            stored = tx.append(account_id, [Event(EventType.OPTED_OUT, S1, {})], AT)
-            tx.enqueue_notifications(account_id, stored, AT)
+            second = tx.outbox.add_subscription(
+                account_id, "https://b.example/h", "s2", ["opted_out"]
+            )
+            stored = tx.ledger.append(account_id, [Event(EventType.OPTED_OUT, S1, {})], AT)
+            tx.outbox.enqueue(account_id, stored, AT)
         assert queued() == [(first, 3), (first, 4), (second, 4)]
         with theirs.transaction() as tx:
-            third = tx.add_subscription(account_id, "https://c.example/h", "s3", ["opted_in"])
+            third = tx.outbox.add_subscription(
+                account_id, "https://c.example/h", "s3", ["opted_in"]
+            )
         change(S2)
         assert queued()[-2:] == [(first, 5), (second, 5)]
         assert third == 3
@@ -633,24 +641,24 @@ def test_notifications_follow_subscriptions_added_by_another_process(db_url: str
 def test_migrating_down_and_up_again_keeps_every_row(db_url: str) -> None:
     from alembic import command
 
-    from optline.store.database import _alembic_config
+    from optline.store.migrate import alembic_config
 
     store = Store.open(db_url)
     try:
         account_id = _account(store)
         _save(store, account_id, ContactState(S1))
         with store.transaction() as tx:
-            stored = tx.append(account_id, [Event(EventType.OPTED_OUT, S1, {"a": 1})], AT)
-        config = _alembic_config()
+            stored = tx.ledger.append(account_id, [Event(EventType.OPTED_OUT, S1, {"a": 1})], AT)
+        config = alembic_config()
         with store.engine.connect() as conn:
             config.attributes["connection"] = conn
             command.downgrade(config, "r0002")
             command.upgrade(config, "head")
             conn.commit()
         with store.read() as tx:
-            assert tx.contact(account_id, S1) == ContactState(S1)
-            assert tx.events(account_id) == stored
-            assert tx.verify(account_id).ok
+            assert tx.contacts.get(account_id, S1) == ContactState(S1)
+            assert tx.ledger.events(account_id) == stored
+            assert tx.ledger.verify(account_id).ok
         if store.dialect == "sqlite":
             with store.engine.connect() as conn:
                 sql = conn.exec_driver_sql(
@@ -688,10 +696,10 @@ def test_look_ups_on_the_event_loop_reuse_one_connection_and_see_new_commits(
 
 def test_message_numbers_taken_ahead_are_the_ones_recorded(store: Store) -> None:
     with store.transaction() as tx:
-        account_id = tx.create_account("acme", "default", {}).id
+        account_id = tx.accounts.create("acme", "default", {}).id
         before = record_send(tx, account_id, "+14155550123", "+14155550100", "hi", "sent")
-        text_id, reply_id = tx.new_message_ids(account_id, 2)
-        tx.record_inbound(
+        text_id, reply_id = tx.messages.new_ids(account_id, 2)
+        tx.messages.record_inbound(
             account_id,
             provider_id="SM1",
             phone="+14155550123",
@@ -715,16 +723,16 @@ def test_message_numbers_taken_ahead_are_the_ones_recorded(store: Store) -> None
         after = record_send(tx, account_id, "+14155550123", "+14155550100", "bye", "sent")
     assert before < text_id < reply_id < after
     with store.read() as tx:
-        assert [m.id for m in tx.messages(account_id, "+14155550123")] == [
+        assert [m.id for m in tx.messages.of_contact(account_id, "+14155550123")] == [
             before,
             text_id,
             reply_id,
             after,
         ]
-        assert tx.inbound_outcome(account_id, "SM1", "+14155550123", "+14155550100") == {
+        assert tx.messages.inbound_outcome(account_id, "SM1", "+14155550123", "+14155550100") == {
             "reply_message_id": reply_id
         }
-        reply = tx.message(account_id, reply_id)
+        reply = tx.messages.get(account_id, reply_id)
         assert reply is not None and reply.reply and reply.body == "You are unsubscribed."
 
 
@@ -732,7 +740,7 @@ def test_texts_left_unsettled_are_read_through_their_partial_index(store: Store)
     # Inbound texts and settled sends are not in the index: the webhook pays nothing for
     # it, and the look-up reads only the rows it lists.
     with store.transaction() as tx:
-        account_id = tx.create_account("acme", "default", {}).id
+        account_id = tx.accounts.create("acme", "default", {}).id
         queued = [
             record_send(tx, account_id, "+14155550123", "+14155550100", f"text {n}", status)
             for n, status in enumerate(["queued", "sent", "queued", "sending"])
@@ -744,9 +752,9 @@ def test_texts_left_unsettled_are_read_through_their_partial_index(store: Store)
         lambda _conn, _cursor, sql, params, _ctx, _many: statements.append((sql, params)),
     )
     with store.read() as tx:
-        found = tx.unsettled_messages(account_id, "queued", 0, 10)
+        found = tx.messages.unsettled(account_id, "queued", 0, 10)
         assert [m.id for m in found] == [queued[0], queued[2]]
-        assert [m.id for m in tx.unsettled_messages(account_id, "queued", queued[0], 10)] == [
+        assert [m.id for m in tx.messages.unsettled(account_id, "queued", queued[0], 10)] == [
             queued[2]
         ]
         sql, params = statements[-1]
@@ -754,8 +762,8 @@ def test_texts_left_unsettled_are_read_through_their_partial_index(store: Store)
             prefix = "EXPLAIN QUERY PLAN "
         else:  # on a handful of rows PostgreSQL would rather scan: can it use the index?
             prefix = "EXPLAIN "
-            tx._conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        plan = " ".join(str(r) for r in tx._conn.exec_driver_sql(prefix + sql, params))
+            tx.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = " ".join(str(r) for r in tx.conn.exec_driver_sql(prefix + sql, params))
     assert "ix_messages_unsettled" in plan
 
 
@@ -764,18 +772,18 @@ def test_unsettled_texts_are_counted_and_cut_off_by_age_through_their_index(
 ) -> None:
     now = datetime.now(UTC)
     with store.transaction() as tx:
-        account_id = tx.create_account("acme", "default", {}).id
+        account_id = tx.accounts.create("acme", "default", {}).id
         ids = [
             record_send(tx, account_id, "+14155550123", "+14155550100", f"text {n}", status)
             for n, status in enumerate(["queued", "sending", "sent", "queued"])
         ]
     later = now + timedelta(minutes=1)
     with store.read() as tx:
-        assert tx.count_unsettled(account_id, later) == {"queued": 2, "sending": 1}
+        assert tx.messages.count_unsettled(account_id, later) == {"queued": 2, "sending": 1}
         # Queued ones recorded since the cut-off are left out; sending ones never are.
-        assert tx.count_unsettled(account_id, now - timedelta(minutes=1)) == {"sending": 1}
-        assert tx.unsettled_messages(account_id, "queued", 0, 10, now - timedelta(minutes=1)) == []
-        recent = tx.unsettled_messages(account_id, "queued", 0, 10, later)
+        assert tx.messages.count_unsettled(account_id, now - timedelta(minutes=1)) == {"sending": 1}
+        assert tx.messages.unsettled(account_id, "queued", 0, 10, now - timedelta(minutes=1)) == []
+        recent = tx.messages.unsettled(account_id, "queued", 0, 10, later)
         assert [m.id for m in recent] == [ids[0], ids[3]]
         statements: list[tuple[str, Any]] = []
         event.listen(
@@ -783,12 +791,12 @@ def test_unsettled_texts_are_counted_and_cut_off_by_age_through_their_index(
             "before_cursor_execute",
             lambda _conn, _cursor, sql, params, _ctx, _many: statements.append((sql, params)),
         )
-        tx.count_unsettled(account_id, later)
+        tx.messages.count_unsettled(account_id, later)
         sql, params = statements[-1]
         if store.dialect == "sqlite":
             prefix = "EXPLAIN QUERY PLAN "
         else:
             prefix = "EXPLAIN "
-            tx._conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        plan = " ".join(str(r) for r in tx._conn.exec_driver_sql(prefix + sql, params))
+            tx.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = " ".join(str(r) for r in tx.conn.exec_driver_sql(prefix + sql, params))
     assert "ix_messages_unsettled" in plan

@@ -257,7 +257,7 @@ def test_a_recorded_sid_is_fetched_and_a_sid_of_another_message_is_not_taken(
     # A text left sending with a SID on record is fetched by it.
     third = engine.decide_send(ACME, A, EVE, "See you").message_id
     with engine.store.transaction() as tx:
-        tx.set_message_status(engine.account(ACME).id, third, "sending", None, "SMknown")
+        tx.messages.set_status(engine.account(ACME).id, third, "sending", None, "SMknown")
     fake.add_twilio_message(EVE, A, "See you", status="delivered", sid="SMknown")
     fake.requests.clear()
     (fetched,) = engine.reconcile(dispatcher.look_up)
@@ -274,7 +274,7 @@ def test_texts_of_providers_that_cannot_be_asked_or_cannot_be_reached_stay(
 ) -> None:
     telnyx = queued(engine, BOB, "Through Telnyx", sender=T)
     with engine.store.transaction() as tx:
-        tx.move_message(engine.account(ACME).id, telnyx, "queued", "sending")
+        tx.messages.move(engine.account(ACME).id, telnyx, "queued", "sending")
     twilio = stuck(engine, clock, None, EVE, "Through Twilio")
     fake.script(Reply.server_error(), Reply.server_error())  # both tries fail
 

@@ -209,7 +209,7 @@ def test_sends_in_doubt_are_settled_on_a_phone(service: Service) -> None:
         sending = e.decide_send(DEMO_ACCOUNT, DEMO_SENDER, to, "Reply C to confirm, " * 8)
         with e.store.transaction() as tx:
             account_id = e.account(DEMO_ACCOUNT).id
-            tx.move_message(account_id, sending.message_id, "queued", "sending")
+            tx.messages.move(account_id, sending.message_id, "queued", "sending")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

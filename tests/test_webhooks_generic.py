@@ -55,7 +55,7 @@ def test_a_failed_commit_answers_503_keeps_nothing_and_the_retry_lands(
     if world.store.dialect != "sqlite":
         pytest.skip("PostgreSQL commits each write on its own")
     before = world.counts()
-    open_group = world.store._open_group
+    open_group = world.store.group_commit._open_group
 
     def full_disk_group() -> Any:
         group = open_group()
@@ -63,7 +63,7 @@ def test_a_failed_commit_answers_503_keeps_nothing_and_the_retry_lands(
             group.driver = FullDisk(group.driver)  # type: ignore[assignment]
         return group
 
-    monkeypatch.setattr(world.store, "_open_group", full_disk_group)
+    monkeypatch.setattr(world.store.group_commit, "_open_group", full_disk_group)
     response = world.generic(generic_message("STOP"))
     assert response.status_code == 503, response.text
     assert response.json()["code"] == "commit_failed"

@@ -110,7 +110,7 @@ class Broadcasting(Outbound, Reading):
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
-            suppressed = tx.suppressed(row.id, from_number, list_name)
+            suppressed = tx.contacts.suppressed(row.id, from_number, list_name)
         refused: dict[str, str] = {}
         # One pass: a recipient not suppressed is kept; a suppressed one is entered in
         # ``refused`` with its reason (setitem returns None, so it is left out).

@@ -110,7 +110,7 @@ class Changes(Directory):
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             policy = self._policy_of(row)
-            known_lists = {lst.name for lst in tx.lists(row.id)}
+            known_lists = {lst.name for lst in tx.senders.lists(row.id)}
             for item in rows:
                 missing = [name for name in item.lists if name not in known_lists]
                 if missing:
@@ -119,7 +119,7 @@ class Changes(Directory):
                     inputs.evidence(item.evidence)
                 except BadInput as exc:
                     raise BadInput(f"line {item.line}: {exc}") from None
-                state = tx.contact(row.id, item.phone, for_update=True)
+                state = tx.contacts.get(row.id, item.phone, for_update=True)
                 try:
                     outcome = consent.imported(
                         state or ContactState(item.phone),

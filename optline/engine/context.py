@@ -119,18 +119,20 @@ class Context:
     @staticmethod
     def _account(tx: Tx, account: AccountRef, exclusive: bool = False) -> AccountRow:
         """The account; in a write transaction as committed now, its row held until the
-        end (:meth:`Tx.hold_account`: before any contact is locked, so every writer
+        end (:meth:`Tx.accounts.hold`: before any contact is locked, so every writer
         takes the account first, and a policy change waits for the writers in flight)."""
-        row = tx.account_by_id(account) if isinstance(account, int) else tx.account(account)
+        row = tx.accounts.get(account) if isinstance(account, int) else tx.accounts.by_name(account)
         if row is not None and tx.writable:
-            row = tx.hold_account(row, exclusive)
+            row = tx.accounts.hold(row, exclusive)
         if row is None:
             raise UnknownAccount(f"unknown account {account!r}")
         return row
 
     @staticmethod
     def _known_list(tx: Tx, account: AccountRow, list_name: str | None) -> None:
-        if list_name is not None and list_name not in {lst.name for lst in tx.lists(account.id)}:
+        if list_name is not None and list_name not in {
+            lst.name for lst in tx.senders.lists(account.id)
+        }:
             raise UnknownList(f"unknown list {list_name!r} in account {account.name!r}")
 
     @staticmethod
@@ -141,7 +143,7 @@ class Context:
         touch, all of them before any ledger append and in one order (sorted): two such
         transactions, or one and a single change (contact, then ledger head), can then
         never each hold a lock the other waits for (PostgreSQL)."""
-        return {p: tx.contact(account_id, p, for_update=True) for p in sorted(set(phones))}
+        return {p: tx.contacts.get(account_id, p, for_update=True) for p in sorted(set(phones))}
 
     def _apply(
         self,
@@ -152,7 +154,7 @@ class Context:
         now: datetime,
     ) -> None:
         if before is None or outcome.state != before:
-            tx.save_contact(account_id, outcome.state, now)
+            tx.contacts.save(account_id, outcome.state, now)
         if outcome.events:
             self._append(tx, account_id, outcome.events, now)
 
@@ -161,8 +163,8 @@ class Context:
         """Append to the ledger and, in the same transaction, queue the event webhooks:
         a change is never committed without its notification, nor notified without
         being committed."""
-        stored = tx.append(account_id, events, now)
-        tx.enqueue_notifications(account_id, stored, now)
+        stored = tx.ledger.append(account_id, events, now)
+        tx.outbox.enqueue(account_id, stored, now)
 
     def _record_refusal(
         self,

@@ -77,7 +77,7 @@ class Directory(Context):
         # that follows it then read it once. A number not found is always asked again.
         known = self._known_senders.get(number)
         if known is None:
-            known = tx.sender(number)
+            known = tx.senders.get(number)
             if known is not None:
                 self._known_senders[number] = known
         return known
@@ -120,9 +120,9 @@ class Directory(Context):
         kept = self._keywords.get(row.id)
         if kept is not None and kept[0] == row.keywords_version:
             return kept[1], kept[2]
-        triggers = {t.keyword: t for t in tx.triggers(row.id)}
+        triggers = {t.keyword: t for t in tx.senders.triggers(row.id)}
         list_keywords = {
-            lst.opt_out_keyword: lst.name for lst in tx.lists(row.id) if lst.opt_out_keyword
+            lst.opt_out_keyword: lst.name for lst in tx.senders.lists(row.id) if lst.opt_out_keyword
         }
         self._keywords[row.id] = (row.keywords_version, triggers, list_keywords)
         return triggers, list_keywords
@@ -142,8 +142,8 @@ class Directory(Context):
 
     @staticmethod
     def _keyword_free(tx: Tx, account: AccountRow, keyword: str) -> None:
-        taken = {t.keyword for t in tx.triggers(account.id)} | {
-            lst.opt_out_keyword for lst in tx.lists(account.id)
+        taken = {t.keyword for t in tx.senders.triggers(account.id)} | {
+            lst.opt_out_keyword for lst in tx.senders.lists(account.id)
         }
         if keyword in taken:
             raise AlreadyExists(f"keyword {keyword.upper()} is already used by this account")
@@ -155,7 +155,7 @@ class Directory(Context):
         self._build_policy(profile, overrides or {})
         with self.store.transaction() as tx:
             try:
-                return tx.create_account(name, profile, overrides or {})
+                return tx.accounts.create(name, profile, overrides or {})
             except Conflict:
                 raise AlreadyExists(f"account {name!r} already exists") from None
 
@@ -170,16 +170,16 @@ class Directory(Context):
         """A new API key for the account (replacing any earlier one)."""
         key = "ol_" + secrets.token_urlsafe(32)
         with self.store.transaction() as tx:
-            tx.set_api_key_hash(self._account(tx, account).id, key_hash(key))
+            tx.accounts.set_api_key_hash(self._account(tx, account).id, key_hash(key))
         return key
 
     def account_for_key(self, key: str) -> AccountRow | None:
         with self.store.read() as tx:
-            return tx.account_by_key_hash(key_hash(key))
+            return tx.accounts.by_key_hash(key_hash(key))
 
     def accounts(self) -> list[AccountRow]:
         with self.store.read() as tx:
-            return tx.accounts()
+            return tx.accounts.all()
 
     def account(self, account: AccountRef) -> AccountRow:
         with self.store.read() as tx:
@@ -213,7 +213,7 @@ class Directory(Context):
             policy = self._build_policy(new_profile, new_overrides)
             outcomes: list[tuple[ContactState, consent.Outcome]] = []
             if widens_scope(old_policy, policy):
-                phones = tx.phones_with_sender_consent(row.id)
+                phones = tx.contacts.phones_with_sender_consent(row.id)
                 for state in self._lock_contacts(tx, row.id, phones).values():
                     assert state is not None
                     outcome = consent.widen_scope(state)
@@ -228,7 +228,7 @@ class Directory(Context):
                 )
             for before, outcome in outcomes:
                 self._apply(tx, row.id, before, outcome, now)
-            tx.set_policy(row.id, new_profile, new_overrides)
+            tx.accounts.set_policy(row.id, new_profile, new_overrides)
             return PolicyChange(policy, len(outcomes))
 
     def add_sender(
@@ -259,7 +259,7 @@ class Directory(Context):
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             try:
-                return tx.add_sender(
+                return tx.senders.add(
                     row.id, number, kind, provider, dict(credentials or {}), provider_replies
                 )
             except Conflict:
@@ -270,24 +270,24 @@ class Directory(Context):
         first key (after setting ``OPTLINE_SECRET_KEY``, or putting a new key first);
         returns how many were written."""
         with self.store.transaction() as tx:
-            return tx.reseal_secrets()
+            return tx.senders.reseal_secrets()
 
     def senders_of_provider(self, provider: str) -> list[SenderRow]:
         """Every registered sender of ``provider`` (to check a webhook that names none)."""
         with self.store.read() as tx:
-            return tx.senders_of_provider(provider)
+            return tx.senders.of_provider(provider)
 
     def senders(self, account: AccountRef) -> list[SenderRow]:
         with self.store.read() as tx:
-            return tx.senders(self._account(tx, account).id)
+            return tx.senders.of_account(self._account(tx, account).id)
 
     def lists(self, account: AccountRef) -> list[ListRow]:
         with self.store.read() as tx:
-            return tx.lists(self._account(tx, account).id)
+            return tx.senders.lists(self._account(tx, account).id)
 
     def triggers(self, account: AccountRef) -> list[Trigger]:
         with self.store.read() as tx:
-            return tx.triggers(self._account(tx, account).id)
+            return tx.senders.triggers(self._account(tx, account).id)
 
     def create_list(
         self, account: AccountRef, name: str, opt_out_keyword: str | None = None
@@ -301,7 +301,7 @@ class Directory(Context):
             if keyword is not None:
                 self._keyword_free(tx, row, keyword)
             try:
-                return tx.create_list(row.id, name, keyword)
+                return tx.senders.create_list(row.id, name, keyword)
             except Conflict:
                 raise AlreadyExists(f"list {name!r} already exists") from None
 
@@ -320,5 +320,5 @@ class Directory(Context):
             self._keyword_free(tx, row, trigger.keyword)
             for list_name in (unsubscribe_list, subscribe_list):
                 self._known_list(tx, row, list_name)
-            tx.add_trigger(row.id, trigger)
+            tx.senders.add_trigger(row.id, trigger)
             return trigger

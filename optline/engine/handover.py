@@ -102,7 +102,7 @@ class HandOver(Changes):
         webhook's own send never started (the process stopped, say). Returns how many
         this call sent or failed."""
         with self.store.read() as tx:
-            queued = tx.queued_replies(self._clock() - REPLY_GRACE, limit)
+            queued = tx.messages.queued_replies(self._clock() - REPLY_GRACE, limit)
         handled = 0
         for account_id, message in queued:
             sender = self.sender(message.sender)
@@ -124,7 +124,7 @@ class HandOver(Changes):
             # The claim first: of two claimants, the one that waited for this row finds
             # it taken, and decides and records nothing. Lock order: the message, the
             # contact, the account (as a delivery report takes them).
-            if not tx.move_message(
+            if not tx.messages.move(
                 account_id, message_id, MessageStatus.QUEUED, MessageStatus.SENDING
             ):
                 return None, None, None
@@ -136,7 +136,7 @@ class HandOver(Changes):
         come while the provider was failing). Raises :class:`SendWithdrawn` when it may
         no longer go, with it recorded ``failed`` (and ``send_refused``)."""
         with self.store.transaction() as tx:
-            message = tx.message(account_id, message_id, for_update=True)
+            message = tx.messages.get(account_id, message_id, for_update=True)
             if message is None or message.status != MessageStatus.SENDING:
                 # Settled by someone else meanwhile (an operator, say): not ours to send.
                 raise _Withdrawn(None, message.status if message else "missing")
@@ -158,12 +158,12 @@ class HandOver(Changes):
         after a trigger's reply, say) it answers a moment that has passed: ``failed``,
         reason ``superseded``."""
         now = self._clock()
-        message = tx.message(account_id, message_id)
+        message = tx.messages.get(account_id, message_id)
         assert message is not None
         if message.reply:
-            if not tx.consent_changed_since(account_id, message.phone, message.created_at):
+            if not tx.ledger.changed_since(account_id, message.phone, message.created_at):
                 return MessageStatus.SENDING, None, None
-            tx.move_message(
+            tx.messages.move(
                 account_id,
                 message_id,
                 MessageStatus.SENDING,
@@ -172,7 +172,7 @@ class HandOver(Changes):
             )
             return MessageStatus.FAILED, FailureReason.SUPERSEDED, None
         policy = self._policy_of(self._account(tx, account_id))
-        state = tx.contact(account_id, message.phone, for_update=True)
+        state = tx.contacts.get(account_id, message.phone, for_update=True)
         decision = consent.decide(
             state, message.sender, policy, message.body, message.list_name, message.campaign
         )
@@ -181,9 +181,11 @@ class HandOver(Changes):
         self._record_refusal(tx, account_id, state, message.phone, message.sender, decision, now)
         untold = None if state is None else consent.never_sent(state, policy, message.body)
         if untold is not None and untold is not state:
-            tx.save_contact(account_id, untold, now)
+            tx.contacts.save(account_id, untold, now)
         reason = decision.reason.value if decision.reason else None
-        tx.move_message(account_id, message_id, MessageStatus.SENDING, MessageStatus.FAILED, reason)
+        tx.messages.move(
+            account_id, message_id, MessageStatus.SENDING, MessageStatus.FAILED, reason
+        )
         return MessageStatus.FAILED, reason, decision
 
     def _hand_over(
@@ -221,7 +223,7 @@ class HandOver(Changes):
         provider_id: str | None,
     ) -> None:
         with self.store.transaction() as tx:
-            tx.set_message_status(account_id, message_id, status, reason, provider_id)
+            tx.messages.set_status(account_id, message_id, status, reason, provider_id)
 
     def delivery_report(
         self,
@@ -249,7 +251,7 @@ class HandOver(Changes):
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             sender_row = self._sender(tx, row, from_number)
-            message = tx.message_by_provider_id(row.id, provider_id)
+            message = tx.messages.by_provider_id(row.id, provider_id)
             if message is not None and message.direction != "out":
                 # An inbound text's id: no report is about it, and no reply can take it.
                 if reply_id is not None:
@@ -258,16 +260,16 @@ class HandOver(Changes):
                     )
                 message = None
             elif message is None and reply_id is not None:
-                message = tx.unreported_reply(row.id, reply_id, from_number, recipient)
+                message = tx.messages.unreported_reply(row.id, reply_id, from_number, recipient)
             already = message is not None and message.reason == Reason.OPTED_OUT
             # Callbacks may arrive out of order: a final status is kept (may_replace).
             if message is not None and may_replace(message.status, status, FINAL_STATUSES):
                 reason = (
                     Reason.OPTED_OUT if opted_out else (error_code and f"provider_{error_code}")
                 )
-                tx.set_message_status(row.id, message.id, status, reason, provider_id)
+                tx.messages.set_status(row.id, message.id, status, reason, provider_id)
             if opted_out and not already:
-                state = tx.contact(row.id, recipient, for_update=True)
+                state = tx.contacts.get(row.id, recipient, for_update=True)
                 outcome = self._provider_outcome(
                     state or ContactState(recipient),
                     self._policy_of(row),

@@ -84,7 +84,7 @@ class Inbound(Directory):
             classification = with_provider_keyword(
                 classify(body, policy, triggers.keys() | list_keywords.keys()), provider_keyword
             )
-            state = tx.contact(row.id, contact_phone, for_update=True)
+            state = tx.contacts.get(row.id, contact_phone, for_update=True)
             before = state or ContactState(contact_phone)
             outcome = consent.receive(
                 before,
@@ -99,7 +99,7 @@ class Inbound(Directory):
             # The reply's number is taken first: a repeat of this delivery answers with
             # the same reply, id included, from the outcome stored with the text.
             inbound_id, reply_id = (
-                tx.new_message_ids(row.id, 2) if reply is not None else (None, None)
+                tx.messages.new_ids(row.id, 2) if reply is not None else (None, None)
             )
             result = InboundResult(
                 intent=classification.intent.value,
@@ -111,7 +111,7 @@ class Inbound(Directory):
                 reply_message_id=reply_id,
             )
             try:
-                tx.record_inbound(
+                tx.messages.record_inbound(
                     row.id,
                     provider_id=provider_id,
                     phone=contact_phone,
@@ -127,14 +127,16 @@ class Inbound(Directory):
                 # its transaction rolls back, so nothing is applied twice, and it gets
                 # the first delivery's outcome.
                 assert provider_id is not None
-                earlier = tx.inbound_outcome(row.id, provider_id, contact_phone, sender.number)
+                earlier = tx.messages.inbound_outcome(
+                    row.id, provider_id, contact_phone, sender.number
+                )
                 if earlier is None:  # the id is another message's: refused, nothing kept
                     raise ProviderIdConflict(
                         f"message id {provider_id!r} is already another message's"
                     ) from None
                 raise _Replay(earlier) from None
             if reply is not None:
-                tx.record_outbound(
+                tx.messages.record_outbound(
                     row.id,
                     phone=contact_phone,
                     sender=sender.number,

@@ -91,7 +91,7 @@ class Outbound(HandOver):
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
-            state = tx.contact(row.id, contact_phone)
+            state = tx.contacts.get(row.id, contact_phone)
             return consent.decide(
                 state, from_number, self._policy_of(row), body, list_name, campaign
             )
@@ -119,7 +119,7 @@ class Outbound(HandOver):
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
-            state = tx.send_view(row.id, from_number, list_name)
+            state = tx.contacts.send_view(row.id, from_number, list_name)
             checker = Checker(state, from_number, self._policy_of(row), list_name, campaign)
             try:
                 yield checker
@@ -178,10 +178,13 @@ class Outbound(HandOver):
             with self.store.transaction() as tx:
                 row = self._account(tx, account)
                 sender_row = self._sender(tx, row, from_number)
-                if key is not None and (earlier := tx.send_request(row.id, key)) is not None:
+                if (
+                    key is not None
+                    and (earlier := tx.messages.send_request(row.id, key)) is not None
+                ):
                     return _earlier_send(sender_row, key, request, *earlier)
                 self._known_list(tx, row, list_name)
-                state = tx.contact(row.id, contact_phone, for_update=True)
+                state = tx.contacts.get(row.id, contact_phone, for_update=True)
                 pending = self._decide_recorded(
                     tx,
                     row.id,
@@ -195,7 +198,7 @@ class Outbound(HandOver):
                     now,
                 )
                 if key is not None:
-                    tx.record_send_request(
+                    tx.messages.record_send_request(
                         row.id,
                         key,
                         message_id=pending.message_id,
@@ -208,7 +211,7 @@ class Outbound(HandOver):
             # back, so the text is recorded (and sent) once.
             assert key is not None
             with self.store.read() as tx:
-                earlier = tx.send_request(sender_row.account_id, key)
+                earlier = tx.messages.send_request(sender_row.account_id, key)
             assert earlier is not None
             return _earlier_send(sender_row, key, request, *earlier)
         return pending
@@ -262,10 +265,10 @@ class Outbound(HandOver):
         """Record a send's decision: failed with its reason, or allowed, and then
         ``queued`` for the provider (``dispatch_recorded``) or sent by the caller."""
         if decision.allowed:
-            tx.save_contact(account_id, consent.sent(state or ContactState(contact_phone)), now)
+            tx.contacts.save(account_id, consent.sent(state or ContactState(contact_phone)), now)
         else:
             self._record_refusal(tx, account_id, state, contact_phone, from_number, decision, now)
-        return tx.record_outbound(
+        return tx.messages.record_outbound(
             account_id,
             phone=contact_phone,
             sender=from_number,

@@ -23,7 +23,7 @@ class Reading(Directory):
     def contact(self, account: AccountRef, number: str) -> ContactState | None:
         contact_phone = phone(number)
         with self.store.read() as tx:
-            return tx.contact(self._account(tx, account).id, contact_phone)
+            return tx.contacts.get(self._account(tx, account).id, contact_phone)
 
     def contacts(
         self,
@@ -36,7 +36,9 @@ class Reading(Directory):
         with self.store.read() as tx:
             row = self._account(tx, account)
             self._known_list(tx, row, list_name)
-            return tx.contacts(row.id, status=status, list_name=list_name, after=after, limit=limit)
+            return tx.contacts.find(
+                row.id, status=status, list_name=list_name, after=after, limit=limit
+            )
 
     def history(
         self, account: AccountRef, number: str
@@ -44,12 +46,14 @@ class Reading(Directory):
         contact_phone = phone(number)
         with self.store.read() as tx:
             row = self._account(tx, account)
-            return tx.events(row.id, contact_phone), tx.messages(row.id, contact_phone)
+            return tx.ledger.events(row.id, contact_phone), tx.messages.of_contact(
+                row.id, contact_phone
+            )
 
     def message(self, account: AccountRef, message_id: int) -> MessageRow:
         """One of the account's messages, in or out, as it is now (its delivery status)."""
         with self.store.read() as tx:
-            found = tx.message(self._account(tx, account).id, message_id)
+            found = tx.messages.get(self._account(tx, account).id, message_id)
         if found is None:
             raise UnknownMessage(f"no message {message_id} in account {account!r}")
         return found
@@ -57,24 +61,24 @@ class Reading(Directory):
     def recent_messages(self, account: AccountRef, limit: int = 20) -> list[MessageRow]:
         """The account's last messages in and out, newest first."""
         with self.store.read() as tx:
-            return tx.recent_messages(self._account(tx, account).id, limit)
+            return tx.messages.recent(self._account(tx, account).id, limit)
 
     def flagged(self, account: AccountRef, limit: int = 200) -> list[StoredEvent]:
         """Possible opt-outs waiting for review, newest first."""
         with self.store.read() as tx:
             row = self._account(tx, account)
-            return tx.events_of_type(row.id, "revocation_flagged", limit)
+            return tx.ledger.events_of_type(row.id, "revocation_flagged", limit)
 
     def proof(self, account: AccountRef, number: str) -> dict[str, Any]:
         """A contact's events with their chain links, checkable offline (docs/ledger.md)."""
         contact_phone = phone(number)
         with self.store.read() as tx:
             row = self._account(tx, account)
-            events = tx.events(row.id, contact_phone)
-            head = tx.verify(row.id)
+            events = tx.ledger.events(row.id, contact_phone)
+            head = tx.ledger.verify(row.id)
         return proof_document(row, contact_phone, events, head)
 
     def verify(self, account: AccountRef | None = None) -> list[VerifyResult]:
         with self.store.read() as tx:
-            rows = [self._account(tx, account)] if account else tx.accounts()
-            return [tx.verify(row.id) for row in rows]
+            rows = [self._account(tx, account)] if account else tx.accounts.all()
+            return [tx.ledger.verify(row.id) for row in rows]

@@ -60,11 +60,11 @@ class Subscriptions(Directory):
         secret = "whsec_" + secrets.token_urlsafe(32)
         with self.store.transaction() as tx:
             row = self._account(tx, account)
-            return tx.add_subscription(row.id, url, secret, sorted(set(events))), secret
+            return tx.outbox.add_subscription(row.id, url, secret, sorted(set(events))), secret
 
     def subscriptions(self, account: AccountRef) -> list[SubscriptionRow]:
         with self.store.read() as tx:
-            return tx.subscriptions(self._account(tx, account).id)
+            return tx.outbox.subscriptions(self._account(tx, account).id)
 
     def claim_notifications(self, limit: int, lease_seconds: int = 60) -> list[Notification]:
         """Due event-webhook deliveries, leased to this worker for ``lease_seconds``."""
@@ -72,21 +72,21 @@ class Subscriptions(Directory):
         # An idle outbox costs a read, not a turn at the write lock that every consent
         # change and inbound text of this process queues for.
         with self.store.read() as tx:
-            if not tx.any_notification_due(now):
+            if not tx.outbox.any_due(now):
                 return []
         with self.store.transaction() as tx:
-            return tx.claim_notifications(now, limit, lease_seconds)
+            return tx.outbox.claim(now, limit, lease_seconds)
 
     def notification_result(self, notification: Notification, error: str | None) -> None:
         """Record a delivery attempt: done, retried later with backoff, or given up."""
         now = self._clock()
         with self.store.transaction() as tx:
             if error is None:
-                tx.notification_delivered(notification.id, now)
+                tx.outbox.delivered(notification.id, now)
                 return
             attempts = notification.attempts + 1
             delay = min(NOTIFY_BASE_DELAY * 2 ** (attempts - 1), NOTIFY_MAX_DELAY)
-            tx.notification_retry(
+            tx.outbox.retry(
                 notification.id,
                 attempts,
                 now + timedelta(seconds=delay),

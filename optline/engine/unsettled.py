@@ -56,7 +56,7 @@ class Unsettled(Directory):
         before = self._clock() - older_than if older_than else None
         with self.store.read() as tx:
             account_id = self._account(tx, account).id
-            return tx.unsettled_messages(account_id, status, after_id, limit, before)
+            return tx.messages.unsettled(account_id, status, after_id, limit, before)
 
     def unsettled_sends(
         self, account: AccountRef, queued_for: timedelta = QUEUED_TOO_LONG, limit: int = 1000
@@ -67,8 +67,8 @@ class Unsettled(Directory):
         before = self._clock() - self._wait(queued_for)
         with self.store.read() as tx:
             account_id = self._account(tx, account).id
-            sending = tx.unsettled_messages(account_id, MessageStatus.SENDING.value, 0, limit)
-            queued = tx.unsettled_messages(account_id, MessageStatus.QUEUED.value, 0, limit, before)
+            sending = tx.messages.unsettled(account_id, MessageStatus.SENDING.value, 0, limit)
+            queued = tx.messages.unsettled(account_id, MessageStatus.QUEUED.value, 0, limit, before)
         return sorted([*sending, *queued], key=lambda m: m.id)
 
     def unsettled_counts(
@@ -77,7 +77,7 @@ class Unsettled(Directory):
         """How many sends :meth:`unsettled_sends` would list, by status."""
         before = self._clock() - self._wait(queued_for)
         with self.store.read() as tx:
-            counts = tx.count_unsettled(self._account(tx, account).id, before)
+            counts = tx.messages.count_unsettled(self._account(tx, account).id, before)
         return {status: counts.get(status.value, 0) for status in UNSETTLED}
 
     @staticmethod
@@ -108,16 +108,16 @@ class Unsettled(Directory):
         now = self._clock()
         with self.store.transaction() as tx:
             row = self._account(tx, account)
-            message = tx.message(row.id, message_id)
+            message = tx.messages.get(row.id, message_id)
             if message is None:
                 raise UnknownMessage(f"no message {message_id} in account {row.name!r}")
             code = FailureReason.SETTLED_BY_OPERATOR.value
             if (
                 message.direction != "out"
                 or message.status not in UNSETTLED
-                or not tx.move_message(row.id, message.id, message.status, settled_as.value, code)
+                or not tx.messages.move(row.id, message.id, message.status, settled_as.value, code)
             ):
-                current = tx.message(row.id, message.id) or message  # it may have moved on
+                current = tx.messages.get(row.id, message.id) or message  # it may have moved on
                 raise AlreadySettled(
                     f"message {message_id} is {current.status}: only a send still queued or"
                     " sending can be settled"
@@ -134,7 +134,7 @@ class Unsettled(Directory):
                 reason=why,
             )
             self._record_settled(tx, row, message, settled_as, event, None, now)
-            settled = tx.message(row.id, message.id)
+            settled = tx.messages.get(row.id, message.id)
         assert settled is not None
         return settled
 
@@ -152,14 +152,14 @@ class Unsettled(Directory):
         has no record of, or whose provider cannot be asked, is left for an operator
         (:meth:`settle`). ``queued`` sends were never handed over: nothing to ask."""
         with self.store.read() as tx:
-            rows = [self._account(tx, account)] if account is not None else tx.accounts()
+            rows = [self._account(tx, account)] if account is not None else tx.accounts.all()
             stuck = [(row, message) for row in rows for message in self._all_sending(tx, row.id)]
         return [self._reconcile(row, message, look_up, by, via) for row, message in stuck]
 
     @staticmethod
     def _all_sending(tx: Tx, account_id: int) -> list[MessageRow]:
         found: list[MessageRow] = []
-        while page := tx.unsettled_messages(
+        while page := tx.messages.unsettled(
             account_id, MessageStatus.SENDING.value, found[-1].id if found else 0, 500
         ):
             found += page
@@ -189,7 +189,7 @@ class Unsettled(Directory):
                 (
                     r
                     for r in records
-                    if (owner := tx.message_by_provider_id(account.id, r.provider_id)) is None
+                    if (owner := tx.messages.by_provider_id(account.id, r.provider_id)) is None
                     or owner.id == message.id
                 ),
                 None,
@@ -204,11 +204,11 @@ class Unsettled(Directory):
                 return found(Reconciled.UNREADABLE, detail=detail)
             failed = settled_as is SettledAs.FAILED
             reason = provider_failure(record.error_code, record.opted_out) if failed else None
-            if not tx.move_message(
+            if not tx.messages.move(
                 account.id, message.id, MessageStatus.SENDING.value, settled_as.value
             ):
                 return found(Reconciled.ALREADY_SETTLED, detail="settled meanwhile")
-            tx.set_message_status(
+            tx.messages.set_status(
                 account.id, message.id, settled_as.value, reason, record.provider_id
             )
             event = settled_event(
@@ -243,7 +243,7 @@ class Unsettled(Directory):
         did not tell them the first-text disclosure (the next one carries it), and a
         provider's opted-out refusal opts them out here too."""
         policy = self._policy_of(account)
-        state = tx.contact(account.id, message.phone, for_update=True)
+        state = tx.contacts.get(account.id, message.phone, for_update=True)
         before = state or ContactState(message.phone)
         after, events = before, [event]
         if settled_as is SettledAs.FAILED:
@@ -254,5 +254,5 @@ class Unsettled(Directory):
             )
             after, events = opted_out.state, [*events, *opted_out.events]
         if after != before:
-            tx.save_contact(account.id, after, now)
+            tx.contacts.save(account.id, after, now)
         self._append(tx, account.id, events, now)

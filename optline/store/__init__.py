@@ -1,10 +1,14 @@
 """Persistence: SQLAlchemy Core schema, migrations and the hash-chained ledger.
 
 Only this package touches the database. SQLite (WAL) by default, PostgreSQL in
-production; :meth:`Store.open` migrates either to the newest schema.
+production; :meth:`Store.open` migrates either to the newest schema. A :class:`Store`
+hands out transactions (:class:`Tx`), whose queries are in its repositories
+(``tx.accounts``, ``tx.senders``, ``tx.contacts``, ``tx.messages``, ``tx.ledger``,
+``tx.outbox``: :mod:`optline.store.repo`).
 """
 
 from optline.store.database import Store
+from optline.store.group_commit import CommitFailed
 from optline.store.rows import (
     AccountRow,
     Conflict,
@@ -21,6 +25,7 @@ from optline.store.tx import Tx
 
 __all__ = [
     "AccountRow",
+    "CommitFailed",
     "Conflict",
     "DuplicateDelivery",
     "ListRow",

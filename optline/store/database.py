@@ -1,94 +1,32 @@
-"""Opening a database: engine set-up per dialect, migrations, transactions."""
+"""The store: one database opened, and its transactions handed out.
+
+Engine creation is in :mod:`.connect`, migrations in :mod:`.migrate`, SQLite's group
+commit (when ``transaction()`` is a savepoint) in :mod:`.group_commit`, and the
+queries of a transaction in :mod:`.tx` and its repositories.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import sqlite3
-import sys
 import threading
-from collections import ChainMap
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
-from dataclasses import InitVar, dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import anyio.to_thread
-import orjson
-import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, RootTransaction
+from sqlalchemy.engine import Connection, Engine
 
-from optline.store.rows import AccountRow
+from optline.store.connect import create_engine, read_only
+from optline.store.group_commit import CommitFailed, GroupCommit
+from optline.store.migrate import migrate
 from optline.store.sealed import Sealer
 from optline.store.tx import Head, Subscriptions, Tx
 
-SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
-BUSY_TIMEOUT_SECONDS = 30.0
-# How long the event loop waits for this process's write lock before it hands a write to
-# a worker thread (bulk changes there can hold it for seconds).
-GROUP_WAIT_SECONDS = 0.05
-# How long the loop waits for the committer thread to begin a group's commit: some tens
-# of microseconds as a rule; the bound only keeps a stuck thread from stalling the loop.
-HANDOFF_WAIT_SECONDS = 0.005
-# SQLite's checkpoints (WAL frames copied into the database file), for grouped writes:
-# a thread copies what it can every so often without waiting for anyone, and once the
-# WAL holds this many frames a group's commit starts it over (the copying mostly done).
-CHECKPOINT_SECONDS = 0.1
-WAL_RESTART_FRAMES = 4000
-_MIGRATIONS = Path(__file__).parent / "migrations"
-# Execution option read by the SQLite "begin" hook: False starts a deferred (read) txn.
-_WRITE = "optline_write"
+__all__ = ["CommitFailed", "Store"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-
-class CommitFailed(Exception):
-    """A group commit failed: none of the writes grouped in it were kept."""
-
-
-@dataclass(eq=False)
-class _Group:
-    """The write transactions of one event-loop turn, committed together."""
-
-    transaction: RootTransaction
-    driver: sqlite3.Connection  # the DB-API connection under it
-    # The store's ledger heads and subscriptions, as committed: only the views below
-    # keep them.
-    committed_heads: InitVar[dict[int, Head]]
-    committed_subscriptions: InitVar[dict[int, Subscriptions]]
-    # One future per write, each its own: a cancelled waiter (its client gone) cancels
-    # only its own, never the others' answer.
-    answers: list[asyncio.Future[None]] = field(default_factory=list)
-    # Those the group's writes moved and read, not yet committed.
-    heads: dict[int, Head] = field(default_factory=dict)
-    subscriptions: dict[int, Subscriptions] = field(default_factory=dict)
-    accounts: dict[int, AccountRow] = field(default_factory=dict)
-    message_ids: dict[int, int] = field(default_factory=dict)
-    # What each write of the group starts from, built once for them all.
-    known_heads: ChainMap[int, Head] = field(init=False)
-    known_subscriptions: ChainMap[int, Subscriptions] = field(init=False)
-
-    def __post_init__(
-        self,
-        committed_heads: dict[int, Head],
-        committed_subscriptions: dict[int, Subscriptions],
-    ) -> None:
-        self.known_heads = ChainMap(self.heads, committed_heads)
-        self.known_subscriptions = ChainMap(self.subscriptions, committed_subscriptions)
-
-
-# The group that ``Store.transaction`` joins while a grouped write runs.
-_joining: ContextVar[_Group | None] = ContextVar("optline_group", default=None)
 # Set while a look-up runs on the event loop: ``Store.read`` then uses the loop's own
 # connection.
 _on_loop: ContextVar[bool] = ContextVar("optline_on_loop", default=False)
@@ -113,29 +51,13 @@ class Store:
         # above), kept open between transactions: taking one from the pool and giving
         # it back (with its reset) costs about as much as a consent change's statements.
         self._kept: Connection | None = None
-        # SQLite on an event loop: the open group of writes and its own connection.
-        self._group: _Group | None = None
-        self._group_conn: Connection | None = None
-        # Set while a group's commit (the sync to disk) runs on the committer thread; the
-        # loop meanwhile goes on with other requests, and their writes wait in line
-        # (each on a future of its own) to form the next group.
-        self._committing = False
-        self._in_line: list[asyncio.Future[None]] = []
-        # Groups alternate, one forming while the one ahead syncs, and a group takes at
-        # most one write more than the one ahead had (none yet: no limit). Left free,
-        # one group could take nearly every write and the other keep one or two, whose
-        # sync then overlapped almost nothing: such splits (15 and 1, 14 and 2) lasted
-        # whole benchmark runs; with the limit they even out within a few groups.
-        self._ahead_size = sys.maxsize
-        self._committer = ThreadPoolExecutor(1, thread_name_prefix="optline-commit")
+        # SQLite on an event loop: the writes of one loop turn, committed together.
+        self.group_commit = GroupCommit(
+            engine, self._sqlite_writer, self._heads, self._subscriptions, self.sealer
+        )
         # SQLite: the connection for look-ups on the event loop (one thread, one at a
         # time), kept open: taking one from the pool for each costs more than the read.
         self._loop_reader: Connection | None = None
-        # SQLite with grouped writes: the checkpoint thread, and the WAL's length in
-        # frames as its last checkpoint found it.
-        self._checkpointer: threading.Thread | None = None
-        self._closing = threading.Event()
-        self._wal_frames = 0
 
     @classmethod
     def open(cls, url: str, *, synchronous: str = "FULL", secret_key: str | None = None) -> Store:
@@ -143,7 +65,7 @@ class Store:
         the schema to the newest version. ``synchronous`` is SQLite's durability level;
         ``secret_key`` seals stored secrets (default: ``OPTLINE_SECRET_KEY``)."""
         sealer = Sealer.from_env() if secret_key is None else Sealer.from_keys(secret_key)
-        engine = _create_engine(url, synchronous.upper())
+        engine = create_engine(url, synchronous.upper())
         try:
             migrate(engine)
         except BaseException:
@@ -152,15 +74,12 @@ class Store:
         return cls(engine, sealer)
 
     def close(self) -> None:
-        self._closing.set()
-        if self._checkpointer is not None:
-            self._checkpointer.join()
+        self.group_commit.close()
         with self._writer:
-            for conn in (self._kept, self._group_conn, self._loop_reader):
+            for conn in (self._kept, self._loop_reader):
                 if conn is not None:
                     conn.close()
-            self._kept = self._group_conn = self._loop_reader = None
-        self._committer.shutdown()
+            self._kept = self._loop_reader = None
         self.engine.dispose()
 
     def _writer_connection(self) -> AbstractContextManager[Connection]:
@@ -177,11 +96,12 @@ class Store:
     def transaction(self) -> AbstractContextManager[Tx]:
         """One write transaction: committed on exit, rolled back on an exception.
 
-        Within :meth:`write_grouped` it is a savepoint of the loop's group instead, made
-        durable by the group's commit."""
-        group = _joining.get()
-        if group is not None:
-            return _Savepoint(self, group)
+        Within a write that :meth:`write_grouped` runs on the event loop it is a
+        savepoint of the loop turn's group instead, made durable by the group's commit
+        (:mod:`optline.store.group_commit` says exactly when)."""
+        savepoint = self.group_commit.joined()
+        if savepoint is not None:
+            return savepoint
         return self._own_transaction()
 
     @contextmanager
@@ -213,26 +133,7 @@ class Store:
         a thread of this process or by another process), and on PostgreSQL, ``write``
         runs on a worker thread with its own commit, as any other write does.
         """
-        loop = asyncio.get_running_loop()
-        while self._committing or self._group_full():  # it waits for the group ahead
-            turn = loop.create_future()
-            self._in_line.append(turn)
-            await turn
-        group = self._open_group()
-        if group is None:
-            return await anyio.to_thread.run_sync(lambda: write(*args, **kwargs))
-        token = _joining.set(group)
-        try:
-            result = write(*args, **kwargs)
-        finally:
-            _joining.reset(token)
-        answer = loop.create_future()
-        group.answers.append(answer)
-        await answer
-        return result
-
-    def _group_full(self) -> bool:
-        return self._group is not None and len(self._group.answers) > self._ahead_size
+        return await self.group_commit.write(write, *args, **kwargs)
 
     async def lookup(self, read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a short read (one indexed look-up) from the event loop: on SQLite on the
@@ -247,148 +148,6 @@ class Store:
             finally:
                 _on_loop.reset(token)
         return await anyio.to_thread.run_sync(lambda: read(*args, **kwargs))
-
-    def _open_group(self) -> _Group | None:
-        """The loop turn's group of writes, begun now if none is open; None when the
-        write lock is not free soon enough, and on PostgreSQL (no groups there)."""
-        if self._group is not None:
-            return self._group
-        lock = self._sqlite_writer
-        # A worker thread's write ahead of this one takes a millisecond or so: wait
-        # for it, or every write after would follow it to a thread, one by one.
-        if lock is None or not lock.acquire(timeout=GROUP_WAIT_SECONDS):
-            return None
-        try:
-            if self._group_conn is None or self._group_conn.invalidated:
-                self._group_conn = self._group_connection()
-            transaction = self._group_conn.begin()
-        except sqlite3.OperationalError:  # another process holds SQLite's write lock
-            lock.release()
-            return None
-        except BaseException:
-            lock.release()
-            raise
-        loop = asyncio.get_running_loop()
-        driver: sqlite3.Connection = self._group_conn.connection.driver_connection  # type: ignore[assignment]
-        self._group = _Group(transaction, driver, self._heads, self._subscriptions)
-        loop.call_soon(self._commit_group)
-        return self._group
-
-    def _group_connection(self) -> Connection:
-        conn = self.engine.connect()
-        driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-        # Groups run on the event loop, which must never sleep waiting for another
-        # process's write lock: this connection gives up at once (and the write goes to
-        # a worker thread instead).
-        driver.execute("PRAGMA busy_timeout = 0").close()
-        # Each grouped write is a savepoint, whose journal (the pages it changes, as they
-        # were) went to a temporary file once past 64 KiB, as a STOP's often did: about
-        # one write system call per request, on the loop. It stays in memory instead.
-        driver.execute("PRAGMA temp_store = MEMORY").close()
-        # No checkpoint inside a group's commit: past 1,000 pages of WAL one ran there,
-        # copying them into the database file and syncing it, and every request of the
-        # group waited (the longest such commits took 240 ms, against 1.2 ms as a rule,
-        # once the database held 100,000 texts). The checkpoint thread does it instead.
-        driver.execute("PRAGMA wal_autocheckpoint = 0").close()
-        if self._checkpointer is None:
-            self._checkpointer = threading.Thread(
-                target=self._checkpoints, name="optline-checkpoint", daemon=True
-            )
-            self._checkpointer.start()
-        return conn
-
-    def _checkpoints(self) -> None:
-        """The checkpoint thread: copies WAL frames into the database file, never
-        waiting for a reader or a writer (PASSIVE), and notes how long the WAL is."""
-        conn = self.engine.raw_connection()
-        driver: sqlite3.Connection = conn.driver_connection  # type: ignore[assignment]
-        try:
-            while not self._closing.wait(CHECKPOINT_SECONDS):
-                try:
-                    _busy, frames, _copied = driver.execute(
-                        "PRAGMA wal_checkpoint(PASSIVE)"
-                    ).fetchone()
-                except sqlite3.Error:  # tried again next time
-                    continue
-                self._wal_frames = frames
-        finally:
-            conn.close()
-
-    def _commit_group(self) -> None:
-        """End of the loop turn: the group's commit goes to the committer thread, and
-        the loop goes on with other requests while it syncs to disk (writes that come
-        meanwhile wait for it, then form the next group together)."""
-        group, self._group = self._group, None
-        assert group is not None
-        self._committing = True
-        self._ahead_size = len(group.answers)
-
-        def answer(done: asyncio.Future[Exception | None]) -> None:
-            failure = done.result()
-            # The group's writers first, so that their answers go out before the writes
-            # in line run.
-            for waiter in group.answers:
-                if waiter.done():  # cancelled
-                    continue
-                if failure is None:
-                    waiter.set_result(None)
-                else:
-                    waiter.set_exception(CommitFailed(f"commit failed: {failure}"))
-            self._committing = False
-            in_line, self._in_line = self._in_line, []
-            for turn in in_line:
-                if not turn.done():
-                    turn.set_result(None)
-
-        started = threading.Event()
-        loop = asyncio.get_running_loop()
-        loop.run_in_executor(self._committer, self._commit, group, started).add_done_callback(
-            answer
-        )
-        # The committer thread needs the interpreter lock to start the commit, and the
-        # loop holds it while it works: without a pause here the sync waited for the
-        # loop to run out of work, instead of overlapping it.
-        started.wait(HANDOFF_WAIT_SECONDS)
-
-    def _commit(self, group: _Group, started: threading.Event) -> Exception | None:
-        """On the committer thread: commit, then move the heads on and free the write
-        lock (here, not on the loop: closing the store must never wait for the loop)."""
-        assert self._sqlite_writer is not None  # groups are SQLite's only
-        started.set()
-        try:
-            # The driver's own COMMIT first: it lets go of the interpreter lock at once,
-            # where SQLAlchemy's commit ran its Python before it, which the loop (waiting
-            # to see this thread start) waited out too; the loop's wait per group went
-            # from 93-102 to 66-70 µs (medians). SQLAlchemy's commit then finds nothing
-            # left to commit and only ends its transaction.
-            group.driver.execute("COMMIT").close()
-            group.transaction.commit()
-        except Exception as exc:  # disk full, I/O error: every write of the group is lost
-            if group.transaction.is_active:
-                group.transaction.rollback()
-            return exc
-        else:
-            self._heads.update(group.heads)
-            self._subscriptions.update(group.subscriptions)
-            if self._wal_frames >= WAL_RESTART_FRAMES:
-                self._restart_wal(group)
-            return None
-        finally:
-            self._sqlite_writer.release()
-
-    def _restart_wal(self, group: _Group) -> None:
-        """Start the WAL over from its beginning, on the committer thread while it still
-        holds the write lock: a checkpoint that runs alongside the writers never catches
-        up with the newest commit, so the WAL would grow without end. This one copies
-        the frames the checkpoint thread has not (a moment's work) and waits for no one:
-        with a reader on an older snapshot it gives up, to try after the next commit."""
-        try:
-            restart = group.driver.execute("PRAGMA wal_checkpoint(RESTART)")
-            busy, _frames, _copied = restart.fetchone()
-        except sqlite3.Error:
-            return
-        if not busy:
-            self._wal_frames = 0
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -410,131 +169,4 @@ class Store:
             yield Tx(conn, writable=False, sealer=self.sealer)
 
     def _reader_connection(self) -> Connection:
-        conn = self.engine.connect()
-        conn.execution_options(**{_WRITE: False})
-        return conn
-
-
-class _Savepoint:
-    """A write transaction inside a group (:meth:`Store.write_grouped`): a savepoint of
-    the group's transaction, released on exit, rolled back on an exception. A class,
-    not a generator: this is entered once per inbound text."""
-
-    def __init__(self, store: Store, group: _Group) -> None:
-        self._group = group
-        self._tx = Tx(
-            group.transaction.connection,
-            driver=group.driver,
-            writable=True,
-            heads=group.known_heads,
-            subscriptions=group.known_subscriptions,
-            sealer=store.sealer,
-            accounts=group.accounts,
-            message_ids=group.message_ids,
-        )
-
-    def __enter__(self) -> Tx:
-        self._group.driver.execute("SAVEPOINT grouped").close()
-        return self._tx
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        group = self._group
-        if kind is not None:
-            # What it read may be what it changed, and the numbers it took are free.
-            group.accounts.clear()
-            group.message_ids.clear()
-            group.driver.execute("ROLLBACK TO grouped").close()
-            group.driver.execute("RELEASE grouped").close()
-            return
-        group.driver.execute("RELEASE grouped").close()
-        group.heads.update(self._tx.moved_heads)
-        group.subscriptions.update(self._tx.read_subscriptions)
-
-
-def _json_text(value: object) -> str:
-    """A JSON column's stored text. orjson writes it in a tenth of the time json takes
-    (0.2 against 2.2 µs for an inbound text's outcome); what orjson refuses (integers
-    past 64 bits, keys that are not text) is written by json, as it always was."""
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(value)
-
-
-# How every JSON column is written and read, on both databases.
-_JSON_CODEC = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
-
-
-def _create_engine(url: str, synchronous: str) -> Engine:
-    parsed = sa.make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() == "sqlite":
-        if synchronous not in SYNCHRONOUS:
-            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
-        return _sqlite_engine(parsed, synchronous)
-    if parsed.get_backend_name() == "postgresql":
-        return sa.create_engine(parsed, **_JSON_CODEC)
-    raise ValueError(
-        f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
-    )
-
-
-def _sqlite_engine(url: sa.URL, synchronous: str) -> Engine:
-    engine = sa.create_engine(
-        url,
-        connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
-        **_JSON_CODEC,
-    )
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-        # Transactions are begun by the hook below, not by the sqlite3 module.
-        dbapi_connection.isolation_level = None
-        for pragma in (
-            "journal_mode = WAL",
-            "foreign_keys = ON",
-            f"synchronous = {synchronous}",
-            f"busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}",
-        ):
-            dbapi_connection.execute(f"PRAGMA {pragma}").close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        # A writer takes the write lock up front: two deferred transactions that both
-        # try to upgrade from read to write would fail with SQLITE_BUSY instead.
-        write = conn.get_execution_options().get(_WRITE, True)
-        driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN").close()
-
-    return engine
-
-
-def _alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    return config
-
-
-@cache
-def head_revision() -> str | None:
-    head: str | None = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    return head
-
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        conn.execution_options(**{_WRITE: False})
-        revision: str | None = MigrationContext.configure(conn).get_current_revision()
-        return revision
-
-
-def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the head revision (a cheap check when it is there already)."""
-    if current_revision(engine) == head_revision():
-        return
-    config = _alembic_config()
-    with engine.connect() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-        conn.commit()
+        return read_only(self.engine.connect())

@@ -448,7 +448,7 @@ class Queries:
         unique = message.on_conflict_do_nothing(index_elements=["account_id", "provider_id"])
         if postgres:
             # The sequence numbers the message, unless its number was taken before
-            # (Tx.new_message_ids); the statement returns it.
+            # (Tx.messages.new_ids); the statement returns it.
             serial = sa.literal_column(_NEXT_MESSAGE_ID, sa.BigInteger)
             numbered = sa.func.coalesce(_p("id", type_=sa.BigInteger), serial)
             self.insert_inbound = Prepared(
@@ -459,7 +459,7 @@ class Queries:
             )
         else:
             # SQLite has no sequences: the transaction numbers its messages itself
-            # (Tx.new_message_ids); no RETURNING, which cost 3 µs an insert.
+            # (Tx.messages.new_ids); no RETURNING, which cost 3 µs an insert.
             self.insert_inbound = Prepared(unique, dialect)
             self.insert_outbound = Prepared(message, dialect)
         self.top_message_id = Prepared(

@@ -1,12 +1,21 @@
-"""Values the store returns, and the errors it raises."""
+"""Values the store returns, the errors it raises, and the row mappers between them
+and the tables (a row as the database or the driver returns it -> a value; a value
+-> the columns of its row)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
+import orjson
+from sqlalchemy.engine import Row
+
+from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind
+from optline.store.sealed import Sealer
 
 
 class Conflict(Exception):
@@ -109,3 +118,114 @@ class Notification:
     @property
     def id(self) -> tuple[int, int, int]:
         return (self.account_id, self.subscription_id, self.event_seq)
+
+
+# -- row mappers -----------------------------------------------------------------------
+
+
+def account_row(row: Sequence[Any]) -> AccountRow:
+    """An account from a row: id, name, profile, overrides (JSON), keywords_version."""
+    account_id, name, profile, overrides, keywords_version = row
+    return AccountRow(account_id, name, profile, dict(json_object(overrides)), keywords_version)
+
+
+def sender_row(row: Row[Any, Any, Any, Any], sealer: Sealer) -> SenderRow:
+    """A sender from its row, its credentials opened with ``sealer``."""
+    return SenderRow(
+        row.account_id,
+        row.number,
+        SenderKind(row.kind),
+        row.provider,
+        sealer.open_credentials(row.credentials or {}),
+        bool(row.provider_replies),
+    )
+
+
+def message_row(r: Row[Any, Any, Any, Any]) -> MessageRow:
+    return MessageRow(
+        r.id,
+        r.direction,
+        r.provider_id,
+        r.phone,
+        r.sender,
+        r.body,
+        r.hidden,
+        r.status,
+        r.reason,
+        r.list_name,
+        r.campaign,
+        r.created_at,
+        r.reply,
+    )
+
+
+def stored_event(row: Row[Any]) -> StoredEvent:
+    return StoredEvent(
+        row.account_id,
+        row.seq,
+        row.type,
+        row.phone,
+        row.data,
+        row.occurred_at,
+        row.prev_hash,
+        row.hash,
+    )
+
+
+def event_values(event: StoredEvent) -> dict[str, Any]:
+    """The columns of an event's row."""
+    return {
+        "account_id": event.account_id,
+        "seq": event.seq,
+        "type": event.type,
+        "phone": event.phone,
+        "data": event.data,
+        "occurred_at": event.occurred_at,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def contact_state(row: Sequence[Any]) -> ContactState:
+    """A contact from its row: phone, blocked, status, texted, clarified, by_sender,
+    by_list (the last two JSON objects, as text when they come from the driver)."""
+    phone, blocked, status, texted, clarified, by_sender, by_list = row
+    return ContactState(
+        phone=phone,
+        blocked=bool(blocked),
+        account_status=Status(status),
+        sender_status=MappingProxyType({k: Status(v) for k, v in json_object(by_sender).items()}),
+        lists=MappingProxyType({k: bool(v) for k, v in json_object(by_list).items()}),
+        texted=bool(texted),
+        clarified=bool(clarified),
+    )
+
+
+def contact_values(account_id: int, state: ContactState, now: datetime) -> dict[str, Any]:
+    """The columns of a contact's own row (its sender consents and lists are rows of
+    their own)."""
+    return {
+        "account_id": account_id,
+        "phone": state.phone,
+        "blocked": state.blocked,
+        "status": state.account_status.value,
+        "texted": state.texted,
+        "clarified": state.clarified,
+        "created_at": now,  # kept by the upsert when the contact exists
+        "updated_at": now,
+    }
+
+
+def json_object(value: str | dict[str, Any] | None) -> dict[str, Any]:
+    """A JSON object column (or aggregate) as a dict: NULL is empty, text is parsed."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        loaded: dict[str, Any] = orjson.loads(value)
+        return loaded
+    return value
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column as the driver returns it: text from SQLite, parsed from psycopg."""
+    return orjson.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,229 @@
+"""Contacts: a contact's consent state (its own row, its consent per sender and its
+list memberships), read and locked for a change and saved as changed; contacts listed
+by status or list; and the views a send decides with (one contact at a time, or the
+suppressed phones of a whole send at once)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
+from types import MappingProxyType
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from optline.domain.consent import ContactState, Status
+from optline.store.ledger import utc
+from optline.store.queries import (
+    FACT_BLOCKED,
+    FACT_LIST_UNSUBSCRIBED,
+    FACT_OPTED_OUT,
+    FACT_SENDER_OPTED_IN,
+    FACT_SENDER_OPTED_OUT,
+    KeyValueRows,
+    contact_select,
+)
+from optline.store.repo.base import Repository
+from optline.store.rows import contact_state, contact_values
+from optline.store.schema import contacts, memberships, sender_consent
+
+_NOT_LOADED: Final = object()
+_STATUS: Final = {status.value: status for status in Status}
+_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+class Contacts(Repository):
+    __slots__ = ()
+
+    def get(self, account_id: int, phone: str, *, for_update: bool = False) -> ContactState | None:
+        """The contact's full consent state, or None if the account has never seen it.
+
+        ``for_update`` locks the contact until the transaction ends (PostgreSQL; a
+        SQLite write transaction is exclusive already). A contact that does not exist
+        yet is created in its default state so that concurrent first writers queue on
+        its row too; it is still reported as None.
+        """
+        params = {"account": account_id, "phone": phone}
+        if for_update and self._postgres and not self._lock(params):
+            state = None
+        else:
+            row = self._q.contact.first(self._driver, params)
+            state = None if row is None else contact_state(row)
+        self._tx.seen[(account_id, phone)] = state
+        return state
+
+    def _lock(self, params: Mapping[str, Any]) -> bool:
+        """Lock the contact's row; False if it did not exist and has just been created.
+
+        The state is read by a later statement: under READ COMMITTED a statement that
+        waited for the lock still sees its consent and list rows as they were before
+        the previous holder committed.
+        """
+        if self._conn.execute(self._q.lock_contact, params).first() is not None:
+            return True
+        if self._claim(params["account"], params["phone"]):
+            return False
+        # Another transaction created it meanwhile (and has committed): lock it.
+        self._conn.execute(self._q.lock_contact, params)
+        return True
+
+    def _claim(self, account_id: int, phone: str) -> bool:
+        """Insert a default row for a new contact; False if it exists after all."""
+        self._tx.check_writable()
+        values = contact_values(account_id, ContactState(phone), datetime.now(UTC))
+        return self._conn.execute(self._q.claim_contact, values).first() is not None
+
+    def save(self, account_id: int, state: ContactState, at: datetime) -> None:
+        """Store the contact's whole state (only the parts that changed since it was read),
+        as changed at ``at``."""
+        self._tx.check_writable()
+        key = (account_id, state.phone)
+        before = self._tx.seen.get(key, _NOT_LOADED)
+        old_senders: dict[str, Any] | None
+        old_lists: dict[str, Any] | None
+        if isinstance(before, ContactState):
+            old_senders = {k: v.value for k, v in before.sender_status.items()}
+            old_lists = dict(before.lists)
+        elif before is None:  # read in this transaction: it had no rows yet
+            old_senders, old_lists = {}, {}
+        else:  # not read in this transaction: rewrite all of it
+            old_senders = old_lists = None
+        if not isinstance(before, ContactState) or _scalars(before) != _scalars(state):
+            self._upsert(account_id, state, at)
+        senders_now = {k: v.value for k, v in state.sender_status.items()}
+        self._sync(self._q.sender_consent, account_id, state.phone, senders_now, old_senders)
+        self._sync(self._q.memberships, account_id, state.phone, dict(state.lists), old_lists)
+        self._tx.seen[key] = state
+
+    def _upsert(self, account_id: int, state: ContactState, at: datetime) -> None:
+        values = contact_values(account_id, state, utc(at))
+        self._q.upsert_contact.run(self._driver, values)
+
+    def _sync(
+        self,
+        rows: KeyValueRows,
+        account_id: int,
+        phone: str,
+        after: Mapping[str, Any],
+        before: Mapping[str, Any] | None,
+    ) -> None:
+        """Make the contact's ``key -> value`` rows equal ``after``.
+
+        ``before`` is what the table holds (None: unknown, so rewrite all of it).
+        """
+        owner = {"owner_account": account_id, "owner": phone}
+        if before is None:
+            self._conn.execute(rows.delete_all, owner)
+            before = {}
+        gone = [k for k in before if k not in after]
+        if gone:
+            self._conn.execute(rows.delete_keys, {**owner, "keys": gone})
+        changed = [
+            {"account_id": account_id, "phone": phone, rows.key: k, rows.value: v}
+            for k, v in after.items()
+            if k not in before or before[k] != v
+        ]
+        if changed:
+            self._conn.execute(rows.upsert, changed)
+
+    def find(
+        self,
+        account_id: int,
+        *,
+        status: Status | None = None,
+        list_name: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[ContactState]:
+        """Contacts in phone order. ``status`` is the effective account-level status
+        (BLOCKED: the blocked flag; the others: not blocked and that status);
+        ``list_name`` keeps the members of that list, subscribed or not."""
+        stmt = contact_select(self._postgres).where(contacts.c.account_id == account_id)
+        if status is Status.BLOCKED:
+            stmt = stmt.where(contacts.c.blocked == sa.true())
+        elif status is not None:
+            stmt = stmt.where(contacts.c.blocked == sa.false(), contacts.c.status == status.value)
+        if list_name is not None:
+            member = sa.exists().where(
+                memberships.c.account_id == contacts.c.account_id,
+                memberships.c.list_name == list_name,
+                memberships.c.phone == contacts.c.phone,
+            )
+            stmt = stmt.where(member)
+        if after is not None:
+            stmt = stmt.where(contacts.c.phone > after)
+        stmt = stmt.order_by(contacts.c.phone).limit(limit)
+        return [contact_state(row) for row in self._conn.execute(stmt)]
+
+    def phones_with_sender_consent(self, account_id: int) -> list[str]:
+        """Every contact with a consent of its own for some sender (SENDER scope)."""
+        sc = sender_consent
+        stmt = (
+            sa.select(sc.c.phone)
+            .where(sc.c.account_id == account_id)
+            .group_by(sc.c.phone)
+            .order_by(sc.c.phone)
+        )
+        return list(self._conn.execute(stmt).scalars())
+
+    def send_view(
+        self, account_id: int, sender: str, list_name: str | None
+    ) -> Callable[[str], ContactState | None]:
+        """Contacts as a send from ``sender`` (to ``list_name``) sees them, for deciding
+        many recipients in this transaction: one primary-key query per contact, on one
+        driver cursor. A state holds the contact's own status for this sender and its
+        subscription to this list only (all that ``consent.decide`` reads of them);
+        other senders and lists are left out, so it is not for saving.
+        """
+        query = self._q.send_view if list_name is None else self._q.send_view_list
+        fixed = {"account": account_id, "sender": sender, "list": list_name}
+        rows = query.repeat(self._driver, fixed, "phone")
+        status = _STATUS.__getitem__
+        list_key = list_name or ""
+
+        def state(phone: str) -> ContactState | None:
+            found = rows(phone)
+            if not found:
+                return None
+            blocked, account_status, texted, own, subscribed = found[0]
+            return ContactState(
+                phone,
+                bool(blocked),
+                status(account_status),
+                _EMPTY if own is None else MappingProxyType({sender: status(own)}),
+                _EMPTY if subscribed is None else MappingProxyType({list_key: bool(subscribed)}),
+                bool(texted),
+            )
+
+        return state
+
+    def suppressed(self, account_id: int, sender: str, list_name: str | None) -> dict[str, str]:
+        """phone -> reason for every contact that a send from ``sender`` (to
+        ``list_name``) would refuse for consent, exactly as ``consent.decide`` does.
+
+        One query of index ranges (no look-up per contact), so its cost follows the
+        number of suppressed contacts rather than the size of the account; the facts
+        are combined here: blocked, else opted out as seen from ``sender`` (its own
+        status overriding the account's), else unsubscribed from ``list_name``.
+        """
+        params = {"account": account_id, "sender": sender, "list": list_name}
+        query = self._q.suppressed if list_name is None else self._q.suppressed_from_list
+        facts: dict[int, list[str]] = {}
+        for fact, rows in groupby(query.all(self._driver, params), key=itemgetter(1)):
+            facts.setdefault(fact, []).extend(map(itemgetter(0), rows))
+        refused = dict.fromkeys(facts.get(FACT_OPTED_OUT, ()), "opted_out")
+        for phone in facts.get(FACT_SENDER_OPTED_IN, ()):
+            refused.pop(phone, None)
+        refused.update(dict.fromkeys(facts.get(FACT_SENDER_OPTED_OUT, ()), "opted_out"))
+        refused.update(dict.fromkeys(facts.get(FACT_BLOCKED, ()), "blocked"))
+        if list_name is None:
+            return refused
+        unsubscribed = dict.fromkeys(facts.get(FACT_LIST_UNSUBSCRIBED, ()), "list_unsubscribed")
+        unsubscribed.update(refused)
+        return unsubscribed
+
+
+def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool]:
+    return (state.blocked, state.account_status, state.texted, state.clarified)

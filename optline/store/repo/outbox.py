@@ -1,0 +1,222 @@
+"""The transactional outbox of event webhooks: an account's subscriptions, the
+notifications queued for them in the transaction that appends the events, and their
+delivery (leased to a worker, then delivered, retried or given up)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from optline.store.repo.base import Repository
+from optline.store.rows import Notification, StoredEvent, SubscriptionRow, json_value
+from optline.store.schema import notifications, subscriptions
+
+# An account's event-webhook subscriptions and the version of them they are.
+Subscriptions = tuple[int, list[SubscriptionRow]]
+
+
+class Outbox(Repository):
+    __slots__ = ()
+
+    # -- subscriptions -----------------------------------------------------------------
+
+    def add_subscription(
+        self, account_id: int, url: str, secret: str, event_types: Sequence[str]
+    ) -> int:
+        tx = self._tx
+        tx.check_writable()
+        # First, so that (on PostgreSQL) the account's row is locked before the new id is
+        # chosen, and a consent change reading the version waits for this to commit.
+        self._conn.execute(self._q.bump_subscriptions, {"account": account_id})
+        tx.subscriptions_written.add(account_id)
+        tx.subscriptions_version.pop(account_id, None)
+        tx.read_subscriptions.pop(account_id, None)
+        s = subscriptions
+        last = self._conn.execute(
+            sa.select(sa.func.max(s.c.id)).where(s.c.account_id == account_id)
+        ).scalar_one_or_none()
+        sub_id = (last or 0) + 1
+        self._conn.execute(
+            sa.insert(s).values(
+                account_id=account_id,
+                id=sub_id,
+                url=url,
+                secret=tx.sealer.seal_text(secret),
+                events=list(event_types),
+                created_at=datetime.now(UTC),
+            )
+        )
+        tx.subscriptions.pop(account_id, None)
+        return sub_id
+
+    def subscriptions(self, account_id: int) -> list[SubscriptionRow]:
+        rows = self._q.subscriptions.all(self._driver, {"account": account_id})
+        return [SubscriptionRow(id, url, list(json_value(events))) for id, url, events in rows]
+
+    def _current_subscriptions(self, account_id: int) -> list[SubscriptionRow]:
+        tx = self._tx
+        version = tx.subscriptions_version.get(account_id)
+        if version is None or account_id in tx.subscriptions_written:
+            return self.subscriptions(account_id)
+        known = tx.known_subscriptions.get(account_id)
+        if known is not None and known[0] == version:
+            return known[1]
+        subs = self.subscriptions(account_id)
+        tx.read_subscriptions[account_id] = (version, subs)
+        return subs
+
+    # -- notifications -----------------------------------------------------------------
+
+    def enqueue(self, account_id: int, stored: Sequence[StoredEvent], at: datetime) -> None:
+        """Queue a notification per subscription that asked for each event's type.
+
+        The subscriptions are those committed when ``ledger.append`` moved the head
+        (which read their version, under the account's row lock on PostgreSQL); this
+        process reads them again only when that version has changed.
+        """
+        if not stored:
+            return
+        subs = self._tx.subscriptions.get(account_id)
+        if subs is None:
+            subs = self._current_subscriptions(account_id)
+            self._tx.subscriptions[account_id] = subs
+        rows = [
+            {
+                "account_id": account_id,
+                "subscription_id": sub.id,
+                "event_seq": event.seq,
+                "payload": _payload(event),
+                "attempts": 0,
+                "next_attempt_at": at,
+                "leased_until": None,
+                "state": "pending",
+                "last_error": None,
+                "delivered_at": None,
+            }
+            for event in stored
+            for sub in subs
+            if event.type in sub.events
+        ]
+        if rows:
+            self._tx.check_writable()
+            self._conn.execute(sa.insert(notifications), rows)
+
+    def any_due(self, now: datetime) -> bool:
+        return self._conn.execute(_due(now, 1)).first() is not None
+
+    def claim(self, now: datetime, limit: int, lease_seconds: int) -> list[Notification]:
+        """Lease up to ``limit`` due notifications to the caller (other workers skip them)."""
+        self._tx.check_writable()
+        n, s = notifications, subscriptions
+        due = _due(now, limit)
+        if self._postgres:
+            due = due.with_for_update(skip_locked=True)
+        keys = [tuple(r) for r in self._conn.execute(due)]
+        if not keys:
+            return []
+        until = now + timedelta(seconds=lease_seconds)
+        key = sa.tuple_(n.c.account_id, n.c.subscription_id, n.c.event_seq)
+        self._conn.execute(sa.update(n).where(key.in_(keys)).values(leased_until=until))
+        stmt = (
+            sa.select(
+                n.c.account_id,
+                n.c.subscription_id,
+                n.c.event_seq,
+                n.c.payload,
+                n.c.attempts,
+                s.c.url,
+                s.c.secret,
+            )
+            .join(s, sa.and_(s.c.account_id == n.c.account_id, s.c.id == n.c.subscription_id))
+            .where(key.in_(keys))
+            .order_by(n.c.next_attempt_at)
+        )
+        sealer = self._tx.sealer
+        return [
+            Notification(
+                r.account_id,
+                r.subscription_id,
+                r.event_seq,
+                r.url,
+                sealer.open_text(r.secret),
+                dict(r.payload),
+                r.attempts,
+            )
+            for r in self._conn.execute(stmt)
+        ]
+
+    def delivered(self, key: tuple[int, int, int], at: datetime) -> None:
+        self._update(key, state="done", delivered_at=at, leased_until=None)
+
+    def retry(
+        self,
+        key: tuple[int, int, int],
+        attempts: int,
+        next_at: datetime,
+        error: str,
+        *,
+        give_up: bool,
+    ) -> None:
+        self._update(
+            key,
+            attempts=attempts,
+            next_attempt_at=next_at,
+            last_error=error,
+            leased_until=None,
+            state="failed" if give_up else "pending",
+        )
+
+    def notifications(self, account_id: int) -> list[dict[str, Any]]:
+        """Every notification of the account with its delivery state (oldest first)."""
+        n = notifications
+        stmt = (
+            sa.select(n)
+            .where(n.c.account_id == account_id)
+            .order_by(n.c.event_seq, n.c.subscription_id)
+        )
+        return [dict(r._mapping) for r in self._conn.execute(stmt)]
+
+    def _update(self, key: tuple[int, int, int], **values: Any) -> None:
+        self._tx.check_writable()
+        n = notifications
+        account_id, subscription_id, event_seq = key
+        self._conn.execute(
+            sa.update(n)
+            .where(
+                n.c.account_id == account_id,
+                n.c.subscription_id == subscription_id,
+                n.c.event_seq == event_seq,
+            )
+            .values(values)
+        )
+
+
+def _payload(event: StoredEvent) -> dict[str, Any]:
+    """A notification's body: the event as its webhook delivers it."""
+    return {
+        "id": f"{event.account_id}-{event.seq}",
+        "type": event.type,
+        "phone": event.phone,
+        "data": event.data,
+        "occurred_at": event.occurred_at.isoformat(),
+        "seq": event.seq,
+        "hash": event.hash,
+    }
+
+
+def _due(now: datetime, limit: int) -> sa.Select[tuple[int, int, int]]:
+    """The keys of up to ``limit`` notifications due at ``now`` and not leased."""
+    n = notifications
+    return (
+        sa.select(n.c.account_id, n.c.subscription_id, n.c.event_seq)
+        .where(
+            n.c.state == "pending",
+            n.c.next_attempt_at <= now,
+            sa.or_(n.c.leased_until.is_(None), n.c.leased_until < now),
+        )
+        .order_by(n.c.next_attempt_at)
+        .limit(limit)
+    )
