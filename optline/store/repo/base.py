@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy.engine import Connection
 
 from optline.store.queries import Driver, Queries
-
-if TYPE_CHECKING:
-    from optline.store.tx import Tx
+from optline.store.state import TxState
 
 
 class Repository:
@@ -17,7 +13,7 @@ class Repository:
 
     __slots__ = ("_conn", "_driver", "_postgres", "_q", "_tx")
 
-    def __init__(self, tx: Tx) -> None:
+    def __init__(self, tx: TxState) -> None:
         self._tx = tx
         # The transaction's own, held here too: the hot paths read them on every call.
         self._conn: Connection = tx.conn

@@ -16,8 +16,7 @@ from optline.store.ledger import GENESIS, event_hash, plain, utc
 from optline.store.repo.base import Repository
 from optline.store.rows import StoredEvent, VerifyResult, event_values, stored_event
 from optline.store.schema import accounts, events
-
-Head = tuple[int, str]  # a ledger's last seq and hash
+from optline.store.state import Head
 
 
 class Ledger(Repository):

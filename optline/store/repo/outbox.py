@@ -15,7 +15,6 @@ from optline.store.rows import Notification, StoredEvent, SubscriptionRow, json_
 from optline.store.schema import notifications, subscriptions
 
 # An account's event-webhook subscriptions and the version of them they are.
-Subscriptions = tuple[int, list[SubscriptionRow]]
 
 
 class Outbox(Repository):

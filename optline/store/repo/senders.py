@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from optline.domain.consent import Trigger
 from optline.domain.policy import SenderKind
+from optline.store.repo.accounts import Accounts
 from optline.store.repo.base import Repository
 from optline.store.rows import ListRow, SenderRow, sender_row
 from optline.store.schema import lists, senders, subscriptions, triggers
@@ -91,7 +92,7 @@ class Senders(Repository):
         values = {"account_id": account_id, "name": name, "opt_out_keyword": opt_out_keyword}
         what = f"list {name!r}" + (f" or keyword {opt_out_keyword!r}" if opt_out_keyword else "")
         self._tx.insert_or_conflict(lists, values, what)
-        self._tx.accounts.keywords_changed(account_id)
+        Accounts(self._tx).keywords_changed(account_id)
         return ListRow(account_id, name, opt_out_keyword)
 
     def lists(self, account_id: int) -> list[ListRow]:
@@ -108,7 +109,7 @@ class Senders(Repository):
             "subscribe_list": trigger.subscribe_list,
         }
         self._tx.insert_or_conflict(triggers, values, f"trigger {trigger.keyword!r}")
-        self._tx.accounts.keywords_changed(account_id)
+        Accounts(self._tx).keywords_changed(account_id)
 
     def triggers(self, account_id: int) -> list[Trigger]:
         rows = self._conn.execute(self._q.triggers, {"account": account_id})
