@@ -15,19 +15,13 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
 
-from sqlalchemy.engine import Connection
-
-from optline.store.queries import Driver
 from optline.store.repo.accounts import Accounts
 from optline.store.repo.contacts import Contacts
 from optline.store.repo.ledger import Ledger
 from optline.store.repo.messages import Messages
 from optline.store.repo.outbox import Outbox
 from optline.store.repo.senders import Senders
-from optline.store.rows import AccountRow
-from optline.store.sealed import Sealer
 from optline.store.state import Head, Subscriptions, TxState
 
 __all__ = ["Head", "Subscriptions", "Tx"]
@@ -36,28 +30,7 @@ __all__ = ["Head", "Subscriptions", "Tx"]
 class Tx(TxState):
     """Reads and writes inside one transaction; see :class:`optline.store.Store`."""
 
-    def __init__(
-        self,
-        conn: Connection,
-        *,
-        writable: bool,
-        heads: Mapping[int, Head] | None = None,
-        subscriptions: Mapping[int, Subscriptions] | None = None,
-        sealer: Sealer | None = None,
-        accounts: dict[int, AccountRow] | None = None,
-        message_ids: dict[int, int] | None = None,
-        driver: Driver | None = None,
-    ) -> None:
-        super().__init__(
-            conn,
-            writable=writable,
-            heads=heads,
-            subscriptions=subscriptions,
-            sealer=sealer,
-            accounts=accounts,
-            message_ids=message_ids,
-            driver=driver,
-        )
+    def _attach_repositories(self) -> None:
         # The repositories hold this transaction by a weak proxy: a strong reference
         # back would make a cycle of every transaction, freed only by the garbage
         # collector (whose runs then cost every request), where now the last
