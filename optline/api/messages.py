@@ -25,6 +25,7 @@ from optline.api.deps import (
 from optline.api.problems import RESPONSES, Problem
 from optline.api.schemas import PAGE_LIMIT, Broadcast, OlderThan, OutboundText
 from optline.api.views import message_view, page_of
+from optline.domain.messages import MessageStatus
 
 router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES)
 
@@ -103,7 +104,7 @@ router.add_api_route(
 async def list_unsettled_messages(
     account: Account,
     request: Request,
-    status: Literal["queued", "sending"],
+    status: Literal[MessageStatus.QUEUED, MessageStatus.SENDING],
     cursor: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="next_cursor of the previous page")
     ] = None,
@@ -156,6 +157,6 @@ async def broadcast(body: Broadcast, account: Account, request: Request) -> dict
     )
     return {
         "results": [r.as_dict() for r in results],
-        "sent": sum(r.status == "sent" for r in results),
-        "refused": sum(r.status == "failed" for r in results),
+        "sent": sum(r.status == MessageStatus.SENT for r in results),
+        "refused": sum(r.status == MessageStatus.FAILED for r in results),
     }

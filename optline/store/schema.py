@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from optline.domain.messages import UNSETTLED as UNSETTLED_SENDS
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -220,10 +222,11 @@ events = sa.Table(
     sqlite_with_rowid=False,
 )
 
-PENDING_REPLY = sa.text("reply AND status IN ('queued', 'sending')")
 # Texts not yet settled with a provider: queued, or handed over with no answer yet.
-UNSETTLED_STATUSES = ("queued", "sending")
-UNSETTLED = sa.text(f"status IN ({', '.join(repr(s) for s in UNSETTLED_STATUSES)})")
+UNSETTLED_STATUSES = tuple(status.value for status in UNSETTLED_SENDS)
+_UNSETTLED_IN = f"status IN ({', '.join(repr(s) for s in UNSETTLED_STATUSES)})"
+PENDING_REPLY = sa.text(f"reply AND {_UNSETTLED_IN}")
+UNSETTLED = sa.text(_UNSETTLED_IN)
 
 messages = sa.Table(
     "messages",

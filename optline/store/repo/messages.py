@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from optline.domain.messages import MessageStatus
 from optline.store.ledger import utc
 from optline.store.queries import Prepared, insert
 from optline.store.repo.base import Repository
@@ -120,7 +121,7 @@ class Messages(Repository):
             "sender": sender,
             "body": body,
             "hidden": False,
-            "status": "received",
+            "status": MessageStatus.RECEIVED,
             "reason": None,
             "list_name": None,
             "campaign": False,
@@ -235,7 +236,7 @@ class Messages(Repository):
         stmt = (
             sa.select(m.c.status, sa.func.count())
             .where(m.c.account_id == account_id, UNSETTLED)
-            .where(sa.or_(m.c.status != "queued", m.c.created_at < utc(queued_before)))
+            .where(sa.or_(m.c.status != MessageStatus.QUEUED, m.c.created_at < utc(queued_before)))
             .group_by(m.c.status)
         )
         return {str(status): int(count) for status, count in self._conn.execute(stmt)}
@@ -246,7 +247,7 @@ class Messages(Repository):
         m = messages
         stmt = (
             sa.select(m)
-            .where(PENDING_REPLY, m.c.status == "queued", m.c.created_at < before)
+            .where(PENDING_REPLY, m.c.status == MessageStatus.QUEUED, m.c.created_at < before)
             .order_by(m.c.created_at)
             .limit(limit)
         )
