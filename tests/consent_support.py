@@ -13,14 +13,13 @@ from optline.domain import consent
 from optline.domain.classify import classify
 from optline.domain.consent import (
     ContactState,
-    Decision,
     EventType,
     Outcome,
     Sender,
     Trigger,
-    decide,
     receive,
 )
+from optline.domain.decisions import Decision, decide
 from optline.domain.policy import Policy, SenderKind
 from optline.domain.profiles import PROFILES, get_profile
 

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from optline.domain.consent import Decision
+from optline.domain.decisions import Decision
 from optline.engine import Engine
 from optline.errors import BadInput, UnknownAccount, UnknownList, UnknownSender
 

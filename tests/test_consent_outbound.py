@@ -11,13 +11,9 @@ from consent_support import (
     run,
 )
 
-from optline.domain import consent
-from optline.domain.consent import (
-    ContactState,
-    Decision,
-    EventType,
-    Reason,
-)
+from optline.domain import consent, decisions
+from optline.domain.consent import ContactState, EventType, Reason
+from optline.domain.decisions import Decision
 from optline.domain.profiles import get_profile
 
 
@@ -46,7 +42,7 @@ def test_decide_reason_list_unsubscribed_comes_before_missing_language() -> None
 def test_campaign_text_without_opt_out_language_is_refused(name: str) -> None:
     # Seed 000: "you'll need to use at least one approved keyword".
     policy = get_profile(name)
-    state = consent.sent(ContactState(PHONE))
+    state = decisions.sent(ContactState(PHONE))
     decision = check(state, policy, campaign=True, body="Spring sale: 20% off today")
     assert decision == Decision(False, Reason.MISSING_OPT_OUT_LANGUAGE, decision.body)
 
@@ -65,10 +61,10 @@ def test_first_text_disclosure_counts_as_opt_out_language() -> None:
 def test_a_first_text_never_sent_leaves_the_disclosure_for_the_next() -> None:
     policy = get_profile("default")
     first = check(None, policy, body="20% off")
-    texted = consent.sent(ContactState(PHONE))
-    assert not consent.never_sent(texted, policy, first.body).texted
+    texted = decisions.sent(ContactState(PHONE))
+    assert not decisions.never_sent(texted, policy, first.body).texted
     # A later text (no disclosure) refused at its hand-over: the contact was told.
-    assert consent.never_sent(texted, policy, "20% off").texted
+    assert decisions.never_sent(texted, policy, "20% off").texted
 
 
 def test_disclosure_is_not_repeated_when_the_text_already_carries_it() -> None:
@@ -89,7 +85,7 @@ def test_disclosure_is_not_repeated_when_the_text_already_carries_it() -> None:
 )
 def test_keyword_words_in_ordinary_prose_are_not_opt_out_language(body: str) -> None:
     policy = get_profile("callrail")
-    decision = check(consent.sent(ContactState(PHONE)), policy, campaign=True, body=body)
+    decision = check(decisions.sent(ContactState(PHONE)), policy, campaign=True, body=body)
     assert decision.reason is Reason.MISSING_OPT_OUT_LANGUAGE
 
 
@@ -107,19 +103,19 @@ def test_keyword_words_in_ordinary_prose_are_not_opt_out_language(body: str) -> 
 )
 def test_campaign_text_naming_an_opt_out_keyword_is_allowed(name: str, body: str) -> None:
     policy = get_profile(name)
-    assert check(consent.sent(ContactState(PHONE)), policy, campaign=True, body=body).allowed
+    assert check(decisions.sent(ContactState(PHONE)), policy, campaign=True, body=body).allowed
 
 
 def test_default_accepts_the_two_word_opt_out_keyword_as_opt_out_language() -> None:
     policy = get_profile("default")
-    state = consent.sent(ContactState(PHONE))
+    state = decisions.sent(ContactState(PHONE))
     assert check(state, policy, campaign=True, body="Sale. Reply OPT OUT to leave").allowed
 
 
 @pytest.mark.parametrize("name", ["callrail", "default"])
 def test_one_to_one_text_needs_no_opt_out_language(name: str) -> None:
     policy = get_profile(name)
-    assert check(consent.sent(ContactState(PHONE)), policy, body="Running late").allowed
+    assert check(decisions.sent(ContactState(PHONE)), policy, body="Running late").allowed
 
 
 @pytest.mark.parametrize("name", ["business_text", "command", "krispcall", "salesmsg", "twilio"])
@@ -127,7 +123,7 @@ def test_profiles_without_the_rule_allow_campaign_texts_without_opt_out_language
     name: str,
 ) -> None:
     policy = get_profile(name)
-    assert check(consent.sent(ContactState(PHONE)), policy, campaign=True, body="20% off").allowed
+    assert check(decisions.sent(ContactState(PHONE)), policy, campaign=True, body="20% off").allowed
 
 
 COMMAND_DISCLOSURE = "Prefer a phone call or email? Reply STOP to unsubscribe."
@@ -145,7 +141,7 @@ def test_command_first_text_carries_the_disclosure(state: ContactState | None) -
 
 def test_command_later_texts_carry_no_disclosure() -> None:
     policy = get_profile("command")
-    state = consent.sent(ContactState(PHONE))
+    state = decisions.sent(ContactState(PHONE))
     decision = check(state, policy, body="See you Sunday")
     assert decision.body == "See you Sunday"
 
@@ -162,16 +158,16 @@ def test_profiles_without_a_disclosure_send_the_first_text_as_written(name: str)
 
 
 def test_sent_marks_the_contact_texted_once() -> None:
-    state = consent.sent(ContactState(PHONE))
+    state = decisions.sent(ContactState(PHONE))
     assert state.texted
-    assert consent.sent(state) is state
+    assert decisions.sent(state) is state
 
 
 def test_refused_event_names_the_reason_and_sender() -> None:
     policy = get_profile("twilio")
     state = opted_out_state(policy)
     decision = check(state, policy)
-    event = consent.refused_event(state, S1.number, decision)
+    event = decisions.refused_event(state, S1.number, decision)
     assert event.type is EventType.SEND_REFUSED
     assert event.data["reason"] == "opted_out"
     assert event.data["sender"] == S1.number

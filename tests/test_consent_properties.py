@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optline.domain import consent
+from optline.domain import consent, decisions
 from optline.domain.classify import Classification, classify
 from optline.domain.consent import (
     ContactState,
@@ -316,12 +316,12 @@ def step(state: ContactState, model: Model, action: Action, trace: Trace) -> Con
     # The state machine and the model agree on every sender, and blocked wins.
     assert new.blocked is model.blocked
     for number in NUMBERS:
-        decision = consent.decide(new, number, policy, "hello")
+        decision = decisions.decide(new, number, policy, "hello")
         assert decision.reason is model.allowed(number), (action, number, new, model)
         if model.blocked:
             assert new.status_from(number) is Status.BLOCKED
     for list_name in LISTS:
-        decision = consent.decide(new, NUMBERS[0], policy, "hi", list_name=list_name)
+        decision = decisions.decide(new, NUMBERS[0], policy, "hi", list_name=list_name)
         if model.allowed(NUMBERS[0]) is None and model.lists.get(list_name) is False:
             assert decision.reason is Reason.LIST_UNSUBSCRIBED
     return new
@@ -367,9 +367,9 @@ def test_after_an_opt_out_keyword_the_sender_refuses_until_an_opt_in_covers_it(
     policy = get_profile(name)
     stop_word = data.draw(st.sampled_from(sorted(policy.keywords["en"].opt_out)))
     state = consent.receive(ContactState(PHONE), classify(stop_word, policy), sender, policy).state
-    assert consent.decide(state, sender.number, policy, "hi").reason is Reason.OPTED_OUT
+    assert decisions.decide(state, sender.number, policy, "hi").reason is Reason.OPTED_OUT
     # Anything but an opt-in keyword or a manual opt-in: the sender stays refused.
     for body, via in data.draw(st.lists(texts_that_do_not_opt_in(policy), max_size=15)):
         state = consent.receive(state, classify(body, policy), via, policy).state
-        refusal = consent.decide(state, sender.number, policy, "hi").reason
+        refusal = decisions.decide(state, sender.number, policy, "hi").reason
         assert refusal is Reason.OPTED_OUT, (body, via)

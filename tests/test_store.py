@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import sqlite
 from store_support import record_send
 
-from optline.domain import consent
+from optline.domain import consent, decisions
 from optline.domain.consent import ContactState, Event, EventType, Status, Trigger
 from optline.domain.policy import SenderKind
 from optline.domain.profiles import get_profile
@@ -586,7 +586,7 @@ def test_suppressed_agrees_with_decide(store: Store, people: list[tuple]) -> Non
         for list_name in (None, "marketing", "notices", "other"):
             expected = {}
             for state in states:
-                decision = consent.decide(state, sender, policy, "Hi", list_name)
+                decision = decisions.decide(state, sender, policy, "Hi", list_name)
                 if decision.reason is not None:
                     expected[state.phone] = decision.reason.value
             with store.read() as tx:

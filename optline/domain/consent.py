@@ -7,7 +7,6 @@ events go to the ledger in the same transaction as the new state.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -16,7 +15,6 @@ from typing import Any
 
 from optline.domain.classify import Classification
 from optline.domain.policy import Intent, Policy, Resubscribe, Scope, SenderKind
-from optline.domain.text import words
 
 
 class Status(StrEnum):
@@ -166,9 +164,11 @@ def _scope_label(policy: Policy, sender: str | None, everywhere: bool) -> str:
     return "account"
 
 
-def _event(
+def new_event(
     kind: EventType, state: ContactState, source: Source, sender: str | None, **data: Any
 ) -> Event:
+    """An event on ``state``'s contact: who caused it, the sender, and its data (None
+    values left out)."""
     payload: dict[str, Any] = {"source": source.value}
     if sender is not None:
         payload["sender"] = sender
@@ -192,7 +192,7 @@ def _opt_out(
     else:
         already = state.status_from(sender) is not Status.OPTED_IN
     new = _set_status(state, Status.OPTED_OUT, sender, policy, everywhere)
-    event = _event(
+    event = new_event(
         EventType.OPTED_OUT,
         new,
         source,
@@ -209,7 +209,7 @@ def _opt_in(
 ) -> tuple[ContactState, Event]:
     everywhere = policy.opt_in_all_senders
     new = _set_status(state, Status.OPTED_IN, sender, policy, everywhere)
-    event = _event(
+    event = new_event(
         EventType.OPTED_IN,
         new,
         source,
@@ -253,7 +253,7 @@ def receive(
             )
             return Outcome(new, (event,), None, hidden=True)
         if intent is Intent.OPT_IN:
-            refused = _event(
+            refused = new_event(
                 EventType.OPT_IN_REFUSED,
                 state,
                 Source.KEYWORD,
@@ -273,7 +273,7 @@ def receive(
 
     if intent is Intent.HELP:
         # CTIA: HELP is answered whatever the consent status.
-        event = _event(EventType.HELP_ANSWERED, state, Source.KEYWORD, number, keyword=keyword)
+        event = new_event(EventType.HELP_ANSWERED, state, Source.KEYWORD, number, keyword=keyword)
         return Outcome(state, (event,), policy.render(replies.help))
 
     if intent is Intent.OPT_IN:
@@ -284,7 +284,7 @@ def receive(
             # not a phrase such as "opt me back in".
             if state.status_from(number) is Status.OPTED_IN:
                 return Outcome(state)
-            refused = _event(
+            refused = new_event(
                 EventType.OPT_IN_REFUSED,
                 state,
                 Source.KEYWORD,
@@ -300,7 +300,7 @@ def receive(
 
     if intent is Intent.POSSIBLE_OPT_OUT and not opted_out:
         # Recorded for review; answered at most once until consent next changes.
-        flagged = _event(
+        flagged = new_event(
             EventType.REVOCATION_FLAGGED,
             state,
             Source.KEYWORD,
@@ -349,7 +349,7 @@ def _fire_trigger(
     state: ContactState, trigger: Trigger, sender: str, opted_out: bool, policy: Policy
 ) -> Outcome:
     events = [
-        _event(EventType.TRIGGER_FIRED, state, Source.KEYWORD, sender, keyword=trigger.keyword)
+        new_event(EventType.TRIGGER_FIRED, state, Source.KEYWORD, sender, keyword=trigger.keyword)
     ]
     new = state
     if trigger.unsubscribe_list:
@@ -368,7 +368,7 @@ def _list_change(
 ) -> tuple[ContactState, Event]:
     new = replace(state, lists={**state.lists, list_name: subscribed})
     kind = EventType.LIST_SUBSCRIBED if subscribed else EventType.LIST_UNSUBSCRIBED
-    return new, _event(kind, new, source, sender, list=list_name)
+    return new, new_event(kind, new, source, sender, list=list_name)
 
 
 # -- manual and provider changes -------------------------------------------------------
@@ -402,13 +402,13 @@ def opt_in(
 def block(state: ContactState, note: str | None = None) -> Outcome:
     """Block: no texts either way; implies opted out everywhere."""
     new = replace(state, blocked=True, account_status=Status.OPTED_OUT, sender_status=_EMPTY)
-    return Outcome(new, (_event(EventType.BLOCKED, new, Source.MANUAL, None, note=note),))
+    return Outcome(new, (new_event(EventType.BLOCKED, new, Source.MANUAL, None, note=note),))
 
 
 def unblock(state: ContactState, note: str | None = None) -> Outcome:
     """Unblock; the contact stays opted out (seed 001: unblocking does not opt in)."""
     new = replace(state, blocked=False)
-    return Outcome(new, (_event(EventType.UNBLOCKED, new, Source.MANUAL, None, note=note),))
+    return Outcome(new, (new_event(EventType.UNBLOCKED, new, Source.MANUAL, None, note=note),))
 
 
 def subscribe(state: ContactState, list_name: str, source: Source = Source.MANUAL) -> Outcome:
@@ -471,7 +471,7 @@ def widen_scope(state: ContactState) -> Outcome:
     if not out_of and not (everywhere_out and opted_back_in):
         return Outcome(state)
     new = replace(state, account_status=Status.OPTED_OUT, sender_status=_EMPTY, clarified=False)
-    event = _event(
+    event = new_event(
         EventType.OPTED_OUT,
         new,
         Source.POLICY,
@@ -554,110 +554,8 @@ def imported(
     elif status is Status.OPTED_IN and state.status_from(None) is not Status.OPTED_IN:
         step = opt_in(state, policy, evidence)
     elif status is Status.OPTED_IN and new and evidence:
-        event = _event(EventType.OPTED_IN, state, Source.IMPORT, None, evidence=evidence)
+        event = new_event(EventType.OPTED_IN, state, Source.IMPORT, None, evidence=evidence)
         step = Outcome(state, (event,))
     else:
         step = Outcome(state)
     return Outcome(step.state, (*events, *step.events))
-
-
-# -- outbound --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    allowed: bool
-    reason: Reason | None
-    body: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "allowed": self.allowed,
-            "reason": self.reason.value if self.reason else None,
-            "body": self.body,
-        }
-
-
-# "Reply STOP", "text END to 12345", "STOP to quit": an opt-out keyword given as an
-# instruction, or written in capitals as keywords are. "the end of the sale" is not.
-_INSTRUCTION = re.compile(
-    r"\b(?:reply|replying|text|txt|send|respond)(?: with)?(?: the word)? (\w+(?: \w+)?)"
-)
-
-
-def has_opt_out_language(body: str, policy: Policy) -> bool:
-    """Does ``body`` tell the reader how to opt out with one of the policy's keywords?
-
-    "Reply STOP to opt out", "Text end to quit", "STOP to end": a keyword the reader is
-    told to send, or one in capitals that says what it does. A capital keyword alone
-    does not ("Don't STOP shopping", "THE END of summer sale")."""
-    keywords = policy.opt_out_words()
-    for match in _SHOUTED_KEYWORD.finditer(body):
-        if " ".join(words(match.group(1))) in keywords:
-            return True
-    phrase = " ".join(words(body))
-    for match in _INSTRUCTION.finditer(phrase):
-        said = match.group(1)
-        if said in keywords or said.partition(" ")[0] in keywords:
-            return True
-    return False
-
-
-_SHOUTED_KEYWORD = re.compile(
-    r"\b([A-Z][A-Z-]+(?: [A-Z][A-Z-]+)?) (?i:to|2) "
-    r"(?i:end|stop|opt|quit|cancel|unsubscribe|unsub|leave|be removed|optout)\b"
-)
-
-
-def decide(
-    state: ContactState | None,
-    sender: str,
-    policy: Policy,
-    body: str,
-    list_name: str | None = None,
-    campaign: bool = False,
-) -> Decision:
-    """May ``body`` go from ``sender`` to this contact? ``state`` None: never seen."""
-    if state is not None:
-        status = state.status_from(sender)
-        if status is Status.BLOCKED:
-            return Decision(False, Reason.BLOCKED, body)
-        if status is Status.OPTED_OUT:
-            return Decision(False, Reason.OPTED_OUT, body)
-        if list_name is not None and state.lists.get(list_name) is False:
-            return Decision(False, Reason.LIST_UNSUBSCRIBED, body)
-    disclosure = policy.first_text_disclosure
-    first_text = state is None or not state.texted
-    # Said once: a first text that already carries the notice does not repeat it.
-    if disclosure and first_text and disclosure.casefold() not in body.casefold():
-        body = f"{body}\n\n{disclosure}"
-    # The disclosure counts as opt-out language: it is part of the text that goes out.
-    if (
-        campaign
-        and policy.campaign_opt_out_language_required
-        and not has_opt_out_language(body, policy)
-    ):
-        return Decision(False, Reason.MISSING_OPT_OUT_LANGUAGE, body)
-    return Decision(True, None, body)
-
-
-def refused_event(state: ContactState, sender: str, decision: Decision) -> Event:
-    """The ledger event for a refused send."""
-    assert decision.reason is not None
-    return _event(
-        EventType.SEND_REFUSED, state, Source.MANUAL, sender, reason=decision.reason.value
-    )
-
-
-def sent(state: ContactState) -> ContactState:
-    return state if state.texted else replace(state, texted=True)
-
-
-def never_sent(state: ContactState, policy: Policy, body: str) -> ContactState:
-    """``state`` once a text decided for it was refused at its hand-over: one that
-    carried the first-text disclosure never told the contact (seed 004), so the next
-    text carries it again."""
-    disclosure = policy.first_text_disclosure
-    if state.texted and disclosure and disclosure.casefold() in body.casefold():
-        return replace(state, texted=False)
-    return state

@@ -28,15 +28,15 @@ made once and reused.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 import wordfreq
 
 from optline.domain import vocabulary as vocab
+from optline.domain.clauses import Clauses, core_words, last_words, negated, quoted
 from optline.domain.policy import Intent, KeywordMatch, KeywordSet, Policy
-from optline.domain.text import BREAK, clause_form, has_inner_break, squeeze
+from optline.domain.text import BREAK, clause_form, has_inner_break, squeeze, typos
 
 # A typo that wordfreq sees at least once per million words (Zipf 3) is a word someone
 # meant to write ("atop", "quot"), not a slip.
@@ -51,45 +51,12 @@ _MAX_VERDICTS = 4096
 # a plan for more gate words than this is not kept (a long text may hold hundreds).
 _MAX_KEPT_TEXT = 100
 _MAX_KEPT_PLAN_WORDS = 24
-# What a reason quotes of the words matched: a match may run across a long text.
-_MAX_QUOTED = 80
 # Words before a phrase that a negation check reads ("never ever stop", "don't remove
 # me from"): the last four, and one more to tell whether there are more than two.
 _WORDS_BEFORE = 5
 # A text's clauses up to this long are read whole before each match, as the quickest
-# way for a short text; a longer text's are indexed once (see _Clauses).
+# way for a short text; a longer text's are indexed once (see Clauses).
 _READ_WHOLE_CLAUSES = 2000
-
-_QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-
-
-def _qwerty_neighbours() -> dict[str, str]:
-    """Keys touching each letter key on a staggered QWERTY keyboard."""
-    where = {ch: (r, c) for r, row in enumerate(_QWERTY) for c, ch in enumerate(row)}
-    near: dict[str, str] = {}
-    for ch, (r, c) in where.items():
-        spots = [(r, c - 1), (r, c + 1), (r - 1, c), (r - 1, c + 1), (r + 1, c - 1), (r + 1, c)]
-        near[ch] = "".join(
-            _QWERTY[rr][cc] for rr, cc in spots if 0 <= rr < 3 and 0 <= cc < len(_QWERTY[rr])
-        )
-    return near
-
-
-_NEAR = _qwerty_neighbours()
-
-
-def typos(word: str) -> Iterator[str]:
-    """Every one-slip misspelling of ``word`` (see the module docstring)."""
-    for i, ch in enumerate(word):
-        head, tail = word[:i], word[i + 1 :]
-        yield head + tail  # missing letter
-        yield head + ch + ch + tail  # doubled letter
-        for key in _NEAR.get(ch, ""):
-            yield head + key + tail  # neighbouring key instead
-            yield head + ch + key + tail  # neighbouring key pressed too, after
-            yield head + key + ch + tail  # ... or before
-        if tail:
-            yield head + tail[0] + ch + tail[1:]  # swapped with the next letter
 
 
 def _is_ordinary(token: str, language: str) -> bool:
@@ -263,7 +230,7 @@ class Detector:
                     key,
                     Verdict(
                         match.intent,
-                        f"{_quoted(token).upper()} is the keyword {match.keyword.upper()} "
+                        f"{quoted(token).upper()} is the keyword {match.keyword.upper()} "
                         f"with letters repeated ({match.language})",
                         match,
                     ),
@@ -280,7 +247,7 @@ class Detector:
         ``folded`` is its folded text, ``tokens`` its words and ``form`` the words
         joined by spaces.
         """
-        core = _core(tokens)
+        core = core_words(tokens)
         if 0 < len(core) <= _LONGEST_KEYWORD:
             found = self._bare_keyword(core, typos_on)
             if found is not None:
@@ -379,7 +346,7 @@ class Detector:
             key,
             Verdict(
                 Intent.OPT_OUT,
-                f"{_quoted(token).upper()} {how} the opt-out keyword {match.keyword.upper()} "
+                f"{quoted(token).upper()} {how} the opt-out keyword {match.keyword.upper()} "
                 f"({match.language})",
                 match,
             ),
@@ -412,7 +379,7 @@ class Detector:
         """
         best: Verdict | None = None
         kept: Verdict | None = None
-        clauses: _Clauses | None = None  # made for a long text's first negatable match
+        clauses: Clauses | None = None  # made for a long text's first negatable match
         for rule in plan:
             phrase = rule.phrase
             # The first match that is not negated counts.
@@ -425,14 +392,14 @@ class Detector:
                         before = form[opening:start].split()
                     else:
                         if clauses is None or clauses.form is not form:
-                            clauses = _Clauses(form)
+                            clauses = Clauses(form)
                         opening = clauses.start_of(start)
-                        before = _last_words(form, opening, start, _WORDS_BEFORE)
-                    if _negated(before) or (
+                        before = last_words(form, opening, start, _WORDS_BEFORE)
+                    if negated(before) or (
                         phrase.after_object
                         and len(before) > 2
                         and before[-1] in vocab.OBJECT_PRONOUNS
-                        and _negated(before[:-2])
+                        and negated(before[:-2])
                     ):
                         continue
                     if phrase.intent is Intent.OPT_OUT:
@@ -463,7 +430,7 @@ class Detector:
             words = clause.split()
             if self.keyword_words.isdisjoint(words):
                 continue
-            core = _core(words)
+            core = core_words(words)
             found = self._clause(core, typos_on) if core else None
             if found is not None:
                 if found.intent is Intent.OPT_OUT:
@@ -534,67 +501,9 @@ class Detector:
         return None if word in vocab.WEAK_OPT_OUT else match
 
 
-_BREAKS = re.compile(re.escape(BREAK))
-# A question word as a whole word of a clause form (words between single spaces).
-_QUESTION_WORD = re.compile(rf"(?<![^ ])(?:{'|'.join(sorted(vocab.QUESTION_WORDS))})(?![^ ])")
-
-
-class _Clauses:
-    """Where the clauses of one clause form start and where its question words stand,
-    found in one pass: each match's negation and question checks then read the few
-    words before it, not its clause from the start (a long text of many negated
-    phrases in one clause cost the square of its length that way)."""
-
-    __slots__ = ("_breaks", "_question_ends", "_questions", "form")
-
-    def __init__(self, form: str) -> None:
-        self.form = form
-        self._breaks = [hit.start() for hit in _BREAKS.finditer(form)]
-        found = [hit.span() for hit in _QUESTION_WORD.finditer(form)]
-        self._questions = [start for start, _ in found]
-        self._question_ends = [end for _, end in found]
-
-    def start_of(self, at: int) -> int:
-        """Where the clause holding position ``at`` starts (after its break)."""
-        index = bisect_left(self._breaks, at)
-        return self._breaks[index - 1] + 1 if index else 0
-
-    def question_between(self, start: int, end: int) -> bool:
-        """Whether a question word stands whole within ``form[start:end]``."""
-        index = bisect_left(self._questions, start)
-        return index < len(self._questions) and self._question_ends[index] <= end
-
-
-def _last_words(form: str, start: int, end: int, count: int) -> list[str]:
-    """The last ``count`` words of ``form[start:end]`` (as ``split()`` gives them),
-    read backwards from ``end``: the cost is their length, not the clause's."""
-    found: list[str] = []
-    stop = end
-    while len(found) < count:
-        while stop > start and form[stop - 1] == " ":
-            stop -= 1
-        if stop <= start:
-            break
-        space = form.rfind(" ", start, stop)
-        begin = start if space < 0 else space + 1
-        found.append(form[begin:stop])
-        stop = begin
-    found.reverse()
-    return found
-
-
-def _quoted(text: str) -> str:
-    """``text`` as a reason quotes it: a long one by its two ends."""
-    if len(text) <= _MAX_QUOTED:
-        return text
-    half = _MAX_QUOTED // 2
-    return f"{text[:half].rstrip()} ... {text[-half:].lstrip()}"
-
-
 def _said(rule: _Rule, said: str, question: bool) -> Verdict:
     """The verdict of ``rule`` matching the words ``said``."""
-    if len(said) > _MAX_QUOTED:
-        said = _quoted(said)
+    said = quoted(said)
     phrase = rule.phrase
     if question:
         return Verdict(
@@ -612,36 +521,6 @@ _RANKS = {Intent.OPT_OUT: 0, Intent.POSSIBLE_OPT_OUT: 1}
 def _rank(verdict: Verdict) -> int:
     # Protective order: an opt-out beats a possible one, which beats an opt-in.
     return _RANKS.get(verdict.intent, 2)
-
-
-def _core(words: list[str]) -> list[str]:
-    """``words`` without filler words at either end; a repeated word once."""
-    if words and words[0] not in vocab.FILLERS and words[-1] not in vocab.FILLERS:
-        if len(words) > 1 and words[1] == words[0] and words.count(words[0]) == len(words):
-            return words[:1]  # "STOP STOP STOP"
-        return words
-    start, end = 0, len(words)
-    while start < end and words[start] in vocab.FILLERS:
-        start += 1
-    while end > start and words[end - 1] in vocab.FILLERS:
-        end -= 1
-    core = words[start:end]
-    if len(core) > 1 and core.count(core[0]) == len(core):
-        return core[:1]  # "STOP STOP STOP"
-    return core
-
-
-def _negated(before: list[str]) -> bool:
-    """A negation right before a phrase: "don't stop", "never ever stop"."""
-    if not before or before[-1] in vocab.NEGATION_BREAKERS:
-        return False
-    if before[-1] in vocab.NEGATORS:
-        return True
-    return (
-        len(before) > 1
-        and before[-1] in {"ever", "really", "just"}
-        and (before[-2] in vocab.NEGATORS)
-    )
 
 
 _BY_ID: dict[int, tuple[Mapping[str, KeywordSet], Detector]] = {}

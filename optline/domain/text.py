@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 # Letters and digits only: punctuation, symbols, emoji and underscores separate words.
@@ -120,3 +121,36 @@ def normalise_keyword(keyword: str) -> str:
     if not form:
         raise ValueError(f"keyword {keyword!r} has no letters or digits")
     return form
+
+
+_QWERTY = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _qwerty_neighbours() -> dict[str, str]:
+    """Keys touching each letter key on a staggered QWERTY keyboard."""
+    where = {ch: (r, c) for r, row in enumerate(_QWERTY) for c, ch in enumerate(row)}
+    near: dict[str, str] = {}
+    for ch, (r, c) in where.items():
+        spots = [(r, c - 1), (r, c + 1), (r - 1, c), (r - 1, c + 1), (r + 1, c - 1), (r + 1, c)]
+        near[ch] = "".join(
+            _QWERTY[rr][cc] for rr, cc in spots if 0 <= rr < 3 and 0 <= cc < len(_QWERTY[rr])
+        )
+    return near
+
+
+_NEAR = _qwerty_neighbours()
+
+
+def typos(word: str) -> Iterator[str]:
+    """Every one-slip misspelling of ``word``: a letter missing, doubled, swapped with
+    the next, or a neighbouring QWERTY key instead of it or pressed with it."""
+    for i, ch in enumerate(word):
+        head, tail = word[:i], word[i + 1 :]
+        yield head + tail  # missing letter
+        yield head + ch + ch + tail  # doubled letter
+        for key in _NEAR.get(ch, ""):
+            yield head + key + tail  # neighbouring key instead
+            yield head + ch + key + tail  # neighbouring key pressed too, after
+            yield head + key + ch + tail  # ... or before
+        if tail:
+            yield head + tail[0] + ch + tail[1:]  # swapped with the next letter

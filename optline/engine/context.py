@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
-from optline.domain import consent
-from optline.domain.consent import ContactState, Decision, Outcome, Status
+from optline.domain import consent, decisions
+from optline.domain.consent import ContactState, Outcome, Status
+from optline.domain.decisions import Decision
 from optline.domain.phone import InvalidPhoneNumber, to_e164
 from optline.domain.policy import Policy
 from optline.errors import BadInput, UnknownAccount, UnknownList
@@ -177,7 +178,7 @@ class Context:
         now: datetime,
     ) -> None:
         """Put a refused send on the contact's ledger (``send_refused``)."""
-        refused = consent.refused_event(state or ContactState(to), from_number, decision)
+        refused = decisions.refused_event(state or ContactState(to), from_number, decision)
         self._append(tx, account_id, [refused], now)
 
     @staticmethod

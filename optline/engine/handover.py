@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from optline.domain import consent
-from optline.domain.consent import ContactState, Decision, Reason
+from optline.domain import decisions
+from optline.domain.consent import ContactState, Reason
+from optline.domain.decisions import Decision
 from optline.domain.messages import FailureReason, MessageStatus, may_replace
 from optline.engine.changes import Changes
 from optline.engine.context import AccountRef, phone, sender_number
@@ -173,13 +174,13 @@ class HandOver(Changes):
             return MessageStatus.FAILED, FailureReason.SUPERSEDED, None
         policy = self._policy_of(self._account(tx, account_id))
         state = tx.contacts.get(account_id, message.phone, for_update=True)
-        decision = consent.decide(
+        decision = decisions.decide(
             state, message.sender, policy, message.body, message.list_name, message.campaign
         )
         if decision.allowed:
             return MessageStatus.SENDING, None, None
         self._record_refusal(tx, account_id, state, message.phone, message.sender, decision, now)
-        untold = None if state is None else consent.never_sent(state, policy, message.body)
+        untold = None if state is None else decisions.never_sent(state, policy, message.body)
         if untold is not None and untold is not state:
             tx.contacts.save(account_id, untold, now)
         reason = decision.reason.value if decision.reason else None

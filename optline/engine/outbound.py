@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from optline.domain import consent, inputs
-from optline.domain.consent import ContactState, Decision, Reason
+from optline.domain import decisions, inputs
+from optline.domain.consent import ContactState, Reason
+from optline.domain.decisions import Decision
 from optline.domain.messages import MessageStatus
 from optline.domain.policy import Policy
 from optline.engine.context import AccountRef, phone, sender_number
@@ -59,7 +60,7 @@ class Checker:
             number = phone(to)
             if number != to:
                 state = self._state(number)
-        return consent.decide(state, self._sender, self._policy, body, self._list, self._campaign)
+        return decisions.decide(state, self._sender, self._policy, body, self._list, self._campaign)
 
     __call__ = check
 
@@ -92,7 +93,7 @@ class Outbound(HandOver):
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
             state = tx.contacts.get(row.id, contact_phone)
-            return consent.decide(
+            return decisions.decide(
                 state, from_number, self._policy_of(row), body, list_name, campaign
             )
 
@@ -230,7 +231,7 @@ class Outbound(HandOver):
         now: datetime,
     ) -> PendingSend:
         """Decide one text on the contact's state as locked in ``tx``, and record it."""
-        decision = consent.decide(state, sender.number, policy, body, list_name, campaign)
+        decision = decisions.decide(state, sender.number, policy, body, list_name, campaign)
         message_id = self._record_decision(
             tx,
             account_id,
@@ -265,7 +266,7 @@ class Outbound(HandOver):
         """Record a send's decision: failed with its reason, or allowed, and then
         ``queued`` for the provider (``dispatch_recorded``) or sent by the caller."""
         if decision.allowed:
-            tx.contacts.save(account_id, consent.sent(state or ContactState(contact_phone)), now)
+            tx.contacts.save(account_id, decisions.sent(state or ContactState(contact_phone)), now)
         else:
             self._record_refusal(tx, account_id, state, contact_phone, from_number, decision, now)
         return tx.messages.record_outbound(

@@ -11,7 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from optline.domain.consent import Decision, Reason, Status
+from optline.domain.consent import Reason, Status
+from optline.domain.decisions import Decision
 from optline.domain.policy import Policy
 from optline.store import MessageRow, SenderRow
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import partial
 
-from optline.domain import consent
+from optline.domain import consent, decisions
 from optline.domain.consent import ContactState, Source
 from optline.domain.messages import (
     QUEUED_TOO_LONG,
@@ -247,7 +247,7 @@ class Unsettled(Directory):
         before = state or ContactState(message.phone)
         after, events = before, [event]
         if settled_as is SettledAs.FAILED:
-            after = consent.never_sent(after, policy, message.body)
+            after = decisions.never_sent(after, policy, message.body)
         if record is not None and record.opted_out:
             opted_out = self._provider_outcome(
                 after, policy, message.sender, record.provider, record.error_code or ""
