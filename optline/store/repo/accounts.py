@@ -78,11 +78,8 @@ class Accounts(Repository):
         self._tx.check_writable()
         if not self._postgres:
             return account
-        a = accounts
-        stmt = sa.select(a.c.id, a.c.name, a.c.profile, a.c.overrides, a.c.keywords_version)
-        stmt = stmt.where(a.c.id == account.id)
-        stmt = stmt.with_for_update(read=not exclusive, key_share=not exclusive)
-        row = self._conn.execute(stmt).first()
+        stmt = _HOLD_ALONE if exclusive else _HOLD_SHARED
+        row = self._conn.execute(stmt, {"id": account.id}).first()
         return None if row is None else account_row(row)
 
     def set_policy(self, account_id: int, profile: str, overrides: Mapping[str, Any]) -> None:
@@ -120,3 +117,15 @@ class Accounts(Repository):
         cache = self._tx.account_cache
         if cache is not None:
             cache.pop(account_id, None)
+
+
+# An account's row as committed, locked (built once: this runs in every PostgreSQL write).
+_HELD = sa.select(
+    accounts.c.id,
+    accounts.c.name,
+    accounts.c.profile,
+    accounts.c.overrides,
+    accounts.c.keywords_version,
+).where(accounts.c.id == sa.bindparam("id", type_=sa.Integer))
+_HOLD_SHARED = _HELD.with_for_update(read=True, key_share=True)
+_HOLD_ALONE = _HELD.with_for_update()
