@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import weakref
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -800,3 +802,18 @@ def test_unsettled_texts_are_counted_and_cut_off_by_age_through_their_index(
             tx.conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         plan = " ".join(str(r) for r in tx.conn.exec_driver_sql(prefix + sql, params))
     assert "ix_messages_unsettled" in plan
+
+
+def test_a_transaction_is_freed_without_the_garbage_collector(store: Store) -> None:
+    # Its repositories hold it weakly: no reference cycle per transaction that only a
+    # collector run would free.
+    gc.disable()
+    try:
+        with store.transaction() as tx:
+            repositories = (tx.accounts, tx.senders, tx.contacts, tx.messages, tx.ledger)
+            assert tx.outbox is not None and len(repositories) == 5
+            freed = weakref.ref(tx)
+        del tx, repositories
+        assert freed() is None
+    finally:
+        gc.enable()

@@ -33,8 +33,8 @@ def create_app(
 ) -> FastAPI:
     """The application; ``engine`` defaults to one opened on ``settings.database_url``
     that sends through each sender's provider, and is closed with the app. With
-    ``settings.opentelemetry`` every request is traced, to ``tracer_provider`` (by
-    default the global one)."""
+    ``settings.opentelemetry`` every request is traced by FastAPI's own telemetry, to
+    ``tracer_provider`` (by default the global one)."""
     owned = engine is None
     if engine is None:
         callback = (
@@ -70,14 +70,18 @@ def create_app(
         lifespan=lifespan,
         # The documentation's order, whatever the order routes are matched in.
         openapi_tags=[{"name": tag} for tag in API_TAGS],
+        telemetry=telemetry.config(settings, tracer_provider),
     )
     app.state.engine = engine
     app.state.settings = settings
     problems.install(app)
-    for router in (webhooks.router, routes.router, messages.router, unsettled.router):
+    # The routes hit once per text first, as the app's own: FastAPI tries those before
+    # the included routers, each of which adds a layer of matching to every request.
+    webhooks.add_routes(app)
+    messages.add_send_route(app)
+    for router in (routes.router, messages.router, unsettled.router):
         app.include_router(router)
     web.install(app)
-    telemetry.instrument(app, settings, tracer_provider)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:

@@ -1,5 +1,6 @@
 """The REST API's message routes under /v1: the send (``POST /v1/messages``, a
-raw-request route), a message, the unsettled sends and broadcasts."""
+raw-request route of the app's own: :func:`add_send_route`), a message, the unsettled
+sends and broadcasts."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
@@ -77,27 +78,30 @@ async def send_message(request: Request) -> Response:
     return JSONResponse(result.as_dict(), headers=headers)
 
 
-# The send is a raw-request route (as the webhooks are): its endpoint reads, checks and
-# validates the body as a body parameter would be, and its request body, key and header
-# are documented here by hand.
-router.add_api_route(
-    "/messages",
-    send_message,
-    methods=["POST"],
-    tags=["messages"],
-    route_class_override=RawRequestRoute,
-    response_model=dict[str, Any],
-    openapi_extra={
-        "parameters": [_IDEMPOTENCY_KEY_DOC],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": OutboundText.model_json_schema(by_alias=True)}
+def add_send_route(app: FastAPI) -> None:
+    """Serve the send from ``app`` itself, as the webhooks are: hit once per text, it is
+    matched ahead of the included routers. A raw-request route, its endpoint reads,
+    checks and validates the body as a body parameter would be, and its request body,
+    key and header are documented here by hand."""
+    app.router.add_api_route(
+        f"{router.prefix}/messages",
+        send_message,
+        methods=["POST"],
+        tags=["messages"],
+        route_class_override=RawRequestRoute,
+        response_model=dict[str, Any],
+        responses=RESPONSES,
+        openapi_extra={
+            "parameters": [_IDEMPOTENCY_KEY_DOC],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": OutboundText.model_json_schema(by_alias=True)}
+                },
             },
+            "security": [{BEARER_SCHEME: []}],
         },
-        "security": [{BEARER_SCHEME: []}],
-    },
-)
+    )
 
 
 @router.get("/messages", tags=["messages"])

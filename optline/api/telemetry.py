@@ -1,9 +1,12 @@
-"""OpenTelemetry for the HTTP service: a server span for every request, when enabled.
+"""OpenTelemetry for the HTTP service: FastAPI's native telemetry, on only when asked.
 
-The app instruments itself only when ``Settings.opentelemetry`` is on (the
-``OPTLINE_OTEL`` variable) and the instrumentation is installed (the ``otel`` extra).
-The spans go to the tracer provider given, by default the global one that the
-OpenTelemetry SDK or ``opentelemetry-instrument`` sets up.
+FastAPI makes a server span for every request (the provider webhooks and the send
+included, named by method and route) through its ``telemetry`` option. optline turns it
+on only when ``Settings.opentelemetry`` is set (the ``OPTLINE_OTEL`` variable); off, the
+telemetry is switched off outright, so no request pays for looking up a tracer provider
+and a provider configured for other reasons does not start tracing the service. The
+spans go to the tracer provider given, by default the global one that the
+OpenTelemetry SDK (the ``otel`` extra) or ``opentelemetry-instrument`` sets up.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import importlib.util
 import logging
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from optline.settings import Settings
 
@@ -21,32 +24,36 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The module that the ``otel`` extra installs.
-INSTRUMENTATION = "opentelemetry.instrumentation.fastapi"
+#: The module that the ``otel`` extra installs: a tracer provider to record spans with.
+SDK = "opentelemetry.sdk.trace"
+
+#: FastAPI's telemetry with nothing on: no spans, metrics or logs, no per-request checks.
+OFF: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 def available() -> bool:
-    """Whether the FastAPI instrumentation can be imported."""
+    """Whether the OpenTelemetry SDK can be imported."""
     try:
-        return importlib.util.find_spec(INSTRUMENTATION) is not None
+        return importlib.util.find_spec(SDK) is not None
     except ModuleNotFoundError:  # its parent package is missing
         return False
 
 
-def instrument(
-    app: FastAPI, settings: Settings, tracer_provider: TracerProvider | None = None
-) -> bool:
-    """Instrument ``app`` when the settings ask for it and the package is there; whether
-    it was. ``tracer_provider`` (an SDK ``TracerProvider``) defaults to the global one."""
+def config(settings: Settings, tracer_provider: TracerProvider | None = None) -> TelemetryConfig:
+    """FastAPI's ``telemetry`` option for these settings: a server span per request
+    when they ask for it, to ``tracer_provider`` (by default the global one); else
+    :data:`OFF`."""
     if not settings.opentelemetry:
-        return False
-    if not available():
+        return OFF
+    if tracer_provider is None and not available():
         log.warning(
-            "OPTLINE_OTEL is set but %s is not installed (pip install 'optline[otel]'): no spans",
-            INSTRUMENTATION,
+            "OPTLINE_OTEL is set but the OpenTelemetry SDK is not installed "
+            "(pip install 'optline[otel]'): no spans"
         )
-        return False
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=tracer_provider)
-    return True
+        return OFF
+    return {"tracer_provider": tracer_provider, "metrics": False, "logs": False}

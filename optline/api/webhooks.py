@@ -2,7 +2,9 @@
 
 One handler serves every provider's webhooks (``/webhooks/<path>``, one route per path
 a provider object lists); what differs between providers is in their objects
-(:class:`optline.providers.base.Provider`, listed in ``registry.PROVIDERS``).
+(:class:`optline.providers.base.Provider`, listed in ``registry.PROVIDERS``). The routes
+are the app's own (:func:`add_routes`), not an included router's: hit once per text,
+they are matched first and without a router's extra layer of matching.
 
 The account is the one that owns the ``To`` number (a registered sender). A request
 that is unsigned, forged or stale gets 403 and nothing is stored; a malformed one gets
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import FastAPI, Request, Response
 from starlette.background import BackgroundTask
 from starlette.responses import JSONResponse
 
@@ -43,7 +45,8 @@ from optline.providers.base import (
 from optline.providers.registry import PROVIDERS
 from optline.store import SenderRow
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=RawRequestRoute)
+#: Where the webhooks are served.
+PREFIX = "/webhooks"
 
 # The status callback's query parameter naming the reply it reports on.
 REPLY_PARAM = "reply"
@@ -107,7 +110,7 @@ def twilio_status_url(public_base_url: str) -> str:
 
 
 def _webhook_url(public_base_url: str, webhook: Webhook) -> str:
-    return f"{public_base_url.rstrip('/')}{router.prefix}/{webhook.path}"
+    return f"{public_base_url.rstrip('/')}{PREFIX}/{webhook.path}"
 
 
 def _reply_callback(request: Request, provider: Provider[Any], result: InboundResult) -> str | None:
@@ -230,13 +233,18 @@ def _endpoint(
     return endpoint
 
 
-for _provider in PROVIDERS.values():
-    for _webhook in _provider.webhooks:
-        router.add_api_route(
-            f"/{_webhook.path}",
-            _endpoint(_provider, _webhook),
-            methods=["POST"],
-            summary=_webhook.summary,
-            response_class=Response if _webhook.media_type != "application/json" else JSONResponse,
-            route_class_override=RawRequestRoute,
-        )
+def add_routes(app: FastAPI) -> None:
+    """Serve every registered provider's webhooks from ``app``."""
+    for provider in PROVIDERS.values():
+        for webhook in provider.webhooks:
+            app.router.add_api_route(
+                f"{PREFIX}/{webhook.path}",
+                _endpoint(provider, webhook),
+                methods=["POST"],
+                tags=["webhooks"],
+                summary=webhook.summary,
+                response_class=JSONResponse
+                if webhook.media_type == "application/json"
+                else Response,
+                route_class_override=RawRequestRoute,
+            )

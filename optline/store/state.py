@@ -74,10 +74,6 @@ class TxState:
         self.subscriptions_written: set[int] = set()
         # Subscriptions read here with their version, for the store to keep on commit.
         self.read_subscriptions: dict[int, Subscriptions] = {}
-        self._attach_repositories()
-
-    def _attach_repositories(self) -> None:
-        """Where :class:`optline.store.tx.Tx` adds its repositories (none here)."""
 
     @property
     def writable(self) -> bool:

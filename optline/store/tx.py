@@ -15,6 +15,7 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 from __future__ import annotations
 
 import weakref
+from functools import cached_property
 
 from optline.store.repo.accounts import Accounts
 from optline.store.repo.contacts import Contacts
@@ -28,18 +29,40 @@ __all__ = ["Head", "Subscriptions", "Tx"]
 
 
 class Tx(TxState):
-    """Reads and writes inside one transaction; see :class:`optline.store.Store`."""
+    """Reads and writes inside one transaction; see :class:`optline.store.Store`.
 
-    def _attach_repositories(self) -> None:
-        # The repositories hold this transaction by a weak proxy: a strong reference
-        # back would make a cycle of every transaction, freed only by the garbage
-        # collector (whose runs then cost every request), where now the last
-        # reference gone frees it. A repository is the transaction's: it is not
-        # used once the transaction is gone.
-        me: TxState = weakref.proxy(self)
-        self.accounts = Accounts(me)
-        self.senders = Senders(me)
-        self.contacts = Contacts(me)
-        self.messages = Messages(me)
-        self.ledger = Ledger(me)
-        self.outbox = Outbox(me)
+    Each repository is built on first use (most transactions use two or three of the
+    six), and holds this transaction by a weak proxy: a strong reference back would
+    make a cycle of every transaction, freed only by the garbage collector (whose runs
+    then cost every request), where now the last reference gone frees it. A repository
+    is the transaction's: it is not used once the transaction is gone.
+    """
+
+    @cached_property
+    def _proxy(self) -> TxState:
+        proxy: TxState = weakref.proxy(self)
+        return proxy
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self._proxy)
+
+    @cached_property
+    def senders(self) -> Senders:
+        return Senders(self._proxy)
+
+    @cached_property
+    def contacts(self) -> Contacts:
+        return Contacts(self._proxy)
+
+    @cached_property
+    def messages(self) -> Messages:
+        return Messages(self._proxy)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(self._proxy)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self._proxy)
