@@ -1,5 +1,5 @@
-"""The pure rules of settling a send: provider statuses, failure reasons, the
-operator's reason and the ledger event."""
+"""The pure rules of settling a send: failure reasons, the operator's reason and the
+ledger event (a provider's status names are its own: test_providers_registry)."""
 
 from __future__ import annotations
 
@@ -15,31 +15,10 @@ from optline.domain.messages import (
     may_replace,
     operator_reason,
     provider_failure,
-    settled_by_provider,
     settled_event,
 )
 from optline.providers.registry import FINAL_STATUSES
 from optline.store.schema import UNSETTLED_STATUSES
-
-
-@pytest.mark.parametrize(
-    "status",
-    ["accepted", "scheduled", "queued", "sending", "sent", "delivered", "read", " Delivered "],
-)
-def test_a_text_the_provider_took_is_sent(status: str) -> None:
-    assert settled_by_provider(status) is SettledAs.SENT
-
-
-@pytest.mark.parametrize(
-    "status", ["failed", "undelivered", "canceled", "sending_failed", "delivery_failed"]
-)
-def test_a_text_the_provider_did_not_take_is_failed(status: str) -> None:
-    assert settled_by_provider(status) is SettledAs.FAILED
-
-
-@pytest.mark.parametrize("status", ["", "received", "receiving", "unknown", "lost"])
-def test_a_status_that_says_neither_settles_nothing(status: str) -> None:
-    assert settled_by_provider(status) is None
 
 
 def test_failure_reasons_follow_the_status_reports() -> None:

@@ -380,7 +380,7 @@ def test_an_unknown_status_or_a_send_settled_meanwhile_is_left_as_it_is(
     # An operator settles it while its provider is being asked: the answer changes nothing.
     def asked_meanwhile(sender: SenderRow, text: SentText) -> list[ProviderRecord]:
         engine.settle(ACME, odd, SettledAs.FAILED, "gave up on it", "ann", Via.UI)
-        return [ProviderRecord("twilio", sid, "delivered")]
+        return [ProviderRecord("twilio", sid, "delivered", MessageStatus.SENT)]
 
     (late,) = engine.reconcile(asked_meanwhile)
     assert late.outcome is Reconciled.ALREADY_SETTLED

@@ -131,35 +131,6 @@ class Reconciliation:
         }
 
 
-# A provider's statuses of an outbound text (Twilio's and Telnyx's names). Any of the
-# first means the provider took the text: it went, or is on its way, under that id.
-_TAKEN = frozenset(
-    {
-        "accepted",
-        "scheduled",
-        "queued",
-        "sending",
-        "sent",
-        "delivered",
-        "delivery_unconfirmed",
-        "partially_delivered",
-        "read",
-    }
-)
-_NOT_TAKEN = frozenset({"failed", "undelivered", "canceled", "sending_failed", "delivery_failed"})
-
-
-def settled_by_provider(provider_status: str) -> SettledAs | None:
-    """How a send ends, by its status at the provider: sent (taken, whether delivered
-    yet or not), failed, or None for a status that says neither."""
-    status = provider_status.strip().lower()
-    if status in _TAKEN:
-        return SettledAs.SENT
-    if status in _NOT_TAKEN:
-        return SettledAs.FAILED
-    return None
-
-
 def provider_failure(error_code: str | None, opted_out: bool) -> str:
     """A failed send's reason code from the provider's error, as a status report's
     (``opted_out`` for 21610 and its peers, ``provider_<code>``, ``provider_error``)."""

@@ -25,7 +25,6 @@ from optline.domain.messages import (
     Via,
     operator_reason,
     provider_failure,
-    settled_by_provider,
     settled_event,
 )
 from optline.engine.context import AccountRef, LookUp
@@ -198,10 +197,10 @@ class Unsettled(Directory):
                 detail = f"{sender.provider} has no record of this text: settle it by hand"
                 return left(Reconciled.NOT_FOUND, detail=detail)
             found = partial(left, provider_id=record.provider_id, provider_status=record.status)
-            settled_as = settled_by_provider(record.status)
-            if settled_as is None:
+            if record.outcome is None:
                 detail = f"{sender.provider} says {record.status!r}: settle it by hand"
                 return found(Reconciled.UNREADABLE, detail=detail)
+            settled_as = SettledAs(record.outcome.value)
             failed = settled_as is SettledAs.FAILED
             reason = provider_failure(record.error_code, record.opted_out) if failed else None
             if not tx.messages.move(

@@ -119,6 +119,9 @@ class ProviderRecord:
     provider: str
     provider_id: str
     status: str
+    # What ``status`` means for the send, by the provider's :class:`Statuses`: SENT
+    # (taken), FAILED (not taken), or None for a name that says neither.
+    outcome: MessageStatus | None
     error_code: str | None = None
     error_message: str | None = None
     opted_out: bool = False  # refused because the recipient opted out (21610, ...)

@@ -409,7 +409,8 @@ def _record(message: Any) -> ProviderRecord:
         raise ProviderError("Twilio answered a message without a SID or a status")
     code = None if message.error_code in (None, "", 0) else str(message.error_code)
     error = message.error_message if isinstance(message.error_message, str) else None
-    return ProviderRecord(PROVIDER, sid, status, code, error, code == OPTED_OUT_CODE)
+    outcome = Twilio.statuses.message_status(status)
+    return ProviderRecord(PROVIDER, sid, status, outcome, code, error, code == OPTED_OUT_CODE)
 
 
 def _look_up_error(status: int | None, what: str) -> ProviderError:
