@@ -4,10 +4,10 @@ A send is *unsettled* while nobody knows how it ended with the provider: ``queue
 (recorded, never handed over: the process stopped first) or ``sending`` (claimed for
 its hand-over, and the provider's answer never recorded: the process stopped in
 between, so it may or may not have gone). Nothing moves such a text on by itself. It
-is settled from the provider's own record of it (what its status means to the provider:
-``Statuses.message_status``) or by an
-operator who says why (:func:`operator_reason`); either way a ``send_settled`` event on
-the contact's ledger records who settled it, how, and from what.
+is settled from the provider's own record of it (its status read by the provider's own
+names, ``Statuses.message_status``) or by an operator who says why
+(:func:`operator_reason`); either way a ``send_settled`` event on the contact's ledger
+records who settled it, how, and from what.
 """
 
 from __future__ import annotations
