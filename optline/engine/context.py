@@ -122,9 +122,12 @@ class Context:
         """The account; in a write transaction as committed now, its row held until the
         end (:meth:`Tx.accounts.hold`: before any contact is locked, so every writer
         takes the account first, and a policy change waits for the writers in flight)."""
-        row = tx.accounts.get(account) if isinstance(account, int) else tx.accounts.by_name(account)
-        if row is not None and tx.writable:
-            row = tx.accounts.hold(row, exclusive)
+        if tx.writable:
+            row = tx.accounts.hold(account, exclusive)
+        elif isinstance(account, int):
+            row = tx.accounts.get(account)
+        else:
+            row = tx.accounts.by_name(account)
         if row is None:
             raise UnknownAccount(f"unknown account {account!r}")
         return row

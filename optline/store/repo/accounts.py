@@ -66,20 +66,22 @@ class Accounts(Repository):
         )
         return [account_row(r) for r in self._conn.execute(stmt.order_by(accounts.c.name))]
 
-    def hold(self, account: AccountRow, exclusive: bool = False) -> AccountRow | None:
-        """The account as committed now, its row locked until this transaction ends.
+    def hold(self, account: int | str, exclusive: bool = False) -> AccountRow | None:
+        """The account (by id or by name) as committed now, its row locked until this
+        transaction ends; None if there is none.
 
         On PostgreSQL every write transaction holds its account's row (``FOR KEY
         SHARE``, which concurrent writers of one account share) before it touches any
         contact, and a policy change holds it alone (``FOR UPDATE``): a consent change
-        never applies a policy that a change committed meanwhile has replaced. SQLite
-        runs one write transaction at a time, so the row as read is current already.
+        never applies a policy that a change committed meanwhile has replaced. One
+        statement reads and locks it. SQLite runs one write transaction at a time, so
+        the row as read is current already.
         """
         self._tx.check_writable()
+        by_id = isinstance(account, int)
         if not self._postgres:
-            return account
-        stmt = _HOLD_ALONE if exclusive else _HOLD_SHARED
-        row = self._conn.execute(stmt, {"id": account.id}).first()
+            return self.get(account) if isinstance(account, int) else self.by_name(account)
+        row = self._conn.execute(_HOLD[by_id, exclusive], {"key": account}).first()
         return None if row is None else account_row(row)
 
     def set_policy(self, account_id: int, profile: str, overrides: Mapping[str, Any]) -> None:
@@ -119,13 +121,26 @@ class Accounts(Repository):
             cache.pop(account_id, None)
 
 
-# An account's row as committed, locked (built once: this runs in every PostgreSQL write).
-_HELD = sa.select(
-    accounts.c.id,
-    accounts.c.name,
-    accounts.c.profile,
-    accounts.c.overrides,
-    accounts.c.keywords_version,
-).where(accounts.c.id == sa.bindparam("id", type_=sa.Integer))
-_HOLD_SHARED = _HELD.with_for_update(read=True, key_share=True)
-_HOLD_ALONE = _HELD.with_for_update()
+# An account's row as committed, locked, by (id?, alone?): built once, as one of them
+# runs in every PostgreSQL write.
+_HELD = {
+    by_id: sa.select(
+        accounts.c.id,
+        accounts.c.name,
+        accounts.c.profile,
+        accounts.c.overrides,
+        accounts.c.keywords_version,
+    ).where(
+        accounts.c.id == sa.bindparam("key", type_=sa.Integer)
+        if by_id
+        else accounts.c.name == sa.bindparam("key", type_=sa.String)
+    )
+    for by_id in (True, False)
+}
+_HOLD = {
+    (by_id, exclusive): (
+        held.with_for_update() if exclusive else held.with_for_update(read=True, key_share=True)
+    )
+    for by_id, held in _HELD.items()
+    for exclusive in (True, False)
+}
