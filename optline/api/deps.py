@@ -33,11 +33,6 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def header(request: Request, name: bytes) -> str | None:
-    """The request's first ``name`` header (``name`` in lower case ASCII bytes)."""
-    return request.headers.get(name.decode("latin-1"))
-
-
 #: The most an inbound text's webhook request may take, whatever ``max_body_bytes``
 #: says: the longest text accepted (``MAX_INBOUND_CHARS``) at 12 bytes a character,
 #: as Twilio's form encodes a 4-byte UTF-8 character (``%F0%9F%98%80``) and JSON
@@ -55,7 +50,7 @@ async def read_body(request: Request, limit: int | None = None) -> bytes:
     ``max_body_bytes``), checked while reading."""
     if limit is None:
         limit = settings_of(request).max_body_bytes
-    declared = header(request, b"content-length")
+    declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Problem(413, "body_too_large", f"request body is larger than {limit} bytes")
     chunks: list[bytes] = []
@@ -150,7 +145,7 @@ async def json_body(request: Request) -> Any:
     unstorable text); :data:`NO_BODY` when there is none, and the bytes themselves when
     the content type is not JSON (:func:`validated` refuses both)."""
     body = await read_body(request)
-    content_type = header(request, b"content-type")
+    content_type = request.headers.get("content-type")
     check_json_body(body, content_type)
     if not body:
         return NO_BODY
@@ -199,7 +194,7 @@ class CheckedRoute(APIRoute):
                     raise Problem(422, "bad_text", f"{name}: contains a NUL character")
             if request.method in ("POST", "PUT", "PATCH"):
                 body = await read_body(request)
-                content_type = header(request, b"content-type")
+                content_type = request.headers.get("content-type")
                 check_json_body(body, content_type)
                 # The route takes the body already read, and parsed: FastAPI's own
                 # parsing answers a body past the parser's limits with a vague 400.

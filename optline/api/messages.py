@@ -19,7 +19,6 @@ from optline.api.deps import (
     RawRequestRoute,
     account_of,
     engine_of,
-    header,
     json_body,
     validated,
 )
@@ -32,7 +31,6 @@ router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES)
 
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
-_IDEMPOTENCY_HEADER = IDEMPOTENCY_KEY.lower().encode()  # as ASGI gives it
 # Any visible ASCII, as header values carry it safely (a UUID is the usual choice).
 _KEY_FORM = re.compile(r"[!-~]{1,255}")
 # The send is a raw-request route, which takes no parameters: the header is read in the
@@ -49,7 +47,7 @@ _IDEMPOTENCY_KEY_DOC = {
 
 
 def _idempotency_key(request: Request) -> str | None:
-    key = header(request, _IDEMPOTENCY_HEADER)
+    key = request.headers.get(IDEMPOTENCY_KEY)
     if key is not None and not _KEY_FORM.fullmatch(key):
         raise Problem(
             422,
