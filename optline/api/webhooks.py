@@ -5,8 +5,10 @@ a provider object lists); what differs between providers is in their objects
 (:class:`optline.providers.base.Provider`, listed in ``registry.PROVIDERS``).
 
 The account is the one that owns the ``To`` number (a registered sender). A request
-that is unsigned, forged or stale gets 403 and nothing is stored; a malformed one gets
-400; the same delivery twice gets the same answer with nothing applied twice.
+that is unsigned (at any size), forged or stale gets 403 and nothing is stored; a
+signed one over the size limit 413; a malformed one 400; the same delivery twice gets
+the first one's outcome again with nothing applied twice (JSON answers add
+``"duplicate": true``).
 """
 
 from __future__ import annotations
@@ -149,13 +151,11 @@ async def handle(
     provider's signature headers, by name and as ASGI gives the name."""
     engine = engine_of(request)
     headers = {n: v for n, key in header_keys if (v := header(request, key))}
-    if provider.signature_before_body:
-        # Before the body is read and the sender looked up: an unsigned request gets
-        # 403 and learns nothing of which numbers are registered.
-        provider.signature(headers)
+    # Before the body is read and the sender looked up: an unsigned request gets 403
+    # whatever its size (no provider sends one; nothing of it is read) and learns
+    # nothing of which numbers are registered. Only a signed one can get 413.
+    provider.signature(headers)
     body = await read_body(request, inbound_body_limit(settings_of(request)))
-    if not provider.signature_before_body:
-        provider.signature(headers)
     parsed = provider.read(webhook, body)
     signed = SignedRequest(body, headers, lambda: _public_url(request))
     ref = provider.sender_ref(webhook, parsed)
