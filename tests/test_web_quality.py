@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from test_api_support import Tenant
 
+from optline.engine import Engine
 from optline.web.pages import COOKIE
 
 CSS = Path(__file__).parent.parent / "optline" / "web" / "static" / "optline.css"
@@ -52,6 +53,19 @@ def test_a_body_over_the_limit_under_ui_is_a_page(signed_in: TestClient) -> None
                           headers=HOST)  # fmt: skip
     assert huge.status_code == 413 and _is_page(huge)
     assert 'role="alert"' in huge.text
+
+
+def test_a_crash_under_ui_is_a_page_that_says_no_more_than_the_api(
+    signed_in: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*_: object) -> None:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(engine, "flagged", boom)
+    client = TestClient(signed_in.app, raise_server_exceptions=False, cookies=signed_in.cookies)
+    crashed = client.get("/ui/review")
+    assert crashed.status_code == 500 and _is_page(crashed)
+    assert "failed to handle this request" in crashed.text and "secret" not in crashed.text
 
 
 def test_the_ledger_verdict_can_be_reloaded(signed_in: TestClient) -> None:
