@@ -1,8 +1,9 @@
 """The ``optline`` command line. A thin layer over :class:`optline.engine.Engine`.
 
-Exit codes: 0 done; 1 ``ledger verify`` found a broken chain, or ``messages reconcile``
-left sends for an operator; 2 bad input (one line on stderr naming what is wrong;
-nothing was written).
+Exit codes: 0 done; 1 ``check`` refused the text, ``ledger verify`` found a broken
+chain, or ``messages reconcile`` left sends for an operator; 2 bad input (one line on
+stderr naming what is wrong, one per bad row for ``contacts import``; nothing was
+written).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import csv
 import io
 import json
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.console import Console
 from rich.progress import Progress
 
 from optline import contacts_csv
@@ -28,7 +29,7 @@ from optline.domain.classify import classify as classify_text
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind, UnknownProfile
 from optline.engine import Engine, phone
-from optline.errors import OptlineError
+from optline.errors import BadRows, OptlineError
 from optline.proof import check_proof
 from optline.settings import DEFAULT_DATABASE_URL
 from optline.store.sealed import SECRET_KEY_ENV, new_key
@@ -163,6 +164,10 @@ def _decision_command(ctx: typer.Context, record: bool, **kwargs: Any) -> None:
     data = decision.as_dict()
     verdict = "allowed" if decision.allowed else f"refused: {data['reason']}"
     emit(data, as_json, f"{verdict}\n{decision.body}" if decision.body else verdict)
+    # A script asks ``check`` before it sends: its exit code is the answer. A send
+    # that was refused was still recorded (as failed), so it exits 0.
+    if not record and not decision.allowed:
+        raise typer.Exit(1)
 
 
 FromSender = Annotated[str, typer.Option("--from", help="The sender number.")]
@@ -181,7 +186,8 @@ def check(
     body: Annotated[str, typer.Option("--body", help="The text to check.")] = "",
     as_json: JsonOpt = False,
 ) -> None:
-    """May this text go? Prints allowed/refused with the reason; records nothing."""
+    """May this text go? Prints allowed/refused with the reason; records nothing; exits 1
+    when refused."""
     _decision_command(
         ctx, False, account=account, sender=from_, to=to, body=body,
         list_name=list_name, campaign=campaign, as_json=as_json,
@@ -214,11 +220,15 @@ def accounts_create(
     ctx: typer.Context,
     name: str,
     profile: Annotated[str, typer.Option(help="Policy profile.")] = "default",
+    as_json: JsonOpt = False,
 ) -> None:
-    """Create an account with a policy profile."""
+    """Create an account with a policy profile; prints its API key, once."""
     with engine(ctx) as e:
-        row = e.create_account(name, profile)
-    typer.echo(f"account {row.name} created (profile {row.profile})")
+        row, key = e.create_account_with_key(name, profile)
+    data = {"name": row.name, "profile": row.profile, "api_key": key}
+    # Stored hashed, as the API's: this is the only time the key is shown.
+    text = f"account {row.name} created (profile {row.profile})\nAPI key (shown once): {key}"
+    emit(data, as_json, text)
 
 
 @senders_app.command("add")
@@ -343,15 +353,36 @@ def contacts_list(
     typer.echo(out.getvalue(), nl=False)
 
 
+#: How many bad rows of an import are listed on stderr; a count stands for the rest.
+IMPORT_PROBLEMS_SHOWN = 20
+
+
 @contacts_app.command("import")
 def contacts_import(ctx: typer.Context, file: Path, account: AccountOpt) -> None:
     """Import contacts from CSV (phone[,status][,lists][,evidence]): all rows or none."""
     with engine(ctx) as e:
-        rows = contacts_csv.read_import(file)
-        with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
-            task = progress.add_task("importing", total=len(rows))
-            count = e.import_contacts(account, rows, lambda: progress.advance(task))
+        try:
+            rows, unread = contacts_csv.read_import(file)
+            # On a terminal only: a script reading stderr gets the error lines alone.
+            bar = Console(stderr=True)
+            with Progress(console=bar, transient=True, disable=not bar.is_terminal) as progress:
+                task = progress.add_task("importing", total=len(rows))
+                count = e.import_contacts(account, rows, lambda: progress.advance(task), unread)
+        except BadRows as exc:
+            _report(file, exc)
     typer.echo(f"imported {count} contacts into {account}")
+
+
+def _report(file: Path, exc: BadRows) -> NoReturn:
+    """Each bad row on its own line (up to :data:`IMPORT_PROBLEMS_SHOWN`), then the
+    verdict; exit 2."""
+    lines = exc.lines()
+    for line in lines[:IMPORT_PROBLEMS_SHOWN]:
+        typer.echo(f"error: {line}", err=True)
+    rest = len(lines) - IMPORT_PROBLEMS_SHOWN
+    if rest > 0:
+        typer.echo(f"error: and {rest} more bad row{'' if rest == 1 else 's'}", err=True)
+    fail(f"{file}: {exc}")
 
 
 @contacts_app.command("history")

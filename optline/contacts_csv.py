@@ -36,14 +36,15 @@ def row(state: ContactState, *, for_spreadsheet: bool) -> tuple[str, str, str]:
     return state.phone, state.status_from(None).value, ";".join(names)
 
 
-def read_import(path: Path) -> list[ImportRow]:
-    """The rows of an import file, every one checked first: a bad row stops the import
-    before any write (``BadInput`` naming the file and line)."""
+def read_import(path: Path) -> tuple[list[ImportRow], list[tuple[int, str]]]:
+    """The rows of an import file, and ``(line, why)`` for each one that cannot be read
+    (the engine refuses the whole file when there is any, after checking the others)."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror}") from None
     rows: list[ImportRow] = []
+    problems: list[tuple[int, str]] = []
     with handle:
         reader = csv.DictReader(handle)
         if not reader.fieldnames or "phone" not in reader.fieldnames:
@@ -53,14 +54,26 @@ def read_import(path: Path) -> list[ImportRow]:
                 line = reader.line_num
                 try:
                     number = phone(record.get("phone") or "")
-                    status = Status((record.get("status") or "opted_in").strip())
-                except (BadInput, ValueError) as exc:
-                    raise BadInput(f"{path} line {line}: {exc}") from None
+                    status = _status(record.get("status"))
+                except BadInput as exc:
+                    problems.append((line, str(exc)))
+                    continue
                 lists = tuple(
                     n.strip() for n in (record.get("lists") or "").split(";") if n.strip()
                 )
                 evidence = (record.get("evidence") or "").strip() or None
                 rows.append(ImportRow(line, number, status, lists, evidence))
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise BadInput(f"{path} line {reader.line_num}: {exc}") from None
-    return rows
+            # The rest of the file cannot be read: its rows cannot be checked either.
+            problems.append((reader.line_num, f"{exc} (the rest of the file is not read)"))
+    return rows, problems
+
+
+def _status(cell: str | None) -> Status:
+    """A row's status; an empty cell is ``opted_in`` (the default for an import)."""
+    given = (cell or "").strip() or Status.OPTED_IN.value
+    try:
+        return Status(given)
+    except ValueError:
+        valid = ", ".join(s.value for s in Status)
+        raise BadInput(f"status {given!r} is not one of {valid}") from None

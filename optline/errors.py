@@ -40,6 +40,21 @@ class TextTooLong(BadInput):
     code = "text_too_long"
 
 
+class BadRows(BadInput):
+    """Rows of a file (a contacts import) that cannot be applied, as ``(line, what is
+    wrong)`` in the file's order; nothing of the file was written."""
+
+    code = "bad_rows"
+
+    def __init__(self, problems: list[tuple[int, str]]) -> None:
+        count = len(problems)
+        super().__init__(f"{count} bad row{'' if count == 1 else 's'}, nothing imported")
+        self.problems = sorted(problems)
+
+    def lines(self) -> list[str]:
+        return [f"line {line}: {problem}" for line, problem in self.problems]
+
+
 class AlreadyExists(OptlineError):
     code = "conflict"
 

@@ -184,7 +184,9 @@ DESCRIPTIONS: Mapping[str, str] = {
         "capitals that says what it does (\u201cSTOP to end\u201d); a keyword in capitals "
         "alone (\u201cDon\u2019t STOP shopping\u201d) is not enough."
     ),
-    "brand": "Filled into `{brand}` in reply texts.",
+    "brand": "Filled into `{brand}` in reply texts. Until an account sets it (the override "
+    "`brand`), the account's name stands in: an account made as `acme` replies "
+    "\u201cacme: You are unsubscribed\u2026\u201d.",
     "support_contact": "Filled into `{support}` in reply texts.",
 }
 

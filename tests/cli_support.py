@@ -20,8 +20,8 @@ class Cli:
         assert result.exit_code == code, (args, result.output, result.stderr)
         return result.stdout
 
-    def json(self, *args: str) -> dict[str, Any]:
-        out = self(*args, "--json")
+    def json(self, *args: str, code: int = 0) -> dict[str, Any]:
+        out = self(*args, "--json", code=code)
         data = json.loads(out)  # exactly one JSON object, nothing else
         assert isinstance(data, dict)
         return data

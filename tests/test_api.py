@@ -678,6 +678,18 @@ def test_ledger_verify_and_proof_checked_offline(
     assert done.exit_code == 1 and "#" in done.output
 
 
+def test_history_and_proof_of_a_number_never_seen_are_200_and_empty(
+    acme: Tenant, engine: Engine
+) -> None:
+    # docs/api.md: "no record" is an answer, not a 404 (a proof of it checks out).
+    engine.receive("acme", BOB, A, "STOP")
+    assert acme.ok("GET", f"/v1/contacts/{EVE}/history") == {"events": [], "messages": []}
+    proof = acme.ok("GET", f"/v1/contacts/{EVE}/proof")
+    assert (proof["phone"], proof["events"], proof["chain_verified"]) == (EVE, [], True)
+    assert check_proof(proof) == []
+    assert_problem(acme.get(f"/v1/contacts/{EVE}"), 404)
+
+
 def test_the_service_app_freezes_its_start_up_objects_and_an_embedded_one_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

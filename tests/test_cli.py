@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from cli_support import Cli
+from typer.testing import CliRunner
 
+from optline.cli import IMPORT_PROBLEMS_SHOWN, app
 from optline.domain.inputs import MAX_INBOUND_CHARS
+from optline.engine import Engine
 
 A = "+14155550100"
 BOB = "+14155552671"
@@ -45,8 +52,14 @@ def test_receive_check_send_contract(cli: Cli) -> None:
     )
     assert again == got
 
-    check = cli.json("check", "--account", "acme", "--from", A, "--to", BOB, "--body", "hi")
+    # A refused check exits 1 (a script's answer), an allowed one 0.
+    check = cli.json("check", "--account", "acme", "--from", A, "--to", BOB, "--body", "hi", code=1)
     assert check == {"allowed": False, "reason": "opted_out", "body": "hi"}
+    assert cli("check", "--account", "acme", "--from", A, "--to", BOB, code=1) == (
+        "refused: opted_out\n"
+    )
+    allowed = cli.json("check", "--account", "acme", "--from", A, "--to", EVE, "--body", "hi")
+    assert allowed == {"allowed": True, "reason": None, "body": "hi"}
     sent = cli.json("send", "--account", "acme", "--from", A, "--to", "+12025550143", "hello")
     assert sent == {"allowed": True, "reason": None, "body": "hello"}
 
@@ -66,10 +79,93 @@ def test_contacts_import_list_and_bad_row(cli: Cli, tmp_path: Path) -> None:
 
     bad = tmp_path / "bad.csv"
     bad.write_text("phone,status\n+13125550111,opted_out\nnot-a-phone,opted_out\n")
-    message = cli.error("contacts", "import", "--account", "acme", str(bad))
-    assert "line 3" in message
+    result = CliRunner().invoke(app, ["--db", cli.db_url, "contacts", "import", "--account",
+                                      "acme", str(bad)])  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0].startswith("error: line 3: ")
     listed_after = cli("contacts", "list", "--account", "acme")
     assert "+13125550111" not in listed_after
+
+
+def test_an_import_lists_every_bad_row_with_the_valid_values_and_imports_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    cli("lists", "create", "--account", "acme", "news")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "phone,status,lists\n"
+        "+13125550111,opted_out,\n"  # line 2: good
+        "not-a-phone,opted_out,\n"  # line 3: unreadable number
+        "+13125550112,subscribed,\n"  # line 4: no such status
+        "+13125550113,,weekly\n"  # line 5: no such list (found by the engine's check)
+        "+13125550114,opted_in,news\n"  # line 6: good
+    )
+    result = CliRunner().invoke(app, ["--db", cli.db_url, "contacts", "import", "--account",
+                                      "acme", str(bad)])  # fmt: skip
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[1] for line in lines[:3]] == [" line 3", " line 4", " line 5"]
+    assert "'subscribed' is not one of opted_in, opted_out, blocked" in lines[1]
+    assert "unknown list 'weekly' (the account's lists: news)" in lines[2]
+    assert lines[3] == f"error: {bad}: 3 bad rows, nothing imported"
+    assert cli("contacts", "list", "--account", "acme") == "phone,status,lists\n"
+
+
+def test_an_import_lists_bad_rows_up_to_a_limit_then_counts_the_rest(
+    cli: Cli, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("phone\n" + "nope\n" * (IMPORT_PROBLEMS_SHOWN + 5))
+    result = CliRunner().invoke(app, ["--db", cli.db_url, "contacts", "import", "--account",
+                                      "acme", str(bad)])  # fmt: skip
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == IMPORT_PROBLEMS_SHOWN + 2
+    assert lines[IMPORT_PROBLEMS_SHOWN - 1].startswith(f"error: line {IMPORT_PROBLEMS_SHOWN + 1}:")
+    assert lines[-2:] == [
+        "error: and 5 more bad rows",
+        f"error: {bad}: {IMPORT_PROBLEMS_SHOWN + 5} bad rows, nothing imported",
+    ]
+
+
+def test_an_import_on_a_terminal_shows_a_progress_bar(db_url: str, tmp_path: Path) -> None:
+    Cli(db_url)("accounts", "create", "acme")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("phone\n" + "".join(f"+1312555{n:04d}\n" for n in range(200)))
+    optline = Path(sys.executable).with_name("optline")
+    command = [str(optline), "--db", db_url, "contacts", "import", "--account", "acme", str(rows)]
+    terminal, stderr = pty.openpty()  # stderr is a terminal, stdout a pipe
+    try:
+        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=stderr, timeout=60)
+        os.close(stderr)
+        shown = b""
+        while chunk := _read(terminal):
+            shown += chunk
+    finally:
+        os.close(terminal)
+    assert done.returncode == 0 and done.stdout == b"imported 200 contacts into acme\n"
+    assert b"importing" in shown and "━".encode() in shown
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the other end is closed and everything was read
+        return b""
+
+
+def test_accounts_create_prints_the_api_key_once(db_url: str) -> None:
+    cli = Cli(db_url)
+    made = cli.json("accounts", "create", "acme", "--profile", "twilio")
+    assert set(made) == {"name", "profile", "api_key"}
+    assert (made["name"], made["profile"]) == ("acme", "twilio")
+    text = cli("accounts", "create", "other")
+    key = text.splitlines()[1].removeprefix("API key (shown once): ")
+    with Engine.open(db_url) as engine:
+        signed_in = engine.account_for_key(made["api_key"])
+        assert signed_in is not None and signed_in.name == "acme"
+        other = engine.account_for_key(key)
+        assert other is not None and other.name == "other"
 
 
 def test_receive_reads_a_long_text_whole_and_refuses_one_past_the_limit(db_url: str) -> None:

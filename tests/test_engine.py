@@ -13,6 +13,7 @@ from optline.engine import Engine, ImportRow
 from optline.errors import (
     AlreadyExists,
     BadInput,
+    BadRows,
     NotAllowed,
     TextTooLong,
     UnknownAccount,
@@ -268,8 +269,16 @@ def test_import_is_all_or_nothing(engine: Engine) -> None:
         ImportRow(2, BOB, Status.OPTED_OUT, ("news",)),
         ImportRow(3, EVE, Status.BLOCKED),
     ]
-    with pytest.raises(BadInput, match="line 4"):
-        engine.import_contacts(ACME, [*good, ImportRow(4, "+14155559999", Status.OPTED_IN, ("x",))])
+    bad = [
+        ImportRow(4, "+14155559999", Status.OPTED_IN, ("x",)),
+        ImportRow(5, "+14155559998", Status.OPTED_IN, evidence="e" * 5000),
+    ]
+    with pytest.raises(BadRows) as refused:
+        engine.import_contacts(ACME, [*good, *bad], unread=[(1, "no phone")])
+    # Every bad row, in the file's order, the unread ones among them; nothing written.
+    assert [line for line, _ in refused.value.problems] == [1, 4, 5]
+    assert refused.value.lines()[1] == "line 4: unknown list 'x' (the account's lists: news)"
+    assert str(refused.value) == "3 bad rows, nothing imported"
     assert engine.contacts(ACME) == []
     assert engine.import_contacts(ACME, good) == 2
     assert [c.phone for c in engine.contacts(ACME, Status.BLOCKED)] == [EVE]

@@ -422,6 +422,11 @@ def test_an_imported_row_follows_the_evidence_rule_with_its_line(
     rows = tmp_path / "contacts.csv"
     rows.write_text(f"phone,status,evidence\n{ZED},opted_in,ok\n+13125550111,,{LONG_EVIDENCE}\n")
     before = _snapshot(store)
-    said = _cli(db_url, ("contacts", "import", "--account", "acme", str(rows)))
-    assert "line 3" in said and "evidence" in said
+    result = CliRunner().invoke(
+        cli_app, ["--db", db_url, "contacts", "import", "--account", "acme", str(rows)]
+    )
+    # One line per bad row, then the verdict (docs/cli.md).
+    assert result.exit_code == 2
+    said, verdict = result.stderr.splitlines()
+    assert said.startswith("error: line 3: evidence") and verdict.endswith("nothing imported")
     assert _snapshot(store) == before

@@ -155,3 +155,20 @@ def test_the_cli_makes_keys_and_seals_stored_secrets(
     monkeypatch.setenv(SECRET_KEY_ENV, "too short")
     broken = runner.invoke(cli_app, ["--db", db_url, "secrets", "seal"])
     assert broken.exit_code == 2 and SECRET_KEY_ENV in broken.output
+
+
+def test_a_sender_added_by_the_cli_is_stored_as_the_apis_sealed_and_opened_the_same(
+    account: Store, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SECRET_KEY_ENV, OLD)
+    given = [f"--credential={name}={value}" for name, value in CREDENTIALS.items()]
+    added = CliRunner().invoke(
+        cli_app,
+        ["--db", db_url, "senders", "add", "--account", "acme", SENDER, "--provider", "twilio",
+         *given],
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert TOKEN not in stored(account, "senders") and TOKEN not in added.output
+    sender = sealed_with(account, OLD).sender(SENDER)
+    assert sender is not None
+    assert (sender.provider, sender.credentials) == ("twilio", CREDENTIALS)

@@ -45,7 +45,7 @@ if not CHROMIUM.exists():
         "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
     )
 
-from playwright.sync_api import Page, ViewportSize, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, Route, ViewportSize, expect, sync_playwright  # noqa: E402
 
 
 @dataclass
@@ -245,3 +245,100 @@ def test_sends_in_doubt_are_settled_on_a_phone(service: Service) -> None:
         f"{service.base}/v1/ledger/verify", headers={"Authorization": f"Bearer {service.key}"}
     ).json()
     assert ledger["ok"] is True
+
+
+# -- every page at a desktop's and a phone's width ---------------------------------------
+
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+#: Written by each run for a person to look at; build/ is ignored by git.
+SCREENSHOTS = Path(__file__).parent.parent / "build" / "screenshots"
+#: A text with a long unbroken run (a link), as people paste them: it must wrap inside
+#: its column without widening the page or squeezing the column to a letter a line.
+LONG_TEXT = "Is this still on? https://example.com/appointments/" + "x" * 60 + " thanks"
+_PAGES = (
+    ("login", "/ui/login"),
+    ("home", "/ui/"),
+    ("contacts", "/ui/contacts"),
+    ("contact", f"/ui/contacts/{DEMO_TEXTS[2][0]}"),
+    ("long-text", f"/ui/contacts/{PATIENT}"),
+    ("check", f"/ui/check?sender=%2B{DEMO_SENDER[1:]}&to=%2B{DEMO_TEXTS[1][0][1:]}&body=Hi"),
+    ("review", "/ui/review"),
+    ("unsettled", "/ui/unsettled"),
+    ("ledger", "/ui/ledger/verify"),
+    ("not-found", "/ui/nope"),
+    ("api-docs", "/docs"),
+    ("api-redoc", "/redoc"),
+)
+#: What each documentation page shows once its script has run.
+_RENDERED = {"api-docs": ".swagger-ui .info .title", "api-redoc": ".api-info h1"}
+#: ReDoc's sidebar shows its maker's logo from its maker's site, whatever its options;
+#: with no network the image removes itself. The one request allowed to fail.
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "375px"])
+def test_every_page_fits_the_screen_loads_nothing_from_elsewhere_and_logs_no_error(
+    service: Service, viewport: ViewportSize
+) -> None:
+    _text_in(service, LONG_TEXT, f"long-{viewport['width']}")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(base_url=service.base, viewport=viewport)
+            elsewhere: list[str] = []
+
+            def refuse(route: Route) -> None:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+            # The service must need no network: any request to another host is refused.
+            context.route(re.compile(r"^(?!" + re.escape(service.base) + r"/)"), refuse)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on(
+                "console",
+                lambda m: (
+                    errors.append(f"{m.text} ({m.location.get('url')})")
+                    if m.type == "error" and m.location.get("url") != REDOC_LOGO
+                    else None
+                ),
+            )
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            _sign_in(page, service)
+            for name, path in _PAGES:
+                errors.clear()
+                response = page.goto(path, wait_until="networkidle")
+                assert response is not None
+                if name in _RENDERED:
+                    # ReDoc lays out the whole schema first: seconds on a busy machine.
+                    expect(page.locator(_RENDERED[name])).to_contain_text("optline", timeout=30_000)
+                if name == "not-found":
+                    assert response.status == 404
+                    # The browser's own line about the 404 it was given is expected.
+                    errors[:] = [e for e in errors if "404" not in e]
+                else:
+                    assert response.status == 200, (path, response.status)
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > viewport["width"]:
+                    problems.append(f"{path} is {width} px wide")
+                squeezed = page.evaluate(
+                    "[...document.querySelectorAll('td.body')]"
+                    ".map(td => td.clientWidth).filter(w => w < 120)"
+                )
+                if squeezed:
+                    problems.append(f"{path}: message texts squeezed to {squeezed} px")
+                problems.extend(f"{path}: console: {e}" for e in errors)
+                page.screenshot(
+                    path=SCREENSHOTS / f"{name}-{viewport['width']}.png", full_page=True
+                )
+            # Signing out stays within reach on a phone: in view, not off the right edge.
+            sign_out = page.get_by_role("button", name="Sign out")
+            page.goto("/ui/")
+            box = sign_out.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= viewport["width"]
+            assert set(elsewhere) <= {REDOC_LOGO}, elsewhere
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems)

@@ -29,9 +29,13 @@ from webhook_support import (
     twilio_status,
 )
 
+from optline.api.deps import inbound_body_limit
 from optline.domain.consent import Status
 from optline.domain.inputs import MAX_INBOUND_CHARS
 from optline.providers import signing
+from optline.providers.base import Provider
+from optline.providers.registry import PROVIDERS
+from optline.settings import Settings
 
 # -- never a 5xx -------------------------------------------------------------------------
 
@@ -253,3 +257,28 @@ def test_a_text_longer_than_any_carrier_delivers_is_refused_and_nothing_kept(
     assert world.counts() == before
     assert world.engine.contact(ACME, BOB) is None
     assert world.fake.requests == []
+
+
+# -- the size limit and the signature -----------------------------------------------------
+
+_WEBHOOKS = [
+    (provider, f"/webhooks/{webhook.path}")
+    for provider in PROVIDERS.values()
+    for webhook in provider.webhooks
+]
+
+
+@pytest.mark.parametrize(("provider", "path"), _WEBHOOKS, ids=[p for _, p in _WEBHOOKS])
+def test_an_oversized_webhook_is_403_unsigned_and_413_signed(
+    world: World, provider: Provider[Any], path: str
+) -> None:
+    """An unsigned request is refused before its body is read, whatever its size (no
+    provider sends one); a signed one over the limit is 413 (docs/api.md#errors)."""
+    body = b"x" * (inbound_body_limit(Settings()) + 1)
+    before = world.counts()
+    unsigned = world.client.post(path, content=body, headers=FORM)
+    assert_problem(unsigned, 403, "bad_signature")
+    signed = {name: "c2lnbmVk" for name in provider.signature_headers}
+    oversized = world.client.post(path, content=body, headers={**FORM, **signed})
+    assert_problem(oversized, 413, "body_too_large")
+    assert world.counts() == before

@@ -1,5 +1,5 @@
-"""The ASGI application: provider webhooks, the REST API under /v1, OpenAPI at /docs,
-the web UI under /ui."""
+"""The ASGI application: provider webhooks, the REST API under /v1, its documentation
+at /docs and /redoc, the web UI under /ui."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from optline import web
-from optline.api import messages, problems, routes, telemetry, unsettled, webhooks
+from optline.api import docs, messages, problems, routes, telemetry, unsettled, webhooks
 from optline.domain.classify import classify
 from optline.engine import Engine
 from optline.notify import Worker
@@ -71,6 +71,9 @@ def create_app(
         # The documentation's order, whatever the order routes are matched in.
         openapi_tags=[{"name": tag} for tag in API_TAGS],
         telemetry=telemetry.config(settings, tracer_provider),
+        # Served by optline.api.docs from the package, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.engine = engine
     app.state.settings = settings
@@ -81,6 +84,7 @@ def create_app(
     messages.add_send_route(app)
     for router in (routes.router, messages.router, unsettled.router):
         app.include_router(router)
+    docs.install(app)
     web.install(app)
 
     @app.get("/", include_in_schema=False)

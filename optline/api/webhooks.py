@@ -7,8 +7,10 @@ are the app's own (:func:`add_routes`), not an included router's: hit once per t
 they are matched first and without a router's extra layer of matching.
 
 The account is the one that owns the ``To`` number (a registered sender). A request
-that is unsigned, forged or stale gets 403 and nothing is stored; a malformed one gets
-400; the same delivery twice gets the same answer with nothing applied twice.
+that is unsigned (at any size), forged or stale gets 403 and nothing is stored; a
+signed one over the size limit 413; a malformed one 400; the same delivery twice gets
+the first one's outcome again with nothing applied twice (JSON answers add
+``"duplicate": true``).
 """
 
 from __future__ import annotations
@@ -152,13 +154,11 @@ async def handle(
     provider's signature headers."""
     engine = engine_of(request)
     headers = {n: v for n in header_names if (v := request.headers.get(n))}
-    if provider.signature_before_body:
-        # Before the body is read and the sender looked up: an unsigned request gets
-        # 403 and learns nothing of which numbers are registered.
-        provider.signature(headers)
+    # Before the body is read and the sender looked up: an unsigned request gets 403
+    # whatever its size (no provider sends one; nothing of it is read) and learns
+    # nothing of which numbers are registered. Only a signed one can get 413.
+    provider.signature(headers)
     body = await read_body(request, inbound_body_limit(settings_of(request)))
-    if not provider.signature_before_body:
-        provider.signature(headers)
     parsed = provider.read(webhook, body)
     signed = SignedRequest(body, headers, lambda: _public_url(request))
     ref = provider.sender_ref(webhook, parsed)

@@ -16,7 +16,7 @@ from optline.domain.policy import Policy
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
 from optline.engine.results import ImportRow
-from optline.errors import BadInput, NotAllowed
+from optline.errors import BadInput, BadRows, NotAllowed
 
 
 class Changes(Directory):
@@ -103,22 +103,33 @@ class Changes(Directory):
         account: AccountRef,
         rows: Iterable[ImportRow],
         progress: Callable[[], None] = lambda: None,
+        unread: Sequence[tuple[int, str]] = (),
     ) -> int:
-        """Apply validated rows in one transaction: all of them, or none on any refusal."""
+        """Apply validated rows in one transaction: all of them, or none when any row is
+        refused (:class:`BadRows` naming every refused row by its line). ``unread``: the
+        file's rows that could not be read, ``(line, why)``; the others are still
+        checked, so that one answer lists every bad row, and nothing is written."""
         now = self._clock()
         count = 0
+        problems = list(unread)
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             policy = self._policy_of(row)
             known_lists = {lst.name for lst in tx.senders.lists(row.id)}
             for item in rows:
+                progress()
                 missing = [name for name in item.lists if name not in known_lists]
                 if missing:
-                    raise BadInput(f"line {item.line}: unknown list {missing[0]!r}")
+                    known = ", ".join(sorted(known_lists)) or "none yet"
+                    problems.append(
+                        (item.line, f"unknown list {missing[0]!r} (the account's lists: {known})")
+                    )
+                    continue
                 try:
                     inputs.evidence(item.evidence)
                 except BadInput as exc:
-                    raise BadInput(f"line {item.line}: {exc}") from None
+                    problems.append((item.line, str(exc)))
+                    continue
                 state = tx.contacts.get(row.id, item.phone, for_update=True)
                 try:
                     outcome = consent.imported(
@@ -130,10 +141,14 @@ class Changes(Directory):
                         new=state is None,
                     )
                 except Refused as exc:
-                    raise NotAllowed(f"line {item.line}: {exc}") from None
+                    problems.append((item.line, str(exc)))
+                    continue
+                # Applied even after a bad row, so later rows of the same contact are
+                # checked against it; the rollback below undoes them all.
                 self._apply(tx, row.id, state, outcome, now)
                 count += 1
-                progress()
+            if problems:  # the transaction is rolled back: nothing of the file stays
+                raise BadRows(problems)
         return count
 
     @staticmethod

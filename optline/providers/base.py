@@ -265,7 +265,8 @@ class Provider(ABC, Generic[Parsed]):
     ``optline/providers/<name>.py``, listed in ``registry.PROVIDERS``).
 
     A webhook is handled in this order, the same for every provider: the signature
-    headers are required (:meth:`signature`), the body is read (:meth:`read`), the
+    headers are required (:meth:`signature`: an unsigned request is refused before its
+    body is read, whatever its size), the body is read (:meth:`read`), the
     sender it is for found (:meth:`sender_ref`), the signature checked with that
     sender's :attr:`webhook_credential` (:meth:`verify`), the event taken from what
     was read (:meth:`event`), handed to the engine, and answered (:meth:`answer_inbound`,
@@ -281,8 +282,6 @@ class Provider(ABC, Generic[Parsed]):
     #: The headers that carry the signature (all required), and optional ones.
     signature_headers: ClassVar[tuple[str, ...]]
     optional_headers: ClassVar[tuple[str, ...]] = ()
-    #: Refuse an unsigned request before its body is read (else after).
-    signature_before_body: ClassVar[bool] = False
     #: The URLs it posts to, under ``/webhooks``.
     webhooks: ClassVar[tuple[Webhook, ...]]
     #: Error codes meaning the recipient opted out at the provider (never retried).

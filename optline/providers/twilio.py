@@ -432,7 +432,6 @@ class Twilio(Provider[FormParams]):
     webhook_credential = "auth_token"
     signature_headers = (SIGNATURE_HEADER,)
     optional_headers = (SIGNATURE_SETTINGS_HEADER,)
-    signature_before_body = True
     INBOUND = Webhook(
         PROVIDER,
         "twilio_inbound",

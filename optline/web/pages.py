@@ -9,20 +9,24 @@ through the same engine calls as the REST API, so the same rules and errors appl
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import orjson
 from fastapi import APIRouter, FastAPI, Request
 from jinja2 import Environment, PackageLoader
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from optline.api.deps import CheckedRoute, engine_of, storable
-from optline.api.problems import status_of
+from optline.api.problems import Problem, status_of
 from optline.domain.consent import Status, provider_blocks
 from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
 from optline.engine import Engine
@@ -65,6 +69,37 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(SignInRequired, to_sign_in)
     app.add_exception_handler(FormRefused, refuse)
+    # Errors the API answers as problem JSON (no such page, a form's URL opened with
+    # GET, a body over the size limit, a crash) are pages of their own under /ui.
+    for kind in (StarletteHTTPException, Problem, Exception):
+        app.add_exception_handler(kind, _as_page(app.exception_handlers[kind]))
+
+
+_Handler = Callable[[Request, Any], Response | Awaitable[Response]]
+#: What an error page says instead of the problem's own words, by status.
+_PLAIN = {
+    404: "There is no such page.",
+    405: "This address answers a form: open it from its page instead.",
+}
+
+
+def _as_page(problem_json: _Handler) -> _Handler:
+    """``problem_json`` for the API; for a page under /ui, the same status and detail
+    on an HTML page (the detail is one the API would show, so it is safe to show)."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        answer = problem_json(request, exc)
+        response = await answer if inspect.isawaitable(answer) else answer
+        if request.url.path != PREFIX and not request.url.path.startswith(f"{PREFIX}/"):
+            return response
+        detail = str(orjson.loads(response.body).get("detail", ""))
+        code = response.status_code
+        account = await _account_or_none(request) if code < 500 else None
+        heading = "Page not found" if code == 404 else None
+        error = _PLAIN.get(code, detail)
+        return _page(request, "error.html", code, account, error=error, heading=heading)
+
+    return handle
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -89,12 +124,15 @@ def _failed(request: Request, account: AccountRow, exc: OptlineError) -> Respons
 
 
 async def _signed_in(request: Request) -> tuple[Engine, AccountRow]:
-    engine = engine_of(request)
-    key = request.cookies.get(COOKIE)
-    account = await engine.aio.account_for_key(key) if key else None
+    account = await _account_or_none(request)
     if account is None:
         raise SignInRequired
-    return engine, account
+    return engine_of(request), account
+
+
+async def _account_or_none(request: Request) -> AccountRow | None:
+    key = request.cookies.get(COOKIE)
+    return await engine_of(request).aio.account_for_key(key) if key else None
 
 
 async def _form(request: Request) -> FormData:
@@ -332,9 +370,9 @@ def _minutes() -> int:
     return int(QUEUED_TOO_LONG.total_seconds() // 60)
 
 
-@router.post("/ledger/verify")
+@router.get("/ledger/verify")
 async def verify(request: Request) -> Response:
+    """Reads only, so a GET: the verdict page can be reloaded or bookmarked."""
     engine, account = await _signed_in(request)
-    await _form(request)
     (result,) = await run_in_threadpool(engine.verify, account.id)
     return _page(request, "ledger.html", account=account, result=result)
