@@ -177,7 +177,12 @@ DESCRIPTIONS: Mapping[str, str] = {
     "one_confirmation_per_opt_out": "A repeated opt-out is recorded but not confirmed again.",
     "clarify_possible_opt_out": "A reply that may mean stop is flagged and answered once.",
     "toll_free_opt_in": "The only opt-in keywords a toll-free sender accepts.",
-    "first_text_disclosure": "Appended to the first text a contact ever receives.",
+    "first_text_disclosure": (
+        "Added to the first text a contact ever receives, unless that text already says "
+        "it: its very words or, for a disclosure that is opt-out language, opt-out "
+        "language of the text's own (the check `campaign_opt_out_language_required` "
+        "uses), so it is never said twice."
+    ),
     "campaign_opt_out_language_required": (
         "Campaign texts must tell the reader how to opt out with one of the policy's "
         "opt-out keywords: one to send (\u201cReply STOP to opt out\u201d) or one in "

@@ -14,6 +14,7 @@ from consent_support import (
 from optline.domain import consent, decisions
 from optline.domain.consent import ContactState, EventType, Reason
 from optline.domain.decisions import Decision
+from optline.domain.policy import with_overrides
 from optline.domain.profiles import get_profile
 
 
@@ -71,6 +72,32 @@ def test_disclosure_is_not_repeated_when_the_text_already_carries_it() -> None:
     policy = get_profile("default")
     body = "Your visit is confirmed. Reply STOP to opt out."
     assert check(None, policy, body=body).body == body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Spring sale! Reply STOP to opt out",
+        "Spring sale. Text END to quit",
+        "FLASH SALE TODAY. STOP TO END",
+    ],
+)
+def test_opt_out_language_is_not_added_to_a_text_that_already_carries_some(body: str) -> None:
+    # The default disclosure is opt-out language: a first text with its own (the check
+    # the campaign rule uses) needs no second copy.
+    policy = get_profile("default")
+    decision = check(None, policy, campaign=True, body=body)
+    assert decision.allowed and decision.body == body
+    # The same text, never handed over, leaves the disclosure for the next one.
+    assert not decisions.never_sent(decisions.sent(ContactState(PHONE)), policy, body).texted
+
+
+def test_a_disclosure_that_is_not_opt_out_language_is_still_added() -> None:
+    policy = with_overrides(
+        get_profile("default"), {"first_text_disclosure": "Msg&data rates apply."}
+    )
+    body = "Spring sale! Reply STOP to opt out"
+    assert check(None, policy, body=body).body == f"{body}\n\nMsg&data rates apply."
 
 
 @pytest.mark.parametrize(

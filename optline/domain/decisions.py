@@ -90,8 +90,7 @@ def decide(
             return Decision(False, Reason.LIST_UNSUBSCRIBED, body)
     disclosure = policy.first_text_disclosure
     first_text = state is None or not state.texted
-    # Said once: a first text that already carries the notice does not repeat it.
-    if disclosure and first_text and disclosure.casefold() not in body.casefold():
+    if disclosure and first_text and not carries_disclosure(body, policy):
         body = f"{body}\n\n{disclosure}"
     # The disclosure counts as opt-out language: it is part of the text that goes out.
     if (
@@ -101,6 +100,19 @@ def decide(
     ):
         return Decision(False, Reason.MISSING_OPT_OUT_LANGUAGE, body)
     return Decision(True, None, body)
+
+
+def carries_disclosure(body: str, policy: Policy) -> bool:
+    """Does ``body`` already say what the policy's first-text disclosure says? Said once,
+    never twice: its very words, or, for a disclosure that is opt-out language ("Reply
+    STOP to opt out."), opt-out language of the body's own, read by the one check the
+    campaign rule uses (:func:`has_opt_out_language`)."""
+    disclosure = policy.first_text_disclosure
+    if not disclosure:
+        return False
+    if disclosure.casefold() in body.casefold():
+        return True
+    return has_opt_out_language(body, policy) and has_opt_out_language(disclosure, policy)
 
 
 def refused_event(state: ContactState, sender: str, decision: Decision) -> Event:
@@ -119,7 +131,6 @@ def never_sent(state: ContactState, policy: Policy, body: str) -> ContactState:
     """``state`` once a text decided for it was refused at its hand-over: one that
     carried the first-text disclosure never told the contact (seed 004), so the next
     text carries it again."""
-    disclosure = policy.first_text_disclosure
-    if state.texted and disclosure and disclosure.casefold() in body.casefold():
+    if state.texted and carries_disclosure(body, policy):
         return replace(state, texted=False)
     return state
