@@ -6,11 +6,101 @@ opt-out language said once, and toll-free numbers whose network answers STOP and
 
 from __future__ import annotations
 
-from test_api_support import BOB, A, Tenant
+from collections.abc import Callable
+
+import pytest
+from cli_support import Cli
+from test_api_support import BOB, A, Tenant, assert_problem
+from test_profiles import seed_text
 
 from optline.engine import Engine
+from optline.errors import BadInput
 
 ACME = "acme"
+EVE = "+12025550143"
+
+# -- seed 001: the account's HELP trigger -------------------------------------------------
+
+# Seed 001's "Trigger / Intelligent Response" table, row by row.
+SEED_001_TABLE = {
+    "HELP": (
+        "To opt out of these marketing messages, reply OPTOUT. To no longer receive any "
+        "communication from us, reply STOP. \u2013 Company"
+    ),
+    "OPTOUT": "You will not receive any further marketing messages from us. \u2013 Company",
+}
+
+
+def _seed_001_account(engine: Engine) -> None:
+    engine.create_account(ACME, "business_text")
+    engine.add_sender(ACME, A)
+    engine.create_list(ACME, "marketing")
+    engine.add_trigger(ACME, "HELP", SEED_001_TABLE["HELP"])
+    engine.add_trigger(ACME, "OPTOUT", SEED_001_TABLE["OPTOUT"], unsubscribe_list="marketing")
+
+
+def test_the_seed_001_table_is_quoted_from_the_seed() -> None:
+    seed = seed_text("business_text")
+    for keyword, reply in SEED_001_TABLE.items():
+        assert f"{keyword} {reply}".casefold() in seed
+
+
+def test_seed_001_s_trigger_table_answers_as_the_seed_says(engine: Engine) -> None:
+    _seed_001_account(engine)
+    engine.subscribe(ACME, "marketing", BOB)
+    helped = engine.receive(ACME, BOB, A, "HELP")
+    assert (helped.intent, helped.reply) == ("help", SEED_001_TABLE["HELP"])
+    left = engine.receive(ACME, BOB, A, "OPTOUT")
+    assert (left.intent, left.reply) == ("trigger", SEED_001_TABLE["OPTOUT"])
+    state = engine.contact(ACME, BOB)
+    assert state is not None and dict(state.lists) == {"marketing": False}
+    # STOP still ends everything; HELP is still answered, with the account's reply.
+    engine.receive(ACME, BOB, A, "STOP")
+    again = engine.receive(ACME, BOB, A, "help")
+    assert (again.reply, again.status) == (SEED_001_TABLE["HELP"], "opted_out")
+    events, _ = engine.history(ACME, BOB)
+    assert [e.type for e in events][-2:] == ["opted_out", "help_answered"]
+    assert events[-1].data["trigger"] == "HELP"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda e: e.add_trigger(ACME, "STOP", "no"),
+        lambda e: e.add_trigger(ACME, "START", "no"),
+        lambda e: e.add_trigger(ACME, "unstop", "no"),
+        lambda e: e.create_list(ACME, "promos", opt_out_keyword="HELP"),
+        lambda e: e.create_list(ACME, "promos", opt_out_keyword="info"),
+        # A help keyword's trigger is the help reply, never a list action.
+        lambda e: e.add_trigger(ACME, "INFO", "Hi", subscribe_list="marketing"),
+    ],
+)
+def test_the_other_reserved_words_stay_reserved(
+    engine: Engine, make: Callable[[Engine], object]
+) -> None:
+    _seed_001_account(engine)
+    with pytest.raises(BadInput):
+        make(engine)
+
+
+def test_the_api_takes_a_help_trigger_and_answers_help_with_it(
+    acme: Tenant, engine: Engine
+) -> None:
+    made = acme.ok("POST", "/v1/triggers", {"keyword": "help", "reply": "Call 555-0100."}, 201)
+    assert made == {"keyword": "HELP", "reply": "Call 555-0100."}
+    assert_problem(acme.post("/v1/triggers", {"keyword": "start", "reply": "x"}), 422, "bad_input")
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")
+    assert engine.receive(ACME, BOB, A, "INFO").reply == "Call 555-0100."
+
+
+def test_the_cli_adds_seed_001_s_help_trigger(db_url: str) -> None:
+    cli = Cli(db_url)
+    cli("accounts", "create", ACME, "--profile", "business_text")
+    cli("senders", "add", "--account", ACME, A)
+    cli("triggers", "add", "--account", ACME, "HELP", "--reply", SEED_001_TABLE["HELP"])
+    classified = cli.json("receive", "--account", ACME, "--from", BOB, "--to", A, "HELP")
+    assert classified["reply"] == SEED_001_TABLE["HELP"]
+
 
 # -- opt-out language said once ----------------------------------------------------------
 

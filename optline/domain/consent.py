@@ -13,6 +13,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from optline.domain.carriers import help_trigger
 from optline.domain.classify import Classification
 from optline.domain.policy import Intent, Policy, Resubscribe, Scope, SenderKind
 
@@ -272,9 +273,19 @@ def receive(
         return Outcome(new, (event,), policy.render(replies.opt_out) if confirm else None)
 
     if intent is Intent.HELP:
-        # CTIA: HELP is answered whatever the consent status.
-        event = new_event(EventType.HELP_ANSWERED, state, Source.KEYWORD, number, keyword=keyword)
-        return Outcome(state, (event,), policy.render(replies.help))
+        # CTIA: HELP is answered whatever the consent status; an account trigger on the
+        # help keyword is the account's help reply (seed 001's HELP trigger).
+        trigger = help_trigger(keyword, triggers)
+        event = new_event(
+            EventType.HELP_ANSWERED,
+            state,
+            Source.KEYWORD,
+            number,
+            keyword=keyword,
+            trigger=None if trigger is None else trigger.keyword.upper(),
+        )
+        help_text = replies.help if trigger is None else trigger.reply
+        return Outcome(state, (event,), policy.render(help_text))
 
     if intent is Intent.OPT_IN:
         if sender.kind is SenderKind.TOLL_FREE and (

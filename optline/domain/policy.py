@@ -194,15 +194,20 @@ def _index(keywords: Mapping[str, KeywordSet]) -> dict[str, KeywordMatch]:
     return index
 
 
-#: Keywords no account trigger or list keyword may take: the carrier-wide opt-out,
-#: opt-in and help words that every US carrier and CTIA expect to work everywhere, and
-#: the words FCC 64.1200(a)(10) makes a valid revocation per se.
+#: The carrier-wide help words. A trigger may take one: its reply is then the account's
+#: help reply (seed 001's "Trigger / Intelligent Response" table sets up HELP), still
+#: sent whatever the contact's consent (CTIA 5.1.2.1); a list keyword may not.
+HELP_KEYWORDS = _keywords("HELP", "INFO")
+
+#: Keywords no account trigger or list keyword may take: the carrier-wide opt-out and
+#: opt-in words that every US carrier and CTIA expect to work everywhere, and the words
+#: FCC 64.1200(a)(10) makes a valid revocation per se. A list keyword may take no
+#: :data:`HELP_KEYWORDS` either.
 RESERVED_KEYWORDS = _keywords(
     "STOP",
     "STOPALL",
     "START",
     "UNSTOP",
-    "HELP",
     "QUIT",
     "END",
     "REVOKE",
