@@ -118,6 +118,13 @@ CITATIONS: Mapping[str, Mapping[str, str]] = {
     },
 }
 
+#: The carrier fact behind the toll-free fields (the project's reference notes).
+TOLL_FREE_FACT = (
+    "carrier fact: on toll-free numbers the network itself handles STOP and its peers, "
+    "with a fixed reply that cannot be customised, opts back in on START and UNSTOP, "
+    "and gives an opted-out contact's HELP no reply"
+)
+
 #: Where the ``twilio`` and ``default`` values come from (they have no seed file).
 BASIS: Mapping[str, Mapping[str, str]] = {
     BASE: {
@@ -126,6 +133,8 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "scope": "Twilio keeps opt-outs per sending number",
         "resubscribe": "only the recipient can lift a Twilio opt-out, by texting START",
         "toll_free_opt_in": "toll-free carriers opt back in on START and UNSTOP only",
+        "toll_free_opt_out": TOLL_FREE_FACT,
+        "toll_free_network_replies": TOLL_FREE_FACT,
         "single_keyword_only": "Advanced Opt-Out matches a message that is one keyword",
         "opt_out_all_widens": "STOPALL opts out of every number",
         "implicit_opt_in": "only an opt-in keyword lifts an opt-out",
@@ -152,6 +161,8 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "implicit_opt_in": "a text is not consent: only an opt-in keyword or evidence",
         "resubscribe": "re-subscribing needs proof of who consented, when and how",
         "toll_free_opt_in": "toll-free carriers opt back in on START and UNSTOP only",
+        "toll_free_opt_out": TOLL_FREE_FACT,
+        "toll_free_network_replies": TOLL_FREE_FACT,
     },
 }
 
@@ -160,7 +171,11 @@ DESCRIPTIONS: Mapping[str, str] = {
     "keywords": "Keywords by language and intent (opt-out, stop-all, opt-in, help).",
     "replies": "Reply texts by language: opt-out confirmation, opt-in, HELP, list opt-out.",
     "custom_replies": "The account's own reply texts, if any (set by an override).",
-    "custom_replies_on": "Sender kinds on which the account's own reply texts may be used.",
+    "custom_replies_on": (
+        "Sender kinds on which the account's own reply texts may be used. On a toll-free "
+        "number the network's fixed STOP and START replies stand instead while "
+        "`toll_free_network_replies` is on: there only HELP's answer is the account's."
+    ),
     "single_keyword_only": "Only a message that is exactly one keyword counts.",
     "scope": (
         "`account`: one consent for every sender of the account; `sender`: one consent "
@@ -177,6 +192,18 @@ DESCRIPTIONS: Mapping[str, str] = {
     "one_confirmation_per_opt_out": "A repeated opt-out is recorded but not confirmed again.",
     "clarify_possible_opt_out": "A reply that may mean stop is flagged and answered once.",
     "toll_free_opt_in": "The only opt-in keywords a toll-free sender accepts.",
+    "toll_free_opt_out": (
+        "The opt-out keywords a toll-free number's carrier network acts on itself, as the "
+        "whole message."
+    ),
+    "toll_free_network_replies": (
+        "On a toll-free number, optline sends no reply of its own where the carrier "
+        "network answers: no confirmation for a `toll_free_opt_out` keyword or for START "
+        "or UNSTOP sent as the whole message, and no answer to HELP from a contact opted "
+        "out of that number (the network lets nothing through to them). The consent "
+        "change is recorded all the same. A plain-language opt-out, or a keyword the "
+        "network does not know, is still confirmed by optline."
+    ),
     "first_text_disclosure": (
         "Added to the first text a contact ever receives, unless that text already says "
         "it: its very words or, for a disclosure that is opt-out language, opt-out "
@@ -218,6 +245,15 @@ applied by `optline.domain.policy.with_overrides`. For example
 keeps opt-outs per sending number and signs the replies "Acme Dental". Unknown field
 names and values of the wrong type are refused (`BadOverride`). Fields an account may
 override: {overridable}.
+
+## Toll-free numbers
+
+On a toll-free number the carrier network itself handles STOP and its peers: it
+answers with a fixed text that cannot be customised ("NETWORK MSG: You replied with the
+word STOP…"), opts the contact back in on START and UNSTOP only, and lets no text through
+to a contact who opted out there, so their HELP gets no answer. Every profile follows it
+(`toll_free_network_replies`, `toll_free_opt_out`, `toll_free_opt_in`): optline records
+the change and sends no reply of its own where the network answers.
 
 This page is generated from the profile objects by
 `python -m optline.profiles_doc > docs/profiles.md`; a test fails if it is out of

@@ -139,8 +139,9 @@ CUSTOM = {"opt_out": "Bye from Acme.", "opt_in": "Welcome back.", "help": "Call 
 @pytest.mark.parametrize("sender", [S1, TOLL_FREE])
 def test_salesmsg_custom_replies_are_not_used_on_long_codes_or_toll_free(sender: Sender) -> None:
     # Seed 002: "For long code messages, we do not have the option to change these
-    # default messages."
-    policy = with_overrides(get_profile("salesmsg"), {"custom_replies": CUSTOM})
+    # default messages." (Optline's own replies on toll-free: the network's turned off.)
+    overrides = {"custom_replies": CUSTOM, "toll_free_network_replies": False}
+    policy = with_overrides(get_profile("salesmsg"), overrides)
     assert text(ContactState(PHONE), "STOP", policy, sender).reply == TWILIO_STOP
     assert text(ContactState(PHONE), "HELP", policy, sender).reply == TWILIO_HELP
 
@@ -156,5 +157,6 @@ def test_salesmsg_custom_replies_are_used_on_a_dedicated_short_code() -> None:
 
 @pytest.mark.parametrize("sender", [S1, TOLL_FREE, SHORT_CODE])
 def test_default_custom_replies_are_used_on_every_sender_kind(sender: Sender) -> None:
-    policy = with_overrides(get_profile("default"), {"custom_replies": CUSTOM})
+    overrides = {"custom_replies": CUSTOM, "toll_free_network_replies": False}
+    policy = with_overrides(get_profile("default"), overrides)
     assert text(ContactState(PHONE), "STOP", policy, sender).reply == "Bye from Acme."

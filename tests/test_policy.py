@@ -9,6 +9,7 @@ import pytest
 
 from optline.domain.classify import classify
 from optline.domain.policy import (
+    HELP_KEYWORDS,
     OVERRIDES,
     RESERVED_KEYWORDS,
     BadOverride,
@@ -41,6 +42,7 @@ REPLIES = Replies(opt_out="out", opt_in="in", help="help", list_opt_out="left {l
         ("implicit_opt_in", True, True),
         ("one_confirmation_per_opt_out", False, False),
         ("clarify_possible_opt_out", False, False),
+        ("toll_free_network_replies", False, False),
         ("first_text_disclosure", "Txt STOP to quit", "Txt STOP to quit"),
         ("first_text_disclosure", None, None),
         ("campaign_opt_out_language_required", False, False),
@@ -117,6 +119,7 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "resubscribe": [True, None, []],
     "one_confirmation_per_opt_out": ["yes", None],
     "clarify_possible_opt_out": ["false", {}],
+    "toll_free_network_replies": ["true", 1, None],
     "first_text_disclosure": [True, 5, ["Reply STOP"], {}],
     "campaign_opt_out_language_required": ["false", 1],
     "brand": [None, 42, False, ["Acme"]],
@@ -257,9 +260,12 @@ def test_opt_out_words_include_stop_all_words_of_every_language() -> None:
 
 
 def test_reserved_keywords_are_the_carrier_wide_ones_and_the_per_se_revocations() -> None:
-    carrier_wide = {"stop", "stopall", "start", "unstop", "help"}
+    carrier_wide = {"stop", "stopall", "start", "unstop"}
     per_se_revocations = {"stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe"}
     assert carrier_wide | per_se_revocations == RESERVED_KEYWORDS
+    # The carriers' help words: a trigger may take them (the account's help reply).
+    assert {"help", "info"} == HELP_KEYWORDS
+    assert not HELP_KEYWORDS & RESERVED_KEYWORDS
 
 
 def test_policies_are_immutable() -> None:

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 import pytest
 from cli_support import Cli
-from test_api_support import BOB, A, Tenant, assert_problem
+from test_api_support import BOB, TF, A, Tenant, assert_problem
 from test_profiles import seed_text
+from webhook_support import ACCOUNT_SID, AUTH_TOKEN, World, twilio_form, twiml_messages
 
 from optline.engine import Engine
 from optline.errors import BadInput
@@ -123,3 +124,52 @@ def test_the_api_sends_a_first_text_with_opt_out_language_as_written(acme: Tenan
     assert (sent["allowed"], sent["body"]) == (True, SALE)
     other = acme.ok("POST", "/v1/messages", {"from": A, "to": "+12025550143", "body": "Hi"})
     assert other["body"] == "Hi\n\nReply STOP to opt out."
+
+
+# -- toll-free numbers: the carrier network answers STOP and START --------------------------
+
+TWILIO_TF = "+18885550123"
+
+
+def test_toll_free_keywords_are_recorded_and_left_to_the_network_to_answer(
+    engine: Engine,
+) -> None:
+    engine.create_account(ACME, "twilio")
+    engine.add_sender(ACME, TF, "toll_free")
+    engine.add_sender(ACME, A)
+    stop = engine.receive(ACME, BOB, TF, "STOP")
+    assert (stop.status, stop.events, stop.reply) == ("opted_out", ("opted_out",), None)
+    helped = engine.receive(ACME, BOB, TF, "HELP")
+    assert (helped.intent, helped.reply, helped.events) == ("help", None, ())
+    assert engine.receive(ACME, BOB, A, "HELP").reply is not None  # a long code answers
+    start = engine.receive(ACME, BOB, TF, "UNSTOP")
+    assert (start.status, start.events, start.reply) == ("opted_in", ("opted_in",), None)
+    events, messages = engine.history(ACME, BOB)
+    assert [(e.type, e.data["sender"]) for e in events] == [
+        ("opted_out", TF),
+        ("help_answered", A),
+        ("opted_in", TF),
+    ]
+    # No reply of optline's went out from the toll-free number.
+    assert [m.direction for m in messages if m.sender == TF] == ["in", "in", "in"]
+
+
+def test_an_account_can_have_optline_answer_on_toll_free(engine: Engine) -> None:
+    engine.create_account(ACME, "twilio", {"toll_free_network_replies": False})
+    engine.add_sender(ACME, TF, "toll_free")
+    assert engine.receive(ACME, BOB, TF, "STOP").reply is not None
+
+
+def test_a_twilio_toll_free_stop_gets_no_twiml_reply(world: World) -> None:
+    credentials = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
+    world.engine.add_sender(ACME, TWILIO_TF, "toll_free", "twilio", credentials)
+    assert twiml_messages(world.twilio(twilio_form("STOP", To=TWILIO_TF))) == []
+    assert world.events() == ["opted_out"]
+    # A long code of the same account still answers with optline's confirmation.
+    assert twiml_messages(world.twilio(twilio_form("STOP", "SM" + "1" * 32))) != []
+
+
+def test_the_api_lists_the_toll_free_field_and_takes_an_override(acme: Tenant) -> None:
+    assert acme.ok("GET", "/v1/policy")["fields"]["toll_free_network_replies"] is True
+    acme.ok("PUT", "/v1/policy", {"overrides": {"toll_free_network_replies": False}})
+    assert acme.ok("GET", "/v1/policy")["fields"]["toll_free_network_replies"] is False

@@ -36,6 +36,9 @@ class Classification:
     reason: str = ""
     # An opt-out keyword that ends consent for every sender of the account (STOPALL).
     all_senders: bool = False
+    # The keyword is the whole message (case, punctuation and spacing aside), as a
+    # carrier network matches its keywords (optline.domain.carriers.network_answers).
+    whole_message: bool = False
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -167,6 +170,7 @@ def _exact(match: KeywordMatch) -> Classification:
         match.language,
         f"whole message is the {what} keyword {keyword} ({match.language})",
         match.all_senders,
+        whole_message=True,
     )
 
 

@@ -138,6 +138,14 @@ class Policy:
     clarify_possible_opt_out: bool = True
     # Carriers let toll-free numbers opt back in with START and UNSTOP only (not YES).
     toll_free_opt_in: frozenset[str] = field(default_factory=lambda: _keywords("START", "UNSTOP"))
+    # The opt-out keywords a toll-free number's carrier network acts on itself.
+    toll_free_opt_out: frozenset[str] = field(
+        default_factory=lambda: _keywords("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
+    )
+    # On a toll-free number the carrier network answers its STOP and START keywords
+    # itself, with a fixed text, and lets no text through to a contact opted out there:
+    # optline records the change and sends no reply of its own (carrier facts).
+    toll_free_network_replies: bool = True
     # Appended to the first text a contact ever receives (seed 004).
     first_text_disclosure: str | None = None
     # Campaign texts must name an opt-out keyword (seed 000).
@@ -283,6 +291,7 @@ OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
         "resubscribe": _one_of(Resubscribe),
         "one_confirmation_per_opt_out": _boolean,
         "clarify_possible_opt_out": _boolean,
+        "toll_free_network_replies": _boolean,
         "first_text_disclosure": _text_or_null,
         "campaign_opt_out_language_required": _boolean,
         "brand": _text,
@@ -301,6 +310,20 @@ def with_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
             raise BadOverride(f"policy field {name!r} cannot be overridden")
         changes[name] = check(name, value, policy)
     return dataclasses.replace(policy, **changes)
+
+
+def override_values(policy: Policy) -> dict[str, Any]:
+    """The policy's value of every field an account may override, as JSON values: what
+    the account's texts follow now, its profile and overrides together."""
+    values: dict[str, Any] = {}
+    for name in OVERRIDES:
+        value = getattr(policy, name)
+        if isinstance(value, Replies):
+            value = dataclasses.asdict(value)
+        elif isinstance(value, StrEnum):
+            value = value.value
+        values[name] = value
+    return values
 
 
 def widens_scope(old: Policy, new: Policy) -> bool:
