@@ -51,6 +51,14 @@ CITATIONS: Mapping[str, Mapping[str, str]] = {
             "not be able to reply until they resubscribe\u201d"
         ),
         "resubscribe": "only the customer resubscribes, with an opt-in keyword",
+        "first_text_disclosure_form": (
+            "`appended`: at the end of the first text. `separate`: a text of its own, sent "
+            "just before the first one and recorded as an outbound message of its own marked "
+            "`disclosure`; it is decided by the same gate as the text it comes before (no "
+            "notice for a refused text), and a broadcast sends it first to every recipient "
+            "texted for the first time. A separate notice is not part of a campaign text: "
+            "under `campaign_opt_out_language_required` the text must still say how to stop."
+        ),
         "campaign_opt_out_language_required": (
             "\u201cyou\u2019ll need to use at least one approved keyword\u201d in texts you send"
         ),
@@ -114,7 +122,11 @@ CITATIONS: Mapping[str, Mapping[str, str]] = {
             "SmartPlan\u201d"
         ),
         "resubscribe": "\u201cthere is no way for you to do this for them\u201d",
-        "first_text_disclosure": "the first text to someone is followed by this notice",
+        "first_text_disclosure": "the notice it sends to someone texted for the first time",
+        "first_text_disclosure_form": (
+            "\u201cThe first time you send a text to someone in your database, Command "
+            "sends the following text\u201d: a text of its own"
+        ),
     },
 }
 
@@ -152,6 +164,7 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "one_confirmation_per_opt_out": "CTIA 5.1.3: one final opt-out confirmation",
         "clarify_possible_opt_out": "64.1200(a)(12) allows one clarifying text",
         "first_text_disclosure": "tells every new contact how to stop",
+        "first_text_disclosure_form": "one text: the notice at the end of the first one",
         "campaign_opt_out_language_required": "every campaign text says how to stop",
         "single_keyword_only": (
             "64.1200(a)(10): any reply a reasonable person reads as \u201cstop\u201d; free "

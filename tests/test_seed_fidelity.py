@@ -12,10 +12,11 @@ import pytest
 from cli_support import Cli
 from test_api_support import BOB, TF, A, Tenant, assert_problem
 from test_profiles import seed_text
-from webhook_support import ACCOUNT_SID, AUTH_TOKEN, World, twilio_form, twiml_messages
+from webhook_support import ACCOUNT_SID, AUTH_TOKEN, TW, World, twilio_form, twiml_messages
 
 from optline.engine import Engine
 from optline.errors import BadInput
+from optline.store import Store
 
 ACME = "acme"
 EVE = "+12025550143"
@@ -173,3 +174,121 @@ def test_the_api_lists_the_toll_free_field_and_takes_an_override(acme: Tenant) -
     assert acme.ok("GET", "/v1/policy")["fields"]["toll_free_network_replies"] is True
     acme.ok("PUT", "/v1/policy", {"overrides": {"toll_free_network_replies": False}})
     assert acme.ok("GET", "/v1/policy")["fields"]["toll_free_network_replies"] is False
+
+
+# -- seed 004: the first-text notice as a text of its own -----------------------------------
+
+NOTICE = "Prefer a phone call or email? Reply STOP to unsubscribe."
+
+
+def _sends(engine: Engine, number: str) -> list[tuple[str, bool, str]]:
+    _, messages = engine.history(ACME, number)
+    return [(m.body, m.disclosure, m.status) for m in messages if m.direction == "out"]
+
+
+def test_command_s_first_text_is_preceded_by_its_notice_as_a_text_of_its_own(
+    engine: Engine,
+) -> None:
+    engine.create_account(ACME, "command")
+    engine.add_sender(ACME, A)
+    first = engine.send(ACME, A, BOB, "Hi Bob, the house on Elm St is open Sunday.")
+    assert first.body == "Hi Bob, the house on Elm St is open Sunday."
+    assert first.notice_message_id is not None and first.notice_message_id < first.message_id
+    engine.send(ACME, A, BOB, "See you there")
+    assert _sends(engine, BOB) == [
+        (NOTICE, True, "sent"),
+        ("Hi Bob, the house on Elm St is open Sunday.", False, "sent"),
+        ("See you there", False, "sent"),
+    ]
+
+
+def test_the_provider_gets_the_notice_first_and_a_refused_text_sends_none(world: World) -> None:
+    world.engine.set_policy(ACME, "command")
+    world.engine.send(ACME, TW, BOB, "Hi Bob")
+    world.engine.receive(ACME, EVE, TW, "STOP")
+    refused = world.engine.send(ACME, TW, EVE, "Hi Eve")
+    assert (refused.reason, refused.notice_message_id) == ("opted_out", None)
+    assert [(r.form["To"][0], r.form["Body"][0]) for r in world.fake.requests] == [
+        (BOB, NOTICE),
+        (BOB, "Hi Bob"),
+    ]
+
+
+def test_a_notice_refused_at_its_hand_over_is_told_with_the_next_text(world: World) -> None:
+    # The gate decides the notice again when it is handed over, as any text: a STOP
+    # committed in between refuses it (and its text), and the contact was never told.
+    world.engine.set_policy(ACME, "command")
+    pending = world.engine.decide_send(ACME, TW, BOB, "Hi Bob")
+    world.engine.receive(ACME, BOB, TW, "STOP")
+    result = world.engine.deliver(pending)
+    assert (result.status, result.reason) == ("failed", "opted_out")
+    assert [(body, status) for body, _, status in _sends(world.engine, BOB)][:2] == [
+        (NOTICE, "failed"),
+        ("Hi Bob", "failed"),
+    ]
+    assert world.fake.requests == []
+    state = world.engine.contact(ACME, BOB)
+    assert state is not None and not state.texted
+
+
+def test_a_broadcast_sends_the_notice_first_to_every_first_time_recipient(
+    engine: Engine,
+) -> None:
+    engine.create_account(ACME, "command")
+    engine.add_sender(ACME, A)
+    zed = "+13125550123"
+    engine.send(ACME, A, EVE, "Hello Eve")  # Eve was texted before
+    results = engine.broadcast(ACME, A, "Open house Sunday", numbers=[BOB, EVE, zed])
+    assert [r.notice_message_id is not None for r in results] == [True, False, True]
+    for number in (BOB, zed):
+        assert _sends(engine, number) == [
+            (NOTICE, True, "sent"),
+            ("Open house Sunday", False, "sent"),
+        ]
+    assert [body for body, _, _ in _sends(engine, EVE)] == [
+        NOTICE,
+        "Hello Eve",
+        "Open house Sunday",
+    ]
+
+
+def test_the_api_shows_the_notice_and_marks_its_message(acme: Tenant) -> None:
+    acme.ok("PUT", "/v1/policy", {"profile": "command"})
+    policy = acme.ok("GET", "/v1/policy")
+    assert policy["fields"]["first_text_disclosure_form"] == "separate"
+    sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Hi Bob"})
+    assert (sent["body"], sent["notice"]) == ("Hi Bob", NOTICE)
+    notice = acme.ok("GET", f"/v1/messages/{sent['notice_message_id']}")
+    assert (notice["body"], notice["disclosure"], notice["status"]) == (NOTICE, True, "sent")
+    history = acme.ok("GET", f"/v1/contacts/{BOB}/history")["messages"]
+    assert [(m["body"], m["disclosure"]) for m in history] == [(NOTICE, True), ("Hi Bob", False)]
+    # The appended form, by override, is the one text it was before.
+    acme.ok("PUT", "/v1/policy", {"overrides": {"first_text_disclosure_form": "appended"}})
+    other = acme.ok("POST", "/v1/messages", {"from": A, "to": EVE, "body": "Hi Eve"})
+    assert (other["body"], other["notice"]) == (f"Hi Eve\n\n{NOTICE}", None)
+
+
+def test_messages_stored_before_the_column_upgrade_in_place_as_no_notice(db_url: str) -> None:
+    from alembic import command
+
+    from optline.store.migrate import alembic_config
+
+    store = Store.open(db_url)
+    try:
+        engine = Engine(store)
+        engine.create_account(ACME, "command")
+        engine.add_sender(ACME, A)
+        config = alembic_config()
+        with store.engine.connect() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "r0008")
+            conn.exec_driver_sql(
+                "INSERT INTO messages (account_id, id, direction, phone, sender, body, hidden,"
+                " status, campaign, reply, created_at) VALUES (1, 1, 'out', '+14155552671',"
+                " '+14155550100', 'Hi', false, 'sent', false, false, '2026-12-01 10:00:00')"
+            )
+            command.upgrade(config, "head")
+            conn.commit()
+        assert _sends(engine, BOB) == [("Hi", False, "sent")]
+    finally:
+        store.close()

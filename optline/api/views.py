@@ -70,6 +70,7 @@ def message_view(message: MessageRow) -> dict[str, Any]:
         "reason": message.reason,
         "hidden": message.hidden,
         "reply": message.reply,
+        "disclosure": message.disclosure,
         "provider_id": message.provider_id,
         "at": message.created_at.isoformat(),
     }

@@ -33,6 +33,13 @@ class Resubscribe(StrEnum):
     WITH_EVIDENCE = "with_evidence"  # allowed with who/when/how consent was given
 
 
+class DisclosureForm(StrEnum):
+    """How the first-text disclosure reaches a contact."""
+
+    APPENDED = "appended"  # at the end of the first text
+    SEPARATE = "separate"  # a text of its own, sent just before the first one (seed 004)
+
+
 class Intent(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
@@ -146,8 +153,10 @@ class Policy:
     # itself, with a fixed text, and lets no text through to a contact opted out there:
     # optline records the change and sends no reply of its own (carrier facts).
     toll_free_network_replies: bool = True
-    # Appended to the first text a contact ever receives (seed 004).
+    # Told to a contact with the first text they ever receive (seed 004).
     first_text_disclosure: str | None = None
+    # At the end of that text, or as a text of its own just before it (seed 004).
+    first_text_disclosure_form: DisclosureForm = DisclosureForm.APPENDED
     # Campaign texts must name an opt-out keyword (seed 000).
     campaign_opt_out_language_required: bool = False
     brand: str = ""
@@ -293,6 +302,7 @@ OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
         "clarify_possible_opt_out": _boolean,
         "toll_free_network_replies": _boolean,
         "first_text_disclosure": _text_or_null,
+        "first_text_disclosure_form": _one_of(DisclosureForm),
         "campaign_opt_out_language_required": _boolean,
         "brand": _text,
         "support_contact": _text,

@@ -40,10 +40,23 @@ class HandOver(Changes):
             return self._deliver_again(pending, pending.earlier)
         if not decision.allowed:
             return SendResult(to, decision, MessageStatus.FAILED, message_id)
+        notice_id = pending.notice_id
+        if notice_id is not None and decision.notice is not None:
+            # Seed 004: the notice goes first, as a text of its own, claimed and decided
+            # again as any text; the text itself follows whatever became of it.
+            self._claim_and_hand_over(pending.sender, to, decision.notice, notice_id)
         refusal, status, provider_id, error = self._claim_and_hand_over(
             pending.sender, to, decision.body, message_id
         )
-        return SendResult(to, refusal or decision, status, message_id, provider_id, error)
+        return SendResult(
+            to,
+            refusal or decision,
+            status,
+            message_id,
+            provider_id,
+            error,
+            notice_message_id=notice_id,
+        )
 
     def _deliver_again(self, pending: PendingSend, message: MessageRow) -> SendResult:
         """A request repeated with its idempotency key: its first message as it is now;

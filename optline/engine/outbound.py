@@ -230,8 +230,25 @@ class Outbound(HandOver):
         campaign: bool,
         now: datetime,
     ) -> PendingSend:
-        """Decide one text on the contact's state as locked in ``tx``, and record it."""
+        """Decide one text on the contact's state as locked in ``tx``, and record it: a
+        first-text notice of its own (seed 004) first, as a message of its own marked as
+        the disclosure, allowed with the text it comes before."""
         decision = decisions.decide(state, sender.number, policy, body, list_name, campaign)
+        queued = self._sends_through(sender)
+        notice_id = None
+        if decision.notice is not None:
+            notice_id = tx.messages.record_outbound(
+                account_id,
+                phone=to,
+                sender=sender.number,
+                body=decision.notice,
+                status=MessageStatus.QUEUED if queued else MessageStatus.SENT,
+                reason=None,
+                list_name=list_name,
+                campaign=False,
+                at=now,
+                disclosure=True,
+            )
         message_id = self._record_decision(
             tx,
             account_id,
@@ -242,9 +259,9 @@ class Outbound(HandOver):
             list_name,
             campaign,
             now,
-            queued=self._sends_through(sender),
+            queued=queued,
         )
-        return PendingSend(sender, to, decision, message_id)
+        return PendingSend(sender, to, decision, message_id, notice_id=notice_id)
 
     def dispatches(self, pending: PendingSend) -> bool:
         """Whether :meth:`deliver` calls a provider for this text (network I/O)."""

@@ -88,10 +88,16 @@ class Messages(Repository):
         at: datetime,
         reply: bool = False,
         message_id: int | None = None,
+        disclosure: bool = False,
     ) -> int:
         values = self._values(account_id, message_id, "out", phone, sender, body, at)
         values.update(
-            status=status, reason=reason, list_name=list_name, campaign=campaign, reply=reply
+            status=status,
+            reason=reason,
+            list_name=list_name,
+            campaign=campaign,
+            reply=reply,
+            disclosure=disclosure,
         )
         stored = self._insert(self._q.insert_outbound, values)
         assert stored is not None  # no conflict clause
@@ -126,6 +132,7 @@ class Messages(Repository):
             "list_name": None,
             "campaign": False,
             "reply": False,
+            "disclosure": False,
             "outcome": None,
             "created_at": utc(at),
         }
