@@ -231,6 +231,19 @@ def test_a_notice_refused_at_its_hand_over_is_told_with_the_next_text(world: Wor
     assert state is not None and not state.texted
 
 
+def test_a_retried_send_whose_first_try_stopped_sends_its_notice_first(world: World) -> None:
+    # The first request recorded both texts and stopped before handing them over; its
+    # retry with the same idempotency key sends them, the notice first, once.
+    world.engine.set_policy(ACME, "command")
+    world.engine.decide_send(ACME, TW, BOB, "Hi Bob", idempotency_key="k1")
+    again = world.engine.send(ACME, TW, BOB, "Hi Bob", idempotency_key="k1")
+    assert again.replayed and again.status == "sent" and again.notice_message_id is not None
+    assert [r.form["Body"][0] for r in world.fake.requests] == [NOTICE, "Hi Bob"]
+    assert world.engine.send(ACME, TW, BOB, "Hi Bob", idempotency_key="k1").replayed
+    assert len(world.fake.requests) == 2
+    assert [status for _, _, status in _sends(world.engine, BOB)] == ["sent", "sent"]
+
+
 def test_a_broadcast_sends_the_notice_first_to_every_first_time_recipient(
     engine: Engine,
 ) -> None:

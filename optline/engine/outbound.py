@@ -183,7 +183,8 @@ class Outbound(HandOver):
                     key is not None
                     and (earlier := tx.messages.send_request(row.id, key)) is not None
                 ):
-                    return _earlier_send(sender_row, key, request, *earlier)
+                    notice = tx.messages.queued_notice(row.id, earlier[2])
+                    return _earlier_send(sender_row, key, request, *earlier, notice)
                 self._known_list(tx, row, list_name)
                 state = tx.contacts.get(row.id, contact_phone, for_update=True)
                 pending = self._decide_recorded(
@@ -213,8 +214,9 @@ class Outbound(HandOver):
             assert key is not None
             with self.store.read() as tx:
                 earlier = tx.messages.send_request(sender_row.account_id, key)
-            assert earlier is not None
-            return _earlier_send(sender_row, key, request, *earlier)
+                assert earlier is not None
+                notice = tx.messages.queued_notice(sender_row.account_id, earlier[2])
+            return _earlier_send(sender_row, key, request, *earlier, notice)
         return pending
 
     def _decide_recorded(
@@ -317,13 +319,18 @@ def _earlier_send(
     fingerprint: str,
     allowed: bool,
     message: MessageRow,
+    notice: MessageRow | None,
 ) -> PendingSend:
-    """The send first made with ``key``, for a request that repeats it."""
+    """The send first made with ``key``, for a request that repeats it; ``notice``: its
+    first-text notice, if still queued (seed 004: it goes first when the text does)."""
     if fingerprint != request:
         raise IdempotencyKeyReused(
             f"idempotency key {key!r} was first used for another request;"
             " a new text needs a new key"
         )
     reason = None if allowed or message.reason is None else Reason(message.reason)
-    decision = Decision(allowed, reason, message.body)
-    return PendingSend(sender, message.phone, decision, message.id, earlier=message)
+    decision = Decision(allowed, reason, message.body, notice.body if notice else None)
+    notice_id = notice.id if notice else None
+    return PendingSend(
+        sender, message.phone, decision, message.id, earlier=message, notice_id=notice_id
+    )

@@ -292,6 +292,21 @@ class Messages(Repository):
         row = self._conn.execute(stmt).first()
         return None if row is None else (row.fingerprint, row.allowed, message_row(row))
 
+    def queued_notice(self, account_id: int, message: MessageRow) -> MessageRow | None:
+        """The first-text notice recorded with ``message`` (to the same contact from the
+        same sender, in the same transaction) while it is still queued."""
+        m = messages
+        stmt = sa.select(m).where(
+            m.c.account_id == account_id,
+            m.c.phone == message.phone,
+            m.c.sender == message.sender,
+            m.c.created_at == message.created_at,
+            m.c.disclosure.is_(True),
+            m.c.status == MessageStatus.QUEUED,
+        )
+        row = self._conn.execute(stmt).first()
+        return None if row is None else message_row(row)
+
     def record_send_request(
         self,
         account_id: int,
