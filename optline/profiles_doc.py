@@ -51,14 +51,6 @@ CITATIONS: Mapping[str, Mapping[str, str]] = {
             "not be able to reply until they resubscribe\u201d"
         ),
         "resubscribe": "only the customer resubscribes, with an opt-in keyword",
-        "first_text_disclosure_form": (
-            "`appended`: at the end of the first text. `separate`: a text of its own, sent "
-            "just before the first one and recorded as an outbound message of its own marked "
-            "`disclosure`; it is decided by the same gate as the text it comes before (no "
-            "notice for a refused text), and a broadcast sends it first to every recipient "
-            "texted for the first time. A separate notice is not part of a campaign text: "
-            "under `campaign_opt_out_language_required` the text must still say how to stop."
-        ),
         "campaign_opt_out_language_required": (
             "\u201cyou\u2019ll need to use at least one approved keyword\u201d in texts you send"
         ),
@@ -222,6 +214,14 @@ DESCRIPTIONS: Mapping[str, str] = {
         "it: its very words or, for a disclosure that is opt-out language, opt-out "
         "language of the text's own (the check `campaign_opt_out_language_required` "
         "uses), so it is never said twice."
+    ),
+    "first_text_disclosure_form": (
+        "`appended`: at the end of the first text. `separate`: a text of its own, sent "
+        "just before the first one and recorded as an outbound message of its own marked "
+        "`disclosure`; it is decided by the same gate as the text it comes before (no "
+        "notice for a refused text), and a broadcast sends it first to every recipient "
+        "texted for the first time. A separate notice is not part of a campaign text: "
+        "under `campaign_opt_out_language_required` the text must still say how to stop."
     ),
     "campaign_opt_out_language_required": (
         "Campaign texts must tell the reader how to opt out with one of the policy's "

@@ -295,7 +295,7 @@ def test_account_keywords_come_first() -> None:
 )
 def test_account_keywords_never_take_the_policy_s_help_keywords(text: str, profile: str) -> None:
     # CTIA: HELP is answered whatever the consent; a trigger on it gives the reply only
-    # (optline.domain.consent.help_trigger), and HELP stays HELP.
+    # (optline.domain.carriers.help_trigger), and HELP stays HELP.
     got = classify(text, profile, account_keywords={"help", "info", "ayuda"})
     assert got.intent is Intent.HELP and got.keyword == text.upper()
 

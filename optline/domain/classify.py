@@ -78,7 +78,7 @@ def classify(
     # takes one of the policy's opt-out keywords: the opt-out wins (64.1200(a)(10); a
     # trigger made before the word was reserved, or under another profile). Nor a help
     # keyword: HELP stays HELP, answered whatever the consent (CTIA), and a trigger on
-    # it gives the reply (optline.domain.consent.help_trigger).
+    # it gives the reply (optline.domain.carriers.help_trigger).
     found = exact.get(folded)
     if found is not None and (found.intent in _POLICY_WINS or folded not in account_keywords):
         return found
