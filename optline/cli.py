@@ -163,6 +163,8 @@ def _decision_command(ctx: typer.Context, record: bool, **kwargs: Any) -> None:
         decision = e.send(**kwargs).decision if record else e.check(**kwargs)
     data = decision.as_dict()
     verdict = "allowed" if decision.allowed else f"refused: {data['reason']}"
+    if decision.notice:  # seed 004: the first-text notice goes first, on its own
+        verdict = f"{verdict}\nfirst, its own text: {decision.notice}"
     emit(data, as_json, f"{verdict}\n{decision.body}" if decision.body else verdict)
     # A script asks ``check`` before it sends: its exit code is the answer. A send
     # that was refused was still recorded (as failed), so it exits 0.

@@ -114,9 +114,20 @@ CITATIONS: Mapping[str, Mapping[str, str]] = {
             "SmartPlan\u201d"
         ),
         "resubscribe": "\u201cthere is no way for you to do this for them\u201d",
-        "first_text_disclosure": "the first text to someone is followed by this notice",
+        "first_text_disclosure": "the notice it sends to someone texted for the first time",
+        "first_text_disclosure_form": (
+            "\u201cThe first time you send a text to someone in your database, Command "
+            "sends the following text\u201d: a text of its own"
+        ),
     },
 }
+
+#: The carrier fact behind the toll-free fields (the project's reference notes).
+TOLL_FREE_FACT = (
+    "carrier fact: on toll-free numbers the network itself handles STOP and its peers, "
+    "with a fixed reply that cannot be customised, opts back in on START and UNSTOP, "
+    "and gives an opted-out contact's HELP no reply"
+)
 
 #: Where the ``twilio`` and ``default`` values come from (they have no seed file).
 BASIS: Mapping[str, Mapping[str, str]] = {
@@ -126,6 +137,8 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "scope": "Twilio keeps opt-outs per sending number",
         "resubscribe": "only the recipient can lift a Twilio opt-out, by texting START",
         "toll_free_opt_in": "toll-free carriers opt back in on START and UNSTOP only",
+        "toll_free_opt_out": TOLL_FREE_FACT,
+        "toll_free_network_replies": TOLL_FREE_FACT,
         "single_keyword_only": "Advanced Opt-Out matches a message that is one keyword",
         "opt_out_all_widens": "STOPALL opts out of every number",
         "implicit_opt_in": "only an opt-in keyword lifts an opt-out",
@@ -143,6 +156,7 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "one_confirmation_per_opt_out": "CTIA 5.1.3: one final opt-out confirmation",
         "clarify_possible_opt_out": "64.1200(a)(12) allows one clarifying text",
         "first_text_disclosure": "tells every new contact how to stop",
+        "first_text_disclosure_form": "one text: the notice at the end of the first one",
         "campaign_opt_out_language_required": "every campaign text says how to stop",
         "single_keyword_only": (
             "64.1200(a)(10): any reply a reasonable person reads as \u201cstop\u201d; free "
@@ -152,6 +166,8 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "implicit_opt_in": "a text is not consent: only an opt-in keyword or evidence",
         "resubscribe": "re-subscribing needs proof of who consented, when and how",
         "toll_free_opt_in": "toll-free carriers opt back in on START and UNSTOP only",
+        "toll_free_opt_out": TOLL_FREE_FACT,
+        "toll_free_network_replies": TOLL_FREE_FACT,
     },
 }
 
@@ -160,7 +176,11 @@ DESCRIPTIONS: Mapping[str, str] = {
     "keywords": "Keywords by language and intent (opt-out, stop-all, opt-in, help).",
     "replies": "Reply texts by language: opt-out confirmation, opt-in, HELP, list opt-out.",
     "custom_replies": "The account's own reply texts, if any (set by an override).",
-    "custom_replies_on": "Sender kinds on which the account's own reply texts may be used.",
+    "custom_replies_on": (
+        "Sender kinds on which the account's own reply texts may be used. On a toll-free "
+        "number the network's fixed STOP and START replies stand instead while "
+        "`toll_free_network_replies` is on: there only HELP's answer is the account's."
+    ),
     "single_keyword_only": "Only a message that is exactly one keyword counts.",
     "scope": (
         "`account`: one consent for every sender of the account; `sender`: one consent "
@@ -177,7 +197,32 @@ DESCRIPTIONS: Mapping[str, str] = {
     "one_confirmation_per_opt_out": "A repeated opt-out is recorded but not confirmed again.",
     "clarify_possible_opt_out": "A reply that may mean stop is flagged and answered once.",
     "toll_free_opt_in": "The only opt-in keywords a toll-free sender accepts.",
-    "first_text_disclosure": "Appended to the first text a contact ever receives.",
+    "toll_free_opt_out": (
+        "The opt-out keywords a toll-free number's carrier network acts on itself, as the "
+        "whole message."
+    ),
+    "toll_free_network_replies": (
+        "On a toll-free number, optline sends no reply of its own where the carrier "
+        "network answers: no confirmation for a `toll_free_opt_out` keyword or for START "
+        "or UNSTOP sent as the whole message, and no answer to HELP from a contact opted "
+        "out of that number (the network lets nothing through to them). The consent "
+        "change is recorded all the same. A plain-language opt-out, or a keyword the "
+        "network does not know, is still confirmed by optline."
+    ),
+    "first_text_disclosure": (
+        "Added to the first text a contact ever receives, unless that text already says "
+        "it: its very words or, for a disclosure that is opt-out language, opt-out "
+        "language of the text's own (the check `campaign_opt_out_language_required` "
+        "uses), so it is never said twice."
+    ),
+    "first_text_disclosure_form": (
+        "`appended`: at the end of the first text. `separate`: a text of its own, sent "
+        "just before the first one and recorded as an outbound message of its own marked "
+        "`disclosure`; it is decided by the same gate as the text it comes before (no "
+        "notice for a refused text), and a broadcast sends it first to every recipient "
+        "texted for the first time. A separate notice is not part of a campaign text: "
+        "under `campaign_opt_out_language_required` the text must still say how to stop."
+    ),
     "campaign_opt_out_language_required": (
         "Campaign texts must tell the reader how to opt out with one of the policy's "
         "opt-out keywords: one to send (\u201cReply STOP to opt out\u201d) or one in "
@@ -215,6 +260,15 @@ applied by `optline.domain.policy.with_overrides`. For example
 keeps opt-outs per sending number and signs the replies "Acme Dental". Unknown field
 names and values of the wrong type are refused (`BadOverride`). Fields an account may
 override: {overridable}.
+
+## Toll-free numbers
+
+On a toll-free number the carrier network itself handles STOP and its peers: it
+answers with a fixed text that cannot be customised ("NETWORK MSG: You replied with the
+word STOP…"), opts the contact back in on START and UNSTOP only, and lets no text through
+to a contact who opted out there, so their HELP gets no answer. Every profile follows it
+(`toll_free_network_replies`, `toll_free_opt_out`, `toll_free_opt_in`): optline records
+the change and sends no reply of its own where the network answers.
 
 This page is generated from the profile objects by
 `python -m optline.profiles_doc > docs/profiles.md`; a test fails if it is out of

@@ -286,8 +286,18 @@ def test_account_keywords_come_first() -> None:
     # Seed 001's list keyword: its product's keyword list has no OPTOUT.
     got = classify("Optout!", "business_text", account_keywords={"optout"})
     assert got.intent is Intent.TRIGGER and got.keyword == "OPTOUT"
-    got = classify("info", account_keywords={"info"})
-    assert got.intent is Intent.TRIGGER and got.keyword == "INFO"
+    got = classify("hours", account_keywords={"hours"})
+    assert got.intent is Intent.TRIGGER and got.keyword == "HOURS"
+
+
+@pytest.mark.parametrize(
+    ("text", "profile"), [("HELP", "business_text"), ("info", "default"), ("Ayuda", "default")]
+)
+def test_account_keywords_never_take_the_policy_s_help_keywords(text: str, profile: str) -> None:
+    # CTIA: HELP is answered whatever the consent; a trigger on it gives the reply only
+    # (optline.domain.carriers.help_trigger), and HELP stays HELP.
+    got = classify(text, profile, account_keywords={"help", "info", "ayuda"})
+    assert got.intent is Intent.HELP and got.keyword == text.upper()
 
 
 @pytest.mark.parametrize("text", ["Optout!", "optout", "QUIT", "cancel.", "Baja", "S T O P"])

@@ -14,6 +14,7 @@ from consent_support import (
 from optline.domain import consent, decisions
 from optline.domain.consent import ContactState, EventType, Reason
 from optline.domain.decisions import Decision
+from optline.domain.policy import with_overrides
 from optline.domain.profiles import get_profile
 
 
@@ -76,6 +77,32 @@ def test_disclosure_is_not_repeated_when_the_text_already_carries_it() -> None:
 @pytest.mark.parametrize(
     "body",
     [
+        "Spring sale! Reply STOP to opt out",
+        "Spring sale. Text END to quit",
+        "FLASH SALE TODAY. STOP TO END",
+    ],
+)
+def test_opt_out_language_is_not_added_to_a_text_that_already_carries_some(body: str) -> None:
+    # The default disclosure is opt-out language: a first text with its own (the check
+    # the campaign rule uses) needs no second copy.
+    policy = get_profile("default")
+    decision = check(None, policy, campaign=True, body=body)
+    assert decision.allowed and decision.body == body
+    # The same text, never handed over, leaves the disclosure for the next one.
+    assert not decisions.never_sent(decisions.sent(ContactState(PHONE)), policy, body).texted
+
+
+def test_a_disclosure_that_is_not_opt_out_language_is_still_added() -> None:
+    policy = with_overrides(
+        get_profile("default"), {"first_text_disclosure": "Msg&data rates apply."}
+    )
+    body = "Spring sale! Reply STOP to opt out"
+    assert check(None, policy, body=body).body == f"{body}\n\nMsg&data rates apply."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
         "See you at the end of the sale",
         "Stop by our shop today",
         # A keyword in capitals is not an instruction by itself.
@@ -130,26 +157,52 @@ COMMAND_DISCLOSURE = "Prefer a phone call or email? Reply STOP to unsubscribe."
 
 
 @pytest.mark.parametrize("state", [None, ContactState(PHONE)])
-def test_command_first_text_carries_the_disclosure(state: ContactState | None) -> None:
-    # Seed 004: "The first time you send a text to someone ... Command sends" it.
+def test_command_sends_the_disclosure_as_a_text_of_its_own_first(
+    state: ContactState | None,
+) -> None:
+    # Seed 004: "The first time you send a text to someone in your database, Command
+    # sends the following text": its own text, the first one left as written.
     policy = get_profile("command")
-    decision = check(state, policy, body="Hi Sam, the house on Elm St is open Sunday.")
-    assert decision.allowed
-    assert decision.body.endswith(COMMAND_DISCLOSURE)
-    assert decision.body.startswith("Hi Sam")
+    body = "Hi Sam, the house on Elm St is open Sunday."
+    decision = check(state, policy, body=body)
+    assert decision == Decision(True, None, body, COMMAND_DISCLOSURE)
+
+
+def test_the_appended_form_puts_the_disclosure_at_the_end_of_the_first_text() -> None:
+    policy = with_overrides(get_profile("command"), {"first_text_disclosure_form": "appended"})
+    decision = check(None, policy, body="Hi Sam")
+    assert decision == Decision(True, None, f"Hi Sam\n\n{COMMAND_DISCLOSURE}")
 
 
 def test_command_later_texts_carry_no_disclosure() -> None:
     policy = get_profile("command")
     state = decisions.sent(ContactState(PHONE))
     decision = check(state, policy, body="See you Sunday")
-    assert decision.body == "See you Sunday"
+    assert decision == Decision(True, None, "See you Sunday")
 
 
 def test_refused_first_text_carries_no_disclosure() -> None:
+    # The notice is decided by the gate with its text: no notice for a refused one.
     policy = get_profile("command")
     decision = check(opted_out_state(policy), policy, body="See you Sunday")
-    assert decision.body == "See you Sunday"
+    assert (decision.body, decision.notice) == ("See you Sunday", None)
+
+
+def test_a_separate_notice_is_not_a_campaign_text_s_opt_out_language() -> None:
+    policy = with_overrides(get_profile("default"), {"first_text_disclosure_form": "separate"})
+    assert check(None, policy, campaign=True, body="20% off").reason is (
+        Reason.MISSING_OPT_OUT_LANGUAGE
+    )
+    allowed = check(None, policy, campaign=True, body="20% off. Reply STOP to opt out")
+    # Its own opt-out language says it already: no notice either (said once).
+    assert allowed == Decision(True, None, "20% off. Reply STOP to opt out")
+
+
+def test_a_separate_notice_never_sent_leaves_the_disclosure_for_the_next_text() -> None:
+    policy = get_profile("command")
+    texted = decisions.sent(ContactState(PHONE))
+    assert not decisions.never_sent(texted, policy, COMMAND_DISCLOSURE).texted
+    assert decisions.never_sent(texted, policy, "See you Sunday").texted
 
 
 @pytest.mark.parametrize("name", ["business_text", "callrail", "krispcall", "salesmsg", "twilio"])

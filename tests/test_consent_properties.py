@@ -170,6 +170,7 @@ OVERRIDES = st.fixed_dictionaries(
         "resubscribe": st.sampled_from(["never", "with_evidence"]),
         "one_confirmation_per_opt_out": st.booleans(),
         "clarify_possible_opt_out": st.booleans(),
+        "toll_free_network_replies": st.booleans(),
     }
 )
 
@@ -208,10 +209,19 @@ def step(state: ContactState, model: Model, action: Action, trace: Trace) -> Con
         intent = classification.intent
         keyword = (classification.keyword or "").lower()
         opted_out_here = not model.opted_in[sender.number]
+        # A toll-free number's network answers its own keywords as the whole message,
+        # and lets nothing through to a contact opted out there (carrier facts).
+        network = sender.kind is SenderKind.TOLL_FREE and policy.toll_free_network_replies
+        network_keyword = network and classification.whole_message
         if intent is Intent.OPT_OUT:
             everywhere = classification.all_senders and policy.opt_out_all_widens
             changed = model.opt_out(sender.number, everywhere)
-            if not model.blocked and (changed or not policy.one_confirmation_per_opt_out):
+            network_confirms = network_keyword and keyword in policy.toll_free_opt_out
+            if (
+                not model.blocked
+                and (changed or not policy.one_confirmation_per_opt_out)
+                and not network_confirms
+            ):
                 reply_expected = policy.render(replies.opt_out)
         elif model.blocked:
             pass
@@ -221,9 +231,11 @@ def step(state: ContactState, model: Model, action: Action, trace: Trace) -> Con
             )
             if not toll_free_refused:
                 model.opt_in(sender.number)
-                reply_expected = policy.render(replies.opt_in)
+                if not network_keyword:
+                    reply_expected = policy.render(replies.opt_in)
         elif intent is Intent.HELP:
-            reply_expected = policy.render(replies.help)
+            if not (network and opted_out_here):
+                reply_expected = policy.render(replies.help)
         else:
             # Seed 001: any other text opts back in first (never on toll-free numbers),
             # but not one that may mean "stop", nor a list's opt-out keyword.

@@ -14,10 +14,13 @@ from consent_support import (
     types,
 )
 
+from optline.domain.classify import classify
 from optline.domain.consent import (
     ContactState,
     EventType,
     Sender,
+    Trigger,
+    receive,
 )
 from optline.domain.policy import with_overrides
 from optline.domain.profiles import get_profile
@@ -39,6 +42,39 @@ def test_help_is_answered_whatever_the_consent_status(
     assert outcome.reply == policy.render(policy.replies["en"].help)
     assert types(outcome) == [EventType.HELP_ANSWERED]
     assert outcome.state == state
+
+
+# Seed 001's "Trigger / Intelligent Response" table, its HELP row.
+SEED_001_HELP = (
+    "To opt out of these marketing messages, reply OPTOUT. To no longer receive any "
+    "communication from us, reply STOP. \u2013 Company"
+)
+HELP_TRIGGERS = {"help": Trigger("help", SEED_001_HELP)}
+
+
+@pytest.mark.parametrize("opted_out", [False, True])
+@pytest.mark.parametrize("keyword", ["HELP", "help?", "Info"])
+def test_a_help_trigger_is_the_account_s_help_reply_whatever_the_consent(
+    opted_out: bool, keyword: str
+) -> None:
+    # Seed 001 sets up HELP as a trigger; CTIA: HELP is answered even when opted out.
+    # One trigger on HELP answers INFO too: both are the carriers' help words.
+    policy = get_profile("business_text")
+    state = opted_out_state(policy) if opted_out else ContactState(PHONE)
+    classification = classify(keyword, policy, HELP_TRIGGERS.keys())
+    outcome = receive(state, classification, S1, policy, HELP_TRIGGERS)
+    assert outcome.reply == SEED_001_HELP
+    assert types(outcome) == [EventType.HELP_ANSWERED]
+    assert outcome.events[0].data["trigger"] == "HELP"
+    assert outcome.state == state  # HELP never opts anyone back in
+
+
+def test_a_help_request_in_another_language_keeps_its_own_reply() -> None:
+    policy = get_profile("default")
+    classification = classify("AYUDA", policy, HELP_TRIGGERS.keys())
+    outcome = receive(ContactState(PHONE), classification, S1, policy, HELP_TRIGGERS)
+    assert outcome.reply == policy.render(policy.replies["es"].help)
+    assert "trigger" not in outcome.events[0].data
 
 
 # -- reply texts -------------------------------------------------------------------------
@@ -103,8 +139,9 @@ CUSTOM = {"opt_out": "Bye from Acme.", "opt_in": "Welcome back.", "help": "Call 
 @pytest.mark.parametrize("sender", [S1, TOLL_FREE])
 def test_salesmsg_custom_replies_are_not_used_on_long_codes_or_toll_free(sender: Sender) -> None:
     # Seed 002: "For long code messages, we do not have the option to change these
-    # default messages."
-    policy = with_overrides(get_profile("salesmsg"), {"custom_replies": CUSTOM})
+    # default messages." (Optline's own replies on toll-free: the network's turned off.)
+    overrides = {"custom_replies": CUSTOM, "toll_free_network_replies": False}
+    policy = with_overrides(get_profile("salesmsg"), overrides)
     assert text(ContactState(PHONE), "STOP", policy, sender).reply == TWILIO_STOP
     assert text(ContactState(PHONE), "HELP", policy, sender).reply == TWILIO_HELP
 
@@ -120,5 +157,6 @@ def test_salesmsg_custom_replies_are_used_on_a_dedicated_short_code() -> None:
 
 @pytest.mark.parametrize("sender", [S1, TOLL_FREE, SHORT_CODE])
 def test_default_custom_replies_are_used_on_every_sender_kind(sender: Sender) -> None:
-    policy = with_overrides(get_profile("default"), {"custom_replies": CUSTOM})
+    overrides = {"custom_replies": CUSTOM, "toll_free_network_replies": False}
+    policy = with_overrides(get_profile("default"), overrides)
     assert text(ContactState(PHONE), "STOP", policy, sender).reply == "Bye from Acme."

@@ -218,7 +218,7 @@ def test_trigger_replies_and_moves_lists(engine: Engine) -> None:
 
 
 def test_first_text_carries_disclosure_once(engine: Engine) -> None:
-    make_account(engine, "command")
+    make_account(engine, "command", {"first_text_disclosure_form": "appended"})
     first = engine.send(ACME, A, BOB, "Hi Bob, it's Ann from the office.")
     second = engine.send(ACME, A, BOB, "Are you free at 3?")
     assert first.body.endswith("Prefer a phone call or email? Reply STOP to unsubscribe.")

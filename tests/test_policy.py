@@ -9,9 +9,11 @@ import pytest
 
 from optline.domain.classify import classify
 from optline.domain.policy import (
+    HELP_KEYWORDS,
     OVERRIDES,
     RESERVED_KEYWORDS,
     BadOverride,
+    DisclosureForm,
     Intent,
     KeywordSet,
     Policy,
@@ -41,8 +43,10 @@ REPLIES = Replies(opt_out="out", opt_in="in", help="help", list_opt_out="left {l
         ("implicit_opt_in", True, True),
         ("one_confirmation_per_opt_out", False, False),
         ("clarify_possible_opt_out", False, False),
+        ("toll_free_network_replies", False, False),
         ("first_text_disclosure", "Txt STOP to quit", "Txt STOP to quit"),
         ("first_text_disclosure", None, None),
+        ("first_text_disclosure_form", "separate", DisclosureForm.SEPARATE),
         ("campaign_opt_out_language_required", False, False),
         ("brand", "Acme", "Acme"),
         ("support_contact", "help@acme.example", "help@acme.example"),
@@ -117,7 +121,9 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "resubscribe": [True, None, []],
     "one_confirmation_per_opt_out": ["yes", None],
     "clarify_possible_opt_out": ["false", {}],
+    "toll_free_network_replies": ["true", 1, None],
     "first_text_disclosure": [True, 5, ["Reply STOP"], {}],
+    "first_text_disclosure_form": ["both", None, True, ["separate"]],
     "campaign_opt_out_language_required": ["false", 1],
     "brand": [None, 42, False, ["Acme"]],
     "support_contact": [None, 1, {}],
@@ -257,9 +263,12 @@ def test_opt_out_words_include_stop_all_words_of_every_language() -> None:
 
 
 def test_reserved_keywords_are_the_carrier_wide_ones_and_the_per_se_revocations() -> None:
-    carrier_wide = {"stop", "stopall", "start", "unstop", "help"}
+    carrier_wide = {"stop", "stopall", "start", "unstop"}
     per_se_revocations = {"stop", "quit", "end", "revoke", "opt out", "cancel", "unsubscribe"}
     assert carrier_wide | per_se_revocations == RESERVED_KEYWORDS
+    # The carriers' help words: a trigger may take them (the account's help reply).
+    assert {"help", "info"} == HELP_KEYWORDS
+    assert not HELP_KEYWORDS & RESERVED_KEYWORDS
 
 
 def test_policies_are_immutable() -> None:

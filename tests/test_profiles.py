@@ -51,6 +51,17 @@ def test_profiles_doc_shows_every_field_for_every_profile() -> None:
             assert f"| `{profile}` |" in section, (field_name, profile)
 
 
+def test_profiles_doc_cites_the_toll_free_carrier_fact() -> None:
+    page = profiles_doc.render()
+    assert "## Toll-free numbers" in page and "NETWORK MSG" in page
+    for field_name in ("toll_free_network_replies", "toll_free_opt_out"):
+        section = page.split(f"### `{field_name}`", 1)[1].split("\n### ", 1)[0]
+        for profile in ("default", "twilio"):
+            assert profiles_doc.source(profile, field_name) == profiles_doc.TOLL_FREE_FACT
+        assert section.count(profiles_doc.TOLL_FREE_FACT) == 2
+        assert section.count(profiles_doc.INHERITED) == len(VENDORS)
+
+
 def test_profiles_doc_cites_each_vendor_seed_file() -> None:
     page = profiles_doc.render()
     for profile in VENDORS:
@@ -205,6 +216,11 @@ def test_every_profile_is_safe_by_default(profile: str) -> None:
     assert policy.opt_out_all_widens
     assert policy.one_confirmation_per_opt_out
     assert policy.toll_free_opt_in == forms("START", "UNSTOP")
+    # Carrier fact: the toll-free network answers these itself; optline does not twice.
+    assert policy.toll_free_network_replies
+    assert policy.toll_free_opt_out == forms(
+        "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"
+    )
     assert policy.custom_replies is None
     assert policy.name == profile
 

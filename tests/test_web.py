@@ -309,3 +309,15 @@ def test_home_lists_the_latest_messages_of_this_account_only(
     assert texts[2].startswith("in") and "HELP" in texts[2]
     assert texts[3].startswith("in") and "first" in texts[3]
     assert "not acme" not in home.text
+
+
+def test_check_shows_a_separate_first_text_notice_and_history_marks_it(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    # Seed 004 (command): the notice goes first, as a text of its own.
+    engine.set_policy("acme", "command")
+    notice = "Prefer a phone call or email? Reply STOP to unsubscribe."
+    page = _page(signed_in, f"/ui/check?sender={A}&to={EVE}&body=Open+house+Sunday")
+    assert "as a text of its own" in _text(page) and notice in _text(page)
+    engine.send("acme", A, EVE, "Open house Sunday")
+    assert "disclosure" in _text(_page(signed_in, f"/ui/contacts/{quote(EVE)}"))

@@ -35,6 +35,7 @@ from optline.api.views import (
     event_view,
     message_view,
     page_of,
+    policy_view,
     sender_view,
 )
 from optline.domain.consent import Status
@@ -82,7 +83,7 @@ async def list_senders(account: Account, request: Request) -> dict[str, Any]:
 @router.get("/policy", tags=["policy"])
 async def get_policy(account: Account, request: Request) -> dict[str, Any]:
     policy = await run_in_threadpool(engine_of(request).policy, account.name)
-    return {"profile": account.profile, "overrides": account.overrides, "name": policy.name}
+    return policy_view(account, policy)
 
 
 @router.put("/policy", tags=["policy"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from optline.domain.consent import ContactState
+from optline.domain.policy import Policy, override_values
 from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
 
 T = TypeVar("T")
@@ -13,6 +14,16 @@ T = TypeVar("T")
 
 def account_view(row: AccountRow) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "profile": row.profile, "overrides": row.overrides}
+
+
+def policy_view(row: AccountRow, policy: Policy) -> dict[str, Any]:
+    """The account's profile and overrides, and every overridable field's value now."""
+    return {
+        "profile": row.profile,
+        "overrides": row.overrides,
+        "name": policy.name,
+        "fields": override_values(policy),
+    }
 
 
 def sender_view(row: SenderRow) -> dict[str, Any]:
@@ -59,6 +70,7 @@ def message_view(message: MessageRow) -> dict[str, Any]:
         "reason": message.reason,
         "hidden": message.hidden,
         "reply": message.reply,
+        "disclosure": message.disclosure,
         "provider_id": message.provider_id,
         "at": message.created_at.isoformat(),
     }

@@ -2,7 +2,7 @@
 
 Order of checks: the account's own keywords (triggers and list opt-out keywords), then
 the policy's keywords as the whole message; an account keyword never takes one of the
-policy's opt-out keywords. A policy with ``single_keyword_only`` stops there, as the
+policy's opt-out or help keywords. A policy with ``single_keyword_only`` stops there, as the
 vendors documented in seeds 000, 003 and 004 do ("STOP PLEASE" and "PLEASE CANCEL" do
 not count), after a typo check where ``typo_tolerance`` is on (seed 002); under implicit
 opt-in (seed 001) a text that reads as a request to stop is flagged as a possible
@@ -36,6 +36,9 @@ class Classification:
     reason: str = ""
     # An opt-out keyword that ends consent for every sender of the account (STOPALL).
     all_senders: bool = False
+    # The keyword is the whole message (case, punctuation and spacing aside), as a
+    # carrier network matches its keywords (optline.domain.carriers.network_answers).
+    whole_message: bool = False
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -47,6 +50,8 @@ class Classification:
 
 
 _EMPTY = Classification(Intent.NONE, reason="empty message")
+# The policy's keywords that an account keyword of the same word never takes.
+_POLICY_WINS = frozenset({Intent.OPT_OUT, Intent.HELP})
 
 
 def classify(
@@ -71,9 +76,11 @@ def classify(
     # Most keywords arrive already in keyword form ("STOP", "stop"): the folded text is
     # then its own form, and the words need not be split out. An account keyword never
     # takes one of the policy's opt-out keywords: the opt-out wins (64.1200(a)(10); a
-    # trigger made before the word was reserved, or under another profile).
+    # trigger made before the word was reserved, or under another profile). Nor a help
+    # keyword: HELP stays HELP, answered whatever the consent (CTIA), and a trigger on
+    # it gives the reply (optline.domain.carriers.help_trigger).
     found = exact.get(folded)
-    if found is not None and (found.intent is Intent.OPT_OUT or folded not in account_keywords):
+    if found is not None and (found.intent in _POLICY_WINS or folded not in account_keywords):
         return found
     tokens = folded_words(folded)
     if not tokens:
@@ -83,7 +90,7 @@ def classify(
     form = " ".join(tokens)
     detector = prepared.detector
     match = detector.index.get(form)
-    if form in account_keywords and (match is None or match.intent is not Intent.OPT_OUT):
+    if form in account_keywords and (match is None or match.intent not in _POLICY_WINS):
         return Classification(Intent.TRIGGER, form.upper(), None, f"account keyword {form.upper()}")
     if match is not None:
         found = exact.get(form)
@@ -163,6 +170,7 @@ def _exact(match: KeywordMatch) -> Classification:
         match.language,
         f"whole message is the {what} keyword {keyword} ({match.language})",
         match.all_senders,
+        whole_message=True,
     )
 
 

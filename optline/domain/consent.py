@@ -13,6 +13,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from optline.domain.carriers import help_trigger, network_answers, network_blocks_replies
 from optline.domain.classify import Classification
 from optline.domain.policy import Intent, Policy, Resubscribe, Scope, SenderKind
 
@@ -268,13 +269,30 @@ def receive(
         new, event, already = _opt_out(
             state, number, policy, Source.KEYWORD, all_senders, keyword=keyword
         )
-        confirm = not (already and policy.one_confirmation_per_opt_out)
+        # One confirmation (CTIA 5.1.3), none where the toll-free network sends its own.
+        confirm = not (already and policy.one_confirmation_per_opt_out) and not network_answers(
+            classification, sender.kind, policy
+        )
         return Outcome(new, (event,), policy.render(replies.opt_out) if confirm else None)
 
     if intent is Intent.HELP:
-        # CTIA: HELP is answered whatever the consent status.
-        event = new_event(EventType.HELP_ANSWERED, state, Source.KEYWORD, number, keyword=keyword)
-        return Outcome(state, (event,), policy.render(replies.help))
+        # CTIA: HELP is answered whatever the consent status, except where the toll-free
+        # network lets no text through to an opted-out contact; an account trigger on the
+        # help keyword is the account's help reply (seed 001's HELP trigger).
+        opted_out_here = state.status_from(number) is Status.OPTED_OUT
+        if network_blocks_replies(sender.kind, policy, opted_out_here):
+            return Outcome(state)
+        trigger = help_trigger(keyword, triggers)
+        event = new_event(
+            EventType.HELP_ANSWERED,
+            state,
+            Source.KEYWORD,
+            number,
+            keyword=keyword,
+            trigger=None if trigger is None else trigger.keyword.upper(),
+        )
+        help_text = replies.help if trigger is None else trigger.reply
+        return Outcome(state, (event,), policy.render(help_text))
 
     if intent is Intent.OPT_IN:
         if sender.kind is SenderKind.TOLL_FREE and (
@@ -294,6 +312,8 @@ def receive(
             )
             return Outcome(state, (refused,), None)
         new, event = _opt_in(state, number, policy, Source.KEYWORD, keyword=keyword)
+        if network_answers(classification, sender.kind, policy):
+            return Outcome(new, (event,))  # the toll-free network confirms START itself
         return Outcome(new, (event,), policy.render(replies.opt_in))
 
     opted_out = state.status_from(number) is Status.OPTED_OUT

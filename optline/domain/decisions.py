@@ -4,7 +4,8 @@ Pure, as the consent state machine it reads (:mod:`optline.domain.consent`).
 The order of the checks is the order the broadcast suppression query
 (``optline.store.queries.suppressed``) applies its facts in: blocked, opted out (for
 the sender, under the policy's scope), unsubscribed from the list; then the first-text
-disclosure (seed 004) and the opt-out language a campaign text needs (CTIA).
+disclosure (seed 004: appended, or a notice of its own sent just before the text, which
+the gate has then allowed with it) and the opt-out language a campaign text needs (CTIA).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from optline.domain.consent import (
     Status,
     new_event,
 )
-from optline.domain.policy import Policy
+from optline.domain.policy import DisclosureForm, Policy
 from optline.domain.text import words
 
 
@@ -31,12 +32,16 @@ class Decision:
     allowed: bool
     reason: Reason | None
     body: str
+    # The first-text disclosure as a text of its own, sent just before ``body`` (the
+    # ``separate`` form, seed 004); None when there is none to send.
+    notice: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "allowed": self.allowed,
             "reason": self.reason.value if self.reason else None,
             "body": self.body,
+            "notice": self.notice,
         }
 
 
@@ -89,18 +94,35 @@ def decide(
         if list_name is not None and state.lists.get(list_name) is False:
             return Decision(False, Reason.LIST_UNSUBSCRIBED, body)
     disclosure = policy.first_text_disclosure
+    notice = None
     first_text = state is None or not state.texted
-    # Said once: a first text that already carries the notice does not repeat it.
-    if disclosure and first_text and disclosure.casefold() not in body.casefold():
-        body = f"{body}\n\n{disclosure}"
-    # The disclosure counts as opt-out language: it is part of the text that goes out.
+    if disclosure and first_text and not carries_disclosure(body, policy):
+        if policy.first_text_disclosure_form is DisclosureForm.SEPARATE:
+            notice = disclosure  # seed 004: a text of its own, before the first one
+        else:
+            body = f"{body}\n\n{disclosure}"
+    # An appended disclosure counts as opt-out language: it is part of the text that
+    # goes out. A separate notice does not: the campaign text must say it itself.
     if (
         campaign
         and policy.campaign_opt_out_language_required
         and not has_opt_out_language(body, policy)
     ):
         return Decision(False, Reason.MISSING_OPT_OUT_LANGUAGE, body)
-    return Decision(True, None, body)
+    return Decision(True, None, body, notice)
+
+
+def carries_disclosure(body: str, policy: Policy) -> bool:
+    """Does ``body`` already say what the policy's first-text disclosure says? Said once,
+    never twice: its very words, or, for a disclosure that is opt-out language ("Reply
+    STOP to opt out."), opt-out language of the body's own, read by the one check the
+    campaign rule uses (:func:`has_opt_out_language`)."""
+    disclosure = policy.first_text_disclosure
+    if not disclosure:
+        return False
+    if disclosure.casefold() in body.casefold():
+        return True
+    return has_opt_out_language(body, policy) and has_opt_out_language(disclosure, policy)
 
 
 def refused_event(state: ContactState, sender: str, decision: Decision) -> Event:
@@ -117,9 +139,8 @@ def sent(state: ContactState) -> ContactState:
 
 def never_sent(state: ContactState, policy: Policy, body: str) -> ContactState:
     """``state`` once a text decided for it was refused at its hand-over: one that
-    carried the first-text disclosure never told the contact (seed 004), so the next
-    text carries it again."""
-    disclosure = policy.first_text_disclosure
-    if state.texted and disclosure and disclosure.casefold() in body.casefold():
+    carried the first-text disclosure (appended, or the separate notice itself) never
+    told the contact (seed 004), so the next text carries it again."""
+    if state.texted and carries_disclosure(body, policy):
         return replace(state, texted=False)
     return state

@@ -33,6 +33,13 @@ class Resubscribe(StrEnum):
     WITH_EVIDENCE = "with_evidence"  # allowed with who/when/how consent was given
 
 
+class DisclosureForm(StrEnum):
+    """How the first-text disclosure reaches a contact."""
+
+    APPENDED = "appended"  # at the end of the first text
+    SEPARATE = "separate"  # a text of its own, sent just before the first one (seed 004)
+
+
 class Intent(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
@@ -138,8 +145,18 @@ class Policy:
     clarify_possible_opt_out: bool = True
     # Carriers let toll-free numbers opt back in with START and UNSTOP only (not YES).
     toll_free_opt_in: frozenset[str] = field(default_factory=lambda: _keywords("START", "UNSTOP"))
-    # Appended to the first text a contact ever receives (seed 004).
+    # The opt-out keywords a toll-free number's carrier network acts on itself.
+    toll_free_opt_out: frozenset[str] = field(
+        default_factory=lambda: _keywords("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
+    )
+    # On a toll-free number the carrier network answers its STOP and START keywords
+    # itself, with a fixed text, and lets no text through to a contact opted out there:
+    # optline records the change and sends no reply of its own (carrier facts).
+    toll_free_network_replies: bool = True
+    # Told to a contact with the first text they ever receive (seed 004).
     first_text_disclosure: str | None = None
+    # At the end of that text, or as a text of its own just before it (seed 004).
+    first_text_disclosure_form: DisclosureForm = DisclosureForm.APPENDED
     # Campaign texts must name an opt-out keyword (seed 000).
     campaign_opt_out_language_required: bool = False
     brand: str = ""
@@ -194,15 +211,20 @@ def _index(keywords: Mapping[str, KeywordSet]) -> dict[str, KeywordMatch]:
     return index
 
 
-#: Keywords no account trigger or list keyword may take: the carrier-wide opt-out,
-#: opt-in and help words that every US carrier and CTIA expect to work everywhere, and
-#: the words FCC 64.1200(a)(10) makes a valid revocation per se.
+#: The carrier-wide help words. A trigger may take one: its reply is then the account's
+#: help reply (seed 001's "Trigger / Intelligent Response" table sets up HELP), still
+#: sent whatever the contact's consent (CTIA 5.1.2.1); a list keyword may not.
+HELP_KEYWORDS = _keywords("HELP", "INFO")
+
+#: Keywords no account trigger or list keyword may take: the carrier-wide opt-out and
+#: opt-in words that every US carrier and CTIA expect to work everywhere, and the words
+#: FCC 64.1200(a)(10) makes a valid revocation per se. A list keyword may take no
+#: :data:`HELP_KEYWORDS` either.
 RESERVED_KEYWORDS = _keywords(
     "STOP",
     "STOPALL",
     "START",
     "UNSTOP",
-    "HELP",
     "QUIT",
     "END",
     "REVOKE",
@@ -278,7 +300,9 @@ OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
         "resubscribe": _one_of(Resubscribe),
         "one_confirmation_per_opt_out": _boolean,
         "clarify_possible_opt_out": _boolean,
+        "toll_free_network_replies": _boolean,
         "first_text_disclosure": _text_or_null,
+        "first_text_disclosure_form": _one_of(DisclosureForm),
         "campaign_opt_out_language_required": _boolean,
         "brand": _text,
         "support_contact": _text,
@@ -296,6 +320,20 @@ def with_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
             raise BadOverride(f"policy field {name!r} cannot be overridden")
         changes[name] = check(name, value, policy)
     return dataclasses.replace(policy, **changes)
+
+
+def override_values(policy: Policy) -> dict[str, Any]:
+    """The policy's value of every field an account may override, as JSON values: what
+    the account's texts follow now, its profile and overrides together."""
+    values: dict[str, Any] = {}
+    for name in OVERRIDES:
+        value = getattr(policy, name)
+        if isinstance(value, Replies):
+            value = dataclasses.asdict(value)
+        elif isinstance(value, StrEnum):
+            value = value.value
+        values[name] = value
+    return values
 
 
 def widens_scope(old: Policy, new: Policy) -> bool:

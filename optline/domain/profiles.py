@@ -22,6 +22,7 @@ from collections.abc import Mapping
 
 from optline.domain import vocabulary
 from optline.domain.policy import (
+    DisclosureForm,
     KeywordSet,
     Policy,
     Replies,
@@ -297,8 +298,10 @@ COMMAND = dataclasses.replace(
     scope=Scope.ACCOUNT,
     # 004: "there is no way for you to do this for them".
     resubscribe=Resubscribe.NEVER,
-    # 004: the first text to someone is followed by this notice.
+    # 004: "The first time you send a text to someone in your database, Command sends
+    # the following text": a text of its own, before the first one.
     first_text_disclosure="Prefer a phone call or email? Reply STOP to unsubscribe.",
+    first_text_disclosure_form=DisclosureForm.SEPARATE,
 )
 
 PROFILES: Mapping[str, Policy] = {

@@ -19,8 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from optline.domain import consent, inputs
+from optline.domain.carriers import is_help_keyword
 from optline.domain.consent import ContactState, Trigger
 from optline.domain.policy import (
+    HELP_KEYWORDS,
     RESERVED_KEYWORDS,
     BadOverride,
     Policy,
@@ -128,15 +130,22 @@ class Directory(Context):
         return triggers, list_keywords
 
     @staticmethod
-    def _account_keyword(keyword: str) -> str:
+    def _account_keyword(keyword: str, help_reply: bool = False) -> str:
+        """``keyword`` in keyword form, refused when reserved; ``help_reply``: a trigger's
+        keyword, which may be a help word (its reply is then the account's help reply)."""
         try:
             form = normalise_keyword(inputs.keyword(keyword))
         except ValueError as exc:
             raise BadInput(str(exc)) from None
         if form in RESERVED_KEYWORDS:
             raise BadInput(
-                f"{form.upper()} is reserved: a carrier-wide opt-out, opt-in or help keyword,"
+                f"{form.upper()} is reserved: a carrier-wide opt-out or opt-in keyword,"
                 " or a revocation per se (47 CFR 64.1200(a)(10))"
+            )
+        if form in HELP_KEYWORDS and not help_reply:
+            raise BadInput(
+                f"{form.upper()} is reserved: a carrier-wide help keyword, which only a"
+                " trigger may take (its reply is then the account's help reply)"
             )
         return form
 
@@ -313,10 +322,22 @@ class Directory(Context):
         unsubscribe_list: str | None = None,
         subscribe_list: str | None = None,
     ) -> Trigger:
+        """A keyword with an automatic reply and an optional list action. On a help
+        keyword (HELP, INFO or one of the policy's own) the reply is the account's help
+        reply, answered as HELP is, and takes no list action."""
         reply = inputs.outbound_text(reply, "trigger reply")
-        trigger = Trigger(self._account_keyword(keyword), reply, unsubscribe_list, subscribe_list)
+        trigger = Trigger(
+            self._account_keyword(keyword, help_reply=True), reply, unsubscribe_list, subscribe_list
+        )
         with self.store.transaction() as tx:
             row = self._account(tx, account)
+            if (unsubscribe_list or subscribe_list) and is_help_keyword(
+                trigger.keyword, self._policy_of(row)
+            ):
+                raise BadInput(
+                    f"{trigger.keyword.upper()} is a help keyword: its trigger is the"
+                    " account's help reply and takes no list action"
+                )
             self._keyword_free(tx, row, trigger.keyword)
             for list_name in (unsubscribe_list, subscribe_list):
                 self._known_list(tx, row, list_name)

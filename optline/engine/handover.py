@@ -40,10 +40,26 @@ class HandOver(Changes):
             return self._deliver_again(pending, pending.earlier)
         if not decision.allowed:
             return SendResult(to, decision, MessageStatus.FAILED, message_id)
+        self._hand_over_notice(pending)
         refusal, status, provider_id, error = self._claim_and_hand_over(
             pending.sender, to, decision.body, message_id
         )
-        return SendResult(to, refusal or decision, status, message_id, provider_id, error)
+        return SendResult(
+            to,
+            refusal or decision,
+            status,
+            message_id,
+            provider_id,
+            error,
+            notice_message_id=pending.notice_id,
+        )
+
+    def _hand_over_notice(self, pending: PendingSend) -> None:
+        """Seed 004: the first-text notice goes first, as a text of its own, claimed and
+        decided again as any text; the text itself follows whatever became of it."""
+        notice = pending.decision.notice
+        if pending.notice_id is not None and notice is not None:
+            self._claim_and_hand_over(pending.sender, pending.to, notice, pending.notice_id)
 
     def _deliver_again(self, pending: PendingSend, message: MessageRow) -> SendResult:
         """A request repeated with its idempotency key: its first message as it is now;
@@ -55,11 +71,19 @@ class HandOver(Changes):
             and message.status == MessageStatus.QUEUED
             and self._sends_through(sender)
         ):
+            self._hand_over_notice(pending)
             refusal, status, provider_id, error = self._claim_and_hand_over(
                 sender, to, message.body, message.id
             )
             return SendResult(
-                to, refusal or decision, status, message.id, provider_id, error, replayed=True
+                to,
+                refusal or decision,
+                status,
+                message.id,
+                provider_id,
+                error,
+                replayed=True,
+                notice_message_id=pending.notice_id,
             )
         # A failure after an allowed decision was the provider's: its reason stands in
         # for the error message, which was not kept.

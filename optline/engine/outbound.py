@@ -183,7 +183,8 @@ class Outbound(HandOver):
                     key is not None
                     and (earlier := tx.messages.send_request(row.id, key)) is not None
                 ):
-                    return _earlier_send(sender_row, key, request, *earlier)
+                    notice = tx.messages.queued_notice(row.id, earlier[2])
+                    return _earlier_send(sender_row, key, request, *earlier, notice)
                 self._known_list(tx, row, list_name)
                 state = tx.contacts.get(row.id, contact_phone, for_update=True)
                 pending = self._decide_recorded(
@@ -213,8 +214,9 @@ class Outbound(HandOver):
             assert key is not None
             with self.store.read() as tx:
                 earlier = tx.messages.send_request(sender_row.account_id, key)
-            assert earlier is not None
-            return _earlier_send(sender_row, key, request, *earlier)
+                assert earlier is not None
+                notice = tx.messages.queued_notice(sender_row.account_id, earlier[2])
+            return _earlier_send(sender_row, key, request, *earlier, notice)
         return pending
 
     def _decide_recorded(
@@ -230,8 +232,25 @@ class Outbound(HandOver):
         campaign: bool,
         now: datetime,
     ) -> PendingSend:
-        """Decide one text on the contact's state as locked in ``tx``, and record it."""
+        """Decide one text on the contact's state as locked in ``tx``, and record it: a
+        first-text notice of its own (seed 004) first, as a message of its own marked as
+        the disclosure, allowed with the text it comes before."""
         decision = decisions.decide(state, sender.number, policy, body, list_name, campaign)
+        queued = self._sends_through(sender)
+        notice_id = None
+        if decision.notice is not None:
+            notice_id = tx.messages.record_outbound(
+                account_id,
+                phone=to,
+                sender=sender.number,
+                body=decision.notice,
+                status=MessageStatus.QUEUED if queued else MessageStatus.SENT,
+                reason=None,
+                list_name=list_name,
+                campaign=False,
+                at=now,
+                disclosure=True,
+            )
         message_id = self._record_decision(
             tx,
             account_id,
@@ -242,9 +261,9 @@ class Outbound(HandOver):
             list_name,
             campaign,
             now,
-            queued=self._sends_through(sender),
+            queued=queued,
         )
-        return PendingSend(sender, to, decision, message_id)
+        return PendingSend(sender, to, decision, message_id, notice_id=notice_id)
 
     def dispatches(self, pending: PendingSend) -> bool:
         """Whether :meth:`deliver` calls a provider for this text (network I/O)."""
@@ -300,13 +319,18 @@ def _earlier_send(
     fingerprint: str,
     allowed: bool,
     message: MessageRow,
+    notice: MessageRow | None,
 ) -> PendingSend:
-    """The send first made with ``key``, for a request that repeats it."""
+    """The send first made with ``key``, for a request that repeats it; ``notice``: its
+    first-text notice, if still queued (seed 004: it goes first when the text does)."""
     if fingerprint != request:
         raise IdempotencyKeyReused(
             f"idempotency key {key!r} was first used for another request;"
             " a new text needs a new key"
         )
     reason = None if allowed or message.reason is None else Reason(message.reason)
-    decision = Decision(allowed, reason, message.body)
-    return PendingSend(sender, message.phone, decision, message.id, earlier=message)
+    decision = Decision(allowed, reason, message.body, notice.body if notice else None)
+    notice_id = notice.id if notice else None
+    return PendingSend(
+        sender, message.phone, decision, message.id, earlier=message, notice_id=notice_id
+    )

@@ -77,6 +77,8 @@ class PendingSend:
     # The message an earlier request with the same idempotency key recorded, as it is
     # now: this request sends nothing new.
     earlier: MessageRow | None = None
+    # The first-text notice recorded as a text of its own, handed over first (seed 004).
+    notice_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,8 @@ class SendResult:
     provider_id: str | None = None
     error: str | None = None
     replayed: bool = False  # the outcome of an earlier request with the same idempotency key
+    # The first-text notice sent as a text of its own just before this one (seed 004).
+    notice_message_id: int | None = None
 
     @property
     def allowed(self) -> bool:
@@ -111,6 +115,7 @@ class SendResult:
             "message_id": self.message_id,
             "provider_id": self.provider_id,
             "error": self.error,
+            "notice_message_id": self.notice_message_id,
         }
 
 

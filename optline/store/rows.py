@@ -81,6 +81,7 @@ class MessageRow:
     campaign: bool
     created_at: datetime
     reply: bool = False  # an automatic answer to an inbound text
+    disclosure: bool = False  # the first-text disclosure as a text of its own (seed 004)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def message_row(r: Row[Any, Any, Any, Any]) -> MessageRow:
         r.campaign,
         r.created_at,
         r.reply,
+        r.disclosure,
     )
 
 

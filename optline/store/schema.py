@@ -251,6 +251,8 @@ messages = sa.Table(
     sa.Column("campaign", sa.Boolean, nullable=False),
     # An automatic answer to an inbound text (STOP's confirmation, HELP, a trigger's).
     sa.Column("reply", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The first-text disclosure sent as a text of its own before the first one (seed 004).
+    sa.Column("disclosure", sa.Boolean, nullable=False, server_default=sa.false()),
     # The inbound outcome, returned again when the same provider message comes back.
     sa.Column("outcome", sa.JSON, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),

@@ -88,10 +88,16 @@ class Messages(Repository):
         at: datetime,
         reply: bool = False,
         message_id: int | None = None,
+        disclosure: bool = False,
     ) -> int:
         values = self._values(account_id, message_id, "out", phone, sender, body, at)
         values.update(
-            status=status, reason=reason, list_name=list_name, campaign=campaign, reply=reply
+            status=status,
+            reason=reason,
+            list_name=list_name,
+            campaign=campaign,
+            reply=reply,
+            disclosure=disclosure,
         )
         stored = self._insert(self._q.insert_outbound, values)
         assert stored is not None  # no conflict clause
@@ -126,6 +132,7 @@ class Messages(Repository):
             "list_name": None,
             "campaign": False,
             "reply": False,
+            "disclosure": False,
             "outcome": None,
             "created_at": utc(at),
         }
@@ -284,6 +291,21 @@ class Messages(Repository):
         )
         row = self._conn.execute(stmt).first()
         return None if row is None else (row.fingerprint, row.allowed, message_row(row))
+
+    def queued_notice(self, account_id: int, message: MessageRow) -> MessageRow | None:
+        """The first-text notice recorded with ``message`` (to the same contact from the
+        same sender, in the same transaction) while it is still queued."""
+        m = messages
+        stmt = sa.select(m).where(
+            m.c.account_id == account_id,
+            m.c.phone == message.phone,
+            m.c.sender == message.sender,
+            m.c.created_at == message.created_at,
+            m.c.disclosure.is_(True),
+            m.c.status == MessageStatus.QUEUED,
+        )
+        row = self._conn.execute(stmt).first()
+        return None if row is None else message_row(row)
 
     def record_send_request(
         self,
