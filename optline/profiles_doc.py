@@ -216,8 +216,10 @@ DESCRIPTIONS: Mapping[str, str] = {
         "uses), so it is never said twice."
     ),
     "first_text_disclosure_form": (
-        "`appended`: at the end of the first text. `separate`: a text of its own, sent "
-        "just before the first one and recorded as an outbound message of its own marked "
+        "`appended`: at the end of the first text, unless it says so already. "
+        "`separate`: a text of its own, sent just before the first one whatever that "
+        "one says (seed 004: \u201cthe first time you send a text\u201d), recorded as "
+        "an outbound message of its own marked "
         "`disclosure`; it is decided by the same gate as the text it comes before (no "
         "notice for a refused text), and a broadcast sends it first to every recipient "
         "texted for the first time. A separate notice is not part of a campaign text: "

@@ -194,8 +194,10 @@ def test_a_separate_notice_is_not_a_campaign_text_s_opt_out_language() -> None:
         Reason.MISSING_OPT_OUT_LANGUAGE
     )
     allowed = check(None, policy, campaign=True, body="20% off. Reply STOP to opt out")
-    # Its own opt-out language says it already: no notice either (said once).
-    assert allowed == Decision(True, None, "20% off. Reply STOP to opt out")
+    # Sent all the same: seed 004's notice goes before every first text, whatever it says.
+    assert allowed == Decision(
+        True, None, "20% off. Reply STOP to opt out", policy.first_text_disclosure
+    )
 
 
 def test_a_separate_notice_never_sent_leaves_the_disclosure_for_the_next_text() -> None:

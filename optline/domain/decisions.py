@@ -96,10 +96,12 @@ def decide(
     disclosure = policy.first_text_disclosure
     notice = None
     first_text = state is None or not state.texted
-    if disclosure and first_text and not carries_disclosure(body, policy):
+    if disclosure and first_text:
         if policy.first_text_disclosure_form is DisclosureForm.SEPARATE:
-            notice = disclosure  # seed 004: a text of its own, before the first one
-        else:
+            # Seed 004: "the first time you send a text to someone ... Command sends the
+            # following text", whatever that text says: a text of its own, before it.
+            notice = disclosure
+        elif not carries_disclosure(body, policy):
             body = f"{body}\n\n{disclosure}"
     # An appended disclosure counts as opt-out language: it is part of the text that
     # goes out. A separate notice does not: the campaign text must say it itself.
