@@ -18,6 +18,7 @@ left out of it), so a look-up costs a few dict reads, not a pass over every exam
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from collections import Counter
@@ -104,16 +105,18 @@ class Model:
     neighbour_at: float
     examples: tuple[Example, ...]
     meta: dict[str, Any] = field(default_factory=dict)
-    _grams: list[frozenset[str]] = field(default_factory=list)
-    _postings: dict[str, list[int]] = field(default_factory=dict)
+    # Each example's model form, and its gram set once a look-up has needed it.
+    _forms: list[str] = field(default_factory=list, init=False)
+    _grams: dict[int, frozenset[str]] = field(default_factory=dict, init=False)
+    _postings: dict[str, list[int]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self._grams = [frozenset(grams(model_form(e.text))) for e in self.examples]
+        self._forms = [model_form(e.text) for e in self.examples]
         postings: dict[str, list[int]] = {}
-        for i, found in enumerate(self._grams):
-            for gram in found:
-                if len(gram) == 4:
-                    postings.setdefault(gram, []).append(i)
+        for i, form in enumerate(self._forms):
+            padded = f" {form} "
+            for gram in {padded[j : j + 4] for j in range(len(padded) - 3)}:
+                postings.setdefault(gram, []).append(i)
         self._postings = {g: ids for g, ids in postings.items() if len(ids) <= _MAX_POSTINGS}
 
     def probability(self, form: str) -> float:
@@ -134,8 +137,11 @@ class Model:
             if ids is not None:
                 shared.update(ids)
         best: Neighbour | None = None
-        for i, _ in shared.most_common(_CANDIDATES):
-            theirs = self._grams[i]
+        # Ties broken by example order, not by the set's (hash-seeded) order.
+        for i, _ in heapq.nsmallest(_CANDIDATES, shared.items(), key=_most_shared):
+            theirs = self._grams.get(i)
+            if theirs is None:
+                theirs = self._grams[i] = frozenset(grams(self._forms[i]))
             similarity = len(mine & theirs) / math.sqrt(len(mine) * len(theirs))
             if best is None or similarity > best.similarity:
                 best = Neighbour(self.examples[i], similarity)
@@ -147,7 +153,7 @@ class Model:
             raise ValueError(f"not a version {FORMAT_VERSION} {FORMAT} model")
         thresholds = data["thresholds"]
         return cls(
-            weights=dict(data["weights"]),
+            weights=data["weights"],
             intercept=float(data["intercept"]),
             opt_out_at=float(thresholds["opt_out"]),
             possible_at=float(thresholds["possible_opt_out"]),
@@ -155,6 +161,10 @@ class Model:
             examples=examples_of(data["examples"]),
             meta={k: data[k] for k in ("training", "cross_validation") if k in data},
         )
+
+
+def _most_shared(item: tuple[int, int]) -> tuple[int, int]:
+    return -item[1], item[0]
 
 
 def examples_of(rows: Iterable[Sequence[str]]) -> tuple[Example, ...]:

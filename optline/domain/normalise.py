@@ -69,7 +69,8 @@ def confusable_table() -> dict[int, str]:
     for char in sorted(data):
         if len(char) != 1 or char.isascii():
             continue
-        found = latin(char)
+        # Unicode lists some lowercase look-alikes under their capital only ("т": "Т").
+        found = latin(char) or (latin(char.upper()) if len(char.upper()) == 1 else None)
         if found is None:
             for glyph in data[char]:
                 if len(glyph["c"]) == 1 and not glyph["c"].isascii():
