@@ -303,11 +303,50 @@ def train(data: Path = DATA) -> str:
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
+def report(document: dict[str, Any]) -> str:
+    """The cross-validated figures of a model file as Markdown (docs/benchmarks.md)."""
+    cv = document["cross_validation"]
+    lines = [
+        f"Cross-validated ({cv['folds']} folds, {document['training']['rows']} distinct "
+        f"replies), thresholds {document['thresholds']}.",
+        "",
+        "| reading | opt-out recall | none/opt_in read as opt-out |",
+        "|---|---:|---:|",
+    ]
+    for name in ("rules", "model_alone", "rules_then_model"):
+        part = cv[name]
+        lines.append(
+            f"| {name.replace('_', ' ')} | {part['opt_out_recall']:.1%} | "
+            f"{part['false_opt_out_rate']:.2%} |"
+        )
+    labels = ("opt_out", "possible_opt_out", "opt_in", "help", "none")
+    lines += ["", "Rules then model, per class (rows: label, columns: classified as):", ""]
+    lines += ["| label | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    for label, got in cv["rules_then_model"]["classes"].items():
+        lines.append(f"| {label} | " + " | ".join(str(got.get(k, 0)) for k in labels) + " |")
+    lines += ["", "Rules then model, per language:", ""]
+    lines += ["| language | replies | opt-out recall | none/opt_in read as opt-out |"]
+    lines += ["|---|---:|---:|---:|"]
+    for code, part in cv["per_language"].items():
+        recall, wrong = part["opt_out_recall"], part["false_opt_out_rate"]
+        lines.append(
+            f"| {code} | {part['rows']} | {'-' if recall is None else f'{recall:.1%}'} | "
+            f"{'-' if wrong is None else f'{wrong:.2%}'} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--report", action="store_true", help="print the shipped model's figures; train nothing"
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        print(report(json.loads(learned.model_text())))
+        return
     text = train(args.data)
     args.out.write_text(text, encoding="utf-8")
     document = json.loads(text)
