@@ -161,7 +161,11 @@ DESCRIPTIONS: Mapping[str, str] = {
     "replies": "Reply texts by language: opt-out confirmation, opt-in, HELP, list opt-out.",
     "custom_replies": "The account's own reply texts, if any (set by an override).",
     "custom_replies_on": "Sender kinds on which the account's own reply texts may be used.",
-    "single_keyword_only": "Only a message that is exactly one keyword counts.",
+    "single_keyword_only": (
+        "Only a message that is exactly one keyword counts. Any other text is still read "
+        "freely (the rules, then the learned stage); what that reading finds is the "
+        "classification's `detected`, for the profile to flag, never an opt-out of its own."
+    ),
     "scope": (
         "`account`: one consent for every sender of the account; `sender`: one consent "
         "per sending number."

@@ -35,8 +35,9 @@ DATA = ROOT / "tests" / "data"
 OUT = Path(__file__).resolve().parent / "domain" / "data" / learned.MODEL_FILE
 SEED = 18
 FOLDS = 5
-# Inverse regularisation strength of the logistic regression.
-C = 8.0
+# Inverse regularisation strength of the logistic regression: of 8, 30, 100 and 1000,
+# 100 gave the best cross-validated recall at the same false opt-outs.
+C = 100.0
 # A gram enters the vocabulary when at least this many training texts have it.
 MIN_DF = 2
 # Caps, as shares of the none and opt_in replies the rules leave as none or possible:

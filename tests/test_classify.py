@@ -104,11 +104,13 @@ def test_ordinary_words_are_never_typos(text: str) -> None:
 
 
 def test_typos_need_keywords_of_four_letters() -> None:
-    assert classify("EMD").intent is Intent.NONE  # END is too short for typo matching
+    # END is too short for typo matching.
+    assert classify("EMD", use_model=False).intent is Intent.NONE
     assert classify("stp", use_model=False).intent is Intent.NONE
-    # The labelled replies hold "stp" as an opt-out: the learned stage flags it for
-    # review, and a one-word text is never its own opt-out.
+    # The labelled replies hold "stp" as an opt-out: the learned stage may flag such a
+    # word for review, but a one-word text is never its own opt-out.
     assert classify("stp").intent is Intent.POSSIBLE_OPT_OUT
+    assert classify("EMD").intent is not Intent.OPT_OUT
 
 
 def test_stopp_is_german_in_default_and_a_typo_in_salesmsg() -> None:
