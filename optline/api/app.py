@@ -51,7 +51,7 @@ def create_app(
         # Build the classifier's word tables and load the learned stage's model now,
         # not on the first inbound text.
         classify("please stop texting me")
-        learned.shipped()
+        learned.shipped().prepare()
         if settings.freeze_startup_objects:
             gc.freeze()
         worker = Worker(engine) if settings.notify else None

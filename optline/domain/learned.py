@@ -12,8 +12,9 @@ them the text has (binary features, L2-normalised). The probability of an opt-ou
 the logistic function of the intercept plus the weighted sum.
 
 Nearest example: the labelled example whose gram set has the highest cosine with the
-text's; candidates come from an index of 4-grams (grams shared by many examples are
-left out of it), so a look-up costs a few dict reads, not a pass over every example.
+text's; candidates come from an index of the examples' 4-grams (grams shared by many
+examples are left out), so a look-up costs a few dict reads, not a pass
+over every example. The index is built on the first look-up (or :meth:`Model.prepare`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -105,19 +106,25 @@ class Model:
     neighbour_at: float
     examples: tuple[Example, ...]
     meta: dict[str, Any] = field(default_factory=dict)
-    # Each example's model form, and its gram set once a look-up has needed it.
+    # Built on the first look-up of a nearest example (:meth:`prepare`): each example's
+    # model form, the index of their 4-grams, and gram sets as look-ups need them.
     _forms: list[str] = field(default_factory=list, init=False)
     _grams: dict[int, frozenset[str]] = field(default_factory=dict, init=False)
-    _postings: dict[str, list[int]] = field(default_factory=dict, init=False)
+    _postings: dict[str, list[int]] | None = field(default=None, init=False)
 
-    def __post_init__(self) -> None:
+    def prepare(self) -> dict[str, list[int]]:
+        """Build the nearest-example index now (once), rather than on the first text in
+        the model's band; the service does it at start-up."""
+        if self._postings is not None:
+            return self._postings
         self._forms = [model_form(e.text) for e in self.examples]
-        postings: dict[str, list[int]] = {}
+        postings: defaultdict[str, list[int]] = defaultdict(list)
         for i, form in enumerate(self._forms):
             padded = f" {form} "
             for gram in {padded[j : j + 4] for j in range(len(padded) - 3)}:
-                postings.setdefault(gram, []).append(i)
+                postings[gram].append(i)
         self._postings = {g: ids for g, ids in postings.items() if len(ids) <= _MAX_POSTINGS}
+        return self._postings
 
     def probability(self, form: str) -> float:
         """The model's probability that the text of ``form`` asks to stop."""
@@ -131,7 +138,7 @@ class Model:
         """The labelled example most like the text of ``form``, and how alike (cosine)."""
         mine = grams(form)
         shared: Counter[int] = Counter()
-        postings = self._postings
+        postings = self.prepare()
         for gram in mine:
             ids = postings.get(gram) if len(gram) == 4 else None
             if ids is not None:
