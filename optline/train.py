@@ -300,6 +300,7 @@ def train(data: Path = DATA) -> str:
         "intercept": intercept,
         "weights": table,
         "examples": [[row.text, row.label] for row in rows],
+        "neighbour_index": learned.index_of([learned.model_form(row.text) for row in rows]),
     }
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 

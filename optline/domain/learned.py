@@ -14,7 +14,7 @@ the logistic function of the intercept plus the weighted sum.
 Nearest example: the labelled example whose gram set has the highest cosine with the
 text's; candidates come from an index of the examples' 4-grams (grams shared by many
 examples are left out), so a look-up costs a few dict reads, not a pass
-over every example. The index is built on the first look-up (or :meth:`Model.prepare`).
+over every example. The model file ships the index, so loading builds nothing.
 """
 
 from __future__ import annotations
@@ -106,25 +106,17 @@ class Model:
     neighbour_at: float
     examples: tuple[Example, ...]
     meta: dict[str, Any] = field(default_factory=dict)
-    # Built on the first look-up of a nearest example (:meth:`prepare`): each example's
-    # model form, the index of their 4-grams, and gram sets as look-ups need them.
-    _forms: list[str] = field(default_factory=list, init=False)
+    # The examples' 4-gram index (:func:`index_of`), as the model file ships it; built
+    # by :meth:`prepare` when a file lacks it.
+    index: dict[str, list[int]] | None = None
+    # Each example's gram set, once a look-up has needed it.
     _grams: dict[int, frozenset[str]] = field(default_factory=dict, init=False)
-    _postings: dict[str, list[int]] | None = field(default=None, init=False)
 
     def prepare(self) -> dict[str, list[int]]:
-        """Build the nearest-example index now (once), rather than on the first text in
-        the model's band; the service does it at start-up."""
-        if self._postings is not None:
-            return self._postings
-        self._forms = [model_form(e.text) for e in self.examples]
-        postings: defaultdict[str, list[int]] = defaultdict(list)
-        for i, form in enumerate(self._forms):
-            padded = f" {form} "
-            for gram in {padded[j : j + 4] for j in range(len(padded) - 3)}:
-                postings[gram].append(i)
-        self._postings = {g: ids for g, ids in postings.items() if len(ids) <= _MAX_POSTINGS}
-        return self._postings
+        """The nearest-example index, built once if the model file did not hold it."""
+        if self.index is None:
+            self.index = index_of([model_form(e.text) for e in self.examples])
+        return self.index
 
     def probability(self, form: str) -> float:
         """The model's probability that the text of ``form`` asks to stop."""
@@ -148,7 +140,7 @@ class Model:
         for i, _ in heapq.nsmallest(_CANDIDATES, shared.items(), key=_most_shared):
             theirs = self._grams.get(i)
             if theirs is None:
-                theirs = self._grams[i] = frozenset(grams(self._forms[i]))
+                theirs = self._grams[i] = frozenset(grams(model_form(self.examples[i].text)))
             similarity = len(mine & theirs) / math.sqrt(len(mine) * len(theirs))
             if best is None or similarity > best.similarity:
                 best = Neighbour(self.examples[i], similarity)
@@ -166,8 +158,20 @@ class Model:
             possible_at=float(thresholds["possible_opt_out"]),
             neighbour_at=float(thresholds["neighbour"]),
             examples=examples_of(data["examples"]),
+            index=data.get("neighbour_index"),
             meta={k: data[k] for k in ("training", "cross_validation") if k in data},
         )
+
+
+def index_of(forms: Sequence[str]) -> dict[str, list[int]]:
+    """Example number by 4-gram of the examples' model ``forms``, without the grams more
+    than _MAX_POSTINGS examples share (they would find everything)."""
+    postings: defaultdict[str, list[int]] = defaultdict(list)
+    for i, form in enumerate(forms):
+        padded = f" {form} "
+        for gram in {padded[j : j + 4] for j in range(len(padded) - 3)}:
+            postings[gram].append(i)
+    return {g: ids for g, ids in sorted(postings.items()) if len(ids) <= _MAX_POSTINGS}
 
 
 def _most_shared(item: tuple[int, int]) -> tuple[int, int]:
