@@ -2,13 +2,17 @@
 
 Order of checks: the account's own keywords (triggers and list opt-out keywords), then
 the policy's keywords as the whole message; an account keyword never takes one of the
-policy's opt-out keywords. A policy with ``single_keyword_only`` stops there, as the
-vendors documented in seeds 000, 003 and 004 do ("STOP PLEASE" and "PLEASE CANCEL" do
-not count), after a typo check where ``typo_tolerance`` is on (seed 002); under implicit
-opt-in (seed 001) a text that reads as a request to stop is flagged as a possible
-opt-out. Otherwise :mod:`optline.domain.detect` reads the rest: keywords among filler
-words, typos, and plain-language replies in the policy's languages.
+policy's opt-out keywords. Look-alike spellings are read first
+(:mod:`optline.domain.normalise`). A policy with ``single_keyword_only`` acts on
+nothing more, as the vendors documented in seeds 000, 003 and 004 do ("STOP PLEASE"
+and "PLEASE CANCEL" do not count), after a typo check where ``typo_tolerance`` is on
+(seed 002); it still reads the text freely and reports what it finds in ``detected``,
+and under implicit opt-in (seed 001) a text that reads as a request to stop is a
+possible opt-out. Otherwise :mod:`optline.domain.detect` reads the rest: keywords among
+filler words, typos, and plain-language replies in the policy's languages; what it
+leaves as none or possible goes to the learned stage (:func:`learned_stage`).
 :func:`with_provider_keyword` then follows what the provider itself did with the text.
+Each reason starts with the :class:`Stage` that gave it.
 """
 
 from __future__ import annotations
