@@ -181,7 +181,11 @@ DESCRIPTIONS: Mapping[str, str] = {
         "number the network's fixed STOP and START replies stand instead while "
         "`toll_free_network_replies` is on: there only HELP's answer is the account's."
     ),
-    "single_keyword_only": "Only a message that is exactly one keyword counts.",
+    "single_keyword_only": (
+        "Only a message that is exactly one keyword counts. Any other text is still read "
+        "freely (the rules, then the learned stage); what that reading finds is the "
+        "classification's `detected`, for the profile to flag, never an opt-out of its own."
+    ),
     "scope": (
         "`account`: one consent for every sender of the account; `sender`: one consent "
         "per sending number."

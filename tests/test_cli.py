@@ -38,8 +38,10 @@ def test_classify_json_contract(db_url: str) -> None:
         "keyword": "STOP",
         "language": "en",
         "reason": data["reason"],
+        "stage": "keyword",
+        "detected": None,
     }
-    assert isinstance(data["reason"], str) and data["reason"]
+    assert isinstance(data["reason"], str) and data["reason"].startswith("keyword stage: ")
     assert Cli(db_url).json("classify", "--profile", "command", "STOP PLEASE")["intent"] == "none"
 
 

@@ -434,3 +434,21 @@ def test_a_queued_reply_is_not_sent_after_the_contact_opted_out(store: Store) ->
     late = engine.dispatch_recorded(sender, BOB, deals.reply or "", deals.reply_message_id)
     assert late == ("failed", None, "superseded")
     assert handed == [BOB]  # the STOP's confirmation alone
+
+
+# Formal wording the rules do not read; the learned stage does (tests/test_learned.py).
+REVOCATION = "I no longer consent to receiving text messages at this number."
+
+
+def test_the_learned_stage_reaches_consent_through_every_profile(engine: Engine) -> None:
+    make_account(engine)
+    got = engine.receive(ACME, BOB, A, REVOCATION, provider_id="SM1")
+    assert (got.intent, got.status) == ("opt_out", "opted_out")
+    assert got.reason.startswith("model stage: like ")
+
+    engine.create_account("vendor", "twilio")
+    engine.add_sender("vendor", "+14155550150")
+    kept = engine.receive("vendor", BOB, "+14155550150", REVOCATION, provider_id="SM2")
+    # Twilio's profile acts on its keywords only; the free reading travels in the reason.
+    assert kept.intent == "none" and kept.status != "opted_out"
+    assert "read freely: model stage" in kept.reason

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 
 from optline import web
 from optline.api import docs, messages, problems, routes, telemetry, unsettled, webhooks
+from optline.domain import learned
 from optline.domain.classify import classify
 from optline.engine import Engine
 from optline.notify import Worker
@@ -47,8 +48,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Build the classifier's word tables now, not on the first inbound text.
+        # Build the classifier's word tables and load the learned stage's model now,
+        # not on the first inbound text.
         classify("please stop texting me")
+        learned.shipped().prepare()
         if settings.freeze_startup_objects:
             gc.freeze()
         worker = Worker(engine) if settings.notify else None

@@ -2,21 +2,28 @@
 
 Order of checks: the account's own keywords (triggers and list opt-out keywords), then
 the policy's keywords as the whole message; an account keyword never takes one of the
-policy's opt-out or help keywords. A policy with ``single_keyword_only`` stops there, as the
-vendors documented in seeds 000, 003 and 004 do ("STOP PLEASE" and "PLEASE CANCEL" do
-not count), after a typo check where ``typo_tolerance`` is on (seed 002); under implicit
-opt-in (seed 001) a text that reads as a request to stop is flagged as a possible
-opt-out. Otherwise :mod:`optline.domain.detect` reads the rest: keywords among filler
-words, typos, and plain-language replies in the policy's languages.
+policy's opt-out or help keywords. Look-alike spellings are read first
+(:mod:`optline.domain.normalise`). A policy with ``single_keyword_only`` acts on
+nothing more, as the vendors documented in seeds 000, 003 and 004 do ("STOP PLEASE"
+and "PLEASE CANCEL" do not count), after a typo check where ``typo_tolerance`` is on
+(seed 002); it still reads the text freely and reports what it finds in ``detected``,
+and under implicit opt-in (seed 001) a text that reads as a request to stop is a
+possible opt-out. Otherwise :mod:`optline.domain.detect` reads the rest: keywords among
+filler words, typos, and plain-language replies in the policy's languages; what it
+leaves as none or possible goes to the learned stage (:func:`learned_stage`).
 :func:`with_provider_keyword` then follows what the provider itself did with the text.
+Each reason starts with the :class:`Stage` that gave it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
+from optline.domain import learned
 from optline.domain.detect import Detector, Verdict, detector_for
+from optline.domain.normalise import has_look_alikes, stop_sign_only, unleet
 from optline.domain.policy import Intent, KeywordMatch, Policy
 from optline.domain.profiles import get_profile
 from optline.domain.text import fold, folded_words, join_spelled_out
@@ -26,6 +33,15 @@ _INTENT_WORDS = {
     Intent.OPT_IN: "opt-in",
     Intent.HELP: "help",
 }
+
+
+class Stage(StrEnum):
+    """Which stage gave a classification; its reason starts with the stage's name."""
+
+    KEYWORD = "keyword"  # the whole message is a keyword
+    RULES = "rules"  # typos, fillers, clauses and phrase rules (detect.py)
+    MODEL = "model"  # the learned stage (learned.py)
+    PROVIDER = "provider"  # the provider acted on the text as its keyword
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +55,11 @@ class Classification:
     # The keyword is the whole message (case, punctuation and spacing aside), as a
     # carrier network matches its keywords (optline.domain.carriers.network_answers).
     whole_message: bool = False
+    stage: Stage = Stage.RULES
+    # What a free reading (rules, then the learned stage) finds in a text that the
+    # policy does not act on: set where a keyword-only policy reads nothing, so its
+    # profile can flag a plain-language request to stop for review.
+    detected: Intent | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         return {
@@ -46,10 +67,16 @@ class Classification:
             "keyword": self.keyword,
             "language": self.language,
             "reason": self.reason,
+            "stage": self.stage.value,
+            "detected": None if self.detected is None else self.detected.value,
         }
 
 
-_EMPTY = Classification(Intent.NONE, reason="empty message")
+def _reason(stage: Stage, text: str) -> str:
+    return f"{stage.value} stage: {text}"
+
+
+_EMPTY = Classification(Intent.NONE, reason=_reason(Stage.KEYWORD, "empty message"))
 # The policy's keywords that an account keyword of the same word never takes.
 _POLICY_WINS = frozenset({Intent.OPT_OUT, Intent.HELP})
 
@@ -58,11 +85,14 @@ def classify(
     text: str,
     policy: Policy | str = "default",
     account_keywords: Collection[str] = (),
+    model: learned.Model | None = None,
+    use_model: bool = True,
 ) -> Classification:
     """Classify ``text`` under ``policy`` (a :class:`Policy` or a profile name).
 
     ``account_keywords`` are the account's trigger and list keywords in keyword form;
-    they are matched before the policy's keywords.
+    they are matched before the policy's keywords. ``model``: the learned stage's model
+    (the shipped one by default); ``use_model=False`` reads with the rules alone.
     """
     if isinstance(policy, str):
         policy = get_profile(policy)
@@ -82,56 +112,130 @@ def classify(
     found = exact.get(folded)
     if found is not None and (found.intent in _POLICY_WINS or folded not in account_keywords):
         return found
+    if has_look_alikes(folded):  # "5T0P", "$TOP": digits or symbols for letters
+        folded = unleet(folded, prepared.words)
     tokens = folded_words(folded)
     if not tokens:
-        return _EMPTY
+        if not stop_sign_only(text):
+            return _EMPTY
+        folded, tokens = "stop", ["stop"]  # a stop sign alone says STOP
     if len(tokens[0]) == 1:
         tokens = join_spelled_out(tokens)
     form = " ".join(tokens)
     detector = prepared.detector
     match = detector.index.get(form)
     if form in account_keywords and (match is None or match.intent not in _POLICY_WINS):
-        return Classification(Intent.TRIGGER, form.upper(), None, f"account keyword {form.upper()}")
+        return Classification(
+            Intent.TRIGGER,
+            form.upper(),
+            None,
+            _reason(Stage.KEYWORD, f"account keyword {form.upper()}"),
+            stage=Stage.KEYWORD,
+        )
     if match is not None:
         found = exact.get(form)
         if found is None:
             found = exact[form] = _exact(match)
         return found
-    if policy.single_keyword_only and not (policy.typo_tolerance and len(tokens) == 1):
-        if policy.implicit_opt_in:
-            return _implicit_opt_in_guard(detector.free_text(folded, tokens, form, False))
-        return _NOT_A_KEYWORD
-    if policy.single_keyword_only:
+    if policy.single_keyword_only and policy.typo_tolerance and len(tokens) == 1:
         verdict = detector.word(tokens[0])
-        return _NOT_A_KEYWORD if verdict is None else _from_verdict(verdict)
+        if verdict is not None:
+            return _from_verdict(verdict)
+    if policy.single_keyword_only:
+        # Every profile reads the text freely; a keyword-only one does not act on it.
+        read = detector.free_text(folded, tokens, form, False)
+        free = _from_verdict(read) if read is not None else _NOTHING_FOUND
+        if use_model:
+            free = learned_stage(free, folded, tokens, model)
+        return _not_a_keyword(free, policy.implicit_opt_in)
     verdict = detector.free_text(folded, tokens, form, policy.typo_tolerance)
-    if verdict is not None:
-        return _from_verdict(verdict)
-    return _NOTHING_FOUND
+    found = _from_verdict(verdict) if verdict is not None else _NOTHING_FOUND
+    if use_model and found.intent in _MODEL_READS:
+        return learned_stage(found, folded, tokens, model)
+    return found
 
 
-_NOT_A_KEYWORD = Classification(Intent.NONE, reason="not one of the policy's keywords")
+# What the rules leave for the learned stage to read.
+_MODEL_READS = frozenset({Intent.NONE, Intent.POSSIBLE_OPT_OUT})
+_NOT_A_KEYWORD = Classification(
+    Intent.NONE, reason=_reason(Stage.KEYWORD, "not one of the policy's keywords")
+)
 
 
-def _implicit_opt_in_guard(verdict: Verdict | None) -> Classification:
-    """A text outside a single-keyword policy's keywords, under implicit opt-in.
+def _not_a_keyword(free: Classification, implicit_opt_in: bool) -> Classification:
+    """A text outside a keyword-only policy's keywords, with what a free reading found.
 
-    Seed 001 opts a contact back in on any new message, and "Stop texting me!" is not
-    one of its keywords; read freely it asks to stop, so it is flagged as a possible
-    opt-out, which never opts anyone back in (and is recorded for review).
+    The reading is kept in ``detected`` for the profile to flag. Under implicit opt-in
+    (seed 001) any new message opts a contact back in, and "Stop texting me!" is not
+    one of its keywords; read freely it asks to stop, so it is a possible opt-out,
+    which never opts anyone back in (and is recorded for review).
     """
-    if verdict is None or verdict.intent not in (Intent.OPT_OUT, Intent.POSSIBLE_OPT_OUT):
+    if free.intent not in (Intent.OPT_OUT, Intent.POSSIBLE_OPT_OUT):
         return _NOT_A_KEYWORD
-    language = verdict.match.language if verdict.match is not None else verdict.language
+    why = f"not one of the policy's keywords, but read freely: {free.reason}"
+    if implicit_opt_in:
+        return Classification(
+            Intent.POSSIBLE_OPT_OUT,
+            None,
+            free.language,
+            why,
+            stage=free.stage,
+            detected=free.intent,
+        )
     return Classification(
-        Intent.POSSIBLE_OPT_OUT,
-        None,
-        language,
-        f"not one of the policy's keywords, but read freely: {verdict.reason}",
+        Intent.NONE, None, free.language, why, stage=free.stage, detected=free.intent
     )
 
 
-_NOTHING_FOUND = Classification(Intent.NONE, reason="no keyword, typo or opt-out phrase")
+def learned_stage(
+    rules: Classification,
+    folded: str,
+    words: Sequence[str],
+    model: learned.Model | None = None,
+) -> Classification:
+    """The learned stage on a text the rules read as ``rules`` (none or possible).
+
+    It never lowers the rules' reading: its own opt-out needs a probability at the
+    model's opt-out threshold and a labelled opt-out example close enough (else it is a
+    possible opt-out), and a probability in the band below gives a possible opt-out.
+    It leaves negated texts and one-word texts' opt-outs to the rules (learned.py).
+    """
+    if not learned.may_read(words):
+        return rules
+    model = model or learned.shipped()
+    form = learned.form_of(folded, words)
+    probability = model.probability(form)
+    if probability < model.possible_at:
+        return rules
+    near = model.nearest(form)
+    like = "no labelled example alike" if near is None else _like(near)
+    if (
+        learned.may_opt_out(words)
+        and probability >= model.opt_out_at
+        and near is not None
+        and near.example.label == Intent.OPT_OUT.value
+        and near.similarity >= model.neighbour_at
+    ):
+        why = f"{like}, opt-out probability {probability:.2f}"
+        return Classification(
+            Intent.OPT_OUT, None, None, _reason(Stage.MODEL, why), stage=Stage.MODEL
+        )
+    if rules.intent is Intent.POSSIBLE_OPT_OUT:
+        return rules
+    why = f"{like}, opt-out probability {probability:.2f}, below what opts out alone"
+    return Classification(
+        Intent.POSSIBLE_OPT_OUT, None, None, _reason(Stage.MODEL, why), stage=Stage.MODEL
+    )
+
+
+def _like(near: learned.Neighbour) -> str:
+    text = near.example.text if len(near.example.text) <= 60 else near.example.text[:57] + "..."
+    return f"like {text!r} ({near.similarity:.2f}, {near.example.label})"
+
+
+_NOTHING_FOUND = Classification(
+    Intent.NONE, reason=_reason(Stage.RULES, "no keyword, typo or opt-out phrase")
+)
 
 
 @dataclass(slots=True)
@@ -144,6 +248,8 @@ class _Prepared:
     detector: Detector
     # Keyword form -> result, filled as keywords are met.
     exact: dict[str, Classification] = field(default_factory=dict)
+    # The words of the policy's keywords: what a word in digits or symbols may spell.
+    words: frozenset[str] = frozenset()
 
 
 # By identity of the policy's keyword index (a policy's own, made with it).
@@ -157,7 +263,8 @@ def _prepare(policy: Policy) -> _Prepared:
     if len(_PREPARED) >= 256:  # policies come and go with accounts; keep this bounded
         _PREPARED.clear()
     index = policy.keyword_index
-    found = _PREPARED[id(index)] = _Prepared(index, detector_for(policy))
+    words = frozenset(word for form in index for word in form.split())
+    found = _PREPARED[id(index)] = _Prepared(index, detector_for(policy), words=words)
     return found
 
 
@@ -168,9 +275,10 @@ def _exact(match: KeywordMatch) -> Classification:
         match.intent,
         keyword,
         match.language,
-        f"whole message is the {what} keyword {keyword} ({match.language})",
+        _reason(Stage.KEYWORD, f"whole message is the {what} keyword {keyword} ({match.language})"),
         match.all_senders,
         whole_message=True,
+        stage=Stage.KEYWORD,
     )
 
 
@@ -179,14 +287,15 @@ def _from_verdict(verdict: Verdict) -> Classification:
     if found is not None:
         return found
     match = verdict.match
+    reason = _reason(Stage.RULES, verdict.reason)
     if match is None:
-        found = Classification(verdict.intent, None, verdict.language, verdict.reason)
+        found = Classification(verdict.intent, None, verdict.language, reason)
     else:
         found = Classification(
             verdict.intent,
             match.keyword.upper(),
             match.language,
-            verdict.reason,
+            reason,
             match.all_senders and verdict.intent is Intent.OPT_OUT,
         )
     if len(_FROM_VERDICT) >= _MAX_KEPT:
@@ -231,5 +340,6 @@ def with_provider_keyword(
         intent,
         keyword,
         classification.language,
-        f"the provider handled the text as its {keyword} keyword",
+        _reason(Stage.PROVIDER, f"the provider handled the text as its {keyword} keyword"),
+        stage=Stage.PROVIDER,
     )

@@ -3,7 +3,8 @@
 CTIA Messaging Principles 5.1.3 ask senders to ignore "de minimis variances" such as
 capitalisation and punctuation, so every inbound text is reduced to a canonical form
 before any keyword is compared: Unicode NFKC (full-width and other compatibility forms
-such as "ＳＴＯＰ" become plain letters), casefold, zero-width and other format
+such as "ＳＴＯＰ" become plain letters), look-alike letters of other scripts read as
+the Latin ones they imitate (:mod:`optline.domain.normalise`), casefold, zero-width and other format
 characters removed, accents folded ("ARRÊT" -> "arret"), punctuation and emoji dropped,
 and a word spelled out letter by letter ("S T O P") joined back together.
 """
@@ -14,6 +15,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
+
+from optline.domain.normalise import confusable_table
 
 # Letters and digits only: punctuation, symbols, emoji and underscores separate words.
 _WORD = re.compile(r"[^\W_]+")
@@ -49,6 +52,8 @@ _KEPT_FOLD_LENGTH = 160
 
 def _fold_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
+    # Letters of other scripts drawn like Latin ones ("ЅТОР"): UTS #39 confusables.
+    text = text.translate(confusable_table())
     # Cf covers zero-width spaces/joiners, soft hyphens, BOMs and bidi controls.
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return _strip_marks(text.casefold())

@@ -1,0 +1,199 @@
+"""The learned stage: a character n-gram logistic regression over what the rules leave.
+
+Belongs here: the model's features, its scoring, the nearest labelled example of a
+text, and reading the model file shipped with the package (``data/``). Training is
+:mod:`optline.train`'s (scikit-learn, a ``train`` extra); scoring is plain Python over
+the weight table, so the run time needs nothing heavy.
+
+Features: the distinct character n-grams (2 to 5 characters) of a text's folded words
+joined by single spaces, with a space at each end and a ``?`` word when the text asks
+a question; each gram in the model's vocabulary weighs 1/sqrt(k), k being how many of
+them the text has (binary features, L2-normalised). The probability of an opt-out is
+the logistic function of the intercept plus the weighted sum.
+
+Nearest example: the labelled example whose gram set has the highest cosine with the
+text's; candidates come from an index of the examples' 4-grams (grams shared by many
+examples are left out), so a look-up costs a few dict reads, not a pass
+over every example. The model file ships the index, so loading builds nothing.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from optline.domain.text import fold, folded_words
+from optline.domain.vocabulary import NEGATORS
+
+#: The shipped model's file, inside this package's ``data`` folder.
+MODEL_FILE = "optout-ngram-v1.json"
+FORMAT = "optline-ngram-logreg"
+FORMAT_VERSION = 1
+NGRAM_SIZES = (2, 3, 4, 5)
+# A text is scored on its first this many characters of words: the cost stays bounded,
+# and a request to stop is rarely buried deeper in a text message.
+MAX_FORM_LENGTH = 320
+# The index of 4-grams leaves out grams more examples than this share.
+_MAX_POSTINGS = 150
+# Exact similarity is worked out for this many candidates with the most shared 4-grams.
+_CANDIDATES = 12
+
+
+def model_form(text: str) -> str:
+    """What the model reads of ``text``: its folded words, and ``?`` for a question."""
+    folded = text.lower() if text.isascii() else fold(text)
+    return form_of(folded, folded_words(folded))
+
+
+def form_of(folded: str, words: Sequence[str]) -> str:
+    """:func:`model_form` of a text already folded and split into ``words``."""
+    form = " ".join(words)[:MAX_FORM_LENGTH]
+    return f"{form} ?" if "?" in folded else form
+
+
+def may_read(words: Iterable[str]) -> bool:
+    """Whether the model reads a text of ``words`` at all: not where a negation stands
+    ("please do not take me off the list", "i do not text"). The rules read negations;
+    character n-grams cannot tell "do not text me" from "I do not text"."""
+    return NEGATORS.isdisjoint(words)
+
+
+def may_opt_out(words: Sequence[str]) -> bool:
+    """Whether the model may opt out a text of ``words`` alone: not a one-word text,
+    which is the typo rules' to read ("quite" and "stoop" are words, not typos)."""
+    return len(words) >= 2
+
+
+def grams(form: str) -> set[str]:
+    """The distinct character n-grams of ``form`` with a space at each end."""
+    padded = f" {form} "
+    last = len(padded)
+    return {padded[i : i + n] for n in NGRAM_SIZES for i in range(last - n + 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A labelled reply of the training data, as the model file keeps it."""
+
+    text: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    example: Example
+    similarity: float
+
+
+@dataclass(slots=True)
+class Model:
+    """Weights, thresholds and labelled examples of one trained model."""
+
+    weights: dict[str, float]
+    intercept: float
+    # Probability at or above which a text is an opt-out (with a close opt-out example).
+    opt_out_at: float
+    # Probability at or above which, below ``opt_out_at``, it is a possible opt-out.
+    possible_at: float
+    # Lowest cosine similarity of the nearest opt-out example for an automatic opt-out.
+    neighbour_at: float
+    examples: tuple[Example, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+    # The examples' 4-gram index (:func:`index_of`), as the model file ships it; built
+    # by :meth:`prepare` when a file lacks it.
+    index: dict[str, list[int]] | None = None
+    # Each example's gram set, once a look-up has needed it.
+    _grams: dict[int, frozenset[str]] = field(default_factory=dict, init=False)
+
+    def prepare(self) -> dict[str, list[int]]:
+        """The nearest-example index, built once if the model file did not hold it."""
+        if self.index is None:
+            self.index = index_of([model_form(e.text) for e in self.examples])
+        return self.index
+
+    def probability(self, form: str) -> float:
+        """The model's probability that the text of ``form`` asks to stop."""
+        weights = self.weights
+        found = [w for w in map(weights.get, grams(form)) if w is not None]
+        if not found:
+            return _logistic(self.intercept)
+        return _logistic(self.intercept + math.fsum(found) / math.sqrt(len(found)))
+
+    def nearest(self, form: str) -> Neighbour | None:
+        """The labelled example most like the text of ``form``, and how alike (cosine)."""
+        mine = grams(form)
+        shared: Counter[int] = Counter()
+        postings = self.prepare()
+        for gram in mine:
+            ids = postings.get(gram) if len(gram) == 4 else None
+            if ids is not None:
+                shared.update(ids)
+        best: Neighbour | None = None
+        # Ties broken by example order, not by the set's (hash-seeded) order.
+        for i, _ in heapq.nsmallest(_CANDIDATES, shared.items(), key=_most_shared):
+            theirs = self._grams.get(i)
+            if theirs is None:
+                theirs = self._grams[i] = frozenset(grams(model_form(self.examples[i].text)))
+            similarity = len(mine & theirs) / math.sqrt(len(mine) * len(theirs))
+            if best is None or similarity > best.similarity:
+                best = Neighbour(self.examples[i], similarity)
+        return best
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Model:
+        if data.get("format") != FORMAT or data.get("version") != FORMAT_VERSION:
+            raise ValueError(f"not a version {FORMAT_VERSION} {FORMAT} model")
+        thresholds = data["thresholds"]
+        return cls(
+            weights=data["weights"],
+            intercept=float(data["intercept"]),
+            opt_out_at=float(thresholds["opt_out"]),
+            possible_at=float(thresholds["possible_opt_out"]),
+            neighbour_at=float(thresholds["neighbour"]),
+            examples=examples_of(data["examples"]),
+            index=data.get("neighbour_index"),
+            meta={k: data[k] for k in ("training", "cross_validation") if k in data},
+        )
+
+
+def index_of(forms: Sequence[str]) -> dict[str, list[int]]:
+    """Example number by 4-gram of the examples' model ``forms``, without the grams more
+    than _MAX_POSTINGS examples share (they would find everything)."""
+    postings: defaultdict[str, list[int]] = defaultdict(list)
+    for i, form in enumerate(forms):
+        padded = f" {form} "
+        for gram in {padded[j : j + 4] for j in range(len(padded) - 3)}:
+            postings[gram].append(i)
+    return {g: ids for g, ids in sorted(postings.items()) if len(ids) <= _MAX_POSTINGS}
+
+
+def _most_shared(item: tuple[int, int]) -> tuple[int, int]:
+    return -item[1], item[0]
+
+
+def examples_of(rows: Iterable[Sequence[str]]) -> tuple[Example, ...]:
+    return tuple(Example(text, label) for text, label in rows)
+
+
+def _logistic(z: float) -> float:
+    if z < -40:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def model_text() -> str:
+    """The shipped model file's text."""
+    return resources.files("optline.domain").joinpath("data", MODEL_FILE).read_text("utf-8")
+
+
+@cache
+def shipped() -> Model:
+    """The model shipped inside the package, read once per process."""
+    return Model.from_json(json.loads(model_text()))

@@ -1,0 +1,178 @@
+"""The learned stage (optline/domain/learned.py), its place behind the rules in
+classify(), and the shipped model's provenance (optline/train.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optline import Intent, classify
+from optline.domain import learned
+from optline.domain.classify import Stage
+from optline.train import DATA, _combined, _Scored, data_files, data_hash, load, train
+
+SHIPPED = json.loads(learned.model_text())
+ROWS = load(DATA)
+
+
+def test_the_shipped_model_was_trained_on_the_data_in_tests_data() -> None:
+    # Fails when a reply is added, changed or removed under tests/data without a
+    # retrain (python -m optline.train): the model must match its recorded data.
+    training = SHIPPED["training"]
+    assert training["data_sha256"] == data_hash(DATA)
+    assert training["files"] == [p.relative_to(DATA).as_posix() for p in data_files(DATA)]
+    assert any(name.startswith("replies/") for name in training["files"])
+    assert training["rows"] == len(ROWS)
+
+
+def test_the_model_file_records_how_it_was_made_and_stays_small() -> None:
+    assert SHIPPED["format"] == learned.FORMAT and SHIPPED["version"] == learned.FORMAT_VERSION
+    assert {"scikit-learn", "numpy", "scipy", "python"} <= set(SHIPPED["training"]["libraries"])
+    assert isinstance(SHIPPED["training"]["seed"], int)
+    at = SHIPPED["thresholds"]
+    assert 0 < at["possible_opt_out"] <= at["opt_out"] < 1 and 0 < at["neighbour"] <= 1
+    cv = SHIPPED["cross_validation"]
+    assert {"rules", "model_alone", "rules_then_model", "per_language"} <= set(cv)
+    assert len(learned.model_text().encode()) < 5_000_000
+
+
+@pytest.mark.slow  # retrains: about a minute; deselect with -m "not slow"
+def test_training_reproduces_the_shipped_model_byte_for_byte() -> None:
+    assert train(DATA) == learned.model_text()
+
+
+def _model(
+    intercept: float, examples: list[tuple[str, str]], neighbour_at: float = 0.5
+) -> learned.Model:
+    """A model that gives every text the same probability (no weights)."""
+    return learned.Model(
+        weights={},
+        intercept=intercept,
+        opt_out_at=0.9,
+        possible_at=0.6,
+        neighbour_at=neighbour_at,
+        examples=learned.examples_of(examples),
+    )
+
+
+# Texts about purging contact details: wording the rules do not read.
+EXAMPLES = [
+    ("please purge my contact details from the roster", "opt_out"),
+    ("see you at the dentist tomorrow", "none"),
+]
+SURE = _model(5.0, EXAMPLES)  # probability 0.993
+UNSURE = _model(0.8, EXAMPLES)  # probability 0.69: in the band
+NEVER = _model(-50.0, EXAMPLES)
+
+
+def test_an_opt_out_of_the_model_names_its_stage_and_nearest_example() -> None:
+    got = classify("purge my contact details pls", model=SURE)
+    assert got.intent is Intent.OPT_OUT and got.stage is Stage.MODEL
+    assert got.reason.startswith(
+        "model stage: like 'please purge my contact details from the roster' (0."
+    )
+    assert "opt-out probability 0.99" in got.reason
+
+
+def test_without_a_close_opt_out_example_the_model_only_flags() -> None:
+    far = classify("erase my data from your servers", model=SURE)
+    assert far.intent is Intent.POSSIBLE_OPT_OUT and far.stage is Stage.MODEL
+    strict = _model(5.0, EXAMPLES, neighbour_at=0.99)
+    assert classify("purge my contact details pls", model=strict).intent is Intent.POSSIBLE_OPT_OUT
+
+
+def test_the_band_below_the_threshold_is_a_possible_opt_out() -> None:
+    got = classify("purge my contact details pls", model=UNSURE)
+    assert got.intent is Intent.POSSIBLE_OPT_OUT
+    assert "below what opts out alone" in got.reason
+    assert classify("purge my contact details pls", model=NEVER).intent is Intent.NONE
+
+
+def test_negated_and_one_word_texts_are_left_to_the_rules() -> None:
+    assert classify("I do not purge my contact details", model=SURE).intent is Intent.NONE
+    assert classify("quite", model=SURE).intent is Intent.POSSIBLE_OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["STOP", "Stop.", "please stop texting me", "ARRÊT", "5T0P"])
+def test_the_model_never_lowers_an_opt_out_of_the_rules(text: str) -> None:
+    for model in (NEVER, SURE):
+        got = classify(text, model=model)
+        assert got.intent is Intent.OPT_OUT and got.stage in (Stage.KEYWORD, Stage.RULES)
+
+
+def test_keywords_opt_in_and_help_are_not_the_models_to_read() -> None:
+    for text in ("START", "HELP", "yes"):
+        assert classify(text, model=SURE) == classify(text, use_model=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([row.text for row in ROWS]))
+def test_the_learned_stage_only_ever_raises_the_rules_reading(text: str) -> None:
+    rules, both = classify(text, use_model=False), classify(text)
+    if rules.intent is Intent.OPT_OUT:
+        assert both == rules
+    elif rules.intent is Intent.POSSIBLE_OPT_OUT:
+        assert both.intent in (Intent.OPT_OUT, Intent.POSSIBLE_OPT_OUT)
+    elif rules.intent is not Intent.NONE:
+        assert both == rules
+
+
+def test_training_reads_the_model_as_classify_does() -> None:
+    """train._combined (used to choose thresholds) and classify agree on every row."""
+    model = learned.shipped()
+    at = {"opt_out": model.opt_out_at, "possible_opt_out": model.possible_at}
+    at["neighbour"] = model.neighbour_at
+    for row in ROWS[::7]:
+        form = learned.model_form(row.text)
+        near = model.nearest(form)
+        words = form.replace("?", "").split()
+        scored = _Scored(
+            row,
+            classify(row.text, use_model=False).intent.value,
+            model.probability(form),
+            ("none", 0.0) if near is None else (near.example.label, near.similarity),
+            learned.may_read(words),
+            learned.may_opt_out(words),
+        )
+        assert _combined(scored, at) == classify(row.text).intent.value, row.text
+
+
+def test_the_nearest_example_is_found_through_the_index() -> None:
+    model = learned.shipped()
+    near = model.nearest(learned.model_form("I hereby withdraw my consent to be texted"))
+    assert near is not None and near.similarity > 0.3
+    assert near.example.label in ("opt_out", "possible_opt_out")
+
+
+def test_the_shipped_model_reads_formal_wording_the_rules_miss() -> None:
+    text = "I no longer consent to receiving text messages at this number."
+    assert classify(text, use_model=False).intent is Intent.NONE
+    got = classify(text)
+    assert got.intent is Intent.OPT_OUT and got.reason.startswith("model stage: like ")
+
+
+def test_scoring_needs_no_training_library() -> None:
+    code = (
+        "import sys, optline; optline.classify('I no longer consent to receiving texts'); "
+        "print(sorted(m for m in ('sklearn', 'numpy', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_keyword_only_profiles_get_the_free_reading_in_detected() -> None:
+    text = "I no longer consent to receiving text messages at this number."
+    for name in ("twilio", "callrail", "krispcall", "command", "salesmsg"):
+        got = classify(text, name)
+        assert got.intent is Intent.NONE and got.detected is Intent.OPT_OUT
+        assert "read freely: model stage" in got.reason
+        assert classify("please stop texting me", name).detected is Intent.OPT_OUT
+        assert classify("STOP", name).detected is None
+        assert classify("see you at noon", name).detected is None
+    implicit = classify(text, "business_text")
+    assert implicit.intent is Intent.POSSIBLE_OPT_OUT and implicit.detected is Intent.OPT_OUT
