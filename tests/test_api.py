@@ -35,7 +35,6 @@ from typer.testing import CliRunner
 
 from optline.api.app import Settings, app_from_env, create_app
 from optline.cli import app as cli_app
-from optline.contacts_csv import spreadsheet_text
 from optline.engine import BROADCAST_CHUNK, Engine, SendResult
 from optline.proof import check_proof
 from optline.providers.base import RetryPolicy
@@ -247,46 +246,33 @@ def test_contacts_filters_and_cursor_pagination(acme: Tenant) -> None:
     assert_problem(acme.get("/v1/contacts?limit=0"), 422, "invalid_request")
 
 
-def test_csv_export_is_streamed_with_every_contact(acme: Tenant) -> None:
+def test_csv_export_is_streamed_with_a_row_per_contact_and_scope(acme: Tenant) -> None:
     everyone = numbers(12)
     acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
     acme.ok("POST", "/v1/lists/news/members", {"numbers": everyone[:4]})
     acme.ok("POST", "/v1/opt-outs", {"numbers": everyone[4:6]})
-    acme.ok("POST", "/v1/lists", {"name": "misc"}, status=201)
-    acme.ok("POST", "/v1/lists/misc/members", {"numbers": everyone[6:] + everyone[:1]})
     with acme.client.stream("GET", "/v1/contacts.csv", headers=acme.headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/csv")
         assert "content-length" not in response.headers  # streamed, not buffered
         text = "".join(response.iter_text())
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["phone", "status", "lists"]
-    assert [r[0] for r in rows[1:]] == everyone
-    assert rows[1] == [everyone[0], "opted_in", "misc;news"]
-    assert rows[2] == [everyone[1], "opted_in", "news"]
-    assert rows[12] == [everyone[11], "opted_in", "misc"]
-    assert rows[5][1] == "opted_out"
-    only_out = acme.get("/v1/contacts.csv?status=opted_out").text.splitlines()
-    assert only_out[1:] == [f"{everyone[4]},opted_out,", f"{everyone[5]},opted_out,"]
-
-
-def test_csv_export_writes_no_cell_a_spreadsheet_reads_as_a_formula(acme: Tenant) -> None:
-    formulas = ["+cmd|x", "-2+3", "@SUM(1+1)", "=1+1"]
-    for name in [*formulas, "news"]:
-        acme.ok("POST", "/v1/lists", {"name": name}, status=201)
-        acme.ok("POST", f"/v1/lists/{name}/members", {"numbers": [BOB]})
-    rows = list(csv.reader(io.StringIO(acme.get("/v1/contacts.csv").text)))
-    # The phone is E.164, which starts with "+" and is kept as it is.
-    assert rows[1][:2] == [BOB, "opted_in"]
-    assert rows[1][2].split(";") == ["'+cmd|x", "'-2+3", "'=1+1", "'@SUM(1+1)", "news"]
-
-
-@pytest.mark.parametrize(
-    ("text", "written"),
-    [("=1+1", "'=1+1"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=1", "a=1"), ("", "")],
-)
-def test_spreadsheet_text_quotes_what_would_start_a_formula(text: str, written: str) -> None:
-    assert spreadsheet_text(text) == written
+    assert rows[0] == ["phone", "scope", "status", "since", "method", "event_seq"]
+    assert [r[0] for r in rows[1:]] == everyone[:6]
+    # List members only: no consent on record.
+    assert rows[1] == [everyone[0], "account", "no_consent", "", "", ""]
+    history = acme.get(f"/v1/contacts/{everyone[4]}/history").json()
+    (event,) = [e for e in history["events"] if e["type"] == "opted_out"]
+    assert rows[5] == [
+        everyone[4],
+        "account",
+        "opted_out",
+        event["at"],
+        "manual",
+        str(event["seq"]),
+    ]
+    only_out = list(csv.reader(io.StringIO(acme.get("/v1/contacts.csv?status=opted_out").text)))
+    assert [r[:3] for r in only_out[1:]] == [[p, "account", "opted_out"] for p in everyone[4:6]]
 
 
 # -- lists and triggers -----------------------------------------------------------------

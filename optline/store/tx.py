@@ -9,7 +9,8 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 - ``tx.contacts``: contact state, sender consent, list memberships, suppression;
 - ``tx.messages``: inbound and outbound texts, statuses, unsettled sends, send requests;
 - ``tx.ledger``: the hash-chained events: append, read, verify;
-- ``tx.outbox``: event-webhook subscriptions and their queued notifications.
+- ``tx.outbox``: event-webhook subscriptions and their queued notifications;
+- ``tx.projections``: the consent projection of the ledger, marked, read, rebuilt.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from optline.store.repo.contacts import Contacts
 from optline.store.repo.ledger import Ledger
 from optline.store.repo.messages import Messages
 from optline.store.repo.outbox import Outbox
+from optline.store.repo.projections import Projections
 from optline.store.repo.senders import Senders
 from optline.store.state import Head, Subscriptions, TxState
 
@@ -43,3 +45,4 @@ class Tx(TxState):
         self.messages = Messages(me)
         self.ledger = Ledger(me)
         self.outbox = Outbox(me)
+        self.projections = Projections(me)
