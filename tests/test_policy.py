@@ -115,6 +115,7 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "opt_in_all_senders": ["true", 1],
     "implicit_opt_in": ["no", 0],
     "resubscribe": [True, None, []],
+    "no_consent": [None, True, "anyone", []],
     "one_confirmation_per_opt_out": ["yes", None],
     "clarify_possible_opt_out": ["false", {}],
     "first_text_disclosure": [True, 5, ["Reply STOP"], {}],

@@ -89,15 +89,20 @@ def _rewrite(conn: sa.Connection, account_id: int) -> None:
         sa.column("since", UTCDateTime),
         sa.column("event_seq"),
     )
-    phones = conn.execute(
-        sa.select(contacts.c.phone).where(contacts.c.account_id == account_id)
-    ).scalars()
-    for phone in list(phones):
-        found = replayed.get(phone) or Projection(phone)
+    # Nothing on record first, in one statement each; then the contacts with events.
+    conn.execute(
+        sa.update(contacts)
+        .where(contacts.c.account_id == account_id)
+        .values(blocked=False, status="no_consent", method=None, since=None, event_seq=None)
+    )
+    conn.execute(sa.text("DELETE FROM sender_consent WHERE account_id = :a"), {"a": account_id})
+    for found in replayed.values():
+        if found == Projection(found.phone):
+            continue  # events that change no consent (help, refused sends)
         mark = found.account
         conn.execute(
             sa.update(contacts)
-            .where(contacts.c.account_id == account_id, contacts.c.phone == phone)
+            .where(contacts.c.account_id == account_id, contacts.c.phone == found.phone)
             .values(
                 blocked=found.blocked,
                 status=found.account_status.value,
@@ -106,10 +111,10 @@ def _rewrite(conn: sa.Connection, account_id: int) -> None:
                 event_seq=None if mark is None else mark.event_seq,
             )
         )
-        _rewrite_senders(conn, account_id, found)
+        _insert_senders(conn, account_id, found)
 
 
-def _rewrite_senders(conn: sa.Connection, account_id: int, found: Projection) -> None:
+def _insert_senders(conn: sa.Connection, account_id: int, found: Projection) -> None:
     sender_consent = sa.table(
         "sender_consent",
         sa.column("account_id"),
@@ -120,8 +125,6 @@ def _rewrite_senders(conn: sa.Connection, account_id: int, found: Projection) ->
         sa.column("since", UTCDateTime),
         sa.column("event_seq"),
     )
-    mine = (sender_consent.c.account_id == account_id, sender_consent.c.phone == found.phone)
-    conn.execute(sa.delete(sender_consent).where(*mine))
     if found.senders:
         conn.execute(
             sa.insert(sender_consent),
