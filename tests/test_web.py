@@ -93,7 +93,7 @@ def test_a_form_from_another_site_changes_nothing(signed_in: TestClient, engine:
     )
     assert response.status_code == 403
     state = engine.contact("acme", BOB)
-    assert state is not None and state.status_from(None) is Status.OPTED_IN
+    assert state is not None and state.status_from(None) is Status.NO_CONSENT
 
 
 def test_a_stop_shows_on_the_contact_page_and_a_form_opts_back_in(
