@@ -239,8 +239,10 @@ def test_contacts_filters_and_cursor_pagination(acme: Tenant) -> None:
     assert walk("&status=opted_out", 3) == sorted(everyone[15:20])
     assert walk("&status=blocked", 3) == [everyone[3]]
     assert walk("&list=news", 4) == [n for n in everyone[:10]]
-    opted_in = sorted(set(everyone) - set(everyone[15:20]) - {everyone[3]})
+    opted_in = sorted(set(everyone[10:15] + everyone[20:]))
     assert walk("&status=opted_in", 5) == opted_in
+    # List members never opted in: nothing on record.
+    assert walk("&status=no_consent", 4) == sorted(set(everyone[:10]) - {everyone[3]})
     assert_problem(acme.get("/v1/contacts?list=nope"), 404, "unknown_list")
     assert_problem(acme.get("/v1/contacts?status=maybe"), 422, "invalid_request")
     assert_problem(acme.get("/v1/contacts?limit=0"), 422, "invalid_request")
@@ -317,6 +319,7 @@ def test_lists_memberships_and_triggers(acme: Tenant) -> None:
 
 
 def test_a_message_is_read_back_by_its_id_as_it_is_now(acme: Tenant, engine: Engine) -> None:
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "booked online"})
     sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Your visit is at 3"})
     message = acme.ok("GET", f"/v1/messages/{sent['message_id']}")
     assert message["id"] == sent["message_id"]
@@ -360,6 +363,9 @@ def test_texts_left_queued_or_sending_are_listed_oldest_first(acme: Tenant, engi
 
 
 def test_messages_allowed_and_refused_are_recorded(acme: Tenant) -> None:
+    refused = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Your visit is at 3"})
+    assert (refused["allowed"], refused["reason"]) == (False, "no_consent")  # nothing on record
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "booked online"})
     sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Your visit is at 3"})
     assert (sent["allowed"], sent["status"], sent["reason"]) == (True, "sent", None)
     acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")
@@ -371,7 +377,7 @@ def test_messages_allowed_and_refused_are_recorded(acme: Tenant) -> None:
     )
     history = acme.ok("GET", f"/v1/contacts/{BOB}/history")
     outbound = [(m["status"], m["reason"]) for m in history["messages"] if m["direction"] == "out"]
-    assert outbound == [("sent", None), ("failed", "opted_out")]
+    assert outbound == [("failed", "no_consent"), ("sent", None), ("failed", "opted_out")]
     assert history["events"][-1]["type"] == "send_refused"
 
     assert_problem(
@@ -399,10 +405,12 @@ def dispatching(store: Store, fake: FakeProvider) -> Iterator[Engine]:
 
 @pytest.fixture
 def sending(dispatching: Engine) -> Iterator[Tenant]:
-    """acme with a Twilio sender whose texts go to the fake provider."""
+    """acme with a Twilio sender whose texts go to the fake provider. Texts to contacts
+    with no consent on record are allowed (``no_consent: allow``): the hand-over is
+    under test here, consent in test_consent_record.py."""
     app = create_app(Settings(admin_key=ADMIN_KEY, notify=False), engine=dispatching)
     with TestClient(app) as client:
-        tenant = new_tenant(client, "acme")
+        tenant = new_tenant(client, "acme", overrides={"no_consent": "allow"})
         creds = {"account_sid": "AC" + "1" * 32, "auth_token": "t" * 32}
         tenant.ok(
             "POST",
@@ -503,6 +511,8 @@ def test_a_refused_send_replays_as_refused_with_one_event(sending: Tenant) -> No
 def test_idempotency_keys_belong_to_their_account(acme: Tenant) -> None:
     globex_sender = "+14155550177"
     other = new_tenant(acme.client, "globex", senders=(globex_sender,))
+    for tenant in (acme, other):
+        tenant.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "booked online"})
     mine = keyed(acme, "same", {"from": A, "to": BOB, "body": "Hi"})
     theirs = keyed(other, "same", {"from": globex_sender, "to": BOB, "body": "Hi"})
     assert "idempotent-replayed" not in theirs.headers
@@ -602,6 +612,7 @@ def test_broadcasts_to_numbers_and_to_a_list(acme: Tenant) -> None:
     acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
     acme.ok("POST", "/v1/lists/news/members", {"numbers": [BOB, EVE, ZED]})
     acme.ok("DELETE", f"/v1/lists/news/members/{ZED}")
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "signed up for news"})
     acme.ok("POST", f"/v1/contacts/{EVE}/opt-out")
     body = "Sale today. Reply STOP to opt out"
     out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": body, "list": "news"})
@@ -611,9 +622,13 @@ def test_broadcasts_to_numbers_and_to_a_list(acme: Tenant) -> None:
         (EVE, "failed", "opted_out"),
     }
     out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": body, "numbers": [ZED, EVE]})
-    assert [(r["to"], r["status"]) for r in out["results"]] == [(ZED, "sent"), (EVE, "failed")]
+    # ZED left the list and never opted in: no campaign text (default profile).
+    assert [(r["to"], r["reason"]) for r in out["results"]] == [
+        (ZED, "no_consent"),
+        (EVE, "opted_out"),
+    ]
     # Campaign texts need opt-out language.
-    out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": "Sale!", "numbers": [ZED]})
+    out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": "Sale!", "numbers": [BOB]})
     assert out["results"][0]["reason"] == "missing_opt_out_language"
     assert_problem(acme.post("/v1/broadcasts", {"from": A, "body": body}), 422)
     assert_problem(

@@ -188,6 +188,10 @@ def test_may_i_send_gives_the_send_decision_and_records_nothing(
     refused = _page(signed_in, f"/ui/check?sender={A}&to={BOB}&body=Sale+today")
     assert refused.status_code == 200
     assert "Refused: opted_out" in _text(refused)
+    # Eve has texted first: the default profile answers her (no consent on record).
+    no_consent = _page(signed_in, f"/ui/check?sender={A}&to={EVE}&body=Your+table+is+ready")
+    assert "Refused: no_consent" in _text(no_consent)
+    engine.receive("acme", EVE, A, "Is my table ready?")
     allowed = _page(signed_in, f"/ui/check?sender={A}&to={EVE}&body=Your+table+is+ready")
     assert "Allowed" in _text(allowed) and "Your table is ready" in allowed.text
     assert len(engine.history("acme", BOB)[1]) == before
@@ -309,3 +313,17 @@ def test_home_lists_the_latest_messages_of_this_account_only(
     assert texts[2].startswith("in") and "HELP" in texts[2]
     assert texts[3].startswith("in") and "first" in texts[3]
     assert "not acme" not in home.text
+
+
+def test_the_contacts_page_shows_every_scope_and_filters_by_sender(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    engine.set_policy("acme", "twilio")
+    engine.receive("acme", BOB, A, "STOP", "SM1")
+    engine.receive("acme", EVE, A, "hello", "SM2")
+    text = _text(_page(signed_in, "/ui/contacts?status=opted_out"))
+    assert BOB in text and EVE not in text
+    assert f"opted_out from {A} since" in text and "by keyword (event 1)" in text
+    assert BOB in _text(_page(signed_in, f"/ui/contacts?status=opted_out&sender={A}"))
+    page = _page(signed_in, f"/ui/contacts/{BOB}")
+    assert f"opted_out from {A} since" in _text(page)

@@ -4,7 +4,7 @@ The consent tables are a projection of the ledger. Each contact's projection is 
 blocked flag, its list memberships and, per scope (the account, and each sender with
 a consent of its own), the status with the method, time and event that set it last.
 :func:`replay` rebuilds it from the events alone; the store keeps the same values as
-each change is committed (:func:`touched` of the events it appends), and ``ledger
+each change is committed (the replay of the events it appends), and ``ledger
 verify`` compares the two (:func:`first_difference`). Also here: what a contact's
 events say of the provider opt-outs still in force (:func:`provider_blocks`).
 
@@ -153,12 +153,6 @@ def replay(events: Iterable[Recorded]) -> dict[str, Projection]:
         before = contacts.get(event.phone) or Projection(event.phone)
         contacts[event.phone] = apply(before, event)
     return contacts
-
-
-def touched(phone: str, events: Iterable[Recorded]) -> Projection:
-    """What one change's events (just appended, of one contact) set: the scopes they
-    marked, on an empty projection (its other fields say nothing)."""
-    return replay(events).get(phone) or Projection(phone)
 
 
 def first_difference(
