@@ -9,7 +9,6 @@ import io
 import itertools
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -312,14 +311,13 @@ def test_any_sequence_of_operations_leaves_the_stored_state_equal_to_the_replay(
     assert engine.repair(name) == []
 
 
-def test_the_migration_gives_contacts_with_no_consent_event_no_consent(tmp_path: Path) -> None:
+def test_the_migration_gives_contacts_with_no_consent_event_no_consent(db_url: str) -> None:
     from alembic import command
 
     from optline.store import Store
     from optline.store.migrate import alembic_config
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    store = Store.open(url)
+    store = Store.open(db_url)
     engine = Engine(store)
     try:
         make_account(engine, "twilio")
