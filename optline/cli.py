@@ -23,14 +23,15 @@ from rich.console import Console
 from rich.progress import Progress
 
 from optline import contacts_csv
+from optline.cli_ledger import ledger_app
 from optline.cli_messages import messages_app
 from optline.cli_policy import policy_app
 from optline.domain.classify import classify as classify_text
-from optline.domain.consent import ContactState, Status
+from optline.domain.consent import ContactState, Method, Status
 from optline.domain.policy import SenderKind, UnknownProfile
+from optline.domain.projection import Projection
 from optline.engine import Engine, phone
 from optline.errors import BadRows, OptlineError
-from optline.proof import check_proof
 from optline.settings import DEFAULT_DATABASE_URL
 from optline.store.sealed import SECRET_KEY_ENV, new_key
 
@@ -49,7 +50,6 @@ triggers_app = typer.Typer(help="Account keywords with an automatic reply.", no_
 subscriptions_app = typer.Typer(
     help="Event webhooks: consent changes POSTed, signed, to a URL.", no_args_is_help=True
 )
-ledger_app = typer.Typer(help="The hash-chained event ledger.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(senders_app, name="senders")
 app.add_typer(contacts_app, name="contacts")
@@ -111,13 +111,14 @@ def emit(data: dict[str, Any], as_json: bool, text: str) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False) if as_json else text)
 
 
-def contact_dict(state: ContactState) -> dict[str, Any]:
+def contact_dict(state: ContactState, record: Projection) -> dict[str, Any]:
     return {
         "phone": state.phone,
         "status": state.status_from(None).value,
         "blocked": state.blocked,
         "senders": dict(state.sender_status),
         "lists": dict(state.lists),
+        "scopes": [row.as_dict() for row in record.rows()],
     }
 
 
@@ -307,13 +308,17 @@ def contacts_opt_in(
     ] = None,
     list_name: ListOpt = None,
     sender: Annotated[str | None, typer.Option("--sender", help="Only this sender.")] = None,
+    method: Annotated[
+        str, typer.Option(help="How consent was given: manual or web_form.")
+    ] = Method.MANUAL.value,
 ) -> None:
-    """Opt a contact back in, where the policy allows it, or subscribe them to a list."""
+    """Opt a contact in with evidence, where the policy allows it, or subscribe them
+    to a list."""
     with engine(ctx) as e:
         if list_name:
             state = e.subscribe(account, list_name, number)
         else:
-            state = e.opt_in(account, number, evidence, sender)
+            state = e.opt_in(account, number, evidence, sender, method)
     typer.echo(f"{state.phone}: {state.status_from(None).value}")
 
 
@@ -337,21 +342,29 @@ def contacts_unblock(ctx: typer.Context, number: str, account: AccountOpt) -> No
 def contacts_list(
     ctx: typer.Context,
     account: AccountOpt,
-    status: Annotated[Status | None, typer.Option(help="Only contacts with this status.")] = None,
+    status: Annotated[
+        Status | None, typer.Option(help="Only contacts with this status in some scope.")
+    ] = None,
     list_name: ListOpt = None,
+    sender: Annotated[
+        str | None, typer.Option("--sender", help="The status as seen from this sender.")
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.CSV,
 ) -> None:
-    """List contacts as CSV (phone,status,lists) or one JSON object."""
+    """List contacts as CSV, one row per contact and scope
+    (phone,scope,status,since,method,event_seq), or one JSON object."""
     with engine(ctx) as e:
-        states = e.contacts(account, status, list_name)
+        states = e.contacts(account, status, list_name, sender=sender)
+        records = e.records(account, [s.phone for s in states])
     if fmt is Format.JSON:
-        typer.echo(json.dumps({"contacts": [contact_dict(s) for s in states]}))
+        contacts = [contact_dict(s, records[s.phone]) for s in states]
+        typer.echo(json.dumps({"contacts": contacts}))
         return
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(contacts_csv.FIELDS)
-    # Names as stored: the file is one that ``contacts import`` reads back.
-    writer.writerows(contacts_csv.row(s, for_spreadsheet=False) for s in states)
+    for state in states:
+        writer.writerows(contacts_csv.rows(records[state.phone], status, sender))
     typer.echo(out.getvalue(), nl=False)
 
 
@@ -492,42 +505,6 @@ def subscriptions_list(ctx: typer.Context, account: AccountOpt, as_json: JsonOpt
     data = {"subscriptions": [{"id": r.id, "url": r.url, "events": r.events} for r in rows]}
     lines = [f"{r.id}  {r.url}  {','.join(r.events)}" for r in rows]
     emit(data, as_json, "\n".join(lines) or "no subscriptions")
-
-
-@ledger_app.command("check-proof")
-def ledger_check_proof(file: Path) -> None:
-    """Check a contact proof (GET /v1/contacts/{phone}/proof) offline; exit 1 if bad."""
-    try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        fail(f"cannot read {file}: {exc}")
-    problems = check_proof(document)
-    for problem in problems:
-        typer.echo(problem)
-    if problems:
-        raise typer.Exit(1)
-    typer.echo(f"ok: {len(document['events'])} events check out")
-
-
-@ledger_app.command("verify")
-def ledger_verify(
-    ctx: typer.Context,
-    account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
-) -> None:
-    """Check every hash chain; exit 1 naming the first bad event."""
-    with engine(ctx) as e:
-        results = e.verify(account)
-    broken = False
-    for result in results:
-        if result.ok:
-            typer.echo(f"{result.account}: ok, {result.checked} events")
-        else:
-            broken = True
-            typer.echo(
-                f"{result.account}: BROKEN at event #{result.first_bad_seq}: {result.problem}"
-            )
-    if broken:
-        raise typer.Exit(1)
 
 
 DEMO_ACCOUNT = "demo"

@@ -1,39 +1,47 @@
-"""Contacts as CSV rows, both ways: written as ``phone,status,lists`` (the CLI's and the
-API's exports) and read back as ``phone[,status][,lists][,evidence]`` (the CLI's
-import). What belongs here: the row format and its checks, no engine calls."""
+"""Contacts as CSV rows, both ways: written as ``phone,scope,status,since,method,event_seq``,
+one row per contact and scope (the CLI's and the API's exports: a suppression list
+another tool imports as it is), and read as ``phone[,status][,lists][,evidence]`` (the
+CLI's import). What belongs here: the row formats and their checks, no engine calls."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from optline.domain.consent import ContactState, Status
+from optline.domain.consent import Status
+from optline.domain.projection import Projection
 from optline.engine import ImportRow, phone
 from optline.errors import BadInput
 
-FIELDS = ("phone", "status", "lists")
-
-# A cell starting with one of these is read as a formula by spreadsheets (OWASP, CSV
-# injection): a quote before it makes it text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FIELDS = ("phone", "scope", "status", "since", "method", "event_seq")
 
 
-def spreadsheet_text(text: str) -> str:
-    """Free text for a CSV cell, never a formula."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def row(state: ContactState, *, for_spreadsheet: bool) -> tuple[str, str, str]:
-    """One contact: its phone, account status and subscribed lists (``;``-separated).
-
-    ``for_spreadsheet`` quotes each list name that would start a formula (each, as a
-    spreadsheet may split the cell on ``;``); without it the names stay as stored, for
-    a file that ``contacts import`` reads back. The phone is E.164: its "+" starts no
-    formula."""
-    names = sorted(name for name, on in state.lists.items() if on)
-    if for_spreadsheet:
-        names = [spreadsheet_text(name) for name in names]
-    return state.phone, state.status_from(None).value, ";".join(names)
+def rows(
+    record: Projection, status: Status | None = None, sender: str | None = None
+) -> list[tuple[str, str, str, str, str, str]]:
+    """The contact's scopes as rows: the account's, then each sender's own. With
+    ``sender``, only the scope that decides for it (its own, else the account's);
+    with ``status``, only the scopes in that status. Every cell is a phone, a sender
+    number, a status, a method, a time or a number: none can start a formula."""
+    scopes = record.rows()
+    if sender is not None:
+        scopes = [r for r in scopes if r.scope == sender] or scopes[:1]
+    if status is not None:
+        scopes = [r for r in scopes if r.status is status]
+    found = []
+    for scope in scopes:
+        cells = scope.as_dict()
+        found.append(
+            (
+                record.phone,
+                scope.scope,
+                scope.status.value,
+                cells["since"] or "",
+                cells["method"] or "",
+                "" if cells["event_seq"] is None else str(cells["event_seq"]),
+            )
+        )
+    return found
 
 
 def read_import(path: Path) -> tuple[list[ImportRow], list[tuple[int, str]]]:

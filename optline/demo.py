@@ -44,6 +44,8 @@ def run(database_url: str, console: Console) -> bool:
         engine.add_sender(ACCOUNT, TOLL_FREE, "toll_free")
         engine.create_list(ACCOUNT, "marketing", "MARKETING OFF")
         engine.add_to_list(ACCOUNT, "marketing", [PATIENT, NEIGHBOUR])
+        # Marketing needs consent on record (the default profile's no_consent).
+        engine.opt_in(ACCOUNT, NEIGHBOUR, "new-patient form, signed 2026-03-02", method="web_form")
 
         table = Table(title=f"Conversation with {PATIENT} (profile: default)", show_lines=True)
         for column in ("to", "text in", "intent", "reply out", "consent after"):

@@ -51,6 +51,10 @@ CITATIONS: Mapping[str, Mapping[str, str]] = {
             "not be able to reply until they resubscribe\u201d"
         ),
         "resubscribe": "only the customer resubscribes, with an opt-in keyword",
+        "no_consent": (
+            "\u201cIf a customer does not reply with STOP, or one of the other keywords, "
+            "you can continue messaging them\u201d"
+        ),
         "campaign_opt_out_language_required": (
             "\u201cyou\u2019ll need to use at least one approved keyword\u201d in texts you send"
         ),
@@ -119,6 +123,10 @@ CITATIONS: Mapping[str, Mapping[str, str]] = {
             "\u201cThe first time you send a text to someone in your database, Command "
             "sends the following text\u201d: a text of its own"
         ),
+        "no_consent": (
+            "\u201cThe first time you send a text to someone in your database\u201d: "
+            "anyone in it may be texted"
+        ),
     },
 }
 
@@ -142,6 +150,7 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "single_keyword_only": "Advanced Opt-Out matches a message that is one keyword",
         "opt_out_all_widens": "STOPALL opts out of every number",
         "implicit_opt_in": "only an opt-in keyword lifts an opt-out",
+        "no_consent": "Twilio refuses only numbers that opted out (error 21610)",
     },
     "default": {
         "keywords": (
@@ -168,6 +177,10 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "toll_free_opt_in": "toll-free carriers opt back in on START and UNSTOP only",
         "toll_free_opt_out": TOLL_FREE_FACT,
         "toll_free_network_replies": TOLL_FREE_FACT,
+        "no_consent": (
+            "marketing needs prior express written consent (64.1200(a)(2), (f)(9)); "
+            "a reply to a contact who texted first is not marketing"
+        ),
     },
 }
 
@@ -197,6 +210,12 @@ DESCRIPTIONS: Mapping[str, str] = {
     "resubscribe": (
         "Whether the business may opt a contact back in by hand: `never`, or "
         "`with_evidence` (who gave consent, when and how)."
+    ),
+    "no_consent": (
+        "What a contact with no consent on record (`no_consent`: a number never seen, "
+        "or one only ever texted) may be sent: `allow`, anything, as an opted-in "
+        "contact; `conversation`, 1:1 texts to a contact who texted first, and no "
+        "campaign texts (reason `no_consent`)."
     ),
     "one_confirmation_per_opt_out": "A repeated opt-out is recorded but not confirmed again.",
     "clarify_possible_opt_out": "A reply that may mean stop is flagged and answered once.",

@@ -16,6 +16,7 @@ from optline.domain.consent import (
     EventType,
     Outcome,
     Sender,
+    Status,
     Trigger,
     receive,
 )
@@ -86,7 +87,7 @@ def opted_out_state(policy: Policy) -> ContactState:
 
 
 def subscribed(*names: str) -> ContactState:
-    state = ContactState(PHONE)
+    state = ContactState(PHONE, account_status=Status.OPTED_IN)
     for name in names:
         state = consent.subscribe(state, name).state
     return state

@@ -35,7 +35,6 @@ from typer.testing import CliRunner
 
 from optline.api.app import Settings, app_from_env, create_app
 from optline.cli import app as cli_app
-from optline.contacts_csv import spreadsheet_text
 from optline.engine import BROADCAST_CHUNK, Engine, SendResult
 from optline.proof import check_proof
 from optline.providers.base import RetryPolicy
@@ -240,53 +239,42 @@ def test_contacts_filters_and_cursor_pagination(acme: Tenant) -> None:
     assert walk("&status=opted_out", 3) == sorted(everyone[15:20])
     assert walk("&status=blocked", 3) == [everyone[3]]
     assert walk("&list=news", 4) == [n for n in everyone[:10]]
-    opted_in = sorted(set(everyone) - set(everyone[15:20]) - {everyone[3]})
+    opted_in = sorted(set(everyone[10:15] + everyone[20:]))
     assert walk("&status=opted_in", 5) == opted_in
+    # List members never opted in: nothing on record.
+    assert walk("&status=no_consent", 4) == sorted(set(everyone[:10]) - {everyone[3]})
     assert_problem(acme.get("/v1/contacts?list=nope"), 404, "unknown_list")
     assert_problem(acme.get("/v1/contacts?status=maybe"), 422, "invalid_request")
     assert_problem(acme.get("/v1/contacts?limit=0"), 422, "invalid_request")
 
 
-def test_csv_export_is_streamed_with_every_contact(acme: Tenant) -> None:
+def test_csv_export_is_streamed_with_a_row_per_contact_and_scope(acme: Tenant) -> None:
     everyone = numbers(12)
     acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
     acme.ok("POST", "/v1/lists/news/members", {"numbers": everyone[:4]})
     acme.ok("POST", "/v1/opt-outs", {"numbers": everyone[4:6]})
-    acme.ok("POST", "/v1/lists", {"name": "misc"}, status=201)
-    acme.ok("POST", "/v1/lists/misc/members", {"numbers": everyone[6:] + everyone[:1]})
     with acme.client.stream("GET", "/v1/contacts.csv", headers=acme.headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/csv")
         assert "content-length" not in response.headers  # streamed, not buffered
         text = "".join(response.iter_text())
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["phone", "status", "lists"]
-    assert [r[0] for r in rows[1:]] == everyone
-    assert rows[1] == [everyone[0], "opted_in", "misc;news"]
-    assert rows[2] == [everyone[1], "opted_in", "news"]
-    assert rows[12] == [everyone[11], "opted_in", "misc"]
-    assert rows[5][1] == "opted_out"
-    only_out = acme.get("/v1/contacts.csv?status=opted_out").text.splitlines()
-    assert only_out[1:] == [f"{everyone[4]},opted_out,", f"{everyone[5]},opted_out,"]
-
-
-def test_csv_export_writes_no_cell_a_spreadsheet_reads_as_a_formula(acme: Tenant) -> None:
-    formulas = ["+cmd|x", "-2+3", "@SUM(1+1)", "=1+1"]
-    for name in [*formulas, "news"]:
-        acme.ok("POST", "/v1/lists", {"name": name}, status=201)
-        acme.ok("POST", f"/v1/lists/{name}/members", {"numbers": [BOB]})
-    rows = list(csv.reader(io.StringIO(acme.get("/v1/contacts.csv").text)))
-    # The phone is E.164, which starts with "+" and is kept as it is.
-    assert rows[1][:2] == [BOB, "opted_in"]
-    assert rows[1][2].split(";") == ["'+cmd|x", "'-2+3", "'=1+1", "'@SUM(1+1)", "news"]
-
-
-@pytest.mark.parametrize(
-    ("text", "written"),
-    [("=1+1", "'=1+1"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=1", "a=1"), ("", "")],
-)
-def test_spreadsheet_text_quotes_what_would_start_a_formula(text: str, written: str) -> None:
-    assert spreadsheet_text(text) == written
+    assert rows[0] == ["phone", "scope", "status", "since", "method", "event_seq"]
+    assert [r[0] for r in rows[1:]] == everyone[:6]
+    # List members only: no consent on record.
+    assert rows[1] == [everyone[0], "account", "no_consent", "", "", ""]
+    history = acme.get(f"/v1/contacts/{everyone[4]}/history").json()
+    (event,) = [e for e in history["events"] if e["type"] == "opted_out"]
+    assert rows[5] == [
+        everyone[4],
+        "account",
+        "opted_out",
+        event["at"],
+        "manual",
+        str(event["seq"]),
+    ]
+    only_out = list(csv.reader(io.StringIO(acme.get("/v1/contacts.csv?status=opted_out").text)))
+    assert [r[:3] for r in only_out[1:]] == [[p, "account", "opted_out"] for p in everyone[4:6]]
 
 
 # -- lists and triggers -----------------------------------------------------------------
@@ -331,6 +319,7 @@ def test_lists_memberships_and_triggers(acme: Tenant) -> None:
 
 
 def test_a_message_is_read_back_by_its_id_as_it_is_now(acme: Tenant, engine: Engine) -> None:
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "booked online"})
     sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Your visit is at 3"})
     message = acme.ok("GET", f"/v1/messages/{sent['message_id']}")
     assert message["id"] == sent["message_id"]
@@ -374,6 +363,9 @@ def test_texts_left_queued_or_sending_are_listed_oldest_first(acme: Tenant, engi
 
 
 def test_messages_allowed_and_refused_are_recorded(acme: Tenant) -> None:
+    refused = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Your visit is at 3"})
+    assert (refused["allowed"], refused["reason"]) == (False, "no_consent")  # nothing on record
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "booked online"})
     sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": "Your visit is at 3"})
     assert (sent["allowed"], sent["status"], sent["reason"]) == (True, "sent", None)
     acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")
@@ -385,7 +377,7 @@ def test_messages_allowed_and_refused_are_recorded(acme: Tenant) -> None:
     )
     history = acme.ok("GET", f"/v1/contacts/{BOB}/history")
     outbound = [(m["status"], m["reason"]) for m in history["messages"] if m["direction"] == "out"]
-    assert outbound == [("sent", None), ("failed", "opted_out")]
+    assert outbound == [("failed", "no_consent"), ("sent", None), ("failed", "opted_out")]
     assert history["events"][-1]["type"] == "send_refused"
 
     assert_problem(
@@ -413,10 +405,12 @@ def dispatching(store: Store, fake: FakeProvider) -> Iterator[Engine]:
 
 @pytest.fixture
 def sending(dispatching: Engine) -> Iterator[Tenant]:
-    """acme with a Twilio sender whose texts go to the fake provider."""
+    """acme with a Twilio sender whose texts go to the fake provider. Texts to contacts
+    with no consent on record are allowed (``no_consent: allow``): the hand-over is
+    under test here, consent in test_consent_record.py."""
     app = create_app(Settings(admin_key=ADMIN_KEY, notify=False), engine=dispatching)
     with TestClient(app) as client:
-        tenant = new_tenant(client, "acme")
+        tenant = new_tenant(client, "acme", overrides={"no_consent": "allow"})
         creds = {"account_sid": "AC" + "1" * 32, "auth_token": "t" * 32}
         tenant.ok(
             "POST",
@@ -517,6 +511,8 @@ def test_a_refused_send_replays_as_refused_with_one_event(sending: Tenant) -> No
 def test_idempotency_keys_belong_to_their_account(acme: Tenant) -> None:
     globex_sender = "+14155550177"
     other = new_tenant(acme.client, "globex", senders=(globex_sender,))
+    for tenant in (acme, other):
+        tenant.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "booked online"})
     mine = keyed(acme, "same", {"from": A, "to": BOB, "body": "Hi"})
     theirs = keyed(other, "same", {"from": globex_sender, "to": BOB, "body": "Hi"})
     assert "idempotent-replayed" not in theirs.headers
@@ -616,6 +612,7 @@ def test_broadcasts_to_numbers_and_to_a_list(acme: Tenant) -> None:
     acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
     acme.ok("POST", "/v1/lists/news/members", {"numbers": [BOB, EVE, ZED]})
     acme.ok("DELETE", f"/v1/lists/news/members/{ZED}")
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "signed up for news"})
     acme.ok("POST", f"/v1/contacts/{EVE}/opt-out")
     body = "Sale today. Reply STOP to opt out"
     out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": body, "list": "news"})
@@ -625,9 +622,13 @@ def test_broadcasts_to_numbers_and_to_a_list(acme: Tenant) -> None:
         (EVE, "failed", "opted_out"),
     }
     out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": body, "numbers": [ZED, EVE]})
-    assert [(r["to"], r["status"]) for r in out["results"]] == [(ZED, "sent"), (EVE, "failed")]
+    # ZED left the list and never opted in: no campaign text (default profile).
+    assert [(r["to"], r["reason"]) for r in out["results"]] == [
+        (ZED, "no_consent"),
+        (EVE, "opted_out"),
+    ]
     # Campaign texts need opt-out language.
-    out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": "Sale!", "numbers": [ZED]})
+    out = acme.ok("POST", "/v1/broadcasts", {"from": A, "body": "Sale!", "numbers": [BOB]})
     assert out["results"][0]["reason"] == "missing_opt_out_language"
     assert_problem(acme.post("/v1/broadcasts", {"from": A, "body": body}), 422)
     assert_problem(

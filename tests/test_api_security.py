@@ -75,7 +75,9 @@ def test_account_a_cannot_read_or_change_account_b(acme: Tenant, b_data: Tenant)
     assert_problem(a.get(f"/v1/contacts/{B_ONLY}"), 404, "unknown_contact")
     assert_problem(a.get(f"/v1/contacts/{BOB}"), 404, "unknown_contact")
     assert a.ok("GET", "/v1/contacts")["contacts"] == []
-    assert a.get("/v1/contacts.csv").text.splitlines() == ["phone,status,lists"]
+    assert a.get("/v1/contacts.csv").text.splitlines() == [
+        "phone,scope,status,since,method,event_seq"
+    ]
     assert_problem(a.get("/v1/contacts?list=vip"), 404, "unknown_list")
     assert a.ok("GET", f"/v1/contacts/{BOB}/history") == {"events": [], "messages": []}
     assert a.ok("GET", f"/v1/contacts/{B_ONLY}/proof")["events"] == []
@@ -116,7 +118,7 @@ def test_account_a_cannot_read_or_change_account_b(acme: Tenant, b_data: Tenant)
     a.ok("POST", "/v1/subscriptions", {"url": "https://a.example/h", "events": ["blocked"]}, 201)
 
     assert snapshot(b_data) == before
-    assert b_data.ok("GET", f"/v1/contacts/{BOB}")["status"] == "opted_in"
+    assert b_data.ok("GET", f"/v1/contacts/{BOB}")["status"] == "no_consent"
     assert a.ok("GET", f"/v1/contacts/{BOB}")["status"] == "opted_out"
 
 

@@ -63,11 +63,14 @@ class Tenant:
 
 
 def new_tenant(
-    client: TestClient, name: str, profile: str = "default", senders: tuple[str, ...] = ()
+    client: TestClient,
+    name: str,
+    profile: str = "default",
+    senders: tuple[str, ...] = (),
+    overrides: dict[str, Any] | None = None,
 ) -> Tenant:
-    response = client.post(
-        "/v1/accounts", json={"name": name, "profile": profile}, headers=auth(ADMIN_KEY)
-    )
+    body = {"name": name, "profile": profile, "overrides": overrides or {}}
+    response = client.post("/v1/accounts", json=body, headers=auth(ADMIN_KEY))
     assert response.status_code == 201, response.text
     tenant = Tenant(client, response.json()["api_key"], name)
     for number in senders:

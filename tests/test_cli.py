@@ -75,7 +75,11 @@ def test_contacts_import_list_and_bad_row(cli: Cli, tmp_path: Path) -> None:
     good.write_text("phone,status,lists\n(415) 555-2671,opted_out,news\n+12025550143,,news\n")
     assert "imported 2" in cli("contacts", "import", "--account", "acme", str(good))
     listed = cli("contacts", "list", "--account", "acme", "--status", "opted_out")
-    assert listed == "phone,status,lists\n+14155552671,opted_out,news\n"
+    header, row = listed.splitlines()
+    assert header == "phone,scope,status,since,method,event_seq"
+    phone, scope, status, since, method, seq = row.split(",")
+    assert (phone, scope, status, method) == ("+14155552671", "account", "opted_out", "import")
+    assert since and int(seq) >= 1
     as_json = json.loads(cli("contacts", "list", "--account", "acme", "--format", "json"))
     assert [c["phone"] for c in as_json["contacts"]] == ["+12025550143", "+14155552671"]
 

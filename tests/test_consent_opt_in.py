@@ -133,8 +133,9 @@ def test_yes_still_opts_in_on_a_long_code(name: str) -> None:
 
 def test_yes_to_a_toll_free_sender_while_opted_in_changes_nothing() -> None:
     policy = get_profile("twilio")
-    outcome = text(ContactState(PHONE), "YES", policy, TOLL_FREE)
-    assert outcome == Outcome(ContactState(PHONE))
+    opted_in = ContactState(PHONE, account_status=Status.OPTED_IN)
+    outcome = text(opted_in, "YES", policy, TOLL_FREE)
+    assert outcome == Outcome(opted_in)
 
 
 # -- other texts -------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from consent_support import (
     types,
 )
 
-from optline.domain import consent
+from optline.domain import consent, projection
 from optline.domain.classify import Classification, classify
 from optline.domain.consent import (
     ContactState,
@@ -177,7 +177,7 @@ def test_possible_opt_out_is_flagged_and_clarified_once(name: str) -> None:
     assert types(first) == [EventType.REVOCATION_FLAGGED]
     assert first.events[0].data["reason"] == MAYBE.reason
     assert first.reply == policy.render(policy.replies["en"].clarify)
-    assert first.state.status_from(S1.number) is Status.OPTED_IN
+    assert first.state.status_from(S1.number) is Status.NO_CONSENT  # not opted out
 
     second = receive(first.state, MAYBE, S1, policy)
     assert types(second) == [EventType.REVOCATION_FLAGGED]
@@ -255,7 +255,7 @@ def test_a_provider_opt_out_wider_than_a_number_says_so_and_is_shown_until_start
     assert check(outcome.state, policy, S2).allowed  # the account's scope, as before
 
     events = [(e.type.value, e.data) for e in outcome.events]
-    [block] = consent.provider_blocks(events)
+    [block] = projection.provider_blocks(events)
     assert (block.provider, block.scope, block.scope_id, block.sender, block.code) == (
         "telnyx",
         scope,
@@ -265,17 +265,17 @@ def test_a_provider_opt_out_wider_than_a_number_says_so_and_is_shown_until_start
     )
     assert block.wider_than_optline
     manual = consent.opt_in(outcome.state, get_profile("default"), "signed form").events
-    assert consent.provider_blocks([*events, *((e.type.value, e.data) for e in manual)])
+    assert projection.provider_blocks([*events, *((e.type.value, e.data) for e in manual)])
     start = receive(outcome.state, classify("START", policy), S1, policy).events
-    assert consent.provider_blocks([*events, *((e.type.value, e.data) for e in start)]) == []
+    assert projection.provider_blocks([*events, *((e.type.value, e.data) for e in start)]) == []
 
     # A provider whose opt-outs cover the number alone records no wider scope.
     plain = consent.provider_opt_out(ContactState(PHONE), policy, S1.number, "twilio", "21610")
     assert "provider_scope" not in plain.events[0].data
-    assert consent.provider_blocks([(e.type.value, e.data) for e in plain.events]) == []
+    assert projection.provider_blocks([(e.type.value, e.data) for e in plain.events]) == []
     under_account = consent.provider_opt_out(
         ContactState(PHONE), get_profile("default"), S1.number, "telnyx", "40300", scope
     )
     assert "provider_scope_id" not in under_account.events[0].data
-    blocks = consent.provider_blocks([(e.type.value, e.data) for e in under_account.events])
+    blocks = projection.provider_blocks([(e.type.value, e.data) for e in under_account.events])
     assert [b.wider_than_optline for b in blocks] == [False]

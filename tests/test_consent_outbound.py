@@ -12,10 +12,13 @@ from consent_support import (
 )
 
 from optline.domain import consent, decisions
-from optline.domain.consent import ContactState, EventType, Reason
+from optline.domain.consent import ContactState, EventType, Reason, Status
 from optline.domain.decisions import Decision
 from optline.domain.policy import with_overrides
 from optline.domain.profiles import get_profile
+
+# A contact opted in and never texted yet (no_consent is in test_consent_record.py).
+OPTED_IN = ContactState(PHONE, account_status=Status.OPTED_IN)
 
 
 def test_decide_reason_blocked_comes_before_every_other_reason() -> None:
@@ -43,7 +46,7 @@ def test_decide_reason_list_unsubscribed_comes_before_missing_language() -> None
 def test_campaign_text_without_opt_out_language_is_refused(name: str) -> None:
     # Seed 000: "you'll need to use at least one approved keyword".
     policy = get_profile(name)
-    state = decisions.sent(ContactState(PHONE))
+    state = decisions.sent(OPTED_IN)
     decision = check(state, policy, campaign=True, body="Spring sale: 20% off today")
     assert decision == Decision(False, Reason.MISSING_OPT_OUT_LANGUAGE, decision.body)
 
@@ -52,17 +55,17 @@ def test_first_text_disclosure_counts_as_opt_out_language() -> None:
     # The default profile's disclosure ("Reply STOP to opt out.") goes out with the
     # first text, so that text already carries opt-out language.
     policy = get_profile("default")
-    first = check(None, policy, campaign=True, body="20% off")
+    first = check(OPTED_IN, policy, campaign=True, body="20% off")
     assert first.allowed and first.body.endswith("Reply STOP to opt out.")
-    assert check(None, get_profile("callrail"), campaign=True, body="20% off").reason is (
+    assert check(OPTED_IN, get_profile("callrail"), campaign=True, body="20% off").reason is (
         Reason.MISSING_OPT_OUT_LANGUAGE
     )
 
 
 def test_a_first_text_never_sent_leaves_the_disclosure_for_the_next() -> None:
     policy = get_profile("default")
-    first = check(None, policy, body="20% off")
-    texted = decisions.sent(ContactState(PHONE))
+    first = check(OPTED_IN, policy, body="20% off")
+    texted = decisions.sent(OPTED_IN)
     assert not decisions.never_sent(texted, policy, first.body).texted
     # A later text (no disclosure) refused at its hand-over: the contact was told.
     assert decisions.never_sent(texted, policy, "20% off").texted
@@ -71,7 +74,7 @@ def test_a_first_text_never_sent_leaves_the_disclosure_for_the_next() -> None:
 def test_disclosure_is_not_repeated_when_the_text_already_carries_it() -> None:
     policy = get_profile("default")
     body = "Your visit is confirmed. Reply STOP to opt out."
-    assert check(None, policy, body=body).body == body
+    assert check(OPTED_IN, policy, body=body).body == body
 
 
 @pytest.mark.parametrize(
@@ -112,7 +115,7 @@ def test_a_disclosure_that_is_not_opt_out_language_is_still_added() -> None:
 )
 def test_keyword_words_in_ordinary_prose_are_not_opt_out_language(body: str) -> None:
     policy = get_profile("callrail")
-    decision = check(decisions.sent(ContactState(PHONE)), policy, campaign=True, body=body)
+    decision = check(decisions.sent(OPTED_IN), policy, campaign=True, body=body)
     assert decision.reason is Reason.MISSING_OPT_OUT_LANGUAGE
 
 
@@ -130,19 +133,19 @@ def test_keyword_words_in_ordinary_prose_are_not_opt_out_language(body: str) -> 
 )
 def test_campaign_text_naming_an_opt_out_keyword_is_allowed(name: str, body: str) -> None:
     policy = get_profile(name)
-    assert check(decisions.sent(ContactState(PHONE)), policy, campaign=True, body=body).allowed
+    assert check(decisions.sent(OPTED_IN), policy, campaign=True, body=body).allowed
 
 
 def test_default_accepts_the_two_word_opt_out_keyword_as_opt_out_language() -> None:
     policy = get_profile("default")
-    state = decisions.sent(ContactState(PHONE))
+    state = decisions.sent(OPTED_IN)
     assert check(state, policy, campaign=True, body="Sale. Reply OPT OUT to leave").allowed
 
 
 @pytest.mark.parametrize("name", ["callrail", "default"])
 def test_one_to_one_text_needs_no_opt_out_language(name: str) -> None:
     policy = get_profile(name)
-    assert check(decisions.sent(ContactState(PHONE)), policy, body="Running late").allowed
+    assert check(decisions.sent(OPTED_IN), policy, body="Running late").allowed
 
 
 @pytest.mark.parametrize("name", ["business_text", "command", "krispcall", "salesmsg", "twilio"])
@@ -150,13 +153,13 @@ def test_profiles_without_the_rule_allow_campaign_texts_without_opt_out_language
     name: str,
 ) -> None:
     policy = get_profile(name)
-    assert check(decisions.sent(ContactState(PHONE)), policy, campaign=True, body="20% off").allowed
+    assert check(decisions.sent(OPTED_IN), policy, campaign=True, body="20% off").allowed
 
 
 COMMAND_DISCLOSURE = "Prefer a phone call or email? Reply STOP to unsubscribe."
 
 
-@pytest.mark.parametrize("state", [None, ContactState(PHONE)])
+@pytest.mark.parametrize("state", [None, OPTED_IN])
 def test_command_sends_the_disclosure_as_a_text_of_its_own_first(
     state: ContactState | None,
 ) -> None:
@@ -176,7 +179,7 @@ def test_the_appended_form_puts_the_disclosure_at_the_end_of_the_first_text() ->
 
 def test_command_later_texts_carry_no_disclosure() -> None:
     policy = get_profile("command")
-    state = decisions.sent(ContactState(PHONE))
+    state = decisions.sent(OPTED_IN)
     decision = check(state, policy, body="See you Sunday")
     assert decision == Decision(True, None, "See you Sunday")
 
@@ -209,11 +212,11 @@ def test_a_separate_notice_never_sent_leaves_the_disclosure_for_the_next_text() 
 
 @pytest.mark.parametrize("name", ["business_text", "callrail", "krispcall", "salesmsg", "twilio"])
 def test_profiles_without_a_disclosure_send_the_first_text_as_written(name: str) -> None:
-    assert check(None, get_profile(name), body="Hello").body == "Hello"
+    assert check(OPTED_IN, get_profile(name), body="Hello").body == "Hello"
 
 
 def test_sent_marks_the_contact_texted_once() -> None:
-    state = decisions.sent(ContactState(PHONE))
+    state = decisions.sent(OPTED_IN)
     assert state.texted
     assert decisions.sent(state) is state
 

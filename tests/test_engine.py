@@ -227,6 +227,7 @@ def test_first_text_carries_disclosure_once(engine: Engine) -> None:
 
 def test_campaign_needs_opt_out_language_under_default(engine: Engine) -> None:
     make_account(engine)
+    engine.opt_in(ACME, BOB, "web form at acme.example, 2026-12-01", method="web_form")
     engine.send(ACME, A, BOB, "Hi Bob")  # the first text carried the disclosure
     assert engine.check(ACME, A, BOB, "50% off!", campaign=True).reason == (
         "missing_opt_out_language"
@@ -407,11 +408,13 @@ def test_a_broadcast_text_is_not_handed_over_after_a_stop_committed_since_its_de
             engine.receive(ACME, EVE, PROVIDER_SENDER, "stop texting me")
 
     engine, handed = _dispatching(store, stop_eve)
+    for person in (BOB, EVE):  # a campaign needs consent on record (default profile)
+        engine.opt_in(ACME, person, "signed up at the front desk")
     bob, eve = engine.broadcast(ACME, PROVIDER_SENDER, "Open late today", numbers=[BOB, EVE])
     assert (bob.status, eve.status, eve.reason) == ("sent", "failed", Reason.OPTED_OUT)
     assert handed == [BOB]
     events, messages = engine.history(ACME, EVE)
-    assert [e.type for e in events] == ["opted_out", "send_refused"]
+    assert [e.type for e in events] == ["opted_in", "opted_out", "send_refused"]
     sent = [(m.status, m.reason) for m in messages if m.direction == "out" and not m.reply]
     assert sent == [("failed", "opted_out")]
     # Her first text, with its disclosure, never reached her: the next one carries it.

@@ -18,6 +18,7 @@ def test_the_async_operations_do_what_the_engine_does(store: Store) -> None:
     engine = Engine(store)
     _, key = engine.create_account_with_key(ACME)
     engine.add_sender(ACME, A, provider="generic", credentials={"secret": "s" * 32})
+    engine.opt_in(ACME, BOB, "booked online")  # the default profile needs consent on record
     aio = engine.aio
     assert engine.aio is aio  # one per engine
 

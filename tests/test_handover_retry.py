@@ -32,6 +32,8 @@ def engine(store: Store, fake: FakeProvider) -> Iterator[Engine]:
     engine.add_sender(
         ACME, SENDER, provider="twilio", credentials={"account_sid": "AC1", "auth_token": "t"}
     )
+    # Bob's consent on record: the default profile texts no one without it.
+    engine.opt_in(ACME, BOB, "booked online, 2026-12-01")
     try:
         yield engine
     finally:
@@ -57,7 +59,7 @@ def test_a_stop_between_two_attempts_stops_the_retry(engine: Engine, fake: FakeP
     assert (result.status, result.reason) == ("failed", Reason.OPTED_OUT)
     assert len(fake.requests) == 1  # the failed attempt alone reached the provider
     events, messages = engine.history(ACME, BOB)
-    assert [e.type for e in events] == ["opted_out", "send_refused"]
+    assert [e.type for e in events] == ["opted_in", "opted_out", "send_refused"]
     text = next(m for m in messages if m.id == result.message_id)
     assert (text.status, text.reason, text.provider_id) == ("failed", "opted_out", None)
 
@@ -67,7 +69,7 @@ def test_a_retry_with_consent_unchanged_goes_out(engine: Engine, fake: FakeProvi
     result = engine.send(ACME, SENDER, BOB, "Your table is ready")
     assert (result.status, result.reason) == ("sent", None)
     assert len(fake.requests) == 3
-    assert [e.type for e in engine.history(ACME, BOB)[0]] == []
+    assert [e.type for e in engine.history(ACME, BOB)[0]] == ["opted_in"]
 
 
 def test_a_retried_stop_confirmation_still_goes_out(engine: Engine, fake: FakeProvider) -> None:

@@ -119,6 +119,7 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "opt_in_all_senders": ["true", 1],
     "implicit_opt_in": ["no", 0],
     "resubscribe": [True, None, []],
+    "no_consent": [None, True, "anyone", []],
     "one_confirmation_per_opt_out": ["yes", None],
     "clarify_possible_opt_out": ["false", {}],
     "toll_free_network_replies": ["true", 1, None],

@@ -269,24 +269,30 @@ def test_contacts_are_per_account(store: Store) -> None:
 
 
 def _population() -> list[ContactState]:
+    opted_in = Status.OPTED_IN
     return [
-        ContactState("+15550100001"),
+        ContactState("+15550100001", account_status=opted_in),
         ContactState("+15550100002", account_status=Status.OPTED_OUT),
         ContactState("+15550100003", blocked=True, account_status=Status.OPTED_OUT),
-        ContactState("+15550100004", lists={"marketing": False}),
-        ContactState("+15550100005", lists={"marketing": True, "notices": True}),
-        ContactState("+15550100006", sender_status={S1: Status.OPTED_OUT}),
+        ContactState("+15550100004", account_status=opted_in, lists={"marketing": False}),
+        ContactState(
+            "+15550100005", account_status=opted_in, lists={"marketing": True, "notices": True}
+        ),
+        ContactState("+15550100006", account_status=opted_in, sender_status={S1: Status.OPTED_OUT}),
         ContactState("+15550100007", blocked=True, lists={"marketing": True}),
+        ContactState("+15550100008"),
     ]
 
 
 @pytest.mark.parametrize(
     ("status", "list_name", "expected"),
     [
-        (None, None, [1, 2, 3, 4, 5, 6, 7]),
+        (None, None, [1, 2, 3, 4, 5, 6, 7, 8]),
         (Status.BLOCKED, None, [3, 7]),
-        (Status.OPTED_OUT, None, [2]),
+        # Opted out of the account or of any sender.
+        (Status.OPTED_OUT, None, [2, 6]),
         (Status.OPTED_IN, None, [1, 4, 5, 6]),
+        (Status.NO_CONSENT, None, [8]),
         (None, "marketing", [4, 5, 7]),
         (Status.OPTED_IN, "marketing", [4, 5]),
         (None, "nothing", []),
@@ -313,7 +319,7 @@ def test_contacts_pagination(store: Store) -> None:
         while page := tx.contacts.find(account_id, after=after, limit=3):
             pages.append(page)
             after = page[-1].phone
-    assert [len(p) for p in pages] == [3, 3, 1]
+    assert [len(p) for p in pages] == [3, 3, 2]
     assert [c for p in pages for c in p] == people
 
 
@@ -658,7 +664,9 @@ def test_migrating_down_and_up_again_keeps_every_row(db_url: str) -> None:
             command.upgrade(config, "head")
             conn.commit()
         with store.read() as tx:
-            assert tx.contacts.get(account_id, S1) == ContactState(S1)
+            # r0010 rebuilt the consent tables from the ledger: the event's opt-out.
+            opted_out = ContactState(S1, account_status=Status.OPTED_OUT)
+            assert tx.contacts.get(account_id, S1) == opted_out
             assert tx.ledger.events(account_id) == stored
             assert tx.ledger.verify(account_id).ok
         if store.dialect == "sqlite":

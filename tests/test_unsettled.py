@@ -341,7 +341,7 @@ def test_an_operator_settles_a_send_and_the_ledger_says_who_and_why(
 def test_settling_refuses_bad_input_and_changes_nothing(engine: Engine, clock: Clock) -> None:
     message_id = stuck(engine, clock, None, BOB, "Cut off")
     inbound = engine.receive(ACME, EVE, A, "hello", provider_id="SMin")
-    assert inbound.status == "opted_in"
+    assert inbound.status == "no_consent"
     (received,) = engine.history(ACME, EVE)[1]
     for reason in ("", "   ", "x" * 501, "two\nlines"):
         with pytest.raises(BadInput):
@@ -362,6 +362,7 @@ def test_a_failed_first_text_leaves_the_disclosure_for_the_next_one(
     engine = Engine(store, clock=clock, dispatch=dispatcher)
     engine.create_account(ACME)  # default profile: a first text carries a disclosure
     engine.add_sender(ACME, A, provider="twilio", credentials=TWILIO)
+    engine.opt_in(ACME, BOB, "joined at the front desk")  # no texts without consent
     message_id = stuck(engine, clock, None, BOB, "Welcome to Acme\n\nReply STOP to opt out.")
     engine.settle(ACME, message_id, SettledAs.FAILED, "never went", "cli", Via.CLI)
     assert engine.check(ACME, A, BOB, "Hello").body.endswith("Reply STOP to opt out.")

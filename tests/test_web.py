@@ -93,7 +93,7 @@ def test_a_form_from_another_site_changes_nothing(signed_in: TestClient, engine:
     )
     assert response.status_code == 403
     state = engine.contact("acme", BOB)
-    assert state is not None and state.status_from(None) is Status.OPTED_IN
+    assert state is not None and state.status_from(None) is Status.NO_CONSENT
 
 
 def test_a_stop_shows_on_the_contact_page_and_a_form_opts_back_in(
@@ -188,6 +188,10 @@ def test_may_i_send_gives_the_send_decision_and_records_nothing(
     refused = _page(signed_in, f"/ui/check?sender={A}&to={BOB}&body=Sale+today")
     assert refused.status_code == 200
     assert "Refused: opted_out" in _text(refused)
+    # Eve has texted first: the default profile answers her (no consent on record).
+    no_consent = _page(signed_in, f"/ui/check?sender={A}&to={EVE}&body=Your+table+is+ready")
+    assert "Refused: no_consent" in _text(no_consent)
+    engine.receive("acme", EVE, A, "Is my table ready?")
     allowed = _page(signed_in, f"/ui/check?sender={A}&to={EVE}&body=Your+table+is+ready")
     assert "Allowed" in _text(allowed) and "Your table is ready" in allowed.text
     assert len(engine.history("acme", BOB)[1]) == before
@@ -321,3 +325,17 @@ def test_check_shows_a_separate_first_text_notice_and_history_marks_it(
     assert "as a text of its own" in _text(page) and notice in _text(page)
     engine.send("acme", A, EVE, "Open house Sunday")
     assert "disclosure" in _text(_page(signed_in, f"/ui/contacts/{quote(EVE)}"))
+
+
+def test_the_contacts_page_shows_every_scope_and_filters_by_sender(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    engine.set_policy("acme", "twilio")
+    engine.receive("acme", BOB, A, "STOP", "SM1")
+    engine.receive("acme", EVE, A, "hello", "SM2")
+    text = _text(_page(signed_in, "/ui/contacts?status=opted_out"))
+    assert BOB in text and EVE not in text
+    assert f"opted_out from {A} since" in text and "by keyword (event 1)" in text
+    assert BOB in _text(_page(signed_in, f"/ui/contacts?status=opted_out&sender={A}"))
+    page = _page(signed_in, f"/ui/contacts/{BOB}")
+    assert f"opted_out from {A} since" in _text(page)

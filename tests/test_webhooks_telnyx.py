@@ -281,7 +281,7 @@ def test_telnyx_delivery_40300_opts_the_recipient_out(world: World) -> None:
     message = _outbound(world, sent)
     assert (message.status, message.reason) == ("delivery_failed", "opted_out")
     assert world.status(TX) is Status.OPTED_OUT
-    assert world.status(TW) is Status.OPTED_IN  # twilio profile: per number
+    assert world.status(TW) is Status.NO_CONSENT  # twilio profile: per number
     events = world.engine.history(ACME, BOB)[0]
     assert [(e.type, e.data["source"]) for e in events] == [("opted_out", "provider")]
     # The same event again changes nothing.
@@ -299,12 +299,13 @@ def test_telnyx_40300_records_that_telnyx_blocks_the_whole_messaging_profile(
     errors = [{"code": "40300", "title": "Blocked due to STOP message"}]
     assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
     assert world.status(TX) is Status.OPTED_OUT
-    assert world.status(TW) is Status.OPTED_IN
+    assert world.status(TW) is Status.NO_CONSENT
     [event] = world.engine.history(ACME, BOB)[0]
     assert dict(event.data) == {
         "source": "provider",
         "sender": TX,
         "scope": "sender",
+        "method": "provider",
         "provider": "telnyx",
         "code": "40300",
         "provider_scope": "messaging_profile",
@@ -317,11 +318,12 @@ def test_telnyx_40300_under_account_scope_opts_out_everywhere_and_says_so(
     default_world: World,
 ) -> None:
     world = default_world
+    world.engine.opt_in(ACME, BOB, "signed up at the front desk")  # consent on record
     sent = _sent_sid(world, TX)
     errors = [{"code": "40300"}]
     assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
     assert world.status(TX) is Status.OPTED_OUT and world.status(TW) is Status.OPTED_OUT
-    [event] = world.engine.history(ACME, BOB)[0]
+    [_, event] = world.engine.history(ACME, BOB)[0]
     assert (event.data["scope"], event.data["provider_scope"]) == ("account", "messaging_profile")
 
 
@@ -336,7 +338,7 @@ def test_a_send_refused_with_40300_records_the_provider_scope_without_a_profile(
     [event] = world.engine.history(ACME, BOB)[0]
     assert event.data["provider_scope"] == "messaging_profile"
     assert "provider_scope_id" not in event.data
-    assert world.status(TX) is Status.OPTED_OUT and world.status(TW) is Status.OPTED_IN
+    assert world.status(TX) is Status.OPTED_OUT and world.status(TW) is Status.NO_CONSENT
 
 
 def test_a_twilio_21610_keeps_to_its_number(world: World) -> None:
@@ -384,6 +386,7 @@ def test_under_account_scope_the_page_says_who_lifts_telnyx_s_block(
     default_world: World,
 ) -> None:
     world = default_world
+    world.engine.opt_in(ACME, BOB, "signed up at the front desk")  # consent on record
     sent = _sent_sid(world, TX)
     assert world.telnyx(telnyx_delivery(sent, "delivery_failed", [{"code": "40300"}])).is_success
     text = _contact_page(world)

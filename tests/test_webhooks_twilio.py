@@ -50,7 +50,7 @@ def test_twilio_stop_answers_twiml_confirmation_and_opts_out(world: World) -> No
     replies = twiml_messages(world.twilio(twilio_form("Stop")))
     assert len(replies) == 1 and replies[0].startswith("You have successfully been unsubscribed")
     assert world.status(TW) is Status.OPTED_OUT
-    assert world.status(TW_B) is Status.OPTED_IN  # twilio profile: per sending number
+    assert world.status(TW_B) is Status.NO_CONSENT  # twilio profile: per sending number
     events, messages = world.engine.history(ACME, BOB)
     assert [(e.type, e.data["source"], e.data["sender"]) for e in events] == [
         ("opted_out", "keyword", TW)
@@ -67,14 +67,14 @@ def test_twilio_help_answers_the_help_text(world: World) -> None:
     assert len(replies) == 1
     assert "STOP" in replies[0] and "rates may apply" in replies[0].lower()
     assert world.events() == ["help_answered"]
-    assert world.status(TW) is Status.OPTED_IN
+    assert world.status(TW) is Status.NO_CONSENT
 
 
 def test_twilio_ordinary_text_gets_an_empty_response(world: World) -> None:
     response = world.twilio(twilio_form("See you at 5, I'll stop by the shop"))
     assert twiml_messages(response) == []
     assert world.events() == []
-    assert world.status(TW) is Status.OPTED_IN
+    assert world.status(TW) is Status.NO_CONSENT
     _, messages = world.engine.history(ACME, BOB)
     assert [(m.direction, m.status) for m in messages] == [("in", "received")]
 
@@ -424,7 +424,7 @@ def test_status_21610_opts_out_the_number_under_the_twilio_profile(world: World)
     message = _outbound(world, sid)
     assert (message.status, message.reason) == ("failed", "opted_out")
     assert world.status(TW) is Status.OPTED_OUT
-    assert world.status(TW_B) is Status.OPTED_IN
+    assert world.status(TW_B) is Status.NO_CONSENT
     events = world.engine.history(ACME, BOB)[0]
     assert [(e.type, e.data["source"], e.data.get("code")) for e in events] == [
         ("opted_out", "provider", "21610")
@@ -437,6 +437,7 @@ def test_status_21610_opts_out_the_account_under_the_default_profile(
     default_world: World,
 ) -> None:
     world = default_world
+    world.engine.opt_in(ACME, BOB, "signed up at the front desk")  # consent on record
     sid = _sent_sid(world)
     _status(world, twilio_status(sid, "undelivered", "21610"))
     assert (_outbound(world, sid).reason) == "opted_out"
@@ -481,7 +482,7 @@ def test_status_callbacks_update_the_message(world: World) -> None:
     message = _outbound(world, sid)
     assert (message.status, message.reason) == ("delivered", None)
     assert world.events() == []
-    assert world.status(TW) is Status.OPTED_IN
+    assert world.status(TW) is Status.NO_CONSENT
 
 
 def test_a_late_earlier_status_does_not_undo_delivered(world: World) -> None:

@@ -120,29 +120,38 @@ async def list_contacts(
     request: Request,
     status: Status | None = None,
     list: str | None = None,
+    sender: str | None = None,
     cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
     limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
 ) -> dict[str, Any]:
-    """Contacts ordered by phone; follow ``next_cursor`` for the next page."""
+    """Contacts ordered by phone, each with every scope of its consent; follow
+    ``next_cursor`` for the next page. ``status``: in any scope (the account's or a
+    sender's own), or as seen from ``sender``."""
     if cursor is not None and not _PHONE_CURSOR.fullmatch(cursor):
         raise Problem(400, "invalid_cursor", "cursor: give the next_cursor of the previous page")
+    engine = engine_of(request)
     states = await run_in_threadpool(
-        engine_of(request).contacts, account.name, status, list, cursor, limit + 1
+        engine.contacts, account.name, status, list, cursor, limit + 1, sender
     )
     page, last = page_of(states, limit)
+    records = await run_in_threadpool(engine.records, account.name, [s.phone for s in page])
     return {
-        "contacts": [contact_view(s) for s in page],
+        "contacts": [contact_view(s, records.get(s.phone)) for s in page],
         "next_cursor": None if last is None else last.phone,
     }
 
 
 @router.get("/contacts.csv", tags=["contacts"], response_class=StreamingResponse)
 async def export_contacts(
-    account: Account, request: Request, status: Status | None = None
+    account: Account, request: Request, status: Status | None = None, sender: str | None = None
 ) -> StreamingResponse:
-    """Every contact as CSV (phone,status,lists), streamed page by page. A list name
-    that a spreadsheet would read as a formula is written with a ``'`` before it."""
+    """Every contact as CSV, one row per contact and scope
+    (phone,scope,status,since,method,event_seq), streamed page by page. ``status``
+    keeps the scopes in that status (``opted_out``: the suppression list), ``sender``
+    the scope that decides for that sender."""
     engine = engine_of(request)
+    # A bad filter is answered before the stream starts, as a problem.
+    await run_in_threadpool(engine.contacts, account.name, status, None, None, 1, sender)
 
     def rows() -> Iterator[str]:
         out = io.StringIO()
@@ -150,8 +159,11 @@ async def export_contacts(
         writer.writerow(contacts_csv.FIELDS)
         after: str | None = None
         while True:
-            page = engine.contacts(account.name, status, None, after, PAGE_LIMIT)
-            writer.writerows(contacts_csv.row(s, for_spreadsheet=True) for s in page)
+            page = engine.contacts(account.name, status, None, after, PAGE_LIMIT, sender)
+            records = engine.records(account.name, [s.phone for s in page])
+            for state in page:
+                record = records[state.phone]
+                writer.writerows(contacts_csv.rows(record, status, sender))
             yield out.getvalue()
             out.seek(0)
             out.truncate()
@@ -164,10 +176,12 @@ async def export_contacts(
 
 @router.get("/contacts/{phone}", tags=["contacts"])
 async def get_contact(phone: Phone, account: Account, request: Request) -> dict[str, Any]:
-    state = await run_in_threadpool(engine_of(request).contact, account.name, phone)
+    engine = engine_of(request)
+    state = await run_in_threadpool(engine.contact, account.name, phone)
     if state is None:
         raise Problem(404, "unknown_contact", f"no contact {phone} in this account")
-    return contact_view(state)
+    records = await run_in_threadpool(engine.records, account.name, [state.phone])
+    return contact_view(state, records.get(state.phone))
 
 
 @router.post("/contacts/{phone}/opt-out", tags=["consent"])
@@ -185,9 +199,10 @@ async def opt_out(
 async def opt_in(
     phone: Phone, body: OptInBody, account: Account, request: Request
 ) -> dict[str, Any]:
-    """Opt back in, where the policy allows it; ``evidence`` says who/when/how."""
+    """Opt in, where the policy allows it; ``evidence`` says who/when/how, ``method``
+    whether it was given by hand (``manual``) or on a web form (``web_form``)."""
     state = await run_in_threadpool(
-        engine_of(request).opt_in, account.name, phone, body.evidence, body.sender
+        engine_of(request).opt_in, account.name, phone, body.evidence, body.sender, body.method
     )
     return contact_view(state)
 
@@ -306,6 +321,7 @@ async def verify(account: Account, request: Request) -> dict[str, Any]:
         "ok": result.ok,
         "checked": result.checked,
         "first_bad_seq": result.first_bad_seq,
+        "contact": result.contact,
         "problem": result.problem,
     }
 

@@ -9,6 +9,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from optline.domain import inputs
+from optline.domain.consent import Method
 from optline.domain.policy import SenderKind
 
 #: A contact's phone number as a path parameter (checked by the engine).
@@ -55,6 +56,7 @@ class OptInBody(BaseModel):
         default=None, json_schema_extra=_most(inputs.MAX_EVIDENCE_CHARS, False)
     )
     sender: str | None = None
+    method: Method = Method.MANUAL
 
 
 class Numbers(BaseModel):

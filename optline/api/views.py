@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from optline.domain.consent import ContactState
 from optline.domain.policy import Policy, override_values
+from optline.domain.projection import Projection
 from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
 
 T = TypeVar("T")
@@ -37,14 +38,19 @@ def sender_view(row: SenderRow) -> dict[str, Any]:
     }
 
 
-def contact_view(state: ContactState) -> dict[str, Any]:
-    return {
+def contact_view(state: ContactState, record: Projection | None = None) -> dict[str, Any]:
+    """A contact; with its ``record``, every scope of its consent with the method,
+    time and event that set it (``scopes``)."""
+    view: dict[str, Any] = {
         "phone": state.phone,
         "status": state.status_from(None).value,
         "blocked": state.blocked,
         "senders": {k: v.value for k, v in state.sender_status.items()},
         "lists": dict(state.lists),
     }
+    if record is not None:
+        view["scopes"] = [row.as_dict() for row in record.rows()]
+    return view
 
 
 def event_view(event: StoredEvent) -> dict[str, Any]:

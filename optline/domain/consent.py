@@ -7,7 +7,7 @@ events go to the ledger in the same transaction as the new state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
@@ -19,6 +19,8 @@ from optline.domain.policy import Intent, Policy, Resubscribe, Scope, SenderKind
 
 
 class Status(StrEnum):
+    # Nothing on record for this scope: a number never seen, or one only ever texted.
+    NO_CONSENT = "no_consent"
     OPTED_IN = "opted_in"
     OPTED_OUT = "opted_out"
     BLOCKED = "blocked"  # only ever an effective status: blocked is a flag on the contact
@@ -50,6 +52,37 @@ class Source(StrEnum):
     POLICY = "policy"  # a change of the account's policy
 
 
+class Method(StrEnum):
+    """How a scope's consent came to be what it is, on every opted_in / opted_out event
+    (``method``) and on the projection (see :mod:`optline.domain.projection`)."""
+
+    KEYWORD = "keyword"  # STOP, START, ARRET...: a keyword of the policy
+    PLAIN_LANGUAGE = "plain_language"  # "please stop texting me" (64.1200(a)(10))
+    CONVERSATION = "conversation"  # a text from the contact opted them back in (seed 001)
+    WEB_FORM = "web_form"  # opted in by the business with a web form's evidence
+    MANUAL = "manual"  # by the business (API, CLI, UI); an opt-in with evidence
+    IMPORT = "import"  # a contacts import (an opt-in with evidence)
+    PROVIDER = "provider"  # the provider reported the number opted out (21610...)
+    SCOPE_WIDENED = "scope_widened"  # the policy's scope widened (``widen_scope``)
+
+
+#: The method of an event that names none (written before methods were recorded):
+#: its source says it, but for a keyword event, whose keyword then says which.
+SOURCE_METHODS: Mapping[str, Method] = MappingProxyType(
+    {
+        Source.KEYWORD: Method.KEYWORD,
+        Source.IMPLICIT: Method.CONVERSATION,
+        Source.MANUAL: Method.MANUAL,
+        Source.PROVIDER: Method.PROVIDER,
+        Source.IMPORT: Method.IMPORT,
+        Source.POLICY: Method.SCOPE_WIDENED,
+    }
+)
+
+#: The methods a business may name for an opt-in it makes by hand (with evidence).
+MANUAL_OPT_IN_METHODS = frozenset({Method.MANUAL, Method.WEB_FORM})
+
+
 class ChangeReason(StrEnum):
     """Why a change no one asked for on this contact was made (on its event)."""
 
@@ -79,6 +112,8 @@ class Reason(StrEnum):
     OPTED_OUT = "opted_out"
     LIST_UNSUBSCRIBED = "list_unsubscribed"
     MISSING_OPT_OUT_LANGUAGE = "missing_opt_out_language"
+    # No consent on record, where the policy's ``no_consent`` does not allow the text.
+    NO_CONSENT = "no_consent"
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -91,8 +126,8 @@ class ContactState:
     phone: str
     blocked: bool = False
     # Consent for the whole account; under SENDER scope the fallback for senders
-    # that have no status of their own.
-    account_status: Status = Status.OPTED_IN
+    # that have no status of their own. Never opted in by default: nothing on record.
+    account_status: Status = Status.NO_CONSENT
     # SENDER scope only: sender number -> status overriding ``account_status``.
     sender_status: Mapping[str, Status] = field(default_factory=lambda: _EMPTY)
     # List name -> subscribed. A global opt-out leaves these untouched so that a
@@ -103,6 +138,9 @@ class ContactState:
     # A clarification was sent for a possible opt-out since the last consent change;
     # a second ambiguous reply is flagged again but not answered again.
     clarified: bool = False
+    # Has the contact ever texted the account (the 1:1 texts that a contact with no
+    # consent on record may get, where the policy's ``no_consent`` allows them)?
+    inbound: bool = False
 
     def status_from(self, sender: str | None) -> Status:
         """The contact's status as seen from ``sender`` (None: the account)."""
@@ -183,6 +221,7 @@ def _opt_out(
     policy: Policy,
     source: Source,
     everywhere: bool,
+    method: Method,
     **data: Any,
 ) -> tuple[ContactState, Event, bool]:
     """Opt out; returns the new state, its event, and whether it was already opted out."""
@@ -191,7 +230,7 @@ def _opt_out(
             s is Status.OPTED_OUT for s in state.sender_status.values()
         )
     else:
-        already = state.status_from(sender) is not Status.OPTED_IN
+        already = state.status_from(sender) in (Status.OPTED_OUT, Status.BLOCKED)
     new = _set_status(state, Status.OPTED_OUT, sender, policy, everywhere)
     event = new_event(
         EventType.OPTED_OUT,
@@ -199,6 +238,7 @@ def _opt_out(
         source,
         sender,
         scope=_scope_label(policy, sender, everywhere),
+        method=method.value,
         repeat=True if already else None,
         **data,
     )
@@ -206,7 +246,12 @@ def _opt_out(
 
 
 def _opt_in(
-    state: ContactState, sender: str | None, policy: Policy, source: Source, **data: Any
+    state: ContactState,
+    sender: str | None,
+    policy: Policy,
+    source: Source,
+    method: Method,
+    **data: Any,
 ) -> tuple[ContactState, Event]:
     everywhere = policy.opt_in_all_senders
     new = _set_status(state, Status.OPTED_IN, sender, policy, everywhere)
@@ -216,9 +261,15 @@ def _opt_in(
         source,
         sender,
         scope=_scope_label(policy, sender, everywhere),
+        method=method.value,
         **data,
     )
     return new, event
+
+
+def _keyword_method(keyword: str | None) -> Method:
+    """An inbound opt-out or opt-in: by a keyword, or read in plain language."""
+    return Method.KEYWORD if keyword else Method.PLAIN_LANGUAGE
 
 
 # -- inbound ---------------------------------------------------------------------------
@@ -241,6 +292,7 @@ def receive(
     number = sender.number
     replies = policy.replies_for(sender.kind, classification.language)
     keyword = classification.keyword
+    method = _keyword_method(keyword)
 
     # STOPALL ends every sender's consent only where the policy says it widens.
     all_senders = classification.all_senders and policy.opt_out_all_widens
@@ -250,7 +302,7 @@ def receive(
         # revocation is still recorded (it must survive a later unblock).
         if intent is Intent.OPT_OUT:
             new, event, _ = _opt_out(
-                state, number, policy, Source.KEYWORD, all_senders, keyword=keyword
+                state, number, policy, Source.KEYWORD, all_senders, method, keyword=keyword
             )
             return Outcome(new, (event,), None, hidden=True)
         if intent is Intent.OPT_IN:
@@ -267,7 +319,7 @@ def receive(
 
     if intent is Intent.OPT_OUT:
         new, event, already = _opt_out(
-            state, number, policy, Source.KEYWORD, all_senders, keyword=keyword
+            state, number, policy, Source.KEYWORD, all_senders, method, keyword=keyword
         )
         # One confirmation (CTIA 5.1.3), none where the toll-free network sends its own.
         confirm = not (already and policy.one_confirmation_per_opt_out) and not network_answers(
@@ -311,7 +363,7 @@ def receive(
                 reason="toll_free_keyword",
             )
             return Outcome(state, (refused,), None)
-        new, event = _opt_in(state, number, policy, Source.KEYWORD, keyword=keyword)
+        new, event = _opt_in(state, number, policy, Source.KEYWORD, method, keyword=keyword)
         if network_answers(classification, sender.kind, policy):
             return Outcome(new, (event,))  # the toll-free network confirms START itself
         return Outcome(new, (event,), policy.render(replies.opt_in))
@@ -348,7 +400,7 @@ def receive(
         # one that may itself mean "stop texting me" (nor a list's opt-out keyword), and
         # not on a toll-free number, where carriers lift an opt-out only on START or
         # UNSTOP.
-        state, event = _opt_in(state, number, policy, Source.IMPLICIT)
+        state, event = _opt_in(state, number, policy, Source.IMPLICIT, Method.CONVERSATION)
         implicit, opted_out = (event,), False
 
     if intent is Intent.TRIGGER and keyword is not None:
@@ -398,31 +450,49 @@ def opt_out(
     state: ContactState, policy: Policy, sender: str | None = None, note: str | None = None
 ) -> Outcome:
     """The business opts the contact out (everywhere when no sender is given)."""
-    new, event, _ = _opt_out(state, sender, policy, Source.MANUAL, sender is None, note=note)
+    new, event, _ = _opt_out(
+        state, sender, policy, Source.MANUAL, sender is None, Method.MANUAL, note=note
+    )
     return Outcome(new, (event,))
 
 
 def opt_in(
-    state: ContactState, policy: Policy, evidence: str | None, sender: str | None = None
+    state: ContactState,
+    policy: Policy,
+    evidence: str | None,
+    sender: str | None = None,
+    method: Method = Method.MANUAL,
+    source: Source = Source.MANUAL,
 ) -> Outcome:
-    """The business opts the contact back in; refused unless the policy allows it."""
+    """The business opts the contact in, with the evidence of the consent it was given
+    (``method``: by hand, a web form, an import); refused unless the policy allows it.
+    A contact with no consent on record may always be opted in with evidence: only
+    lifting an opt-out is a resubscription."""
     if state.blocked:
         raise Refused("contact is blocked: unblock before opting in")
-    if policy.resubscribe is Resubscribe.NEVER:
+    if policy.resubscribe is Resubscribe.NEVER and _lifts_opt_out(state, sender, policy):
         raise Refused(
             f"profile {policy.name!r} lets only the contact opt back in, by texting an "
             "opt-in keyword"
         )
     if not (evidence and evidence.strip()):
-        raise Refused("opting a contact back in needs evidence: who gave consent, when and how")
-    new, event = _opt_in(state, sender, policy, Source.MANUAL, evidence=evidence.strip())
+        raise Refused("opting a contact in needs evidence: who gave consent, when and how")
+    new, event = _opt_in(state, sender, policy, source, method, evidence=evidence.strip())
     return Outcome(new, (event,))
 
 
-def block(state: ContactState, note: str | None = None) -> Outcome:
+def _lifts_opt_out(state: ContactState, sender: str | None, policy: Policy) -> bool:
+    """Would an opt-in from ``sender`` (None: the account) lift an opt-out?"""
+    if sender is None or policy.opt_in_all_senders or policy.scope is Scope.ACCOUNT:
+        opted_out = (state.account_status, *state.sender_status.values())
+        return Status.OPTED_OUT in opted_out
+    return state.status_from(sender) is Status.OPTED_OUT
+
+
+def block(state: ContactState, note: str | None = None, source: Source = Source.MANUAL) -> Outcome:
     """Block: no texts either way; implies opted out everywhere."""
     new = replace(state, blocked=True, account_status=Status.OPTED_OUT, sender_status=_EMPTY)
-    return Outcome(new, (new_event(EventType.BLOCKED, new, Source.MANUAL, None, note=note),))
+    return Outcome(new, (new_event(EventType.BLOCKED, new, source, None, note=note),))
 
 
 def unblock(state: ContactState, note: str | None = None) -> Outcome:
@@ -465,6 +535,7 @@ def provider_opt_out(
         policy,
         Source.PROVIDER,
         False,
+        Method.PROVIDER,
         provider=provider,
         code=code,
         provider_scope=None if provider_scope is None else provider_scope.value,
@@ -497,54 +568,12 @@ def widen_scope(state: ContactState) -> Outcome:
         Source.POLICY,
         None,
         scope="account",
+        method=Method.SCOPE_WIDENED.value,
         reason=ChangeReason.SCOPE_WIDENED.value,
         opted_out_of=out_of or None,
         opted_in_to=opted_back_in or None,
     )
     return Outcome(new, (event,))
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderBlock:
-    """A provider's opt-out that covers more than the number it was reported on."""
-
-    provider: str
-    scope: ProviderScope
-    scope_id: str | None  # the messaging profile's id, where the report named it
-    sender: str | None  # the number whose send the provider refused
-    code: str
-    # optline's own opt-out covered only that sender (SENDER scope): the provider's
-    # other numbers in the same scope refuse the contact while optline allows them.
-    wider_than_optline: bool
-
-
-def provider_blocks(events: Iterable[tuple[str, Mapping[str, Any]]]) -> list[ProviderBlock]:
-    """The provider opt-outs still in force among a contact's events (type and data,
-    oldest first) whose provider scope is wider than a number.
-
-    Only the contact lifts such a block, by texting an opt-in keyword (START) to the
-    provider: a later keyword opt-in ends the blocks before it; an opt-in by the
-    business does not, since the provider still refuses the texts.
-    """
-    blocks: list[ProviderBlock] = []
-    for kind, data in events:
-        if kind == EventType.OPTED_IN and data.get("source") == Source.KEYWORD:
-            blocks.clear()
-        elif kind == EventType.OPTED_OUT and data.get("provider_scope") in _PROVIDER_SCOPES:
-            blocks.append(
-                ProviderBlock(
-                    provider=str(data.get("provider", "")),
-                    scope=ProviderScope(data["provider_scope"]),
-                    scope_id=data.get("provider_scope_id"),
-                    sender=data.get("sender"),
-                    code=str(data.get("code", "")),
-                    wider_than_optline=data.get("scope") == Scope.SENDER,
-                )
-            )
-    return blocks
-
-
-_PROVIDER_SCOPES = frozenset(ProviderScope)
 
 
 def imported(
@@ -553,29 +582,31 @@ def imported(
     status: Status,
     lists: tuple[str, ...] = (),
     evidence: str | None = None,
-    new: bool = False,
 ) -> Outcome:
     """One row of a contacts import: list memberships, then the row's status.
 
-    Re-opting a contact in follows the same policy as a manual opt-in; a new contact
-    imported as opted in with evidence keeps that evidence on the record.
+    An opt-in follows the same policy as a manual one and is recorded with its
+    evidence (method ``import``); a row ``opted_in`` without evidence leaves a contact
+    with no consent on record as it is (nothing to record), and so does ``no_consent``.
     """
     events: list[Event] = []
     for list_name in lists:
         if state.lists.get(list_name) is not True:
             state, event = _list_change(state, list_name, True, Source.IMPORT, None)
             events.append(event)
+    current = state.status_from(None)
     if status is Status.BLOCKED and not state.blocked:
-        step = block(state, note="import")
+        step = block(state, note="import", source=Source.IMPORT)
     elif status is Status.OPTED_OUT and not state.blocked:
         # Everywhere: a sender opted back in under SENDER scope is opted out too.
-        opted_out, event, already = _opt_out(state, None, policy, Source.IMPORT, True)
+        opted_out, event, already = _opt_out(
+            state, None, policy, Source.IMPORT, True, Method.IMPORT
+        )
         step = Outcome(state) if already else Outcome(opted_out, (event,))
-    elif status is Status.OPTED_IN and state.status_from(None) is not Status.OPTED_IN:
-        step = opt_in(state, policy, evidence)
-    elif status is Status.OPTED_IN and new and evidence:
-        event = new_event(EventType.OPTED_IN, state, Source.IMPORT, None, evidence=evidence)
-        step = Outcome(state, (event,))
+    elif status is Status.OPTED_IN and (
+        current is Status.OPTED_OUT or (current is Status.NO_CONSENT and evidence)
+    ):
+        step = opt_in(state, policy, evidence, method=Method.IMPORT, source=Source.IMPORT)
     else:
         step = Outcome(state)
     return Outcome(step.state, (*events, *step.events))

@@ -3,7 +3,8 @@ Pure, as the consent state machine it reads (:mod:`optline.domain.consent`).
 
 The order of the checks is the order the broadcast suppression query
 (``optline.store.queries.suppressed``) applies its facts in: blocked, opted out (for
-the sender, under the policy's scope), unsubscribed from the list; then the first-text
+the sender, under the policy's scope), unsubscribed from the list; then no consent on
+record where the policy's ``no_consent`` does not allow the text; then the first-text
 disclosure (seed 004: appended, or a notice of its own sent just before the text, which
 the gate has then allowed with it) and the opt-out language a campaign text needs (CTIA).
 """
@@ -93,6 +94,10 @@ def decide(
             return Decision(False, Reason.OPTED_OUT, body)
         if list_name is not None and state.lists.get(list_name) is False:
             return Decision(False, Reason.LIST_UNSUBSCRIBED, body)
+    if (state is None or status is Status.NO_CONSENT) and not policy.no_consent.allows(
+        campaign, state is not None and state.inbound
+    ):
+        return Decision(False, Reason.NO_CONSENT, body)
     disclosure = policy.first_text_disclosure
     notice = None
     first_text = state is None or not state.texted
@@ -137,6 +142,12 @@ def refused_event(state: ContactState, sender: str, decision: Decision) -> Event
 
 def sent(state: ContactState) -> ContactState:
     return state if state.texted else replace(state, texted=True)
+
+
+def received(state: ContactState) -> ContactState:
+    """``state`` once the contact has texted the account: a 1:1 text to them is then
+    one to a contact who texted first (``Policy.no_consent``)."""
+    return state if state.inbound else replace(state, inbound=True)
 
 
 def never_sent(state: ContactState, policy: Policy, body: str) -> ContactState:

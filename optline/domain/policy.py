@@ -40,6 +40,20 @@ class DisclosureForm(StrEnum):
     SEPARATE = "separate"  # a text of its own, sent just before the first one (seed 004)
 
 
+class NoConsent(StrEnum):
+    """What a contact with no consent on record (``Status.NO_CONSENT``) may be sent."""
+
+    # Texted as a contact that opted in: the vendors' behaviour, whose products text
+    # anyone who has not opted out (seed 000: "you can continue messaging them").
+    ALLOW = "allow"
+    # 1:1 texts only, and only to a contact who texted first; no campaign texts:
+    # marketing needs prior express written consent (64.1200(a)(2), (f)(9)).
+    CONVERSATION = "conversation"
+
+    def allows(self, campaign: bool, contact_texted_first: bool) -> bool:
+        return self is NoConsent.ALLOW or (not campaign and contact_texted_first)
+
+
 class Intent(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
@@ -139,6 +153,8 @@ class Policy:
     # Any inbound text from an opted-out contact opts them back in (seed 001).
     implicit_opt_in: bool = False
     resubscribe: Resubscribe = Resubscribe.WITH_EVIDENCE
+    # What a contact with no consent on record may be sent.
+    no_consent: NoConsent = NoConsent.ALLOW
     # CTIA 5.1.3: one final opt-out confirmation; a repeated STOP gets no second one.
     one_confirmation_per_opt_out: bool = True
     # Answer a possible opt-out once with the ``clarify`` reply.
@@ -298,6 +314,7 @@ OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
         "opt_in_all_senders": _boolean,
         "implicit_opt_in": _boolean,
         "resubscribe": _one_of(Resubscribe),
+        "no_consent": _one_of(NoConsent),
         "one_confirmation_per_opt_out": _boolean,
         "clarify_possible_opt_out": _boolean,
         "toll_free_network_replies": _boolean,

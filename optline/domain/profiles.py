@@ -24,6 +24,7 @@ from optline.domain import vocabulary
 from optline.domain.policy import (
     DisclosureForm,
     KeywordSet,
+    NoConsent,
     Policy,
     Replies,
     Resubscribe,
@@ -203,6 +204,8 @@ DEFAULT = Policy(
     # Revoke-all: one STOP ends every text from the account (the protective scope).
     scope=Scope.ACCOUNT,
     resubscribe=Resubscribe.WITH_EVIDENCE,
+    # Never "opted in" by default: a reply to a contact who texted first, nothing else.
+    no_consent=NoConsent.CONVERSATION,
     first_text_disclosure="Reply STOP to opt out.",
     campaign_opt_out_language_required=True,
 )

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from operator import setitem
 
 from optline.domain import inputs
+from optline.domain.consent import Reason
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.outbound import Outbound
 from optline.engine.reading import Reading
@@ -96,13 +97,17 @@ class Broadcasting(Outbound, Reading):
         sender: str,
         recipients: Iterable[str],
         list_name: str | None = None,
+        campaign: bool = False,
     ) -> BroadcastDecisions:
         """The recipients a send would reach (in order) and those it would refuse.
 
         One set-based query finds every contact a send would refuse; recipients are
         then checked against it in memory, so a million recipients cost one pass.
-        Recipients must already be in E.164 (contacts from the store, or numbers
-        normalised with :func:`phone`).
+        Where the policy's ``no_consent`` refuses texts to contacts with no consent on
+        record (the default profile), a second one finds those with consent, and
+        every other recipient is refused ``no_consent``, as :meth:`check` refuses
+        them. Recipients must already be in E.164 (contacts from the store, or
+        numbers normalised with :func:`phone`).
         """
         from_number = sender_number(sender)
         given = recipients if isinstance(recipients, Sequence) else list(recipients)
@@ -111,6 +116,16 @@ class Broadcasting(Outbound, Reading):
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
             suppressed = tx.contacts.suppressed(row.id, from_number, list_name)
+            rule = self._policy_of(row).no_consent
+            if not rule.allows(campaign, contact_texted_first=False):
+                with_inbound = rule.allows(campaign, contact_texted_first=True)
+                consenting = tx.contacts.consenting(row.id, from_number, with_inbound)
+                # decide's order: blocked, opted out, unsubscribed; then no consent.
+                no_consent = Reason.NO_CONSENT.value
+                suppressed = {
+                    **{to: no_consent for to in given if to not in consenting},
+                    **suppressed,
+                }
         refused: dict[str, str] = {}
         # One pass: a recipient not suppressed is kept; a suppressed one is entered in
         # ``refused`` with its reason (setitem returns None, so it is left out).

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from optline.domain import consent, inputs
-from optline.domain.consent import ContactState, Outcome, Refused
+from optline.domain import consent, inputs, projection
+from optline.domain.consent import MANUAL_OPT_IN_METHODS, ContactState, Method, Outcome, Refused
 from optline.domain.policy import Policy
+from optline.domain.projection import Projection
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
 from optline.engine.results import ImportRow
@@ -42,13 +43,17 @@ class Changes(Directory):
         number: str,
         evidence: str | None,
         sender: str | None = None,
+        method: Method | str = Method.MANUAL,
     ) -> ContactState:
+        """Opt ``number`` in with the evidence of its consent, given by hand or by a
+        web form (``method``)."""
         from_number = self._opt(sender)
         evidence = inputs.evidence(evidence)
+        how = _manual_opt_in_method(method)
         return self._change(
             account,
             number,
-            lambda s, p: consent.opt_in(s, p, evidence, from_number),
+            lambda s, p: consent.opt_in(s, p, evidence, from_number, how),
             sender=from_number,
         )
 
@@ -138,7 +143,6 @@ class Changes(Directory):
                         item.status,
                         item.lists,
                         item.evidence,
-                        new=state is None,
                     )
                 except Refused as exc:
                     problems.append((item.line, str(exc)))
@@ -150,6 +154,26 @@ class Changes(Directory):
             if problems:  # the transaction is rolled back: nothing of the file stays
                 raise BadRows(problems)
         return count
+
+    def repair(self, account: AccountRef) -> list[str]:
+        """Rewrite the account's consent tables as its ledger's replay says; returns the
+        contacts rewritten. Refused while the chain itself is broken: a replay of a
+        tampered ledger is no truth to restore."""
+        now = self._clock()
+        with self.store.transaction() as tx:
+            row = self._account(tx, account, exclusive=True)
+            chain = tx.ledger.verify(row.id)
+            if not chain.ok:
+                raise NotAllowed(f"the ledger of {row.name!r} is broken: {chain.problem}")
+            replayed = projection.replay(tx.ledger.events(row.id))
+            stored = {p.phone: p for p in tx.projections.read(row.id)}
+            repaired = []
+            for contact_phone in sorted(set(stored) | set(replayed)):
+                want = replayed.get(contact_phone) or Projection(contact_phone)
+                if stored.get(contact_phone) != want:
+                    tx.projections.restore(row.id, want, now)
+                    repaired.append(contact_phone)
+            return repaired
 
     @staticmethod
     def _opt(sender: str | None) -> str | None:
@@ -196,3 +220,14 @@ class Changes(Directory):
                 self._apply(tx, row.id, state, outcome, now)
                 changed.append(outcome.state)
         return changed
+
+
+def _manual_opt_in_method(method: Method | str) -> Method:
+    try:
+        how = Method(method)
+    except ValueError:
+        how = None
+    if how not in MANUAL_OPT_IN_METHODS:
+        allowed = ", ".join(sorted(m.value for m in MANUAL_OPT_IN_METHODS))
+        raise BadInput(f"an opt-in by the business is made by one of: {allowed}")
+    return how

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
-from optline.domain import consent, decisions
+from optline.domain import consent, decisions, projection
 from optline.domain.consent import ContactState, Outcome, Status
 from optline.domain.decisions import Decision
 from optline.domain.phone import InvalidPhoneNumber, to_e164
@@ -166,8 +166,12 @@ class Context:
     def _append(tx: Tx, account_id: int, events: Sequence[consent.Event], now: datetime) -> None:
         """Append to the ledger and, in the same transaction, queue the event webhooks:
         a change is never committed without its notification, nor notified without
-        being committed."""
+        being committed. The scopes the events set are marked with them (the contact's
+        state saved first): the stored projection stays the ledger's replay."""
         stored = tx.ledger.append(account_id, events, now)
+        for touched in projection.replay(stored).values():
+            if touched.account is not None or touched.senders:
+                tx.projections.mark(account_id, touched)
         tx.outbox.enqueue(account_id, stored, now)
 
     def _record_refusal(

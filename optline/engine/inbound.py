@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from optline.domain import consent, inputs
+from optline.domain import consent, decisions, inputs
 from optline.domain.classify import classify, with_provider_keyword
 from optline.domain.consent import ContactState, Sender
 from optline.domain.messages import MessageStatus
@@ -85,7 +85,7 @@ class Inbound(Directory):
                 classify(body, policy, triggers.keys() | list_keywords.keys()), provider_keyword
             )
             state = tx.contacts.get(row.id, contact_phone, for_update=True)
-            before = state or ContactState(contact_phone)
+            before = decisions.received(state or ContactState(contact_phone))
             outcome = consent.receive(
                 before,
                 classification,

@@ -7,14 +7,18 @@ transaction. Sends in doubt are listed in ``unsettled``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from optline.domain import projection
 from optline.domain.consent import ContactState, Status
-from optline.engine.context import AccountRef, phone
+from optline.domain.projection import Projection
+from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
 from optline.errors import UnknownMessage
 from optline.proof import proof_document
-from optline.store import MessageRow, StoredEvent, VerifyResult
+from optline.store import MessageRow, StoredEvent, Tx, VerifyResult
 
 
 class Reading(Directory):
@@ -32,12 +36,23 @@ class Reading(Directory):
         list_name: str | None = None,
         after: str | None = None,
         limit: int | None = None,
+        sender: str | None = None,
     ) -> list[ContactState]:
+        """Contacts in phone order; ``status`` in any scope, or as seen from ``sender``
+        (one of the account's)."""
+        from_number = None if sender is None else sender_number(sender)
         with self.store.read() as tx:
             row = self._account(tx, account)
             self._known_list(tx, row, list_name)
+            if from_number is not None:
+                self._sender(tx, row, from_number)
             return tx.contacts.find(
-                row.id, status=status, list_name=list_name, after=after, limit=limit
+                row.id,
+                status=status,
+                list_name=list_name,
+                after=after,
+                limit=limit,
+                sender=from_number,
             )
 
     def history(
@@ -78,7 +93,34 @@ class Reading(Directory):
             head = tx.ledger.verify(row.id)
         return proof_document(row, contact_phone, events, head)
 
+    def records(self, account: AccountRef, phones: Sequence[str]) -> dict[str, Projection]:
+        """The consent on record of these contacts, every scope with its method, time
+        and event (contacts the account has never seen are left out)."""
+        with self.store.read() as tx:
+            row = self._account(tx, account)
+            return {p.phone: p for p in tx.projections.read(row.id, phones)}
+
     def verify(self, account: AccountRef | None = None) -> list[VerifyResult]:
+        """Check each account's chain, then replay its events and compare the consent
+        they give every contact with the stored state: the first contact that differs
+        is named (``contact``), as a broken link is."""
         with self.store.read() as tx:
             rows = [self._account(tx, account)] if account else tx.accounts.all()
-            return [tx.ledger.verify(row.id) for row in rows]
+            return [self._verified(tx, row.id) for row in rows]
+
+    @staticmethod
+    def _verified(tx: Tx, account_id: int) -> VerifyResult:
+        chain = tx.ledger.verify(account_id)
+        if not chain.ok:
+            return chain
+        replayed = projection.replay(tx.ledger.events(account_id))
+        differs = projection.first_difference(tx.projections.read(account_id), replayed)
+        if differs is None:
+            return chain
+        phone, what = differs
+        return replace(
+            chain,
+            ok=False,
+            problem=f"the stored consent of {phone} is not its events' replay: {what}",
+            contact=phone,
+        )

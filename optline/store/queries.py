@@ -94,6 +94,7 @@ def contact_select(postgres: bool) -> sa.Select[Any]:
         contacts.c.status,
         contacts.c.texted,
         contacts.c.clarified,
+        contacts.c.inbound,
         by_sender.label("by_sender"),
         by_list.label("by_list"),
     )
@@ -243,8 +244,8 @@ def _taker(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]]
 
 def send_view(with_list: bool) -> sa.Select[Any]:
     """What a send from ``:sender`` (to ``:list``) reads of the contact ``:phone``:
-    blocked, the account's status, texted, the sender's own status and the list's
-    subscription (NULL when it has none). Primary-key look-ups only."""
+    blocked, the account's status, texted, inbound, the sender's own status and the
+    list's subscription (NULL when it has none). Primary-key look-ups only."""
     c, sc, ms = contacts, sender_consent, memberships
     mine = c.c.account_id == _p("account", type_=sa.Integer)
     own = (
@@ -267,7 +268,7 @@ def send_view(with_list: bool) -> sa.Select[Any]:
             )
             .scalar_subquery()
         )
-    return sa.select(c.c.blocked, c.c.status, c.c.texted, own, subscribed).where(
+    return sa.select(c.c.blocked, c.c.status, c.c.texted, c.c.inbound, own, subscribed).where(
         mine, c.c.phone == _p("phone")
     )
 
@@ -384,7 +385,7 @@ class Queries:
         self.claim_contact = (
             insert(contacts, postgres).on_conflict_do_nothing().returning(contacts.c.phone)
         )
-        kept = ("blocked", "status", "texted", "clarified", "updated_at")
+        kept = ("blocked", "status", "texted", "clarified", "inbound", "updated_at")
         upsert = insert(contacts, postgres).values(
             _typed_values(contacts, ("account_id", "phone", "created_at", *kept))
         )
@@ -401,6 +402,24 @@ class Queries:
         self.suppressed_from_list = Prepared(suppressed(with_list=True), dialect)
         self.sender_consent = KeyValueRows(sender_consent, "sender", "status", postgres)
         self.memberships = KeyValueRows(memberships, "list_name", "subscribed", postgres)
+        # How, when and by which event a change set a scope's status (projection).
+        marks = _typed_values(contacts, ("method", "since", "event_seq"))
+        self.mark_account = Prepared(
+            sa.update(contacts)
+            .where(contacts.c.account_id == _p("account"), contacts.c.phone == _p("phone"))
+            .values(marks),
+            dialect,
+        )
+        self.mark_sender = Prepared(
+            sa.update(sender_consent)
+            .where(
+                sender_consent.c.account_id == _p("account"),
+                sender_consent.c.phone == _p("phone"),
+                sender_consent.c.sender == _p("sender"),
+            )
+            .values(marks),
+            dialect,
+        )
 
         # The same reasoning as for contacts: the head is not a key, and a plain FOR
         # UPDATE would deadlock against foreign-key checks of concurrent inserts.

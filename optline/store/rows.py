@@ -91,6 +91,9 @@ class VerifyResult:
     checked: int  # events found intact before the first bad one (all of them when ok)
     first_bad_seq: int | None
     problem: str | None
+    # The first contact whose stored consent is not what its events say (the chain
+    # itself intact), when there is one.
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,9 +192,10 @@ def event_values(event: StoredEvent) -> dict[str, Any]:
 
 
 def contact_state(row: Sequence[Any]) -> ContactState:
-    """A contact from its row: phone, blocked, status, texted, clarified, by_sender,
-    by_list (the last two JSON objects, as text when they come from the driver)."""
-    phone, blocked, status, texted, clarified, by_sender, by_list = row
+    """A contact from its row: phone, blocked, status, texted, clarified, inbound,
+    by_sender, by_list (the last two JSON objects, as text when they come from the
+    driver)."""
+    phone, blocked, status, texted, clarified, inbound, by_sender, by_list = row
     return ContactState(
         phone=phone,
         blocked=bool(blocked),
@@ -200,6 +204,7 @@ def contact_state(row: Sequence[Any]) -> ContactState:
         lists=MappingProxyType({k: bool(v) for k, v in json_object(by_list).items()}),
         texted=bool(texted),
         clarified=bool(clarified),
+        inbound=bool(inbound),
     )
 
 
@@ -213,6 +218,7 @@ def contact_values(account_id: int, state: ContactState, now: datetime) -> dict[
         "status": state.account_status.value,
         "texted": state.texted,
         "clarified": state.clarified,
+        "inbound": state.inbound,
         "created_at": now,  # kept by the upsert when the contact exists
         "updated_at": now,
     }

@@ -159,10 +159,16 @@ contacts = sa.Table(
     sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
     sa.Column("phone", sa.String, primary_key=True),
     sa.Column("blocked", sa.Boolean, nullable=False),
-    # Account-level consent: opted_in or opted_out.
+    # Account-level consent: no_consent, opted_in or opted_out; with the method, time
+    # and event that set it (NULL under no_consent). A projection of the ledger.
     sa.Column("status", sa.String, nullable=False),
     sa.Column("texted", sa.Boolean, nullable=False),
     sa.Column("clarified", sa.Boolean, nullable=False),
+    sa.Column("method", sa.String, nullable=True),
+    sa.Column("since", UTCDateTime, nullable=True),
+    sa.Column("event_seq", sa.Integer, nullable=True),
+    # The contact has texted the account (what no_consent allows: Policy.no_consent).
+    sa.Column("inbound", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # Listing by status (in phone order) and finding a broadcast's suppressed contacts.
@@ -178,6 +184,10 @@ sender_consent = sa.Table(
     sa.Column("phone", sa.String, primary_key=True),
     sa.Column("sender", sa.String, primary_key=True),
     sa.Column("status", sa.String, nullable=False),
+    # How, when and by which event the status was set (a projection of the ledger).
+    sa.Column("method", sa.String, nullable=True),
+    sa.Column("since", UTCDateTime, nullable=True),
+    sa.Column("event_seq", sa.Integer, nullable=True),
     _contact_fk(),
     sa.Index(
         "ix_sender_consent_account_id_sender_status_phone",

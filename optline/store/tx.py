@@ -9,7 +9,8 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 - ``tx.contacts``: contact state, sender consent, list memberships, suppression;
 - ``tx.messages``: inbound and outbound texts, statuses, unsettled sends, send requests;
 - ``tx.ledger``: the hash-chained events: append, read, verify;
-- ``tx.outbox``: event-webhook subscriptions and their queued notifications.
+- ``tx.outbox``: event-webhook subscriptions and their queued notifications;
+- ``tx.projections``: the consent projection of the ledger, marked, read, rebuilt.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from optline.store.repo.contacts import Contacts
 from optline.store.repo.ledger import Ledger
 from optline.store.repo.messages import Messages
 from optline.store.repo.outbox import Outbox
+from optline.store.repo.projections import Projections
 from optline.store.repo.senders import Senders
 from optline.store.state import Head, Subscriptions, TxState
 
@@ -66,3 +68,7 @@ class Tx(TxState):
     @cached_property
     def outbox(self) -> Outbox:
         return Outbox(self._proxy)
+
+    @cached_property
+    def projections(self) -> Projections:
+        return Projections(self._proxy)

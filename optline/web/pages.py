@@ -27,8 +27,9 @@ from starlette.templating import Jinja2Templates
 
 from optline.api.deps import CheckedRoute, engine_of, storable
 from optline.api.problems import Problem, status_of
-from optline.domain.consent import Status, provider_blocks
+from optline.domain.consent import Status
 from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
+from optline.domain.projection import provider_blocks
 from optline.engine import Engine
 from optline.errors import OptlineError
 from optline.store import AccountRow
@@ -226,25 +227,32 @@ async def contacts(request: Request) -> Response:
         return _redirect(f"{PREFIX}/contacts/{found.phone}")
     status_name = params.get("status") or None
     status = Status(status_name) if status_name in set(Status) else None
+    # Opted out of the account or of any sender, or as seen from one sender.
+    sender = params.get("sender", "").strip() or None
     after = params.get("after") or None
     try:
         states = await run_in_threadpool(
-            engine.contacts, account.id, status, None, after, PAGE_SIZE + 1
+            engine.contacts, account.id, status, None, after, PAGE_SIZE + 1, sender
         )
+        page = states[:PAGE_SIZE]
+        records = await run_in_threadpool(engine.records, account.id, [s.phone for s in page])
+        senders = await run_in_threadpool(engine.senders, account.id)
     except OptlineError as exc:
         return _failed(request, account, exc)
-    page = states[:PAGE_SIZE]
     more = None
     if len(states) > PAGE_SIZE:
-        query = {"after": page[-1].phone, **({"status": status.value} if status else {})}
-        more = f"{PREFIX}/contacts?{urlencode(query)}"
+        query = {"after": page[-1].phone, "status": status or "", "sender": sender or ""}
+        more = f"{PREFIX}/contacts?{urlencode({k: v for k, v in query.items() if v})}"
     return _page(
         request,
         "contacts.html",
         account=account,
         contacts=page,
+        records=records,
         status=status,
         statuses=list(Status),
+        sender=sender,
+        senders=[row.number for row in senders],
         more=more,
     )
 
@@ -255,6 +263,9 @@ async def contact(request: Request, phone: str) -> Response:
     try:
         state = await run_in_threadpool(engine.contact, account.id, phone)
         events, messages = await run_in_threadpool(engine.history, account.id, phone)
+        records = await run_in_threadpool(
+            engine.records, account.id, [state.phone] if state else []
+        )
     except OptlineError as exc:
         return _failed(request, account, exc)
     if state is None:
@@ -264,6 +275,7 @@ async def contact(request: Request, phone: str) -> Response:
         "contact.html",
         account=account,
         contact=state,
+        record=records[state.phone],
         status=state.status_from(None),
         # Opt-outs a provider keeps wider than optline's record of them (Telnyx's, per
         # messaging profile, under per-sender consent): shown, since they drift.

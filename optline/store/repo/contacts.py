@@ -136,15 +136,17 @@ class Contacts(Repository):
         list_name: str | None = None,
         after: str | None = None,
         limit: int | None = None,
+        sender: str | None = None,
     ) -> list[ContactState]:
-        """Contacts in phone order. ``status`` is the effective account-level status
-        (BLOCKED: the blocked flag; the others: not blocked and that status);
-        ``list_name`` keeps the members of that list, subscribed or not."""
+        """Contacts in phone order. ``status``: BLOCKED, the blocked flag; another, not
+        blocked and with that status in any scope (the account's, or any sender's own),
+        or, with ``sender``, as seen from that sender (its own status, else the
+        account's). ``list_name`` keeps the members of that list, subscribed or not."""
         stmt = contact_select(self._postgres).where(contacts.c.account_id == account_id)
         if status is Status.BLOCKED:
             stmt = stmt.where(contacts.c.blocked == sa.true())
         elif status is not None:
-            stmt = stmt.where(contacts.c.blocked == sa.false(), contacts.c.status == status.value)
+            stmt = stmt.where(contacts.c.blocked == sa.false(), _in_status(status, sender))
         if list_name is not None:
             member = sa.exists().where(
                 memberships.c.account_id == contacts.c.account_id,
@@ -187,7 +189,7 @@ class Contacts(Repository):
             found = rows(phone)
             if not found:
                 return None
-            blocked, account_status, texted, own, subscribed = found[0]
+            blocked, account_status, texted, inbound, own, subscribed = found[0]
             return ContactState(
                 phone,
                 bool(blocked),
@@ -195,6 +197,7 @@ class Contacts(Repository):
                 _EMPTY if own is None else MappingProxyType({sender: status(own)}),
                 _EMPTY if subscribed is None else MappingProxyType({list_key: bool(subscribed)}),
                 bool(texted),
+                inbound=bool(inbound),
             )
 
         return state
@@ -224,6 +227,46 @@ class Contacts(Repository):
         unsubscribed.update(refused)
         return unsubscribed
 
+    def consenting(self, account_id: int, sender: str, with_inbound: bool) -> set[str]:
+        """Every contact a send from ``sender`` finds with consent on record (opted in
+        as seen from it; ``with_inbound``: or having texted the account), for a policy
+        whose ``no_consent`` refuses the others. Opted-out ones may be among them:
+        ``suppressed`` says so."""
+        stmt = _consenting(account_id, sender, with_inbound)
+        return set(self._conn.execute(stmt).scalars())
 
-def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool]:
-    return (state.blocked, state.account_status, state.texted, state.clarified)
+
+def _consenting(account_id: int, sender: str, with_inbound: bool) -> sa.Select[Any]:
+    """The phones a send from ``sender`` finds with consent on record: opted in as
+    seen from it (or, ``with_inbound``, having texted the account)."""
+    c, sc = contacts, sender_consent
+    own_in = sa.exists().where(
+        sc.c.account_id == c.c.account_id,
+        sc.c.phone == c.c.phone,
+        sc.c.sender == sender,
+        sc.c.status == Status.OPTED_IN.value,
+    )
+    consent = sa.or_(c.c.status == Status.OPTED_IN.value, own_in)
+    if with_inbound:
+        consent = sa.or_(consent, c.c.inbound == sa.true())
+    return sa.select(c.c.phone).where(c.c.account_id == account_id, consent)
+
+
+def _in_status(status: Status, sender: str | None) -> sa.ColumnElement[bool]:
+    """The contact has ``status`` in some scope, or as seen from ``sender``."""
+    sc = sender_consent
+    own = sa.and_(sc.c.account_id == contacts.c.account_id, sc.c.phone == contacts.c.phone)
+    if sender is None:
+        return sa.or_(
+            contacts.c.status == status.value,
+            sa.exists().where(own, sc.c.status == status.value),
+        )
+    own = sa.and_(own, sc.c.sender == sender)
+    return sa.or_(
+        sa.exists().where(own, sc.c.status == status.value),
+        sa.and_(contacts.c.status == status.value, ~sa.exists().where(own)),
+    )
+
+
+def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool, bool]:
+    return (state.blocked, state.account_status, state.texted, state.clarified, state.inbound)

@@ -1,0 +1,136 @@
+"""The consent projection: each contact's blocked flag, list memberships and, per scope,
+status with the method, time and event that set it (:mod:`optline.domain.projection`),
+as the contact tables store it. Marked as each change commits, read whole for
+``ledger verify`` and the views of every scope, rewritten from the ledger by
+``ledger repair``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+
+from optline.domain.consent import ContactState, Method, Status
+from optline.domain.projection import Mark, Projection
+from optline.store.repo.base import Repository
+from optline.store.rows import contact_values
+from optline.store.schema import contacts, memberships, sender_consent
+
+
+class Projections(Repository):
+    __slots__ = ()
+
+    def mark(self, account_id: int, touched: Projection) -> None:
+        """Record how, when and by which event a change set the scopes it ``touched``
+        (its status is already saved with the contact)."""
+        self._tx.check_writable()
+        key = {"account": account_id, "phone": touched.phone}
+        if touched.account is not None:
+            self._q.mark_account.run(self._driver, {**key, **_mark_values(touched.account)})
+        for sender, mark in touched.senders.items():
+            values = {**key, "sender": sender, **_mark_values(mark)}
+            self._q.mark_sender.run(self._driver, values)
+
+    def read(self, account_id: int, phones: Sequence[str] | None = None) -> list[Projection]:
+        """The stored projection of the account's contacts (of ``phones`` only, when
+        given), in phone order."""
+
+        def mine(table: sa.Table) -> list[sa.ColumnElement[bool]]:
+            where = [table.c.account_id == account_id]
+            if phones is not None:
+                where.append(table.c.phone.in_(list(phones)))
+            return where
+
+        c, sc, ms = contacts, sender_consent, memberships
+        own = self._conn.execute(
+            sa.select(c.c.phone, c.c.blocked, c.c.status, c.c.method, c.c.since, c.c.event_seq)
+            .where(*mine(c))
+            .order_by(c.c.phone)
+        ).all()
+        senders: dict[str, dict[str, Mark]] = {}
+        for row in self._conn.execute(
+            sa.select(
+                sc.c.phone, sc.c.sender, sc.c.status, sc.c.method, sc.c.since, sc.c.event_seq
+            ).where(*mine(sc))
+        ):
+            senders.setdefault(row.phone, {})[row.sender] = _stored_mark(row)
+        lists: dict[str, dict[str, bool]] = {}
+        for member in self._conn.execute(
+            sa.select(ms.c.phone, ms.c.list_name, ms.c.subscribed).where(*mine(ms))
+        ):
+            lists.setdefault(member.phone, {})[member.list_name] = bool(member.subscribed)
+        found: list[Projection] = []
+        for row in own:
+            unset = row.status == Status.NO_CONSENT and row.method is None and row.since is None
+            found.append(
+                Projection(
+                    row.phone,
+                    bool(row.blocked),
+                    None if unset and row.event_seq is None else _stored_mark(row),
+                    MappingProxyType(senders.get(row.phone, {})),
+                    MappingProxyType(lists.get(row.phone, {})),
+                )
+            )
+        return found
+
+    def restore(self, account_id: int, projection: Projection, at: datetime) -> None:
+        """Rewrite one contact's consent rows as ``projection`` says (its texted,
+        clarified and inbound flags, which are not consent, stay as they are)."""
+        self._tx.check_writable()
+        c, sc, ms = contacts, sender_consent, memberships
+        phone = projection.phone
+        values = contact_values(account_id, ContactState(phone), at)
+        self._conn.execute(
+            sa.insert(c).from_select(
+                list(values),
+                sa.select(*(sa.literal(v, c.c[k].type) for k, v in values.items())).where(
+                    ~sa.exists().where(c.c.account_id == account_id, c.c.phone == phone)
+                ),
+            )
+        )
+        account: dict[str, Any] = {"method": None, "since": None, "event_seq": None}
+        if projection.account is not None:
+            account = _mark_values(projection.account)
+        account.update(status=projection.account_status.value)
+        self._conn.execute(
+            sa.update(c)
+            .where(c.c.account_id == account_id, c.c.phone == phone)
+            .values(blocked=projection.blocked, updated_at=at, **account)
+        )
+        for table in (sc, ms):
+            self._conn.execute(
+                sa.delete(table).where(table.c.account_id == account_id, table.c.phone == phone)
+            )
+        if projection.senders:
+            rows = [
+                {"account_id": account_id, "phone": phone, "sender": sender, **_mark_values(m)}
+                for sender, m in projection.senders.items()
+            ]
+            self._conn.execute(sa.insert(sc), rows)
+        if projection.lists:
+            rows = [
+                {"account_id": account_id, "phone": phone, "list_name": name, "subscribed": on}
+                for name, on in projection.lists.items()
+            ]
+            self._conn.execute(sa.insert(ms), rows)
+
+
+def _mark_values(mark: Mark) -> dict[str, Any]:
+    return {
+        "status": mark.status.value,
+        "method": None if mark.method is None else mark.method.value,
+        "since": mark.since,
+        "event_seq": mark.event_seq,
+    }
+
+
+def _stored_mark(row: Any) -> Mark:
+    return Mark(
+        Status(row.status),
+        None if row.method is None else Method(row.method),
+        row.since,
+        row.event_seq,
+    )
