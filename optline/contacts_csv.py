@@ -77,11 +77,16 @@ def read_import(path: Path) -> tuple[list[ImportRow], list[tuple[int, str]]]:
     return rows, problems
 
 
+#: What an import row may say a contact is: ``no_consent`` is the absence of a record,
+#: which a row leaves by saying nothing (an ``opted_in`` row without evidence).
+IMPORTABLE = (Status.OPTED_IN, Status.OPTED_OUT, Status.BLOCKED)
+
+
 def _status(cell: str | None) -> Status:
     """A row's status; an empty cell is ``opted_in`` (the default for an import)."""
     given = (cell or "").strip() or Status.OPTED_IN.value
-    try:
-        return Status(given)
-    except ValueError:
-        valid = ", ".join(s.value for s in Status)
-        raise BadInput(f"status {given!r} is not one of {valid}") from None
+    found = next((s for s in IMPORTABLE if s.value == given), None)
+    if found is None:
+        valid = ", ".join(s.value for s in IMPORTABLE)
+        raise BadInput(f"status {given!r} is not one of {valid}")
+    return found

@@ -114,7 +114,10 @@ def test_an_import_lists_every_bad_row_with_the_valid_values_and_imports_nothing
     assert "'subscribed' is not one of opted_in, opted_out, blocked" in lines[1]
     assert "unknown list 'weekly' (the account's lists: news)" in lines[2]
     assert lines[3] == f"error: {bad}: 3 bad rows, nothing imported"
-    assert cli("contacts", "list", "--account", "acme") == "phone,status,lists\n"
+    assert (
+        cli("contacts", "list", "--account", "acme")
+        == "phone,scope,status,since,method,event_seq\n"
+    )
 
 
 def test_an_import_lists_bad_rows_up_to_a_limit_then_counts_the_rest(

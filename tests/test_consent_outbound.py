@@ -89,7 +89,7 @@ def test_opt_out_language_is_not_added_to_a_text_that_already_carries_some(body:
     # The default disclosure is opt-out language: a first text with its own (the check
     # the campaign rule uses) needs no second copy.
     policy = get_profile("default")
-    decision = check(None, policy, campaign=True, body=body)
+    decision = check(OPTED_IN, policy, campaign=True, body=body)
     assert decision.allowed and decision.body == body
     # The same text, never handed over, leaves the disclosure for the next one.
     assert not decisions.never_sent(decisions.sent(ContactState(PHONE)), policy, body).texted
@@ -100,7 +100,7 @@ def test_a_disclosure_that_is_not_opt_out_language_is_still_added() -> None:
         get_profile("default"), {"first_text_disclosure": "Msg&data rates apply."}
     )
     body = "Spring sale! Reply STOP to opt out"
-    assert check(None, policy, body=body).body == f"{body}\n\nMsg&data rates apply."
+    assert check(OPTED_IN, policy, body=body).body == f"{body}\n\nMsg&data rates apply."
 
 
 @pytest.mark.parametrize(
@@ -193,10 +193,10 @@ def test_refused_first_text_carries_no_disclosure() -> None:
 
 def test_a_separate_notice_is_not_a_campaign_text_s_opt_out_language() -> None:
     policy = with_overrides(get_profile("default"), {"first_text_disclosure_form": "separate"})
-    assert check(None, policy, campaign=True, body="20% off").reason is (
+    assert check(OPTED_IN, policy, campaign=True, body="20% off").reason is (
         Reason.MISSING_OPT_OUT_LANGUAGE
     )
-    allowed = check(None, policy, campaign=True, body="20% off. Reply STOP to opt out")
+    allowed = check(OPTED_IN, policy, campaign=True, body="20% off. Reply STOP to opt out")
     # Sent all the same: seed 004's notice goes before every first text, whatever it says.
     assert allowed == Decision(
         True, None, "20% off. Reply STOP to opt out", policy.first_text_disclosure

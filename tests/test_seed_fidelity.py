@@ -114,6 +114,7 @@ def test_a_first_campaign_text_with_its_own_opt_out_language_gets_no_second_copy
 ) -> None:
     engine.create_account(ACME)  # default: "Reply STOP to opt out." on a first text
     engine.add_sender(ACME, A)
+    engine.opt_in(ACME, BOB, "web form, 2026-12-01")  # campaign texts need consent
     sent = engine.send(ACME, A, BOB, SALE, campaign=True)
     assert sent.allowed and sent.body == SALE
     _, messages = engine.history(ACME, BOB)
@@ -121,6 +122,8 @@ def test_a_first_campaign_text_with_its_own_opt_out_language_gets_no_second_copy
 
 
 def test_the_api_sends_a_first_text_with_opt_out_language_as_written(acme: Tenant) -> None:
+    for number in (BOB, "+12025550143"):  # consent on record, a first text all the same
+        acme.ok("POST", f"/v1/contacts/{number}/opt-in", {"evidence": "web form, 2026-12-01"})
     sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": SALE, "campaign": True})
     assert (sent["allowed"], sent["body"]) == (True, SALE)
     other = acme.ok("POST", "/v1/messages", {"from": A, "to": "+12025550143", "body": "Hi"})
