@@ -8,12 +8,14 @@ nothing was written).
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -24,8 +26,12 @@ from rich.progress import Progress
 from optline import contacts_csv
 from optline.cli_messages import messages_app
 from optline.cli_policy import policy_app
+from optline.cli_review import review_app
+from optline.cli_serve import serve
+from optline.domain.actors import Actor
 from optline.domain.classify import classify as classify_text
 from optline.domain.consent import ContactState, Status
+from optline.domain.messages import Via
 from optline.domain.policy import SenderKind, UnknownProfile
 from optline.engine import Engine, phone
 from optline.errors import OptlineError
@@ -63,6 +69,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(messages_app, name="messages")
 app.add_typer(policy_app, name="policy")
+app.add_typer(review_app, name="review")
 
 
 class Format(StrEnum):
@@ -80,6 +87,14 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+@dataclass(frozen=True)
+class Options:
+    """The options every command runs under."""
+
+    db: str
+    actor: str  # who makes the changes, on their ledger events
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -87,15 +102,25 @@ def main_options(
         str | None,
         typer.Option("--db", help="Database URL (else $OPTLINE_DATABASE_URL, else sqlite)."),
     ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", help="Who makes the changes, on the ledger (else the OS user)."),
+    ] = None,
 ) -> None:
-    ctx.obj = db or os.environ.get("OPTLINE_DATABASE_URL") or DEFAULT_DATABASE_URL
+    url = db or os.environ.get("OPTLINE_DATABASE_URL") or DEFAULT_DATABASE_URL
+    ctx.obj = Options(url, getpass.getuser() if actor is None else actor)
+
+
+def actor_of(ctx: typer.Context) -> Actor:
+    """Who makes a change from the command line (``--actor``, else the OS user)."""
+    return Actor(ctx.find_root().obj.actor, Via.CLI)
 
 
 @contextmanager
 def engine(ctx: typer.Context) -> Iterator[Engine]:
     """Open the database and turn every optline error into exit 2 with one line."""
     try:
-        opened = Engine.open(ctx.find_root().obj)
+        opened = Engine.open(ctx.find_root().obj.db)
     except Exception as exc:  # a bad URL or unreachable database is bad input here
         fail(f"cannot open database: {exc}")
     try:
@@ -214,10 +239,13 @@ def accounts_create(
     ctx: typer.Context,
     name: str,
     profile: Annotated[str, typer.Option(help="Policy profile.")] = "default",
+    support: Annotated[
+        str | None, typer.Option("--support-contact", help="Named in HELP answers.")
+    ] = None,
 ) -> None:
-    """Create an account with a policy profile."""
+    """Create an account with a policy profile (and the support contact HELP names)."""
     with engine(ctx) as e:
-        row = e.create_account(name, profile)
+        row = e.create_account(name, profile, {"support_contact": support} if support else None)
     typer.echo(f"account {row.name} created (profile {row.profile})")
 
 
@@ -279,9 +307,9 @@ def contacts_opt_out(
     """Opt a contact out (of everything, of one sender, or of one list)."""
     with engine(ctx) as e:
         if list_name:
-            state = e.unsubscribe(account, list_name, number)
+            state = e.unsubscribe(account, list_name, number, actor_of(ctx))
         else:
-            state = e.opt_out(account, number, sender)
+            state = e.opt_out(account, number, sender, actor=actor_of(ctx))
     typer.echo(f"{state.phone}: {state.status_from(None).value}")
 
 
@@ -299,9 +327,9 @@ def contacts_opt_in(
     """Opt a contact back in, where the policy allows it, or subscribe them to a list."""
     with engine(ctx) as e:
         if list_name:
-            state = e.subscribe(account, list_name, number)
+            state = e.subscribe(account, list_name, number, actor_of(ctx))
         else:
-            state = e.opt_in(account, number, evidence, sender)
+            state = e.opt_in(account, number, evidence, sender, actor_of(ctx))
     typer.echo(f"{state.phone}: {state.status_from(None).value}")
 
 
@@ -309,7 +337,7 @@ def contacts_opt_in(
 def contacts_block(ctx: typer.Context, number: str, account: AccountOpt) -> None:
     """Block a contact: no texts either way; implies opted out."""
     with engine(ctx) as e:
-        state = e.block(account, number)
+        state = e.block(account, number, actor=actor_of(ctx))
     typer.echo(f"{state.phone}: blocked")
 
 
@@ -317,7 +345,7 @@ def contacts_block(ctx: typer.Context, number: str, account: AccountOpt) -> None
 def contacts_unblock(ctx: typer.Context, number: str, account: AccountOpt) -> None:
     """Unblock a contact (they stay opted out)."""
     with engine(ctx) as e:
-        state = e.unblock(account, number)
+        state = e.unblock(account, number, actor=actor_of(ctx))
     typer.echo(f"{state.phone}: {state.status_from(None).value}")
 
 
@@ -350,7 +378,7 @@ def contacts_import(ctx: typer.Context, file: Path, account: AccountOpt) -> None
         rows = contacts_csv.read_import(file)
         with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
             task = progress.add_task("importing", total=len(rows))
-            count = e.import_contacts(account, rows, lambda: progress.advance(task))
+            count = e.import_contacts(account, rows, lambda: progress.advance(task), actor_of(ctx))
     typer.echo(f"imported {count} contacts into {account}")
 
 
@@ -414,7 +442,7 @@ def lists_create(
 def lists_add(ctx: typer.Context, name: str, numbers: list[str], account: AccountOpt) -> None:
     """Subscribe numbers to a list."""
     with engine(ctx) as e:
-        count = e.add_to_list(account, name, numbers)
+        count = e.add_to_list(account, name, numbers, actor_of(ctx))
     typer.echo(f"{count} added to {name}")
 
 
@@ -497,34 +525,6 @@ def ledger_verify(
         raise typer.Exit(1)
 
 
-DEMO_ACCOUNT = "demo"
-DEMO_SENDER = "+14155550100"
-DEMO_SECRET = "demo-webhook-secret"
-DEMO_TEXTS = (
-    ("+14155550123", "Hi, is my cleaning still on Tuesday?"),
-    ("+14155550124", "STOP"),
-    ("+14155550125", "please stop texting me"),
-    ("+14155550126", "not interested"),  # a possible opt-out: flagged for review
-    ("+14155550127", "HELP"),
-)
-
-
-def demo_key(database_url: str) -> str:
-    """Make sure the demo account exists; give it a fresh API key and return it."""
-    with Engine.open(database_url) as e:
-        if not any(row.name == DEMO_ACCOUNT for row in e.accounts()):
-            e.create_account(
-                DEMO_ACCOUNT,
-                "default",
-                {"brand": "Bright Smile Dental", "support_contact": "help@example.com"},
-            )
-            e.add_sender(DEMO_ACCOUNT, DEMO_SENDER, "long_code", "generic", {"secret": DEMO_SECRET})
-            # A few texts, so that the web UI has something to show from the start.
-            for n, (number, text) in enumerate(DEMO_TEXTS, start=1):
-                e.receive(DEMO_ACCOUNT, number, DEMO_SENDER, text, f"demo-{n}")
-        return e.issue_api_key(DEMO_ACCOUNT)
-
-
 @secrets_app.command("new-key")
 def secrets_new_key() -> None:
     """Print a fresh random key for OPTLINE_SECRET_KEY."""
@@ -543,49 +543,7 @@ def secrets_seal(ctx: typer.Context) -> None:
     typer.echo(f"{count} secrets sealed with the first key")
 
 
-@app.command()
-def serve(
-    ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-    demo: Annotated[bool, typer.Option(help="Create a demo account and print its key.")] = False,
-) -> None:
-    """Run the HTTP service (webhooks, REST API under /v1, docs at /docs, web UI at /ui/)."""
-    import uvicorn
-
-    from optline.settings import Settings
-
-    url = ctx.find_root().obj
-    os.environ["OPTLINE_DATABASE_URL"] = url
-    try:
-        Settings.from_env()  # a bad setting stops here, with its name, not in a worker
-        # Migrate once here, so worker processes never race to create the schema.
-        with Engine.open(url) as opened:
-            sealing = opened.store.sealer.sealing
-        key = demo_key(url) if demo else None
-    except (OptlineError, ValueError) as exc:
-        fail(str(exc))
-    base = f"http://{host}:{port}"
-    typer.echo(f"optline on {base}  (database {url})")
-    typer.echo(f"  Web UI:        {base}/ui/")
-    typer.echo(f"  API docs:      {base}/docs")
-    typer.echo(f"  OpenAPI:       {base}/openapi.json")
-    typer.echo(f"  Webhooks:      {base}/webhooks/twilio | /webhooks/telnyx | /webhooks/generic")
-    if not sealing:
-        typer.echo(f"  Secrets:       stored as given; set {SECRET_KEY_ENV} to seal them at rest")
-    if key is not None:
-        typer.echo(f"  Demo account:  {DEMO_ACCOUNT}, sender {DEMO_SENDER} (generic webhook)")
-        typer.echo(f"  Demo API key:  {key}")
-        typer.echo(f"  Try:           curl -H 'Authorization: Bearer {key}' {base}/v1/account")
-    uvicorn.run(
-        "optline.api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+app.command()(serve)
 
 
 def main() -> None:

@@ -40,8 +40,28 @@ class TextTooLong(BadInput):
     code = "text_too_long"
 
 
+class MissingField(BadInput):
+    """A setting the request leaves empty that the account cannot do without."""
+
+    code = "missing_field"
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class AlreadyExists(OptlineError):
     code = "conflict"
+
+
+class UnknownFlag(NotFound):
+    code = "unknown_flag"
+
+
+class AlreadyResolved(AlreadyExists):
+    """A flagged reply that a person or a later opt-out has already resolved."""
+
+    code = "already_resolved"
 
 
 class IdempotencyKeyReused(AlreadyExists):

@@ -118,6 +118,15 @@ CITATIONS: Mapping[str, Mapping[str, str]] = {
     },
 }
 
+#: Fields set on every profile by a rule that binds every business, whatever its
+#: vendor does (the seeds are silent on them, and no vendor may go below them).
+RULES: Mapping[str, str] = {
+    "flag_plain_language": (
+        "47 CFR 64.1200(a)(10): consent may be revoked by \u201cany reasonable "
+        "method\u201d, binding on every business since 2025-04-11"
+    ),
+}
+
 #: Where the ``twilio`` and ``default`` values come from (they have no seed file).
 BASIS: Mapping[str, Mapping[str, str]] = {
     BASE: {
@@ -142,6 +151,10 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "scope": "revoke-all, the protective choice (FCC delay to 2027-01-31 aside)",
         "one_confirmation_per_opt_out": "CTIA 5.1.3: one final opt-out confirmation",
         "clarify_possible_opt_out": "64.1200(a)(12) allows one clarifying text",
+        "hold_campaigns_on_review": (
+            "64.1200(a)(10): no marketing to someone whose reply may have revoked "
+            "consent until a person has looked at it"
+        ),
         "first_text_disclosure": "tells every new contact how to stop",
         "campaign_opt_out_language_required": "every campaign text says how to stop",
         "single_keyword_only": (
@@ -175,6 +188,17 @@ DESCRIPTIONS: Mapping[str, str] = {
         "`with_evidence` (who gave consent, when and how)."
     ),
     "one_confirmation_per_opt_out": "A repeated opt-out is recorded but not confirmed again.",
+    "flag_plain_language": (
+        "Under `single_keyword_only`, a text that is none of the keywords but reads as a "
+        "request to stop (\u201cplease stop texting me\u201d) is recorded as a "
+        "`revocation_flagged` event for review; it opts no one out, so the profile's "
+        "single-word opt-out behaviour is unchanged. Why on every profile: 47 CFR "
+        "64.1200(a)(10), binding since 2025-04-11, lets a person revoke consent by "
+        "\u201cany reasonable method\u201d and binds every business whatever keywords "
+        "its vendor matches; a vendor that matches single words only would otherwise "
+        "ignore such a reply without anyone seeing it. A flag waits in the review queue "
+        "until it is resolved (opt out, or not a revocation; see docs/api.md)."
+    ),
     "clarify_possible_opt_out": "A reply that may mean stop is flagged and answered once.",
     "toll_free_opt_in": "The only opt-in keywords a toll-free sender accepts.",
     "first_text_disclosure": "Appended to the first text a contact ever receives.",
@@ -284,6 +308,8 @@ def fields() -> list[str]:
 
 def source(profile: str, field_name: str) -> str:
     """Why ``profile`` has its value for ``field_name``."""
+    if field_name in RULES:
+        return RULES[field_name]
     if profile in CITATIONS:
         note = CITATIONS[profile].get(field_name)
         if note is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from account_support import HELP_CONTACT
 from fakeprovider import FakeProvider, Reply
 from fastapi.testclient import TestClient
 from store_support import record_send
@@ -154,7 +155,8 @@ def test_an_admin_key_off_by_a_character_or_of_another_length_is_refused(
         response = client.post("/v1/accounts", json={"name": "acme"}, headers=auth(wrong))
         assert response.status_code == 401, what
         assert_problem(response, 401, "unauthorized")
-    assert client.post("/v1/accounts", json={"name": "acme"}, headers=auth(ADMIN_KEY)).is_success
+    body = {"name": "acme", "overrides": HELP_CONTACT}
+    assert client.post("/v1/accounts", json=body, headers=auth(ADMIN_KEY)).is_success
 
 
 def test_an_api_key_off_by_a_character_or_of_another_length_is_refused(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from account_support import HELP_CONTACT
 from fastapi.testclient import TestClient
 
 ADMIN_KEY = "admin-" + "k" * 40
@@ -66,7 +67,9 @@ def new_tenant(
     client: TestClient, name: str, profile: str = "default", senders: tuple[str, ...] = ()
 ) -> Tenant:
     response = client.post(
-        "/v1/accounts", json={"name": name, "profile": profile}, headers=auth(ADMIN_KEY)
+        "/v1/accounts",
+        json={"name": name, "profile": profile, "overrides": HELP_CONTACT},
+        headers=auth(ADMIN_KEY),
     )
     assert response.status_code == 201, response.text
     tenant = Tenant(client, response.json()["api_key"], name)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from account_support import HELP_CONTACT
 from sqlalchemy import event
 from store_support import FullDisk
 
@@ -31,7 +32,7 @@ PHONES = [f"+1415555{3000 + i:04d}" for i in range(20)]
 @pytest.fixture
 def engine(store: Store) -> Iterator[Engine]:
     engine = Engine(store)
-    engine.create_account(ACME)
+    engine.create_account(ACME, overrides=HELP_CONTACT)
     engine.add_sender(ACME, SENDER)
     yield engine
 

@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from account_support import HELP_CONTACT
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,7 +40,7 @@ EVE = "+12025550143"
 def make_account(
     engine: Engine, name: str = ACME, profile: str = "twilio", senders: tuple[str, ...] = (A, B, C)
 ) -> None:
-    engine.create_account(name, profile)
+    engine.create_account(name, profile, HELP_CONTACT)
     for number in senders:
         engine.add_sender(name, number)
 

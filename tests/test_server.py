@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 import pytest
+from account_support import HELP_CONTACT
 
 from optline.providers import signing
 
@@ -186,7 +187,9 @@ def _tenant(base: str, name: str, sender: str) -> Tenant:
     texts are decided and recorded only)."""
     with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) as client:
         made = client.post(
-            "/v1/accounts", json={"name": name}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+            "/v1/accounts",
+            json={"name": name, "overrides": HELP_CONTACT},
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
         )
         assert made.status_code == 201, made.text
         tenant = Tenant(made.json()["api_key"], sender)

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from optline.cli import DEMO_ACCOUNT, DEMO_SECRET, DEMO_SENDER, DEMO_TEXTS
+from optline.cli_serve import DEMO_ACCOUNT, DEMO_SECRET, DEMO_SENDER, DEMO_TEXTS
 from optline.engine import Engine
 from optline.providers import signing
 from optline.store import Store

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from optline import web
-from optline.api import messages, problems, routes, telemetry, unsettled, webhooks
+from optline.api import messages, problems, review, routes, telemetry, unsettled, webhooks
 from optline.domain.classify import classify
 from optline.engine import Engine
 from optline.notify import Worker
@@ -74,7 +74,8 @@ def create_app(
     app.state.engine = engine
     app.state.settings = settings
     problems.install(app)
-    for router in (webhooks.router, routes.router, messages.router, unsettled.router):
+    routers = (webhooks.router, routes.router, messages.router, unsettled.router, review.router)
+    for router in routers:
         app.include_router(router)
     web.install(app)
     telemetry.instrument(app, settings, tracer_provider)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from optline.domain.consent import ContactState
+from optline.domain.review import Flag
 from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
 
 T = TypeVar("T")
@@ -33,6 +34,18 @@ def contact_view(state: ContactState) -> dict[str, Any]:
         "blocked": state.blocked,
         "senders": {k: v.value for k, v in state.sender_status.items()},
         "lists": dict(state.lists),
+    }
+
+
+def flag_view(flag: Flag) -> dict[str, Any]:
+    return {
+        "seq": flag.seq,
+        "phone": flag.phone,
+        "sender": flag.sender,
+        "reason": flag.reason,
+        "flagged_at": flag.flagged_at.isoformat(),
+        "resolution": None if flag.resolution is None else flag.resolution.value,
+        "resolved_seq": flag.resolved_seq,
     }
 
 

@@ -4,10 +4,11 @@ Order of checks: the account's own keywords (triggers and list opt-out keywords)
 the policy's keywords as the whole message; an account keyword never takes one of the
 policy's opt-out keywords. A policy with ``single_keyword_only`` stops there, as the
 vendors documented in seeds 000, 003 and 004 do ("STOP PLEASE" and "PLEASE CANCEL" do
-not count), after a typo check where ``typo_tolerance`` is on (seed 002); under implicit
-opt-in (seed 001) a text that reads as a request to stop is flagged as a possible
-opt-out. Otherwise :mod:`optline.domain.detect` reads the rest: keywords among filler
-words, typos, and plain-language replies in the policy's languages.
+not count), after a typo check where ``typo_tolerance`` is on (seed 002); a text that
+reads as a request to stop is then flagged as a possible opt-out for review
+(``flag_plain_language``, 47 CFR 64.1200(a)(10)), never acted on. Otherwise
+:mod:`optline.domain.detect` reads the rest: keywords among filler words, typos, and
+plain-language replies in the policy's languages.
 :func:`with_provider_keyword` then follows what the provider itself did with the text.
 """
 
@@ -91,8 +92,8 @@ def classify(
             found = exact[form] = _exact(match)
         return found
     if policy.single_keyword_only and not (policy.typo_tolerance and len(tokens) == 1):
-        if policy.implicit_opt_in:
-            return _implicit_opt_in_guard(detector.free_text(folded, tokens, form, False))
+        if policy.flag_plain_language or policy.implicit_opt_in:
+            return _flagged(detector.free_text(folded, tokens, form, False))
         return _NOT_A_KEYWORD
     if policy.single_keyword_only:
         verdict = detector.word(tokens[0])
@@ -106,12 +107,14 @@ def classify(
 _NOT_A_KEYWORD = Classification(Intent.NONE, reason="not one of the policy's keywords")
 
 
-def _implicit_opt_in_guard(verdict: Verdict | None) -> Classification:
-    """A text outside a single-keyword policy's keywords, under implicit opt-in.
+def _flagged(verdict: Verdict | None) -> Classification:
+    """A text outside a single-keyword policy's keywords, read freely.
 
-    Seed 001 opts a contact back in on any new message, and "Stop texting me!" is not
-    one of its keywords; read freely it asks to stop, so it is flagged as a possible
-    opt-out, which never opts anyone back in (and is recorded for review).
+    "Please stop texting me" is none of the vendors' keywords, but 47 CFR
+    64.1200(a)(10) binds every business whatever its vendor matches: read freely it
+    asks to stop, so it is flagged as a possible opt-out for review, which changes no
+    consent. Under seed 001's implicit opt-in this also keeps it from counting as a
+    new message that opts the contact back in.
     """
     if verdict is None or verdict.intent not in (Intent.OPT_OUT, Intent.POSSIBLE_OPT_OUT):
         return _NOT_A_KEYWORD

@@ -34,6 +34,7 @@ class EventType(StrEnum):
     LIST_UNSUBSCRIBED = "list_unsubscribed"
     TRIGGER_FIRED = "trigger_fired"
     REVOCATION_FLAGGED = "revocation_flagged"
+    FLAG_DISMISSED = "flag_dismissed"  # a flagged reply reviewed: not a revocation
     SEND_REFUSED = "send_refused"
     SEND_SETTLED = "send_settled"  # a send's unknown outcome settled after the fact
 
@@ -78,6 +79,8 @@ class Reason(StrEnum):
     OPTED_OUT = "opted_out"
     LIST_UNSUBSCRIBED = "list_unsubscribed"
     MISSING_OPT_OUT_LANGUAGE = "missing_opt_out_language"
+    # A reply that may revoke consent waits for review (``hold_campaigns_on_review``).
+    REVOCATION_PENDING_REVIEW = "revocation_pending_review"
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -375,10 +378,17 @@ def _list_change(
 
 
 def opt_out(
-    state: ContactState, policy: Policy, sender: str | None = None, note: str | None = None
+    state: ContactState,
+    policy: Policy,
+    sender: str | None = None,
+    note: str | None = None,
+    flag: int | None = None,
 ) -> Outcome:
-    """The business opts the contact out (everywhere when no sender is given)."""
-    new, event, _ = _opt_out(state, sender, policy, Source.MANUAL, sender is None, note=note)
+    """The business opts the contact out (everywhere when no sender is given); ``flag``:
+    the seq of the flagged reply this opt-out resolves, named on its event."""
+    new, event, _ = _opt_out(
+        state, sender, policy, Source.MANUAL, sender is None, note=note, flag=flag
+    )
     return Outcome(new, (event,))
 
 

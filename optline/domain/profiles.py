@@ -204,6 +204,9 @@ DEFAULT = Policy(
     resubscribe=Resubscribe.WITH_EVIDENCE,
     first_text_disclosure="Reply STOP to opt out.",
     campaign_opt_out_language_required=True,
+    # 64.1200(a)(10): no marketing to someone whose reply may have revoked consent
+    # until a person has looked at it.
+    hold_campaigns_on_review=True,
 )
 
 TWILIO = Policy(

@@ -9,6 +9,7 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 - ``tx.contacts``: contact state, sender consent, list memberships, suppression;
 - ``tx.messages``: inbound and outbound texts, statuses, unsettled sends, send requests;
 - ``tx.ledger``: the hash-chained events: append, read, verify;
+- ``tx.flags``: the review queue of flagged replies, opened and resolved with events;
 - ``tx.outbox``: event-webhook subscriptions and their queued notifications.
 """
 
@@ -18,6 +19,7 @@ import weakref
 
 from optline.store.repo.accounts import Accounts
 from optline.store.repo.contacts import Contacts
+from optline.store.repo.flags import Flags
 from optline.store.repo.ledger import Ledger
 from optline.store.repo.messages import Messages
 from optline.store.repo.outbox import Outbox
@@ -42,4 +44,5 @@ class Tx(TxState):
         self.contacts = Contacts(me)
         self.messages = Messages(me)
         self.ledger = Ledger(me)
+        self.flags = Flags(me)
         self.outbox = Outbox(me)
