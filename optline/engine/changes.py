@@ -14,7 +14,7 @@ from optline.domain import consent, inputs
 from optline.domain.actors import Actor
 from optline.domain.consent import ContactState, Outcome, Refused
 from optline.domain.policy import Policy
-from optline.engine.context import AccountRef, phone, sender_number
+from optline.engine.context import AccountRef, checked_actor, phone, sender_number
 from optline.engine.directory import Directory
 from optline.engine.results import ImportRow
 from optline.errors import BadInput, NotAllowed
@@ -145,6 +145,7 @@ class Changes(Directory):
         actor: Actor | None = None,
     ) -> int:
         """Apply validated rows in one transaction: all of them, or none on any refusal."""
+        actor = checked_actor(actor)
         now = self._clock()
         count = 0
         with self.store.transaction() as tx:
@@ -207,6 +208,7 @@ class Changes(Directory):
         bad number or a refusal) none. ``list_name`` and ``sender``, when given, must
         be the account's; ``actor`` or ``message`` caused the change."""
         phones = list(dict.fromkeys(phone(n) for n in numbers))
+        actor = checked_actor(actor)
         now = self._clock()
         changed: list[ContactState] = []
         with self.store.transaction() as tx:

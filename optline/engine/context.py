@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
-from optline.domain import consent, decisions, review
+from optline.domain import consent, decisions, inputs, review
 from optline.domain.actors import Actor, attributed
 from optline.domain.consent import ContactState, EventType, Outcome, Status
 from optline.domain.decisions import Decision
@@ -76,6 +76,11 @@ def phone(raw: str) -> str:
         return to_e164(raw)
     except InvalidPhoneNumber as exc:
         raise BadInput(str(exc)) from None
+
+
+def checked_actor(actor: Actor | None) -> Actor | None:
+    """The actor of a manual change, its name checked (:class:`BadInput` if empty)."""
+    return None if actor is None else Actor(inputs.actor(actor.by), actor.via)
 
 
 def sender_number(raw: str) -> str:

@@ -38,6 +38,7 @@ from optline.engine.context import (
     AccountRef,
     Context,
     Dispatch,
+    checked_actor,
     key_hash,
     sender_number,
     utcnow,
@@ -231,6 +232,7 @@ class Directory(Context):
         When it would change any contact, nothing is written unless ``confirm``:
         :class:`ConfirmationRequired` says how many it would change.
         """
+        actor = checked_actor(actor)
         now = self._clock()
         with self.store.transaction() as tx:
             row = self._account(tx, account, exclusive=True)

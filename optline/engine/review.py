@@ -14,7 +14,7 @@ from optline.domain.actors import Actor
 from optline.domain.consent import ContactState
 from optline.domain.review import Flag, Resolution
 from optline.engine.changes import Changes
-from optline.engine.context import AccountRef
+from optline.engine.context import AccountRef, checked_actor
 from optline.engine.results import FlagPage
 from optline.errors import AlreadyResolved, BadInput, UnknownFlag
 
@@ -56,7 +56,7 @@ class Review(Changes):
         its sender, in the policy's scope; the event names the flag); DISMISSED records
         ``why`` (required) on a ``flag_dismissed`` event, and consent stays as it was.
         A flag already resolved raises :class:`AlreadySettled`."""
-        actor = Actor(inputs.actor(actor.by), actor.via)
+        checked = checked_actor(actor)
         note = inputs.why(why) if resolution is Resolution.DISMISSED else inputs.note(why)
         now = self._clock()
         with self.store.transaction() as tx:
@@ -77,7 +77,7 @@ class Review(Changes):
             else:
                 policy = self._policy_of(row)
                 outcome = consent.opt_out(before, policy, flag.sender, note, flag=flag.seq)
-            self._apply(tx, row.id, state, outcome, now, actor)
+            self._apply(tx, row.id, state, outcome, now, checked)
             resolved = tx.flags.get(row.id, seq)
         assert resolved is not None
         return resolved
