@@ -138,6 +138,10 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "single_keyword_only": "Advanced Opt-Out matches a message that is one keyword",
         "opt_out_all_widens": "STOPALL opts out of every number",
         "implicit_opt_in": "only an opt-in keyword lifts an opt-out",
+        "clarify_possible_opt_out": (
+            "Twilio answers no text that is not one of its keywords; a flagged reply is "
+            "recorded for review, not answered"
+        ),
     },
     "default": {
         "keywords": (
@@ -228,6 +232,14 @@ Advanced Opt-Out behaviour. The other five reproduce one product's help page eac
 (`seeds/` in the project's shared documents); where a page says nothing about a field
 the product is taken to keep its carrier's (Twilio's) standard behaviour, shown here as
 *{inherited}*.
+
+Every profile flags plain-language revocations. 47 CFR 64.1200(a)(10), binding since
+2025-04-11, lets a person revoke consent by "any reasonable method", and it binds every
+business whatever keywords its vendor matches. So the vendor profiles keep their exact
+single-word opt-outs ("PLEASE CANCEL" still opts no one out), but a text that reads as
+a request to stop ("please stop texting me") is recorded as a `revocation_flagged`
+event and waits in the review queue for a person to resolve it (`flag_plain_language`
+below; [ledger.md](ledger.md#the-review-queue)). No profile silently ignores it.
 
 ## Overriding fields per account
 

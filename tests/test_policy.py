@@ -117,6 +117,8 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "resubscribe": [True, None, []],
     "one_confirmation_per_opt_out": ["yes", None],
     "clarify_possible_opt_out": ["false", {}],
+    "hold_campaigns_on_review": ["true", 1, None],
+    "flag_plain_language": ["yes", 0],
     "first_text_disclosure": [True, 5, ["Reply STOP"], {}],
     "campaign_opt_out_language_required": ["false", 1],
     "brand": [None, 42, False, ["Acme"]],

@@ -217,6 +217,9 @@ TWILIO = Policy(
     scope=Scope.SENDER,
     # Only the recipient can lift a Twilio opt-out, by texting START.
     resubscribe=Resubscribe.NEVER,
+    # Twilio answers no text that is not one of its keywords: a plain-language
+    # revocation is flagged for review (flag_plain_language), not answered.
+    clarify_possible_opt_out=False,
 )
 
 CALLRAIL = dataclasses.replace(
