@@ -54,7 +54,7 @@ def snapshot(b: Tenant) -> dict[str, Any]:
 
 @pytest.fixture
 def b_data(other: Tenant, engine: Engine) -> Tenant:
-    other.ok("PUT", "/v1/policy", {"overrides": {"brand": "Other Co"}})
+    other.ok("PUT", "/v1/policy", {"overrides": {**HELP_CONTACT, "brand": "Other Co"}})
     other.ok("POST", "/v1/lists", {"name": "vip", "opt_out_keyword": "novip"}, 201)
     other.ok("POST", "/v1/lists/vip/members", {"numbers": [BOB, B_ONLY]})
     other.ok("POST", "/v1/triggers", {"keyword": "menu", "reply": "Today: soup"}, 201)
@@ -89,7 +89,7 @@ def test_account_a_cannot_read_or_change_account_b(acme: Tenant, b_data: Tenant)
     b_sent = b_data.ok("GET", f"/v1/contacts/{BOB}/history")["messages"][0]["id"]
     assert_problem(a.get(f"/v1/messages/{b_sent}"), 404, "unknown_message")
     assert a.ok("GET", "/v1/messages?status=queued")["messages"] == []
-    assert a.ok("GET", "/v1/policy")["overrides"] == {}
+    assert a.ok("GET", "/v1/policy")["overrides"] == HELP_CONTACT
 
     # Writes naming B's lists and senders are refused.
     assert_problem(a.post("/v1/lists/vip/members", {"numbers": [ZED]}), 404, "unknown_list")

@@ -528,7 +528,7 @@ def test_a_write_of_the_group_sees_the_account_as_the_group_left_it(engine: Engi
         return engine.receive(account_id, phone, SENDER, "STOP", f"SM{n:032d}")
 
     def rebrand(brand: str) -> None:
-        engine.set_policy(account_id, overrides={"brand": brand})
+        engine.set_policy(account_id, overrides={**HELP_CONTACT, "brand": brand})
 
     def rebrand_then_fail(brand: str) -> None:
         with engine.store.transaction() as tx:

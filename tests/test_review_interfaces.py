@@ -58,6 +58,18 @@ def test_the_api_pages_and_resolves_flags(acme: Tenant, engine: Engine) -> None:
     )
 
 
+def test_a_seq_past_the_ledgers_range_is_refused_not_a_crash(acme: Tenant) -> None:
+    # The ledger's seq is a 32-bit column: PostgreSQL would refuse a larger number.
+    past = 2**31
+    assert_problem(acme.client.get(f"/v1/review?before={past}", headers=acme.headers), 422)
+    refused = acme.client.post(f"/v1/review/{past}/opt-out", headers=acme.headers)
+    assert_problem(refused, 422)
+    ui = acme.client.post("/ui/login", data={"key": acme.key}, headers=HOST)
+    assert ui.status_code == 200
+    assert acme.client.get(f"/ui/review?before={10**12}").status_code == 200
+    assert acme.client.post(f"/ui/review/{past}/opt-out", headers=HOST).status_code == 404
+
+
 def test_another_accounts_flag_is_unknown(acme: Tenant, other: Tenant, engine: Engine) -> None:
     engine.receive("acme", BOB, A, MAYBE)
     (seq,) = _flag_seqs(acme)

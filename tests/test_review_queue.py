@@ -155,6 +155,10 @@ def test_the_queue_pages_past_200_with_an_exact_count(engine: Engine) -> None:
     assert engine.open_flags(ACME) == 200 == engine.flagged(ACME).open
     with pytest.raises(BadInput):
         engine.flagged(ACME, None, 0)
+    with pytest.raises(BadInput):  # past the ledger's 32-bit seq
+        engine.flagged(ACME, 2**31)
+    with pytest.raises(UnknownFlag):
+        engine.resolve_flag(ACME, 2**40, Resolution.OPTED_OUT, ANN)
 
 
 def test_an_open_flag_holds_campaign_texts_under_the_default_profile(engine: Engine) -> None:

@@ -214,14 +214,20 @@ def test_the_cli_refuses_an_unconfirmed_widening_and_applies_a_confirmed_one(
     assert "1 contact(s)" in refused.stderr and "confirm" in refused.stderr
     assert json.loads(run("policy", "show", "--account", ACME, "--json").stdout) == {
         "profile": "twilio",
-        "overrides": {},
+        "overrides": HELP_CONTACT,
     }
     applied = run("policy", "set", "--account", ACME, "--profile", "default", "--confirm", "--json")
     assert applied.exit_code == 0, applied.output
     assert json.loads(applied.stdout)["contacts_changed"] == 1
     with Engine.open(db_url) as opened:
         assert opened.check(ACME, B, BOB).reason is Reason.OPTED_OUT
-    overridden = run("policy", "set", "--account", ACME, "--override", "brand=Acme Dental")
+    overridden = run(
+        "policy", "set", "--account", ACME, "--override", "brand=Acme Dental",
+        "--override", "support_contact=help@acme.example",
+    )  # fmt: skip
     assert overridden.exit_code == 0, overridden.output
     shown = json.loads(run("policy", "show", "--account", ACME, "--json").stdout)
-    assert shown == {"profile": "default", "overrides": {"brand": "Acme Dental"}}
+    assert shown == {
+        "profile": "default",
+        "overrides": {"brand": "Acme Dental", "support_contact": "help@acme.example"},
+    }

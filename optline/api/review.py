@@ -15,11 +15,11 @@ from optline.api.problems import RESPONSES
 from optline.api.views import flag_view
 from optline.domain import inputs
 from optline.domain.review import Resolution
-from optline.engine import MAX_FLAG_PAGE
+from optline.engine import MAX_FLAG_PAGE, MAX_SEQ
 
 router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES)
 
-FlagSeq = Annotated[int, Path(ge=1, le=2**63 - 1, description="the flag's event seq")]
+FlagSeq = Annotated[int, Path(ge=1, le=MAX_SEQ, description="the flag's event seq")]
 
 
 class OptOutResolution(BaseModel):
@@ -39,7 +39,7 @@ async def review(
     account: Account,
     request: Request,
     before: Annotated[
-        int | None, Query(ge=1, le=2**63 - 1, description="the previous page's `next`")
+        int | None, Query(ge=1, le=MAX_SEQ, description="the previous page's `next`")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_FLAG_PAGE)] = 200,
 ) -> dict[str, Any]:

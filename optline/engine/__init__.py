@@ -63,7 +63,7 @@ from optline.engine.results import (
     PolicyChange,
     SendResult,
 )
-from optline.engine.review import MAX_FLAG_PAGE, Review
+from optline.engine.review import MAX_FLAG_PAGE, MAX_SEQ, Review
 from optline.engine.subscriptions import (
     NOTIFY_BASE_DELAY,
     NOTIFY_MAX_ATTEMPTS,
@@ -77,6 +77,7 @@ __all__ = [
     "BROADCAST_CHUNK",
     "BROADCAST_CONCURRENCY",
     "MAX_FLAG_PAGE",
+    "MAX_SEQ",
     "NOTIFY_BASE_DELAY",
     "NOTIFY_MAX_ATTEMPTS",
     "NOTIFY_MAX_DELAY",

@@ -20,6 +20,8 @@ from optline.errors import AlreadyResolved, BadInput, UnknownFlag
 
 #: The most flags one page holds.
 MAX_FLAG_PAGE = 1000
+#: The largest event seq (the ledger's seq is a 32-bit integer column).
+MAX_SEQ = 2**31 - 1
 
 
 class Review(Changes):
@@ -30,6 +32,8 @@ class Review(Changes):
         one that ended with that flag (its ``next``); ``open``: how many are open."""
         if not 0 < limit <= MAX_FLAG_PAGE:
             raise BadInput(f"limit must be from 1 to {MAX_FLAG_PAGE}")
+        if before is not None and not 0 < before <= MAX_SEQ:
+            raise BadInput(f"before must be a flag's seq, from 1 to {MAX_SEQ}")
         with self.store.read() as tx:
             row = self._account(tx, account)
             flags = tx.flags.page(row.id, before, limit + 1)
@@ -61,7 +65,7 @@ class Review(Changes):
         now = self._clock()
         with self.store.transaction() as tx:
             row = self._account(tx, account)
-            flag = tx.flags.get(row.id, seq)
+            flag = tx.flags.get(row.id, seq) if 0 < seq <= MAX_SEQ else None
             if flag is None:
                 raise UnknownFlag(f"no flag {seq} in account {row.name!r}")
             state = tx.contacts.get(row.id, flag.phone, for_update=True)

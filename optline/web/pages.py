@@ -291,7 +291,7 @@ async def review(request: Request) -> Response:
     """The open flags, newest first, a page at a time, each with its two resolutions."""
     engine, account = await _signed_in(request)
     before = request.query_params.get("before", "")
-    start = int(before) if before.isascii() and before.isdigit() and len(before) < 19 else None
+    start = int(before) if before.isascii() and before.isdigit() and len(before) < 10 else None
     page = await run_in_threadpool(engine.flagged, account.id, start, PAGE_SIZE)
     more = None if page.next is None else f"{PREFIX}/review?{urlencode({'before': page.next})}"
     return _page(
@@ -312,7 +312,7 @@ async def resolve(request: Request, seq: str, action: str) -> Response:
     engine, account = await _signed_in(request)
     form = await _form(request)
     resolution = _RESOLUTIONS.get(action)
-    if resolution is None or not (seq.isascii() and seq.isdigit() and 0 < int(seq) < 2**63):
+    if resolution is None or not (seq.isascii() and seq.isdigit() and len(seq) < 10):
         return _page(request, "error.html", 404, account, error="No such flag or action.")
     try:
         flag = await run_in_threadpool(
