@@ -9,11 +9,13 @@ written).
 from __future__ import annotations
 
 import csv
+import getpass
 import io
 import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -26,8 +28,12 @@ from optline import contacts_csv
 from optline.cli_ledger import ledger_app
 from optline.cli_messages import messages_app
 from optline.cli_policy import policy_app
+from optline.cli_review import review_app
+from optline.cli_serve import serve
+from optline.domain.actors import Actor
 from optline.domain.classify import classify as classify_text
 from optline.domain.consent import ContactState, Method, Status
+from optline.domain.messages import Via
 from optline.domain.policy import SenderKind, UnknownProfile
 from optline.domain.projection import Projection
 from optline.engine import Engine, phone
@@ -64,6 +70,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(messages_app, name="messages")
 app.add_typer(policy_app, name="policy")
+app.add_typer(review_app, name="review")
 
 
 class Format(StrEnum):
@@ -81,6 +88,14 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+@dataclass(frozen=True)
+class Options:
+    """The options every command runs under."""
+
+    db: str
+    actor: str  # who makes the changes, on their ledger events
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -88,15 +103,25 @@ def main_options(
         str | None,
         typer.Option("--db", help="Database URL (else $OPTLINE_DATABASE_URL, else sqlite)."),
     ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", help="Who makes the changes, on the ledger (else the OS user)."),
+    ] = None,
 ) -> None:
-    ctx.obj = db or os.environ.get("OPTLINE_DATABASE_URL") or DEFAULT_DATABASE_URL
+    url = db or os.environ.get("OPTLINE_DATABASE_URL") or DEFAULT_DATABASE_URL
+    ctx.obj = Options(url, getpass.getuser() if actor is None else actor)
+
+
+def actor_of(ctx: typer.Context) -> Actor:
+    """Who makes a change from the command line (``--actor``, else the OS user)."""
+    return Actor(ctx.find_root().obj.actor, Via.CLI)
 
 
 @contextmanager
 def engine(ctx: typer.Context) -> Iterator[Engine]:
     """Open the database and turn every optline error into exit 2 with one line."""
     try:
-        opened = Engine.open(ctx.find_root().obj)
+        opened = Engine.open(ctx.find_root().obj.db)
     except Exception as exc:  # a bad URL or unreachable database is bad input here
         fail(f"cannot open database: {exc}")
     try:
@@ -223,11 +248,16 @@ def accounts_create(
     ctx: typer.Context,
     name: str,
     profile: Annotated[str, typer.Option(help="Policy profile.")] = "default",
+    support: Annotated[
+        str | None, typer.Option("--support-contact", help="Named in HELP answers.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create an account with a policy profile; prints its API key, once."""
+    """Create an account with a policy profile (and the support contact HELP names);
+    prints its API key, once."""
+    overrides = {"support_contact": support} if support else None
     with engine(ctx) as e:
-        row, key = e.create_account_with_key(name, profile)
+        row, key = e.create_account_with_key(name, profile, overrides)
     data = {"name": row.name, "profile": row.profile, "api_key": key}
     # Stored hashed, as the API's: this is the only time the key is shown.
     text = f"account {row.name} created (profile {row.profile})\nAPI key (shown once): {key}"
@@ -292,9 +322,9 @@ def contacts_opt_out(
     """Opt a contact out (of everything, of one sender, or of one list)."""
     with engine(ctx) as e:
         if list_name:
-            state = e.unsubscribe(account, list_name, number)
+            state = e.unsubscribe(account, list_name, number, actor_of(ctx))
         else:
-            state = e.opt_out(account, number, sender)
+            state = e.opt_out(account, number, sender, actor=actor_of(ctx))
     typer.echo(f"{state.phone}: {state.status_from(None).value}")
 
 
@@ -316,9 +346,9 @@ def contacts_opt_in(
     to a list."""
     with engine(ctx) as e:
         if list_name:
-            state = e.subscribe(account, list_name, number)
+            state = e.subscribe(account, list_name, number, actor_of(ctx))
         else:
-            state = e.opt_in(account, number, evidence, sender, method)
+            state = e.opt_in(account, number, evidence, sender, method, actor_of(ctx))
     typer.echo(f"{state.phone}: {state.status_from(None).value}")
 
 
@@ -326,7 +356,7 @@ def contacts_opt_in(
 def contacts_block(ctx: typer.Context, number: str, account: AccountOpt) -> None:
     """Block a contact: no texts either way; implies opted out."""
     with engine(ctx) as e:
-        state = e.block(account, number)
+        state = e.block(account, number, actor=actor_of(ctx))
     typer.echo(f"{state.phone}: blocked")
 
 
@@ -334,7 +364,7 @@ def contacts_block(ctx: typer.Context, number: str, account: AccountOpt) -> None
 def contacts_unblock(ctx: typer.Context, number: str, account: AccountOpt) -> None:
     """Unblock a contact (they stay opted out)."""
     with engine(ctx) as e:
-        state = e.unblock(account, number)
+        state = e.unblock(account, number, actor=actor_of(ctx))
     typer.echo(f"{state.phone}: {state.status_from(None).value}")
 
 
@@ -382,7 +412,9 @@ def contacts_import(ctx: typer.Context, file: Path, account: AccountOpt) -> None
             bar = Console(stderr=True)
             with Progress(console=bar, transient=True, disable=not bar.is_terminal) as progress:
                 task = progress.add_task("importing", total=len(rows))
-                count = e.import_contacts(account, rows, lambda: progress.advance(task), unread)
+                count = e.import_contacts(
+                    account, rows, lambda: progress.advance(task), unread, actor_of(ctx)
+                )
         except BadRows as exc:
             _report(file, exc)
     typer.echo(f"imported {count} contacts into {account}")
@@ -460,7 +492,7 @@ def lists_create(
 def lists_add(ctx: typer.Context, name: str, numbers: list[str], account: AccountOpt) -> None:
     """Subscribe numbers to a list."""
     with engine(ctx) as e:
-        count = e.add_to_list(account, name, numbers)
+        count = e.add_to_list(account, name, numbers, actor_of(ctx))
     typer.echo(f"{count} added to {name}")
 
 
@@ -507,34 +539,6 @@ def subscriptions_list(ctx: typer.Context, account: AccountOpt, as_json: JsonOpt
     emit(data, as_json, "\n".join(lines) or "no subscriptions")
 
 
-DEMO_ACCOUNT = "demo"
-DEMO_SENDER = "+14155550100"
-DEMO_SECRET = "demo-webhook-secret"
-DEMO_TEXTS = (
-    ("+14155550123", "Hi, is my cleaning still on Tuesday?"),
-    ("+14155550124", "STOP"),
-    ("+14155550125", "please stop texting me"),
-    ("+14155550126", "not interested"),  # a possible opt-out: flagged for review
-    ("+14155550127", "HELP"),
-)
-
-
-def demo_key(database_url: str) -> str:
-    """Make sure the demo account exists; give it a fresh API key and return it."""
-    with Engine.open(database_url) as e:
-        if not any(row.name == DEMO_ACCOUNT for row in e.accounts()):
-            e.create_account(
-                DEMO_ACCOUNT,
-                "default",
-                {"brand": "Bright Smile Dental", "support_contact": "help@example.com"},
-            )
-            e.add_sender(DEMO_ACCOUNT, DEMO_SENDER, "long_code", "generic", {"secret": DEMO_SECRET})
-            # A few texts, so that the web UI has something to show from the start.
-            for n, (number, text) in enumerate(DEMO_TEXTS, start=1):
-                e.receive(DEMO_ACCOUNT, number, DEMO_SENDER, text, f"demo-{n}")
-        return e.issue_api_key(DEMO_ACCOUNT)
-
-
 @secrets_app.command("new-key")
 def secrets_new_key() -> None:
     """Print a fresh random key for OPTLINE_SECRET_KEY."""
@@ -553,49 +557,7 @@ def secrets_seal(ctx: typer.Context) -> None:
     typer.echo(f"{count} secrets sealed with the first key")
 
 
-@app.command()
-def serve(
-    ctx: typer.Context,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-    demo: Annotated[bool, typer.Option(help="Create a demo account and print its key.")] = False,
-) -> None:
-    """Run the HTTP service (webhooks, REST API under /v1, docs at /docs, web UI at /ui/)."""
-    import uvicorn
-
-    from optline.settings import Settings
-
-    url = ctx.find_root().obj
-    os.environ["OPTLINE_DATABASE_URL"] = url
-    try:
-        Settings.from_env()  # a bad setting stops here, with its name, not in a worker
-        # Migrate once here, so worker processes never race to create the schema.
-        with Engine.open(url) as opened:
-            sealing = opened.store.sealer.sealing
-        key = demo_key(url) if demo else None
-    except (OptlineError, ValueError) as exc:
-        fail(str(exc))
-    base = f"http://{host}:{port}"
-    typer.echo(f"optline on {base}  (database {url})")
-    typer.echo(f"  Web UI:        {base}/ui/")
-    typer.echo(f"  API docs:      {base}/docs")
-    typer.echo(f"  OpenAPI:       {base}/openapi.json")
-    typer.echo(f"  Webhooks:      {base}/webhooks/twilio | /webhooks/telnyx | /webhooks/generic")
-    if not sealing:
-        typer.echo(f"  Secrets:       stored as given; set {SECRET_KEY_ENV} to seal them at rest")
-    if key is not None:
-        typer.echo(f"  Demo account:  {DEMO_ACCOUNT}, sender {DEMO_SENDER} (generic webhook)")
-        typer.echo(f"  Demo API key:  {key}")
-        typer.echo(f"  Try:           curl -H 'Authorization: Bearer {key}' {base}/v1/account")
-    uvicorn.run(
-        "optline.api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+app.command()(serve)
 
 
 def main() -> None:

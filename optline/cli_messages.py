@@ -31,8 +31,6 @@ OlderThan = Annotated[
         show_default=True,
     ),
 ]
-#: Who the ledger says settled a send from the command line.
-BY = "cli"
 
 
 def message_dict(m: MessageRow) -> dict[str, Any]:
@@ -97,7 +95,7 @@ def reconcile(
     Sent (with the provider's id) or failed (with its error). Exit 1 when some are left
     for an operator: no record at the provider, a provider that cannot be asked
     (Telnyx, generic gateways), or one that could not be reached."""
-    from optline.cli import emit, engine, fail
+    from optline.cli import actor_of, emit, engine, fail
     from optline.providers.registry import Dispatcher
     from optline.settings import Settings
 
@@ -108,7 +106,7 @@ def reconcile(
     dispatcher = Dispatcher(urls)
     try:
         with engine(ctx) as e:
-            results = e.reconcile(dispatcher.look_up, account, BY, Via.CLI)
+            results = e.reconcile(dispatcher.look_up, account, actor_of(ctx).by, Via.CLI)
     finally:
         dispatcher.close()
     settled = [r for r in results if r.outcome.settled]
@@ -148,10 +146,10 @@ def settle(
 ) -> None:
     """Settle a send left queued or sending by hand, with a reason.
 
-    A send_settled event on the contact's ledger records it, by "cli", with the
-    reason."""
-    from optline.cli import emit, engine
+    A send_settled event on the contact's ledger records it, by ``--actor`` (else the
+    OS user), with the reason."""
+    from optline.cli import actor_of, emit, engine
 
     with engine(ctx) as e:
-        row = e.settle(account, message_id, settled_as, reason, BY, Via.CLI)
+        row = e.settle(account, message_id, settled_as, reason, actor_of(ctx).by, Via.CLI)
     emit(message_dict(row), as_json, f"#{row.id} {row.phone}: {row.status} ({row.reason})")

@@ -71,13 +71,13 @@ def set_policy(
 
     A switch from sender to account scope opts contacts opted out of one number out of
     the whole account; it needs --confirm when it changes any."""
-    from optline.cli import emit, engine, fail
+    from optline.cli import actor_of, emit, engine, fail
 
     if profile is None and override is None:
         fail("give --profile, --override or both")
     overrides = None if override is None else _overrides(override)
     with engine(ctx) as e:
-        change = e.set_policy(account, profile, overrides, confirm=confirm)
+        change = e.set_policy(account, profile, overrides, confirm, actor_of(ctx))
         row = e.account(account)
     data = {
         "profile": row.profile,

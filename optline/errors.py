@@ -55,8 +55,28 @@ class BadRows(BadInput):
         return [f"line {line}: {problem}" for line, problem in self.problems]
 
 
+class MissingField(BadInput):
+    """A setting the request leaves empty that the account cannot do without."""
+
+    code = "missing_field"
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class AlreadyExists(OptlineError):
     code = "conflict"
+
+
+class UnknownFlag(NotFound):
+    code = "unknown_flag"
+
+
+class AlreadyResolved(AlreadyExists):
+    """A flagged reply that a person or a later opt-out has already resolved."""
+
+    code = "already_resolved"
 
 
 class IdempotencyKeyReused(AlreadyExists):

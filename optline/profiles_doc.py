@@ -136,6 +136,14 @@ TOLL_FREE_FACT = (
     "with a fixed reply that cannot be customised, opts back in on START and UNSTOP, "
     "and gives an opted-out contact's HELP no reply"
 )
+#: Fields set on every profile by a rule that binds every business, whatever its
+#: vendor does (the seeds are silent on them, and no vendor may go below them).
+RULES: Mapping[str, str] = {
+    "flag_plain_language": (
+        "47 CFR 64.1200(a)(10): consent may be revoked by \u201cany reasonable "
+        "method\u201d, binding on every business since 2025-04-11"
+    ),
+}
 
 #: Where the ``twilio`` and ``default`` values come from (they have no seed file).
 BASIS: Mapping[str, Mapping[str, str]] = {
@@ -151,6 +159,10 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "opt_out_all_widens": "STOPALL opts out of every number",
         "implicit_opt_in": "only an opt-in keyword lifts an opt-out",
         "no_consent": "Twilio refuses only numbers that opted out (error 21610)",
+        "clarify_possible_opt_out": (
+            "Twilio answers no text that is not one of its keywords; a flagged reply is "
+            "recorded for review, not answered"
+        ),
     },
     "default": {
         "keywords": (
@@ -164,6 +176,10 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "scope": "revoke-all, the protective choice (FCC delay to 2027-01-31 aside)",
         "one_confirmation_per_opt_out": "CTIA 5.1.3: one final opt-out confirmation",
         "clarify_possible_opt_out": "64.1200(a)(12) allows one clarifying text",
+        "hold_campaigns_on_review": (
+            "64.1200(a)(10): no marketing to someone whose reply may have revoked "
+            "consent until a person has looked at it"
+        ),
         "first_text_disclosure": "tells every new contact how to stop",
         "first_text_disclosure_form": "one text: the notice at the end of the first one",
         "campaign_opt_out_language_required": "every campaign text says how to stop",
@@ -197,7 +213,8 @@ DESCRIPTIONS: Mapping[str, str] = {
     "single_keyword_only": (
         "Only a message that is exactly one keyword counts. Any other text is still read "
         "freely (the rules, then the learned stage); what that reading finds is the "
-        "classification's `detected`, for the profile to flag, never an opt-out of its own."
+        "classification's `detected`, flagged for review where `flag_plain_language` is "
+        "on, never an opt-out of its own."
     ),
     "scope": (
         "`account`: one consent for every sender of the account; `sender`: one consent "
@@ -218,6 +235,17 @@ DESCRIPTIONS: Mapping[str, str] = {
         "campaign texts (reason `no_consent`)."
     ),
     "one_confirmation_per_opt_out": "A repeated opt-out is recorded but not confirmed again.",
+    "flag_plain_language": (
+        "Under `single_keyword_only`, a text that is none of the keywords but reads as a "
+        "request to stop (\u201cplease stop texting me\u201d) is recorded as a "
+        "`revocation_flagged` event for review; it opts no one out, so the profile's "
+        "single-word opt-out behaviour is unchanged. Why on every profile: 47 CFR "
+        "64.1200(a)(10), binding since 2025-04-11, lets a person revoke consent by "
+        "\u201cany reasonable method\u201d and binds every business whatever keywords "
+        "its vendor matches; a vendor that matches single words only would otherwise "
+        "ignore such a reply without anyone seeing it. A flag waits in the review queue "
+        "until it is resolved (opt out, or not a revocation; see docs/api.md)."
+    ),
     "clarify_possible_opt_out": "A reply that may mean stop is flagged and answered once.",
     "toll_free_opt_in": "The only opt-in keywords a toll-free sender accepts.",
     "toll_free_opt_out": (
@@ -276,6 +304,14 @@ Advanced Opt-Out behaviour. The other five reproduce one product's help page eac
 (`seeds/` in the project's shared documents); where a page says nothing about a field
 the product is taken to keep its carrier's (Twilio's) standard behaviour, shown here as
 *{inherited}*.
+
+Every profile flags plain-language revocations. 47 CFR 64.1200(a)(10), binding since
+2025-04-11, lets a person revoke consent by "any reasonable method", and it binds every
+business whatever keywords its vendor matches. So the vendor profiles keep their exact
+single-word opt-outs ("PLEASE CANCEL" still opts no one out), but a text that reads as
+a request to stop ("please stop texting me") is recorded as a `revocation_flagged`
+event and waits in the review queue for a person to resolve it (`flag_plain_language`
+below; [ledger.md](ledger.md#the-review-queue)). No profile silently ignores it.
 
 ## Overriding fields per account
 
@@ -365,6 +401,8 @@ def fields() -> list[str]:
 
 def source(profile: str, field_name: str) -> str:
     """Why ``profile`` has its value for ``field_name``."""
+    if field_name in RULES:
+        return RULES[field_name]
     if profile in CITATIONS:
         note = CITATIONS[profile].get(field_name)
         if note is not None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from account_support import HELP_CONTACT
 from fakeprovider import FakeProvider, Reply
 from fastapi.testclient import TestClient
 from store_support import record_send
@@ -66,7 +67,7 @@ def test_admin_creates_an_account_and_its_key_works(client: TestClient, store: S
 
 
 def test_account_creation_needs_the_admin_key(client: TestClient) -> None:
-    body = {"name": "acme"}
+    body = {"name": "acme", "overrides": HELP_CONTACT}
     assert_problem(client.post("/v1/accounts", json=body), 401, "unauthorized")
     assert_problem(
         client.post("/v1/accounts", json=body, headers=auth(ADMIN_KEY + "x")), 401, "unauthorized"
@@ -131,7 +132,7 @@ def test_senders_never_show_credentials(acme: Tenant) -> None:
 def test_policy_read_switch_and_overrides(acme: Tenant) -> None:
     assert acme.ok("GET", "/v1/policy")["profile"] == "default"
     changed = acme.ok("PUT", "/v1/policy", {"profile": "twilio"})
-    assert changed == {"profile": "twilio", "overrides": {}, "contacts_changed": 0}
+    assert changed == {"profile": "twilio", "overrides": HELP_CONTACT, "contacts_changed": 0}
     changed = acme.ok("PUT", "/v1/policy", {"overrides": {"brand": "Acme Dental"}})
     assert changed == {
         "profile": "twilio",
@@ -647,9 +648,10 @@ def test_review_lists_possible_opt_outs(acme: Tenant, engine: Engine) -> None:
     result = engine.receive("acme", BOB, A, "how do i stop these texts?", provider_id="SM9")
     assert result.events == ("revocation_flagged",)
     engine.receive("acme", EVE, A, "See you at 5", provider_id="SM10")
-    flagged = acme.ok("GET", "/v1/review")["flagged"]
-    assert [(e["type"], e["phone"]) for e in flagged] == [("revocation_flagged", BOB)]
-    assert flagged[0]["data"]
+    review = acme.ok("GET", "/v1/review")
+    assert [f["phone"] for f in review["flagged"]] == [BOB]
+    assert review["flagged"][0]["reason"] and review["flagged"][0]["sender"] == A
+    assert (review["open"], review["next"]) == (1, None)
 
 
 def test_ledger_verify_and_proof_checked_offline(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from account_support import HELP_CONTACT
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -172,7 +173,7 @@ def test_a_failure_in_a_webhook_is_a_problem_500_that_logs_no_request_data(
 ) -> None:
     app, _ = _noting_app(tmp_path)
     engine: Engine = app.state.engine
-    engine.create_account("acme")
+    engine.create_account("acme", overrides=HELP_CONTACT)
     engine.add_sender("acme", "+14155550100", provider="generic", credentials={"secret": "s3"})
 
     def broken(*_: object) -> None:

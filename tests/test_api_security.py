@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from account_support import HELP_CONTACT
 from fakeprovider import FakeProvider, Reply
 from fastapi.testclient import TestClient
 from store_support import record_send
@@ -53,7 +54,7 @@ def snapshot(b: Tenant) -> dict[str, Any]:
 
 @pytest.fixture
 def b_data(other: Tenant, engine: Engine) -> Tenant:
-    other.ok("PUT", "/v1/policy", {"overrides": {"brand": "Other Co"}})
+    other.ok("PUT", "/v1/policy", {"overrides": {**HELP_CONTACT, "brand": "Other Co"}})
     other.ok("POST", "/v1/lists", {"name": "vip", "opt_out_keyword": "novip"}, 201)
     other.ok("POST", "/v1/lists/vip/members", {"numbers": [BOB, B_ONLY]})
     other.ok("POST", "/v1/triggers", {"keyword": "menu", "reply": "Today: soup"}, 201)
@@ -90,7 +91,7 @@ def test_account_a_cannot_read_or_change_account_b(acme: Tenant, b_data: Tenant)
     b_sent = b_data.ok("GET", f"/v1/contacts/{BOB}/history")["messages"][0]["id"]
     assert_problem(a.get(f"/v1/messages/{b_sent}"), 404, "unknown_message")
     assert a.ok("GET", "/v1/messages?status=queued")["messages"] == []
-    assert a.ok("GET", "/v1/policy")["overrides"] == {}
+    assert a.ok("GET", "/v1/policy")["overrides"] == HELP_CONTACT
 
     # Writes naming B's lists and senders are refused.
     assert_problem(a.post("/v1/lists/vip/members", {"numbers": [ZED]}), 404, "unknown_list")
@@ -156,7 +157,8 @@ def test_an_admin_key_off_by_a_character_or_of_another_length_is_refused(
         response = client.post("/v1/accounts", json={"name": "acme"}, headers=auth(wrong))
         assert response.status_code == 401, what
         assert_problem(response, 401, "unauthorized")
-    assert client.post("/v1/accounts", json={"name": "acme"}, headers=auth(ADMIN_KEY)).is_success
+    body = {"name": "acme", "overrides": HELP_CONTACT}
+    assert client.post("/v1/accounts", json=body, headers=auth(ADMIN_KEY)).is_success
 
 
 def test_an_api_key_off_by_a_character_or_of_another_length_is_refused(

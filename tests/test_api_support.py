@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from account_support import HELP_CONTACT
 from fastapi.testclient import TestClient
 
 ADMIN_KEY = "admin-" + "k" * 40
@@ -69,7 +70,7 @@ def new_tenant(
     senders: tuple[str, ...] = (),
     overrides: dict[str, Any] | None = None,
 ) -> Tenant:
-    body = {"name": name, "profile": profile, "overrides": overrides or {}}
+    body = {"name": name, "profile": profile, "overrides": {**HELP_CONTACT, **(overrides or {})}}
     response = client.post("/v1/accounts", json=body, headers=auth(ADMIN_KEY))
     assert response.status_code == 201, response.text
     tenant = Tenant(client, response.json()["api_key"], name)

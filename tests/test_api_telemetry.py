@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from account_support import HELP_CONTACT
 from fastapi.testclient import TestClient
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -57,7 +58,8 @@ def traced(tmp_path: Path) -> Iterator[Traced]:
     app = create_app(_settings(tmp_path, True), tracer_provider=provider)
     engine: Engine = app.state.engine
     # Texts without consent on record allowed: spans, not consent, are tested here.
-    _, key = engine.create_account_with_key("acme", overrides={"no_consent": "allow"})
+    overrides = {"no_consent": "allow", **HELP_CONTACT}
+    _, key = engine.create_account_with_key("acme", overrides=overrides)
     twilio_credentials = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
     engine.add_sender("acme", TWILIO_SENDER, provider="twilio", credentials=twilio_credentials)
     engine.add_sender(

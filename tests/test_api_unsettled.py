@@ -65,7 +65,7 @@ def test_an_operator_settles_a_send_through_the_api(acme: Tenant, engine: Engine
     event = acme.ok("GET", f"/v1/contacts/{BOB}/history")["events"][-1]
     assert event["type"] == "send_settled"
     assert {k: event["data"][k] for k in ("by", "via", "reason", "was", "status")} == {
-        "by": "acme",
+        "by": "default",  # the name of the key that asked
         "via": "api",
         "reason": "not in Twilio's log",
         "was": "sending",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from account_support import HELP_CONTACT
 
 from optline.domain.decisions import Decision
 from optline.engine import Engine
@@ -23,7 +24,7 @@ def populate(engine: Engine, profile: str) -> None:
     """Contacts in every state a decision reads: opted out for the account or for
     one sender, opted back in to one sender, blocked, unsubscribed from a list,
     texted before or not."""
-    engine.create_account(ACME, profile)
+    engine.create_account(ACME, profile, HELP_CONTACT)
     engine.add_sender(ACME, A)
     engine.add_sender(ACME, B)
     engine.create_list(ACME, "news", "NEWS OFF")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from optline import Intent, classify, get_profile
 from optline.domain.classify import with_provider_keyword
 from optline.domain.detect import detector_for
-from optline.domain.policy import SenderKind
+from optline.domain.policy import SenderKind, with_overrides
 from optline.domain.profiles import PROFILES
 
 VENDORS = ("twilio", "callrail", "business_text", "salesmsg", "krispcall", "command")
@@ -64,12 +64,45 @@ def test_stopall_ends_every_sender() -> None:
     "text", ["STOP PLEASE", "PLEASE CANCEL", "STOP QUIT", "please stop", "Stop. Thank you"]
 )
 def test_vendor_profiles_match_a_single_keyword_only(profile: str, text: str) -> None:
-    # Seeds 000 ("PLEASE CANCEL"), 003 ("STOP QUIT", "STOP PLEASE"), 004 ("please stop").
-    # Under seed 001's implicit opt-in they are flagged, which acts on nothing but keeps
-    # them from counting as a new message that opts the contact back in.
-    flagged = get_profile(profile).implicit_opt_in
-    expected = Intent.POSSIBLE_OPT_OUT if flagged else Intent.NONE
-    assert classify(text, profile).intent is expected
+    # Seeds 000 ("PLEASE CANCEL"), 003 ("STOP QUIT", "STOP PLEASE"), 004 ("please stop"):
+    # none opts out. Each is flagged for review (64.1200(a)(10) binds every business),
+    # which changes no consent; under seed 001's implicit opt-in it also keeps them from
+    # counting as a new message that opts the contact back in.
+    assert classify(text, profile).intent is Intent.POSSIBLE_OPT_OUT
+
+
+@pytest.mark.parametrize("profile", VENDORS)
+@pytest.mark.parametrize(
+    "text",
+    ["please stop texting me", "Please remove me from your list", "no more texts please"],
+)
+def test_vendor_profiles_flag_plain_language_revocations(profile: str, text: str) -> None:
+    got = classify(text, profile)
+    assert got.intent is Intent.POSSIBLE_OPT_OUT
+    assert got.keyword is None  # flagged for review, never an opt-out keyword
+    # The policy field: switched off, the text is none of the keywords, as before
+    # (except under implicit opt-in, where it must still not opt the contact back in).
+    policy = with_overrides(get_profile(profile), {"flag_plain_language": False})
+    expected = Intent.POSSIBLE_OPT_OUT if policy.implicit_opt_in else Intent.NONE
+    assert classify(text, policy).intent is expected
+
+
+@pytest.mark.parametrize("profile", VENDORS)
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("STOP", Intent.OPT_OUT),
+        ("START", Intent.OPT_IN),
+        ("HELP", Intent.HELP),
+        ("I'll stop by at 5", Intent.NONE),
+        ("please cancel my order", Intent.NONE),
+        ("We have got to STOP this bill", Intent.NONE),
+    ],
+)
+def test_vendor_single_words_and_known_false_positives_are_unchanged(
+    profile: str, text: str, intent: Intent
+) -> None:
+    assert classify(text, profile).intent is intent
 
 
 @pytest.mark.parametrize(
@@ -89,12 +122,12 @@ def test_typos_opt_out_in_default_and_salesmsg_only(text: str) -> None:
     assert got.intent is Intent.OPT_OUT
     assert "typo" in got.reason and got.keyword is not None
     assert classify(text, "salesmsg").intent is Intent.OPT_OUT
-    for name in ("twilio", "callrail", "krispcall", "command"):
-        assert classify(text, name).intent is Intent.NONE
-    # Under implicit opt-in (seed 001) a text read freely as a request to stop is a
-    # possible opt-out, so that it never opts the contact back in; the free reading
-    # includes the learned stage, which may read a typo so.
-    assert classify(text, "business_text").intent in (Intent.NONE, Intent.POSSIBLE_OPT_OUT)
+    # The other profiles never act on a typo. A text read freely as a request to stop
+    # is flagged as a possible opt-out for review (flag_plain_language; under implicit
+    # opt-in, seed 001, that also keeps it from opting the contact back in), and the
+    # free reading includes the learned stage, which may read a typo so.
+    for name in ("twilio", "callrail", "krispcall", "command", "business_text"):
+        assert classify(text, name).intent in (Intent.NONE, Intent.POSSIBLE_OPT_OUT)
 
 
 @pytest.mark.parametrize("text", ["STEP", "SHOP", "QUIET", "SPOT", "atop", "quite", "Stoop"])
@@ -251,12 +284,10 @@ def test_vendor_profiles_never_guess(profile: str) -> None:
         "Join please",
         "how do I unsubscribe from these texts?",
     ):
-        # Seed 001's implicit opt-in makes some of them possible opt-outs, which change
-        # no consent (test_vendor_profiles_match_a_single_keyword_only).
+        # Some are possible opt-outs, flagged for review, which change no consent
+        # (test_vendor_profiles_flag_plain_language_revocations).
         unacted = {Intent.NONE, Intent.POSSIBLE_OPT_OUT}
         assert classify(text, profile).intent in unacted
-        if not get_profile(profile).implicit_opt_in:
-            assert classify(text, profile).intent is Intent.NONE
 
 
 @pytest.mark.parametrize(
@@ -463,8 +494,10 @@ def test_a_keyword_at_the_end_of_a_long_text_counts(
     text = _long_text(ending, length)
     assert len(text) == length
     assert classify(text).intent is intent
-    # Vendors' single-keyword rule: a long text is never their whole-message keyword.
-    assert classify(text, "twilio").intent is Intent.NONE
+    # Vendors' single-keyword rule: a long text is never their whole-message keyword;
+    # one that ends asking to stop is flagged for review (64.1200(a)(10)).
+    flagged = Intent.POSSIBLE_OPT_OUT if intent is Intent.OPT_OUT else Intent.NONE
+    assert classify(text, "twilio").intent is flagged
 
 
 # Texts built to make a phrase rule re-read the text from each of its matches: many

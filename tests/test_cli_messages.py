@@ -3,6 +3,7 @@ settle, against Twilio's API answered by the fake provider, on SQLite and Postgr
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -165,7 +166,7 @@ def test_settle_records_who_and_why_and_the_ledger_still_verifies(cli: Cli, db_u
     (event,) = cli.json("contacts", "history", "--account", "acme", BOB)["events"]
     assert event["type"] == "send_settled"
     assert {k: event["data"][k] for k in ("by", "via", "reason", "was", "status")} == {
-        "by": "cli",
+        "by": getpass.getuser(),  # no --actor: the OS user
         "via": "cli",
         "reason": "the customer confirmed receipt",
         "was": "sending",

@@ -71,11 +71,13 @@ def test_every_profile_opts_out_on_its_keywords_in_any_case_and_punctuation(
 @pytest.mark.parametrize("name", ["callrail", "krispcall", "command", "salesmsg", "twilio"])
 @pytest.mark.parametrize("body", ["STOP PLEASE", "PLEASE CANCEL", "STOP QUIT", "please stop"])
 def test_vendor_profiles_ignore_a_keyword_inside_a_longer_message(name: str, body: str) -> None:
-    # Seeds 000 ("PLEASE CANCEL"), 003 ("STOP QUIT", "STOP PLEASE"), 004 ("please stop").
+    # Seeds 000 ("PLEASE CANCEL"), 003 ("STOP QUIT", "STOP PLEASE"), 004 ("please stop"):
+    # no opt-out and no answer, as the vendors document; the text is only flagged for
+    # review (64.1200(a)(10) binds every business whatever its vendor matches).
     policy = get_profile(name)
     outcome = text(ContactState(PHONE), body, policy)
     assert outcome.state == ContactState(PHONE)
-    assert outcome.events == ()
+    assert types(outcome) == [EventType.REVOCATION_FLAGGED]
     assert outcome.reply is None
 
 
@@ -171,7 +173,9 @@ MAYBE = Classification(Intent.POSSIBLE_OPT_OUT, reason="reads like a request to 
 
 @pytest.mark.parametrize("name", ALL_PROFILES)
 def test_possible_opt_out_is_flagged_and_clarified_once(name: str) -> None:
-    policy = get_profile(name)
+    # The vendor profiles flag without answering (their products answer only their
+    # keywords); an account may turn the clarification on.
+    policy = with_overrides(get_profile(name), {"clarify_possible_opt_out": True})
     first = receive(ContactState(PHONE), MAYBE, S1, policy)
 
     assert types(first) == [EventType.REVOCATION_FLAGGED]
@@ -182,6 +186,14 @@ def test_possible_opt_out_is_flagged_and_clarified_once(name: str) -> None:
     second = receive(first.state, MAYBE, S1, policy)
     assert types(second) == [EventType.REVOCATION_FLAGGED]
     assert second.reply is None
+
+
+@pytest.mark.parametrize("name", ALL_PROFILES)
+def test_only_the_default_profile_answers_a_possible_opt_out(name: str) -> None:
+    policy = get_profile(name)
+    outcome = receive(ContactState(PHONE), MAYBE, S1, policy)
+    assert types(outcome) == [EventType.REVOCATION_FLAGGED]
+    assert (outcome.reply is not None) is (name == "default")
 
 
 def test_possible_opt_out_is_clarified_again_after_a_consent_change() -> None:

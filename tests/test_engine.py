@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import pytest
+from account_support import HELP_CONTACT
 
 from optline.domain.consent import Reason, Status
 from optline.domain.inputs import MAX_INBOUND_CHARS, MAX_OUTBOUND_CHARS
@@ -33,7 +34,7 @@ EVE = "+12025550143"
 def make_account(
     engine: Engine, profile: str = "default", overrides: dict[str, Any] | None = None
 ) -> None:
-    engine.create_account(ACME, profile, overrides)
+    engine.create_account(ACME, profile, {**HELP_CONTACT, **(overrides or {})})
     engine.add_sender(ACME, A)
     engine.add_sender(ACME, B)
     engine.add_sender(ACME, TF, "toll_free")
@@ -128,7 +129,7 @@ def test_concurrent_duplicate_deliveries_apply_once(engine: Engine) -> None:
         (lambda e: e.check(ACME, A, BOB, "x" * (MAX_OUTBOUND_CHARS + 1)), BadInput),
         (lambda e: e.send(ACME, A, BOB, "hi", list_name="nope"), UnknownList),
         (lambda e: e.opt_in(ACME, BOB, evidence=None), NotAllowed),
-        (lambda e: e.create_account(ACME), AlreadyExists),
+        (lambda e: e.create_account(ACME, "twilio"), AlreadyExists),
         (lambda e: e.create_account("x", "no-such-profile"), BadInput),
         (lambda e: e.create_account("y", "default", {"scope": "galaxy"}), BadInput),
         (lambda e: e.add_sender(ACME, A), AlreadyExists),
@@ -342,7 +343,7 @@ def test_stop_committed_before_a_send_always_wins(engine: Engine) -> None:
 def test_replies_name_the_account_until_a_brand_is_set(engine: Engine) -> None:
     make_account(engine)
     assert engine.receive(ACME, BOB, A, "HELP").reply.startswith("acme: ")  # type: ignore[union-attr]
-    engine.set_policy(ACME, overrides={"brand": "Acme Dental"})
+    engine.set_policy(ACME, overrides={**HELP_CONTACT, "brand": "Acme Dental"})
     assert engine.receive(ACME, BOB, A, "HELP").reply.startswith("Acme Dental: ")  # type: ignore[union-attr]
 
 
@@ -386,7 +387,7 @@ def _dispatching(store: Store, on_send: Any) -> tuple[Engine, list[str]]:
         return f"SM{len(handed)}"
 
     engine = Engine(store, dispatch=dispatch)
-    engine.create_account(ACME, "default")
+    engine.create_account(ACME, "default", HELP_CONTACT)
     engine.add_sender(
         ACME,
         PROVIDER_SENDER,
@@ -452,6 +453,8 @@ def test_the_learned_stage_reaches_consent_through_every_profile(engine: Engine)
     engine.create_account("vendor", "twilio")
     engine.add_sender("vendor", "+14155550150")
     kept = engine.receive("vendor", BOB, "+14155550150", REVOCATION, provider_id="SM2")
-    # Twilio's profile acts on its keywords only; the free reading travels in the reason.
-    assert kept.intent == "none" and kept.status != "opted_out"
+    # Twilio's profile acts on its keywords only; the free reading travels in the
+    # reason, and the reply is flagged for review (flag_plain_language), not acted on.
+    assert kept.intent == "possible_opt_out" and kept.status != "opted_out"
+    assert kept.events == ("revocation_flagged",)
     assert "read freely: model stage" in kept.reason

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from account_support import HELP_CONTACT
+
 from optline.domain.messages import MessageStatus
 from optline.engine import Engine
 from optline.store import Store
@@ -16,7 +18,7 @@ BOB = "+14155552671"
 
 def test_the_async_operations_do_what_the_engine_does(store: Store) -> None:
     engine = Engine(store)
-    _, key = engine.create_account_with_key(ACME)
+    _, key = engine.create_account_with_key(ACME, overrides=HELP_CONTACT)
     engine.add_sender(ACME, A, provider="generic", credentials={"secret": "s" * 32})
     engine.opt_in(ACME, BOB, "booked online")  # the default profile needs consent on record
     aio = engine.aio

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from account_support import HELP_CONTACT
 from sqlalchemy import event
 from store_support import FullDisk
 
@@ -31,7 +32,7 @@ PHONES = [f"+1415555{3000 + i:04d}" for i in range(20)]
 @pytest.fixture
 def engine(store: Store) -> Iterator[Engine]:
     engine = Engine(store)
-    engine.create_account(ACME)
+    engine.create_account(ACME, overrides=HELP_CONTACT)
     engine.add_sender(ACME, SENDER)
     yield engine
 
@@ -527,7 +528,7 @@ def test_a_write_of_the_group_sees_the_account_as_the_group_left_it(engine: Engi
         return engine.receive(account_id, phone, SENDER, "STOP", f"SM{n:032d}")
 
     def rebrand(brand: str) -> None:
-        engine.set_policy(account_id, overrides={"brand": brand})
+        engine.set_policy(account_id, overrides={**HELP_CONTACT, "brand": brand})
 
     def rebrand_then_fail(brand: str) -> None:
         with engine.store.transaction() as tx:

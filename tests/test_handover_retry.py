@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from account_support import HELP_CONTACT
 from fakeprovider import FakeProvider, Recorded, Reply
 
 from optline.domain.consent import Reason
@@ -28,7 +29,7 @@ QUICK = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.02, timeout=5)
 def engine(store: Store, fake: FakeProvider) -> Iterator[Engine]:
     dispatcher = Dispatcher({"twilio": fake.url}, retry=QUICK)
     engine = Engine(store, dispatch=dispatcher)
-    engine.create_account(ACME, "default")
+    engine.create_account(ACME, "default", HELP_CONTACT)
     engine.add_sender(
         ACME, SENDER, provider="twilio", credentials={"account_sid": "AC1", "auth_token": "t"}
     )

@@ -366,7 +366,7 @@ def test_what_the_rules_refuse_is_just_past_what_they_take(
     cli(
         "subscriptions", "add", "--account", "acme", "HTTPS://x.example:443/h", "--event", "blocked"
     )
-    cli("accounts", "create", "a" * inputs.MAX_ACCOUNT_NAME_CHARS)
+    cli("accounts", "create", "a" * inputs.MAX_ACCOUNT_NAME_CHARS, "--profile", "twilio")
     cli("lists", "create", "--account", "acme", "l" * inputs.MAX_LIST_NAME_CHARS)
     cli("triggers", "add", "--account", "acme", "PROMO", "--reply", "x" * 1600)
     cli("contacts", "opt-in", "--account", "acme", BOB, "--evidence", "e" * 2000)

@@ -123,6 +123,8 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "one_confirmation_per_opt_out": ["yes", None],
     "clarify_possible_opt_out": ["false", {}],
     "toll_free_network_replies": ["true", 1, None],
+    "hold_campaigns_on_review": ["true", 1, None],
+    "flag_plain_language": ["yes", 0],
     "first_text_disclosure": [True, 5, ["Reply STOP"], {}],
     "first_text_disclosure_form": ["both", None, True, ["separate"]],
     "campaign_opt_out_language_required": ["false", 1],

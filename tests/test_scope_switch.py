@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from account_support import HELP_CONTACT
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,7 +40,7 @@ EVE = "+12025550143"
 def make_account(
     engine: Engine, name: str = ACME, profile: str = "twilio", senders: tuple[str, ...] = (A, B, C)
 ) -> None:
-    engine.create_account(name, profile)
+    engine.create_account(name, profile, HELP_CONTACT)
     for number in senders:
         engine.add_sender(name, number)
 
@@ -187,7 +188,7 @@ def test_single_decisions_and_broadcast_suppression_agree_after_widening(
     }
     engine.set_policy(name, "default", confirm=True)
     for number in senders:
-        broadcast = engine.decide_broadcast(name, number, list(PEOPLE))
+        broadcast = engine.decide_broadcast(name, number, list(PEOPLE), campaign=False)
         for person in PEOPLE:
             single = engine.check(name, number, person)
             assert (person in broadcast.allowed) == single.allowed
@@ -213,14 +214,20 @@ def test_the_cli_refuses_an_unconfirmed_widening_and_applies_a_confirmed_one(
     assert "1 contact(s)" in refused.stderr and "confirm" in refused.stderr
     assert json.loads(run("policy", "show", "--account", ACME, "--json").stdout) == {
         "profile": "twilio",
-        "overrides": {},
+        "overrides": HELP_CONTACT,
     }
     applied = run("policy", "set", "--account", ACME, "--profile", "default", "--confirm", "--json")
     assert applied.exit_code == 0, applied.output
     assert json.loads(applied.stdout)["contacts_changed"] == 1
     with Engine.open(db_url) as opened:
         assert opened.check(ACME, B, BOB).reason is Reason.OPTED_OUT
-    overridden = run("policy", "set", "--account", ACME, "--override", "brand=Acme Dental")
+    overridden = run(
+        "policy", "set", "--account", ACME, "--override", "brand=Acme Dental",
+        "--override", "support_contact=help@acme.example",
+    )  # fmt: skip
     assert overridden.exit_code == 0, overridden.output
     shown = json.loads(run("policy", "show", "--account", ACME, "--json").stdout)
-    assert shown == {"profile": "default", "overrides": {"brand": "Acme Dental"}}
+    assert shown == {
+        "profile": "default",
+        "overrides": {"brand": "Acme Dental", "support_contact": "help@acme.example"},
+    }

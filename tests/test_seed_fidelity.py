@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from account_support import HELP_CONTACT
 from cli_support import Cli
 from test_api_support import BOB, TF, A, Tenant, assert_problem
 from test_profiles import seed_text
@@ -112,7 +113,8 @@ SALE = "Spring sale: 20% off today. Reply STOP to opt out"
 def test_a_first_campaign_text_with_its_own_opt_out_language_gets_no_second_copy(
     engine: Engine,
 ) -> None:
-    engine.create_account(ACME)  # default: "Reply STOP to opt out." on a first text
+    # default: "Reply STOP to opt out." on a first text
+    engine.create_account(ACME, overrides=HELP_CONTACT)
     engine.add_sender(ACME, A)
     engine.opt_in(ACME, BOB, "web form, 2026-12-01")  # campaign texts need consent
     sent = engine.send(ACME, A, BOB, SALE, campaign=True)
@@ -175,7 +177,8 @@ def test_a_twilio_toll_free_stop_gets_no_twiml_reply(world: World) -> None:
 
 def test_the_api_lists_the_toll_free_field_and_takes_an_override(acme: Tenant) -> None:
     assert acme.ok("GET", "/v1/policy")["fields"]["toll_free_network_replies"] is True
-    acme.ok("PUT", "/v1/policy", {"overrides": {"toll_free_network_replies": False}})
+    overrides = {**HELP_CONTACT, "toll_free_network_replies": False}
+    acme.ok("PUT", "/v1/policy", {"overrides": overrides})
     assert acme.ok("GET", "/v1/policy")["fields"]["toll_free_network_replies"] is False
 
 

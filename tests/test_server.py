@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 import pytest
+from account_support import HELP_CONTACT
 
 from optline.providers import signing
 
@@ -187,7 +188,7 @@ def _tenant(base: str, name: str, sender: str) -> Tenant:
     with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) as client:
         # Texts to numbers with no consent on record allowed, so that sends to new
         # numbers race to create their rows (the default profile would refuse them).
-        account = {"name": name, "overrides": {"no_consent": "allow"}}
+        account = {"name": name, "overrides": {"no_consent": "allow", **HELP_CONTACT}}
         made = client.post(
             "/v1/accounts", json=account, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
         )

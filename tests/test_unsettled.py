@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from account_support import HELP_CONTACT
 from fakeprovider import FakeProvider, Reply
 
 from optline.domain.messages import MessageStatus, Reconciled, SettledAs, Via
@@ -360,7 +361,9 @@ def test_a_failed_first_text_leaves_the_disclosure_for_the_next_one(
     store: Store, dispatcher: Dispatcher, clock: Clock
 ) -> None:
     engine = Engine(store, clock=clock, dispatch=dispatcher)
-    engine.create_account(ACME)  # default profile: a first text carries a disclosure
+    engine.create_account(
+        ACME, overrides=HELP_CONTACT
+    )  # default profile: a first text carries a disclosure
     engine.add_sender(ACME, A, provider="twilio", credentials=TWILIO)
     engine.opt_in(ACME, BOB, "joined at the front desk")  # no texts without consent
     message_id = stuck(engine, clock, None, BOB, "Welcome to Acme\n\nReply STOP to opt out.")

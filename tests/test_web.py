@@ -215,7 +215,7 @@ def test_review_lists_flagged_replies_and_the_ledger_verifies(
 ) -> None:
     engine.receive("acme", BOB, A, "STOP")
     engine.receive("acme", EVE, A, "I don't want these anymore, take me off")
-    flagged = engine.flagged("acme")
+    flagged = engine.flagged("acme").flags
     review = _page(signed_in, "/ui/review")
     assert review.status_code == 200
     for event in flagged:

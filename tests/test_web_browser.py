@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from optline.cli import DEMO_ACCOUNT, DEMO_SECRET, DEMO_SENDER, DEMO_TEXTS
+from optline.cli_serve import DEMO_ACCOUNT, DEMO_SECRET, DEMO_SENDER, DEMO_TEXTS
 from optline.engine import Engine
 from optline.providers import signing
 from optline.store import Store
@@ -239,7 +239,7 @@ def test_sends_in_doubt_are_settled_on_a_phone(service: Service) -> None:
     assert (settled["type"], settled["data"]["via"], settled["data"]["by"]) == (
         "send_settled",
         "ui",
-        DEMO_ACCOUNT,
+        "default",  # the name of the demo account's key, which the browser signed in with
     )
     ledger = httpx.get(
         f"{service.base}/v1/ledger/verify", headers={"Authorization": f"Bearer {service.key}"}

@@ -117,7 +117,7 @@ def test_a_send_settled_through_the_form_leaves_the_page_and_joins_the_ledger(
     event = engine.history("acme", BOB)[0][-1]
     assert event.type == "send_settled"
     assert (event.data["by"], event.data["via"], event.data["reason"]) == (
-        "acme",
+        "default",  # the name of the key the UI was signed in with
         "ui",
         "not in Twilio's log",
     )

@@ -300,7 +300,7 @@ def test_telnyx_40300_records_that_telnyx_blocks_the_whole_messaging_profile(
     assert world.telnyx(telnyx_delivery(sent, "delivery_failed", errors)).status_code == 200
     assert world.status(TX) is Status.OPTED_OUT
     assert world.status(TW) is Status.NO_CONSENT
-    [event] = world.engine.history(ACME, BOB)[0]
+    [event], [message] = world.engine.history(ACME, BOB)
     assert dict(event.data) == {
         "source": "provider",
         "sender": TX,
@@ -310,6 +310,7 @@ def test_telnyx_40300_records_that_telnyx_blocks_the_whole_messaging_profile(
         "code": "40300",
         "provider_scope": "messaging_profile",
         "provider_scope_id": PROFILE_ID,
+        "message_id": message.id,  # the send Telnyx refused
     }
     assert world.engine.verify(ACME)[0].ok
 

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from account_support import HELP_CONTACT
 from fakeprovider import FakeProvider
 from twilio.request_validator import RequestValidator
 from webhook_support import (
@@ -128,7 +129,7 @@ def test_twilio_sender_with_provider_replies_records_without_replying(world: Wor
 
 def test_twilio_reply_text_is_escaped_in_twiml(default_world: World) -> None:
     world = default_world
-    world.engine.set_policy(ACME, overrides={"brand": "Smith & <Sons>"})
+    world.engine.set_policy(ACME, overrides={**HELP_CONTACT, "brand": "Smith & <Sons>"})
     [reply] = twiml_messages(world.twilio(twilio_form("HELP")))
     assert "Smith & <Sons>" in reply
 

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import httpx
 import sqlalchemy as sa
+from account_support import HELP_CONTACT
 from fakeprovider import FakeProvider
 from fastapi.testclient import TestClient
 from nacl.signing import SigningKey
@@ -158,7 +159,7 @@ def build_world(
     )
     engine = Engine(store, dispatch=dispatcher)
     key = SigningKey.generate()
-    engine.create_account(ACME, profile)
+    engine.create_account(ACME, profile, HELP_CONTACT)
     twilio_creds = {"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN}
     engine.add_sender(ACME, TW, provider="twilio", credentials=twilio_creds)
     engine.add_sender(ACME, TW_B, provider="twilio", credentials=twilio_creds)

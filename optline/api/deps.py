@@ -16,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 
 from optline.api.problems import Problem
 from optline.domain import inputs
+from optline.domain.actors import DEFAULT_KEY_NAME, Actor
+from optline.domain.messages import Via
 from optline.engine import Engine
 from optline.settings import Settings
 from optline.store import AccountRow
@@ -263,6 +265,11 @@ async def require_admin(request: Request, credentials: Credentials) -> None:
     # Constant-time: the comparison must not reveal how much of the key matched.
     if not hmac.compare_digest(presented.encode(), admin_key.encode()):
         raise Problem(401, "unauthorized", "admin key required")
+
+
+def actor_of(account: AccountRow) -> Actor:
+    """Who makes a change through the API: the name of the key the request presented."""
+    return Actor(account.api_key_name or DEFAULT_KEY_NAME, Via.API)
 
 
 #: The account of the request's API key (401 without one): a dependency, or awaited

@@ -18,6 +18,7 @@ from optline.errors import (
     BadInput,
     ConfirmationRequired,
     CredentialsUnavailable,
+    MissingField,
     NotAllowed,
     NotFound,
     OptlineError,
@@ -118,6 +119,8 @@ def install(app: FastAPI) -> None:
         status, code = status_of(exc)
         if isinstance(exc, ConfirmationRequired):
             return problem(status, code, str(exc), contacts_changed=exc.changes)
+        if isinstance(exc, MissingField):
+            return problem(status, code, str(exc), field=exc.field)
         return problem(status, code, str(exc))
 
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:

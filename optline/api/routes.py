@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from optline import contacts_csv
-from optline.api.deps import Account, Admin, CheckedRoute, engine_of
+from optline.api.deps import Account, Admin, CheckedRoute, actor_of, engine_of
 from optline.api.problems import RESPONSES, Problem
 from optline.api.schemas import (
     PAGE_LIMIT,
@@ -50,7 +50,11 @@ router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES)
 async def create_account(body: NewAccount, request: Request) -> dict[str, Any]:
     """Create an account (admin key). The API key is returned once; only its hash is kept."""
     row, key = await run_in_threadpool(
-        engine_of(request).create_account_with_key, body.name, body.profile, body.overrides
+        engine_of(request).create_account_with_key,
+        body.name,
+        body.profile,
+        body.overrides,
+        body.key_name,
     )
     return {"account": account_view(row), "api_key": key}
 
@@ -96,7 +100,12 @@ async def set_policy(
     sender out of the account; when it would change any contact it is refused (409
     ``confirmation_required``, with ``contacts_changed``) unless ``?confirm=true``."""
     change = await run_in_threadpool(
-        engine_of(request).set_policy, account.name, body.profile, body.overrides, confirm
+        engine_of(request).set_policy,
+        account.name,
+        body.profile,
+        body.overrides,
+        confirm,
+        actor_of(account),
     )
     row = await run_in_threadpool(engine_of(request).account, account.name)
     return {
@@ -190,7 +199,7 @@ async def opt_out(
 ) -> dict[str, Any]:
     body = body or OptOutBody()
     state = await run_in_threadpool(
-        engine_of(request).opt_out, account.name, phone, body.sender, body.note
+        engine_of(request).opt_out, account.name, phone, body.sender, body.note, actor_of(account)
     )
     return contact_view(state)
 
@@ -202,25 +211,38 @@ async def opt_in(
     """Opt in, where the policy allows it; ``evidence`` says who/when/how, ``method``
     whether it was given by hand (``manual``) or on a web form (``web_form``)."""
     state = await run_in_threadpool(
-        engine_of(request).opt_in, account.name, phone, body.evidence, body.sender, body.method
+        engine_of(request).opt_in,
+        account.name,
+        phone,
+        body.evidence,
+        body.sender,
+        body.method,
+        actor_of(account),
     )
     return contact_view(state)
 
 
 @router.post("/contacts/{phone}/block", tags=["consent"])
 async def block(phone: Phone, account: Account, request: Request) -> dict[str, Any]:
-    return contact_view(await run_in_threadpool(engine_of(request).block, account.name, phone))
+    block = engine_of(request).block
+    return contact_view(
+        await run_in_threadpool(block, account.name, phone, None, actor_of(account))
+    )
 
 
 @router.post("/contacts/{phone}/unblock", tags=["consent"])
 async def unblock(phone: Phone, account: Account, request: Request) -> dict[str, Any]:
-    return contact_view(await run_in_threadpool(engine_of(request).unblock, account.name, phone))
+    unblock = engine_of(request).unblock
+    state = await run_in_threadpool(unblock, account.name, phone, None, actor_of(account))
+    return contact_view(state)
 
 
 @router.post("/opt-outs", tags=["consent"])
 async def bulk_opt_out(body: Numbers, account: Account, request: Request) -> dict[str, Any]:
     """Opt out many numbers in one transaction: all of them, or none on a bad number."""
-    count = await run_in_threadpool(engine_of(request).bulk_opt_out, account.name, body.numbers)
+    count = await run_in_threadpool(
+        engine_of(request).bulk_opt_out, account.name, body.numbers, actor_of(account)
+    )
     return {"opted_out": count}
 
 
@@ -262,7 +284,7 @@ async def add_members(
     name: str, body: Numbers, account: Account, request: Request
 ) -> dict[str, Any]:
     count = await run_in_threadpool(
-        engine_of(request).add_to_list, account.name, name, body.numbers
+        engine_of(request).add_to_list, account.name, name, body.numbers, actor_of(account)
     )
     return {"subscribed": count}
 
@@ -271,7 +293,9 @@ async def add_members(
 async def remove_member(
     name: str, phone: Phone, account: Account, request: Request
 ) -> dict[str, Any]:
-    state = await run_in_threadpool(engine_of(request).unsubscribe, account.name, name, phone)
+    state = await run_in_threadpool(
+        engine_of(request).unsubscribe, account.name, name, phone, actor_of(account)
+    )
     return contact_view(state)
 
 
@@ -304,14 +328,7 @@ async def triggers(account: Account, request: Request) -> dict[str, Any]:
     }
 
 
-# -- review, ledger, subscriptions ------------------------------------------------------
-
-
-@router.get("/review", tags=["review"])
-async def review(account: Account, request: Request) -> dict[str, Any]:
-    """Inbound texts flagged as possible opt-outs, newest first."""
-    flagged = await run_in_threadpool(engine_of(request).flagged, account.name)
-    return {"flagged": [event_view(e) for e in flagged]}
+# -- ledger, subscriptions (the review queue is in ``review``) ---------------------------
 
 
 @router.get("/ledger/verify", tags=["ledger"])

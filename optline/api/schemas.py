@@ -9,6 +9,7 @@ from fastapi import Query
 from pydantic import BaseModel, Field
 
 from optline.domain import inputs
+from optline.domain.actors import DEFAULT_KEY_NAME
 from optline.domain.consent import Method
 from optline.domain.policy import SenderKind
 
@@ -35,6 +36,8 @@ class NewAccount(BaseModel):
     name: str = Field(json_schema_extra=_most(inputs.MAX_ACCOUNT_NAME_CHARS))
     profile: str = "default"
     overrides: dict[str, Any] = Field(default_factory=dict)
+    # Recorded as who made each change made with the key (API, web UI).
+    key_name: str = Field(default=DEFAULT_KEY_NAME, json_schema_extra=_most(inputs.MAX_ACTOR_CHARS))
 
 
 class NewSender(BaseModel):

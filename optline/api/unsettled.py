@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from optline.api.deps import Account, CheckedRoute, engine_of
+from optline.api.deps import Account, CheckedRoute, actor_of, engine_of
 from optline.api.problems import RESPONSES
 from optline.api.schemas import OlderThan
 from optline.api.views import message_view
@@ -46,7 +46,7 @@ async def settle(
         message_id,
         body.as_,
         body.reason,
-        account.name,
+        actor_of(account).by,
         Via.API,
     )
     return message_view(row)

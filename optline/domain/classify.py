@@ -7,10 +7,12 @@ policy's opt-out or help keywords. Look-alike spellings are read first
 nothing more, as the vendors documented in seeds 000, 003 and 004 do ("STOP PLEASE"
 and "PLEASE CANCEL" do not count), after a typo check where ``typo_tolerance`` is on
 (seed 002); it still reads the text freely and reports what it finds in ``detected``,
-and under implicit opt-in (seed 001) a text that reads as a request to stop is a
-possible opt-out. Otherwise :mod:`optline.domain.detect` reads the rest: keywords among
-filler words, typos, and plain-language replies in the policy's languages; what it
-leaves as none or possible goes to the learned stage (:func:`learned_stage`).
+and where the policy flags plain language (``flag_plain_language``, 47 CFR
+64.1200(a)(10)) or opts in implicitly (seed 001) a text that reads as a request to
+stop is a possible opt-out for review, never acted on. Otherwise
+:mod:`optline.domain.detect` reads the rest: keywords among filler words, typos, and
+plain-language replies in the policy's languages; what it leaves as none or possible
+goes to the learned stage (:func:`learned_stage`).
 :func:`with_provider_keyword` then follows what the provider itself did with the text.
 Each reason starts with the :class:`Stage` that gave it.
 """
@@ -147,7 +149,7 @@ def classify(
         free = _from_verdict(read) if read is not None else _NOTHING_FOUND
         if use_model:
             free = learned_stage(free, folded, tokens, model)
-        return _not_a_keyword(free, policy.implicit_opt_in)
+        return _not_a_keyword(free, policy.flag_plain_language or policy.implicit_opt_in)
     verdict = detector.free_text(folded, tokens, form, policy.typo_tolerance)
     found = _from_verdict(verdict) if verdict is not None else _NOTHING_FOUND
     if use_model and found.intent in _MODEL_READS:
@@ -162,18 +164,21 @@ _NOT_A_KEYWORD = Classification(
 )
 
 
-def _not_a_keyword(free: Classification, implicit_opt_in: bool) -> Classification:
+def _not_a_keyword(free: Classification, flag: bool) -> Classification:
     """A text outside a keyword-only policy's keywords, with what a free reading found.
 
-    The reading is kept in ``detected`` for the profile to flag. Under implicit opt-in
-    (seed 001) any new message opts a contact back in, and "Stop texting me!" is not
-    one of its keywords; read freely it asks to stop, so it is a possible opt-out,
-    which never opts anyone back in (and is recorded for review).
+    The reading is kept in ``detected``. Where ``flag`` (the policy's
+    ``flag_plain_language``, or its implicit opt-in) a reading that asks to stop makes
+    it a possible opt-out for review, which changes no consent: "Please stop texting
+    me" is none of the vendors' keywords, but 47 CFR 64.1200(a)(10) binds every
+    business whatever its vendor matches. Under seed 001's implicit opt-in (any new
+    message opts a contact back in) this also keeps it from counting as a new message
+    that opts the contact back in.
     """
     if free.intent not in (Intent.OPT_OUT, Intent.POSSIBLE_OPT_OUT):
         return _NOT_A_KEYWORD
     why = f"not one of the policy's keywords, but read freely: {free.reason}"
-    if implicit_opt_in:
+    if flag:
         return Classification(
             Intent.POSSIBLE_OPT_OUT,
             None,

@@ -2,7 +2,9 @@
 
 A contact's state is a small immutable value. Every change (an inbound text, a manual
 action, a provider's opted-out report) is a function ``(state, ...) -> Outcome`` whose
-events go to the ledger in the same transaction as the new state.
+events go to the ledger in the same transaction as the new state. The changes made
+to many contacts at once (a policy's scope widened, a contacts import) are in
+:mod:`optline.domain.bulk`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class EventType(StrEnum):
     LIST_UNSUBSCRIBED = "list_unsubscribed"
     TRIGGER_FIRED = "trigger_fired"
     REVOCATION_FLAGGED = "revocation_flagged"
+    FLAG_DISMISSED = "flag_dismissed"  # a flagged reply reviewed: not a revocation
     SEND_REFUSED = "send_refused"
     SEND_SETTLED = "send_settled"  # a send's unknown outcome settled after the fact
 
@@ -114,6 +117,8 @@ class Reason(StrEnum):
     MISSING_OPT_OUT_LANGUAGE = "missing_opt_out_language"
     # No consent on record, where the policy's ``no_consent`` does not allow the text.
     NO_CONSENT = "no_consent"
+    # A reply that may revoke consent waits for review (``hold_campaigns_on_review``).
+    REVOCATION_PENDING_REVIEW = "revocation_pending_review"
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -447,11 +452,16 @@ def _list_change(
 
 
 def opt_out(
-    state: ContactState, policy: Policy, sender: str | None = None, note: str | None = None
+    state: ContactState,
+    policy: Policy,
+    sender: str | None = None,
+    note: str | None = None,
+    flag: int | None = None,
 ) -> Outcome:
-    """The business opts the contact out (everywhere when no sender is given)."""
+    """The business opts the contact out (everywhere when no sender is given); ``flag``:
+    the seq of the flagged reply this opt-out resolves, named on its event."""
     new, event, _ = _opt_out(
-        state, sender, policy, Source.MANUAL, sender is None, Method.MANUAL, note=note
+        state, sender, policy, Source.MANUAL, sender is None, Method.MANUAL, note=note, flag=flag
     )
     return Outcome(new, (event,))
 
@@ -542,71 +552,3 @@ def provider_opt_out(
         provider_scope_id=provider_scope_id if provider_scope is not None else None,
     )
     return Outcome(new, (event,))
-
-
-def widen_scope(state: ContactState) -> Outcome:
-    """The account's policy moved from SENDER to ACCOUNT scope: a contact opted out of
-    any sender is opted out of the account.
-
-    A revocation must not be lost by a change of the business's own settings (47 CFR
-    64.1200(a)(10); revoke-all, delayed to 2027-01-31, is the protective reading):
-    under ACCOUNT scope one opt-out covers every sender, so an opt-out that was kept
-    for one number now covers them all, also where the contact had opted back in on
-    another number. No text is sent for it. A contact with no opt-out is unchanged.
-    """
-    out_of = sorted(s for s, status in state.sender_status.items() if status is Status.OPTED_OUT)
-    opted_back_in = sorted(
-        s for s, status in state.sender_status.items() if status is Status.OPTED_IN
-    )
-    everywhere_out = state.account_status is Status.OPTED_OUT
-    if not out_of and not (everywhere_out and opted_back_in):
-        return Outcome(state)
-    new = replace(state, account_status=Status.OPTED_OUT, sender_status=_EMPTY, clarified=False)
-    event = new_event(
-        EventType.OPTED_OUT,
-        new,
-        Source.POLICY,
-        None,
-        scope="account",
-        method=Method.SCOPE_WIDENED.value,
-        reason=ChangeReason.SCOPE_WIDENED.value,
-        opted_out_of=out_of or None,
-        opted_in_to=opted_back_in or None,
-    )
-    return Outcome(new, (event,))
-
-
-def imported(
-    state: ContactState,
-    policy: Policy,
-    status: Status,
-    lists: tuple[str, ...] = (),
-    evidence: str | None = None,
-) -> Outcome:
-    """One row of a contacts import: list memberships, then the row's status.
-
-    An opt-in follows the same policy as a manual one and is recorded with its
-    evidence (method ``import``); a row ``opted_in`` without evidence leaves a contact
-    with no consent on record as it is (nothing to record), and so does ``no_consent``.
-    """
-    events: list[Event] = []
-    for list_name in lists:
-        if state.lists.get(list_name) is not True:
-            state, event = _list_change(state, list_name, True, Source.IMPORT, None)
-            events.append(event)
-    current = state.status_from(None)
-    if status is Status.BLOCKED and not state.blocked:
-        step = block(state, note="import", source=Source.IMPORT)
-    elif status is Status.OPTED_OUT and not state.blocked:
-        # Everywhere: a sender opted back in under SENDER scope is opted out too.
-        opted_out, event, already = _opt_out(
-            state, None, policy, Source.IMPORT, True, Method.IMPORT
-        )
-        step = Outcome(state) if already else Outcome(opted_out, (event,))
-    elif status is Status.OPTED_IN and (
-        current is Status.OPTED_OUT or (current is Status.NO_CONSENT and evidence)
-    ):
-        step = opt_in(state, policy, evidence, method=Method.IMPORT, source=Source.IMPORT)
-    else:
-        step = Outcome(state)
-    return Outcome(step.state, (*events, *step.events))

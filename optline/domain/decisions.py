@@ -4,9 +4,11 @@ Pure, as the consent state machine it reads (:mod:`optline.domain.consent`).
 The order of the checks is the order the broadcast suppression query
 (``optline.store.queries.suppressed``) applies its facts in: blocked, opted out (for
 the sender, under the policy's scope), unsubscribed from the list; then no consent on
-record where the policy's ``no_consent`` does not allow the text; then the first-text
-disclosure (seed 004: appended, or a notice of its own sent just before the text, which
-the gate has then allowed with it) and the opt-out language a campaign text needs (CTIA).
+record where the policy's ``no_consent`` does not allow the text; then a campaign text
+held by a flagged reply waiting for review (the engine adds those contacts to the
+query's); then the first-text disclosure (seed 004: appended, or a notice of its own
+sent just before the text, which the gate has then allowed with it) and the opt-out
+language a campaign text needs (CTIA).
 """
 
 from __future__ import annotations
@@ -84,8 +86,10 @@ def decide(
     body: str,
     list_name: str | None = None,
     campaign: bool = False,
+    review_pending: bool = False,
 ) -> Decision:
-    """May ``body`` go from ``sender`` to this contact? ``state`` None: never seen."""
+    """May ``body`` go from ``sender`` to this contact? ``state`` None: never seen.
+    ``review_pending``: a reply of the contact's is flagged and not yet reviewed."""
     if state is not None:
         status = state.status_from(sender)
         if status is Status.BLOCKED:
@@ -98,6 +102,10 @@ def decide(
         campaign, state is not None and state.inbound
     ):
         return Decision(False, Reason.NO_CONSENT, body)
+    if campaign and review_pending and policy.hold_campaigns_on_review:
+        # 64.1200(a)(10): a reply that may revoke consent is not answered with more
+        # marketing while no one has reviewed it; 1:1 texts go on.
+        return Decision(False, Reason.REVOCATION_PENDING_REVIEW, body)
     disclosure = policy.first_text_disclosure
     notice = None
     first_text = state is None or not state.texted

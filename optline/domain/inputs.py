@@ -34,6 +34,8 @@ MAX_ACCOUNT_NAME_CHARS = 200
 MAX_LIST_NAME_CHARS = 100
 MAX_KEYWORD_CHARS = 100
 MAX_NOTE_CHARS = 500
+#: Who made a manual change: an API key's name, a CLI user.
+MAX_ACTOR_CHARS = 200
 MAX_EVIDENCE_CHARS = 2000
 MAX_URL_CHARS = 2000
 
@@ -106,6 +108,22 @@ def keyword(raw: str) -> str:
 def note(raw: str | None) -> str | None:
     """A note on a manual change (opt-out, block, unblock)."""
     return optional_text(raw, "note", MAX_NOTE_CHARS)
+
+
+def actor(raw: str, what: str = "actor") -> str:
+    """Who makes a manual change (an API key's name, the CLI's ``--actor``): required."""
+    name = text(raw.strip(), what, MAX_ACTOR_CHARS)
+    if not name:
+        raise BadInput(f"{what} is empty: say who makes the change")
+    return name
+
+
+def why(raw: str | None) -> str:
+    """Why a reviewer dismissed a flagged reply: required."""
+    reason = optional_text(raw.strip() if raw else raw, "reason", MAX_NOTE_CHARS)
+    if not reason:
+        raise BadInput("reason is empty: say why the reply is not a revocation")
+    return reason
 
 
 def evidence(raw: str | None) -> str | None:

@@ -143,6 +143,10 @@ class Policy:
     custom_replies_on: frozenset[SenderKind] = frozenset(SenderKind)
     # Vendors match only a message that is exactly one keyword (seeds 000, 003, 004).
     single_keyword_only: bool = True
+    # A text outside a single-keyword policy's keywords that reads as a request to stop
+    # ("please stop texting me") is flagged for review: 47 CFR 64.1200(a)(10) binds
+    # every business since 2025-04-11, whatever keywords its vendor matches.
+    flag_plain_language: bool = True
     # A one-slip misspelling of an opt-out keyword ("STPO", "SOTP") opts out (seed 002).
     typo_tolerance: bool = False
     scope: Scope = Scope.ACCOUNT
@@ -159,6 +163,9 @@ class Policy:
     one_confirmation_per_opt_out: bool = True
     # Answer a possible opt-out once with the ``clarify`` reply.
     clarify_possible_opt_out: bool = True
+    # A possible opt-out waiting for review holds campaign texts to its contact (reason
+    # ``revocation_pending_review``); 1:1 texts go on.
+    hold_campaigns_on_review: bool = False
     # Carriers let toll-free numbers opt back in with START and UNSTOP only (not YES).
     toll_free_opt_in: frozenset[str] = field(default_factory=lambda: _keywords("START", "UNSTOP"))
     # The opt-out keywords a toll-free number's carrier network acts on itself.
@@ -309,6 +316,7 @@ OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
     {
         "single_keyword_only": _boolean,
         "typo_tolerance": _boolean,
+        "flag_plain_language": _boolean,
         "scope": _one_of(Scope),
         "opt_out_all_widens": _boolean,
         "opt_in_all_senders": _boolean,
@@ -317,6 +325,7 @@ OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
         "no_consent": _one_of(NoConsent),
         "one_confirmation_per_opt_out": _boolean,
         "clarify_possible_opt_out": _boolean,
+        "hold_campaigns_on_review": _boolean,
         "toll_free_network_replies": _boolean,
         "first_text_disclosure": _text_or_null,
         "first_text_disclosure_form": _one_of(DisclosureForm),
@@ -353,8 +362,23 @@ def override_values(policy: Policy) -> dict[str, Any]:
     return values
 
 
+def missing_help_fields(policy: Policy) -> list[str]:
+    """The fields a HELP answer of ``policy`` fills in that it leaves empty.
+
+    CTIA 5.1.2.1: HELP is answered with the brand and a support contact; a HELP text
+    that names ``{support}`` with no support contact set would answer "Help at .".
+    The brand is never empty (the account's name stands in), so only the support
+    contact can be missing.
+    """
+    helps = [replies.help for replies in policy.replies.values()]
+    if policy.custom_replies is not None:
+        helps.append(policy.custom_replies.help)
+    named = {m.group(1) for text in helps for m in _PLACEHOLDER.finditer(text)}
+    return ["support_contact"] if "support" in named and not policy.support_contact.strip() else []
+
+
 def widens_scope(old: Policy, new: Policy) -> bool:
     """Whether moving from ``old`` to ``new`` makes one opt-out cover more senders
     (SENDER to ACCOUNT scope); the existing opt-outs must then be widened too
-    (``consent.widen_scope``). Narrowing keeps account-wide opt-outs as they are."""
+    (``bulk.widen_scope``). Narrowing keeps account-wide opt-outs as they are."""
     return old.scope is Scope.SENDER and new.scope is Scope.ACCOUNT

@@ -208,6 +208,9 @@ DEFAULT = Policy(
     no_consent=NoConsent.CONVERSATION,
     first_text_disclosure="Reply STOP to opt out.",
     campaign_opt_out_language_required=True,
+    # 64.1200(a)(10): no marketing to someone whose reply may have revoked consent
+    # until a person has looked at it.
+    hold_campaigns_on_review=True,
 )
 
 TWILIO = Policy(
@@ -218,6 +221,9 @@ TWILIO = Policy(
     scope=Scope.SENDER,
     # Only the recipient can lift a Twilio opt-out, by texting START.
     resubscribe=Resubscribe.NEVER,
+    # Twilio answers no text that is not one of its keywords: a plain-language
+    # revocation is flagged for review (flag_plain_language), not answered.
+    clarify_possible_opt_out=False,
 )
 
 CALLRAIL = dataclasses.replace(

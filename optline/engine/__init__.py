@@ -8,7 +8,8 @@ use case:
 
 ``context``        the store, clock and dispatcher, and the transaction steps shared
 ``directory``      the per-process caches; accounts, keys, senders, lists, triggers, policy
-``reading``        contacts, history, messages, flagged events, proofs, verification
+``reading``        contacts, history, messages, proofs, verification
+``review``         the review queue of flagged replies: listed, counted, resolved
 ``changes``        manual consent changes, bulk changes, imports
 ``inbound``        an inbound text received
 ``handover``       claiming a text, its hand-over to the provider (re-decided before
@@ -55,12 +56,14 @@ from optline.engine.inbound import Inbound
 from optline.engine.outbound import Checker
 from optline.engine.results import (
     BroadcastDecisions,
+    FlagPage,
     ImportRow,
     InboundResult,
     PendingSend,
     PolicyChange,
     SendResult,
 )
+from optline.engine.review import MAX_FLAG_PAGE, MAX_SEQ, Review
 from optline.engine.subscriptions import (
     NOTIFY_BASE_DELAY,
     NOTIFY_MAX_ATTEMPTS,
@@ -73,6 +76,8 @@ from optline.engine.unsettled import Unsettled
 __all__ = [
     "BROADCAST_CHUNK",
     "BROADCAST_CONCURRENCY",
+    "MAX_FLAG_PAGE",
+    "MAX_SEQ",
     "NOTIFY_BASE_DELAY",
     "NOTIFY_MAX_ATTEMPTS",
     "NOTIFY_MAX_DELAY",
@@ -84,6 +89,7 @@ __all__ = [
     "Checker",
     "Dispatch",
     "Engine",
+    "FlagPage",
     "ImportRow",
     "InboundResult",
     "LookUp",
@@ -97,7 +103,7 @@ __all__ = [
 ]
 
 
-class Engine(Inbound, Broadcasting, Unsettled, Subscriptions):
+class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 
     Synchronous: each call runs its transactions and returns. From an event loop, call

@@ -84,9 +84,20 @@ class Broadcasting(Outbound, Reading):
             self._known_list(tx, row, list_name)
             policy = self._policy_of(row)
             states = self._lock_contacts(tx, row.id, recipients)
+            held = self._held_phones(tx, row.id, policy, campaign)
             return [
                 self._decide_recorded(
-                    tx, row.id, policy, sender_row, to, states[to], body, list_name, campaign, now
+                    tx,
+                    row.id,
+                    policy,
+                    sender_row,
+                    to,
+                    states[to],
+                    body,
+                    list_name,
+                    campaign,
+                    now,
+                    to in held,
                 )
                 for to in recipients
             ]
@@ -97,9 +108,11 @@ class Broadcasting(Outbound, Reading):
         sender: str,
         recipients: Iterable[str],
         list_name: str | None = None,
-        campaign: bool = False,
+        campaign: bool = True,
     ) -> BroadcastDecisions:
-        """The recipients a send would reach (in order) and those it would refuse.
+        """The recipients a send would reach (in order) and those it would refuse for
+        consent (a campaign, as :meth:`broadcast` sends by default, also where a
+        flagged reply waits for review).
 
         One set-based query finds every contact a send would refuse; recipients are
         then checked against it in memory, so a million recipients cost one pass.
@@ -116,7 +129,8 @@ class Broadcasting(Outbound, Reading):
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
             suppressed = tx.contacts.suppressed(row.id, from_number, list_name)
-            rule = self._policy_of(row).no_consent
+            policy = self._policy_of(row)
+            rule = policy.no_consent
             if not rule.allows(campaign, contact_texted_first=False):
                 with_inbound = rule.allows(campaign, contact_texted_first=True)
                 consenting = tx.contacts.consenting(row.id, from_number, with_inbound)
@@ -126,6 +140,10 @@ class Broadcasting(Outbound, Reading):
                     **{to: no_consent for to in given if to not in consenting},
                     **suppressed,
                 }
+            held = self._held_phones(tx, row.id, policy, campaign)
+        # Refused for consent first, as decisions.decide orders its checks.
+        pending_review = Reason.REVOCATION_PENDING_REVIEW.value
+        suppressed = {**dict.fromkeys(held, pending_review), **suppressed} if held else suppressed
         refused: dict[str, str] = {}
         # One pass: a recipient not suppressed is kept; a suppressed one is entered in
         # ``refused`` with its reason (setitem returns None, so it is left out).

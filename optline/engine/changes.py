@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from optline.domain import consent, inputs, projection
+from optline.domain import bulk, consent, inputs, projection
+from optline.domain.actors import Actor
 from optline.domain.consent import MANUAL_OPT_IN_METHODS, ContactState, Method, Outcome, Refused
 from optline.domain.policy import Policy
 from optline.domain.projection import Projection
-from optline.engine.context import AccountRef, phone, sender_number
+from optline.engine.context import AccountRef, checked_actor, phone, sender_number
 from optline.engine.directory import Directory
 from optline.engine.results import ImportRow
 from optline.errors import BadInput, BadRows, NotAllowed
@@ -24,10 +25,16 @@ class Changes(Directory):
     """Consent changed by hand, in bulk, by a provider, or by an import."""
 
     def opt_out(
-        self, account: AccountRef, number: str, sender: str | None = None, note: str | None = None
+        self,
+        account: AccountRef,
+        number: str,
+        sender: str | None = None,
+        note: str | None = None,
+        actor: Actor | None = None,
     ) -> ContactState:
         """Opt ``number`` out (from ``sender`` alone, where the policy keeps consent per
-        sender: it must be one of the account's)."""
+        sender: it must be one of the account's). ``actor``, here and in every manual
+        change: who made it, recorded on its events."""
         from_number = self._opt(sender)
         note = inputs.note(note)
         return self._change(
@@ -35,6 +42,7 @@ class Changes(Directory):
             number,
             lambda s, p: consent.opt_out(s, p, from_number, note),
             sender=from_number,
+            actor=actor,
         )
 
     def opt_in(
@@ -44,6 +52,7 @@ class Changes(Directory):
         evidence: str | None,
         sender: str | None = None,
         method: Method | str = Method.MANUAL,
+        actor: Actor | None = None,
     ) -> ContactState:
         """Opt ``number`` in with the evidence of its consent, given by hand or by a
         web form (``method``)."""
@@ -55,24 +64,41 @@ class Changes(Directory):
             number,
             lambda s, p: consent.opt_in(s, p, evidence, from_number, how),
             sender=from_number,
+            actor=actor,
         )
 
-    def block(self, account: AccountRef, number: str, note: str | None = None) -> ContactState:
+    def block(
+        self,
+        account: AccountRef,
+        number: str,
+        note: str | None = None,
+        actor: Actor | None = None,
+    ) -> ContactState:
         note = inputs.note(note)
-        return self._change(account, number, lambda s, p: consent.block(s, note))
+        return self._change(account, number, lambda s, p: consent.block(s, note), actor=actor)
 
-    def unblock(self, account: AccountRef, number: str, note: str | None = None) -> ContactState:
+    def unblock(
+        self,
+        account: AccountRef,
+        number: str,
+        note: str | None = None,
+        actor: Actor | None = None,
+    ) -> ContactState:
         note = inputs.note(note)
-        return self._change(account, number, lambda s, p: consent.unblock(s, note))
+        return self._change(account, number, lambda s, p: consent.unblock(s, note), actor=actor)
 
-    def subscribe(self, account: AccountRef, list_name: str, number: str) -> ContactState:
+    def subscribe(
+        self, account: AccountRef, list_name: str, number: str, actor: Actor | None = None
+    ) -> ContactState:
         return self._change(
-            account, number, lambda s, p: consent.subscribe(s, list_name), list_name
+            account, number, lambda s, p: consent.subscribe(s, list_name), list_name, actor=actor
         )
 
-    def unsubscribe(self, account: AccountRef, list_name: str, number: str) -> ContactState:
+    def unsubscribe(
+        self, account: AccountRef, list_name: str, number: str, actor: Actor | None = None
+    ) -> ContactState:
         return self._change(
-            account, number, lambda s, p: consent.unsubscribe(s, list_name), list_name
+            account, number, lambda s, p: consent.unsubscribe(s, list_name), list_name, actor=actor
         )
 
     def provider_opt_out(
@@ -83,25 +109,38 @@ class Changes(Directory):
         provider: str,
         code: str,
         account_ref: str | None = None,
+        message_id: int | None = None,
     ) -> ContactState:
         """A provider refused a send because the recipient opted out there (21610...);
-        ``account_ref`` as for :meth:`delivery_report`."""
+        ``account_ref`` as for :meth:`delivery_report`; ``message_id``: the refused
+        send, named on the event."""
         from_number = sender_number(sender)
         return self._change(
             account,
             number,
             lambda s, p: self._provider_outcome(s, p, from_number, provider, code, account_ref),
+            message=message_id,
         )
 
-    def bulk_opt_out(self, account: AccountRef, numbers: Sequence[str]) -> int:
+    def bulk_opt_out(
+        self, account: AccountRef, numbers: Sequence[str], actor: Actor | None = None
+    ) -> int:
         """Opt out every number in one transaction: all of them or, on a bad one, none."""
-        return len(self._change_each(account, numbers, lambda s, p: consent.opt_out(s, p)))
-
-    def add_to_list(self, account: AccountRef, list_name: str, numbers: Sequence[str]) -> int:
-        change = self._change_each(
-            account, numbers, lambda s, p: consent.subscribe(s, list_name), list_name
+        return len(
+            self._change_each(account, numbers, lambda s, p: consent.opt_out(s, p), actor=actor)
         )
-        return len(change)
+
+    def add_to_list(
+        self,
+        account: AccountRef,
+        list_name: str,
+        numbers: Sequence[str],
+        actor: Actor | None = None,
+    ) -> int:
+        changed = self._change_each(
+            account, numbers, lambda s, p: consent.subscribe(s, list_name), list_name, actor=actor
+        )
+        return len(changed)
 
     def import_contacts(
         self,
@@ -109,11 +148,13 @@ class Changes(Directory):
         rows: Iterable[ImportRow],
         progress: Callable[[], None] = lambda: None,
         unread: Sequence[tuple[int, str]] = (),
+        actor: Actor | None = None,
     ) -> int:
         """Apply validated rows in one transaction: all of them, or none when any row is
         refused (:class:`BadRows` naming every refused row by its line). ``unread``: the
         file's rows that could not be read, ``(line, why)``; the others are still
         checked, so that one answer lists every bad row, and nothing is written."""
+        actor = checked_actor(actor)
         now = self._clock()
         count = 0
         problems = list(unread)
@@ -137,7 +178,7 @@ class Changes(Directory):
                     continue
                 state = tx.contacts.get(row.id, item.phone, for_update=True)
                 try:
-                    outcome = consent.imported(
+                    outcome = bulk.imported(
                         state or ContactState(item.phone),
                         policy,
                         item.status,
@@ -149,7 +190,7 @@ class Changes(Directory):
                     continue
                 # Applied even after a bad row, so later rows of the same contact are
                 # checked against it; the rollback below undoes them all.
-                self._apply(tx, row.id, state, outcome, now)
+                self._apply(tx, row.id, state, outcome, now, actor)
                 count += 1
             if problems:  # the transaction is rolled back: nothing of the file stays
                 raise BadRows(problems)
@@ -186,8 +227,10 @@ class Changes(Directory):
         change: Callable[[ContactState, Policy], Outcome],
         list_name: str | None = None,
         sender: str | None = None,
+        actor: Actor | None = None,
+        message: int | None = None,
     ) -> ContactState:
-        (state,) = self._change_each(account, [number], change, list_name, sender)
+        (state,) = self._change_each(account, [number], change, list_name, sender, actor, message)
         return state
 
     def _change_each(
@@ -197,11 +240,14 @@ class Changes(Directory):
         change: Callable[[ContactState, Policy], Outcome],
         list_name: str | None = None,
         sender: str | None = None,
+        actor: Actor | None = None,
+        message: int | None = None,
     ) -> list[ContactState]:
         """Apply ``change`` to each contact in one transaction: all of them, or (on a
         bad number or a refusal) none. ``list_name`` and ``sender``, when given, must
-        be the account's."""
+        be the account's; ``actor`` or ``message`` caused the change."""
         phones = list(dict.fromkeys(phone(n) for n in numbers))
+        actor = checked_actor(actor)
         now = self._clock()
         changed: list[ContactState] = []
         with self.store.transaction() as tx:
@@ -217,7 +263,7 @@ class Changes(Directory):
                     outcome = change(state or ContactState(contact_phone), policy)
                 except Refused as exc:
                     raise NotAllowed(str(exc)) from None
-                self._apply(tx, row.id, state, outcome, now)
+                self._apply(tx, row.id, state, outcome, now, actor, message)
                 changed.append(outcome.state)
         return changed
 

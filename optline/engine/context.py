@@ -16,15 +16,20 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
-from optline.domain import consent, decisions, projection
-from optline.domain.consent import ContactState, Outcome, Status
+from optline.domain import consent, decisions, inputs, projection, review
+from optline.domain.actors import Actor, attributed
+from optline.domain.consent import ContactState, EventType, Outcome, Status
 from optline.domain.decisions import Decision
 from optline.domain.phone import InvalidPhoneNumber, to_e164
 from optline.domain.policy import Policy
+from optline.domain.review import Resolution
 from optline.errors import BadInput, UnknownAccount, UnknownList
 from optline.providers.base import BeforeRetry, ProviderRecord, SentText
 from optline.providers.registry import PROVIDER_OPT_OUT_SCOPE
 from optline.store import AccountRow, SenderRow, Store, Tx
+
+# Events that may close a contact's open flags (review.covered decides which).
+_CLOSING = frozenset({EventType.OPTED_OUT, EventType.BLOCKED})
 
 # ASCII digits only: \d also takes other scripts' digits ("١٢٣٤٥" is not 12345).
 SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
@@ -71,6 +76,11 @@ def phone(raw: str) -> str:
         return to_e164(raw)
     except InvalidPhoneNumber as exc:
         raise BadInput(str(exc)) from None
+
+
+def checked_actor(actor: Actor | None) -> Actor | None:
+    """The actor of a manual change, its name checked (:class:`BadInput` if empty)."""
+    return None if actor is None else Actor(inputs.actor(actor.by), actor.via)
 
 
 def sender_number(raw: str) -> str:
@@ -156,23 +166,60 @@ class Context:
         before: ContactState | None,
         outcome: Outcome,
         now: datetime,
+        actor: Actor | None = None,
+        message: int | None = None,
     ) -> None:
+        """Save the outcome's state and append its events, which name ``actor`` (a
+        manual change) or ``message`` (the text or report that made the change)."""
         if before is None or outcome.state != before:
             tx.contacts.save(account_id, outcome.state, now)
         if outcome.events:
-            self._append(tx, account_id, outcome.events, now)
+            events = attributed(outcome.events, actor, message)
+            self._append(tx, account_id, events, now, outcome.state)
 
     @staticmethod
-    def _append(tx: Tx, account_id: int, events: Sequence[consent.Event], now: datetime) -> None:
-        """Append to the ledger and, in the same transaction, queue the event webhooks:
-        a change is never committed without its notification, nor notified without
-        being committed. The scopes the events set are marked with them (the contact's
-        state saved first): the stored projection stays the ledger's replay."""
+    def _append(
+        tx: Tx,
+        account_id: int,
+        events: Sequence[consent.Event],
+        now: datetime,
+        state: ContactState | None = None,
+    ) -> None:
+        """Append to the ledger and, in the same transaction, queue the event webhooks
+        (a change is never committed without its notification, nor notified without
+        being committed), mark the scopes the events set (the contact's state saved
+        first: the stored projection stays the ledger's replay) and keep the review
+        queue: a flag opens with its event, and closes with the dismissal that names it
+        or the opt-out (``state``: the contact's after it) that covers it."""
         stored = tx.ledger.append(account_id, events, now)
         for touched in projection.replay(stored).values():
             if touched.account is not None or touched.senders:
                 tx.projections.mark(account_id, touched)
         tx.outbox.enqueue(account_id, stored, now)
+        for event, row in zip(events, stored, strict=True):
+            flag = review.opened(event, row.seq, row.occurred_at)
+            if flag is not None:
+                tx.flags.add(account_id, flag)
+            elif event.type is EventType.FLAG_DISMISSED:
+                flagged = [int(event.data["flag"])]
+                tx.flags.resolve(account_id, flagged, Resolution.DISMISSED, row.seq)
+            elif event.type in _CLOSING and state is not None:
+                closed = review.covered(state, tx.flags.open_of(account_id, event.phone))
+                if closed:
+                    seqs = [f.seq for f in closed]
+                    tx.flags.resolve(account_id, seqs, Resolution.OPTED_OUT, row.seq)
+
+    @staticmethod
+    def _held(tx: Tx, account_id: int, policy: Policy, campaign: bool, to: str) -> bool:
+        """An open flag holds campaign texts to ``to`` (``hold_campaigns_on_review``)."""
+        return campaign and policy.hold_campaigns_on_review and tx.flags.has_open(account_id, to)
+
+    @staticmethod
+    def _held_phones(tx: Tx, account_id: int, policy: Policy, campaign: bool) -> frozenset[str]:
+        """Every contact :meth:`_held` holds a campaign text from, read once."""
+        if not (campaign and policy.hold_campaigns_on_review):
+            return frozenset()
+        return tx.flags.open_phones(account_id)
 
     def _record_refusal(
         self,

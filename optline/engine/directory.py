@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from optline.domain import consent, inputs
+from optline.domain import bulk, consent, inputs
+from optline.domain.actors import DEFAULT_KEY_NAME, Actor
 from optline.domain.carriers import is_help_keyword
 from optline.domain.consent import ContactState, Trigger
 from optline.domain.policy import (
@@ -28,6 +29,7 @@ from optline.domain.policy import (
     Policy,
     SenderKind,
     UnknownProfile,
+    missing_help_fields,
     widens_scope,
     with_overrides,
 )
@@ -38,12 +40,19 @@ from optline.engine.context import (
     AccountRef,
     Context,
     Dispatch,
+    checked_actor,
     key_hash,
     sender_number,
     utcnow,
 )
 from optline.engine.results import PolicyChange
-from optline.errors import AlreadyExists, BadInput, ConfirmationRequired, UnknownSender
+from optline.errors import (
+    AlreadyExists,
+    BadInput,
+    ConfirmationRequired,
+    MissingField,
+    UnknownSender,
+)
 from optline.providers import credentials as provider_credentials
 from optline.store import AccountRow, Conflict, ListRow, SenderRow, Store, Tx
 
@@ -114,6 +123,17 @@ class Directory(Context):
             self._policies[key] = policy
         return policy
 
+    @staticmethod
+    def _require_help_fields(policy: Policy) -> None:
+        """An account is never created or left with a HELP answer that misses a field
+        it names (CTIA 5.1.2.1: HELP gives a support contact; not "Help at .")."""
+        for name in missing_help_fields(policy):
+            raise MissingField(
+                f"{name}: profile {policy.name!r} answers HELP with a support contact; "
+                f"set the {name} override",
+                name,
+            )
+
     def _account_keywords(
         self, tx: Tx, row: AccountRow
     ) -> tuple[Mapping[str, Trigger], Mapping[str, str]]:
@@ -161,7 +181,7 @@ class Directory(Context):
         self, name: str, profile: str = "default", overrides: dict[str, Any] | None = None
     ) -> AccountRow:
         name = inputs.account_name(name)
-        self._build_policy(profile, overrides or {})
+        self._require_help_fields(self._build_policy(profile, overrides or {}))
         with self.store.transaction() as tx:
             try:
                 return tx.accounts.create(name, profile, overrides or {})
@@ -169,17 +189,24 @@ class Directory(Context):
                 raise AlreadyExists(f"account {name!r} already exists") from None
 
     def create_account_with_key(
-        self, name: str, profile: str = "default", overrides: dict[str, Any] | None = None
+        self,
+        name: str,
+        profile: str = "default",
+        overrides: dict[str, Any] | None = None,
+        key_name: str = DEFAULT_KEY_NAME,
     ) -> tuple[AccountRow, str]:
         """Create an account and its API key; the key is returned once, stored hashed."""
+        key_name = inputs.actor(key_name, "key name")
         row = self.create_account(name, profile, overrides)
-        return row, self.issue_api_key(row.name)
+        return row, self.issue_api_key(row.name, key_name)
 
-    def issue_api_key(self, account: AccountRef) -> str:
-        """A new API key for the account (replacing any earlier one)."""
+    def issue_api_key(self, account: AccountRef, name: str = DEFAULT_KEY_NAME) -> str:
+        """A new API key for the account (replacing any earlier one); ``name`` is
+        recorded as who made each change made with it (API, web UI)."""
+        name = inputs.actor(name, "key name")
         key = "ol_" + secrets.token_urlsafe(32)
         with self.store.transaction() as tx:
-            tx.accounts.set_api_key_hash(self._account(tx, account).id, key_hash(key))
+            tx.accounts.set_api_key_hash(self._account(tx, account).id, key_hash(key), name)
         return key
 
     def account_for_key(self, key: str) -> AccountRow | None:
@@ -204,15 +231,17 @@ class Directory(Context):
         profile: str | None = None,
         overrides: dict[str, Any] | None = None,
         confirm: bool = False,
+        actor: Actor | None = None,
     ) -> PolicyChange:
         """Switch the account's profile and/or replace its overrides.
 
         A switch that widens scope (per sender -> account) widens the opt-outs on
         record in the same transaction: every contact opted out of any sender is opted
-        out of the account (``consent.widen_scope``, an event each, no text sent).
+        out of the account (``bulk.widen_scope``, an event each, no text sent).
         When it would change any contact, nothing is written unless ``confirm``:
         :class:`ConfirmationRequired` says how many it would change.
         """
+        actor = checked_actor(actor)
         now = self._clock()
         with self.store.transaction() as tx:
             row = self._account(tx, account, exclusive=True)
@@ -220,12 +249,13 @@ class Directory(Context):
             new_profile = profile or row.profile
             new_overrides = row.overrides if overrides is None else overrides
             policy = self._build_policy(new_profile, new_overrides)
+            self._require_help_fields(policy)
             outcomes: list[tuple[ContactState, consent.Outcome]] = []
             if widens_scope(old_policy, policy):
                 phones = tx.contacts.phones_with_sender_consent(row.id)
                 for state in self._lock_contacts(tx, row.id, phones).values():
                     assert state is not None
-                    outcome = consent.widen_scope(state)
+                    outcome = bulk.widen_scope(state)
                     if outcome.events:
                         outcomes.append((state, outcome))
             if outcomes and not confirm:
@@ -236,7 +266,7 @@ class Directory(Context):
                     changes=len(outcomes),
                 )
             for before, outcome in outcomes:
-                self._apply(tx, row.id, before, outcome, now)
+                self._apply(tx, row.id, before, outcome, now, actor)
             tx.accounts.set_policy(row.id, new_profile, new_overrides)
             return PolicyChange(policy, len(outcomes))
 

@@ -199,7 +199,13 @@ class HandOver(Changes):
         policy = self._policy_of(self._account(tx, account_id))
         state = tx.contacts.get(account_id, message.phone, for_update=True)
         decision = decisions.decide(
-            state, message.sender, policy, message.body, message.list_name, message.campaign
+            state,
+            message.sender,
+            policy,
+            message.body,
+            message.list_name,
+            message.campaign,
+            self._held(tx, account_id, policy, message.campaign, message.phone),
         )
         if decision.allowed:
             return MessageStatus.SENDING, None, None
@@ -228,7 +234,9 @@ class HandOver(Changes):
             return exc.refusal, MessageStatus.FAILED, None, exc.reason
         except ProviderOptedOut as exc:
             # The provider knows an opt-out we did not: take it over so the two agree.
-            self.provider_opt_out(account_id, sender.number, to, sender.provider, exc.code or "")
+            self.provider_opt_out(
+                account_id, sender.number, to, sender.provider, exc.code or "", None, message_id
+            )
             self._set_status(account_id, message_id, MessageStatus.FAILED, Reason.OPTED_OUT, None)
             return None, MessageStatus.FAILED, None, str(exc)
         except ProviderError as exc:
@@ -303,7 +311,9 @@ class HandOver(Changes):
                     error_code or "",
                     account_ref,
                 )
-                self._apply(tx, row.id, state, outcome, now)
+                self._apply(
+                    tx, row.id, state, outcome, now, message=message.id if message else None
+                )
 
 
 class _Withdrawn(SendWithdrawn):

@@ -94,13 +94,16 @@ class Inbound(Directory):
                 triggers,
                 list_keywords,
             )
-            self._apply(tx, row.id, state, outcome, now)
             reply = None if provider_replied or sender.provider_replies else outcome.reply
             # The reply's number is taken first: a repeat of this delivery answers with
-            # the same reply, id included, from the outcome stored with the text.
+            # the same reply, id included, from the outcome stored with the text. The
+            # text's own number is taken first too when its events name it.
             inbound_id, reply_id = (
                 tx.messages.new_ids(row.id, 2) if reply is not None else (None, None)
             )
+            if inbound_id is None and outcome.events:
+                (inbound_id,) = tx.messages.new_ids(row.id, 1)
+            self._apply(tx, row.id, state, outcome, now, message=inbound_id)
             result = InboundResult(
                 intent=classification.intent.value,
                 keyword=classification.keyword,

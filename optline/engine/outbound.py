@@ -32,7 +32,7 @@ class Checker:
     """Decides texts from one sender, recipient after recipient, in one read
     transaction: see :meth:`Engine.checker`."""
 
-    __slots__ = ("_campaign", "_checked_body", "_list", "_policy", "_sender", "_state")
+    __slots__ = ("_campaign", "_checked_body", "_held", "_list", "_policy", "_sender", "_state")
 
     def __init__(
         self,
@@ -41,8 +41,11 @@ class Checker:
         policy: Policy,
         list_name: str | None,
         campaign: bool,
+        held: frozenset[str] = frozenset(),
     ) -> None:
         self._state = state
+        # Contacts whose flagged reply holds a campaign text (read once for the batch).
+        self._held = held
         self._sender = sender
         self._policy = policy
         self._list = list_name
@@ -60,7 +63,10 @@ class Checker:
             number = phone(to)
             if number != to:
                 state = self._state(number)
-        return decisions.decide(state, self._sender, self._policy, body, self._list, self._campaign)
+        held = state is not None and state.phone in self._held
+        return decisions.decide(
+            state, self._sender, self._policy, body, self._list, self._campaign, held
+        )
 
     __call__ = check
 
@@ -93,9 +99,9 @@ class Outbound(HandOver):
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
             state = tx.contacts.get(row.id, contact_phone)
-            return decisions.decide(
-                state, from_number, self._policy_of(row), body, list_name, campaign
-            )
+            policy = self._policy_of(row)
+            held = self._held(tx, row.id, policy, campaign, contact_phone)
+            return decisions.decide(state, from_number, policy, body, list_name, campaign, held)
 
     @contextmanager
     def checker(
@@ -121,7 +127,9 @@ class Outbound(HandOver):
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
             state = tx.contacts.send_view(row.id, from_number, list_name)
-            checker = Checker(state, from_number, self._policy_of(row), list_name, campaign)
+            policy = self._policy_of(row)
+            held = self._held_phones(tx, row.id, policy, campaign)
+            checker = Checker(state, from_number, policy, list_name, campaign, held)
             try:
                 yield checker
             finally:
@@ -187,10 +195,11 @@ class Outbound(HandOver):
                     return _earlier_send(sender_row, key, request, *earlier, notice)
                 self._known_list(tx, row, list_name)
                 state = tx.contacts.get(row.id, contact_phone, for_update=True)
+                policy = self._policy_of(row)
                 pending = self._decide_recorded(
                     tx,
                     row.id,
-                    self._policy_of(row),
+                    policy,
                     sender_row,
                     contact_phone,
                     state,
@@ -198,6 +207,7 @@ class Outbound(HandOver):
                     list_name,
                     campaign,
                     now,
+                    self._held(tx, row.id, policy, campaign, contact_phone),
                 )
                 if key is not None:
                     tx.messages.record_send_request(
@@ -231,11 +241,13 @@ class Outbound(HandOver):
         list_name: str | None,
         campaign: bool,
         now: datetime,
+        held: bool = False,
     ) -> PendingSend:
-        """Decide one text on the contact's state as locked in ``tx``, and record it: a
-        first-text notice of its own (seed 004) first, as a message of its own marked as
-        the disclosure, allowed with the text it comes before."""
-        decision = decisions.decide(state, sender.number, policy, body, list_name, campaign)
+        """Decide one text on the contact's state as locked in ``tx``, and record it
+        (``held``: a flagged reply of the contact's waits for review): a first-text
+        notice of its own (seed 004) first, as a message of its own marked as the
+        disclosure, allowed with the text it comes before."""
+        decision = decisions.decide(state, sender.number, policy, body, list_name, campaign, held)
         queued = self._sends_through(sender)
         notice_id = None
         if decision.notice is not None:

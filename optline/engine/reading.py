@@ -1,5 +1,5 @@
-"""Reading what is on record: contacts, a contact's history and proof, messages,
-possible opt-outs waiting for review, and the verification of the ledger's chains.
+"""Reading what is on record: contacts, a contact's history and proof, messages, and
+the verification of the ledger's chains (flagged replies are ``review``'s).
 
 Belongs here: read-only questions about contacts and the ledger, each one read
 transaction. Sends in doubt are listed in ``unsettled``.
@@ -77,12 +77,6 @@ class Reading(Directory):
         """The account's last messages in and out, newest first."""
         with self.store.read() as tx:
             return tx.messages.recent(self._account(tx, account).id, limit)
-
-    def flagged(self, account: AccountRef, limit: int = 200) -> list[StoredEvent]:
-        """Possible opt-outs waiting for review, newest first."""
-        with self.store.read() as tx:
-            row = self._account(tx, account)
-            return tx.ledger.events_of_type(row.id, "revocation_flagged", limit)
 
     def proof(self, account: AccountRef, number: str) -> dict[str, Any]:
         """A contact's events with their chain links, checkable offline (docs/ledger.md)."""

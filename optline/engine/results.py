@@ -14,6 +14,7 @@ from typing import Any
 from optline.domain.consent import Reason, Status
 from optline.domain.decisions import Decision
 from optline.domain.policy import Policy
+from optline.domain.review import Flag
 from optline.store import MessageRow, SenderRow
 
 
@@ -56,6 +57,16 @@ class InboundResult:
             # Outcomes stored before replies were numbered have no id.
             reply_message_id=data.get("reply_message_id"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FlagPage:
+    """One page of the review queue: open flags newest first, the cursor of the next
+    page (None on the last), and how many flags are open in all."""
+
+    flags: list[Flag]
+    next: int | None
+    open: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from optline.domain import consent, decisions
+from optline.domain.actors import attributed
 from optline.domain.consent import ContactState, Source
 from optline.domain.messages import (
     QUEUED_TOO_LONG,
@@ -254,4 +255,4 @@ class Unsettled(Directory):
             after, events = opted_out.state, [*events, *opted_out.events]
         if after != before:
             tx.contacts.save(account.id, after, now)
-        self._append(tx, account.id, events, now)
+        self._append(tx, account.id, attributed(events, message=message.id), now, after)

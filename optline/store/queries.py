@@ -350,7 +350,7 @@ class Queries:
             dialect,
         )
         self.account_by_key_hash = Prepared(
-            sa.select(*account_columns, accounts.c.api_key_hash).where(
+            sa.select(*account_columns, accounts.c.api_key_hash, accounts.c.api_key_name).where(
                 accounts.c.api_key_hash == _p("hash", type_=sa.String)
             ),
             dialect,

@@ -35,6 +35,9 @@ class AccountRow:
     overrides: dict[str, Any]
     # Moves whenever the account's triggers or lists change.
     keywords_version: int = 0
+    # The name of the API key the account was found by (only then), recorded as who
+    # made a change through the API or the web UI.
+    api_key_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,8 @@ accounts = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     # SHA-256 of the account's API key; the key itself is shown once and never stored.
     sa.Column("api_key_hash", sa.String(64), nullable=True),
+    # The key's name, recorded as who made each change through the API or the web UI.
+    sa.Column("api_key_name", sa.String, nullable=True),
     # Bumped by every change to the account's event-webhook subscriptions, so that a
     # process may keep them between consent changes and reread them only when it moves.
     sa.Column("subscriptions_version", sa.Integer, nullable=False, server_default=sa.text("0")),
@@ -230,6 +232,37 @@ events = sa.Table(
     sa.Index("ix_events_account_id_phone_seq", "account_id", "phone", "seq"),
     # SQLite: rows kept in (account_id, seq) order, with no separate primary-key index.
     sqlite_with_rowid=False,
+)
+
+# The review queue: one row per ``revocation_flagged`` event (its seq), open until an
+# event resolves it (``resolved_seq``): an opt-out that covers it, or a dismissal. A
+# projection of the ledger, written with the events in the same transaction.
+OPEN_FLAG = sa.text("resolved_seq IS NULL")
+
+flags = sa.Table(
+    "flags",
+    metadata,
+    sa.Column("account_id", sa.Integer, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("phone", sa.String, nullable=False),
+    sa.Column("sender", sa.String, nullable=True),
+    sa.Column("reason", sa.String, nullable=False),
+    sa.Column("flagged_at", UTCDateTime, nullable=False),
+    sa.Column("resolution", sa.String, nullable=True),  # opted_out | dismissed
+    sa.Column("resolved_seq", sa.Integer, nullable=True),
+    _contact_fk(),
+    # The queue, newest first (keyset pages on seq), and a contact's open flags: both
+    # only the open rows, so resolved flags cost the queue nothing.
+    sa.Index(
+        "ix_flags_open", "account_id", "seq", sqlite_where=OPEN_FLAG, postgresql_where=OPEN_FLAG
+    ),
+    sa.Index(
+        "ix_flags_open_phone",
+        "account_id",
+        "phone",
+        sqlite_where=OPEN_FLAG,
+        postgresql_where=OPEN_FLAG,
+    ),
 )
 
 # Texts not yet settled with a provider: queued, or handed over with no answer yet.

@@ -27,9 +27,11 @@ from starlette.templating import Jinja2Templates
 
 from optline.api.deps import CheckedRoute, engine_of, storable
 from optline.api.problems import Problem, status_of
+from optline.domain.actors import DEFAULT_KEY_NAME, Actor
 from optline.domain.consent import Status
 from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
 from optline.domain.projection import provider_blocks
+from optline.domain.review import Resolution
 from optline.engine import Engine
 from optline.errors import OptlineError
 from optline.store import AccountRow
@@ -150,6 +152,11 @@ async def _form(request: Request) -> FormData:
     return form
 
 
+def _actor(account: AccountRow) -> Actor:
+    """Who makes a change in the UI: the name of the API key it was signed in with."""
+    return Actor(account.api_key_name or DEFAULT_KEY_NAME, Via.UI)
+
+
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
@@ -197,7 +204,7 @@ async def logout(request: Request) -> Response:
 async def home(request: Request) -> Response:
     engine, account = await _signed_in(request)
     senders = await run_in_threadpool(engine.senders, account.id)
-    flagged = await run_in_threadpool(engine.flagged, account.id, 10)
+    flagged = await run_in_threadpool(engine.open_flags, account.id)
     recent = await run_in_threadpool(engine.recent_messages, account.id, 20)
     unsettled = await run_in_threadpool(engine.unsettled_counts, account.id)
     return _page(
@@ -291,16 +298,19 @@ async def change(request: Request, phone: str, action: str) -> Response:
     engine, account = await _signed_in(request)
     form = await _form(request)
     note = _text(form, "note") or None
+    actor = _actor(account)
     try:
         if action == "opt-out":
-            state = await run_in_threadpool(engine.opt_out, account.id, phone, None, note)
+            state = await run_in_threadpool(engine.opt_out, account.id, phone, None, note, actor)
         elif action == "opt-in":
             evidence = _text(form, "evidence") or None
-            state = await run_in_threadpool(engine.opt_in, account.id, phone, evidence)
+            state = await run_in_threadpool(
+                engine.opt_in, account.id, phone, evidence, None, actor=actor
+            )
         elif action == "block":
-            state = await run_in_threadpool(engine.block, account.id, phone, note)
+            state = await run_in_threadpool(engine.block, account.id, phone, note, actor)
         elif action == "unblock":
-            state = await run_in_threadpool(engine.unblock, account.id, phone, note)
+            state = await run_in_threadpool(engine.unblock, account.id, phone, note, actor)
         else:
             return _page(request, "error.html", 404, account, error=f"No action {action!r}.")
     except OptlineError as exc:
@@ -330,9 +340,45 @@ async def check(request: Request) -> Response:
 
 @router.get("/review")
 async def review(request: Request) -> Response:
+    """The open flags, newest first, a page at a time, each with its two resolutions."""
     engine, account = await _signed_in(request)
-    flagged = await run_in_threadpool(engine.flagged, account.id)
-    return _page(request, "review.html", account=account, flagged=flagged)
+    before = request.query_params.get("before", "")
+    start = int(before) if before.isascii() and before.isdigit() and len(before) < 10 else None
+    page = await run_in_threadpool(engine.flagged, account.id, start, PAGE_SIZE)
+    more = None if page.next is None else f"{PREFIX}/review?{urlencode({'before': page.next})}"
+    return _page(
+        request,
+        "review.html",
+        account=account,
+        page=page,
+        more=more,
+        done=request.query_params.get("done"),
+    )
+
+
+_RESOLUTIONS = {"opt-out": Resolution.OPTED_OUT, "dismiss": Resolution.DISMISSED}
+
+
+@router.post("/review/{seq}/{action}")
+async def resolve(request: Request, seq: str, action: str) -> Response:
+    engine, account = await _signed_in(request)
+    form = await _form(request)
+    resolution = _RESOLUTIONS.get(action)
+    if resolution is None or not (seq.isascii() and seq.isdigit() and len(seq) < 10):
+        return _page(request, "error.html", 404, account, error="No such flag or action.")
+    try:
+        flag = await run_in_threadpool(
+            engine.resolve_flag,
+            account.id,
+            int(seq),
+            resolution,
+            _actor(account),
+            _text(form, "reason") or None,
+        )
+    except OptlineError as exc:
+        return _failed(request, account, exc)
+    done = f"{flag.phone}: flag {flag.seq} resolved ({flag.resolution})."
+    return _redirect(f"{PREFIX}/review?{urlencode({'done': done})}")
 
 
 @router.get("/unsettled")
@@ -369,7 +415,7 @@ async def settle(request: Request, message_id: str) -> Response:
             int(message_id),
             SettledAs(settled_as),
             _text(form, "reason"),
-            account.name,
+            _actor(account).by,
             Via.UI,
         )
     except OptlineError as exc:

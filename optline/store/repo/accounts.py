@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from optline.domain.actors import DEFAULT_KEY_NAME
 from optline.store.ledger import GENESIS, plain
 from optline.store.queries import insert
 from optline.store.repo.base import Repository
@@ -93,18 +95,18 @@ class Accounts(Repository):
         )
         self._changed(account_id)
 
-    def set_api_key_hash(self, account_id: int, key_hash: str) -> None:
+    def set_api_key_hash(self, account_id: int, key_hash: str, name: str) -> None:
+        """The account's API key (its hash) and its name, recorded as who made a change."""
         self._tx.check_writable()
-        self._conn.execute(
-            sa.update(accounts).where(accounts.c.id == account_id).values(api_key_hash=key_hash)
-        )
+        stmt = sa.update(accounts).where(accounts.c.id == account_id)
+        self._conn.execute(stmt.values(api_key_hash=key_hash, api_key_name=name))
 
     def by_key_hash(self, key_hash: str) -> AccountRow | None:
         row = self._q.account_by_key_hash.first(self._driver, {"hash": key_hash})
         # The index finds the row; the comparison itself runs in constant time.
         if row is None or not hmac.compare_digest(row[5], key_hash):
             return None
-        return account_row(row[:5])
+        return replace(account_row(row[:5]), api_key_name=row[6] or DEFAULT_KEY_NAME)
 
     def keywords_changed(self, account_id: int) -> None:
         """Move the account's ``keywords_version`` on (its lists or triggers changed)."""

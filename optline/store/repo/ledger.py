@@ -73,16 +73,6 @@ class Ledger(Repository):
             stmt = stmt.where(events.c.phone == phone)
         return [stored_event(r) for r in self._conn.execute(stmt.order_by(events.c.seq))]
 
-    def events_of_type(self, account_id: int, type: str, limit: int) -> list[StoredEvent]:
-        """The account's latest events of one type, newest first."""
-        stmt = (
-            sa.select(events)
-            .where(events.c.account_id == account_id, events.c.type == type)
-            .order_by(events.c.seq.desc())
-            .limit(limit)
-        )
-        return [stored_event(r) for r in self._conn.execute(stmt)]
-
     def changed_since(self, account_id: int, phone: str, since: datetime) -> bool:
         """Whether the contact's ledger has any event after ``since``."""
         e = events

@@ -1,0 +1,85 @@
+"""``optline serve``: the HTTP service, and the demo account ``--demo`` gives it (a
+generic-webhook sender and a few texts, so the web UI has something to show)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from optline.engine import Engine
+from optline.errors import OptlineError
+from optline.store.sealed import SECRET_KEY_ENV
+
+DEMO_ACCOUNT = "demo"
+DEMO_SENDER = "+14155550100"
+DEMO_SECRET = "demo-webhook-secret"
+DEMO_TEXTS = (
+    ("+14155550123", "Hi, is my cleaning still on Tuesday?"),
+    ("+14155550124", "STOP"),
+    ("+14155550125", "please stop texting me"),
+    ("+14155550126", "not interested"),  # a possible opt-out: flagged for review
+    ("+14155550127", "HELP"),
+)
+
+
+def demo_key(database_url: str) -> str:
+    """Make sure the demo account exists; give it a fresh API key and return it."""
+    with Engine.open(database_url) as e:
+        if not any(row.name == DEMO_ACCOUNT for row in e.accounts()):
+            e.create_account(
+                DEMO_ACCOUNT,
+                "default",
+                {"brand": "Bright Smile Dental", "support_contact": "help@example.com"},
+            )
+            e.add_sender(DEMO_ACCOUNT, DEMO_SENDER, "long_code", "generic", {"secret": DEMO_SECRET})
+            # A few texts, so that the web UI has something to show from the start.
+            for n, (number, text) in enumerate(DEMO_TEXTS, start=1):
+                e.receive(DEMO_ACCOUNT, number, DEMO_SENDER, text, f"demo-{n}")
+        return e.issue_api_key(DEMO_ACCOUNT)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    demo: Annotated[bool, typer.Option(help="Create a demo account and print its key.")] = False,
+) -> None:
+    """Run the HTTP service (webhooks, REST API under /v1, docs at /docs, web UI at /ui/)."""
+    import uvicorn
+
+    from optline.cli import fail
+    from optline.settings import Settings
+
+    url = ctx.find_root().obj.db
+    os.environ["OPTLINE_DATABASE_URL"] = url
+    try:
+        Settings.from_env()  # a bad setting stops here, with its name, not in a worker
+        # Migrate once here, so worker processes never race to create the schema.
+        with Engine.open(url) as opened:
+            sealing = opened.store.sealer.sealing
+        key = demo_key(url) if demo else None
+    except (OptlineError, ValueError) as exc:
+        fail(str(exc))
+    base = f"http://{host}:{port}"
+    typer.echo(f"optline on {base}  (database {url})")
+    typer.echo(f"  Web UI:        {base}/ui/")
+    typer.echo(f"  API docs:      {base}/docs")
+    typer.echo(f"  OpenAPI:       {base}/openapi.json")
+    typer.echo(f"  Webhooks:      {base}/webhooks/twilio | /webhooks/telnyx | /webhooks/generic")
+    if not sealing:
+        typer.echo(f"  Secrets:       stored as given; set {SECRET_KEY_ENV} to seal them at rest")
+    if key is not None:
+        typer.echo(f"  Demo account:  {DEMO_ACCOUNT}, sender {DEMO_SENDER} (generic webhook)")
+        typer.echo(f"  Demo API key:  {key}")
+        typer.echo(f"  Try:           curl -H 'Authorization: Bearer {key}' {base}/v1/account")
+    uvicorn.run(
+        "optline.api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )

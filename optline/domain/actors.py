@@ -1,0 +1,50 @@
+"""Who or what made a change, as its ledger events record it. Pure.
+
+A change the business makes (by hand, by an import, by a policy change) names its
+actor: ``by`` (the API key's name, which the web UI signs in with, or the CLI's
+``--actor``) and ``via`` (api, ui, cli), as a settled send does. A change a text or a
+provider's report made names that message instead (``message_id``: its id in the
+account's messages). Either way a proof shows who did it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from optline.domain.consent import Event, Source
+from optline.domain.messages import Via
+
+#: The name of an API key issued without one (and of keys issued before keys had names).
+DEFAULT_KEY_NAME = "default"
+
+_BY_THE_BUSINESS = frozenset({Source.MANUAL, Source.IMPORT, Source.POLICY})
+_BY_A_MESSAGE = frozenset({Source.KEYWORD, Source.IMPLICIT, Source.PROVIDER})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A person or system making a manual change, and the way it came in."""
+
+    by: str
+    via: Via
+
+
+def attributed(
+    events: Iterable[Event], actor: Actor | None = None, message: int | None = None
+) -> tuple[Event, ...]:
+    """``events`` with who caused them: ``actor`` on those the business made, the
+    ``message`` id on those a text or a provider's report made (each where given)."""
+    out: list[Event] = []
+    for event in events:
+        source = event.data.get("source")
+        extra: dict[str, object] = {}
+        if actor is not None and source in _BY_THE_BUSINESS:
+            extra = {"by": actor.by, "via": actor.via.value}
+        elif message is not None and source in _BY_A_MESSAGE and "message_id" not in event.data:
+            extra = {"message_id": message}
+        out.append(
+            replace(event, data=MappingProxyType({**event.data, **extra})) if extra else event
+        )
+    return tuple(out)

@@ -1,0 +1,97 @@
+"""The review queue: flagged replies (``flags``, one row per ``revocation_flagged``
+event), opened and resolved in the transaction that appends their events; the open ones
+paged newest first and counted; the contacts an open flag holds campaign texts to."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from optline.domain.review import Flag, Resolution
+from optline.store.ledger import utc
+from optline.store.repo.base import Repository
+from optline.store.schema import flags
+
+_OPEN = flags.c.resolved_seq.is_(None)
+
+
+class Flags(Repository):
+    __slots__ = ()
+
+    def add(self, account_id: int, flag: Flag) -> None:
+        self._tx.check_writable()
+        values = {
+            "account_id": account_id,
+            "seq": flag.seq,
+            "phone": flag.phone,
+            "sender": flag.sender,
+            "reason": flag.reason,
+            "flagged_at": utc(flag.flagged_at),
+        }
+        self._conn.execute(sa.insert(flags), values)
+
+    def resolve(
+        self, account_id: int, seqs: Sequence[int], resolution: Resolution, resolved_seq: int
+    ) -> None:
+        """Mark the open flags ``seqs`` resolved by the event ``resolved_seq``."""
+        self._tx.check_writable()
+        stmt = (
+            sa.update(flags)
+            .where(flags.c.account_id == account_id, flags.c.seq.in_(seqs), _OPEN)
+            .values(resolution=resolution.value, resolved_seq=resolved_seq)
+        )
+        self._conn.execute(stmt)
+
+    def get(self, account_id: int, seq: int) -> Flag | None:
+        stmt = sa.select(flags).where(flags.c.account_id == account_id, flags.c.seq == seq)
+        row = self._conn.execute(stmt).first()
+        return None if row is None else _flag(row)
+
+    def open_of(self, account_id: int, phone: str) -> list[Flag]:
+        """The contact's open flags, oldest first."""
+        stmt = (
+            sa.select(flags)
+            .where(flags.c.account_id == account_id, flags.c.phone == phone, _OPEN)
+            .order_by(flags.c.seq)
+        )
+        return [_flag(row) for row in self._conn.execute(stmt)]
+
+    def page(self, account_id: int, before: int | None, limit: int) -> list[Flag]:
+        """Open flags newest first; ``before``: only those older than that flag's seq
+        (keyset pages: a page costs its own rows, however deep)."""
+        stmt = sa.select(flags).where(flags.c.account_id == account_id, _OPEN)
+        if before is not None:
+            stmt = stmt.where(flags.c.seq < before)
+        stmt = stmt.order_by(flags.c.seq.desc()).limit(limit)
+        return [_flag(row) for row in self._conn.execute(stmt)]
+
+    def count_open(self, account_id: int) -> int:
+        stmt = sa.select(sa.func.count()).select_from(flags).where(flags.c.account_id == account_id)
+        return int(self._conn.execute(stmt.where(_OPEN)).scalar_one())
+
+    def has_open(self, account_id: int, phone: str) -> bool:
+        stmt = (
+            sa.select(flags.c.seq)
+            .where(flags.c.account_id == account_id, flags.c.phone == phone, _OPEN)
+            .limit(1)
+        )
+        return self._conn.execute(stmt).first() is not None
+
+    def open_phones(self, account_id: int) -> frozenset[str]:
+        """Every contact with an open flag (the few a campaign text is held from)."""
+        stmt = sa.select(flags.c.phone).where(flags.c.account_id == account_id, _OPEN).distinct()
+        return frozenset(self._conn.execute(stmt).scalars())
+
+
+def _flag(row: Any) -> Flag:
+    return Flag(
+        seq=row.seq,
+        phone=row.phone,
+        sender=row.sender,
+        reason=row.reason,
+        flagged_at=row.flagged_at,
+        resolution=None if row.resolution is None else Resolution(row.resolution),
+        resolved_seq=row.resolved_seq,
+    )
