@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from account_support import HELP_CONTACT
 from hypothesis import given
 from hypothesis import strategies as st
@@ -237,3 +238,39 @@ def test_the_hold_is_a_policy_field_on_only_the_default_profile() -> None:
         get_profile(name).hold_campaigns_on_review
         for name in ("twilio", "callrail", "business_text", "salesmsg", "krispcall", "command")
     )
+
+
+def test_repair_rebuilds_the_queue_from_the_ledger(engine: Engine) -> None:
+    """The flags table is a projection of the ledger: ``repair`` rewrites a flag lost,
+    reopened or added in SQL as its events say, and names its contact."""
+    make(engine, "twilio")  # per-sender consent: a STOP to A leaves B's flag open
+    for phone, sender in ((BOB, A), (BOB, B), (EVE, A)):
+        assert engine.receive(ACME, phone, sender, PLAIN).events == ("revocation_flagged",)
+    engine.receive(ACME, BOB, A, "STOP")
+    engine.resolve_flag(ACME, flag_of(engine, EVE).seq, Resolution.DISMISSED, ANN, "a question")
+    with engine.store.read() as tx:
+        row = tx.accounts.by_name(ACME)
+        assert row is not None
+        account_id = row.id
+        kept = tx.flags.all(account_id)
+    assert [(f.phone, f.sender, f.resolution) for f in kept] == [
+        (BOB, A, Resolution.OPTED_OUT),
+        (BOB, B, None),
+        (EVE, A, Resolution.DISMISSED),
+    ]
+    assert engine.repair(ACME) == []
+
+    def tampered(statement: str) -> list[Flag]:
+        with engine.store.engine.begin() as conn:
+            conn.execute(sa.text(statement))
+        engine.repair(ACME)
+        with engine.store.read() as tx:
+            return tx.flags.all(account_id)
+
+    assert tampered("DELETE FROM flags") == kept
+    assert tampered("UPDATE flags SET resolution = NULL, resolved_seq = NULL") == kept
+    assert engine.flagged(ACME).flags == [kept[1]] and engine.open_flags(ACME) == 1
+    with engine.store.engine.begin() as conn:
+        conn.execute(sa.text(f"DELETE FROM flags WHERE phone = '{EVE}'"))
+    assert engine.repair(ACME) == [EVE]
+    assert engine.repair(ACME) == []

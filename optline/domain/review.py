@@ -14,7 +14,7 @@ not be met with more marketing while nobody has looked at it); 1:1 texts go on.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -27,6 +27,7 @@ from optline.domain.consent import (
     Status,
     new_event,
 )
+from optline.domain.projection import Recorded
 
 
 class Resolution(StrEnum):
@@ -71,3 +72,40 @@ def opened(event: Event, seq: int, at: datetime) -> Flag | None:
     if event.type is not EventType.REVOCATION_FLAGGED:
         return None
     return Flag(seq, event.phone, event.data.get("sender"), str(event.data.get("reason", "")), at)
+
+
+def replay(events: Iterable[Recorded]) -> dict[int, Flag]:
+    """Every flag of an account's events (oldest first), by seq, resolved as the engine
+    resolves them when the events are appended: the queue is a projection of the
+    ledger, rebuilt from it by ``ledger repair``. A ``flag_dismissed`` event dismisses
+    the flag it names; an opt-out or a block closes the contact's open flags it covers
+    (a per-sender opt-out only those from its sender)."""
+    flags: dict[int, Flag] = {}
+    open_of: dict[str, list[int]] = {}
+    for event in events:
+        if event.phone is None:
+            continue
+        kind, data = event.type, event.data
+        if kind == EventType.REVOCATION_FLAGGED:
+            sender, reason = data.get("sender"), str(data.get("reason", ""))
+            flags[event.seq] = Flag(event.seq, event.phone, sender, reason, event.occurred_at)
+            open_of.setdefault(event.phone, []).append(event.seq)
+        elif kind == EventType.FLAG_DISMISSED:
+            seq = int(data["flag"])
+            if seq in flags and flags[seq].open:
+                flags[seq] = replace(
+                    flags[seq], resolution=Resolution.DISMISSED, resolved_seq=event.seq
+                )
+                open_of[event.phone] = [s for s in open_of.get(event.phone, []) if s != seq]
+        elif kind in (EventType.OPTED_OUT, EventType.BLOCKED):
+            whole = kind == EventType.BLOCKED or data.get("scope") != "sender"
+            still_open = []
+            for seq in open_of.get(event.phone, []):
+                if whole or flags[seq].sender == data.get("sender"):
+                    flags[seq] = replace(
+                        flags[seq], resolution=Resolution.OPTED_OUT, resolved_seq=event.seq
+                    )
+                else:
+                    still_open.append(seq)
+            open_of[event.phone] = still_open
+    return flags

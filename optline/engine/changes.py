@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from optline.domain import bulk, consent, inputs, projection
+from optline.domain import bulk, consent, inputs, projection, review
 from optline.domain.actors import Actor
 from optline.domain.consent import MANUAL_OPT_IN_METHODS, ContactState, Method, Outcome, Refused
 from optline.domain.policy import Policy
@@ -197,24 +197,33 @@ class Changes(Directory):
         return count
 
     def repair(self, account: AccountRef) -> list[str]:
-        """Rewrite the account's consent tables as its ledger's replay says; returns the
-        contacts rewritten. Refused while the chain itself is broken: a replay of a
-        tampered ledger is no truth to restore."""
+        """Rewrite the account's consent tables and its review queue as its ledger's
+        replay says; returns the contacts rewritten. Refused while the chain itself is
+        broken: a replay of a tampered ledger is no truth to restore."""
         now = self._clock()
         with self.store.transaction() as tx:
             row = self._account(tx, account, exclusive=True)
             chain = tx.ledger.verify(row.id)
             if not chain.ok:
                 raise NotAllowed(f"the ledger of {row.name!r} is broken: {chain.problem}")
-            replayed = projection.replay(tx.ledger.events(row.id))
+            events = tx.ledger.events(row.id)
+            replayed = projection.replay(events)
             stored = {p.phone: p for p in tx.projections.read(row.id)}
-            repaired = []
+            repaired = set()
             for contact_phone in sorted(set(stored) | set(replayed)):
                 want = replayed.get(contact_phone) or Projection(contact_phone)
                 if stored.get(contact_phone) != want:
                     tx.projections.restore(row.id, want, now)
-                    repaired.append(contact_phone)
-            return repaired
+                    repaired.add(contact_phone)
+            # The review queue too: each flag as its events say (every flagged
+            # contact has its row by now: it has events).
+            flags = review.replay(events)
+            kept = {f.seq: f for f in tx.flags.all(row.id)}
+            for seq in sorted(set(kept) | set(flags)):
+                if kept.get(seq) != flags.get(seq):
+                    tx.flags.restore(row.id, seq, flags.get(seq))
+                    repaired.add((flags.get(seq) or kept[seq]).phone)
+            return sorted(repaired)
 
     @staticmethod
     def _opt(sender: str | None) -> str | None:

@@ -44,6 +44,23 @@ class Flags(Repository):
         )
         self._conn.execute(stmt)
 
+    def all(self, account_id: int) -> list[Flag]:
+        """Every flag of the account, open or resolved, oldest first."""
+        stmt = sa.select(flags).where(flags.c.account_id == account_id).order_by(flags.c.seq)
+        return [_flag(row) for row in self._conn.execute(stmt)]
+
+    def restore(self, account_id: int, seq: int, flag: Flag | None) -> None:
+        """Rewrite the flag ``seq`` as ``flag`` says (None: there is no such flag); the
+        flag's contact must have its row."""
+        self._tx.check_writable()
+        self._conn.execute(
+            sa.delete(flags).where(flags.c.account_id == account_id, flags.c.seq == seq)
+        )
+        if flag is not None:
+            self.add(account_id, flag)
+            if flag.resolution is not None and flag.resolved_seq is not None:
+                self.resolve(account_id, [flag.seq], flag.resolution, flag.resolved_seq)
+
     def get(self, account_id: int, seq: int) -> Flag | None:
         stmt = sa.select(flags).where(flags.c.account_id == account_id, flags.c.seq == seq)
         row = self._conn.execute(stmt).first()
