@@ -13,6 +13,7 @@ from consent_support import (
     types,
 )
 
+from optline.domain import decisions
 from optline.domain.classify import Classification, classify
 from optline.domain.consent import (
     ContactState,
@@ -33,7 +34,8 @@ def test_account_scope_override_turns_a_sender_profile_account_wide() -> None:
 
 def test_sender_scope_override_turns_an_account_profile_per_number() -> None:
     policy = with_overrides(get_profile("default"), {"scope": "sender"})
-    state = run(ContactState(PHONE), policy, "STOP", sender=S1)
+    # The contact texted in (as the engine records before reading the text).
+    state = run(decisions.received(ContactState(PHONE)), policy, "STOP", sender=S1)
     assert check(state, policy, S1).reason is Reason.OPTED_OUT
     assert check(state, policy, S2).allowed
 
