@@ -169,7 +169,8 @@ def test_keyword_only_profiles_get_the_free_reading_in_detected() -> None:
     text = "I no longer consent to receiving text messages at this number."
     for name in ("twilio", "callrail", "krispcall", "command", "salesmsg"):
         got = classify(text, name)
-        assert got.intent is Intent.NONE and got.detected is Intent.OPT_OUT
+        # Flagged for review (flag_plain_language), never an opt-out of the profile's own.
+        assert got.intent is Intent.POSSIBLE_OPT_OUT and got.detected is Intent.OPT_OUT
         assert "read freely: model stage" in got.reason
         assert classify("please stop texting me", name).detected is Intent.OPT_OUT
         assert classify("STOP", name).detected is None
