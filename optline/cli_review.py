@@ -5,11 +5,11 @@ as the rest of the CLI (2: unknown or already resolved flag, missing reason)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from optline.domain.review import Flag, Resolution
+from optline.domain.review import Resolution
 
 review_app = typer.Typer(
     help="Replies flagged as possible opt-outs: list and resolve them.", no_args_is_help=True
@@ -17,18 +17,6 @@ review_app = typer.Typer(
 
 AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-
-
-def flag_dict(flag: Flag) -> dict[str, Any]:
-    return {
-        "seq": flag.seq,
-        "phone": flag.phone,
-        "sender": flag.sender,
-        "reason": flag.reason,
-        "flagged_at": flag.flagged_at.isoformat(),
-        "resolution": None if flag.resolution is None else flag.resolution.value,
-        "resolved_seq": flag.resolved_seq,
-    }
 
 
 @review_app.command("list")
@@ -46,7 +34,7 @@ def list_flags(
 
     with engine(ctx) as e:
         page = e.flagged(account, before, limit)
-    data = {"flagged": [flag_dict(f) for f in page.flags], "next": page.next, "open": page.open}
+    data = {"flagged": [f.as_dict() for f in page.flags], "next": page.next, "open": page.open}
     lines = [f"{f.seq}\t{f.phone}\t{f.sender or ''}\t{f.reason}" for f in page.flags]
     lines.append(f"{page.open} open" + (f"; next page: --before {page.next}" if page.next else ""))
     emit(data, as_json, "\n".join(lines))
@@ -64,7 +52,7 @@ def _resolve(
 
     with engine(ctx) as e:
         flag = e.resolve_flag(account, seq, resolution, actor_of(ctx), why)
-    emit(flag_dict(flag), as_json, f"flag {flag.seq} ({flag.phone}): {flag.resolution}")
+    emit(flag.as_dict(), as_json, f"flag {flag.seq} ({flag.phone}): {flag.resolution}")
 
 
 @review_app.command("opt-out")

@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 
 from optline.api.deps import Account, CheckedRoute, actor_of, engine_of
 from optline.api.problems import RESPONSES
-from optline.api.views import flag_view
 from optline.domain import inputs
 from optline.domain.review import Resolution
 from optline.engine import MAX_FLAG_PAGE, MAX_SEQ
@@ -47,7 +46,7 @@ async def review(
     exact number of open flags; ``next``, when not null, is the ``before`` of the next
     page."""
     page = await run_in_threadpool(engine_of(request).flagged, account.id, before, limit)
-    return {"flagged": [flag_view(f) for f in page.flags], "next": page.next, "open": page.open}
+    return {"flagged": [f.as_dict() for f in page.flags], "next": page.next, "open": page.open}
 
 
 @router.post("/review/{seq}/opt-out", tags=["review"])
@@ -66,7 +65,7 @@ async def resolve_as_opt_out(
         actor_of(account),
         note,
     )
-    return flag_view(flag)
+    return flag.as_dict()
 
 
 @router.post("/review/{seq}/dismiss", tags=["review"])
@@ -83,4 +82,4 @@ async def dismiss(
         actor_of(account),
         body.reason,
     )
-    return flag_view(flag)
+    return flag.as_dict()

@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 from optline.domain.consent import ContactState
 from optline.domain.policy import Policy, override_values
 from optline.domain.projection import Projection
-from optline.domain.review import Flag
 from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
 
 T = TypeVar("T")
@@ -52,18 +51,6 @@ def contact_view(state: ContactState, record: Projection | None = None) -> dict[
     if record is not None:
         view["scopes"] = [row.as_dict() for row in record.rows()]
     return view
-
-
-def flag_view(flag: Flag) -> dict[str, Any]:
-    return {
-        "seq": flag.seq,
-        "phone": flag.phone,
-        "sender": flag.sender,
-        "reason": flag.reason,
-        "flagged_at": flag.flagged_at.isoformat(),
-        "resolution": None if flag.resolution is None else flag.resolution.value,
-        "resolved_seq": flag.resolved_seq,
-    }
 
 
 def event_view(event: StoredEvent) -> dict[str, Any]:

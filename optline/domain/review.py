@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from optline.domain.consent import (
     ContactState,
@@ -50,6 +51,18 @@ class Flag:
     @property
     def open(self) -> bool:
         return self.resolution is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """As the API and the CLI's JSON give it."""
+        return {
+            "seq": self.seq,
+            "phone": self.phone,
+            "sender": self.sender,
+            "reason": self.reason,
+            "flagged_at": self.flagged_at.isoformat(),
+            "resolution": None if self.resolution is None else self.resolution.value,
+            "resolved_seq": self.resolved_seq,
+        }
 
 
 def covered(state: ContactState, flags: Iterable[Flag]) -> list[Flag]:
