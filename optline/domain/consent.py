@@ -78,6 +78,9 @@ class Reason(StrEnum):
     OPTED_OUT = "opted_out"
     LIST_UNSUBSCRIBED = "list_unsubscribed"
     MISSING_OPT_OUT_LANGUAGE = "missing_opt_out_language"
+    # Send windows and caps (optline.domain.windows): held until ``next_allowed_at``.
+    OUTSIDE_SEND_WINDOW = "outside_send_window"
+    FREQUENCY_CAP = "frequency_cap"
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from optline.domain.consent import (
@@ -31,12 +32,15 @@ class Decision:
     allowed: bool
     reason: Reason | None
     body: str
+    # A text held by a send window or cap: the first moment it may go (windows.Hold).
+    next_allowed_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "allowed": self.allowed,
             "reason": self.reason.value if self.reason else None,
             "body": self.body,
+            "next_allowed_at": self.next_allowed_at.isoformat() if self.next_allowed_at else None,
         }
 
 

@@ -30,6 +30,7 @@ from optline.domain.policy import (
     SenderKind,
     UnknownProfile,
 )
+from optline.domain.window_rules import US_SEND_WINDOWS
 
 TWILIO_OPT_OUT_REPLY = (
     "You have successfully been unsubscribed. You will not receive any more messages "
@@ -204,6 +205,10 @@ DEFAULT = Policy(
     resubscribe=Resubscribe.WITH_EVIDENCE,
     first_text_disclosure="Reply STOP to opt out.",
     campaign_opt_out_language_required=True,
+    # Campaign texts only in the hours federal and state law allow, 3 a day where a
+    # state caps them (47 CFR 64.1200(c)(1); FL, OK, MD). The seeds say nothing of
+    # hours: the vendor profiles have none.
+    send_windows=US_SEND_WINDOWS,
 )
 
 TWILIO = Policy(
