@@ -22,6 +22,7 @@ import typer
 from rich.progress import Progress
 
 from optline import contacts_csv
+from optline.cli_location import contacts_location
 from optline.cli_messages import messages_app
 from optline.cli_policy import policy_app
 from optline.domain.classify import classify as classify_text
@@ -63,6 +64,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(messages_app, name="messages")
 app.add_typer(policy_app, name="policy")
+contacts_app.command("location")(contacts_location)
 
 
 class Format(StrEnum):
@@ -162,6 +164,8 @@ def _decision_command(ctx: typer.Context, record: bool, **kwargs: Any) -> None:
         decision = e.send(**kwargs).decision if record else e.check(**kwargs)
     data = decision.as_dict()
     verdict = "allowed" if decision.allowed else f"refused: {data['reason']}"
+    if data["next_allowed_at"]:
+        verdict += f" (next allowed at {data['next_allowed_at']})"
     emit(data, as_json, f"{verdict}\n{decision.body}" if decision.body else verdict)
 
 

@@ -46,9 +46,10 @@ def test_receive_check_send_contract(cli: Cli) -> None:
     assert again == got
 
     check = cli.json("check", "--account", "acme", "--from", A, "--to", BOB, "--body", "hi")
-    assert check == {"allowed": False, "reason": "opted_out", "body": "hi"}
+    refused = {"allowed": False, "reason": "opted_out", "body": "hi", "next_allowed_at": None}
+    assert check == refused
     sent = cli.json("send", "--account", "acme", "--from", A, "--to", "+12025550143", "hello")
-    assert sent == {"allowed": True, "reason": None, "body": "hello"}
+    assert sent == {"allowed": True, "reason": None, "body": "hello", "next_allowed_at": None}
 
     history = cli.json("contacts", "history", "--account", "acme", BOB)
     assert [e["type"] for e in history["events"]] == ["opted_out"]

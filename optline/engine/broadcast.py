@@ -17,6 +17,7 @@ from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.outbound import Outbound
 from optline.engine.reading import Reading
 from optline.engine.results import BroadcastDecisions, PendingSend, SendResult
+from optline.engine.timing import SendTimes
 from optline.errors import BadInput
 
 # Broadcast recipients decided and recorded per transaction: a SQLite transaction of
@@ -83,9 +84,21 @@ class Broadcasting(Outbound, Reading):
             self._known_list(tx, row, list_name)
             policy = self._policy_of(row)
             states = self._lock_contacts(tx, row.id, recipients)
+            # A broadcast is never a reply: its texts keep to the windows whoever wrote.
+            times = SendTimes(tx, row.id, policy, campaign, one_to_one=False)
             return [
                 self._decide_recorded(
-                    tx, row.id, policy, sender_row, to, states[to], body, list_name, campaign, now
+                    tx,
+                    row.id,
+                    policy,
+                    sender_row,
+                    to,
+                    states[to],
+                    body,
+                    list_name,
+                    campaign,
+                    now,
+                    times,
                 )
                 for to in recipients
             ]

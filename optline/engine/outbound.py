@@ -24,6 +24,7 @@ from optline.domain.policy import Policy
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.handover import HandOver
 from optline.engine.results import PendingSend, SendResult
+from optline.engine.timing import Locating, SendTimes
 from optline.errors import IdempotencyKeyReused
 from optline.store import DuplicateDelivery, MessageRow, SenderRow, Tx
 
@@ -32,7 +33,16 @@ class Checker:
     """Decides texts from one sender, recipient after recipient, in one read
     transaction: see :meth:`Engine.checker`."""
 
-    __slots__ = ("_campaign", "_checked_body", "_list", "_policy", "_sender", "_state")
+    __slots__ = (
+        "_campaign",
+        "_checked_body",
+        "_clock",
+        "_list",
+        "_policy",
+        "_sender",
+        "_state",
+        "_times",
+    )
 
     def __init__(
         self,
@@ -41,12 +51,16 @@ class Checker:
         policy: Policy,
         list_name: str | None,
         campaign: bool,
+        times: SendTimes,
+        clock: Callable[[], datetime],
     ) -> None:
         self._state = state
         self._sender = sender
         self._policy = policy
         self._list = list_name
         self._campaign = campaign
+        self._times = times
+        self._clock = clock
         self._checked_body: str | None = None
 
     def check(self, to: str, body: str = "") -> Decision:
@@ -59,8 +73,12 @@ class Checker:
             # Engine.check reads it, and looked up again in its E.164 form.
             number = phone(to)
             if number != to:
+                to = number
                 state = self._state(number)
-        return decisions.decide(state, self._sender, self._policy, body, self._list, self._campaign)
+        decision = decisions.decide(
+            state, self._sender, self._policy, body, self._list, self._campaign
+        )
+        return self._times(decision, to, self._clock())
 
     __call__ = check
 
@@ -72,7 +90,7 @@ def _closed_checker(to: str) -> ContactState | None:
     raise RuntimeError("this checker's transaction has ended")
 
 
-class Outbound(HandOver):
+class Outbound(HandOver, Locating):
     """Outbound texts checked, and sent: decided, recorded, handed over."""
 
     def check(
@@ -93,9 +111,10 @@ class Outbound(HandOver):
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
             state = tx.contacts.get(row.id, contact_phone)
-            return decisions.decide(
-                state, from_number, self._policy_of(row), body, list_name, campaign
-            )
+            policy = self._policy_of(row)
+            decision = decisions.decide(state, from_number, policy, body, list_name, campaign)
+            times = SendTimes(tx, row.id, policy, campaign, one_to_one=True)
+            return times(decision, contact_phone, self._clock())
 
     @contextmanager
     def checker(
@@ -121,7 +140,9 @@ class Outbound(HandOver):
             self._sender(tx, row, from_number)
             self._known_list(tx, row, list_name)
             state = tx.contacts.send_view(row.id, from_number, list_name)
-            checker = Checker(state, from_number, self._policy_of(row), list_name, campaign)
+            policy = self._policy_of(row)
+            times = SendTimes(tx, row.id, policy, campaign, one_to_one=True)
+            checker = Checker(state, from_number, policy, list_name, campaign, times, self._clock)
             try:
                 yield checker
             finally:
@@ -186,10 +207,11 @@ class Outbound(HandOver):
                     return _earlier_send(sender_row, key, request, *earlier)
                 self._known_list(tx, row, list_name)
                 state = tx.contacts.get(row.id, contact_phone, for_update=True)
+                policy = self._policy_of(row)
                 pending = self._decide_recorded(
                     tx,
                     row.id,
-                    self._policy_of(row),
+                    policy,
                     sender_row,
                     contact_phone,
                     state,
@@ -197,6 +219,7 @@ class Outbound(HandOver):
                     list_name,
                     campaign,
                     now,
+                    SendTimes(tx, row.id, policy, campaign, one_to_one=True),
                 )
                 if key is not None:
                     tx.messages.record_send_request(
@@ -229,9 +252,12 @@ class Outbound(HandOver):
         list_name: str | None,
         campaign: bool,
         now: datetime,
+        times: SendTimes,
     ) -> PendingSend:
-        """Decide one text on the contact's state as locked in ``tx``, and record it."""
+        """Decide one text on the contact's state as locked in ``tx`` (consent, then the
+        send windows and caps), and record it."""
         decision = decisions.decide(state, sender.number, policy, body, list_name, campaign)
+        decision = times(decision, to, now)
         message_id = self._record_decision(
             tx,
             account_id,

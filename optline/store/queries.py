@@ -395,6 +395,14 @@ class Queries:
             ),
             dialect,
         )
+        # A contact's stored location (send windows), by primary key.
+        self.contact_location = Prepared(
+            sa.select(contacts.c.time_zone, contacts.c.us_state).where(
+                contacts.c.account_id == _p("account", type_=sa.Integer),
+                contacts.c.phone == _p("phone", type_=sa.String),
+            ),
+            dialect,
+        )
         self.send_view = Prepared(send_view(with_list=False), dialect)
         self.send_view_list = Prepared(send_view(with_list=True), dialect)
         self.suppressed = Prepared(suppressed(with_list=False), dialect)

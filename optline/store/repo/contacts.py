@@ -1,7 +1,7 @@
 """Contacts: a contact's consent state (its own row, its consent per sender and its
 list memberships), read and locked for a change and saved as changed; contacts listed
-by status or list; and the views a send decides with (one contact at a time, or the
-suppressed phones of a whole send at once)."""
+by status or list; the views a send decides with (one contact at a time, or the
+suppressed phones of a whole send at once); and the contact's stored location."""
 
 from __future__ import annotations
 
@@ -127,6 +127,22 @@ class Contacts(Repository):
         ]
         if changed:
             self._conn.execute(rows.upsert, changed)
+
+    def location(self, account_id: int, phone: str) -> tuple[str | None, str | None]:
+        """The contact's stored time zone and US state (None, None: none stored)."""
+        row = self._q.contact_location.first(self._driver, {"account": account_id, "phone": phone})
+        return (None, None) if row is None else (row[0], row[1])
+
+    def set_location(
+        self, account_id: int, phone: str, time_zone: str | None, state: str | None, at: datetime
+    ) -> None:
+        """Store the contact's time zone and US state (None: from the number), creating
+        the contact in its default state if the account has never seen it."""
+        if self.get(account_id, phone, for_update=True) is None:
+            self.save(account_id, ContactState(phone), at)
+        key = (contacts.c.account_id == account_id) & (contacts.c.phone == phone)
+        values = {"time_zone": time_zone, "us_state": state, "updated_at": utc(at)}
+        self._conn.execute(sa.update(contacts).where(key).values(values))
 
     def find(
         self,

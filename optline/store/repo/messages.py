@@ -1,6 +1,7 @@
 """Texts: inbound texts with their outcome (and the duplicate-delivery check), outbound
-texts and their numbering, status changes, the unsettled sends (queued or sending),
-replies waiting for the provider, and the idempotency keys of send requests."""
+texts and their numbering, a contact's recent texts (send caps, replies), status
+changes, the unsettled sends (queued or sending), replies waiting for the provider, and
+the idempotency keys of send requests."""
 
 from __future__ import annotations
 
@@ -157,6 +158,33 @@ class Messages(Repository):
         m = messages
         stmt = sa.select(m).where(m.c.account_id == account_id).order_by(m.c.id.desc())
         return [message_row(r) for r in self._conn.execute(stmt.limit(limit))]
+
+    def sent_since(
+        self, account_id: int, phone: str, campaign: bool, since: datetime
+    ) -> list[datetime]:
+        """When texts of one purpose (campaign or not) went to ``phone`` after ``since``:
+        every outbound text but the refused or failed ones and automatic replies (for
+        the send caps, :mod:`optline.domain.windows`)."""
+        m = messages
+        stmt = sa.select(m.c.created_at).where(
+            m.c.account_id == account_id,
+            m.c.phone == phone,
+            m.c.direction == "out",
+            m.c.campaign == campaign,
+            m.c.reply == sa.false(),
+            m.c.status != MessageStatus.FAILED.value,
+            m.c.created_at > utc(since),
+        )
+        return list(self._conn.execute(stmt).scalars())
+
+    def last_inbound(self, account_id: int, phone: str) -> datetime | None:
+        """When ``phone`` last wrote to the account (None: never)."""
+        m = messages
+        stmt = sa.select(sa.func.max(m.c.created_at)).where(
+            m.c.account_id == account_id, m.c.phone == phone, m.c.direction == "in"
+        )
+        found: datetime | None = self._conn.execute(stmt).scalar()
+        return found
 
     def by_provider_id(self, account_id: int, provider_id: str) -> MessageRow | None:
         m = messages
