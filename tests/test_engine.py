@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import pytest
+from store_support import ANY_HOUR
 
 from optline.domain.consent import Reason, Status
 from optline.domain.inputs import MAX_INBOUND_CHARS, MAX_OUTBOUND_CHARS
@@ -225,7 +226,7 @@ def test_first_text_carries_disclosure_once(engine: Engine) -> None:
 
 
 def test_campaign_needs_opt_out_language_under_default(engine: Engine) -> None:
-    make_account(engine)
+    make_account(engine, overrides=ANY_HOUR)
     engine.send(ACME, A, BOB, "Hi Bob")  # the first text carried the disclosure
     assert engine.check(ACME, A, BOB, "50% off!", campaign=True).reason == (
         "missing_opt_out_language"
@@ -376,7 +377,7 @@ def _dispatching(store: Store, on_send: Any) -> tuple[Engine, list[str]]:
         return f"SM{len(handed)}"
 
     engine = Engine(store, dispatch=dispatch)
-    engine.create_account(ACME, "default")
+    engine.create_account(ACME, "default", ANY_HOUR)
     engine.add_sender(
         ACME,
         PROVIDER_SENDER,
