@@ -69,9 +69,11 @@ def test_an_exchange_with_its_own_zone_is_told_apart_from_its_area() -> None:
 def test_lookups_are_cached_per_prefix() -> None:
     location._by_prefix.clear()
     number_location("+19185550123")
-    number_location("+19185550199")  # same area code and exchange: no second lookup
-    number_location("+19185560123")
-    assert set(location._by_prefix) == {"+1918555", "+1918556"}
+    number_location("+19185560199")  # same area code, one zone: no second lookup
+    number_location("+18505550123")
+    number_location("+18502000000")  # an exchange the zone data tells apart
+    assert set(location._by_prefix) == {"1918", "1850", "1850200"}
+    assert number_location(LONDON) is number_location("+447911123457")
 
 
 def test_a_stored_time_zone_and_state_replace_the_numbers() -> None:
@@ -133,6 +135,11 @@ def test_a_state_closes_earlier_than_the_federal_window() -> None:
 def test_no_rule_applies_outside_the_us() -> None:
     night = utc(2026, 12, 7, 2, 0)
     assert windows.held(US_SEND_WINDOWS, number_location(LONDON), night) is None
+    us = windows.table(US_SEND_WINDOWS)
+    assert not us.may_apply(LONDON)
+    assert us.may_apply(TULSA)
+    assert us.may_apply("+14165550123")  # Canada: +1, located first
+    assert us.at(number_location("+14165550123")) is None
 
 
 def test_an_ambiguous_number_waits_for_the_window_in_every_zone() -> None:

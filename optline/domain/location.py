@@ -70,24 +70,41 @@ def locate(phone: str, time_zone: str | None = None, state: str | None = None) -
 
 def number_location(phone: str) -> Location:
     """What ``phonenumbers`` says of the E.164 number ``phone``, looked up once per
-    prefix: as many digits as the longest prefix its data holds for the number's
-    country code (7 in the NANP: area code and exchange), so every number sharing them
+    prefix that its data tells apart (see :func:`_prefix`): every number sharing it
     shares the answer."""
-    code = _country_code(phone[1:])
-    if code is None:
+    key = _prefix(phone[1:])
+    if key is None:
         return Location(None, None, ())
-    prefix = phone[: 1 + _longest_prefix(code)]
-    found = _by_prefix.get(prefix)
+    found = _by_prefix.get(key)
     if found is None:
         if len(_by_prefix) >= _CACHED_PREFIXES:
             _by_prefix.clear()
-        found = _by_prefix[prefix] = _read_location(phone)
+        found = _by_prefix[key] = _read_location(phone)
     return found
 
 
-# Prefix -> location; a NANP account's contacts share a few thousand prefixes at most.
-_CACHED_PREFIXES = 1 << 17
+# Prefix -> location: a few thousand prefixes cover the NANP.
+_CACHED_PREFIXES = 1 << 16
 _by_prefix: dict[str, Location] = {}
+_NANP = "1"
+# The longest time-zone prefix in the NANP: area code and exchange.
+_NANP_ZONE_DIGITS = 7
+
+
+def _prefix(digits: str) -> str | None:
+    """The prefix of a number's ``digits`` that decides its location.
+
+    In the NANP: the area code (which decides the country, and never crosses a state
+    line) and, where the time-zone data splits the area by exchange, the exchange, so
+    most numbers of an area share one entry. Elsewhere: as many digits as the longest
+    prefix the data holds for the country code. None: no country code."""
+    if digits[:1] == _NANP:
+        for size in range(_NANP_ZONE_DIGITS, 4, -1):
+            if digits[:size] in TIMEZONE_DATA:
+                return digits[:size]
+        return digits[:4]
+    code = _country_code(digits)
+    return None if code is None else digits[: _longest_prefix(code)]
 
 
 def _read_location(phone: str) -> Location:
@@ -126,6 +143,11 @@ def _country_code(digits: str) -> str | None:
         if int(digits[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             return digits[:size]
     return None
+
+
+def calling_code(country: str) -> str:
+    """The E.164 prefix of a country's numbers (``US`` -> ``+1``)."""
+    return f"+{phonenumbers.country_code_for_region(country)}"
 
 
 def check_time_zone(name: str) -> str:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from optline.domain.consent import Reason
 from optline.domain.decisions import Decision
-from optline.domain.location import Location
+from optline.domain.location import Location, calling_code
 from optline.domain.window_rules import SendWindow
 
 DAY = timedelta(hours=24)
@@ -45,69 +46,121 @@ def rules_at(rules: Iterable[SendWindow], location: Location) -> tuple[SendWindo
     return tuple(rule for rule in rules if rule.applies(location))
 
 
-def capped(rules: Iterable[SendWindow]) -> bool:
-    return any(rule.per_day is not None for rule in rules)
-
-
 def replied_recently(wrote_at: datetime | None, now: datetime) -> bool:
     """Did the contact write in the 24 hours before ``now``? A 1:1 text to them is a
     reply, outside the rules unless the policy says otherwise."""
     return wrote_at is not None and now - wrote_at < DAY
 
 
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """What every rule applying at one location allows together: the latest opening
+    and the earliest closing (each rule is one daily interval, so all of them hold
+    exactly inside that one), in every zone, and the smallest cap."""
+
+    zones: tuple[ZoneInfo, ...]
+    opens: time
+    closes: time
+    cap: int | None
+
+    def hold(self, now: datetime, sent: Sequence[datetime] = ()) -> Hold | None:
+        """None if a text may go at ``now``; else the hold, with the first moment it
+        may go. ``sent``: the moments texts of the same purpose went to the recipient
+        in the 24 hours before ``now`` (only read under a cap)."""
+        window_open = self._open_at(now)
+        if window_open and self._under_cap(now, sent):
+            return None
+        # The moments at which it may open: the window's opening in some zone, or an
+        # earlier text leaving the last 24 hours.
+        candidates = {at + DAY for at in sent if at + DAY > now}
+        candidates.update(self._openings(now))
+        first = next(
+            (m for m in sorted(candidates) if self._open_at(m) and self._under_cap(m, sent)),
+            None,
+        )
+        reason = Reason.FREQUENCY_CAP if window_open else Reason.OUTSIDE_SEND_WINDOW
+        return Hold(reason, first)
+
+    def _open_at(self, moment: datetime) -> bool:
+        # No zone known: no hour can be shown to be inside the window.
+        opens, closes = self.opens, self.closes
+        return bool(self.zones) and all(
+            opens <= moment.astimezone(zone).time() < closes for zone in self.zones
+        )
+
+    def _under_cap(self, moment: datetime, sent: Sequence[datetime]) -> bool:
+        cap = self.cap
+        return cap is None or sum(moment - DAY < at <= moment for at in sent) < cap
+
+    def _openings(self, now: datetime) -> set[datetime]:
+        found: set[datetime] = set()
+        for zone in self.zones:
+            today = now.astimezone(zone).date()
+            for days in range(-1, _HORIZON_DAYS):
+                local = datetime.combine(today + timedelta(days=days), self.opens, zone)
+                if (moment := local.astimezone(UTC)) > now:
+                    found.add(moment)
+        return found
+
+
+class Table:
+    """A policy's rule table, with the schedule of each location asked about (kept:
+    a few thousand locations cover the NANP)."""
+
+    __slots__ = ("_at", "_codes", "rules")
+
+    def __init__(self, rules: tuple[SendWindow, ...]) -> None:
+        self.rules = rules
+        self._codes = tuple({calling_code(rule.where.partition("-")[0]) for rule in rules})
+        self._at: dict[Location, Schedule | None] = {}
+
+    def may_apply(self, phone: str) -> bool:
+        """Could a rule apply to the E.164 number ``phone``? Not to one whose calling
+        code no rule's country has (a +44 number under US rules): no lookup needed."""
+        return phone.startswith(self._codes)
+
+    def at(self, location: Location) -> Schedule | None:
+        """The rules applying at ``location`` together; None where none applies."""
+        try:
+            return self._at[location]
+        except KeyError:
+            pass
+        if len(self._at) >= _KEPT_LOCATIONS:
+            self._at.clear()
+        found = self._at[location] = _schedule(rules_at(self.rules, location), location)
+        return found
+
+
+_KEPT_LOCATIONS = 1 << 14
+
+
+@lru_cache(maxsize=64)
+def table(rules: tuple[SendWindow, ...]) -> Table:
+    """The table of a policy's rules, one per distinct table in this process."""
+    return Table(rules)
+
+
+def _schedule(applying: tuple[SendWindow, ...], location: Location) -> Schedule | None:
+    if not applying:
+        return None
+    return Schedule(
+        tuple(ZoneInfo(name) for name in location.zones),
+        max(rule.opens for rule in applying),
+        min(rule.closes for rule in applying),
+        min((r.per_day for r in applying if r.per_day is not None), default=None),
+    )
+
+
 def held(
-    rules: Sequence[SendWindow],
+    rules: tuple[SendWindow, ...],
     location: Location,
     now: datetime,
     sent: Sequence[datetime] = (),
 ) -> Hold | None:
     """None if a text may go at ``now`` under every rule that applies at ``location``,
-    in every zone it may be in; else the hold, with the first moment it may go.
-
-    ``sent``: the moments texts of the same purpose went to the recipient in the 24
-    hours before ``now`` (only read where a rule caps them)."""
-    applying = rules_at(rules, location)
-    if not applying:
-        return None
-    zones = [ZoneInfo(name) for name in location.zones]
-    cap = min((r.per_day for r in applying if r.per_day is not None), default=None)
-
-    def open_at(moment: datetime) -> bool:
-        # No zone known: no hour can be shown to be inside the window.
-        return bool(zones) and all(
-            rule.opens <= moment.astimezone(zone).time() < rule.closes
-            for zone in zones
-            for rule in applying
-        )
-
-    def under_cap(moment: datetime) -> bool:
-        return cap is None or sum(moment - DAY < at <= moment for at in sent) < cap
-
-    window_open = open_at(now)
-    if window_open and under_cap(now):
-        return None
-    # The moments at which a closed rule may open: a window's opening in some zone, or
-    # an earlier text leaving the last 24 hours.
-    candidates = {at + DAY for at in sent if at + DAY > now}
-    candidates.update(_openings(applying, zones, now))
-    first = next((m for m in sorted(candidates) if open_at(m) and under_cap(m)), None)
-    reason = Reason.FREQUENCY_CAP if window_open else Reason.OUTSIDE_SEND_WINDOW
-    return Hold(reason, first)
-
-
-def _openings(
-    rules: Iterable[SendWindow], zones: Iterable[ZoneInfo], now: datetime
-) -> set[datetime]:
-    found: set[datetime] = set()
-    for zone in zones:
-        today = now.astimezone(zone).date()
-        for rule in rules:
-            for days in range(-1, _HORIZON_DAYS):
-                local = datetime.combine(today + timedelta(days=days), rule.opens, zone)
-                moment = local.astimezone(UTC)
-                if moment > now:
-                    found.add(moment)
-    return found
+    in every zone it may be in; else the hold, with the first moment it may go."""
+    schedule = table(rules).at(location)
+    return None if schedule is None else schedule.hold(now, sent)
 
 
 def hold(decision: Decision, why: Hold) -> Decision:

@@ -26,7 +26,7 @@ from optline.engine.handover import HandOver
 from optline.engine.results import PendingSend, SendResult
 from optline.engine.timing import Locating, SendTimes
 from optline.errors import IdempotencyKeyReused
-from optline.store import DuplicateDelivery, MessageRow, SenderRow, Tx
+from optline.store import DuplicateDelivery, MessageRow, SenderRow, StoredLocation, Tx
 
 
 class Checker:
@@ -46,7 +46,7 @@ class Checker:
 
     def __init__(
         self,
-        state: Callable[[str], ContactState | None],
+        state: Callable[[str], tuple[ContactState | None, StoredLocation]],
         sender: str,
         policy: Policy,
         list_name: str | None,
@@ -67,18 +67,18 @@ class Checker:
         """The decision :meth:`Engine.check` would make for this text."""
         if body is not self._checked_body:
             self._checked_body = inputs.outbound_text(body, required=False)
-        state = self._state(to)
+        state, stored = self._state(to)
         if state is None:
             # Stored numbers are all in E.164: anything else is read (or refused) as
             # Engine.check reads it, and looked up again in its E.164 form.
             number = phone(to)
             if number != to:
                 to = number
-                state = self._state(number)
+                state, stored = self._state(number)
         decision = decisions.decide(
             state, self._sender, self._policy, body, self._list, self._campaign
         )
-        return self._times(decision, to, self._clock())
+        return self._times(decision, to, self._clock(), stored)
 
     __call__ = check
 
@@ -86,7 +86,7 @@ class Checker:
         self._state = _closed_checker
 
 
-def _closed_checker(to: str) -> ContactState | None:
+def _closed_checker(to: str) -> tuple[ContactState | None, StoredLocation]:
     raise RuntimeError("this checker's transaction has ended")
 
 

@@ -18,7 +18,7 @@ from optline.engine.context import AccountRef, phone
 from optline.engine.directory import Directory
 from optline.engine.results import ContactLocation
 from optline.errors import BadInput
-from optline.store import Tx
+from optline.store import StoredLocation, Tx
 
 
 class SendTimes:
@@ -29,34 +29,38 @@ class SendTimes:
     a contact who wrote in the last 24 hours is a reply (exempt unless the policy's
     ``send_windows_on_replies``)."""
 
-    __slots__ = ("_account_id", "_campaign", "_exempt_replies", "_on", "_rules", "_tx")
+    __slots__ = ("_account_id", "_campaign", "_exempt_replies", "_located", "_table", "_tx")
 
     def __init__(
         self, tx: Tx, account_id: int, policy: Policy, campaign: bool, one_to_one: bool
     ) -> None:
         self._tx = tx
         self._account_id = account_id
-        self._rules = policy.send_windows
         self._campaign = campaign
-        self._on = windows.windowed(
-            policy.send_windows, campaign, policy.send_windows_informational
-        )
+        self._table: windows.Table | None = None
+        if windows.windowed(policy.send_windows, campaign, policy.send_windows_informational):
+            self._table = windows.table(policy.send_windows)
+            self._located = tx.contacts.locations(account_id)
         self._exempt_replies = one_to_one and not policy.send_windows_on_replies
 
-    def __call__(self, decision: Decision, to: str, now: datetime) -> Decision:
-        if not self._on or not decision.allowed:
+    def __call__(
+        self, decision: Decision, to: str, now: datetime, stored: StoredLocation | None = None
+    ) -> Decision:
+        """``decision`` held where the rules say; ``stored``: the contact's stored
+        location when the caller has read it already (else it is read here)."""
+        table = self._table
+        if table is None or not decision.allowed or not table.may_apply(to):
+            return decision
+        schedule = table.at(location.locate(to, *(stored or self._located(to))))
+        if schedule is None:
             return decision
         tx, account_id = self._tx, self._account_id
-        where = location.locate(to, *tx.contacts.location(account_id, to))
-        rules = windows.rules_at(self._rules, where)
-        if not rules:
-            return decision
         sent = (
-            tx.messages.sent_since(account_id, to, self._campaign, now - windows.DAY)
-            if windows.capped(rules)
-            else ()
+            ()
+            if schedule.cap is None
+            else tx.messages.sent_since(account_id, to, self._campaign, now - windows.DAY)
         )
-        why = windows.held(rules, where, now, sent)
+        why = schedule.hold(now, sent)
         if why is None:
             return decision
         if self._exempt_replies and windows.replied_recently(
@@ -75,7 +79,7 @@ class Locating(Directory):
         contact_phone = phone(number)
         with self.store.read() as tx:
             row = self._account(tx, account)
-            time_zone, state = tx.contacts.location(row.id, contact_phone)
+            time_zone, state = tx.contacts.locations(row.id)(contact_phone)
         return _located(contact_phone, time_zone, state)
 
     def set_contact_location(

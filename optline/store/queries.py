@@ -244,7 +244,8 @@ def _taker(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]]
 def send_view(with_list: bool) -> sa.Select[Any]:
     """What a send from ``:sender`` (to ``:list``) reads of the contact ``:phone``:
     blocked, the account's status, texted, the sender's own status and the list's
-    subscription (NULL when it has none). Primary-key look-ups only."""
+    subscription (NULL when it has none), and its stored location (send windows).
+    Primary-key look-ups only."""
     c, sc, ms = contacts, sender_consent, memberships
     mine = c.c.account_id == _p("account", type_=sa.Integer)
     own = (
@@ -267,9 +268,9 @@ def send_view(with_list: bool) -> sa.Select[Any]:
             )
             .scalar_subquery()
         )
-    return sa.select(c.c.blocked, c.c.status, c.c.texted, own, subscribed).where(
-        mine, c.c.phone == _p("phone")
-    )
+    return sa.select(
+        c.c.blocked, c.c.status, c.c.texted, own, subscribed, c.c.time_zone, c.c.us_state
+    ).where(mine, c.c.phone == _p("phone"))
 
 
 FACT_BLOCKED, FACT_OPTED_OUT, FACT_SENDER_OPTED_IN, FACT_SENDER_OPTED_OUT = 1, 2, 3, 4
@@ -448,6 +449,29 @@ class Queries:
                 messages.c.direction == sa.literal_column("'in'"),
                 messages.c.phone == _p("phone", type_=sa.String),
                 messages.c.sender == _p("sender", type_=sa.String),
+            ),
+            dialect,
+        )
+        # A contact's recent texts, for the send caps and replies (send windows).
+        m = messages
+        contact_texts = (
+            m.c.account_id == _p("account", type_=sa.Integer),
+            m.c.phone == _p("phone", type_=sa.String),
+        )
+        self.sent_since = Prepared(
+            sa.select(m.c.created_at).where(
+                *contact_texts,
+                m.c.direction == sa.literal_column("'out'"),
+                m.c.campaign == _p("campaign", type_=sa.Boolean),
+                m.c.reply == sa.false(),
+                m.c.status != sa.literal_column("'failed'"),
+                m.c.created_at > _p("since", type_=m.c.created_at.type),
+            ),
+            dialect,
+        )
+        self.last_inbound = Prepared(
+            sa.select(sa.func.max(m.c.created_at)).where(
+                *contact_texts, m.c.direction == sa.literal_column("'in'")
             ),
             dialect,
         )
