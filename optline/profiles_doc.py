@@ -274,7 +274,8 @@ a reply and goes at any hour unless `send_windows_on_replies` is set; a broadcas
 to the windows whoever wrote. The cap counts the campaign texts that went to the number
 from any sender of the account (refused and failed ones do not count). A text is held
 back when it is decided: one queued earlier is not decided again for the hour at its
-hand-over. The vendor profiles' seeds say nothing about hours: they have no rules, and an
+hand-over, and `Engine.decide_broadcast` (the set-based pre-check) weighs consent
+only. The vendor profiles' seeds say nothing about hours: they have no rules, and an
 account may add the table as an override (`send_windows`), or a row for another state.
 """
 

@@ -72,7 +72,7 @@ def number_location(phone: str) -> Location:
     """What ``phonenumbers`` says of the E.164 number ``phone``, looked up once per
     prefix that its data tells apart (see :func:`_prefix`): every number sharing it
     shares the answer."""
-    key = _prefix(phone[1:])
+    key = prefix_of(phone)
     if key is None:
         return Location(None, None, ())
     found = _by_prefix.get(key)
@@ -91,13 +91,14 @@ _NANP = "1"
 _NANP_ZONE_DIGITS = 7
 
 
-def _prefix(digits: str) -> str | None:
-    """The prefix of a number's ``digits`` that decides its location.
+def prefix_of(phone: str) -> str | None:
+    """The prefix of the E.164 number ``phone`` (its digits) that decides its location.
 
     In the NANP: the area code (which decides the country, and never crosses a state
     line) and, where the time-zone data splits the area by exchange, the exchange, so
     most numbers of an area share one entry. Elsewhere: as many digits as the longest
     prefix the data holds for the country code. None: no country code."""
+    digits = phone[1:]
     if digits[:1] == _NANP:
         for size in range(_NANP_ZONE_DIGITS, 4, -1):
             if digits[:size] in TIMEZONE_DATA:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from optline.domain.consent import Reason
 from optline.domain.decisions import Decision
-from optline.domain.location import Location, calling_code
+from optline.domain.location import Location, calling_code, locate, number_location, prefix_of
 from optline.domain.window_rules import SendWindow
 
 DAY = timedelta(hours=24)
@@ -52,16 +52,24 @@ def replied_recently(wrote_at: datetime | None, now: datetime) -> bool:
     return wrote_at is not None and now - wrote_at < DAY
 
 
-@dataclass(frozen=True, slots=True)
 class Schedule:
     """What every rule applying at one location allows together: the latest opening
     and the earliest closing (each rule is one daily interval, so all of them hold
-    exactly inside that one), in every zone, and the smallest cap."""
+    exactly inside that one), in every zone, and the smallest cap.
 
-    zones: tuple[ZoneInfo, ...]
-    opens: time
-    closes: time
-    cap: int | None
+    It remembers the last span of time it found open, so that the many decisions of
+    one batch cost two comparisons each rather than a zone conversion."""
+
+    __slots__ = ("_open_span", "cap", "closes", "opens", "zones")
+
+    def __init__(
+        self, zones: tuple[ZoneInfo, ...], opens: time, closes: time, cap: int | None
+    ) -> None:
+        self.zones = zones
+        self.opens = opens
+        self.closes = closes
+        self.cap = cap
+        self._open_span: tuple[datetime, datetime] | None = None
 
     def hold(self, now: datetime, sent: Sequence[datetime] = ()) -> Hold | None:
         """None if a text may go at ``now``; else the hold, with the first moment it
@@ -82,11 +90,25 @@ class Schedule:
         return Hold(reason, first)
 
     def _open_at(self, moment: datetime) -> bool:
+        span = self._open_span
+        if span is not None and span[0] <= moment < span[1]:
+            return True
         # No zone known: no hour can be shown to be inside the window.
-        opens, closes = self.opens, self.closes
-        return bool(self.zones) and all(
-            opens <= moment.astimezone(zone).time() < closes for zone in self.zones
-        )
+        if not self.zones:
+            return False
+        starts, ends = [], []
+        for zone in self.zones:
+            local = moment.astimezone(zone)
+            if not self.opens <= local.time() < self.closes:
+                return False
+            day = local.date()
+            starts.append(datetime.combine(day, self.opens, zone).astimezone(UTC))
+            ends.append(end := datetime.combine(day, self.closes, zone).astimezone(UTC))
+            if end.astimezone(zone).time() != self.closes:
+                return True  # a closing hour a DST change skips: nothing remembered
+        # Open in every zone from the latest opening until the earliest closing.
+        self._open_span = (max(starts), min(ends))
+        return True
 
     def _under_cap(self, moment: datetime, sent: Sequence[datetime]) -> bool:
         cap = self.cap
@@ -107,17 +129,35 @@ class Table:
     """A policy's rule table, with the schedule of each location asked about (kept:
     a few thousand locations cover the NANP)."""
 
-    __slots__ = ("_at", "_codes", "rules")
+    __slots__ = ("_at", "_by_prefix", "_codes", "rules")
 
     def __init__(self, rules: tuple[SendWindow, ...]) -> None:
         self.rules = rules
         self._codes = tuple({calling_code(rule.where.partition("-")[0]) for rule in rules})
         self._at: dict[Location, Schedule | None] = {}
+        self._by_prefix: dict[str | None, Schedule | None] = {}
 
     def may_apply(self, phone: str) -> bool:
         """Could a rule apply to the E.164 number ``phone``? Not to one whose calling
         code no rule's country has (a +44 number under US rules): no lookup needed."""
         return phone.startswith(self._codes)
+
+    def for_number(
+        self, phone: str, time_zone: str | None = None, state: str | None = None
+    ) -> Schedule | None:
+        """The schedule of the E.164 number ``phone`` (with the contact's stored time
+        zone and state, if any): kept per number prefix, as its location is."""
+        if time_zone is not None or state is not None:
+            return self.at(locate(phone, time_zone, state))
+        key = prefix_of(phone)
+        try:
+            return self._by_prefix[key]
+        except KeyError:
+            pass
+        if len(self._by_prefix) >= _KEPT_LOCATIONS:
+            self._by_prefix.clear()
+        found = self._by_prefix[key] = self.at(number_location(phone))
+        return found
 
     def at(self, location: Location) -> Schedule | None:
         """The rules applying at ``location`` together; None where none applies."""

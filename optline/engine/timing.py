@@ -51,7 +51,7 @@ class SendTimes:
         table = self._table
         if table is None or not decision.allowed or not table.may_apply(to):
             return decision
-        schedule = table.at(location.locate(to, *(stored or self._located(to))))
+        schedule = table.for_number(to, *(stored or self._located(to)))
         if schedule is None:
             return decision
         tx, account_id = self._tx, self._account_id
