@@ -186,6 +186,14 @@ def test_fall_back_moves_the_closing_an_hour_later_in_utc() -> None:
     assert windows.held(US_SEND_WINDOWS, where, utc(2026, 11, 2, 1, 30)) is None
 
 
+def test_a_closing_hour_the_clock_change_skips_is_not_remembered_past() -> None:
+    # 2026-03-08 in New York: 02:00 EST jumps to 03:00 EDT, so 02:30 never comes.
+    night = (SendWindow("US", time(0), time(2, 30), None, "a test rule"),)
+    where = Location("US", None, ("America/New_York",))
+    assert windows.held(night, where, utc(2026, 3, 8, 6, 0)) is None  # 01:00 EST
+    assert windows.held(night, where, utc(2026, 3, 8, 7, 10)) is not None  # 03:10 EDT
+
+
 def test_the_fourth_campaign_text_in_24_hours_is_capped_in_florida() -> None:
     where = number_location(MIAMI)
     now = local("America/New_York", 2026, 12, 7, 12, 0)

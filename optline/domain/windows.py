@@ -1,8 +1,10 @@
 """Send windows and frequency caps: the hours a text may reach a recipient at their
 location, and how many texts of one purpose they may get in 24 hours.
 
-Belongs here: which texts the rules apply to and the pure decision (:func:`held`):
-``now`` is always passed in, never read. The rules themselves are data
+Belongs here: which texts the rules apply to and the decision (:func:`held`, and
+:meth:`Schedule.hold` for a location's rules folded together): ``now`` is always passed
+in, never read; what is kept between calls (a table's schedule per number prefix, a
+schedule's last open span) only saves work and never changes an answer. The rules are data
 (:mod:`optline.domain.window_rules`, a policy field); where the recipient is comes from
 :mod:`optline.domain.location`.
 Today a text's purpose is ``campaign`` or not: campaign texts are the marketing purpose.
