@@ -83,6 +83,7 @@ def test_a_refused_send_is_recorded_failed_with_its_reason(timed: Engine) -> Non
     events, messages = timed.history("acme", TULSA)
     assert messages[-1].reason == "outside_send_window"
     assert events[-1].data["reason"] == "outside_send_window"
+    assert events[-1].data["next_allowed_at"] == TULSA_0800.isoformat()
 
 
 def test_informational_texts_are_not_windowed_unless_the_policy_says(timed: Engine) -> None:

@@ -110,8 +110,15 @@ def decide(
 def refused_event(state: ContactState, sender: str, decision: Decision) -> Event:
     """The ledger event for a refused send."""
     assert decision.reason is not None
+    # A text held by a send window or cap says until when (windows.Hold).
+    held_until = decision.next_allowed_at
     return new_event(
-        EventType.SEND_REFUSED, state, Source.MANUAL, sender, reason=decision.reason.value
+        EventType.SEND_REFUSED,
+        state,
+        Source.MANUAL,
+        sender,
+        reason=decision.reason.value,
+        next_allowed_at=held_until.isoformat() if held_until else None,
     )
 
 
