@@ -131,6 +131,7 @@ WRONG_TYPES: dict[str, list[Any]] = {
         [{"where": "US", "opens": "08:00", "closes": "21:00", "source": "law", "per_day": 0}],
         [{"where": "US", "opens": "8am", "closes": "21:00", "source": "law"}],
         [{"where": "US", "opens": "08:00", "closes": "21:00", "source": "", "per_day": True}],
+        [{"where": "Florida", "opens": "08:00", "closes": "20:00", "source": "law"}],
     ],
     "send_windows_informational": ["yes", 1],
     "send_windows_on_replies": ["no", None],

@@ -112,6 +112,17 @@ def test_a_table_reads_back_from_its_json_form() -> None:
     assert window_rules.from_json(rows) == US_SEND_WINDOWS
 
 
+def test_a_state_row_can_be_added() -> None:
+    austin = number_location("+15125550123")
+    rows = [*(rule.as_dict() for rule in US_SEND_WINDOWS)]
+    rows.append({"where": "US-TX", "opens": "09:00", "closes": "21:00", "source": "a rule"})
+    table = window_rules.from_json(rows)
+    at_0830 = local("America/Chicago", 2026, 12, 7, 8, 30)
+    assert windows.held(US_SEND_WINDOWS, austin, at_0830) is None
+    hold = windows.held(table, austin, at_0830)
+    assert hold is not None and hold.next_allowed_at == local("America/Chicago", 2026, 12, 7, 9)
+
+
 # -- the decision -----------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ JSON an account override stores. The decision that applies them is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
@@ -65,8 +66,10 @@ def _rule(index: int, row: Any) -> SendWindow:
     if not isinstance(row, Mapping) or set(row) - _FIELDS or not set(row) >= _NEEDED:
         raise ValueError(f"{where}: an object of where, opens, closes, source (and per_day)")
     place, source, per_day = row["where"], row["source"], row.get("per_day")
-    if not isinstance(place, str) or not isinstance(source, str) or not place or not source:
+    if not isinstance(place, str) or not isinstance(source, str) or not source:
         raise ValueError(f"{where}: where and source must be texts")
+    if not _PLACE.fullmatch(place):
+        raise ValueError(f"{where}: where is a country (US) or a state of it (US-FL)")
     if per_day is not None and (isinstance(per_day, bool) or not isinstance(per_day, int)):
         raise ValueError(f"{where}: per_day must be a whole number or null")
     if per_day is not None and per_day < 1:
@@ -77,6 +80,8 @@ def _rule(index: int, row: Any) -> SendWindow:
     return SendWindow(place, opens, closes, per_day, source)
 
 
+# ISO 3166: a country, or a subdivision of one (US-FL).
+_PLACE = re.compile(r"[A-Z]{2}(?:-[A-Z0-9]{1,3})?")
 _NEEDED = frozenset({"where", "opens", "closes", "source"})
 _FIELDS = _NEEDED | {"per_day"}
 
