@@ -26,6 +26,7 @@ from rich.progress import Progress
 
 from optline import contacts_csv
 from optline.cli_ledger import ledger_app
+from optline.cli_location import contacts_location
 from optline.cli_messages import messages_app
 from optline.cli_policy import policy_app
 from optline.cli_review import review_app
@@ -71,6 +72,7 @@ app.add_typer(secrets_app, name="secrets")
 app.add_typer(messages_app, name="messages")
 app.add_typer(policy_app, name="policy")
 app.add_typer(review_app, name="review")
+contacts_app.command("location")(contacts_location)
 
 
 class Format(StrEnum):
@@ -189,6 +191,8 @@ def _decision_command(ctx: typer.Context, record: bool, **kwargs: Any) -> None:
         decision = e.send(**kwargs).decision if record else e.check(**kwargs)
     data = decision.as_dict()
     verdict = "allowed" if decision.allowed else f"refused: {data['reason']}"
+    if data["next_allowed_at"]:
+        verdict += f" (next allowed at {data['next_allowed_at']})"
     if decision.notice:  # seed 004: the first-text notice goes first, on its own
         verdict = f"{verdict}\nfirst, its own text: {decision.notice}"
     emit(data, as_json, f"{verdict}\n{decision.body}" if decision.body else verdict)

@@ -21,6 +21,7 @@ from typing import Any
 
 from optline.domain.policy import OVERRIDES, KeywordSet, Policy, Replies
 from optline.domain.profiles import PROFILE_SOURCES, PROFILES
+from optline.domain.window_rules import SendWindow
 
 BASE = "twilio"
 VENDORS = ("callrail", "business_text", "salesmsg", "krispcall", "command")
@@ -163,6 +164,7 @@ BASIS: Mapping[str, Mapping[str, str]] = {
             "Twilio answers no text that is not one of its keywords; a flagged reply is "
             "recorded for review, not answered"
         ),
+        "send_windows": "Twilio holds no text back by the hour: timing is the sender's",
     },
     "default": {
         "keywords": (
@@ -196,6 +198,19 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "no_consent": (
             "marketing needs prior express written consent (64.1200(a)(2), (f)(9)); "
             "a reply to a contact who texted first is not marketing"
+        ),
+        "send_windows": (
+            "47 CFR 64.1200(c)(1): no solicitation before 8 am or after 9 pm at the called "
+            "party's location; Fla. Stat. 501.059, Okla. Stat. tit. 15 §775C and "
+            "Maryland's Stop the Spam Calls Act: 8 am to 8 pm and at most 3 a day on one "
+            "subject"
+        ),
+        "send_windows_informational": (
+            "the hours and caps are for solicitations: informational texts go at any hour"
+        ),
+        "send_windows_on_replies": (
+            "a contact who wrote in the last 24 hours invited the answer: a 1:1 reply "
+            "goes at any hour"
         ),
     },
 }
@@ -286,6 +301,19 @@ DESCRIPTIONS: Mapping[str, str] = {
     "`brand`), the account's name stands in: an account made as `acme` replies "
     "\u201cacme: You are unsubscribed\u2026\u201d.",
     "support_contact": "Filled into `{support}` in reply texts.",
+    "send_windows": (
+        "The send-window rules, one row per place (`US`, or a state: `US-FL`): the local "
+        "hours a campaign text may reach a recipient there, and at most how many of one "
+        "purpose in any 24 hours. Every rule that applies at the recipient's location "
+        "must hold, in every time zone the number may be in. As an override: a list of "
+        '`{"where", "opens", "closes", "per_day", "source"}` objects (`[]`: none). See '
+        "*Send windows* below."
+    ),
+    "send_windows_informational": "The rules also hold back texts that are not campaigns.",
+    "send_windows_on_replies": (
+        "The rules also hold back a 1:1 text to a contact who wrote in the last 24 hours "
+        "(broadcasts keep to them whoever wrote)."
+    ),
 }
 
 INTRO = """\
@@ -338,6 +366,36 @@ date. Sources:
 {sources}
 """
 
+SEND_WINDOWS = """\
+## Send windows
+
+A campaign text goes only in the hours the law allows at the recipient's location, and
+no more often than it allows (`send_windows`). Under `default`, a text to a US number
+must fall between 8:00 and 21:00 local time (47 CFR 64.1200(c)(1)); in Florida,
+Oklahoma and Maryland between 8:00 and 20:00, and at most 3 campaign texts in any 24
+hours (Fla. Stat. 501.059, Okla. Stat. tit. 15 §775C, Maryland's Stop the Spam Calls
+Act). A text outside the window is refused with reason `outside_send_window`, one over
+the cap with `frequency_cap`; both answers carry `next_allowed_at`, the first moment the
+text may go (`null` when no moment in the next week fits every zone).
+
+Where the recipient is: the contact's stored time zone and state when set
+(`PUT /v1/contacts/{phone}/location`, `optline contacts location`), else what the
+number's prefix says (the time-zone and geocoder data of `phonenumbers`, looked up once
+per prefix). A number that may be in several zones (208, Idaho: Mountain or Pacific)
+must be inside the window in all of them. The data is per area code and exchange: a
+contact who moved keeps the number's zone until a location is stored for them.
+
+Which texts: campaign texts (the marketing purpose); informational texts only with
+`send_windows_informational`. A 1:1 text to a contact who wrote in the last 24 hours is
+a reply and goes at any hour unless `send_windows_on_replies` is set; a broadcast keeps
+to the windows whoever wrote. The cap counts the campaign texts that went to the number
+from any sender of the account (refused and failed ones do not count). A text is held
+back when it is decided: one queued earlier is not decided again for the hour at its
+hand-over, and `Engine.decide_broadcast` (the set-based pre-check) weighs consent
+only. The vendor profiles' seeds say nothing about hours: they have no rules, and an
+account may add the table as an override (`send_windows`), or a row for another state.
+"""
+
 
 # -- value rendering ---------------------------------------------------------------------
 
@@ -363,6 +421,12 @@ def _replies(replies: Replies) -> str:
     )
 
 
+def _send_window(rule: SendWindow) -> str:
+    cap = f", at most {rule.per_day} a day" if rule.per_day is not None else ""
+    hours = f"{rule.opens:%H:%M}–{rule.closes:%H:%M}"
+    return f"`{rule.where}` {hours}{cap} ({rule.source})"
+
+
 def render_value(value: Any) -> str:
     """One field's value as Markdown that fits in a table cell."""
     if isinstance(value, Mapping) and all(isinstance(v, KeywordSet) for v in value.values()):
@@ -374,6 +438,8 @@ def render_value(value: Any) -> str:
         )
     elif isinstance(value, Replies):
         text = _replies(value)
+    elif isinstance(value, tuple) and all(isinstance(v, SendWindow) for v in value):
+        text = "<br>".join(_send_window(rule) for rule in value) or "none"
     elif isinstance(value, bool):
         text = "yes" if value else "no"
     elif isinstance(value, Enum):
@@ -458,6 +524,7 @@ def render() -> str:
         out.append(f"| `{name}` | " + " | ".join(cells) + " |")
     out.append("")
 
+    out.append(SEND_WINDOWS)
     out.append("## Fields\n")
     for name in fields():
         description = DESCRIPTIONS.get(name) or comments.get(name, "")

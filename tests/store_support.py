@@ -1,7 +1,7 @@
 """Helpers for the tests that reach into the store.
 
-An outbound text recorded as a crash may have left it, and a connection whose COMMIT
-fails as on a full disk.
+An outbound text recorded as a crash may have left it, a connection whose COMMIT
+fails as on a full disk, and the overrides that take the send windows out of a test.
 """
 
 from __future__ import annotations
@@ -54,3 +54,9 @@ class FullDisk:
         if sql == "COMMIT":
             raise sqlite3.OperationalError("database or disk is full")
         return self.real.execute(sql, *parameters)
+
+
+#: Policy overrides for a test about something else that sends campaign texts under the
+#: default profile: no send windows, so that it passes at any hour of the run
+#: (tests/test_send_windows.py holds the windows, on an injected clock).
+ANY_HOUR: dict[str, Any] = {"send_windows": []}

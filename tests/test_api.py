@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from account_support import HELP_CONTACT
 from fakeprovider import FakeProvider, Reply
 from fastapi.testclient import TestClient
-from store_support import record_send
+from store_support import ANY_HOUR, record_send
 from test_api_support import (
     ADMIN_KEY,
     BOB,
@@ -572,6 +572,8 @@ def test_a_broadcast_sends_each_allowed_text_once_and_answers_in_order(
     sending: Tenant, fake: FakeProvider
 ) -> None:
     # More recipients than one transaction decides, handed over several at a time.
+    overrides = {**HELP_CONTACT, "no_consent": "allow", **ANY_HOUR}
+    sending.ok("PUT", "/v1/policy", {"overrides": overrides})
     recipients = numbers(2 * BROADCAST_CHUNK + 50)
     opted_out = recipients[::7]
     sending.ok("POST", "/v1/opt-outs", {"numbers": opted_out})
@@ -610,6 +612,7 @@ def test_concurrent_broadcasts_in_different_orders_all_finish(
 
 
 def test_broadcasts_to_numbers_and_to_a_list(acme: Tenant) -> None:
+    acme.ok("PUT", "/v1/policy", {"overrides": {**HELP_CONTACT, **ANY_HOUR}})
     acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
     acme.ok("POST", "/v1/lists/news/members", {"numbers": [BOB, EVE, ZED]})
     acme.ok("DELETE", f"/v1/lists/news/members/{ZED}")

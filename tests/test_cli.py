@@ -58,14 +58,15 @@ def test_receive_check_send_contract(cli: Cli) -> None:
 
     # A refused check exits 1 (a script's answer), an allowed one 0.
     check = cli.json("check", "--account", "acme", "--from", A, "--to", BOB, "--body", "hi", code=1)
-    assert check == {"allowed": False, "reason": "opted_out", "body": "hi", "notice": None}
+    none: dict[str, object] = {"notice": None, "next_allowed_at": None}
+    assert check == {"allowed": False, "reason": "opted_out", "body": "hi", **none}
     assert cli("check", "--account", "acme", "--from", A, "--to", BOB, code=1) == (
         "refused: opted_out\n"
     )
     allowed = cli.json("check", "--account", "acme", "--from", A, "--to", EVE, "--body", "hi")
-    assert allowed == {"allowed": True, "reason": None, "body": "hi", "notice": None}
+    assert allowed == {"allowed": True, "reason": None, "body": "hi", **none}
     sent = cli.json("send", "--account", "acme", "--from", A, "--to", "+12025550143", "hello")
-    assert sent == {"allowed": True, "reason": None, "body": "hello", "notice": None}
+    assert sent == {"allowed": True, "reason": None, "body": "hello", **none}
 
     history = cli.json("contacts", "history", "--account", "acme", BOB)
     assert [e["type"] for e in history["events"]] == ["opted_out"]

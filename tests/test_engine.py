@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from account_support import HELP_CONTACT
+from store_support import ANY_HOUR
 
 from optline.domain.consent import Reason, Status
 from optline.domain.inputs import MAX_INBOUND_CHARS, MAX_OUTBOUND_CHARS
@@ -227,7 +228,7 @@ def test_first_text_carries_disclosure_once(engine: Engine) -> None:
 
 
 def test_campaign_needs_opt_out_language_under_default(engine: Engine) -> None:
-    make_account(engine)
+    make_account(engine, overrides=ANY_HOUR)
     engine.opt_in(ACME, BOB, "web form at acme.example, 2026-12-01", method="web_form")
     engine.send(ACME, A, BOB, "Hi Bob")  # the first text carried the disclosure
     assert engine.check(ACME, A, BOB, "50% off!", campaign=True).reason == (
@@ -387,7 +388,7 @@ def _dispatching(store: Store, on_send: Any) -> tuple[Engine, list[str]]:
         return f"SM{len(handed)}"
 
     engine = Engine(store, dispatch=dispatch)
-    engine.create_account(ACME, "default", HELP_CONTACT)
+    engine.create_account(ACME, "default", {**HELP_CONTACT, **ANY_HOUR})
     engine.add_sender(
         ACME,
         PROVIDER_SENDER,

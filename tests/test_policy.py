@@ -131,6 +131,19 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "brand": [None, 42, False, ["Acme"]],
     "support_contact": [None, 1, {}],
     "custom_replies": ["Bye", 5, True, ["Bye"], {"opt_out": None}],
+    "send_windows": [
+        "US",
+        None,
+        {},
+        [{"where": "US"}],
+        [{"where": "US", "opens": "21:00", "closes": "08:00", "source": "law"}],
+        [{"where": "US", "opens": "08:00", "closes": "21:00", "source": "law", "per_day": 0}],
+        [{"where": "US", "opens": "8am", "closes": "21:00", "source": "law"}],
+        [{"where": "US", "opens": "08:00", "closes": "21:00", "source": "", "per_day": True}],
+        [{"where": "Florida", "opens": "08:00", "closes": "20:00", "source": "law"}],
+    ],
+    "send_windows_informational": ["yes", 1],
+    "send_windows_on_replies": ["no", None],
 }
 
 

@@ -8,12 +8,14 @@ on."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from account_support import HELP_CONTACT
 from hypothesis import given
 from hypothesis import strategies as st
+from store_support import ANY_HOUR
 
 from optline.domain.actors import Actor
 from optline.domain.consent import ContactState, Reason, Status
@@ -35,8 +37,8 @@ PROMO = "20% off this week. Reply STOP to opt out."
 EVIDENCE = "signed up at the front desk, 2026-03-01"
 
 
-def make(engine: Engine, profile: str = "default") -> None:
-    engine.create_account(ACME, profile, HELP_CONTACT)
+def make(engine: Engine, profile: str = "default", overrides: dict[str, Any] | None = None) -> None:
+    engine.create_account(ACME, profile, {**HELP_CONTACT, **(overrides or {})})
     engine.add_sender(ACME, A)
     engine.add_sender(ACME, B)
 
@@ -166,7 +168,7 @@ def test_the_queue_pages_past_200_with_an_exact_count(engine: Engine) -> None:
 
 
 def test_an_open_flag_holds_campaign_texts_under_the_default_profile(engine: Engine) -> None:
-    make(engine)
+    make(engine, overrides=ANY_HOUR)  # the send windows aside: this is about the hold
     for phone in (BOB, EVE):  # consent on record: the default profile needs it
         engine.opt_in(ACME, phone, EVIDENCE)
     engine.receive(ACME, BOB, A, MAYBE)

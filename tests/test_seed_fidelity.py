@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from account_support import HELP_CONTACT
 from cli_support import Cli
+from store_support import ANY_HOUR
 from test_api_support import BOB, TF, A, Tenant, assert_problem
 from test_profiles import seed_text
 from webhook_support import ACCOUNT_SID, AUTH_TOKEN, TW, World, twilio_form, twiml_messages
@@ -114,7 +115,7 @@ def test_a_first_campaign_text_with_its_own_opt_out_language_gets_no_second_copy
     engine: Engine,
 ) -> None:
     # default: "Reply STOP to opt out." on a first text
-    engine.create_account(ACME, overrides=HELP_CONTACT)
+    engine.create_account(ACME, overrides={**HELP_CONTACT, **ANY_HOUR})
     engine.add_sender(ACME, A)
     engine.opt_in(ACME, BOB, "web form, 2026-12-01")  # campaign texts need consent
     sent = engine.send(ACME, A, BOB, SALE, campaign=True)
@@ -124,6 +125,7 @@ def test_a_first_campaign_text_with_its_own_opt_out_language_gets_no_second_copy
 
 
 def test_the_api_sends_a_first_text_with_opt_out_language_as_written(acme: Tenant) -> None:
+    acme.ok("PUT", "/v1/policy", {"overrides": {**HELP_CONTACT, **ANY_HOUR}})  # any hour
     for number in (BOB, "+12025550143"):  # consent on record, a first text all the same
         acme.ok("POST", f"/v1/contacts/{number}/opt-in", {"evidence": "web form, 2026-12-01"})
     sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": SALE, "campaign": True})

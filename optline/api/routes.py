@@ -18,6 +18,7 @@ from optline.api.deps import Account, Admin, CheckedRoute, actor_of, engine_of
 from optline.api.problems import RESPONSES, Problem
 from optline.api.schemas import (
     PAGE_LIMIT,
+    ContactLocationBody,
     NewAccount,
     NewList,
     NewSender,
@@ -191,6 +192,30 @@ async def get_contact(phone: Phone, account: Account, request: Request) -> dict[
         raise Problem(404, "unknown_contact", f"no contact {phone} in this account")
     records = await run_in_threadpool(engine.records, account.name, [state.phone])
     return contact_view(state, records.get(state.phone))
+
+
+@router.get("/contacts/{phone}/location", tags=["contacts"])
+async def get_location(phone: Phone, account: Account, request: Request) -> dict[str, Any]:
+    """Where the send windows place the contact: its stored time zone and state (null:
+    from the number) and the country, state and zones they and the number give."""
+    found = await run_in_threadpool(engine_of(request).contact_location, account.name, phone)
+    return found.as_dict()
+
+
+@router.put("/contacts/{phone}/location", tags=["contacts"])
+async def set_location(
+    phone: Phone, body: ContactLocationBody, account: Account, request: Request
+) -> dict[str, Any]:
+    """Store the contact's time zone (IANA) and US state (USPS code), both replaced;
+    null leaves that part to the number."""
+    found = await run_in_threadpool(
+        engine_of(request).set_contact_location,
+        account.name,
+        phone,
+        body.time_zone,
+        body.state,
+    )
+    return found.as_dict()
 
 
 @router.post("/contacts/{phone}/opt-out", tags=["consent"])

@@ -80,6 +80,13 @@ class NewTrigger(BaseModel):
     subscribe_list: str | None = None
 
 
+class ContactLocationBody(BaseModel):
+    """A contact's time zone and US state for the send windows; null: from the number."""
+
+    time_zone: str | None = Field(default=None, max_length=64, examples=["America/Chicago"])
+    state: str | None = Field(default=None, max_length=2, examples=["OK"])
+
+
 class PolicyChange(BaseModel):
     profile: str | None = None
     overrides: dict[str, Any] | None = None

@@ -119,6 +119,9 @@ class Reason(StrEnum):
     NO_CONSENT = "no_consent"
     # A reply that may revoke consent waits for review (``hold_campaigns_on_review``).
     REVOCATION_PENDING_REVIEW = "revocation_pending_review"
+    # Send windows and caps (optline.domain.windows): held until ``next_allowed_at``.
+    OUTSIDE_SEND_WINDOW = "outside_send_window"
+    FREQUENCY_CAP = "frequency_cap"
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

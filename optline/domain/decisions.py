@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from optline.domain.consent import (
@@ -38,6 +39,8 @@ class Decision:
     # The first-text disclosure as a text of its own, sent just before ``body`` (the
     # ``separate`` form, seed 004); None when there is none to send.
     notice: str | None = None
+    # A text held by a send window or cap: the first moment it may go (windows.Hold).
+    next_allowed_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class Decision:
             "reason": self.reason.value if self.reason else None,
             "body": self.body,
             "notice": self.notice,
+            "next_allowed_at": self.next_allowed_at.isoformat() if self.next_allowed_at else None,
         }
 
 
@@ -143,8 +147,15 @@ def carries_disclosure(body: str, policy: Policy) -> bool:
 def refused_event(state: ContactState, sender: str, decision: Decision) -> Event:
     """The ledger event for a refused send."""
     assert decision.reason is not None
+    # A text held by a send window or cap says until when (windows.Hold).
+    held_until = decision.next_allowed_at
     return new_event(
-        EventType.SEND_REFUSED, state, Source.MANUAL, sender, reason=decision.reason.value
+        EventType.SEND_REFUSED,
+        state,
+        Source.MANUAL,
+        sender,
+        reason=decision.reason.value,
+        next_allowed_at=held_until.isoformat() if held_until else None,
     )
 
 

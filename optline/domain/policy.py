@@ -16,7 +16,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from optline.domain import window_rules
 from optline.domain.text import normalise_keyword
+from optline.domain.window_rules import SendWindow
 
 
 class Scope(StrEnum):
@@ -184,6 +186,12 @@ class Policy:
     campaign_opt_out_language_required: bool = False
     brand: str = ""
     support_contact: str = ""
+    # Send windows and caps (optline.domain.windows): the rule table, empty for none.
+    send_windows: tuple[SendWindow, ...] = ()
+    # The rules also hold back texts that are not campaign texts (informational).
+    send_windows_informational: bool = False
+    # The rules also hold back a 1:1 text to a contact who wrote in the last 24 hours.
+    send_windows_on_replies: bool = False
     # Derived: keyword form -> meaning, built once so classification is one dict lookup.
     keyword_index: Mapping[str, KeywordMatch] = field(
         init=False, repr=False, compare=False, default_factory=dict
@@ -297,6 +305,13 @@ def _one_of(kind: type[StrEnum]) -> Callable[[str, Any, Policy], StrEnum]:
     return member
 
 
+def _send_windows(name: str, value: Any, _: Policy) -> tuple[SendWindow, ...]:
+    try:
+        return window_rules.from_json(value)
+    except ValueError as exc:
+        raise BadOverride(f"{name}: {exc}") from None
+
+
 def _replies_or_null(name: str, value: Any, policy: Policy) -> Replies | None:
     if value is None:
         return None
@@ -333,6 +348,9 @@ OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
         "brand": _text,
         "support_contact": _text,
         "custom_replies": _replies_or_null,
+        "send_windows": _send_windows,
+        "send_windows_informational": _boolean,
+        "send_windows_on_replies": _boolean,
     }
 )
 

@@ -32,6 +32,7 @@ from optline.domain.policy import (
     SenderKind,
     UnknownProfile,
 )
+from optline.domain.window_rules import US_SEND_WINDOWS
 
 TWILIO_OPT_OUT_REPLY = (
     "You have successfully been unsubscribed. You will not receive any more messages "
@@ -211,6 +212,10 @@ DEFAULT = Policy(
     # 64.1200(a)(10): no marketing to someone whose reply may have revoked consent
     # until a person has looked at it.
     hold_campaigns_on_review=True,
+    # Campaign texts only in the hours federal and state law allow, 3 a day where a
+    # state caps them (47 CFR 64.1200(c)(1); FL, OK, MD). The seeds say nothing of
+    # hours: the vendor profiles have none.
+    send_windows=US_SEND_WINDOWS,
 )
 
 TWILIO = Policy(

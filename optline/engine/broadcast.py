@@ -18,6 +18,7 @@ from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.outbound import Outbound
 from optline.engine.reading import Reading
 from optline.engine.results import BroadcastDecisions, PendingSend, SendResult
+from optline.engine.timing import SendTimes
 from optline.errors import BadInput
 
 # Broadcast recipients decided and recorded per transaction: a SQLite transaction of
@@ -85,6 +86,8 @@ class Broadcasting(Outbound, Reading):
             policy = self._policy_of(row)
             states = self._lock_contacts(tx, row.id, recipients)
             held = self._held_phones(tx, row.id, policy, campaign)
+            # A broadcast is never a reply: its texts keep to the windows whoever wrote.
+            times = SendTimes(tx, row.id, policy, campaign, one_to_one=False)
             return [
                 self._decide_recorded(
                     tx,
@@ -97,6 +100,7 @@ class Broadcasting(Outbound, Reading):
                     list_name,
                     campaign,
                     now,
+                    times,
                     to in held,
                 )
                 for to in recipients

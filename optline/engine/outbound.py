@@ -24,23 +24,36 @@ from optline.domain.policy import Policy
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.handover import HandOver
 from optline.engine.results import PendingSend, SendResult
+from optline.engine.timing import Locating, SendTimes
 from optline.errors import IdempotencyKeyReused
-from optline.store import DuplicateDelivery, MessageRow, SenderRow, Tx
+from optline.store import DuplicateDelivery, MessageRow, SenderRow, StoredLocation, Tx
 
 
 class Checker:
     """Decides texts from one sender, recipient after recipient, in one read
     transaction: see :meth:`Engine.checker`."""
 
-    __slots__ = ("_campaign", "_checked_body", "_held", "_list", "_policy", "_sender", "_state")
+    __slots__ = (
+        "_campaign",
+        "_checked_body",
+        "_clock",
+        "_held",
+        "_list",
+        "_policy",
+        "_sender",
+        "_state",
+        "_times",
+    )
 
     def __init__(
         self,
-        state: Callable[[str], ContactState | None],
+        state: Callable[[str], tuple[ContactState | None, StoredLocation]],
         sender: str,
         policy: Policy,
         list_name: str | None,
         campaign: bool,
+        times: SendTimes,
+        clock: Callable[[], datetime],
         held: frozenset[str] = frozenset(),
     ) -> None:
         self._state = state
@@ -50,23 +63,27 @@ class Checker:
         self._policy = policy
         self._list = list_name
         self._campaign = campaign
+        self._times = times
+        self._clock = clock
         self._checked_body: str | None = None
 
     def check(self, to: str, body: str = "") -> Decision:
         """The decision :meth:`Engine.check` would make for this text."""
         if body is not self._checked_body:
             self._checked_body = inputs.outbound_text(body, required=False)
-        state = self._state(to)
+        state, stored = self._state(to)
         if state is None:
             # Stored numbers are all in E.164: anything else is read (or refused) as
             # Engine.check reads it, and looked up again in its E.164 form.
             number = phone(to)
             if number != to:
-                state = self._state(number)
+                to = number
+                state, stored = self._state(number)
         held = state is not None and state.phone in self._held
-        return decisions.decide(
+        decision = decisions.decide(
             state, self._sender, self._policy, body, self._list, self._campaign, held
         )
+        return self._times(decision, to, self._clock(), stored)
 
     __call__ = check
 
@@ -74,11 +91,11 @@ class Checker:
         self._state = _closed_checker
 
 
-def _closed_checker(to: str) -> ContactState | None:
+def _closed_checker(to: str) -> tuple[ContactState | None, StoredLocation]:
     raise RuntimeError("this checker's transaction has ended")
 
 
-class Outbound(HandOver):
+class Outbound(HandOver, Locating):
     """Outbound texts checked, and sent: decided, recorded, handed over."""
 
     def check(
@@ -101,7 +118,9 @@ class Outbound(HandOver):
             state = tx.contacts.get(row.id, contact_phone)
             policy = self._policy_of(row)
             held = self._held(tx, row.id, policy, campaign, contact_phone)
-            return decisions.decide(state, from_number, policy, body, list_name, campaign, held)
+            decision = decisions.decide(state, from_number, policy, body, list_name, campaign, held)
+            times = SendTimes(tx, row.id, policy, campaign, one_to_one=True)
+            return times(decision, contact_phone, self._clock())
 
     @contextmanager
     def checker(
@@ -129,7 +148,10 @@ class Outbound(HandOver):
             state = tx.contacts.send_view(row.id, from_number, list_name)
             policy = self._policy_of(row)
             held = self._held_phones(tx, row.id, policy, campaign)
-            checker = Checker(state, from_number, policy, list_name, campaign, held)
+            times = SendTimes(tx, row.id, policy, campaign, one_to_one=True)
+            checker = Checker(
+                state, from_number, policy, list_name, campaign, times, self._clock, held
+            )
             try:
                 yield checker
             finally:
@@ -207,6 +229,7 @@ class Outbound(HandOver):
                     list_name,
                     campaign,
                     now,
+                    SendTimes(tx, row.id, policy, campaign, one_to_one=True),
                     self._held(tx, row.id, policy, campaign, contact_phone),
                 )
                 if key is not None:
@@ -241,13 +264,16 @@ class Outbound(HandOver):
         list_name: str | None,
         campaign: bool,
         now: datetime,
+        times: SendTimes,
         held: bool = False,
     ) -> PendingSend:
-        """Decide one text on the contact's state as locked in ``tx``, and record it
-        (``held``: a flagged reply of the contact's waits for review): a first-text
-        notice of its own (seed 004) first, as a message of its own marked as the
-        disclosure, allowed with the text it comes before."""
+        """Decide one text on the contact's state as locked in ``tx`` (consent, then the
+        send windows and caps), and record it (``held``: a flagged reply of the
+        contact's waits for review): a first-text notice of its own (seed 004) first,
+        as a message of its own marked as the disclosure, allowed with the text it
+        comes before (a text the windows hold sends no notice)."""
         decision = decisions.decide(state, sender.number, policy, body, list_name, campaign, held)
+        decision = times(decision, to, now)
         queued = self._sends_through(sender)
         notice_id = None
         if decision.notice is not None:

@@ -1,5 +1,6 @@
 """The values the engine's use cases return: an inbound text's outcome, a send's pending
-half and result, a policy change, a broadcast's decisions, an import's rows.
+half and result, a policy change, a contact's location, a broadcast's decisions, an
+import's rows.
 
 Belongs here: frozen dataclasses with no behaviour beyond presenting themselves
 (``as_dict``); nothing that reads or writes the store.
@@ -13,6 +14,7 @@ from typing import Any
 
 from optline.domain.consent import Reason, Status
 from optline.domain.decisions import Decision
+from optline.domain.location import Location
 from optline.domain.policy import Policy
 from optline.domain.review import Flag
 from optline.store import MessageRow, SenderRow
@@ -127,6 +129,25 @@ class SendResult:
             "provider_id": self.provider_id,
             "error": self.error,
             "notice_message_id": self.notice_message_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ContactLocation:
+    """A contact's stored time zone and state (None: from the number) and where the
+    send windows place it."""
+
+    phone: str
+    time_zone: str | None
+    state: str | None
+    located: Location
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "phone": self.phone,
+            "time_zone": self.time_zone,
+            "state": self.state,
+            "located": self.located.as_dict(),
         }
 
 

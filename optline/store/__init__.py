@@ -9,6 +9,7 @@ hands out transactions (:class:`Tx`), whose queries are in its repositories
 
 from optline.store.database import Store
 from optline.store.group_commit import CommitFailed
+from optline.store.repo.contacts import StoredLocation
 from optline.store.rows import (
     AccountRow,
     Conflict,
@@ -34,6 +35,7 @@ __all__ = [
     "SenderRow",
     "Store",
     "StoredEvent",
+    "StoredLocation",
     "SubscriptionRow",
     "Tx",
     "VerifyResult",

@@ -245,7 +245,8 @@ def _taker(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]]
 def send_view(with_list: bool) -> sa.Select[Any]:
     """What a send from ``:sender`` (to ``:list``) reads of the contact ``:phone``:
     blocked, the account's status, texted, inbound, the sender's own status and the
-    list's subscription (NULL when it has none). Primary-key look-ups only."""
+    list's subscription (NULL when it has none), and its stored location (send
+    windows). Primary-key look-ups only."""
     c, sc, ms = contacts, sender_consent, memberships
     mine = c.c.account_id == _p("account", type_=sa.Integer)
     own = (
@@ -268,9 +269,16 @@ def send_view(with_list: bool) -> sa.Select[Any]:
             )
             .scalar_subquery()
         )
-    return sa.select(c.c.blocked, c.c.status, c.c.texted, c.c.inbound, own, subscribed).where(
-        mine, c.c.phone == _p("phone")
-    )
+    return sa.select(
+        c.c.blocked,
+        c.c.status,
+        c.c.texted,
+        c.c.inbound,
+        own,
+        subscribed,
+        c.c.time_zone,
+        c.c.us_state,
+    ).where(mine, c.c.phone == _p("phone"))
 
 
 FACT_BLOCKED, FACT_OPTED_OUT, FACT_SENDER_OPTED_IN, FACT_SENDER_OPTED_OUT = 1, 2, 3, 4
@@ -396,6 +404,14 @@ class Queries:
             ),
             dialect,
         )
+        # A contact's stored location (send windows), by primary key.
+        self.contact_location = Prepared(
+            sa.select(contacts.c.time_zone, contacts.c.us_state).where(
+                contacts.c.account_id == _p("account", type_=sa.Integer),
+                contacts.c.phone == _p("phone", type_=sa.String),
+            ),
+            dialect,
+        )
         self.send_view = Prepared(send_view(with_list=False), dialect)
         self.send_view_list = Prepared(send_view(with_list=True), dialect)
         self.suppressed = Prepared(suppressed(with_list=False), dialect)
@@ -459,6 +475,29 @@ class Queries:
                 messages.c.direction == sa.literal_column("'in'"),
                 messages.c.phone == _p("phone", type_=sa.String),
                 messages.c.sender == _p("sender", type_=sa.String),
+            ),
+            dialect,
+        )
+        # A contact's recent texts, for the send caps and replies (send windows).
+        m = messages
+        contact_texts = (
+            m.c.account_id == _p("account", type_=sa.Integer),
+            m.c.phone == _p("phone", type_=sa.String),
+        )
+        self.sent_since = Prepared(
+            sa.select(m.c.created_at).where(
+                *contact_texts,
+                m.c.direction == sa.literal_column("'out'"),
+                m.c.campaign == _p("campaign", type_=sa.Boolean),
+                m.c.reply == sa.false(),
+                m.c.status != sa.literal_column("'failed'"),
+                m.c.created_at > _p("since", type_=m.c.created_at.type),
+            ),
+            dialect,
+        )
+        self.last_inbound = Prepared(
+            sa.select(sa.func.max(m.c.created_at)).where(
+                *contact_texts, m.c.direction == sa.literal_column("'in'")
             ),
             dialect,
         )

@@ -173,6 +173,10 @@ contacts = sa.Table(
     sa.Column("inbound", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Where the contact is, when the account knows better than the number (send
+    # windows): an IANA time zone and a US state's USPS code; NULL: from the number.
+    sa.Column("time_zone", sa.String, nullable=True),
+    sa.Column("us_state", sa.String, nullable=True),
     # Listing by status (in phone order) and finding a broadcast's suppressed contacts.
     sa.Index(
         "ix_contacts_account_id_blocked_status_phone", "account_id", "blocked", "status", "phone"

@@ -1,7 +1,7 @@
 """Contacts: a contact's consent state (its own row, its consent per sender and its
 list memberships), read and locked for a change and saved as changed; contacts listed
-by status or list; and the views a send decides with (one contact at a time, or the
-suppressed phones of a whole send at once)."""
+by status or list; the views a send decides with (one contact at a time, or the
+suppressed phones of a whole send at once); and the contact's stored location."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ from optline.store.schema import contacts, memberships, sender_consent
 _NOT_LOADED: Final = object()
 _STATUS: Final = {status.value: status for status in Status}
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
+#: A contact's stored time zone and US state (each None: read from the number).
+StoredLocation = tuple[str | None, str | None]
+_NOWHERE: Final[StoredLocation] = (None, None)
 
 
 class Contacts(Repository):
@@ -128,6 +131,29 @@ class Contacts(Repository):
         if changed:
             self._conn.execute(rows.upsert, changed)
 
+    def locations(self, account_id: int) -> Callable[[str], StoredLocation]:
+        """A contact's stored time zone and US state, (None, None) where none is stored,
+        as a function of its phone, for many look-ups in this transaction (one driver
+        cursor, one primary-key query each)."""
+        rows = self._q.contact_location.repeat(self._driver, {"account": account_id}, "phone")
+
+        def location(phone: str) -> StoredLocation:
+            found = rows(phone)
+            return (found[0][0], found[0][1]) if found else _NOWHERE
+
+        return location
+
+    def set_location(
+        self, account_id: int, phone: str, time_zone: str | None, state: str | None, at: datetime
+    ) -> None:
+        """Store the contact's time zone and US state (None: from the number), creating
+        the contact in its default state if the account has never seen it."""
+        if self.get(account_id, phone, for_update=True) is None:
+            self.save(account_id, ContactState(phone), at)
+        key = (contacts.c.account_id == account_id) & (contacts.c.phone == phone)
+        values = {"time_zone": time_zone, "us_state": state, "updated_at": utc(at)}
+        self._conn.execute(sa.update(contacts).where(key).values(values))
+
     def find(
         self,
         account_id: int,
@@ -172,12 +198,13 @@ class Contacts(Repository):
 
     def send_view(
         self, account_id: int, sender: str, list_name: str | None
-    ) -> Callable[[str], ContactState | None]:
+    ) -> Callable[[str], tuple[ContactState | None, StoredLocation]]:
         """Contacts as a send from ``sender`` (to ``list_name``) sees them, for deciding
         many recipients in this transaction: one primary-key query per contact, on one
         driver cursor. A state holds the contact's own status for this sender and its
         subscription to this list only (all that ``consent.decide`` reads of them);
-        other senders and lists are left out, so it is not for saving.
+        other senders and lists are left out, so it is not for saving. With it, the
+        contact's stored location (as :meth:`locations` gives it).
         """
         query = self._q.send_view if list_name is None else self._q.send_view_list
         fixed = {"account": account_id, "sender": sender, "list": list_name}
@@ -185,11 +212,13 @@ class Contacts(Repository):
         status = _STATUS.__getitem__
         list_key = list_name or ""
 
-        def state(phone: str) -> ContactState | None:
+        def state(phone: str) -> tuple[ContactState | None, StoredLocation]:
             found = rows(phone)
             if not found:
-                return None
-            blocked, account_status, texted, inbound, own, subscribed = found[0]
+                return None, _NOWHERE
+            blocked, account_status, texted, inbound, own, subscribed, time_zone, us_state = found[
+                0
+            ]
             return ContactState(
                 phone,
                 bool(blocked),
@@ -198,7 +227,7 @@ class Contacts(Repository):
                 _EMPTY if subscribed is None else MappingProxyType({list_key: bool(subscribed)}),
                 bool(texted),
                 inbound=bool(inbound),
-            )
+            ), (time_zone, us_state)
 
         return state
 

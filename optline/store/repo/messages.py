@@ -1,11 +1,12 @@
 """Texts: inbound texts with their outcome (and the duplicate-delivery check), outbound
-texts and their numbering, status changes, the unsettled sends (queued or sending),
-replies waiting for the provider, and the idempotency keys of send requests."""
+texts and their numbering, a contact's recent texts (send caps, replies), status
+changes, the unsettled sends (queued or sending), replies waiting for the provider, and
+the idempotency keys of send requests."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -164,6 +165,20 @@ class Messages(Repository):
         m = messages
         stmt = sa.select(m).where(m.c.account_id == account_id).order_by(m.c.id.desc())
         return [message_row(r) for r in self._conn.execute(stmt.limit(limit))]
+
+    def sent_since(
+        self, account_id: int, phone: str, campaign: bool, since: datetime
+    ) -> list[datetime]:
+        """When texts of one purpose (campaign or not) went to ``phone`` after ``since``:
+        every outbound text but the refused or failed ones and automatic replies (for
+        the send caps, :mod:`optline.domain.windows`)."""
+        params = {"account": account_id, "phone": phone, "campaign": campaign, "since": since}
+        return [_moment(row[0]) for row in self._q.sent_since.all(self._driver, params)]
+
+    def last_inbound(self, account_id: int, phone: str) -> datetime | None:
+        """When ``phone`` last wrote to the account (None: never)."""
+        row = self._q.last_inbound.first(self._driver, {"account": account_id, "phone": phone})
+        return None if row is None or row[0] is None else _moment(row[0])
 
     def by_provider_id(self, account_id: int, provider_id: str) -> MessageRow | None:
         m = messages
@@ -331,3 +346,10 @@ class Messages(Repository):
         stmt = insert(send_requests, self._postgres).values(values).on_conflict_do_nothing()
         if self._conn.execute(stmt.returning(send_requests.c.key)).first() is None:
             raise DuplicateDelivery(f"idempotency key {key!r} is already taken")
+
+
+def _moment(value: str | datetime) -> datetime:
+    """A timestamp as the driver returns it: SQLite's stored text, PostgreSQL's datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC)
