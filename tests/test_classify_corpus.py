@@ -42,13 +42,14 @@ def test_at_most_half_a_percent_of_none_or_opt_in_replies_opt_out() -> None:
 
 def test_known_misses_of_single_keyword_matching_are_caught() -> None:
     # DESIGN.md's known misses: in the corpus as opt-outs, caught by the default
-    # profile, missed by Twilio's exact keywords.
+    # profile, missed by Twilio's exact keywords (which now flag them for review).
     known = {"Stop. Thank you", "STPO", "Remove me", "no more texts", "S T O P", "Baja", "ARRÊT"}
     rows = [row for row in ROWS if row.text in known]
     assert len(rows) == len(known)
     assert all(row.label == "opt_out" for row in rows)
     assert set(predictions(rows)) == {"opt_out"}
-    assert "none" in predictions(rows, "twilio")
+    missed = [got for got in predictions(rows, "twilio") if got != "opt_out"]
+    assert missed and set(missed) <= {"possible_opt_out", "none"}
 
 
 def test_phrase_rules_need_the_words_they_name() -> None:
