@@ -33,7 +33,12 @@ def ledger_check_proof(file: Path) -> None:
         typer.echo(problem)
     if problems:
         raise typer.Exit(1)
-    typer.echo(f"ok: {len(document['events'])} events check out")
+    texts = document.get("messages", [])
+    redacted = sum(1 for m in texts if m.get("redacted"))
+    typer.echo(
+        f"ok: {len(document['events'])} events and {len(texts)} messages"
+        f" ({redacted} redacted) check out"
+    )
 
 
 @ledger_app.command("verify")
@@ -42,8 +47,8 @@ def ledger_verify(
     account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
 ) -> None:
     """Check every hash chain, then replay each account's events and compare the
-    consent they give with the stored state; exit 1 naming the first bad event, or
-    the first contact whose stored consent differs."""
+    consent and review queue they give, and the texts they commit, with the stored
+    state; exit 1 naming the first bad event, contact or message."""
     from optline.cli import engine
 
     with engine(ctx) as e:
@@ -52,6 +57,9 @@ def ledger_verify(
     for result in results:
         if result.ok:
             typer.echo(f"{result.account}: ok, {result.checked} events")
+        elif result.message is not None:
+            broken = True
+            typer.echo(f"{result.account}: MISMATCH at message {result.message}: {result.problem}")
         elif result.contact is not None:
             broken = True
             typer.echo(f"{result.account}: MISMATCH at contact {result.contact}: {result.problem}")

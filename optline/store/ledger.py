@@ -5,6 +5,10 @@ canonical form is JSON with sorted keys, no whitespace, UTF-8, over the event's
 account id, seq, type, phone, data and occurred_at (ISO 8601 UTC with microseconds).
 The first event of an account chains from :data:`GENESIS`. An offline checker needs
 only this module and the exported rows.
+
+A text an event refers to is committed by :func:`body_sha256` of its body, named in
+the event's data (``message_sha256``, ``reply_sha256``): the body itself stays in the
+messages table, where it may be redacted without breaking the chain.
 """
 
 from __future__ import annotations
@@ -93,3 +97,8 @@ def event_hash(
     digest = hashlib.sha256(prev_hash.encode("ascii"))
     digest.update(canonical(account_id, seq, type, phone, data, occurred_at))
     return digest.hexdigest()
+
+
+def body_sha256(body: str) -> str:
+    """The SHA-256 of a text's body as stored (its UTF-8 bytes, nothing added), hex."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
