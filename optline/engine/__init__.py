@@ -18,6 +18,7 @@ use case:
 ``broadcast``      one text to many recipients, and deciding a broadcast up front
 ``subscriptions``  event-webhook subscriptions and the outbox worker's calls
 ``unsettled``      sends in doubt: listed, reconciled with the provider, settled
+``inbox``          conversations and their read markers; the dashboard's tallies
 ``results``        the dataclasses the use cases return
 ``aio``            :class:`AsyncEngine`, the same operations for an event loop
 
@@ -53,6 +54,7 @@ from optline.engine.context import (
 )
 from optline.engine.handover import REPLY_GRACE
 from optline.engine.inbound import Inbound
+from optline.engine.inbox import MAX_CONVERSATIONS, Inboxes
 from optline.engine.outbound import Checker
 from optline.engine.results import (
     BroadcastDecisions,
@@ -76,6 +78,7 @@ from optline.engine.unsettled import Unsettled
 __all__ = [
     "BROADCAST_CHUNK",
     "BROADCAST_CONCURRENCY",
+    "MAX_CONVERSATIONS",
     "MAX_FLAG_PAGE",
     "MAX_SEQ",
     "NOTIFY_BASE_DELAY",
@@ -103,7 +106,7 @@ __all__ = [
 ]
 
 
-class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review):
+class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Inboxes):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 
     Synchronous: each call runs its transactions and returns. From an event loop, call
