@@ -59,7 +59,7 @@ REFUSALS = {
 }
 
 #: How each event reads in a thread.
-_EVENTS = {
+_EVENTS: dict[str, str] = {
     EventType.OPTED_OUT: "Opted out",
     EventType.OPTED_IN: "Opted in",
     EventType.OPT_IN_REFUSED: "Opt-in refused",
@@ -89,7 +89,7 @@ class Entry:
     @property
     def label(self) -> str:
         assert self.event is not None
-        return _EVENTS.get(EventType(self.event.type), self.event.type)
+        return _EVENTS.get(self.event.type, self.event.type)
 
     @property
     def details(self) -> list[tuple[str, Any]]:
