@@ -152,6 +152,9 @@ def test_the_dashboard_draws_its_chart_and_switches_to_90_days(
     flags = httpx.get(f"{service.base}/v1/review", headers=_auth(service)).json()
     expect(page.locator("#flagged-total")).to_have_text(str(flags["open"]))
     _fits_width(page, width)
+    # The breakdowns' titles keep to a line (not squeezed to a letter a line).
+    title = page.locator("#opt-outs-by-method-title").bounding_box()
+    assert title is not None and title["height"] < 40, title
     page.get_by_role("link", name="Last 90 days").click()
     expect(page.locator("#chart-title")).to_contain_text("last 90 days")
     expect(page.locator("#chart rect.bar").first).to_be_attached()
