@@ -1,5 +1,6 @@
 """``optline serve``: the HTTP service, and the demo account ``--demo`` gives it (a
-generic-webhook sender and a few texts, so the web UI has something to show)."""
+generic-webhook sender, six weeks of history from :mod:`optline.demo_data` and a few
+texts just now, so the web UI has something to show)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Annotated
 
 import typer
 
-from optline.engine import Engine
+from optline import demo_data
+from optline.engine import Engine, utcnow
 from optline.errors import OptlineError
+from optline.store import Store
 from optline.store.sealed import SECRET_KEY_ENV
 
 DEMO_ACCOUNT = "demo"
@@ -34,7 +37,16 @@ def demo_key(database_url: str) -> str:
                 {"brand": "Bright Smile Dental", "support_contact": "help@example.com"},
             )
             e.add_sender(DEMO_ACCOUNT, DEMO_SENDER, "long_code", "generic", {"secret": DEMO_SECRET})
-            # A few texts, so that the web UI has something to show from the start.
+            # Six weeks of texting, then a few texts just now, so that the web UI has
+            # something to show from the start.
+            # Without waiting for the disk at each commit (SQLite): an OS crash while it
+            # runs could lose the demo's history, nothing else.
+            demo_data.populate(
+                lambda clock: Engine(Store.open(database_url, synchronous="OFF"), clock=clock),
+                DEMO_ACCOUNT,
+                DEMO_SENDER,
+                utcnow(),
+            )
             for n, (number, text) in enumerate(DEMO_TEXTS, start=1):
                 e.receive(DEMO_ACCOUNT, number, DEMO_SENDER, text, f"demo-{n}")
         return e.issue_api_key(DEMO_ACCOUNT)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -62,18 +63,19 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    db = tmp_path_factory.mktemp("ui") / "demo.db"
+@contextmanager
+def serving(db: Path, **env: str) -> Iterator[Service]:
+    """``optline serve --demo`` on a free port over SQLite file ``db``, with ``env``
+    added to a clean environment, until the block ends."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTLINE_")}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPTLINE_")}
     optline = Path(sys.executable).with_name("optline")
     proc = subprocess.Popen(
         [str(optline), "--db", f"sqlite:///{db}", "serve", "--port", str(port), "--demo"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env={**clean, **env},
     )
     assert proc.stdout is not None
     key = None
@@ -97,6 +99,12 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    with serving(tmp_path_factory.mktemp("ui") / "demo.db") as started:
+        yield started
 
 
 @pytest.fixture
@@ -258,6 +266,10 @@ LONG_TEXT = "Is this still on? https://example.com/appointments/" + "x" * 60 + "
 _PAGES = (
     ("login", "/ui/login"),
     ("home", "/ui/"),
+    ("dashboard-90", "/ui/?days=90"),
+    ("inbox", "/ui/inbox"),
+    ("inbox-blocked", "/ui/inbox?blocked=1"),
+    ("conversation", f"/ui/inbox/{DEMO_TEXTS[1][0]}"),
     ("contacts", "/ui/contacts"),
     ("contact", f"/ui/contacts/{DEMO_TEXTS[2][0]}"),
     ("long-text", f"/ui/contacts/{PATIENT}"),

@@ -302,6 +302,9 @@ def receive(
     replies = policy.replies_for(sender.kind, classification.language)
     keyword = classification.keyword
     method = _keyword_method(keyword)
+    # A contact's own opt-out or opt-in says in which language it was read (the
+    # dashboard counts them by language).
+    read_as = {"keyword": keyword, "language": classification.language}
 
     # STOPALL ends every sender's consent only where the policy says it widens.
     all_senders = classification.all_senders and policy.opt_out_all_widens
@@ -311,7 +314,7 @@ def receive(
         # revocation is still recorded (it must survive a later unblock).
         if intent is Intent.OPT_OUT:
             new, event, _ = _opt_out(
-                state, number, policy, Source.KEYWORD, all_senders, method, keyword=keyword
+                state, number, policy, Source.KEYWORD, all_senders, method, **read_as
             )
             return Outcome(new, (event,), None, hidden=True)
         if intent is Intent.OPT_IN:
@@ -328,7 +331,7 @@ def receive(
 
     if intent is Intent.OPT_OUT:
         new, event, already = _opt_out(
-            state, number, policy, Source.KEYWORD, all_senders, method, keyword=keyword
+            state, number, policy, Source.KEYWORD, all_senders, method, **read_as
         )
         # One confirmation (CTIA 5.1.3), none where the toll-free network sends its own.
         confirm = not (already and policy.one_confirmation_per_opt_out) and not network_answers(
@@ -372,7 +375,7 @@ def receive(
                 reason="toll_free_keyword",
             )
             return Outcome(state, (refused,), None)
-        new, event = _opt_in(state, number, policy, Source.KEYWORD, method, keyword=keyword)
+        new, event = _opt_in(state, number, policy, Source.KEYWORD, method, **read_as)
         if network_answers(classification, sender.kind, policy):
             return Outcome(new, (event,))  # the toll-free network confirms START itself
         return Outcome(new, (event,), policy.render(replies.opt_in))

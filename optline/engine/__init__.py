@@ -19,6 +19,7 @@ use case:
 ``subscriptions``  event-webhook subscriptions and the outbox worker's calls
 ``unsettled``      sends in doubt: listed, reconciled with the provider, settled
 ``redaction``      a text's body redacted on a deletion request (its hash stays)
+``inbox``          conversations and their read markers; the dashboard's tallies
 ``results``        the dataclasses the use cases return
 ``aio``            :class:`AsyncEngine`, the same operations for an event loop
 
@@ -54,6 +55,7 @@ from optline.engine.context import (
 )
 from optline.engine.handover import REPLY_GRACE
 from optline.engine.inbound import Inbound
+from optline.engine.inbox import MAX_CONVERSATIONS, Inboxes
 from optline.engine.outbound import Checker
 from optline.engine.redaction import Redaction
 from optline.engine.results import (
@@ -78,6 +80,7 @@ from optline.engine.unsettled import Unsettled
 __all__ = [
     "BROADCAST_CHUNK",
     "BROADCAST_CONCURRENCY",
+    "MAX_CONVERSATIONS",
     "MAX_FLAG_PAGE",
     "MAX_SEQ",
     "NOTIFY_BASE_DELAY",
@@ -105,7 +108,7 @@ __all__ = [
 ]
 
 
-class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Redaction):
+class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Redaction, Inboxes):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 
     Synchronous: each call runs its transactions and returns. From an event loop, call

@@ -375,3 +375,14 @@ notifications = sa.Table(
     sa.Column("delivered_at", UTCDateTime, nullable=True),
     sa.Index("ix_notifications_state_next_attempt_at", "state", "next_attempt_at"),
 )
+
+# The inbox's read markers: the last message of a conversation (one contact's texts)
+# the account has read there. Unread: the contact's visible texts after it.
+read_markers = sa.Table(
+    "read_markers",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("phone", sa.String, primary_key=True),
+    sa.Column("last_read_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
+    sa.Column("read_at", UTCDateTime, nullable=False),
+)

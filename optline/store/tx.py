@@ -11,7 +11,8 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 - ``tx.ledger``: the hash-chained events: append, read, verify;
 - ``tx.flags``: the review queue of flagged replies, opened and resolved with events;
 - ``tx.outbox``: event-webhook subscriptions and their queued notifications;
-- ``tx.projections``: the consent projection of the ledger, marked, read, rebuilt.
+- ``tx.projections``: the consent projection of the ledger, marked, read, rebuilt;
+- ``tx.inbox``: conversations, read markers, and events over a span of time.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from functools import cached_property
 from optline.store.repo.accounts import Accounts
 from optline.store.repo.contacts import Contacts
 from optline.store.repo.flags import Flags
+from optline.store.repo.inbox import Inbox
 from optline.store.repo.ledger import Ledger
 from optline.store.repo.messages import Messages
 from optline.store.repo.outbox import Outbox
@@ -36,7 +38,7 @@ class Tx(TxState):
     """Reads and writes inside one transaction; see :class:`optline.store.Store`.
 
     Each repository is built on first use (most transactions use two or three of the
-    seven), and holds this transaction by a weak proxy: a strong reference back would
+    nine), and holds this transaction by a weak proxy: a strong reference back would
     make a cycle of every transaction, freed only by the garbage collector (whose runs
     then cost every request), where now the last reference gone frees it. A repository
     is the transaction's: it is not used once the transaction is gone.
@@ -78,3 +80,7 @@ class Tx(TxState):
     @cached_property
     def projections(self) -> Projections:
         return Projections(self._proxy)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        return Inbox(self._proxy)

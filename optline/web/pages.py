@@ -200,25 +200,6 @@ async def logout(request: Request) -> Response:
 # -- pages --------------------------------------------------------------------------------
 
 
-@router.get("/")
-async def home(request: Request) -> Response:
-    engine, account = await _signed_in(request)
-    senders = await run_in_threadpool(engine.senders, account.id)
-    flagged = await run_in_threadpool(engine.open_flags, account.id)
-    recent = await run_in_threadpool(engine.recent_messages, account.id, 20)
-    unsettled = await run_in_threadpool(engine.unsettled_counts, account.id)
-    return _page(
-        request,
-        "home.html",
-        account=account,
-        senders=senders,
-        flagged=flagged,
-        recent=recent,
-        unsettled=unsettled,
-        queued_minutes=_minutes(),
-    )
-
-
 @router.get("/contacts")
 async def contacts(request: Request) -> Response:
     engine, account = await _signed_in(request)
