@@ -24,7 +24,7 @@ def matching(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
     elif query.status is not None:
         parts.append(_c.blocked == sa.false())
     if query.on_scope:
-        parts.append(_in_scope(query))
+        parts.append(_in_scope(account_id, query))
     if query.list_name is not None:
         parts.append(
             sa.exists().where(
@@ -65,14 +65,20 @@ def _scope_matches(query: ContactFilter, cols: Any) -> sa.ColumnElement[bool]:
     return sa.and_(*parts)
 
 
-def _in_scope(query: ContactFilter) -> sa.ColumnElement[bool]:
+def _in_scope(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
     """Some scope of the contact matches, or, with ``query.sender``, the one that
-    decides for it: the sender's own row, else the account's."""
-    own = sa.and_(_sc.account_id == _c.account_id, _sc.phone == _c.phone)
+    decides for it: the sender's own row, else the account's.
+
+    The per-sender rows are read as one uncorrelated set of phones (built once by
+    either database, then looked up), not a correlated EXISTS per contact: an exact
+    count over a million contacts then costs a scan, not a million index probes."""
+    own = sa.select(_sc.phone).where(_sc.account_id == account_id)
     if query.sender is None:
-        return sa.or_(_scope_matches(query, _c), sa.exists().where(own, _scope_matches(query, _sc)))
-    own = sa.and_(own, _sc.sender == query.sender)
+        return sa.or_(
+            _scope_matches(query, _c), _c.phone.in_(own.where(_scope_matches(query, _sc)))
+        )
+    own = own.where(_sc.sender == query.sender)
     return sa.or_(
-        sa.exists().where(own, _scope_matches(query, _sc)),
-        sa.and_(_scope_matches(query, _c), ~sa.exists().where(own)),
+        _c.phone.in_(own.where(_scope_matches(query, _sc))),
+        sa.and_(_scope_matches(query, _c), _c.phone.not_in(own)),
     )
