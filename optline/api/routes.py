@@ -3,10 +3,7 @@ bodies come from ``schemas``, answers are built by ``views``, the work is the en
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -188,25 +185,8 @@ async def export_contacts(
     # A bad filter is answered before the stream starts, as a problem.
     await run_in_threadpool(engine.contacts, account.name, status, None, None, 1, sender)
 
-    def rows() -> Iterator[str]:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(contacts_csv.FIELDS)
-        after: str | None = None
-        while True:
-            page = engine.contacts(account.name, status, None, after, PAGE_LIMIT, sender)
-            records = engine.records(account.name, [s.phone for s in page])
-            for state in page:
-                record = records[state.phone]
-                writer.writerows(contacts_csv.rows(record, status, sender))
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-            if len(page) < PAGE_LIMIT:
-                return
-            after = page[-1].phone
-
-    return StreamingResponse(rows(), media_type="text/csv")
+    stream = contacts_csv.export(engine, account.name, status, sender)
+    return StreamingResponse(stream, media_type="text/csv")
 
 
 @router.get("/contacts/{phone}", tags=["contacts"])
