@@ -1,6 +1,6 @@
-"""The SQL of a contact listing's filter (:class:`ContactFilter`): one WHERE clause
-that the page query (keyset on phone) and the exact count share, so the count is
-always the number of contacts the pages show."""
+"""The SQL of a contact listing's filter (:class:`ContactFilter`): the WHERE clause of
+its pages (keyset on phone) and the statement of its exact count, built from the same
+parts, so the count is the number of contacts the pages show."""
 
 from __future__ import annotations
 
@@ -18,13 +18,55 @@ _sc = sender_consent.c
 
 def matching(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
     """The condition a contact row of ``account_id`` meets when ``query`` keeps it."""
+    if not query.on_scope:
+        return _base(account_id, query)
+    return sa.and_(_base(account_id, query), _in_scope(account_id, query))
+
+
+def count_of(account_id: int, query: ContactFilter) -> sa.Select[Any]:
+    """How many contacts :func:`matching` keeps, as one statement.
+
+    With a scope condition, counted in parts that each run on an index, not as a scan
+    of every contact testing each one's sender rows (over a second at a million
+    contacts): A, the contacts whose own columns match (on the status index), and
+    parts read from the few sender rows, each looking its contact up by key. Any
+    scope: A + S - (S whose contact is in A), S the contacts with a matching sender
+    row; as seen from a sender: A - (A with a row of that sender) + (its matching
+    rows)."""
+    base = _base(account_id, query)
+    counted = sa.select(sa.func.count()).select_from(contacts)
+    if not query.on_scope:
+        return counted.where(base)
+    on_contact = _scope_matches(query, _c)
+
+    def from_rows(matching_rows: bool, *where: sa.ColumnElement[bool]) -> sa.ScalarSelect[Any]:
+        """Contacts (kept by ``base`` and ``where``) with a sender row (of the sender
+        asked about; ``matching_rows``: one that matches), counted from those rows."""
+        rows = [_sc.account_id == account_id]
+        if query.sender is not None:
+            rows.append(_sc.sender == query.sender)
+        if matching_rows:
+            rows.append(_scope_matches(query, _sc))
+        contact = sa.exists().where(_c.account_id == _sc.account_id, _c.phone == _sc.phone)
+        return (
+            sa.select(sa.func.count(sa.distinct(_sc.phone)))
+            .where(*rows, contact.where(base, *where))
+            .scalar_subquery()
+        )
+
+    in_a = counted.where(base, on_contact).scalar_subquery()
+    if query.sender is None:
+        return sa.select(in_a + from_rows(True) - from_rows(True, on_contact))
+    return sa.select(in_a - from_rows(False, on_contact) + from_rows(True))
+
+
+def _base(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
+    """Every part of ``query`` but the scope's: the account, blocked, list, number."""
     parts: list[sa.ColumnElement[bool]] = [_c.account_id == account_id]
     if query.status is Status.BLOCKED:
         parts.append(_c.blocked == sa.true())
     elif query.status is not None:
         parts.append(_c.blocked == sa.false())
-    if query.on_scope:
-        parts.append(_in_scope(account_id, query))
     if query.list_name is not None:
         parts.append(
             sa.exists().where(

@@ -28,7 +28,7 @@ from optline.store.queries import (
     contact_select,
 )
 from optline.store.repo.base import Repository
-from optline.store.repo.contact_search import matching
+from optline.store.repo.contact_search import count_of, matching
 from optline.store.rows import contact_state, contact_values
 from optline.store.schema import contacts, sender_consent
 
@@ -174,8 +174,7 @@ class Contacts(Repository):
 
     def count(self, account_id: int, query: ContactFilter = EVERY_CONTACT) -> int:
         """How many contacts ``query`` keeps (exactly: all the pages of :meth:`find`)."""
-        stmt = sa.select(sa.func.count()).select_from(contacts)
-        return int(self._conn.execute(stmt.where(matching(account_id, query))).scalar_one())
+        return int(self._conn.execute(count_of(account_id, query)).scalar_one())
 
     def phones_with_sender_consent(self, account_id: int) -> list[str]:
         """Every contact with a consent of its own for some sender (SENDER scope)."""
