@@ -26,38 +26,37 @@ def matching(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
 def count_of(account_id: int, query: ContactFilter) -> sa.Select[Any]:
     """How many contacts :func:`matching` keeps, as one statement.
 
-    With a scope condition, counted in parts that each run on an index, not as a scan
-    of every contact testing each one's sender rows (over a second at a million
-    contacts): A, the contacts whose own columns match (on the status index), and
-    parts read from the few sender rows, each looking its contact up by key. Any
-    scope: A + S - (S whose contact is in A), S the contacts with a matching sender
-    row; as seen from a sender: A - (A with a row of that sender) + (its matching
-    rows)."""
+    With a scope condition, counted in two parts that each run on an index, not as a
+    scan of every contact testing each one against the sender rows: the contacts
+    whose own columns match (on the status index), corrected by one pass over the few
+    sender rows, each looking its contact up by key. Any scope: plus the contacts
+    with a matching sender row whose own columns do not match. As seen from a
+    sender: for each of its rows, plus one where the row matches and the contact's
+    own columns do not, minus one the other way round (its row decides)."""
     base = _base(account_id, query)
     counted = sa.select(sa.func.count()).select_from(contacts)
     if not query.on_scope:
         return counted.where(base)
     on_contact = _scope_matches(query, _c)
-
-    def from_rows(matching_rows: bool, *where: sa.ColumnElement[bool]) -> sa.ScalarSelect[Any]:
-        """Contacts (kept by ``base`` and ``where``) with a sender row (of the sender
-        asked about; ``matching_rows``: one that matches), counted from those rows."""
-        rows = [_sc.account_id == account_id]
-        if query.sender is not None:
-            rows.append(_sc.sender == query.sender)
-        if matching_rows:
-            rows.append(_scope_matches(query, _sc))
-        contact = sa.exists().where(_c.account_id == _sc.account_id, _c.phone == _sc.phone)
-        return (
-            sa.select(sa.func.count(sa.distinct(_sc.phone)))
-            .where(*rows, contact.where(base, *where))
-            .scalar_subquery()
-        )
-
-    in_a = counted.where(base, on_contact).scalar_subquery()
+    on_row = _scope_matches(query, _sc)
+    own_columns = counted.where(base, on_contact).scalar_subquery()
+    of_row = sa.and_(_c.account_id == _sc.account_id, _c.phone == _sc.phone)
     if query.sender is None:
-        return sa.select(in_a + from_rows(True) - from_rows(True, on_contact))
-    return sa.select(in_a - from_rows(False, on_contact) + from_rows(True))
+        # NULL (no method or time on record) is "does not match".
+        not_on_contact = sa.not_(sa.func.coalesce(on_contact, sa.false()))
+        rows = (
+            sa.select(sa.func.count(sa.distinct(_sc.phone)))
+            .where(_sc.account_id == account_id, on_row)
+            .where(sa.exists().where(of_row, base, not_on_contact))
+        )
+        return sa.select(own_columns + rows.scalar_subquery())
+    delta = sa.case((on_row, 1), else_=0) - sa.case((on_contact, 1), else_=0)
+    rows = (
+        sa.select(sa.func.coalesce(sa.func.sum(delta), 0))
+        .select_from(sender_consent.join(contacts, of_row))
+        .where(_sc.account_id == account_id, _sc.sender == query.sender, base)
+    )
+    return sa.select(own_columns + rows.scalar_subquery())
 
 
 def _base(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
