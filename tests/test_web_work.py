@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from test_api_support import BOB, EVE, A, Tenant
 from test_web import HOST, _page, _sign_in, _text
 
+from optline.domain.consent import Status
 from optline.engine import Engine
 
 
@@ -156,3 +157,24 @@ def test_an_import_lists_every_bad_row_and_imports_nothing_or_all(
         headers={"origin": "https://evil.example"},
     )
     assert other_site.status_code == 403
+
+
+def test_the_review_queue_shows_each_reply_and_resolves_it_both_ways(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    engine.receive("acme", BOB, A, "not interested")
+    engine.receive("acme", EVE, A, "no thanks")
+    page = _page(signed_in, "/ui/review")
+    assert "not interested" in page.text and "no thanks" in page.text
+    seqs = dict(re.findall(r'id="flag-(\d+)".*?href="/ui/contacts/(\+\d+)"', page.text, re.S))
+    by_phone = {phone: seq for seq, phone in seqs.items()}
+    dismissed = _post(
+        signed_in, f"/ui/review/{by_phone[BOB]}/dismiss", {"reason": "means the offer"}
+    )
+    assert "resolved (dismissed)" in _text(dismissed) and "not interested" not in dismissed.text
+    opted = _post(signed_in, f"/ui/review/{by_phone[EVE]}/opt-out", {})
+    assert "resolved (opted_out)" in _text(opted) and "Nothing flagged" in _text(opted)
+    eve = engine.contact("acme", EVE)
+    assert eve is not None and eve.status_from(None) is Status.OPTED_OUT
+    bob = engine.contact("acme", BOB)
+    assert bob is not None and bob.status_from(None) is not Status.OPTED_OUT

@@ -5,6 +5,7 @@ each flow end to end."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,8 @@ from test_web_browser import (  # noqa: F401 (fixtures)
     service,
 )
 
-from optline.cli_serve import DEMO_SENDER, DEMO_TEXTS
+from optline.cli_serve import DEMO_SECRET, DEMO_SENDER, DEMO_TEXTS
+from optline.providers import signing
 
 _PAGES = (
     ("contacts-filtered", "/ui/contacts?number=415&status=opted_in"),
@@ -175,3 +177,44 @@ def test_an_import_lists_its_bad_rows_then_imports_and_the_export_downloads(
     saved = Path(download.value.path())
     api = httpx.get(f"{service.base}/v1/contacts.csv?status=opted_out", headers=headers)
     assert saved.read_text() == api.text and f"{first},account,opted_out" in api.text
+
+
+def _text_from(service: Service, number: str, text: str) -> None:  # noqa: F811 (fixture)
+    """An inbound text through the demo sender's signed generic webhook."""
+    body = json.dumps({"id": f"{number}-{text}", "from": number, "to": DEMO_SENDER, "text": text})
+    response = httpx.post(
+        f"{service.base}/webhooks/generic",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            signing.HEADER: signing.sign(DEMO_SECRET, body.encode()),
+        },
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_flagged_replies_are_read_and_resolved_both_ways(
+    page: Page,
+    service: Service,  # noqa: F811
+) -> None:
+    viewport = page.viewport_size
+    assert viewport is not None
+    kept, stopped = (f"+1415555{viewport['width'] + n:04d}" for n in (3000, 4000))
+    _text_from(service, kept, "not interested")
+    _text_from(service, stopped, "no thanks")
+    page.get_by_role("link", name="Review", exact=True).click()
+    card = page.locator(".flag", has=page.get_by_role("link", name=kept))
+    expect(card).to_contain_text("not interested")
+    card.get_by_label("Why it is not a revocation").fill("means the offer, not the texts")
+    card.get_by_role("button", name="Not a revocation").click()
+    expect(page.get_by_role("status")).to_contain_text(f"{kept}: flag")
+    expect(page.get_by_role("link", name=kept)).to_have_count(0)
+    _fits(page)
+    card = page.locator(".flag", has=page.get_by_role("link", name=stopped))
+    expect(card).to_contain_text("no thanks")
+    card.get_by_role("button", name="Opt out").click()
+    expect(page.get_by_role("status")).to_contain_text("resolved (opted_out)")
+    page.goto(f"/ui/contacts/{stopped}")
+    expect(page.locator("#status")).to_have_text("opted_out")
+    expect(page.locator("#may-text")).to_contain_text("no: opted out")
+    _fits(page)

@@ -306,12 +306,14 @@ async def review(request: Request) -> Response:
     before = request.query_params.get("before", "")
     start = int(before) if before.isascii() and before.isdigit() and len(before) < 10 else None
     page = await run_in_threadpool(engine.flagged, account.id, start, PAGE_SIZE)
+    texts = await run_in_threadpool(engine.flagged_texts, account.id, page.flags)
     more = None if page.next is None else f"{PREFIX}/review?{urlencode({'before': page.next})}"
     return _page(
         request,
         "review.html",
         account=account,
         page=page,
+        texts=texts,
         more=more,
         done=request.query_params.get("done"),
     )
