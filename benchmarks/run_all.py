@@ -32,6 +32,7 @@ _RATE = re.compile(r"^(baseline|optline)[^:]*:\s*([\d,.]+)\s*(\S+)", re.IGNORECA
 QUICK = {
     "store_bench": ["--contacts", "100000", "--rounds", "3", "--batch", "5000", "--writes", "50"],
     "classify_bench": ["--seconds", "0.5"],
+    "contacts_bench": ["--contacts", "100000", "--rounds", "3"],
     "http_bench": ["--seconds", "4", "--rounds", "1"],
 }
 

@@ -22,6 +22,7 @@ from store_support import record_send
 
 from optline.domain import consent, decisions
 from optline.domain.consent import ContactState, Event, EventType, Status, Trigger
+from optline.domain.contact_filter import ContactFilter
 from optline.domain.policy import SenderKind
 from optline.domain.profiles import get_profile
 from optline.store import Conflict, DuplicateDelivery, Store
@@ -305,8 +306,11 @@ def test_contacts_filters(
     people = _population()
     _save(store, account_id, *reversed(people))
     with store.read() as tx:
-        found = tx.contacts.find(account_id, status=status, list_name=list_name)
+        query = ContactFilter(status, list_name)
+        found = tx.contacts.find(account_id, query)
+        counted = tx.contacts.count(account_id, query)
     assert found == [people[i - 1] for i in expected]
+    assert counted == len(expected)
 
 
 def test_contacts_pagination(store: Store) -> None:

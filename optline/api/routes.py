@@ -3,11 +3,9 @@ bodies come from ``schemas``, answers are built by ``views``, the work is the en
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -39,7 +37,8 @@ from optline.api.views import (
     policy_view,
     sender_view,
 )
-from optline.domain.consent import Status
+from optline.domain.consent import Method, Status
+from optline.domain.contact_filter import ContactFilter, number_part
 
 router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES)
 
@@ -131,24 +130,47 @@ async def list_contacts(
     status: Status | None = None,
     list: str | None = None,
     sender: str | None = None,
+    number: str | None = Query(
+        default=None, description='part of the phone: "+1415" its start, "2671" anywhere'
+    ),
+    method: Annotated[Method | None, Query(description="how the matching scope was set")] = None,
+    changed_since: Annotated[
+        datetime | None, Query(description="the matching scope set at or after this time")
+    ] = None,
+    changed_before: Annotated[
+        datetime | None, Query(description="the matching scope set before this time")
+    ] = None,
+    count: bool = Query(default=False, description="also answer how many match (total)"),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
     limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
 ) -> dict[str, Any]:
     """Contacts ordered by phone, each with every scope of its consent; follow
-    ``next_cursor`` for the next page. ``status``: in any scope (the account's or a
-    sender's own), or as seen from ``sender``."""
+    ``next_cursor`` for the next page. ``status``, ``method`` and the change times
+    hold for one scope of the contact (the account's or a sender's own), or with
+    ``sender`` for the scope that decides for it. ``count=true`` adds ``total``, the
+    exact number of contacts on all the pages."""
     if cursor is not None and not _PHONE_CURSOR.fullmatch(cursor):
         raise Problem(400, "invalid_cursor", "cursor: give the next_cursor of the previous page")
-    engine = engine_of(request)
-    states = await run_in_threadpool(
-        engine.contacts, account.name, status, list, cursor, limit + 1, sender
+    query = ContactFilter(
+        status,
+        list,
+        sender,
+        None if number is None else number_part(number),
+        method,
+        changed_since,
+        changed_before,
     )
+    engine = engine_of(request)
+    states = await run_in_threadpool(engine.find_contacts, account.name, query, cursor, limit + 1)
     page, last = page_of(states, limit)
     records = await run_in_threadpool(engine.records, account.name, [s.phone for s in page])
-    return {
+    answer: dict[str, Any] = {
         "contacts": [contact_view(s, records.get(s.phone)) for s in page],
         "next_cursor": None if last is None else last.phone,
     }
+    if count:
+        answer["total"] = await run_in_threadpool(engine.count_contacts, account.name, query)
+    return answer
 
 
 @router.get("/contacts.csv", tags=["contacts"], response_class=StreamingResponse)
@@ -163,25 +185,8 @@ async def export_contacts(
     # A bad filter is answered before the stream starts, as a problem.
     await run_in_threadpool(engine.contacts, account.name, status, None, None, 1, sender)
 
-    def rows() -> Iterator[str]:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(contacts_csv.FIELDS)
-        after: str | None = None
-        while True:
-            page = engine.contacts(account.name, status, None, after, PAGE_LIMIT, sender)
-            records = engine.records(account.name, [s.phone for s in page])
-            for state in page:
-                record = records[state.phone]
-                writer.writerows(contacts_csv.rows(record, status, sender))
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-            if len(page) < PAGE_LIMIT:
-                return
-            after = page[-1].phone
-
-    return StreamingResponse(rows(), media_type="text/csv")
+    stream = contacts_csv.export(engine, account.name, status, sender)
+    return StreamingResponse(stream, media_type="text/csv")
 
 
 @router.get("/contacts/{phone}", tags=["contacts"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from optline.domain.consent import ContactState
-from optline.domain.policy import Policy, override_values
+from optline.domain.policy import Policy, effective_fields, override_values
 from optline.domain.projection import Projection
 from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
 
@@ -18,12 +18,14 @@ def account_view(row: AccountRow) -> dict[str, Any]:
 
 
 def policy_view(row: AccountRow, policy: Policy) -> dict[str, Any]:
-    """The account's profile and overrides, and every overridable field's value now."""
+    """The account's profile and overrides, every overridable field's value now
+    (``fields``), and each with where it comes from (``effective``)."""
     return {
         "profile": row.profile,
         "overrides": row.overrides,
         "name": policy.name,
         "fields": override_values(policy),
+        "effective": effective_fields(policy, row.overrides),
     }
 
 

@@ -380,6 +380,22 @@ def override_values(policy: Policy) -> dict[str, Any]:
     return values
 
 
+class Origin(StrEnum):
+    """Where an effective policy field's value comes from."""
+
+    PROFILE = "profile"
+    OVERRIDE = "override"  # the account's own override of its profile's value
+
+
+def effective_fields(policy: Policy, overrides: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every field an account may override, with the value its texts follow now and
+    whether the profile or the account's ``overrides`` set it."""
+    return {
+        name: {"value": value, "origin": Origin.OVERRIDE if name in overrides else Origin.PROFILE}
+        for name, value in override_values(policy).items()
+    }
+
+
 def missing_help_fields(policy: Policy) -> list[str]:
     """The fields a HELP answer of ``policy`` fills in that it leaves empty.
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from optline.domain import projection, review
 from optline.domain.consent import ContactState, Status
+from optline.domain.contact_filter import ContactFilter
 from optline.domain.projection import Projection
 from optline.domain.review import Flag
 from optline.engine.context import AccountRef, phone, sender_number
@@ -41,20 +42,35 @@ class Reading(Directory):
     ) -> list[ContactState]:
         """Contacts in phone order; ``status`` in any scope, or as seen from ``sender``
         (one of the account's)."""
-        from_number = None if sender is None else sender_number(sender)
+        return self.find_contacts(account, ContactFilter(status, list_name, sender), after, limit)
+
+    def find_contacts(
+        self,
+        account: AccountRef,
+        query: ContactFilter,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[ContactState]:
+        """The contacts ``query`` keeps, in phone order, from just after ``after``."""
         with self.store.read() as tx:
-            row = self._account(tx, account)
-            self._known_list(tx, row, list_name)
-            if from_number is not None:
-                self._sender(tx, row, from_number)
-            return tx.contacts.find(
-                row.id,
-                status=status,
-                list_name=list_name,
-                after=after,
-                limit=limit,
-                sender=from_number,
-            )
+            account_id, query = self._checked_filter(tx, account, query)
+            return tx.contacts.find(account_id, query, after=after, limit=limit)
+
+    def count_contacts(self, account: AccountRef, query: ContactFilter) -> int:
+        """How many contacts ``query`` keeps, exactly."""
+        with self.store.read() as tx:
+            return tx.contacts.count(*self._checked_filter(tx, account, query))
+
+    def _checked_filter(
+        self, tx: Tx, account: AccountRef, query: ContactFilter
+    ) -> tuple[int, ContactFilter]:
+        """The account's id and ``query`` with its sender as stored, once its list and
+        sender are found to be the account's own."""
+        row = self._account(tx, account)
+        self._known_list(tx, row, query.list_name)
+        if query.sender is not None:
+            query = replace(query, sender=self._sender(tx, row, sender_number(query.sender)).number)
+        return row.id, query
 
     def history(
         self, account: AccountRef, number: str

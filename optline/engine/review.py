@@ -9,6 +9,8 @@ make them, in :meth:`Context._append`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from optline.domain import consent, inputs, review
 from optline.domain.actors import Actor
 from optline.domain.consent import ContactState
@@ -41,6 +43,16 @@ class Review(Changes):
         more = len(flags) > limit
         flags = flags[:limit]
         return FlagPage(flags, flags[-1].seq if more else None, count)
+
+    def flagged_texts(self, account: AccountRef, flags: Sequence[Flag]) -> dict[int, str]:
+        """The reply each flag was raised on, by the flag's seq (a flag whose text is
+        not on record is left out)."""
+        with self.store.read() as tx:
+            account_id = self._account(tx, account).id
+            found = {
+                f.seq: tx.messages.received_at(account_id, f.phone, f.flagged_at) for f in flags
+            }
+        return {seq: text for seq, text in found.items() if text is not None}
 
     def open_flags(self, account: AccountRef) -> int:
         """How many flags wait for review (the exact count)."""

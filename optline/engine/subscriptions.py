@@ -16,7 +16,7 @@ from optline.domain import inputs
 from optline.engine.context import AccountRef
 from optline.engine.directory import Directory
 from optline.errors import BadInput
-from optline.store import Notification, SubscriptionRow
+from optline.store import Deliveries, Notification, SubscriptionRow
 
 #: Event types an event-webhook subscription may ask for.
 SUBSCRIBABLE = frozenset(
@@ -65,6 +65,11 @@ class Subscriptions(Directory):
     def subscriptions(self, account: AccountRef) -> list[SubscriptionRow]:
         with self.store.read() as tx:
             return tx.outbox.subscriptions(self._account(tx, account).id)
+
+    def deliveries(self, account: AccountRef) -> dict[int, Deliveries]:
+        """Each subscription's notifications by delivery state (by subscription id)."""
+        with self.store.read() as tx:
+            return tx.outbox.deliveries(self._account(tx, account).id)
 
     def claim_notifications(self, limit: int, lease_seconds: int = 60) -> list[Notification]:
         """Due event-webhook deliveries, leased to this worker for ``lease_seconds``."""

@@ -13,6 +13,7 @@ from optline.store.repo.contacts import StoredLocation
 from optline.store.rows import (
     AccountRow,
     Conflict,
+    Deliveries,
     DuplicateDelivery,
     ListRow,
     MessageRow,
@@ -28,6 +29,7 @@ __all__ = [
     "AccountRow",
     "CommitFailed",
     "Conflict",
+    "Deliveries",
     "DuplicateDelivery",
     "ListRow",
     "MessageRow",

@@ -109,6 +109,15 @@ class SubscriptionRow:
     events: list[str]
 
 
+@dataclass
+class Deliveries:
+    """A subscription's notifications by delivery state (pending, done, failed) and
+    the time of its last delivery."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    last_delivered: datetime | None = None
+
+
 @dataclass(frozen=True)
 class Notification:
     """One event-webhook delivery, claimed from the outbox."""

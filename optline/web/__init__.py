@@ -1,9 +1,10 @@
-"""The web UI: server-rendered pages under ``/ui``: the dashboard, the inbox, and the
-pages for looking up and changing consent."""
+"""The web UI: server-rendered pages under ``/ui``: the dashboard, the inbox, the pages
+for looking up and changing consent, and the work pages (lists, triggers, senders,
+policy, subscriptions, import, export)."""
 
 from fastapi import FastAPI
 
-from optline.web import dashboard, inbox, pages
+from optline.web import contacts, dashboard, inbox, pages, work
 
 
 def install(app: FastAPI) -> None:
@@ -13,4 +14,5 @@ def install(app: FastAPI) -> None:
     pages.install(app)
 
 
-__all__ = ["install"]
+# Importing them adds their routes to the pages' router.
+__all__ = ["contacts", "install", "work"]

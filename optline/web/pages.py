@@ -28,13 +28,13 @@ from starlette.templating import Jinja2Templates
 from optline.api.deps import CheckedRoute, engine_of, storable
 from optline.api.problems import Problem, status_of
 from optline.domain.actors import DEFAULT_KEY_NAME, Actor
-from optline.domain.consent import Status
 from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
 from optline.domain.projection import provider_blocks
 from optline.domain.review import Resolution
 from optline.engine import Engine
 from optline.errors import OptlineError
 from optline.store import AccountRow
+from optline.web.may_text import may_text
 
 COOKIE = "optline_ui_key"
 PREFIX = "/ui"
@@ -142,14 +142,19 @@ async def _form(request: Request) -> FormData:
     """The posted form, when it comes from this site (the cookie is SameSite=Strict
     too; this also covers browsers that ignore that), within the body size limit, and
     with only text that every database stores (its size was checked as it was read)."""
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
-        raise FormRefused(403, "This form came from another site.")
-    form = await request.form()
+    form = await _same_site_form(request)
     for name, value in form.multi_items():
         if not isinstance(value, str) or not storable(value):
             raise FormRefused(422, f"The field {name!r} is not text that can be stored.")
     return form
+
+
+async def _same_site_form(request: Request) -> FormData:
+    """The posted form (files too), refused when it comes from another site."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise FormRefused(403, "This form came from another site.")
+    return await request.form()
 
 
 def _actor(account: AccountRow) -> Actor:
@@ -200,51 +205,6 @@ async def logout(request: Request) -> Response:
 # -- pages --------------------------------------------------------------------------------
 
 
-@router.get("/contacts")
-async def contacts(request: Request) -> Response:
-    engine, account = await _signed_in(request)
-    params = request.query_params
-    phone = params.get("phone", "").strip()
-    if phone:  # the look-up box: straight to the contact's page
-        try:
-            found = await run_in_threadpool(engine.contact, account.id, phone)
-        except OptlineError as exc:
-            return _failed(request, account, exc)
-        if found is None:
-            return _page(request, "error.html", 404, account, error=f"No contact {phone}.")
-        return _redirect(f"{PREFIX}/contacts/{found.phone}")
-    status_name = params.get("status") or None
-    status = Status(status_name) if status_name in set(Status) else None
-    # Opted out of the account or of any sender, or as seen from one sender.
-    sender = params.get("sender", "").strip() or None
-    after = params.get("after") or None
-    try:
-        states = await run_in_threadpool(
-            engine.contacts, account.id, status, None, after, PAGE_SIZE + 1, sender
-        )
-        page = states[:PAGE_SIZE]
-        records = await run_in_threadpool(engine.records, account.id, [s.phone for s in page])
-        senders = await run_in_threadpool(engine.senders, account.id)
-    except OptlineError as exc:
-        return _failed(request, account, exc)
-    more = None
-    if len(states) > PAGE_SIZE:
-        query = {"after": page[-1].phone, "status": status or "", "sender": sender or ""}
-        more = f"{PREFIX}/contacts?{urlencode({k: v for k, v in query.items() if v})}"
-    return _page(
-        request,
-        "contacts.html",
-        account=account,
-        contacts=page,
-        records=records,
-        status=status,
-        statuses=list(Status),
-        sender=sender,
-        senders=[row.number for row in senders],
-        more=more,
-    )
-
-
 @router.get("/contacts/{phone}")
 async def contact(request: Request, phone: str) -> Response:
     engine, account = await _signed_in(request)
@@ -271,6 +231,7 @@ async def contact(request: Request, phone: str) -> Response:
         events=list(reversed(events)),
         messages=list(reversed(messages)),
         done=request.query_params.get("done"),
+        may_text=await may_text(engine, account, state.phone),
     )
 
 
@@ -326,12 +287,14 @@ async def review(request: Request) -> Response:
     before = request.query_params.get("before", "")
     start = int(before) if before.isascii() and before.isdigit() and len(before) < 10 else None
     page = await run_in_threadpool(engine.flagged, account.id, start, PAGE_SIZE)
+    texts = await run_in_threadpool(engine.flagged_texts, account.id, page.flags)
     more = None if page.next is None else f"{PREFIX}/review?{urlencode({'before': page.next})}"
     return _page(
         request,
         "review.html",
         account=account,
         page=page,
+        texts=texts,
         more=more,
         done=request.query_params.get("done"),
     )

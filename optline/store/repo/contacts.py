@@ -1,7 +1,8 @@
 """Contacts: a contact's consent state (its own row, its consent per sender and its
 list memberships), read and locked for a change and saved as changed; contacts listed
-by status or list; the views a send decides with (one contact at a time, or the
-suppressed phones of a whole send at once); and the contact's stored location."""
+and counted by a filter (its SQL is ``contact_search``'s); the views a send decides
+with (one contact at a time, or the suppressed phones of a whole send at once); and
+the contact's stored location."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from optline.domain.consent import ContactState, Status
+from optline.domain.contact_filter import EVERY_CONTACT, ContactFilter
 from optline.store.ledger import utc
 from optline.store.queries import (
     FACT_BLOCKED,
@@ -26,8 +28,9 @@ from optline.store.queries import (
     contact_select,
 )
 from optline.store.repo.base import Repository
+from optline.store.repo.contact_search import count_of, matching
 from optline.store.rows import contact_state, contact_values
-from optline.store.schema import contacts, memberships, sender_consent
+from optline.store.schema import contacts, sender_consent
 
 _NOT_LOADED: Final = object()
 _STATUS: Final = {status.value: status for status in Status}
@@ -157,33 +160,21 @@ class Contacts(Repository):
     def find(
         self,
         account_id: int,
+        query: ContactFilter = EVERY_CONTACT,
         *,
-        status: Status | None = None,
-        list_name: str | None = None,
         after: str | None = None,
         limit: int | None = None,
-        sender: str | None = None,
     ) -> list[ContactState]:
-        """Contacts in phone order. ``status``: BLOCKED, the blocked flag; another, not
-        blocked and with that status in any scope (the account's, or any sender's own),
-        or, with ``sender``, as seen from that sender (its own status, else the
-        account's). ``list_name`` keeps the members of that list, subscribed or not."""
-        stmt = contact_select(self._postgres).where(contacts.c.account_id == account_id)
-        if status is Status.BLOCKED:
-            stmt = stmt.where(contacts.c.blocked == sa.true())
-        elif status is not None:
-            stmt = stmt.where(contacts.c.blocked == sa.false(), _in_status(status, sender))
-        if list_name is not None:
-            member = sa.exists().where(
-                memberships.c.account_id == contacts.c.account_id,
-                memberships.c.list_name == list_name,
-                memberships.c.phone == contacts.c.phone,
-            )
-            stmt = stmt.where(member)
+        """The contacts ``query`` keeps, in phone order, from just after ``after``."""
+        stmt = contact_select(self._postgres).where(matching(account_id, query))
         if after is not None:
             stmt = stmt.where(contacts.c.phone > after)
         stmt = stmt.order_by(contacts.c.phone).limit(limit)
         return [contact_state(row) for row in self._conn.execute(stmt)]
+
+    def count(self, account_id: int, query: ContactFilter = EVERY_CONTACT) -> int:
+        """How many contacts ``query`` keeps (exactly: all the pages of :meth:`find`)."""
+        return int(self._conn.execute(count_of(account_id, query)).scalar_one())
 
     def phones_with_sender_consent(self, account_id: int) -> list[str]:
         """Every contact with a consent of its own for some sender (SENDER scope)."""
@@ -279,22 +270,6 @@ def _consenting(account_id: int, sender: str, with_inbound: bool) -> sa.Select[A
     if with_inbound:
         consent = sa.or_(consent, c.c.inbound == sa.true())
     return sa.select(c.c.phone).where(c.c.account_id == account_id, consent)
-
-
-def _in_status(status: Status, sender: str | None) -> sa.ColumnElement[bool]:
-    """The contact has ``status`` in some scope, or as seen from ``sender``."""
-    sc = sender_consent
-    own = sa.and_(sc.c.account_id == contacts.c.account_id, sc.c.phone == contacts.c.phone)
-    if sender is None:
-        return sa.or_(
-            contacts.c.status == status.value,
-            sa.exists().where(own, sc.c.status == status.value),
-        )
-    own = sa.and_(own, sc.c.sender == sender)
-    return sa.or_(
-        sa.exists().where(own, sc.c.status == status.value),
-        sa.and_(contacts.c.status == status.value, ~sa.exists().where(own)),
-    )
 
 
 def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool, bool]:

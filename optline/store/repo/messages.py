@@ -164,6 +164,18 @@ class Messages(Repository):
         stmt = sa.select(m).where(m.c.account_id == account_id, m.c.phone == phone).order_by(m.c.id)
         return [message_row(r) for r in self._conn.execute(stmt)]
 
+    def received_at(self, account_id: int, phone: str, at: datetime) -> str | None:
+        """The text ``phone`` sent that was recorded at ``at`` (with the events its
+        reading appended, which share its moment), None if there is none."""
+        m = messages
+        stmt = sa.select(m.c.body).where(
+            m.c.account_id == account_id,
+            m.c.phone == phone,
+            m.c.direction == "in",
+            m.c.created_at == at,
+        )
+        return self._conn.execute(stmt.limit(1)).scalar()
+
     def recent(self, account_id: int, limit: int) -> list[MessageRow]:
         """The account's last ``limit`` messages, newest first (its primary key's end)."""
         m = messages

@@ -11,7 +11,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from optline.store.repo.base import Repository
-from optline.store.rows import Notification, StoredEvent, SubscriptionRow, json_value
+from optline.store.rows import (
+    Deliveries,
+    Notification,
+    StoredEvent,
+    SubscriptionRow,
+    json_value,
+)
 from optline.store.schema import notifications, subscriptions
 
 # An account's event-webhook subscriptions and the version of them they are.
@@ -177,6 +183,25 @@ class Outbox(Repository):
             .order_by(n.c.event_seq, n.c.subscription_id)
         )
         return [dict(r._mapping) for r in self._conn.execute(stmt)]
+
+    def deliveries(self, account_id: int) -> dict[int, Deliveries]:
+        """Each subscription's notifications counted by delivery state, with the time
+        of its last delivery (subscriptions with none are left out)."""
+        n = notifications
+        stmt = (
+            sa.select(
+                n.c.subscription_id, n.c.state, sa.func.count(), sa.func.max(n.c.delivered_at)
+            )
+            .where(n.c.account_id == account_id)
+            .group_by(n.c.subscription_id, n.c.state)
+        )
+        found: dict[int, Deliveries] = {}
+        for sub_id, state, count, last in self._conn.execute(stmt):
+            seen = found.setdefault(sub_id, Deliveries())
+            seen.counts[state] = count
+            if last is not None:  # a done row's time (UTCDateTime: max keeps the type)
+                seen.last_delivered = last
+        return found
 
     def _update(self, key: tuple[int, int, int], **values: Any) -> None:
         self._tx.check_writable()
