@@ -10,7 +10,8 @@ can later be matched against a full ledger export.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +22,14 @@ FORMAT = "optline-proof/1"
 
 
 def proof_document(
-    account: AccountRow, phone: str, events: Sequence[StoredEvent], chain: VerifyResult
+    account: AccountRow,
+    phone: str,
+    events: Sequence[StoredEvent],
+    chain: VerifyResult,
+    consent_texts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The proof; ``consent_texts``: the consent language its events refer to, by
+    SHA-256 (written consent records and opt-in confirmations)."""
     return {
         "format": FORMAT,
         "account": {"id": account.id, "name": account.name},
@@ -42,6 +49,7 @@ def proof_document(
             }
             for e in events
         ],
+        "consent_texts": dict(sorted((consent_texts or {}).items())),
     }
 
 
@@ -83,4 +91,11 @@ def check_proof(document: Any) -> list[str]:
             elif seq == int(previous["seq"]) + 1 and event["prev_hash"] != previous["hash"]:
                 problems.append(f"event #{seq}: does not link to event #{previous['seq']}")
         previous = event
+    texts = document.get("consent_texts") or {}
+    if not isinstance(texts, dict):
+        return [*problems, "consent_texts is not an object"]
+    for digest, text in sorted(texts.items()):
+        # Consent language is referred to by its SHA-256: the text shown must be it.
+        if not isinstance(text, str) or hashlib.sha256(text.encode()).hexdigest() != digest:
+            problems.append(f"consent text {digest[:12]}: does not match its hash")
     return problems

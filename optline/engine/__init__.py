@@ -18,6 +18,7 @@ use case:
 ``broadcast``      one text to many recipients, and deciding a broadcast up front
 ``subscriptions``  event-webhook subscriptions and the outbox worker's calls
 ``unsettled``      sends in doubt: listed, reconciled with the provider, settled
+``consents``       written consent recorded and read back; the double opt-in
 ``results``        the dataclasses the use cases return
 ``aio``            :class:`AsyncEngine`, the same operations for an event loop
 
@@ -42,6 +43,7 @@ from functools import cached_property
 
 from optline.engine.aio import AsyncEngine
 from optline.engine.broadcast import BROADCAST_CHUNK, BROADCAST_CONCURRENCY, Broadcasting
+from optline.engine.consents import ConsentRecord, Consents
 from optline.engine.context import (
     AccountRef,
     Dispatch,
@@ -87,6 +89,7 @@ __all__ = [
     "AsyncEngine",
     "BroadcastDecisions",
     "Checker",
+    "ConsentRecord",
     "Dispatch",
     "Engine",
     "FlagPage",
@@ -103,7 +106,7 @@ __all__ = [
 ]
 
 
-class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review):
+class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Consents):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 
     Synchronous: each call runs its transactions and returns. From an event loop, call

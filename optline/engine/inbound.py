@@ -14,6 +14,7 @@ from optline.domain import consent, decisions, inputs
 from optline.domain.classify import classify, with_provider_keyword
 from optline.domain.consent import ContactState, Sender
 from optline.domain.messages import MessageStatus
+from optline.engine.consents import double_opt_in
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
 from optline.engine.results import InboundResult
@@ -86,7 +87,9 @@ class Inbound(Directory):
             )
             state = tx.contacts.get(row.id, contact_phone, for_update=True)
             before = decisions.received(state or ContactState(contact_phone))
-            outcome = consent.receive(
+            outcome = double_opt_in(
+                tx, row.id, before, body, classification, sender, policy, triggers, now
+            ) or consent.receive(
                 before,
                 classification,
                 Sender(sender.number, sender.kind),

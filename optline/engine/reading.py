@@ -85,7 +85,10 @@ class Reading(Directory):
             row = self._account(tx, account)
             events = tx.ledger.events(row.id, contact_phone)
             head = tx.ledger.verify(row.id)
-        return proof_document(row, contact_phone, events, head)
+            # The consent language its events refer to (written consent, confirmations).
+            hashes = (e.data["language_sha256"] for e in events if "language_sha256" in e.data)
+            texts = tx.consents.texts(row.id, hashes)
+        return proof_document(row, contact_phone, events, head, texts)
 
     def records(self, account: AccountRef, phones: Sequence[str]) -> dict[str, Projection]:
         """The consent on record of these contacts, every scope with its method, time

@@ -26,7 +26,7 @@ from optline.store.queries import (
     contact_select,
 )
 from optline.store.repo.base import Repository
-from optline.store.rows import contact_state, contact_values
+from optline.store.rows import contact_state, contact_values, written_purposes
 from optline.store.schema import contacts, memberships, sender_consent
 
 _NOT_LOADED: Final = object()
@@ -216,9 +216,8 @@ class Contacts(Repository):
             found = rows(phone)
             if not found:
                 return None, _NOWHERE
-            blocked, account_status, texted, inbound, own, subscribed, time_zone, us_state = found[
-                0
-            ]
+            row = found[0]
+            blocked, account_status, texted, inbound, own, subscribed, time_zone, us_state = row[:8]
             return ContactState(
                 phone,
                 bool(blocked),
@@ -227,6 +226,7 @@ class Contacts(Repository):
                 _EMPTY if subscribed is None else MappingProxyType({list_key: bool(subscribed)}),
                 bool(texted),
                 inbound=bool(inbound),
+                written=written_purposes(row[8]),
             ), (time_zone, us_state)
 
         return state
@@ -255,6 +255,15 @@ class Contacts(Repository):
         unsubscribed = dict.fromkeys(facts.get(FACT_LIST_UNSUBSCRIBED, ()), "list_unsubscribed")
         unsubscribed.update(refused)
         return unsubscribed
+
+    def with_written(self, account_id: int, purpose: str) -> set[str]:
+        """Every contact with written consent on record for ``purpose``."""
+        c = contacts
+        named = purpose.replace("_", "\\_")  # a slug's _ is LIKE's one-character wildcard
+        stmt = sa.select(c.c.phone).where(
+            c.c.account_id == account_id, c.c.written.like(f"%,{named},%", escape="\\")
+        )
+        return set(self._conn.execute(stmt).scalars())
 
     def consenting(self, account_id: int, sender: str, with_inbound: bool) -> set[str]:
         """Every contact a send from ``sender`` finds with consent on record (opted in
@@ -297,5 +306,12 @@ def _in_status(status: Status, sender: str | None) -> sa.ColumnElement[bool]:
     )
 
 
-def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool, bool]:
-    return (state.blocked, state.account_status, state.texted, state.clarified, state.inbound)
+def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool, bool, frozenset[str]]:
+    return (
+        state.blocked,
+        state.account_status,
+        state.texted,
+        state.clarified,
+        state.inbound,
+        state.written,
+    )
