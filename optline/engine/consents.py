@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from optline.domain import inputs, written_consent
@@ -63,6 +63,16 @@ class ConsentRecord:
             "sender": data.get("sender"),
             "message_id": data.get("message_id"),
         }
+
+
+def given_at(text: str, zone: tzinfo | None = None) -> datetime:
+    """A moment as ISO 8601 text (the CLI's option, the UI's field); ``zone``: the
+    zone of a time written without one (else it is refused by :func:`checked_consent`)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInput(f"given_at {text[:40]!r} is not an ISO 8601 time") from None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None and zone else moment
 
 
 def checked_consent(
