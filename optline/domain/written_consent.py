@@ -155,6 +155,7 @@ CONFIRMATIONS = MappingProxyType(
 #: The replies that confirm, in the languages optline reads (accents and case aside):
 #: YES, SÍ, OUI, JA, SIM, SÌ. Nothing else does: no consent is presumed.
 CONFIRM_WORDS = frozenset({"yes", "si", "oui", "ja", "sim"})
+_LONGEST_YES = 16  # "  Yes!!  ", "S I": room for spaces and punctuation
 
 
 def confirmation_text(policy: Policy, wanted: str, language: str | None) -> str:
@@ -167,8 +168,9 @@ def confirmation_text(policy: Policy, wanted: str, language: str | None) -> str:
 
 
 def confirms(body: str) -> bool:
-    """Is ``body`` a YES, in one of the languages optline reads?"""
-    return keyword_form(body) in CONFIRM_WORDS
+    """Is ``body`` a YES, in one of the languages optline reads? (Every inbound text
+    asks: a long one is none, and costs no normalising.)"""
+    return len(body) <= _LONGEST_YES and keyword_form(body) in CONFIRM_WORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,17 +214,17 @@ def confirm(
     policy: Policy,
     pending: Pending,
     sender: str,
-    language: str,
+    confirmation: str,
     now: datetime,
 ) -> Outcome | None:
-    """The contact's YES to ``pending``: written consent with the confirmation as its
-    language (given now), and the join keyword's list; None when the window
+    """The contact's YES to ``pending``: written consent with the ``confirmation`` they
+    were sent as its language (given now), and the join keyword's list; None when the window
     (``double_opt_in_hours``) has passed or the contact is blocked, and the reply is
     then read as any other text."""
     window = timedelta(hours=policy.double_opt_in_hours)
     if state.blocked or now - pending.requested_at > window:
         return None
-    given = WrittenConsent(pending.purpose, language, now)
+    given = WrittenConsent(pending.purpose, confirmation, now)
     recorded = record(state, policy, given, Method.DOUBLE_OPT_IN, Source.KEYWORD, sender)
     if pending.list_name is None:
         return recorded
