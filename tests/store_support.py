@@ -90,3 +90,13 @@ def give_written_consent(engine: Engine, account: str, phone: str) -> None:
     body = consent_body(phone)
     del body["phone"], body["given_at"]
     engine.record_consent(account, phone, given_at=CONSENT_GIVEN_AT, **body)
+
+
+class Clock:
+    """An injected clock a test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -1,6 +1,6 @@
-"""Prior express written consent (47 CFR 64.1200(a)(2), (f)(9)) and the double opt-in:
-the domain rules, then the engine, REST API, CLI and web UI on both databases, and the
-double opt-in round trip through the real app's Twilio webhook."""
+"""Prior express written consent (47 CFR 64.1200(a)(2), (f)(9)): the domain rules, then
+the engine, REST API, CLI and web UI on both databases (the double opt-in that gathers
+it by text is tests/test_double_opt_in.py)."""
 
 from __future__ import annotations
 
@@ -18,17 +18,15 @@ from store_support import (
     ANY_HOUR,
     CONSENT_GIVEN_AT,
     CONSENT_LANGUAGE,
+    Clock,
     consent_body,
     give_written_consent,
 )
 from test_api_support import A, Tenant, assert_problem
-from webhook_support import ACME as WORLD_ACME
-from webhook_support import TW, World, twilio_form, twiml_messages
 
 from optline.api.app import Settings, create_app
 from optline.domain import consent, decisions, projection, written_consent
 from optline.domain.consent import ContactState, EventType, Method, Reason, Status
-from optline.domain.policy import with_overrides
 from optline.domain.profiles import get_profile
 from optline.domain.written_consent import WrittenConsent, language_hash
 from optline.engine import Engine
@@ -42,14 +40,6 @@ EVE = "+12025550143"
 SALE = "Winter sale: 20% off. Reply STOP to opt out."
 NOW = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
 DEFAULT = get_profile("default")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _given(purpose: str = "marketing") -> WrittenConsent:
@@ -166,26 +156,6 @@ def test_the_projection_replays_the_written_consent_the_state_machine_keeps(
         events.extend(outcome.events)
     replayed = projection.replay(_Stored(i + 1, e) for i, e in enumerate(events))
     assert replayed.get(BOB, projection.Projection(BOB)).written == state.written
-
-
-def test_the_confirmation_says_what_ctia_asks_for() -> None:
-    overrides = {"brand": "Acme", "message_frequency": "Up to 4 msgs/mo"}
-    policy = with_overrides(DEFAULT, overrides)
-    text = written_consent.confirmation_text(policy, "appointment_reminders", None)
-    for part in ("Acme", "appointment reminders", "Up to 4 msgs/mo", "Msg & data rates may"):
-        assert part in text
-    assert "HELP" in text and "STOP" in text and "not a condition of purchase" in text
-    assert "SI" in written_consent.confirmation_text(policy, "marketing", "es")
-
-
-@pytest.mark.parametrize("reply", ["YES", "yes!", "Sí", "SI", "oui", "Ja", "SIM", "Sì"])
-def test_a_yes_in_the_contacts_language_confirms(reply: str) -> None:
-    assert written_consent.confirms(reply)
-
-
-@pytest.mark.parametrize("reply", ["Y", "yes please stop", "NO", "START", "maybe", "ok"])
-def test_anything_else_does_not_confirm(reply: str) -> None:
-    assert not written_consent.confirms(reply)
 
 
 # -- the engine, on both databases -----------------------------------------------------
@@ -307,82 +277,6 @@ def test_the_proof_shows_the_consent_language_and_checks_it(timed: Engine) -> No
     assert check_proof(proof) == [f"consent text {digest[:12]}: does not match its hash"]
 
 
-# -- the double opt-in through the engine -------------------------------------------------
-
-
-@pytest.fixture
-def joining(timed: Engine) -> Engine:
-    timed.create_list(ACME, "vip")
-    timed.add_trigger(
-        ACME, "JOIN", "Welcome to Acme VIP!", subscribe_list="vip", confirm_purpose="marketing"
-    )
-    return timed
-
-
-def test_a_join_keyword_asks_and_only_a_yes_records_consent(joining: Engine) -> None:
-    asked = joining.receive(ACME, BOB, A, "join")
-    assert asked.reply is not None and "reply YES" in asked.reply
-    assert "Msg & data rates may apply" in asked.reply and "Acme" in asked.reply
-    assert asked.events == ("confirmation_requested",)
-    assert joining.check(ACME, A, BOB, SALE, campaign=True).reason is Reason.NO_CONSENT
-    joining.receive(ACME, BOB, A, "what is this?")
-    assert joining.consents(ACME, BOB) == []
-    confirmed = joining.receive(ACME, BOB, A, "Sí")
-    assert confirmed.reply == "Welcome to Acme VIP!"
-    assert confirmed.events == ("consent_recorded", "opted_in", "list_subscribed")
-    (record,) = joining.consents(ACME, BOB)
-    assert record.language == asked.reply  # the confirmation is what they agreed to
-    assert record.as_dict()["method"] == "double_opt_in"
-    assert record.as_dict()["message_id"] is not None
-    assert joining.contact(ACME, BOB) is not None
-    assert joining.check(ACME, A, BOB, SALE, campaign=True, list_name="vip").allowed
-    assert joining.verify(ACME)[0].ok
-    # A second YES confirms nothing more: the confirmation was answered.
-    assert joining.receive(ACME, BOB, A, "YES").events == ("opted_in",)
-    assert len(joining.consents(ACME, BOB)) == 1
-
-
-def test_a_yes_after_the_window_records_no_written_consent(joining: Engine, clock: Clock) -> None:
-    joining.receive(ACME, BOB, A, "JOIN")
-    clock.now = NOW + timedelta(hours=24, minutes=1)  # double_opt_in_hours: 24
-    late = joining.receive(ACME, BOB, A, "YES")
-    assert "consent_recorded" not in late.events  # YES is then the opt-in keyword alone
-    assert joining.consents(ACME, BOB) == []
-    assert joining.check(ACME, A, BOB, SALE, campaign=True).reason is Reason.NO_WRITTEN_CONSENT
-
-
-def test_a_stop_before_the_yes_cancels_the_confirmation(joining: Engine) -> None:
-    joining.receive(ACME, BOB, A, "JOIN")
-    joining.receive(ACME, BOB, A, "STOP")
-    joining.receive(ACME, BOB, A, "oui")
-    assert joining.consents(ACME, BOB) == []
-
-
-def test_a_trigger_with_a_bad_purpose_is_refused(timed: Engine) -> None:
-    with pytest.raises(BadInput, match="purpose"):
-        timed.add_trigger(ACME, "JOIN", "Welcome", confirm_purpose="VIP Deals")
-
-
-# -- the double opt-in through the real app's Twilio webhook ------------------------------
-
-
-def test_the_double_opt_in_round_trip_through_the_twilio_webhook(default_world: World) -> None:
-    world = default_world
-    world.engine.set_policy(WORLD_ACME, None, {**HELP_CONTACT, **ANY_HOUR, "brand": "Acme"})
-    world.engine.add_trigger(WORLD_ACME, "JOIN", "You're in!", confirm_purpose="marketing")
-    (asked,) = twiml_messages(world.twilio(twilio_form("JOIN", sid="SM" + "1" * 32)))
-    assert asked.startswith("Acme: reply YES") and "Reply HELP for help, STOP" in asked
-    assert world.engine.check(WORLD_ACME, TW, BOB, SALE, campaign=True).reason is (
-        Reason.NO_CONSENT
-    )
-    (welcome,) = twiml_messages(world.twilio(twilio_form("yes", sid="SM" + "2" * 32)))
-    assert welcome == "You're in!"
-    (record,) = world.engine.consents(WORLD_ACME, BOB)
-    assert record.language == asked
-    assert world.engine.check(WORLD_ACME, TW, BOB, SALE, campaign=True).allowed
-    assert world.engine.verify(WORLD_ACME)[0].ok
-
-
 # -- the REST API, the CLI and the web UI -------------------------------------------------
 
 
@@ -435,15 +329,6 @@ def test_api_refuses_bad_consent_with_a_422(api: Tenant, change: dict[str, Any])
 def test_api_refuses_consent_for_a_blocked_contact_with_a_409(api: Tenant) -> None:
     api.ok("POST", f"/v1/contacts/{BOB}/block")
     assert_problem(api.post("/v1/consents", consent_body(BOB)), 409)
-
-
-def test_api_triggers_take_a_confirm_purpose(api: Tenant) -> None:
-    body = {"keyword": "join", "reply": "Welcome", "confirm_purpose": "marketing"}
-    api.ok("POST", "/v1/triggers", body, status=201)
-    (trigger,) = api.ok("GET", "/v1/triggers")["triggers"]
-    assert trigger["confirm_purpose"] == "marketing"
-    bad = {"keyword": "vip", "reply": "Welcome", "confirm_purpose": "VIP"}
-    assert_problem(api.post("/v1/triggers", bad), 422, "bad_input")
 
 
 def test_cli_records_and_lists_written_consent(db_url: str) -> None:

@@ -35,6 +35,7 @@ _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 #: A contact's stored time zone and US state (each None: read from the number).
 StoredLocation = tuple[str | None, str | None]
 _NOWHERE: Final[StoredLocation] = (None, None)
+_NONE_WRITTEN: Final[frozenset[str]] = frozenset()
 
 
 class Contacts(Repository):
@@ -216,8 +217,17 @@ class Contacts(Repository):
             found = rows(phone)
             if not found:
                 return None, _NOWHERE
-            row = found[0]
-            blocked, account_status, texted, inbound, own, subscribed, time_zone, us_state = row[:8]
+            (
+                blocked,
+                account_status,
+                texted,
+                inbound,
+                own,
+                subscribed,
+                time_zone,
+                us_state,
+                written,
+            ) = found[0]
             return ContactState(
                 phone,
                 bool(blocked),
@@ -226,7 +236,7 @@ class Contacts(Repository):
                 _EMPTY if subscribed is None else MappingProxyType({list_key: bool(subscribed)}),
                 bool(texted),
                 inbound=bool(inbound),
-                written=written_purposes(row[8]),
+                written=_NONE_WRITTEN if written is None else written_purposes(written),
             ), (time_zone, us_state)
 
         return state
