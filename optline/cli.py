@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from optline import contacts_csv
+from optline.cli_consents import consents_app
 from optline.cli_ledger import ledger_app
 from optline.cli_location import contacts_location
 from optline.cli_messages import messages_app
@@ -72,6 +73,7 @@ app.add_typer(secrets_app, name="secrets")
 app.add_typer(messages_app, name="messages")
 app.add_typer(policy_app, name="policy")
 app.add_typer(review_app, name="review")
+app.add_typer(consents_app, name="consents")
 contacts_app.command("location")(contacts_location)
 
 
@@ -508,10 +510,20 @@ def triggers_add(
     reply: Annotated[str, typer.Option(help="Automatic reply.")],
     unsubscribe_list: Annotated[str | None, typer.Option("--unsubscribe-list")] = None,
     subscribe_list: Annotated[str | None, typer.Option("--subscribe-list")] = None,
+    confirm_purpose: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-purpose",
+            help="Ask for the contact's YES first (double opt-in); records written consent"
+            " for this purpose.",
+        ),
+    ] = None,
 ) -> None:
     """Add an account keyword with an automatic reply and an optional list action."""
     with engine(ctx) as e:
-        trigger = e.add_trigger(account, keyword, reply, unsubscribe_list, subscribe_list)
+        trigger = e.add_trigger(
+            account, keyword, reply, unsubscribe_list, subscribe_list, confirm_purpose
+        )
     typer.echo(f"trigger {trigger.keyword.upper()} added")
 
 

@@ -68,6 +68,12 @@ _OPT_OUTS = (
 _POSSIBLE_OPT_OUTS = ("not interested", "wrong number", "I don't need these anymore")
 _OFFER = "Bright Smile Dental: 20% off whitening this month. Reply STOP to opt out."
 _NO_OPT_OUT_LANGUAGE = "Bright Smile Dental: free electric toothbrush with every cleaning!"
+_CONSENT_LANGUAGE = (
+    "I agree to receive marketing texts from Bright Smile Dental at this number, sent with"
+    " automated technology. Consent is not a condition of purchase. Msg & data rates may"
+    " apply. Reply STOP to opt out, HELP for help."
+)
+_FORM_URL = "https://brightsmile.example/new-patient"
 _STAFF = Actor("front-desk", Via.UI)
 
 
@@ -112,12 +118,19 @@ def populate(
         for day in range(WEEKS * 7):
             morning = first + timedelta(days=day, hours=16)  # 9am in California
             clock.at(morning)
-            # New patients sign the web form: consent on record, and the offers list.
+            # New patients sign the web form: written consent on record, with the
+            # form's own words, and the offers list.
             joining = [waiting.pop() for _ in range(min(len(waiting), rng.randint(3, 9)))]
             for n, number in enumerate(joining):
                 clock.at(morning + timedelta(minutes=n))
-                evidence = f"new-patient web form, {clock.now.date().isoformat()}"
-                engine.opt_in(account, number, evidence, method="web_form")
+                engine.record_consent(
+                    account,
+                    number,
+                    _CONSENT_LANGUAGE,
+                    clock.now,
+                    url=_FORM_URL,
+                    form_id="new-patient",
+                )
             if joining:
                 engine.add_to_list(account, OFFERS, joining)
             known = [p for p in people if p not in waiting]
@@ -152,7 +165,9 @@ def populate(
                     account, number, sender, rng.choice(("START", "UNSTOP")), f"demo-in-{next(ids)}"
                 )
             if day % 7 == 3:
-                _weekly_offer(engine, account, sender, clock, morning, rng, walk_ins, opted_out)
+                members = [p for p in known if p not in walk_ins and p not in opted_out]
+                _weekly_offer(engine, account, sender, clock, morning, rng, walk_ins, members)
+                _reply_to_opted_out(engine, account, sender, rng, opted_out)
         _review(engine, account, clock, end)
         _block(engine, account, sender, clock, walk_ins[0])
         _read_all_but_the_latest(engine, account)
@@ -166,17 +181,24 @@ def _weekly_offer(
     morning: datetime,
     rng: random.Random,
     walk_ins: list[str],
-    opted_out: list[str],
+    members: list[str],
 ) -> None:
-    """The week's offer to the list, and the texts the gate refuses that week: the
-    offer to a walk-in with no consent on record, one without opt-out language, and a
-    reply to someone who opted out."""
+    """The week's offer to the list, and the campaign texts the gate refuses that week:
+    the offer to a walk-in with no consent on record, and one to a member without
+    opt-out language."""
     clock.at(morning + timedelta(hours=2))
     engine.broadcast(account, sender, _OFFER, OFFERS)
     clock.at(morning + timedelta(hours=2, minutes=30))
     for number in rng.sample(walk_ins, 3):
         engine.send(account, sender, number, _OFFER, campaign=True)
-    engine.send(account, sender, rng.choice(walk_ins), _NO_OPT_OUT_LANGUAGE, campaign=True)
+    if members:
+        engine.send(account, sender, rng.choice(members), _NO_OPT_OUT_LANGUAGE, campaign=True)
+
+
+def _reply_to_opted_out(
+    engine: Engine, account: str, sender: str, rng: random.Random, opted_out: list[str]
+) -> None:
+    """A 1:1 text to someone who opted out: refused, as seed 000 says."""
     if opted_out:
         engine.send(
             account, sender, rng.choice(opted_out), "We miss you! Book your next visit online."

@@ -165,6 +165,11 @@ BASIS: Mapping[str, Mapping[str, str]] = {
             "recorded for review, not answered"
         ),
         "send_windows": "Twilio holds no text back by the hour: timing is the sender's",
+        "written_consent_required": (
+            "Twilio refuses only numbers that opted out: it asks for no proof of consent"
+        ),
+        "double_opt_in_hours": "the window a join keyword's confirmation waits for YES",
+        "message_frequency": "CTIA 5.1.2.1: the opt-in confirmation states how often",
     },
     "default": {
         "keywords": (
@@ -212,6 +217,13 @@ BASIS: Mapping[str, Mapping[str, str]] = {
             "a contact who wrote in the last 24 hours invited the answer: a 1:1 reply "
             "goes at any hour"
         ),
+        "written_consent_required": (
+            "47 CFR 64.1200(a)(2): marketing texts need prior express written consent, "
+            "defined in (f)(9) (a signed agreement naming the number, after a clear "
+            "disclosure); the burden of proof is on the sender"
+        ),
+        "double_opt_in_hours": "the window a join keyword's confirmation waits for YES",
+        "message_frequency": "CTIA 5.1.2.1: the opt-in confirmation states how often",
     },
 }
 
@@ -310,6 +322,19 @@ DESCRIPTIONS: Mapping[str, str] = {
         "*Send windows* below."
     ),
     "send_windows_informational": "The rules also hold back texts that are not campaigns.",
+    "written_consent_required": (
+        "Campaign (marketing) texts need prior express written consent on record: a "
+        "`consent_recorded` event for `marketing`, not revoked since (`POST /v1/consents`, "
+        "or a YES to a join keyword's opt-in confirmation); else refused with reason "
+        "`no_written_consent`. An opt-in with no consent language on record (a keyword, "
+        "a manual opt-in, an import) does not count: the sender bears the burden of proof "
+        "(64.1200(f)(9))."
+    ),
+    "double_opt_in_hours": (
+        "How long a join keyword's opt-in confirmation waits for the contact's YES (1 to "
+        "720 hours); a later YES is read as any other text."
+    ),
+    "message_frequency": "The message frequency the opt-in confirmation states.",
     "send_windows_on_replies": (
         "The rules also hold back a 1:1 text to a contact who wrote in the last 24 hours "
         "(broadcasts keep to them whoever wrote)."

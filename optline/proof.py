@@ -62,8 +62,11 @@ def proof_document(
     events: Sequence[StoredEvent],
     chain: VerifyResult,
     messages: Sequence[MessageRow],
+    consent_texts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The proof of ``phone``; ``messages``: the texts its events commit."""
+    """The proof of ``phone``; ``messages``: the texts its events commit;
+    ``consent_texts``: the consent language its events refer to, by SHA-256 (written
+    consent records and opt-in confirmations)."""
     committed = commitments((e.seq, e.data) for e in events)
     return {
         "format": FORMAT,
@@ -97,6 +100,7 @@ def proof_document(
             for m in messages
             if m.id in committed
         ],
+        "consent_texts": dict(sorted((consent_texts or {}).items())),
     }
 
 
@@ -116,6 +120,7 @@ def check_proof(document: Any) -> list[str]:
         return ["document lacks account id or events"]
     problems = _check_events(account_id, events)
     problems.extend(_check_messages(events, messages))
+    problems.extend(_check_consent_texts(document.get("consent_texts") or {}))
     return problems
 
 
@@ -146,6 +151,17 @@ def _check_events(account_id: int, events: list[Any]) -> list[str]:
                 problems.append(f"event #{seq}: does not link to event #{previous['seq']}")
         previous = event
     return problems
+
+
+def _check_consent_texts(texts: Any) -> list[str]:
+    """Consent language is referred to by its SHA-256: the text shown must be it."""
+    if not isinstance(texts, dict):
+        return ["consent_texts is not an object"]
+    return [
+        f"consent text {digest[:12]}: does not match its hash"
+        for digest, text in sorted(texts.items())
+        if not isinstance(text, str) or body_sha256(text) != digest
+    ]
 
 
 def _check_messages(events: list[Any], messages: list[Any]) -> list[str]:

@@ -17,8 +17,10 @@ from optline.domain.decisions import Decision
 from optline.domain.policy import with_overrides
 from optline.domain.profiles import get_profile
 
-# A contact opted in and never texted yet (no_consent is in test_consent_record.py).
-OPTED_IN = ContactState(PHONE, account_status=Status.OPTED_IN)
+# A contact opted in with written consent on record for marketing (the default
+# profile's campaign texts need it: test_written_consent.py), never texted yet
+# (no_consent is in test_consent_record.py).
+OPTED_IN = ContactState(PHONE, account_status=Status.OPTED_IN, written=frozenset({"marketing"}))
 
 
 def test_decide_reason_blocked_comes_before_every_other_reason() -> None:

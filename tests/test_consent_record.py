@@ -56,7 +56,8 @@ def test_the_default_profile_answers_a_contact_who_texted_first_but_sends_no_cam
     assert decide(wrote, A, policy, "Your table is ready").allowed
     refused = decide(wrote, A, policy, "Sale! Reply STOP to opt out.", campaign=True)
     assert refused.reason is Reason.NO_CONSENT
-    opted_in = ContactState(BOB, account_status=Status.OPTED_IN)
+    # Marketing needs prior express written consent on record (64.1200(a)(2)).
+    opted_in = ContactState(BOB, account_status=Status.OPTED_IN, written=frozenset({"marketing"}))
     assert decide(opted_in, A, policy, "Sale! Reply STOP to opt out.", campaign=True).allowed
 
 

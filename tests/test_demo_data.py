@@ -65,10 +65,11 @@ def test_the_demo_history_is_a_practices_weeks_and_the_same_for_a_date(tmp_path:
     # Every event and text lies within the six weeks before the end's date.
     assert all(at < END for *_, at, _hash in events)
     assert min(at for *_, at in texts) >= END - timedelta(weeks=demo_data.WEEKS, days=1)
-    # Opt-outs by keyword and in plain words, in three languages; opt-ins by form and START.
+    # Opt-outs by keyword and in plain words, in three languages; opt-ins by written
+    # consent (the web form) and START.
     assert {"keyword", "plain_language"} <= set(quarter.opt_outs.by_method)
     assert {"en", "es", "fr"} <= set(quarter.opt_outs.by_language)
-    assert {"web_form", "keyword"} <= set(quarter.opt_ins.by_method)
+    assert {"written_consent", "keyword"} <= set(quarter.opt_ins.by_method)
     assert quarter.opt_ins.total >= demo_data.CONTACTS // 2
     assert 0 < month.opt_outs.total < quarter.opt_outs.total
     # Refused sends for several reasons; flags waiting; some conversations unread.

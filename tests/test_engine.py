@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from account_support import HELP_CONTACT
-from store_support import ANY_HOUR
+from store_support import ANY_HOUR, give_written_consent
 
 from optline.domain.consent import Reason, Status
 from optline.domain.inputs import MAX_INBOUND_CHARS, MAX_OUTBOUND_CHARS
@@ -229,7 +229,7 @@ def test_first_text_carries_disclosure_once(engine: Engine) -> None:
 
 def test_campaign_needs_opt_out_language_under_default(engine: Engine) -> None:
     make_account(engine, overrides=ANY_HOUR)
-    engine.opt_in(ACME, BOB, "web form at acme.example, 2026-12-01", method="web_form")
+    give_written_consent(engine, ACME, BOB)  # campaign texts need written consent
     engine.send(ACME, A, BOB, "Hi Bob")  # the first text carried the disclosure
     assert engine.check(ACME, A, BOB, "50% off!", campaign=True).reason == (
         "missing_opt_out_language"
@@ -410,13 +410,18 @@ def test_a_broadcast_text_is_not_handed_over_after_a_stop_committed_since_its_de
             engine.receive(ACME, EVE, PROVIDER_SENDER, "stop texting me")
 
     engine, handed = _dispatching(store, stop_eve)
-    for person in (BOB, EVE):  # a campaign needs consent on record (default profile)
-        engine.opt_in(ACME, person, "signed up at the front desk")
+    for person in (BOB, EVE):  # a campaign needs written consent on record (default profile)
+        give_written_consent(engine, ACME, person)
     bob, eve = engine.broadcast(ACME, PROVIDER_SENDER, "Open late today", numbers=[BOB, EVE])
     assert (bob.status, eve.status, eve.reason) == ("sent", "failed", Reason.OPTED_OUT)
     assert handed == [BOB]
     events, messages = engine.history(ACME, EVE)
-    assert [e.type for e in events] == ["opted_in", "opted_out", "send_refused"]
+    assert [e.type for e in events] == [
+        "consent_recorded",
+        "opted_in",
+        "opted_out",
+        "send_refused",
+    ]
     sent = [(m.status, m.reason) for m in messages if m.direction == "out" and not m.reply]
     assert sent == [("failed", "opted_out")]
     # Her first text, with its disclosure, never reached her: the next one carries it.

@@ -144,6 +144,9 @@ WRONG_TYPES: dict[str, list[Any]] = {
     ],
     "send_windows_informational": ["yes", 1],
     "send_windows_on_replies": ["no", None],
+    "written_consent_required": ["yes", 1, None],
+    "double_opt_in_hours": [True, 0, -1, 721, 1.5, "24", None],
+    "message_frequency": [None, 4, ["weekly"]],
 }
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from account_support import HELP_CONTACT
 from hypothesis import given
 from hypothesis import strategies as st
-from store_support import ANY_HOUR
+from store_support import ANY_HOUR, give_written_consent
 
 from optline.domain.actors import Actor
 from optline.domain.consent import ContactState, Reason, Status
@@ -169,8 +169,8 @@ def test_the_queue_pages_past_200_with_an_exact_count(engine: Engine) -> None:
 
 def test_an_open_flag_holds_campaign_texts_under_the_default_profile(engine: Engine) -> None:
     make(engine, overrides=ANY_HOUR)  # the send windows aside: this is about the hold
-    for phone in (BOB, EVE):  # consent on record: the default profile needs it
-        engine.opt_in(ACME, phone, EVIDENCE)
+    for phone in (BOB, EVE):  # written consent on record: the default profile needs it
+        give_written_consent(engine, ACME, phone)
     engine.receive(ACME, BOB, A, MAYBE)
     held = Reason.REVOCATION_PENDING_REVIEW
     assert engine.check(ACME, A, BOB, PROMO, campaign=True).reason is held

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from account_support import HELP_CONTACT
 from cli_support import Cli
-from store_support import ANY_HOUR
+from store_support import ANY_HOUR, consent_body, give_written_consent
 from test_api_support import BOB, TF, A, Tenant, assert_problem
 from test_profiles import seed_text
 from webhook_support import ACCOUNT_SID, AUTH_TOKEN, TW, World, twilio_form, twiml_messages
@@ -117,7 +117,7 @@ def test_a_first_campaign_text_with_its_own_opt_out_language_gets_no_second_copy
     # default: "Reply STOP to opt out." on a first text
     engine.create_account(ACME, overrides={**HELP_CONTACT, **ANY_HOUR})
     engine.add_sender(ACME, A)
-    engine.opt_in(ACME, BOB, "web form, 2026-12-01")  # campaign texts need consent
+    give_written_consent(engine, ACME, BOB)  # campaign texts need written consent
     sent = engine.send(ACME, A, BOB, SALE, campaign=True)
     assert sent.allowed and sent.body == SALE
     _, messages = engine.history(ACME, BOB)
@@ -127,7 +127,7 @@ def test_a_first_campaign_text_with_its_own_opt_out_language_gets_no_second_copy
 def test_the_api_sends_a_first_text_with_opt_out_language_as_written(acme: Tenant) -> None:
     acme.ok("PUT", "/v1/policy", {"overrides": {**HELP_CONTACT, **ANY_HOUR}})  # any hour
     for number in (BOB, "+12025550143"):  # consent on record, a first text all the same
-        acme.ok("POST", f"/v1/contacts/{number}/opt-in", {"evidence": "web form, 2026-12-01"})
+        acme.ok("POST", "/v1/consents", consent_body(number), status=201)
     sent = acme.ok("POST", "/v1/messages", {"from": A, "to": BOB, "body": SALE, "campaign": True})
     assert (sent["allowed"], sent["body"]) == (True, SALE)
     other = acme.ok("POST", "/v1/messages", {"from": A, "to": "+12025550143", "body": "Hi"})

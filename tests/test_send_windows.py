@@ -12,6 +12,7 @@ import pytest
 from account_support import HELP_CONTACT
 from cli_support import Cli
 from fastapi.testclient import TestClient
+from store_support import CONSENT_GIVEN_AT, CONSENT_LANGUAGE, consent_body, give_written_consent
 from test_api_support import ADMIN_KEY, Tenant, assert_problem, new_tenant
 
 import optline.cli
@@ -32,7 +33,6 @@ LONDON = "+447911123456"
 SALE = "Winter sale: 20% off. Reply STOP to opt out."
 # Consent on record for every number texted here: the default profile needs it.
 PEOPLE = (TULSA, MIAMI, NEW_YORK, BOISE, LONDON)
-EVIDENCE = "web form at acme.example, 2026-12-01"
 
 
 def at(zone: str, *args: int) -> datetime:
@@ -62,8 +62,8 @@ def timed(store: Store, clock: Clock) -> Engine:
     engine = Engine(store, clock=clock)
     engine.create_account("acme", overrides=HELP_CONTACT)
     engine.add_sender("acme", SENDER)
-    for number in PEOPLE:
-        engine.opt_in("acme", number, EVIDENCE)
+    for number in PEOPLE:  # campaign texts need written consent on record
+        give_written_consent(engine, "acme", number)
     return engine
 
 
@@ -209,8 +209,8 @@ def api(store: Store, clock: Clock) -> Iterator[Tenant]:
     app = create_app(Settings(admin_key=ADMIN_KEY, notify=False), engine=Engine(store, clock=clock))
     with TestClient(app) as client:
         tenant = new_tenant(client, "acme", senders=(SENDER,))
-        for number in PEOPLE:
-            tenant.ok("POST", f"/v1/contacts/{number}/opt-in", {"evidence": EVIDENCE})
+        for number in PEOPLE:  # campaign texts need written consent on record
+            tenant.ok("POST", "/v1/consents", consent_body(number), status=201)
         yield tenant
 
 
@@ -275,7 +275,8 @@ def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
     run = Cli(db_url)
     run("accounts", "create", "acme", "--support-contact", "help@acme.example")
     run("senders", "add", SENDER, "--account", "acme")
-    run("contacts", "opt-in", TULSA, "--account", "acme", "--evidence", EVIDENCE)
+    consent = ("--language", CONSENT_LANGUAGE, "--given-at", CONSENT_GIVEN_AT.isoformat())
+    run("consents", "record", TULSA, "--account", "acme", *consent)
     return run
 
 

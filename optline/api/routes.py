@@ -338,6 +338,7 @@ async def add_trigger(body: NewTrigger, account: Account, request: Request) -> d
         body.reply,
         body.unsubscribe_list,
         body.subscribe_list,
+        body.confirm_purpose,
     )
     return {"keyword": trigger.keyword.upper(), "reply": trigger.reply}
 
@@ -352,6 +353,7 @@ async def triggers(account: Account, request: Request) -> dict[str, Any]:
                 "reply": t.reply,
                 "unsubscribe_list": t.unsubscribe_list,
                 "subscribe_list": t.subscribe_list,
+                "confirm_purpose": t.confirm_purpose,
             }
             for t in rows
         ]

@@ -78,6 +78,12 @@ class NewTrigger(BaseModel):
     reply: str = Field(json_schema_extra=_most(inputs.MAX_OUTBOUND_CHARS))
     unsubscribe_list: str | None = None
     subscribe_list: str | None = None
+    confirm_purpose: str | None = Field(
+        default=None,
+        max_length=40,
+        description="a join keyword that asks for the contact's YES first (double opt-in),"
+        " recording written consent for this purpose",
+    )
 
 
 class ContactLocationBody(BaseModel):

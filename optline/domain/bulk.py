@@ -45,7 +45,11 @@ def widen_scope(state: ContactState) -> Outcome:
     if not out_of and not (everywhere_out and opted_back_in):
         return Outcome(state)
     new = replace(
-        state, account_status=Status.OPTED_OUT, sender_status=MappingProxyType({}), clarified=False
+        state,
+        account_status=Status.OPTED_OUT,
+        sender_status=MappingProxyType({}),
+        clarified=False,
+        written=frozenset(),
     )
     event = new_event(
         EventType.OPTED_OUT,

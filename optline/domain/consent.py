@@ -43,6 +43,10 @@ class EventType(StrEnum):
     SEND_REFUSED = "send_refused"
     SEND_SETTLED = "send_settled"  # a send's unknown outcome settled after the fact
     MESSAGE_REDACTED = "message_redacted"  # a text's body erased (its hash stays)
+    # Prior express written consent on record (optline.domain.written_consent).
+    CONSENT_RECORDED = "consent_recorded"
+    # A join keyword's opt-in confirmation sent: consent waits for the contact's YES.
+    CONFIRMATION_REQUESTED = "confirmation_requested"
 
 
 class Source(StrEnum):
@@ -68,6 +72,8 @@ class Method(StrEnum):
     IMPORT = "import"  # a contacts import (an opt-in with evidence)
     PROVIDER = "provider"  # the provider reported the number opted out (21610...)
     SCOPE_WIDENED = "scope_widened"  # the policy's scope widened (``widen_scope``)
+    WRITTEN_CONSENT = "written_consent"  # written consent recorded by the business
+    DOUBLE_OPT_IN = "double_opt_in"  # the contact's YES to an opt-in confirmation
 
 
 #: The method of an event that names none (written before methods were recorded):
@@ -123,6 +129,9 @@ class Reason(StrEnum):
     # Send windows and caps (optline.domain.windows): held until ``next_allowed_at``.
     OUTSIDE_SEND_WINDOW = "outside_send_window"
     FREQUENCY_CAP = "frequency_cap"
+    # A campaign text with no prior express written consent on record for marketing,
+    # where the policy requires it (``written_consent_required``; 64.1200(a)(2)).
+    NO_WRITTEN_CONSENT = "no_written_consent"
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -150,6 +159,9 @@ class ContactState:
     # Has the contact ever texted the account (the 1:1 texts that a contact with no
     # consent on record may get, where the policy's ``no_consent`` allows them)?
     inbound: bool = False
+    # Purposes with prior express written consent on record, not since revoked
+    # (optline.domain.written_consent).
+    written: frozenset[str] = frozenset()
 
     def status_from(self, sender: str | None) -> Status:
         """The contact's status as seen from ``sender`` (None: the account)."""
@@ -181,6 +193,9 @@ class Trigger:
     reply: str
     unsubscribe_list: str | None = None
     subscribe_list: str | None = None
+    # A join keyword that asks for confirmation first (double opt-in): the purpose
+    # its written consent is for (optline.domain.written_consent); None: no asking.
+    confirm_purpose: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +205,8 @@ class Outcome:
     reply: str | None = None
     # The inbound text is kept but hidden from the inbox (blocked contacts).
     hidden: bool = False
+    # Consent language its events refer to by SHA-256, for the store to keep.
+    consent_texts: tuple[str, ...] = ()
 
 
 # -- helpers -------------------------------------------------------------------------
@@ -203,7 +220,11 @@ def _set_status(
         return replace(
             state, sender_status={**state.sender_status, sender: status}, clarified=False
         )
-    return replace(state, account_status=status, sender_status=_EMPTY, clarified=False)
+    # An opt-out for the whole account revokes the written consent on record too.
+    written = frozenset() if status is Status.OPTED_OUT else state.written
+    return replace(
+        state, account_status=status, sender_status=_EMPTY, clarified=False, written=written
+    )
 
 
 def _scope_label(policy: Policy, sender: str | None, everywhere: bool) -> str:
@@ -274,6 +295,14 @@ def _opt_in(
         **data,
     )
     return new, event
+
+
+def opted_in(
+    state: ContactState, policy: Policy, source: Source, method: Method, **data: Any
+) -> tuple[ContactState, Event]:
+    """An opt-in for the whole account that the contact made (a double opt-in's YES):
+    no resubscription check, the contact lifts their own opt-out."""
+    return _opt_in(state, None, policy, source, method, **data)
 
 
 def _keyword_method(keyword: str | None) -> Method:
@@ -508,7 +537,13 @@ def _lifts_opt_out(state: ContactState, sender: str | None, policy: Policy) -> b
 
 def block(state: ContactState, note: str | None = None, source: Source = Source.MANUAL) -> Outcome:
     """Block: no texts either way; implies opted out everywhere."""
-    new = replace(state, blocked=True, account_status=Status.OPTED_OUT, sender_status=_EMPTY)
+    new = replace(
+        state,
+        blocked=True,
+        account_status=Status.OPTED_OUT,
+        sender_status=_EMPTY,
+        written=frozenset(),
+    )
     return Outcome(new, (new_event(EventType.BLOCKED, new, source, None, note=note),))
 
 

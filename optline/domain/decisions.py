@@ -5,7 +5,8 @@ The order of the checks is the order the broadcast suppression query
 (``optline.store.queries.suppressed``) applies its facts in: blocked, opted out (for
 the sender, under the policy's scope), unsubscribed from the list; then no consent on
 record where the policy's ``no_consent`` does not allow the text; then a campaign text
-held by a flagged reply waiting for review (the engine adds those contacts to the
+with no written consent on record where the policy requires it (64.1200(a)(2)); then
+one held by a flagged reply waiting for review (the engine adds those contacts to the
 query's); then the first-text disclosure (seed 004: appended, or a notice of its own
 sent just before the text, which the gate has then allowed with it) and the opt-out
 language a campaign text needs (CTIA).
@@ -18,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from optline.domain import written_consent
 from optline.domain.consent import (
     ContactState,
     Event,
@@ -106,6 +108,13 @@ def decide(
         campaign, state is not None and state.inbound
     ):
         return Decision(False, Reason.NO_CONSENT, body)
+    if (
+        campaign
+        and policy.written_consent_required
+        and not written_consent.covers(state, written_consent.MARKETING)
+    ):
+        # 64.1200(a)(2): marketing needs prior express written consent on record.
+        return Decision(False, Reason.NO_WRITTEN_CONSENT, body)
     if campaign and review_pending and policy.hold_campaigns_on_review:
         # 64.1200(a)(10): a reply that may revoke consent is not answered with more
         # marketing while no one has reviewed it; 1:1 texts go on.

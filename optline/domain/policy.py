@@ -192,6 +192,14 @@ class Policy:
     send_windows_informational: bool = False
     # The rules also hold back a 1:1 text to a contact who wrote in the last 24 hours.
     send_windows_on_replies: bool = False
+    # Campaign (marketing) texts need prior express written consent on record (47 CFR
+    # 64.1200(a)(2), (f)(9): the burden of proof is on the sender); else refused with
+    # reason ``no_written_consent`` (optline.domain.written_consent).
+    written_consent_required: bool = False
+    # How long a join keyword's opt-in confirmation waits for the contact's YES.
+    double_opt_in_hours: int = 24
+    # The message frequency the opt-in confirmation states (CTIA 5.1.2.1).
+    message_frequency: str = "Msg frequency varies"
     # Derived: keyword form -> meaning, built once so classification is one dict lookup.
     keyword_index: Mapping[str, KeywordMatch] = field(
         init=False, repr=False, compare=False, default_factory=dict
@@ -291,6 +299,12 @@ def _text(name: str, value: Any, _: Policy) -> str:
     return value
 
 
+def _hours(name: str, value: Any, _: Policy) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 24 * 30:
+        raise BadOverride(f"{name} must be a whole number of hours from 1 to 720")
+    return value
+
+
 def _text_or_null(name: str, value: Any, policy: Policy) -> str | None:
     return None if value is None else _text(name, value, policy)
 
@@ -351,6 +365,9 @@ OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
         "send_windows": _send_windows,
         "send_windows_informational": _boolean,
         "send_windows_on_replies": _boolean,
+        "written_consent_required": _boolean,
+        "double_opt_in_hours": _hours,
+        "message_frequency": _text,
     }
 )
 

@@ -216,6 +216,10 @@ DEFAULT = Policy(
     # state caps them (47 CFR 64.1200(c)(1); FL, OK, MD). The seeds say nothing of
     # hours: the vendor profiles have none.
     send_windows=US_SEND_WINDOWS,
+    # Marketing needs prior express written consent, and the sender must prove it
+    # (47 CFR 64.1200(a)(2), (f)(9)): a campaign text goes only to a contact with
+    # written consent on record. The seeds' products ask for none.
+    written_consent_required=True,
 )
 
 TWILIO = Policy(

@@ -1,8 +1,9 @@
 """The consent on record, as the ledger says it: a pure replay of an account's events.
 
 The consent tables are a projection of the ledger. Each contact's projection is its
-blocked flag, its list memberships and, per scope (the account, and each sender with
-a consent of its own), the status with the method, time and event that set it last.
+blocked flag, its list memberships, the purposes of its written consent and, per
+scope (the account, and each sender with a consent of its own), the status with the
+method, time and event that set it last.
 :func:`replay` rebuilds it from the events alone; the store keeps the same values as
 each change is committed (the replay of the events it appends), and ``ledger
 verify`` compares the two (:func:`first_difference`). Also here: what a contact's
@@ -59,6 +60,8 @@ class Projection:
     account: Mark | None = None
     senders: Mapping[str, Mark] = field(default_factory=lambda: _EMPTY)
     lists: Mapping[str, bool] = field(default_factory=lambda: _EMPTY)
+    # Purposes with written consent on record, not since revoked (written_consent).
+    written: frozenset[str] = frozenset()
 
     @property
     def account_status(self) -> Status:
@@ -131,10 +134,14 @@ def apply(projection: Projection, event: Recorded) -> Projection:
             return replace(
                 projection, senders=MappingProxyType({**projection.senders, sender: mark})
             )
-        return replace(projection, account=mark, senders=_EMPTY)
+        # An opt-out for the whole account revokes the written consent on record.
+        written = frozenset() if status is Status.OPTED_OUT else projection.written
+        return replace(projection, account=mark, senders=_EMPTY, written=written)
+    if kind == EventType.CONSENT_RECORDED:
+        return replace(projection, written=projection.written | {data["purpose"]})
     if kind == EventType.BLOCKED:
         mark = Mark(Status.OPTED_OUT, method_of(data), event.occurred_at, event.seq)
-        return replace(projection, blocked=True, account=mark, senders=_EMPTY)
+        return replace(projection, blocked=True, account=mark, senders=_EMPTY, written=frozenset())
     if kind == EventType.UNBLOCKED:
         return replace(projection, blocked=False)
     if kind in (EventType.LIST_SUBSCRIBED, EventType.LIST_UNSUBSCRIBED):
@@ -182,6 +189,11 @@ def _what_differs(kept: Projection, expected: Projection) -> str:
         if kept.senders.get(sender) != expected.senders.get(sender):
             got, want = kept.senders.get(sender), expected.senders.get(sender)
             return f"consent from {sender} is {_said(got)}, its events say {_said(want)}"
+    if kept.written != expected.written:
+        return (
+            f"written consent is for {sorted(kept.written)}, its events say"
+            f" {sorted(expected.written)}"
+        )
     return f"lists are {dict(kept.lists)}, its events say {dict(expected.lists)}"
 
 

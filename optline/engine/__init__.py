@@ -20,6 +20,7 @@ use case:
 ``unsettled``      sends in doubt: listed, reconciled with the provider, settled
 ``redaction``      a text's body redacted on a deletion request (its hash stays)
 ``inbox``          conversations and their read markers; the dashboard's tallies
+``consents``       written consent recorded and read back; the double opt-in
 ``results``        the dataclasses the use cases return
 ``aio``            :class:`AsyncEngine`, the same operations for an event loop
 
@@ -44,6 +45,7 @@ from functools import cached_property
 
 from optline.engine.aio import AsyncEngine
 from optline.engine.broadcast import BROADCAST_CHUNK, BROADCAST_CONCURRENCY, Broadcasting
+from optline.engine.consents import ConsentRecord, Consents
 from optline.engine.context import (
     AccountRef,
     Dispatch,
@@ -92,6 +94,7 @@ __all__ = [
     "AsyncEngine",
     "BroadcastDecisions",
     "Checker",
+    "ConsentRecord",
     "Dispatch",
     "Engine",
     "FlagPage",
@@ -108,7 +111,7 @@ __all__ = [
 ]
 
 
-class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Redaction, Inboxes):
+class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Redaction, Inboxes, Consents):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 
     Synchronous: each call runs its transactions and returns. From an event loop, call

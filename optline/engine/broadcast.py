@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from operator import setitem
 
-from optline.domain import inputs
+from optline.domain import inputs, written_consent
 from optline.domain.consent import Reason
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.outbound import Outbound
@@ -142,6 +142,14 @@ class Broadcasting(Outbound, Reading):
                 no_consent = Reason.NO_CONSENT.value
                 suppressed = {
                     **{to: no_consent for to in given if to not in consenting},
+                    **suppressed,
+                }
+            if campaign and policy.written_consent_required:
+                # decide's order: then no written consent on record (64.1200(a)(2)).
+                written = tx.contacts.with_written(row.id, written_consent.MARKETING)
+                no_written = Reason.NO_WRITTEN_CONSENT.value
+                suppressed = {
+                    **{to: no_written for to in given if to not in written},
                     **suppressed,
                 }
             held = self._held_phones(tx, row.id, policy, campaign)

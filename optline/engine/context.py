@@ -175,6 +175,8 @@ class Context:
         the SHA-256 of its body and of the reply to it)."""
         if before is None or outcome.state != before:
             tx.contacts.save(account_id, outcome.state, now)
+        if outcome.consent_texts:  # kept before the events that refer to them
+            tx.consents.keep_texts(account_id, outcome.consent_texts, now)
         if outcome.events:
             events = attributed(outcome.events, actor, message)
             self._append(tx, account_id, events, now, outcome.state)

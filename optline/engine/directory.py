@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from optline.domain import bulk, consent, inputs
+from optline.domain import bulk, consent, inputs, written_consent
 from optline.domain.actors import DEFAULT_KEY_NAME, Actor
 from optline.domain.carriers import is_help_keyword
 from optline.domain.consent import ContactState, Trigger
@@ -351,19 +351,25 @@ class Directory(Context):
         reply: str,
         unsubscribe_list: str | None = None,
         subscribe_list: str | None = None,
+        confirm_purpose: str | None = None,
     ) -> Trigger:
         """A keyword with an automatic reply and an optional list action. On a help
         keyword (HELP, INFO or one of the policy's own) the reply is the account's help
-        reply, answered as HELP is, and takes no list action."""
+        reply, answered as HELP is, and takes no list action. ``confirm_purpose``: a
+        join keyword that asks for the contact's YES first (double opt-in), recording
+        written consent for that purpose; its reply is sent once they confirm."""
         reply = inputs.outbound_text(reply, "trigger reply")
         trigger = Trigger(
-            self._account_keyword(keyword, help_reply=True), reply, unsubscribe_list, subscribe_list
+            self._account_keyword(keyword, help_reply=True),
+            reply,
+            unsubscribe_list,
+            subscribe_list,
+            None if confirm_purpose is None else written_consent.purpose(confirm_purpose),
         )
         with self.store.transaction() as tx:
             row = self._account(tx, account)
-            if (unsubscribe_list or subscribe_list) and is_help_keyword(
-                trigger.keyword, self._policy_of(row)
-            ):
+            acts = unsubscribe_list or subscribe_list or trigger.confirm_purpose
+            if acts and is_help_keyword(trigger.keyword, self._policy_of(row)):
                 raise BadInput(
                     f"{trigger.keyword.upper()} is a help keyword: its trigger is the"
                     " account's help reply and takes no list action"

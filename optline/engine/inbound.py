@@ -15,6 +15,7 @@ from optline.domain.actors import MessageRef
 from optline.domain.classify import classify, with_provider_keyword
 from optline.domain.consent import ContactState, Sender
 from optline.domain.messages import MessageStatus
+from optline.engine.consents import double_opt_in
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
 from optline.engine.results import InboundResult
@@ -88,7 +89,9 @@ class Inbound(Directory):
             )
             state = tx.contacts.get(row.id, contact_phone, for_update=True)
             before = decisions.received(state or ContactState(contact_phone))
-            outcome = consent.receive(
+            outcome = double_opt_in(
+                tx, row.id, before, body, classification, sender, policy, triggers, now
+            ) or consent.receive(
                 before,
                 classification,
                 Sender(sender.number, sender.kind),

@@ -103,7 +103,10 @@ class Reading(Directory):
             events = tx.ledger.events(row.id, contact_phone)
             head = tx.ledger.verify(row.id)
             texts = tx.messages.by_ids(row.id, commitments((e.seq, e.data) for e in events))
-        return proof_document(row, contact_phone, events, head, texts)
+            # The consent language its events refer to (written consent, confirmations).
+            hashes = (e.data["language_sha256"] for e in events if "language_sha256" in e.data)
+            consent_texts = tx.consents.texts(row.id, hashes)
+        return proof_document(row, contact_phone, events, head, texts, consent_texts)
 
     def records(self, account: AccountRef, phones: Sequence[str]) -> dict[str, Projection]:
         """The consent on record of these contacts, every scope with its method, time

@@ -29,6 +29,7 @@ SUBSCRIBABLE = frozenset(
         "list_subscribed",
         "revocation_flagged",
         "send_refused",
+        "consent_recorded",
     }
 )
 

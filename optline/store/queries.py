@@ -95,6 +95,7 @@ def contact_select(postgres: bool) -> sa.Select[Any]:
         contacts.c.texted,
         contacts.c.clarified,
         contacts.c.inbound,
+        contacts.c.written,
         by_sender.label("by_sender"),
         by_list.label("by_list"),
     )
@@ -245,8 +246,8 @@ def _taker(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]]
 def send_view(with_list: bool) -> sa.Select[Any]:
     """What a send from ``:sender`` (to ``:list``) reads of the contact ``:phone``:
     blocked, the account's status, texted, inbound, the sender's own status and the
-    list's subscription (NULL when it has none), and its stored location (send
-    windows). Primary-key look-ups only."""
+    list's subscription (NULL when it has none), its stored location (send windows)
+    and its written consent's purposes. Primary-key look-ups only."""
     c, sc, ms = contacts, sender_consent, memberships
     mine = c.c.account_id == _p("account", type_=sa.Integer)
     own = (
@@ -278,6 +279,7 @@ def send_view(with_list: bool) -> sa.Select[Any]:
         subscribed,
         c.c.time_zone,
         c.c.us_state,
+        c.c.written,
     ).where(mine, c.c.phone == _p("phone"))
 
 
@@ -393,7 +395,7 @@ class Queries:
         self.claim_contact = (
             insert(contacts, postgres).on_conflict_do_nothing().returning(contacts.c.phone)
         )
-        kept = ("blocked", "status", "texted", "clarified", "inbound", "updated_at")
+        kept = ("blocked", "status", "texted", "clarified", "inbound", "written", "updated_at")
         upsert = insert(contacts, postgres).values(
             _typed_values(contacts, ("account_id", "phone", "created_at", *kept))
         )

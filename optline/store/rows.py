@@ -209,9 +209,9 @@ def event_values(event: StoredEvent) -> dict[str, Any]:
 
 def contact_state(row: Sequence[Any]) -> ContactState:
     """A contact from its row: phone, blocked, status, texted, clarified, inbound,
-    by_sender, by_list (the last two JSON objects, as text when they come from the
-    driver)."""
-    phone, blocked, status, texted, clarified, inbound, by_sender, by_list = row
+    written, by_sender, by_list (the last two JSON objects, as text when they come from
+    the driver)."""
+    phone, blocked, status, texted, clarified, inbound, written, by_sender, by_list = row
     return ContactState(
         phone=phone,
         blocked=bool(blocked),
@@ -221,7 +221,19 @@ def contact_state(row: Sequence[Any]) -> ContactState:
         texted=bool(texted),
         clarified=bool(clarified),
         inbound=bool(inbound),
+        written=written_purposes(written),
     )
+
+
+def written_purposes(stored: str | None) -> frozenset[str]:
+    """The purposes of the contacts' ``written`` column (",a,b,"; NULL: none)."""
+    return frozenset(stored.strip(",").split(",")) if stored else frozenset()
+
+
+def written_column(purposes: frozenset[str]) -> str | None:
+    """The ``written`` column's value, wrapped in commas so that LIKE '%,name,%'
+    finds one purpose."""
+    return f",{','.join(sorted(purposes))}," if purposes else None
 
 
 def contact_values(account_id: int, state: ContactState, now: datetime) -> dict[str, Any]:
@@ -235,6 +247,7 @@ def contact_values(account_id: int, state: ContactState, now: datetime) -> dict[
         "texted": state.texted,
         "clarified": state.clarified,
         "inbound": state.inbound,
+        "written": written_column(state.written),
         "created_at": now,  # kept by the upsert when the contact exists
         "updated_at": now,
     }

@@ -153,6 +153,9 @@ triggers = sa.Table(
     sa.Column("reply", sa.String, nullable=False),
     sa.Column("unsubscribe_list", sa.String, nullable=True),
     sa.Column("subscribe_list", sa.String, nullable=True),
+    # A join keyword whose opt-in waits for the contact's YES (double opt-in): the
+    # purpose its written consent is for; NULL: no confirmation asked.
+    sa.Column("confirm_purpose", sa.String, nullable=True),
 )
 
 contacts = sa.Table(
@@ -177,6 +180,9 @@ contacts = sa.Table(
     # windows): an IANA time zone and a US state's USPS code; NULL: from the number.
     sa.Column("time_zone", sa.String, nullable=True),
     sa.Column("us_state", sa.String, nullable=True),
+    # Purposes with prior express written consent on record, not since revoked, as
+    # ",marketing,other," (NULL: none); a projection of the ledger.
+    sa.Column("written", sa.String, nullable=True),
     # Listing by status (in phone order) and finding a broadcast's suppressed contacts.
     sa.Index(
         "ix_contacts_account_id_blocked_status_phone", "account_id", "blocked", "status", "phone"
@@ -345,6 +351,17 @@ send_requests = sa.Table(
     sa.ForeignKeyConstraint(
         ["account_id", "message_id"], ["messages.account_id", "messages.id"], ondelete="CASCADE"
     ),
+)
+
+# Consent language, kept once per version: ``consent_recorded`` and
+# ``confirmation_requested`` events refer to it by its SHA-256.
+consent_texts = sa.Table(
+    "consent_texts",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 subscriptions = sa.Table(

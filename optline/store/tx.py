@@ -12,7 +12,8 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 - ``tx.flags``: the review queue of flagged replies, opened and resolved with events;
 - ``tx.outbox``: event-webhook subscriptions and their queued notifications;
 - ``tx.projections``: the consent projection of the ledger, marked, read, rebuilt;
-- ``tx.inbox``: conversations, read markers, and events over a span of time.
+- ``tx.inbox``: conversations, read markers, and events over a span of time;
+- ``tx.consents``: written consent: its language texts, records, pending confirmations.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import weakref
 from functools import cached_property
 
 from optline.store.repo.accounts import Accounts
+from optline.store.repo.consents import Consents
 from optline.store.repo.contacts import Contacts
 from optline.store.repo.flags import Flags
 from optline.store.repo.inbox import Inbox
@@ -84,3 +86,7 @@ class Tx(TxState):
     @cached_property
     def inbox(self) -> Inbox:
         return Inbox(self._proxy)
+
+    @cached_property
+    def consents(self) -> Consents:
+        return Consents(self._proxy)

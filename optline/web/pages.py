@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -28,10 +29,12 @@ from starlette.templating import Jinja2Templates
 from optline.api.deps import CheckedRoute, engine_of, storable
 from optline.api.problems import Problem, status_of
 from optline.domain.actors import DEFAULT_KEY_NAME, Actor
+from optline.domain.consent import ContactState
 from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
 from optline.domain.projection import provider_blocks
 from optline.domain.review import Resolution
 from optline.engine import Engine
+from optline.engine.consents import given_at
 from optline.errors import OptlineError
 from optline.store import AccountRow
 from optline.web.may_text import may_text
@@ -214,6 +217,7 @@ async def contact(request: Request, phone: str) -> Response:
         records = await run_in_threadpool(
             engine.records, account.id, [state.phone] if state else []
         )
+        consents = await run_in_threadpool(engine.consents, account.id, phone)
     except OptlineError as exc:
         return _failed(request, account, exc)
     if state is None:
@@ -230,6 +234,7 @@ async def contact(request: Request, phone: str) -> Response:
         provider_blocks=provider_blocks((e.type, e.data) for e in events),
         events=list(reversed(events)),
         messages=list(reversed(messages)),
+        consents=[c.as_dict() for c in consents],
         done=request.query_params.get("done"),
         may_text=await may_text(engine, account, state.phone),
     )
@@ -249,6 +254,8 @@ async def change(request: Request, phone: str, action: str) -> Response:
             state = await run_in_threadpool(
                 engine.opt_in, account.id, phone, evidence, None, actor=actor
             )
+        elif action == "consent":
+            state = await _record_consent(engine, account, phone, form, actor)
         elif action == "block":
             state = await run_in_threadpool(engine.block, account.id, phone, note, actor)
         elif action == "unblock":
@@ -258,6 +265,26 @@ async def change(request: Request, phone: str, action: str) -> Response:
     except OptlineError as exc:
         return _failed(request, account, exc)
     return _redirect(f"{PREFIX}/contacts/{state.phone}?{urlencode({'done': action})}")
+
+
+async def _record_consent(
+    engine: Engine, account: AccountRow, phone: str, form: FormData, actor: Actor
+) -> ContactState:
+    """The written-consent form: its time is UTC, as the page says."""
+    optional = {name: _text(form, name) or None for name in ("url", "form_id", "ip", "user_agent")}
+    await run_in_threadpool(
+        engine.record_consent,
+        account.id,
+        phone,
+        _text(form, "language"),
+        given_at(_text(form, "given_at"), UTC),
+        _text(form, "purpose") or None,
+        actor=actor,
+        **optional,
+    )
+    found = await run_in_threadpool(engine.contact, account.id, phone)
+    assert found is not None  # it has just been opted in
+    return found
 
 
 @router.get("/check")

@@ -29,7 +29,7 @@ from optline.store.queries import (
 )
 from optline.store.repo.base import Repository
 from optline.store.repo.contact_search import count_of, matching
-from optline.store.rows import contact_state, contact_values
+from optline.store.rows import contact_state, contact_values, written_purposes
 from optline.store.schema import contacts, sender_consent
 
 _NOT_LOADED: Final = object()
@@ -38,6 +38,7 @@ _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 #: A contact's stored time zone and US state (each None: read from the number).
 StoredLocation = tuple[str | None, str | None]
 _NOWHERE: Final[StoredLocation] = (None, None)
+_NONE_WRITTEN: Final[frozenset[str]] = frozenset()
 
 
 class Contacts(Repository):
@@ -207,9 +208,17 @@ class Contacts(Repository):
             found = rows(phone)
             if not found:
                 return None, _NOWHERE
-            blocked, account_status, texted, inbound, own, subscribed, time_zone, us_state = found[
-                0
-            ]
+            (
+                blocked,
+                account_status,
+                texted,
+                inbound,
+                own,
+                subscribed,
+                time_zone,
+                us_state,
+                written,
+            ) = found[0]
             return ContactState(
                 phone,
                 bool(blocked),
@@ -218,6 +227,7 @@ class Contacts(Repository):
                 _EMPTY if subscribed is None else MappingProxyType({list_key: bool(subscribed)}),
                 bool(texted),
                 inbound=bool(inbound),
+                written=_NONE_WRITTEN if written is None else written_purposes(written),
             ), (time_zone, us_state)
 
         return state
@@ -247,6 +257,15 @@ class Contacts(Repository):
         unsubscribed.update(refused)
         return unsubscribed
 
+    def with_written(self, account_id: int, purpose: str) -> set[str]:
+        """Every contact with written consent on record for ``purpose``."""
+        c = contacts
+        named = purpose.replace("_", "\\_")  # a slug's _ is LIKE's one-character wildcard
+        stmt = sa.select(c.c.phone).where(
+            c.c.account_id == account_id, c.c.written.like(f"%,{named},%", escape="\\")
+        )
+        return set(self._conn.execute(stmt).scalars())
+
     def consenting(self, account_id: int, sender: str, with_inbound: bool) -> set[str]:
         """Every contact a send from ``sender`` finds with consent on record (opted in
         as seen from it; ``with_inbound``: or having texted the account), for a policy
@@ -272,5 +291,12 @@ def _consenting(account_id: int, sender: str, with_inbound: bool) -> sa.Select[A
     return sa.select(c.c.phone).where(c.c.account_id == account_id, consent)
 
 
-def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool, bool]:
-    return (state.blocked, state.account_status, state.texted, state.clarified, state.inbound)
+def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool, bool, frozenset[str]]:
+    return (
+        state.blocked,
+        state.account_status,
+        state.texted,
+        state.clarified,
+        state.inbound,
+        state.written,
+    )

@@ -1,8 +1,8 @@
-"""The consent projection: each contact's blocked flag, list memberships and, per scope,
-status with the method, time and event that set it (:mod:`optline.domain.projection`),
-as the contact tables store it. Marked as each change commits, read whole for
-``ledger verify`` and the views of every scope, rewritten from the ledger by
-``ledger repair``."""
+"""The consent projection: each contact's blocked flag, list memberships, written
+consent's purposes and, per scope, status with the method, time and event that set it
+(:mod:`optline.domain.projection`), as the contact tables store it. Marked as each
+change commits, read whole for ``ledger verify`` and the views of every scope,
+rewritten from the ledger by ``ledger repair``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from optline.domain.consent import ContactState, Method, Status
 from optline.domain.projection import Mark, Projection
 from optline.store.repo.base import Repository
-from optline.store.rows import contact_values
+from optline.store.rows import contact_values, written_column, written_purposes
 from optline.store.schema import contacts, memberships, sender_consent
 
 
@@ -46,17 +46,25 @@ class Projections(Repository):
 
         c, sc, ms = contacts, sender_consent, memberships
         own = self._conn.execute(
-            sa.select(c.c.phone, c.c.blocked, c.c.status, c.c.method, c.c.since, c.c.event_seq)
+            sa.select(
+                c.c.phone,
+                c.c.blocked,
+                c.c.status,
+                c.c.method,
+                c.c.since,
+                c.c.event_seq,
+                c.c.written,
+            )
             .where(*mine(c))
             .order_by(c.c.phone)
         ).all()
         senders: dict[str, dict[str, Mark]] = {}
-        for row in self._conn.execute(
+        for own_row in self._conn.execute(
             sa.select(
                 sc.c.phone, sc.c.sender, sc.c.status, sc.c.method, sc.c.since, sc.c.event_seq
             ).where(*mine(sc))
         ):
-            senders.setdefault(row.phone, {})[row.sender] = _stored_mark(row)
+            senders.setdefault(own_row.phone, {})[own_row.sender] = _stored_mark(own_row)
         lists: dict[str, dict[str, bool]] = {}
         for member in self._conn.execute(
             sa.select(ms.c.phone, ms.c.list_name, ms.c.subscribed).where(*mine(ms))
@@ -72,6 +80,7 @@ class Projections(Repository):
                     None if unset and row.event_seq is None else _stored_mark(row),
                     MappingProxyType(senders.get(row.phone, {})),
                     MappingProxyType(lists.get(row.phone, {})),
+                    written_purposes(row.written),
                 )
             )
         return found
@@ -98,7 +107,12 @@ class Projections(Repository):
         self._conn.execute(
             sa.update(c)
             .where(c.c.account_id == account_id, c.c.phone == phone)
-            .values(blocked=projection.blocked, updated_at=at, **account)
+            .values(
+                blocked=projection.blocked,
+                updated_at=at,
+                written=written_column(projection.written),
+                **account,
+            )
         )
         for table in (sc, ms):
             self._conn.execute(

@@ -107,10 +107,14 @@ class Senders(Repository):
             "reply": trigger.reply,
             "unsubscribe_list": trigger.unsubscribe_list,
             "subscribe_list": trigger.subscribe_list,
+            "confirm_purpose": trigger.confirm_purpose,
         }
         self._tx.insert_or_conflict(triggers, values, f"trigger {trigger.keyword!r}")
         Accounts(self._tx).keywords_changed(account_id)
 
     def triggers(self, account_id: int) -> list[Trigger]:
         rows = self._conn.execute(self._q.triggers, {"account": account_id})
-        return [Trigger(r.keyword, r.reply, r.unsubscribe_list, r.subscribe_list) for r in rows]
+        return [
+            Trigger(r.keyword, r.reply, r.unsubscribe_list, r.subscribe_list, r.confirm_purpose)
+            for r in rows
+        ]
