@@ -165,6 +165,13 @@ BASIS: Mapping[str, Mapping[str, str]] = {
             "recorded for review, not answered"
         ),
         "send_windows": "Twilio holds no text back by the hour: timing is the sender's",
+        "wrong_number": (
+            "Twilio acts on its keywords only; 64.1200(a)(10) still binds, so a wrong-number "
+            "reply is flagged for review"
+        ),
+        "reassigned_check_after_days": (
+            "Twilio checks no reassigned-numbers database before a send"
+        ),
     },
     "default": {
         "keywords": (
@@ -211,6 +218,14 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "send_windows_on_replies": (
             "a contact who wrote in the last 24 hours invited the answer: a 1:1 reply "
             "goes at any hour"
+        ),
+        "wrong_number": (
+            "the consent on record was given by someone else: the number's holder never "
+            "consented (64.1200(a)(10); see docs/law.md)"
+        ),
+        "reassigned_check_after_days": (
+            "disconnected numbers age at least 45 days before reassignment (47 CFR "
+            "52.15(f)(1)(ii)); the FCC Reassigned Numbers Database answers for a date"
         ),
     },
 }
@@ -310,6 +325,20 @@ DESCRIPTIONS: Mapping[str, str] = {
         "*Send windows* below."
     ),
     "send_windows_informational": "The rules also hold back texts that are not campaigns.",
+    "wrong_number": (
+        "A reply saying the number is not the intended person's (\u201cwrong number\u201d, "
+        "\u201cI\u2019m not Mike\u201d, \u201cn\u00famero equivocado\u201d; en, es, fr, "
+        "de, pt, it). `end_consent`: every scope is opted out and every list left, with "
+        "method `wrong_number`, and one confirmation with no marketing is sent. `flag`: "
+        "the reply is a possible opt-out for review (`revocation_flagged`); nothing ends."
+    ),
+    "reassigned_check_after_days": (
+        "After this many days with no text either way, the next text to a contact with "
+        "consent first asks the configured reassigned-numbers check (FCC Reassigned "
+        "Numbers Database or another, see docs/law.md); a number reassigned since the "
+        "consent was given is refused (`number_reassigned`) and its consent ends. `null`: "
+        "never asked. No check is configured by default: optline calls no paid service."
+    ),
     "send_windows_on_replies": (
         "The rules also hold back a 1:1 text to a contact who wrote in the last 24 hours "
         "(broadcasts keep to them whoever wrote)."

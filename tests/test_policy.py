@@ -144,6 +144,8 @@ WRONG_TYPES: dict[str, list[Any]] = {
     ],
     "send_windows_informational": ["yes", 1],
     "send_windows_on_replies": ["no", None],
+    "wrong_number": [None, "end", "ignore", 1, True],
+    "reassigned_check_after_days": [0, -3, 3651, 1.5, "45", True, []],
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from optline.domain import consent, decisions, inputs
+from optline.domain import decisions, inputs, wrong_number
 from optline.domain.classify import classify, with_provider_keyword
 from optline.domain.consent import ContactState, Sender
 from optline.domain.messages import MessageStatus
@@ -86,8 +86,10 @@ class Inbound(Directory):
             )
             state = tx.contacts.get(row.id, contact_phone, for_update=True)
             before = decisions.received(state or ContactState(contact_phone))
-            outcome = consent.receive(
+            # A wrong number is read first (it may end the consent), then the rest.
+            classification, outcome = wrong_number.receive(
                 before,
+                body,
                 classification,
                 Sender(sender.number, sender.kind),
                 policy,
