@@ -28,6 +28,7 @@ from optline import contacts_csv
 from optline.cli_ledger import ledger_app
 from optline.cli_location import contacts_location
 from optline.cli_messages import messages_app
+from optline.cli_moves import contacts_move
 from optline.cli_policy import policy_app
 from optline.cli_review import review_app
 from optline.cli_serve import serve
@@ -73,6 +74,7 @@ app.add_typer(messages_app, name="messages")
 app.add_typer(policy_app, name="policy")
 app.add_typer(review_app, name="review")
 contacts_app.command("location")(contacts_location)
+contacts_app.command("move")(contacts_move)
 
 
 class Format(StrEnum):

@@ -12,7 +12,17 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from optline import web
-from optline.api import docs, messages, problems, review, routes, telemetry, unsettled, webhooks
+from optline.api import (
+    docs,
+    messages,
+    moves,
+    problems,
+    review,
+    routes,
+    telemetry,
+    unsettled,
+    webhooks,
+)
 from optline.domain import learned
 from optline.domain.classify import classify
 from optline.engine import Engine
@@ -85,7 +95,13 @@ def create_app(
     # the included routers, each of which adds a layer of matching to every request.
     webhooks.add_routes(app)
     messages.add_send_route(app)
-    for router in (routes.router, messages.router, unsettled.router, review.router):
+    for router in (
+        routes.router,
+        messages.router,
+        unsettled.router,
+        review.router,
+        moves.router,
+    ):
         app.include_router(router)
     docs.install(app)
     web.install(app)
