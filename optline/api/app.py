@@ -25,7 +25,7 @@ from optline.api import (
 )
 from optline.domain import learned
 from optline.domain.classify import classify
-from optline.engine import Engine
+from optline.engine import Engine, reassigned
 from optline.notify import Worker
 from optline.providers.registry import Dispatcher
 from optline.settings import Settings
@@ -54,7 +54,9 @@ def create_app(
             else None
         )
         dispatcher = Dispatcher(settings.provider_urls, status_callback=callback)
-        engine = Engine.open(settings.database_url, dispatch=dispatcher)
+        spec = settings.reassigned_numbers
+        check = reassigned.load(spec) if spec else None
+        engine = Engine.open(settings.database_url, dispatch=dispatcher, reassigned=check)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
