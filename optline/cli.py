@@ -38,7 +38,7 @@ from optline.domain.consent import ContactState, Method, Status
 from optline.domain.messages import Via
 from optline.domain.policy import SenderKind, UnknownProfile
 from optline.domain.projection import Projection
-from optline.engine import Engine, phone
+from optline.engine import Engine, phone, reassigned
 from optline.errors import BadRows, OptlineError
 from optline.settings import DEFAULT_DATABASE_URL
 from optline.store.sealed import SECRET_KEY_ENV, new_key
@@ -124,8 +124,13 @@ def actor_of(ctx: typer.Context) -> Actor:
 @contextmanager
 def engine(ctx: typer.Context) -> Iterator[Engine]:
     """Open the database and turn every optline error into exit 2 with one line."""
+    spec = os.environ.get("OPTLINE_REASSIGNED_NUMBERS")
+    try:  # the reassigned-numbers check, as the service configures it (docs/law.md)
+        check = reassigned.load(spec) if spec else None
+    except ValueError as exc:
+        fail(str(exc))
     try:
-        opened = Engine.open(ctx.find_root().obj.db)
+        opened = Engine.open(ctx.find_root().obj.db, reassigned=check)
     except Exception as exc:  # a bad URL or unreachable database is bad input here
         fail(f"cannot open database: {exc}")
     try:

@@ -388,6 +388,9 @@ to a contact who opted out there, so their HELP gets no answer. Every profile fo
 (`toll_free_network_replies`, `toll_free_opt_out`, `toll_free_opt_in`): optline records
 the change and sends no reply of its own where the network answers.
 
+The rule behind each field, the dates the rules took effect (or will), and what
+optline cannot know are in [Consent and the law](law.md).
+
 This page is generated from the profile objects by
 `python -m optline.profiles_doc > docs/profiles.md`; a test fails if it is out of
 date. Sources:

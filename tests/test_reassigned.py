@@ -9,13 +9,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from account_support import HELP_CONTACT
+from cli_support import Cli
 from hypothesis import given
 from hypothesis import strategies as st
 from reassigned_support import FakeReassigned
 from store_support import ANY_HOUR
 
+from optline.api.app import create_app
 from optline.domain.reassigned import due
 from optline.engine import Engine, reassigned
+from optline.settings import Settings
 from optline.store import Store
 
 ACME = "acme"
@@ -121,3 +124,20 @@ def test_the_check_is_due_exactly_after_the_silence(
     quiet = since_consent if since_text is None else min(since_text, since_consent)
     assert due(days, consented, last, now) is (quiet >= days)
     assert due(None, consented, last, now) is False
+
+
+def test_the_service_and_the_cli_load_the_configured_check(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(
+        Settings(database_url=db_url, reassigned_numbers="reassigned_support:make_fake")
+    )
+    engine = app.state.engine
+    assert isinstance(engine._reassigned, FakeReassigned)
+    engine.close()
+    with pytest.raises(ValueError, match="OPTLINE_REASSIGNED_NUMBERS"):
+        create_app(Settings(database_url=db_url, reassigned_numbers="no_such_module:make"))
+    monkeypatch.setenv("OPTLINE_REASSIGNED_NUMBERS", "no_such_module:make")
+    assert "OPTLINE_REASSIGNED_NUMBERS" in Cli(db_url).error(
+        "contacts", "block", "--account", "acme", BOB
+    )
