@@ -173,6 +173,39 @@ _NAMES: Mapping[str, re.Pattern[str]] = {
 }
 
 
+# A word each reading of a language needs (every one of its alternatives has one of
+# them): most replies have none, and are passed over without a regular expression.
+_PHRASE_WORDS: Mapping[str, frozenset[str]] = {
+    language: frozenset(words.split())
+    for language, words in (
+        (
+            "en",
+            "wrong someone somebody not isn right who one nobody noone reassigned recycled"
+            " owner now got",
+        ),
+        (
+            "es",
+            "numero persona telefono nadie equivoco equivocaron equivocaste equivocan equivocas",
+        ),
+        ("fr", "mauvais faux erreur mauvaise trompe trompes trompee trompez numero personne"),
+        ("de", "falsche falsch verwahlt verwaehlt nummer niemand"),
+        ("pt", "numero pessoa engano ninguem"),
+        ("it", "numero sbagliato sbagliata sbagliate sbagliati persona nessuno"),
+    )
+}
+_NAME_WORDS: Mapping[str, frozenset[str]] = {
+    language: frozenset(words.split())
+    for language, words in (
+        ("en", "not isn isnt know there theres"),
+        ("es", "soy conozco conocemos aqui aca"),
+        ("fr", "suis est connais il"),
+        ("de", "bin ist kenne hier"),
+        ("pt", "sou conheco conhecemos aqui"),
+        ("it", "sono conosco qui"),
+    )
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A reply read as a wrong number: its language and the words that say so."""
@@ -188,17 +221,36 @@ class Finding:
 def detect(text: str) -> Finding | None:
     """Does ``text`` say the number is not the intended person's? None if not."""
     form = clause_form(fold(text))
-    if _NOT_WRONG_NUMBER.search(form):
+    words = frozenset(form.split())
+    found = _read(form, words, _PHRASES, _PHRASE_WORDS)
+    # A name is written with a capital: without one, no name is denied.
+    if found is None and not text.islower() and any(ch.isupper() for ch in text):
+        found = _read(form, words, _NAMES, _NAME_WORDS, text)
+    # The exclusions are tried last, on the few replies read as a wrong number.
+    if found is None or _NOT_WRONG_NUMBER.search(form):
         return None
-    for language, pattern in _PHRASES.items():
-        found = pattern.search(form)
-        if found is not None:
-            return Finding(language, found.group(0).strip())
-    for language, pattern in _NAMES.items():
+    return found
+
+
+def _read(
+    form: str,
+    words: frozenset[str],
+    patterns: Mapping[str, re.Pattern[str]],
+    needed: Mapping[str, frozenset[str]],
+    text: str | None = None,
+) -> Finding | None:
+    """The first language whose ``patterns`` read ``form`` as a wrong number; a
+    language is tried only where ``form`` has one of the words it ``needed``. With
+    ``text``, a pattern's name must be written with a capital there."""
+    for language, pattern in patterns.items():
+        if words.isdisjoint(needed[language]):
+            continue
         for found in pattern.finditer(form):
-            name = next(v for v in found.groupdict().values() if v is not None)
-            if name not in _NOT_NAMES and _capitalised(text, name):
-                return Finding(language, found.group(0).strip(" |"))
+            if text is not None:
+                name = next(v for v in found.groupdict().values() if v is not None)
+                if name in _NOT_NAMES or not _capitalised(text, name):
+                    continue
+            return Finding(language, found.group(0).strip(" |"))
     return None
 
 
