@@ -29,6 +29,7 @@ from optline.cli_consents import consents_app
 from optline.cli_ledger import ledger_app
 from optline.cli_location import contacts_location
 from optline.cli_messages import messages_app
+from optline.cli_moves import contacts_move
 from optline.cli_policy import policy_app
 from optline.cli_review import review_app
 from optline.cli_serve import serve
@@ -38,7 +39,7 @@ from optline.domain.consent import ContactState, Method, Status
 from optline.domain.messages import Via
 from optline.domain.policy import SenderKind, UnknownProfile
 from optline.domain.projection import Projection
-from optline.engine import Engine, phone
+from optline.engine import Engine, phone, reassigned
 from optline.errors import BadRows, OptlineError
 from optline.settings import DEFAULT_DATABASE_URL
 from optline.store.sealed import SECRET_KEY_ENV, new_key
@@ -75,6 +76,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(review_app, name="review")
 app.add_typer(consents_app, name="consents")
 contacts_app.command("location")(contacts_location)
+contacts_app.command("move")(contacts_move)
 
 
 class Format(StrEnum):
@@ -124,8 +126,13 @@ def actor_of(ctx: typer.Context) -> Actor:
 @contextmanager
 def engine(ctx: typer.Context) -> Iterator[Engine]:
     """Open the database and turn every optline error into exit 2 with one line."""
+    spec = os.environ.get("OPTLINE_REASSIGNED_NUMBERS")
+    try:  # the reassigned-numbers check, as the service configures it (docs/law.md)
+        check = reassigned.load(spec) if spec else None
+    except ValueError as exc:
+        fail(str(exc))
     try:
-        opened = Engine.open(ctx.find_root().obj.db)
+        opened = Engine.open(ctx.find_root().obj.db, reassigned=check)
     except Exception as exc:  # a bad URL or unreachable database is bad input here
         fail(f"cannot open database: {exc}")
     try:

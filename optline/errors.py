@@ -29,6 +29,10 @@ class UnknownMessage(NotFound):
     code = "unknown_message"
 
 
+class UnknownContact(NotFound):
+    code = "unknown_contact"
+
+
 class BadInput(OptlineError):
     code = "bad_input"
 
@@ -89,6 +93,13 @@ class ProviderIdConflict(AlreadyExists):
     """A provider's message id that already names another message of the account."""
 
     code = "provider_id_conflict"
+
+
+class NumberHasHistory(AlreadyExists):
+    """A contact's move onto a number that has consent history of its own, not
+    confirmed (``replace_history``): the move would overwrite it."""
+
+    code = "number_has_history"
 
 
 class AlreadySettled(AlreadyExists):

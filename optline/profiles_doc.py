@@ -170,6 +170,13 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         ),
         "double_opt_in_hours": "the window a join keyword's confirmation waits for YES",
         "message_frequency": "CTIA 5.1.2.1: the opt-in confirmation states how often",
+        "wrong_number": (
+            "Twilio acts on its keywords only; 64.1200(a)(10) still binds, so a wrong-number "
+            "reply is flagged for review"
+        ),
+        "reassigned_check_after_days": (
+            "Twilio checks no reassigned-numbers database before a send"
+        ),
     },
     "default": {
         "keywords": (
@@ -224,6 +231,14 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         ),
         "double_opt_in_hours": "the window a join keyword's confirmation waits for YES",
         "message_frequency": "CTIA 5.1.2.1: the opt-in confirmation states how often",
+        "wrong_number": (
+            "the consent on record was given by someone else: the number's holder never "
+            "consented (64.1200(a)(10); see docs/law.md)"
+        ),
+        "reassigned_check_after_days": (
+            "disconnected numbers age at least 45 days before reassignment (47 CFR "
+            "52.15(f)(1)(ii)); the FCC Reassigned Numbers Database answers for a date"
+        ),
     },
 }
 
@@ -335,6 +350,20 @@ DESCRIPTIONS: Mapping[str, str] = {
         "720 hours); a later YES is read as any other text."
     ),
     "message_frequency": "The message frequency the opt-in confirmation states.",
+    "wrong_number": (
+        "A reply saying the number is not the intended person's (\u201cwrong number\u201d, "
+        "\u201cI\u2019m not Mike\u201d, \u201cn\u00famero equivocado\u201d; en, es, fr, "
+        "de, pt, it). `end_consent`: every scope is opted out and every list left, with "
+        "method `wrong_number`, and one confirmation with no marketing is sent. `flag`: "
+        "the reply is a possible opt-out for review (`revocation_flagged`); nothing ends."
+    ),
+    "reassigned_check_after_days": (
+        "After this many days with no text either way, the next text to a contact with "
+        "consent first asks the configured reassigned-numbers check (FCC Reassigned "
+        "Numbers Database or another, see docs/law.md); a number reassigned since the "
+        "consent was given is refused (`number_reassigned`) and its consent ends. `null`: "
+        "never asked. No check is configured by default: optline calls no paid service."
+    ),
     "send_windows_on_replies": (
         "The rules also hold back a 1:1 text to a contact who wrote in the last 24 hours "
         "(broadcasts keep to them whoever wrote)."
@@ -383,6 +412,9 @@ word STOP…"), opts the contact back in on START and UNSTOP only, and lets no t
 to a contact who opted out there, so their HELP gets no answer. Every profile follows it
 (`toll_free_network_replies`, `toll_free_opt_out`, `toll_free_opt_in`): optline records
 the change and sends no reply of its own where the network answers.
+
+The rule behind each field, the dates the rules took effect (or will), and what
+optline cannot know are in [Consent and the law](law.md).
 
 This page is generated from the profile objects by
 `python -m optline.profiles_doc > docs/profiles.md`; a test fails if it is out of

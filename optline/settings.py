@@ -42,6 +42,9 @@ class Settings:
     # A server span for every request through OpenTelemetry (OPTLINE_OTEL=1), when the
     # instrumentation is installed (the ``otel`` extra); see optline.api.telemetry.
     opentelemetry: bool = False
+    # The reassigned-numbers check (OPTLINE_REASSIGNED_NUMBERS, ``module:factory``; see
+    # docs/law.md): asked before the first text after a long silence. None: not asked.
+    reassigned_numbers: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -56,6 +59,7 @@ class Settings:
             "admin_key": env.get("OPTLINE_ADMIN_KEY") or None,
             "public_base_url": env.get("OPTLINE_PUBLIC_URL") or None,
             "provider_urls": provider_urls,
+            "reassigned_numbers": env.get("OPTLINE_REASSIGNED_NUMBERS") or None,
         }
         otel = env.get("OPTLINE_OTEL", "").strip().lower()
         if otel not in ("", "0", "1", "true", "false", "yes", "no", "on", "off"):

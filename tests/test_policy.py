@@ -147,6 +147,8 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "written_consent_required": ["yes", 1, None],
     "double_opt_in_hours": [True, 0, -1, 721, 1.5, "24", None],
     "message_frequency": [None, 4, ["weekly"]],
+    "wrong_number": [None, "end", "ignore", 1, True],
+    "reassigned_check_after_days": [0, -3, 3651, 1.5, "45", True, []],
 }
 
 

@@ -16,6 +16,7 @@ from optline.api import (
     consents,
     docs,
     messages,
+    moves,
     problems,
     review,
     routes,
@@ -25,7 +26,7 @@ from optline.api import (
 )
 from optline.domain import learned
 from optline.domain.classify import classify
-from optline.engine import Engine
+from optline.engine import Engine, reassigned
 from optline.notify import Worker
 from optline.providers.registry import Dispatcher
 from optline.settings import Settings
@@ -54,7 +55,9 @@ def create_app(
             else None
         )
         dispatcher = Dispatcher(settings.provider_urls, status_callback=callback)
-        engine = Engine.open(settings.database_url, dispatch=dispatcher)
+        spec = settings.reassigned_numbers
+        check = reassigned.load(spec) if spec else None
+        engine = Engine.open(settings.database_url, dispatch=dispatcher, reassigned=check)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -95,8 +98,14 @@ def create_app(
     # the included routers, each of which adds a layer of matching to every request.
     webhooks.add_routes(app)
     messages.add_send_route(app)
-    routers = (routes.router, messages.router, unsettled.router, review.router, consents.router)
-    for router in routers:
+    for router in (
+        routes.router,
+        messages.router,
+        unsettled.router,
+        review.router,
+        consents.router,
+        moves.router,
+    ):
         app.include_router(router)
     docs.install(app)
     web.install(app)

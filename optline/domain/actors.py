@@ -22,7 +22,8 @@ from optline.domain.messages import Via
 DEFAULT_KEY_NAME = "default"
 
 _BY_THE_BUSINESS = frozenset({Source.MANUAL, Source.IMPORT, Source.POLICY})
-_BY_A_MESSAGE = frozenset({Source.KEYWORD, Source.IMPLICIT, Source.PROVIDER})
+# A reassigned-numbers lookup is made for a send: the text it was asked for.
+_BY_A_MESSAGE = frozenset({Source.KEYWORD, Source.IMPLICIT, Source.PROVIDER, Source.LOOKUP})
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,10 @@ class EventType(StrEnum):
     CONSENT_RECORDED = "consent_recorded"
     # A join keyword's opt-in confirmation sent: consent waits for the contact's YES.
     CONFIRMATION_REQUESTED = "confirmation_requested"
+    # A contact's number changed (optline.domain.moves): its consent left this number ...
+    NUMBER_MOVED_OUT = "number_moved_out"
+    # ... and arrived on the new one.
+    NUMBER_MOVED_IN = "number_moved_in"
 
 
 class Source(StrEnum):
@@ -58,6 +62,7 @@ class Source(StrEnum):
     PROVIDER = "provider"  # the SMS provider reported the number opted out
     IMPORT = "import"  # a contacts import
     POLICY = "policy"  # a change of the account's policy
+    LOOKUP = "lookup"  # the reassigned-numbers check reported the number reassigned
 
 
 class Method(StrEnum):
@@ -74,6 +79,10 @@ class Method(StrEnum):
     SCOPE_WIDENED = "scope_widened"  # the policy's scope widened (``widen_scope``)
     WRITTEN_CONSENT = "written_consent"  # written consent recorded by the business
     DOUBLE_OPT_IN = "double_opt_in"  # the contact's YES to an opt-in confirmation
+    # "Wrong number": whoever consented does not have this number (wrong_number.py).
+    WRONG_NUMBER = "wrong_number"
+    # The reassigned-numbers check: the number has a new holder since the consent.
+    NUMBER_REASSIGNED = "number_reassigned"
 
 
 #: The method of an event that names none (written before methods were recorded):
@@ -86,6 +95,7 @@ SOURCE_METHODS: Mapping[str, Method] = MappingProxyType(
         Source.PROVIDER: Method.PROVIDER,
         Source.IMPORT: Method.IMPORT,
         Source.POLICY: Method.SCOPE_WIDENED,
+        Source.LOOKUP: Method.NUMBER_REASSIGNED,
     }
 )
 
@@ -132,6 +142,8 @@ class Reason(StrEnum):
     # A campaign text with no prior express written consent on record for marketing,
     # where the policy requires it (``written_consent_required``; 64.1200(a)(2)).
     NO_WRITTEN_CONSENT = "no_written_consent"
+    # The reassigned-numbers check reports a new holder since the consent was given.
+    NUMBER_REASSIGNED = "number_reassigned"
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -594,3 +606,22 @@ def provider_opt_out(
         provider_scope_id=provider_scope_id if provider_scope is not None else None,
     )
     return Outcome(new, (event,))
+
+
+def end_consent(
+    state: ContactState,
+    policy: Policy,
+    source: Source,
+    method: Method,
+    sender: str | None = None,
+    **data: Any,
+) -> Outcome:
+    """End the consent on record because it was never this number holder's: a wrong
+    number, a reassigned number. Every scope is opted out and every list left (they
+    were the earlier holder's, so a later opt-in must not bring them back)."""
+    new, event, _ = _opt_out(state, sender, policy, source, True, method, **data)
+    events = [event]
+    for list_name in sorted(name for name, on in state.lists.items() if on):
+        new, left = _list_change(new, list_name, False, source, sender)
+        events.append(left)
+    return Outcome(new, tuple(events))

@@ -56,6 +56,16 @@ class NoConsent(StrEnum):
         return self is NoConsent.ALLOW or (not campaign and contact_texted_first)
 
 
+class WrongNumber(StrEnum):
+    """What a reply saying the number is not the intended person's does
+    (:mod:`optline.domain.wrong_number`)."""
+
+    # The consent on record was given by someone else: it ends, everywhere.
+    END_CONSENT = "end_consent"
+    # Recorded as a possible opt-out for review (``revocation_flagged``); nothing ends.
+    FLAG = "flag"
+
+
 class Intent(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
@@ -200,6 +210,11 @@ class Policy:
     double_opt_in_hours: int = 24
     # The message frequency the opt-in confirmation states (CTIA 5.1.2.1).
     message_frequency: str = "Msg frequency varies"
+    # A reply saying the number is not the intended person's ("wrong number").
+    wrong_number: WrongNumber = WrongNumber.FLAG
+    # Days without a text either way after which the next text to a contact first asks
+    # the configured reassigned-numbers check (optline.domain.reassigned); None: never.
+    reassigned_check_after_days: int | None = None
     # Derived: keyword form -> meaning, built once so classification is one dict lookup.
     keyword_index: Mapping[str, KeywordMatch] = field(
         init=False, repr=False, compare=False, default_factory=dict
@@ -319,6 +334,14 @@ def _one_of(kind: type[StrEnum]) -> Callable[[str, Any, Policy], StrEnum]:
     return member
 
 
+def _days_or_null(name: str, value: Any, _: Policy) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+        raise BadOverride(f"{name} must be a whole number of days from 1 to 3650, or null")
+    return value
+
+
 def _send_windows(name: str, value: Any, _: Policy) -> tuple[SendWindow, ...]:
     try:
         return window_rules.from_json(value)
@@ -368,6 +391,8 @@ OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
         "written_consent_required": _boolean,
         "double_opt_in_hours": _hours,
         "message_frequency": _text,
+        "wrong_number": _one_of(WrongNumber),
+        "reassigned_check_after_days": _days_or_null,
     }
 )
 

@@ -31,6 +31,7 @@ from optline.domain.policy import (
     Scope,
     SenderKind,
     UnknownProfile,
+    WrongNumber,
 )
 from optline.domain.window_rules import US_SEND_WINDOWS
 
@@ -220,6 +221,12 @@ DEFAULT = Policy(
     # (47 CFR 64.1200(a)(2), (f)(9)): a campaign text goes only to a contact with
     # written consent on record. The seeds' products ask for none.
     written_consent_required=True,
+    # "Wrong number": the consent on record was given by someone else, so it ends
+    # (64.1200(a)(10); a reassigned number's new holder never consented).
+    wrong_number=WrongNumber.END_CONSENT,
+    # Disconnected numbers age at least 45 days before they are reassigned (47 CFR
+    # 52.15(f)(1)(ii)): after as long a silence the number may have a new holder.
+    reassigned_check_after_days=45,
 )
 
 TWILIO = Policy(

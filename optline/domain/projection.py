@@ -144,11 +144,39 @@ def apply(projection: Projection, event: Recorded) -> Projection:
         return replace(projection, blocked=True, account=mark, senders=_EMPTY, written=frozenset())
     if kind == EventType.UNBLOCKED:
         return replace(projection, blocked=False)
+    if kind == EventType.NUMBER_MOVED_OUT:  # the contact moved away: nothing stays here
+        return Projection(projection.phone)
+    if kind == EventType.NUMBER_MOVED_IN:
+        return _moved_in(projection.phone, event)
     if kind in (EventType.LIST_SUBSCRIBED, EventType.LIST_UNSUBSCRIBED):
         subscribed = kind == EventType.LIST_SUBSCRIBED
         lists = {**projection.lists, data["list"]: subscribed}
         return replace(projection, lists=MappingProxyType(lists))
     return projection
+
+
+def _moved_in(phone: str, event: Recorded) -> Projection:
+    """A number's projection once a contact's consent moved onto it
+    (:mod:`optline.domain.moves`): each scope as it was on the old number, set by the
+    move, which replaces whatever the number held before."""
+    data = event.data
+
+    def mark(scope: Mapping[str, Any]) -> Mark:
+        method = scope.get("method")
+        status = Status(scope["status"])
+        return Mark(
+            status, None if method is None else Method(method), event.occurred_at, event.seq
+        )
+
+    account = data.get("account")
+    return Projection(
+        phone,
+        bool(data.get("blocked")),
+        None if account is None else mark(account),
+        MappingProxyType({s: mark(m) for s, m in data.get("senders", {}).items()}),
+        MappingProxyType({name: bool(on) for name, on in data.get("lists", {}).items()}),
+        frozenset(data.get("written", ())),
+    )
 
 
 def replay(events: Iterable[Recorded]) -> dict[str, Projection]:

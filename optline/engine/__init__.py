@@ -11,6 +11,7 @@ use case:
 ``reading``        contacts, history, messages, proofs, verification
 ``review``         the review queue of flagged replies: listed, counted, resolved
 ``changes``        manual consent changes, bulk changes, imports
+``moves``          a contact's number change
 ``inbound``        an inbound text received
 ``handover``       claiming a text, its hand-over to the provider (re-decided before
                    each retry), the reply worker, the provider's status reports
@@ -58,6 +59,7 @@ from optline.engine.context import (
 from optline.engine.handover import REPLY_GRACE
 from optline.engine.inbound import Inbound
 from optline.engine.inbox import MAX_CONVERSATIONS, Inboxes
+from optline.engine.moves import Moves
 from optline.engine.outbound import Checker
 from optline.engine.redaction import Redaction
 from optline.engine.results import (
@@ -111,7 +113,9 @@ __all__ = [
 ]
 
 
-class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Redaction, Inboxes, Consents):
+class Engine(
+    Inbound, Broadcasting, Unsettled, Subscriptions, Review, Redaction, Inboxes, Consents, Moves
+):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 
     Synchronous: each call runs its transactions and returns. From an event loop, call

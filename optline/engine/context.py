@@ -22,6 +22,7 @@ from optline.domain.consent import ContactState, EventType, Outcome, Status
 from optline.domain.decisions import Decision
 from optline.domain.phone import InvalidPhoneNumber, to_e164
 from optline.domain.policy import Policy
+from optline.domain.reassigned import ReassignedNumbers
 from optline.domain.review import Resolution
 from optline.errors import BadInput, UnknownAccount, UnknownList
 from optline.providers.base import BeforeRetry, ProviderRecord, SentText
@@ -99,18 +100,26 @@ class Context:
         store: Store,
         clock: Callable[[], datetime] = utcnow,
         dispatch: Dispatch | None = None,
+        reassigned: ReassignedNumbers | None = None,
     ) -> None:
         self.store = store
         self._clock = clock
         # Without a dispatcher, outbound texts are decided and recorded only (the
         # caller sends them); with one, allowed texts go to the sender's provider.
         self._dispatch = dispatch
+        # The reassigned-numbers check (optline.engine.reassigned); None: not asked.
+        self._reassigned = reassigned
 
     @classmethod
     def open(
-        cls, database_url: str, dispatch: Dispatch | None = None, **store_options: Any
+        cls,
+        database_url: str,
+        dispatch: Dispatch | None = None,
+        reassigned: ReassignedNumbers | None = None,
+        **store_options: Any,
     ) -> Self:
-        return cls(Store.open(database_url, **store_options), dispatch=dispatch)
+        store = Store.open(database_url, **store_options)
+        return cls(store, dispatch=dispatch, reassigned=reassigned)
 
     def close(self) -> None:
         close_dispatch = getattr(self._dispatch, "close", None)

@@ -34,6 +34,7 @@ from optline.domain.policy import (
     with_overrides,
 )
 from optline.domain.profiles import get_profile
+from optline.domain.reassigned import ReassignedNumbers
 from optline.domain.text import normalise_keyword
 from optline.engine.context import (
     SHORT_CODE,
@@ -65,8 +66,9 @@ class Directory(Context):
         store: Store,
         clock: Callable[[], datetime] = utcnow,
         dispatch: Dispatch | None = None,
+        reassigned: ReassignedNumbers | None = None,
     ) -> None:
-        super().__init__(store, clock, dispatch)
+        super().__init__(store, clock, dispatch, reassigned)
         self._policies: dict[tuple[str, str], Policy] = {}
         self._account_policies: dict[int, tuple[tuple[str, str, dict[str, Any]], Policy]] = {}
         # Sender number -> its row, once found (see _lookup_sender).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from optline.domain import consent, decisions, inputs
+from optline.domain import decisions, inputs, wrong_number
 from optline.domain.actors import MessageRef
 from optline.domain.classify import classify, with_provider_keyword
 from optline.domain.consent import ContactState, Sender
@@ -89,16 +89,23 @@ class Inbound(Directory):
             )
             state = tx.contacts.get(row.id, contact_phone, for_update=True)
             before = decisions.received(state or ContactState(contact_phone))
-            outcome = double_opt_in(
+            # A YES to a pending opt-in confirmation is read first, then a wrong number
+            # (it may end the consent), then the rest.
+            confirmed = double_opt_in(
                 tx, row.id, before, body, classification, sender, policy, triggers, now
-            ) or consent.receive(
-                before,
-                classification,
-                Sender(sender.number, sender.kind),
-                policy,
-                triggers,
-                list_keywords,
             )
+            if confirmed is not None:
+                outcome = confirmed
+            else:
+                classification, outcome = wrong_number.receive(
+                    before,
+                    body,
+                    classification,
+                    Sender(sender.number, sender.kind),
+                    policy,
+                    triggers,
+                    list_keywords,
+                )
             reply = None if provider_replied or sender.provider_replies else outcome.reply
             # The reply's number is taken first: a repeat of this delivery answers with
             # the same reply, id included, from the outcome stored with the text. The

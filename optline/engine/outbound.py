@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 
 from optline.domain import decisions, inputs
@@ -23,6 +24,7 @@ from optline.domain.messages import MessageStatus
 from optline.domain.policy import Policy
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.handover import HandOver
+from optline.engine.reassigned import Reassigned
 from optline.engine.results import PendingSend, SendResult
 from optline.engine.timing import Locating, SendTimes
 from optline.errors import IdempotencyKeyReused
@@ -95,7 +97,7 @@ def _closed_checker(to: str) -> tuple[ContactState | None, StoredLocation]:
     raise RuntimeError("this checker's transaction has ended")
 
 
-class Outbound(HandOver, Locating):
+class Outbound(HandOver, Locating, Reassigned):
     """Outbound texts checked, and sent: decided, recorded, handed over."""
 
     def check(
@@ -199,6 +201,8 @@ class Outbound(HandOver, Locating):
         from_number = sender_number(sender)
         body = inputs.outbound_text(body)
         now = self._clock()
+        # Asked before the transaction: the check may be a remote service.
+        reassigned_since = self._reassigned_since(account, contact_phone, from_number, now)
         key = idempotency_key
         request = (
             ""
@@ -218,6 +222,13 @@ class Outbound(HandOver, Locating):
                 self._known_list(tx, row, list_name)
                 state = tx.contacts.get(row.id, contact_phone, for_update=True)
                 policy = self._policy_of(row)
+                refuse = None
+                if reassigned_since is not None:
+                    ended = self._end_reassigned(
+                        tx, row.id, policy, state, contact_phone, from_number, reassigned_since, now
+                    )
+                    if ended is not None:
+                        state, refuse = ended, Reason.NUMBER_REASSIGNED
                 pending = self._decide_recorded(
                     tx,
                     row.id,
@@ -231,6 +242,7 @@ class Outbound(HandOver, Locating):
                     now,
                     SendTimes(tx, row.id, policy, campaign, one_to_one=True),
                     self._held(tx, row.id, policy, campaign, contact_phone),
+                    refuse,
                 )
                 if key is not None:
                     tx.messages.record_send_request(
@@ -266,13 +278,17 @@ class Outbound(HandOver, Locating):
         now: datetime,
         times: SendTimes,
         held: bool = False,
+        refuse: Reason | None = None,
     ) -> PendingSend:
         """Decide one text on the contact's state as locked in ``tx`` (consent, then the
         send windows and caps), and record it (``held``: a flagged reply of the
         contact's waits for review): a first-text notice of its own (seed 004) first,
         as a message of its own marked as the disclosure, allowed with the text it
-        comes before (a text the windows hold sends no notice)."""
+        comes before (a text the windows hold sends no notice); ``refuse``: the reason
+        it is refused whatever consent says (a number reassigned since its consent)."""
         decision = decisions.decide(state, sender.number, policy, body, list_name, campaign, held)
+        if refuse is not None:
+            decision = replace(decision, allowed=False, reason=refuse, notice=None)
         decision = times(decision, to, now)
         queued = self._sends_through(sender)
         notice_id = None

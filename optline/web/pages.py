@@ -260,6 +260,13 @@ async def change(request: Request, phone: str, action: str) -> Response:
             state = await run_in_threadpool(engine.block, account.id, phone, note, actor)
         elif action == "unblock":
             state = await run_in_threadpool(engine.unblock, account.id, phone, note, actor)
+        elif action == "move":  # to the contact's new number, whose page comes next
+            to, evidence = _text(form, "to"), _text(form, "evidence") or None
+            replace_history = form.get("replace_history") == "on"
+            moved = engine.move_contact
+            _, state = await run_in_threadpool(
+                moved, account.id, phone, to, evidence, replace_history, actor
+            )
         else:
             return _page(request, "error.html", 404, account, error=f"No action {action!r}.")
     except OptlineError as exc:

@@ -196,6 +196,18 @@ class Messages(Repository):
         row = self._q.last_inbound.first(self._driver, {"account": account_id, "phone": phone})
         return None if row is None or row[0] is None else _moment(row[0])
 
+    def last_text(self, account_id: int, phone: str) -> datetime | None:
+        """When a text last went either way between the account and ``phone``: the last
+        inbound one, or outbound one that was not refused or failed (None: never)."""
+        m = messages
+        stmt = sa.select(sa.func.max(m.c.created_at)).where(
+            m.c.account_id == account_id,
+            m.c.phone == phone,
+            sa.or_(m.c.direction == "in", m.c.status != MessageStatus.FAILED.value),
+        )
+        found = self._conn.execute(stmt).scalar()
+        return None if found is None else _moment(found)
+
     def by_provider_id(self, account_id: int, provider_id: str) -> MessageRow | None:
         m = messages
         stmt = sa.select(m).where(m.c.account_id == account_id, m.c.provider_id == provider_id)
