@@ -59,6 +59,8 @@ class Projection:
     account: Mark | None = None
     senders: Mapping[str, Mark] = field(default_factory=lambda: _EMPTY)
     lists: Mapping[str, bool] = field(default_factory=lambda: _EMPTY)
+    # Purpose -> the consent of that purpose's own (optline.domain.purposes).
+    purposes: Mapping[str, Mark] = field(default_factory=lambda: _EMPTY)
 
     @property
     def account_status(self) -> Status:
@@ -66,10 +68,15 @@ class Projection:
 
     def rows(self) -> list[ScopeRow]:
         """Every scope of the contact: the account's (blocked, where the contact is),
-        then each sender with a consent of its own, in number order."""
+        then each sender with a consent of its own, in number order, then each purpose
+        with a consent of its own (account-wide), in name order."""
         account = Status.BLOCKED if self.blocked else self.account_status
         found = [ScopeRow(ACCOUNT_SCOPE, account, self.account)]
         found.extend(ScopeRow(s, m.status, m) for s, m in sorted(self.senders.items()))
+        found.extend(
+            ScopeRow(ACCOUNT_SCOPE, Status.BLOCKED if self.blocked else m.status, m, purpose)
+            for purpose, m in sorted(self.purposes.items())
+        )
         return found
 
 
@@ -84,11 +91,13 @@ class ScopeRow:
     scope: str  # ACCOUNT_SCOPE or a sender's number
     status: Status
     mark: Mark | None  # None: nothing on record
+    purpose: str | None = None  # the purpose of a consent of its own; None: every purpose
 
     def as_dict(self) -> dict[str, Any]:
         mark = self.mark
         return {
             "scope": self.scope,
+            "purpose": self.purpose,
             "status": self.status.value,
             "since": None if mark is None or mark.since is None else mark.since.isoformat(),
             "method": None if mark is None or mark.method is None else mark.method.value,
@@ -118,23 +127,28 @@ def apply(projection: Projection, event: Recorded) -> Projection:
     """``projection`` once ``event`` (one of its contact's) has happened.
 
     The rules are the state machine's (:mod:`optline.domain.consent`), read back
-    from what each event says: a change for one sender (``scope: sender``) sets that
-    sender's consent; any other sets the account's and drops every sender's own (an
-    account-wide change covers them all); a block opts out of the account too.
+    from what each event says: a change of one purpose (``purpose``) sets that
+    purpose's consent; a change for one sender (``scope: sender``) sets that sender's
+    consent; any other sets the account's and drops every sender's and purpose's own
+    (an account-wide change covers them all); a block opts out of the account too.
     """
     kind, data = event.type, event.data
     status = _STATUS_OF.get(kind)
     if status is not None:
         mark = Mark(status, method_of(data), event.occurred_at, event.seq)
+        purpose = data.get("purpose")
+        if purpose is not None:
+            purposes = MappingProxyType({**projection.purposes, purpose: mark})
+            return replace(projection, purposes=purposes)
         sender = data.get("sender")
         if data.get("scope") == Scope.SENDER and sender is not None:
             return replace(
                 projection, senders=MappingProxyType({**projection.senders, sender: mark})
             )
-        return replace(projection, account=mark, senders=_EMPTY)
+        return replace(projection, account=mark, senders=_EMPTY, purposes=_EMPTY)
     if kind == EventType.BLOCKED:
         mark = Mark(Status.OPTED_OUT, method_of(data), event.occurred_at, event.seq)
-        return replace(projection, blocked=True, account=mark, senders=_EMPTY)
+        return replace(projection, blocked=True, account=mark, senders=_EMPTY, purposes=_EMPTY)
     if kind == EventType.UNBLOCKED:
         return replace(projection, blocked=False)
     if kind in (EventType.LIST_SUBSCRIBED, EventType.LIST_UNSUBSCRIBED):
@@ -182,6 +196,10 @@ def _what_differs(kept: Projection, expected: Projection) -> str:
         if kept.senders.get(sender) != expected.senders.get(sender):
             got, want = kept.senders.get(sender), expected.senders.get(sender)
             return f"consent from {sender} is {_said(got)}, its events say {_said(want)}"
+    for purpose in sorted(set(kept.purposes) | set(expected.purposes)):
+        if kept.purposes.get(purpose) != expected.purposes.get(purpose):
+            got, want = kept.purposes.get(purpose), expected.purposes.get(purpose)
+            return f"{purpose} consent is {_said(got)}, its events say {_said(want)}"
     return f"lists are {dict(kept.lists)}, its events say {dict(expected.lists)}"
 
 

@@ -17,6 +17,7 @@ use case:
 ``outbound``       check, checker, and send: decide + record + hand-over in one call
 ``broadcast``      one text to many recipients, and deciding a broadcast up front
 ``subscriptions``  event-webhook subscriptions and the outbox worker's calls
+``purposes``       the account's purposes (marketing, informational, its own)
 ``unsettled``      sends in doubt: listed, reconciled with the provider, settled
 ``results``        the dataclasses the use cases return
 ``aio``            :class:`AsyncEngine`, the same operations for an event loop
@@ -54,6 +55,7 @@ from optline.engine.context import (
 from optline.engine.handover import REPLY_GRACE
 from optline.engine.inbound import Inbound
 from optline.engine.outbound import Checker
+from optline.engine.purposes import Purposes
 from optline.engine.results import (
     BroadcastDecisions,
     FlagPage,
@@ -103,7 +105,7 @@ __all__ = [
 ]
 
 
-class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review):
+class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Purposes):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 
     Synchronous: each call runs its transactions and returns. From an event loop, call

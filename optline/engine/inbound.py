@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from optline.domain import consent, decisions, inputs
+from optline.domain import consent, decisions, inputs, purposes
 from optline.domain.classify import classify, with_provider_keyword
 from optline.domain.consent import ContactState, Sender
 from optline.domain.messages import MessageStatus
+from optline.domain.policy import Intent
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
 from optline.engine.results import InboundResult
@@ -86,14 +87,30 @@ class Inbound(Directory):
             )
             state = tx.contacts.get(row.id, contact_phone, for_update=True)
             before = decisions.received(state or ContactState(contact_phone))
-            outcome = consent.receive(
-                before,
-                classification,
-                Sender(sender.number, sender.kind),
-                policy,
-                triggers,
-                list_keywords,
-            )
+            texted_from = Sender(sender.number, sender.kind)
+            if policy.revoke_all.covers_all(now) and before.choice_until is None:
+                outcome = consent.receive(
+                    before, classification, texted_from, policy, triggers, list_keywords
+                )
+            else:
+                # Purposes matter only here (revoke_all off, or a question of which
+                # purposes to stop still open): read the account's and, for a
+                # revocation, the purpose of the text it answers.
+                revoking = classification.intent is Intent.OPT_OUT
+                outcome = purposes.receive(
+                    before,
+                    classification,
+                    body,
+                    texted_from,
+                    policy,
+                    now=now,
+                    answered=tx.purposes.answered(row.id, contact_phone, sender.number)
+                    if revoking
+                    else purposes.INFORMATIONAL,
+                    purposes=tx.purposes.names(row.id),
+                    triggers=triggers,
+                    list_keywords=list_keywords,
+                )
             reply = None if provider_replied or sender.provider_replies else outcome.reply
             # The reply's number is taken first: a repeat of this delivery answers with
             # the same reply, id included, from the outcome stored with the text. The

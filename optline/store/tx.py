@@ -12,6 +12,7 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 - ``tx.flags``: the review queue of flagged replies, opened and resolved with events;
 - ``tx.outbox``: event-webhook subscriptions and their queued notifications;
 - ``tx.projections``: the consent projection of the ledger, marked, read, rebuilt.
+- ``tx.purposes``: the account's purposes, and the purpose of the text last sent.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from optline.store.repo.ledger import Ledger
 from optline.store.repo.messages import Messages
 from optline.store.repo.outbox import Outbox
 from optline.store.repo.projections import Projections
+from optline.store.repo.purposes import Purposes
 from optline.store.repo.senders import Senders
 from optline.store.state import Head, Subscriptions, TxState
 
@@ -78,3 +80,7 @@ class Tx(TxState):
     @cached_property
     def projections(self) -> Projections:
         return Projections(self._proxy)
+
+    @cached_property
+    def purposes(self) -> Purposes:
+        return Purposes(self._proxy)
