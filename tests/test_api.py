@@ -283,7 +283,7 @@ def test_csv_export_is_streamed_with_a_row_per_contact_and_scope(acme: Tenant) -
 
 def test_lists_memberships_and_triggers(acme: Tenant) -> None:
     created = acme.ok("POST", "/v1/lists", {"name": "deals", "opt_out_keyword": "nodeals"}, 201)
-    assert created == {"name": "deals", "opt_out_keyword": "nodeals"}
+    assert created == {"name": "deals", "opt_out_keyword": "nodeals", "purpose": None}
     assert_problem(acme.post("/v1/lists", {"name": "deals"}), 409, "conflict")
     assert acme.ok("GET", "/v1/lists")["lists"][0]["name"] == "deals"
     assert acme.ok("POST", "/v1/lists/deals/members", {"numbers": [BOB, EVE]}) == {"subscribed": 2}

@@ -156,8 +156,8 @@ def test_a_stop_to_one_sender_shows_in_every_view(engine: Engine, db_url: str) -
     cli = Cli(db_url)
     out = cli("contacts", "list", "--account", ACME, "--status", "opted_out")
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["phone", "scope", "status", "since", "method", "event_seq"]
-    assert rows[1] == [BOB, A, "opted_out", event.occurred_at.isoformat(), "keyword", "1"]
+    assert rows[0] == ["phone", "scope", "status", "since", "method", "event_seq", "purpose"]
+    assert rows[1] == [BOB, A, "opted_out", event.occurred_at.isoformat(), "keyword", "1", ""]
     assert [r[:3] for r in rows[2:]] == [[CAT, B, "opted_out"]]
     narrowed = cli("contacts", "list", "--account", ACME, "--status", "opted_out", "--sender", B)
     assert [r[:2] for r in csv.reader(io.StringIO(narrowed))][1:] == [[CAT, B]]
@@ -166,6 +166,7 @@ def test_a_stop_to_one_sender_shows_in_every_view(engine: Engine, db_url: str) -
     assert ann["scopes"] == [
         {
             "scope": "account",
+            "purpose": None,
             "status": "no_consent",
             "since": None,
             "method": None,
