@@ -236,3 +236,51 @@ def test_the_projection_shows_each_purpose_and_repair_rebuilds_it(acme: Engine) 
     assert rows[0]["purpose"] is None and rows[0]["status"] == Status.OPTED_IN.value
     assert rows[-1]["purpose"] == "marketing" and rows[-1]["status"] == "opted_out"
     _verified(acme)
+
+
+def test_a_purpose_opt_out_is_on_the_suppression_list(acme: Engine) -> None:
+    acme.opt_in("acme", BOB, EVIDENCE)
+    acme.opt_out("acme", ANN, purpose="marketing")
+    assert [c.phone for c in acme.contacts("acme", Status.OPTED_OUT)] == [ANN]
+    seen_from = acme.contacts("acme", Status.OPTED_OUT, sender=SENDER)
+    assert [c.phone for c in seen_from] == [ANN]
+
+
+def test_verify_finds_a_tampered_purpose_and_repair_rebuilds_it(acme: Engine) -> None:
+    import sqlalchemy as sa
+
+    from optline.store.schema import purpose_consent
+
+    acme.opt_out("acme", ANN, purpose="marketing")
+    with acme.store.transaction() as tx:
+        tx.conn.execute(sa.update(purpose_consent).values(status="opted_in"))
+    (broken,) = acme.verify("acme")
+    assert not broken.ok and broken.contact == ANN
+    assert "marketing consent is opted_in" in (broken.problem or "")
+    assert acme.repair("acme") == [ANN]
+    _verified(acme)
+    assert not _allowed(acme, campaign=True)
+
+
+def test_an_existing_database_upgrades_in_place(store: Store, clock: Clock) -> None:
+    from alembic import command
+
+    from optline.store.migrate import alembic_config
+
+    engine = Engine(store, clock=clock)
+    engine.create_account("acme", overrides={**HELP_CONTACT, **ANY_HOUR})
+    engine.add_sender("acme", SENDER)
+    engine.opt_in("acme", ANN, EVIDENCE)
+    engine.opt_out("acme", BOB)
+    config = alembic_config()
+    with store.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "r0012")
+        command.upgrade(config, "head")
+        conn.commit()
+    # What was on record decides as before; purposes work on the upgraded tables.
+    assert _allowed(engine, campaign=True)
+    assert engine.check("acme", SENDER, BOB, REMINDER).reason is Reason.OPTED_OUT
+    engine.opt_out("acme", ANN, purpose="marketing")
+    assert not _allowed(engine, campaign=True) and _allowed(engine)
+    _verified(engine)

@@ -319,18 +319,28 @@ def _consenting(
 
 
 def _in_status(status: Status, sender: str | None) -> sa.ColumnElement[bool]:
-    """The contact has ``status`` in some scope, or as seen from ``sender``."""
-    sc = sender_consent
+    """The contact has ``status`` in some scope or for some purpose of its own, or as
+    seen from ``sender`` (a purpose's own status counts from every sender, but where
+    the sender's own opt-out ends every purpose)."""
+    sc, pc = sender_consent, purpose_consent
     own = sa.and_(sc.c.account_id == contacts.c.account_id, sc.c.phone == contacts.c.phone)
+    of_purpose = sa.exists().where(
+        pc.c.account_id == contacts.c.account_id,
+        pc.c.phone == contacts.c.phone,
+        pc.c.status == status.value,
+    )
     if sender is None:
         return sa.or_(
             contacts.c.status == status.value,
             sa.exists().where(own, sc.c.status == status.value),
+            of_purpose,
         )
     own = sa.and_(own, sc.c.sender == sender)
+    sender_out = sa.exists().where(own, sc.c.status == Status.OPTED_OUT.value)
     return sa.or_(
         sa.exists().where(own, sc.c.status == status.value),
         sa.and_(contacts.c.status == status.value, ~sa.exists().where(own)),
+        sa.and_(of_purpose, ~sender_out),
     )
 
 
