@@ -284,3 +284,15 @@ def test_an_existing_database_upgrades_in_place(store: Store, clock: Clock) -> N
     engine.opt_out("acme", ANN, purpose="marketing")
     assert not _allowed(engine, campaign=True) and _allowed(engine)
     _verified(engine)
+
+
+def test_the_batch_checker_reads_each_purpose(acme: Engine) -> None:
+    acme.opt_in("acme", BOB, EVIDENCE)
+    with acme.checker("acme", SENDER, campaign=True) as check:
+        assert check(ANN, SALE).allowed  # no purpose's own consent in the account yet
+    acme.opt_out("acme", ANN, purpose="marketing")
+    with acme.checker("acme", SENDER, campaign=True) as check:
+        assert check(ANN, SALE).reason is Reason.OPTED_OUT
+        assert check(BOB, SALE).allowed
+    with acme.checker("acme", SENDER, purpose="appointment_reminders") as check:
+        assert check(ANN, REMINDER).allowed

@@ -249,12 +249,13 @@ def _taker(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]]
     return lambda values: ()
 
 
-def send_view(with_list: bool) -> sa.Select[Any]:
+def send_view(with_list: bool, with_purpose: bool = True) -> sa.Select[Any]:
     """What a send from ``:sender`` (to ``:list``) of ``:purpose`` reads of the contact
     ``:phone``: blocked, the account's status, texted, inbound, the sender's own status
     and the list's subscription (NULL when it has none), its stored location (send
-    windows) and the purpose's own status (NULL when it has none). Primary-key
-    look-ups only."""
+    windows) and the purpose's own status (NULL when it has none, or, without
+    ``with_purpose``, for an account with no purpose's own consent on record).
+    Primary-key look-ups only."""
     c, sc, ms, pc = contacts, sender_consent, memberships, purpose_consent
     mine = c.c.account_id == _p("account", type_=sa.Integer)
     own = (
@@ -277,15 +278,17 @@ def send_view(with_list: bool) -> sa.Select[Any]:
             )
             .scalar_subquery()
         )
-    purpose = (
-        sa.select(pc.c.status)
-        .where(
-            pc.c.account_id == _p("account"),
-            pc.c.phone == _p("phone"),
-            pc.c.purpose == _p("purpose", type_=sa.String),
+    purpose: sa.ColumnElement[Any] = sa.null()
+    if with_purpose:
+        purpose = (
+            sa.select(pc.c.status)
+            .where(
+                pc.c.account_id == _p("account"),
+                pc.c.phone == _p("phone"),
+                pc.c.purpose == _p("purpose", type_=sa.String),
+            )
+            .scalar_subquery()
         )
-        .scalar_subquery()
-    )
     return sa.select(
         c.c.blocked,
         c.c.status,
@@ -451,6 +454,16 @@ class Queries:
         )
         self.send_view = Prepared(send_view(with_list=False), dialect)
         self.send_view_list = Prepared(send_view(with_list=True), dialect)
+        # The same, for an account with no purpose's own consent on record: one
+        # primary-key look-up fewer a decision.
+        self.send_view_scopes = Prepared(send_view(False, with_purpose=False), dialect)
+        self.send_view_list_scopes = Prepared(send_view(True, with_purpose=False), dialect)
+        self.any_purpose_consent = Prepared(
+            sa.select(
+                sa.exists().where(purpose_consent.c.account_id == _p("account", type_=sa.Integer))
+            ),
+            dialect,
+        )
         self.suppressed = Prepared(suppressed(with_list=False), dialect)
         self.suppressed_from_list = Prepared(suppressed(with_list=True), dialect)
         self.sender_consent = KeyValueRows(sender_consent, "sender", "status", postgres)

@@ -214,7 +214,13 @@ class Contacts(Repository):
         out, so it is not for saving. With it, the contact's stored location (as
         :meth:`locations` gives it).
         """
-        query = self._q.send_view if list_name is None else self._q.send_view_list
+        q = self._q
+        found = q.any_purpose_consent.first(self._driver, {"account": account_id})
+        if not (found and found[0]):
+            # No contact of the account has a purpose's own consent: none to read.
+            query = q.send_view_scopes if list_name is None else q.send_view_list_scopes
+        else:
+            query = q.send_view if list_name is None else q.send_view_list
         fixed = {"account": account_id, "sender": sender, "list": list_name, "purpose": purpose}
         rows = query.repeat(self._driver, fixed, "phone")
         status = _STATUS.__getitem__
