@@ -105,6 +105,7 @@ API_TAGS = (
     "policy",
     "contacts",
     "consent",
+    "purposes",
     "ledger",
     "lists",
     "triggers",
