@@ -31,6 +31,7 @@ from optline.cli_location import contacts_location
 from optline.cli_messages import messages_app
 from optline.cli_moves import contacts_move
 from optline.cli_policy import policy_app
+from optline.cli_purposes import PurposeOpt, purposes_app
 from optline.cli_review import review_app
 from optline.cli_serve import serve
 from optline.domain.actors import Actor
@@ -75,6 +76,7 @@ app.add_typer(messages_app, name="messages")
 app.add_typer(policy_app, name="policy")
 app.add_typer(review_app, name="review")
 app.add_typer(consents_app, name="consents")
+app.add_typer(purposes_app, name="purposes")
 contacts_app.command("location")(contacts_location)
 contacts_app.command("move")(contacts_move)
 
@@ -154,6 +156,7 @@ def contact_dict(state: ContactState, record: Projection) -> dict[str, Any]:
         "blocked": state.blocked,
         "senders": dict(state.sender_status),
         "lists": dict(state.lists),
+        "purposes": {k: v.value for k, v in state.purposes.items()},
         "scopes": [row.as_dict() for row in record.rows()],
     }
 
@@ -225,13 +228,14 @@ def check(
     list_name: ListOpt = None,
     campaign: CampaignOpt = False,
     body: Annotated[str, typer.Option("--body", help="The text to check.")] = "",
+    purpose: PurposeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """May this text go? Prints allowed/refused with the reason; records nothing; exits 1
     when refused."""
     _decision_command(
         ctx, False, account=account, sender=from_, to=to, body=body,
-        list_name=list_name, campaign=campaign, as_json=as_json,
+        list_name=list_name, campaign=campaign, purpose=purpose, as_json=as_json,
     )  # fmt: skip
 
 
@@ -244,12 +248,13 @@ def send(
     to: ToContact,
     list_name: ListOpt = None,
     campaign: CampaignOpt = False,
+    purpose: PurposeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Decide and record an outbound text: sent, or failed with its reason code."""
     _decision_command(
         ctx, True, account=account, sender=from_, to=to, body=body,
-        list_name=list_name, campaign=campaign, as_json=as_json,
+        list_name=list_name, campaign=campaign, purpose=purpose, as_json=as_json,
     )  # fmt: skip
 
 
@@ -331,13 +336,15 @@ def contacts_opt_out(
     account: AccountOpt,
     list_name: ListOpt = None,
     sender: Annotated[str | None, typer.Option("--sender", help="Only this sender.")] = None,
+    purpose: PurposeOpt = None,
 ) -> None:
-    """Opt a contact out (of everything, of one sender, or of one list)."""
+    """Opt a contact out (of everything, of one sender, of one purpose, or of one
+    list)."""
     with engine(ctx) as e:
         if list_name:
             state = e.unsubscribe(account, list_name, number, actor_of(ctx))
         else:
-            state = e.opt_out(account, number, sender, actor=actor_of(ctx))
+            state = e.opt_out(account, number, sender, actor=actor_of(ctx), purpose=purpose)
     typer.echo(f"{state.phone}: {state.status_from(None).value}")
 
 
@@ -354,14 +361,15 @@ def contacts_opt_in(
     method: Annotated[
         str, typer.Option(help="How consent was given: manual or web_form.")
     ] = Method.MANUAL.value,
+    purpose: PurposeOpt = None,
 ) -> None:
-    """Opt a contact in with evidence, where the policy allows it, or subscribe them
-    to a list."""
+    """Opt a contact in with evidence, where the policy allows it (to everything, one
+    sender, or one purpose), or subscribe them to a list."""
     with engine(ctx) as e:
         if list_name:
             state = e.subscribe(account, list_name, number, actor_of(ctx))
         else:
-            state = e.opt_in(account, number, evidence, sender, method, actor_of(ctx))
+            state = e.opt_in(account, number, evidence, sender, method, actor_of(ctx), purpose)
     typer.echo(f"{state.phone}: {state.status_from(None).value}")
 
 
@@ -395,7 +403,7 @@ def contacts_list(
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.CSV,
 ) -> None:
     """List contacts as CSV, one row per contact and scope
-    (phone,scope,status,since,method,event_seq), or one JSON object."""
+    (phone,scope,status,since,method,event_seq,purpose), or one JSON object."""
     with engine(ctx) as e:
         states = e.contacts(account, status, list_name, sender=sender)
         records = e.records(account, [s.phone for s in states])
@@ -494,10 +502,12 @@ def lists_create(
     opt_out_keyword: Annotated[
         str | None, typer.Option("--opt-out-keyword", help="Keyword that leaves this list only.")
     ] = None,
+    purpose: PurposeOpt = None,
 ) -> None:
-    """Create a list, optionally with its own opt-out keyword."""
+    """Create a list, optionally with its own opt-out keyword and the purpose its texts
+    are of."""
     with engine(ctx) as e:
-        e.create_list(account, name, opt_out_keyword)
+        e.create_list(account, name, opt_out_keyword, purpose)
     typer.echo(f"list {name} created")
 
 

@@ -1,8 +1,10 @@
-"""Contacts as CSV rows, both ways: written as ``phone,scope,status,since,method,event_seq``,
-one row per contact and scope (the CLI's and the API's exports: a suppression list
-another tool imports as it is), and read as ``phone[,status][,lists][,evidence]`` (the
-CLI's and the web UI's import). What belongs here: the row formats and their checks;
-of the engine, only the listing an export reads page by page."""
+"""Contacts as CSV rows, both ways: written as
+``phone,scope,status,since,method,event_seq,purpose``, one row per contact and scope, and
+per purpose with a consent of its own (``purpose`` set; empty on the scopes' rows): the
+CLI's and the API's exports, a suppression list another tool imports as it is; and read
+as ``phone[,status][,lists][,evidence]`` (the CLI's and the web UI's import). What
+belongs here: the row formats and their checks; of the engine, only the listing an
+export reads page by page."""
 
 from __future__ import annotations
 
@@ -17,19 +19,21 @@ from optline.engine import Engine, ImportRow, phone
 from optline.engine.context import AccountRef
 from optline.errors import BadInput
 
-FIELDS = ("phone", "scope", "status", "since", "method", "event_seq")
+FIELDS = ("phone", "scope", "status", "since", "method", "event_seq", "purpose")
 
 
 def rows(
     record: Projection, status: Status | None = None, sender: str | None = None
-) -> list[tuple[str, str, str, str, str, str]]:
-    """The contact's scopes as rows: the account's, then each sender's own. With
-    ``sender``, only the scope that decides for it (its own, else the account's);
-    with ``status``, only the scopes in that status. Every cell is a phone, a sender
-    number, a status, a method, a time or a number: none can start a formula."""
+) -> list[tuple[str, str, str, str, str, str, str]]:
+    """The contact's scopes as rows: the account's, then each sender's own, then each
+    purpose's own. With ``sender``, only the scope that decides for it (its own, else
+    the account's) and the purposes' own; with ``status``, only the rows in that status.
+    Every cell is a phone, a sender number, a status, a method, a time, a number or a
+    purpose's name (letters, digits, underscores): none can start a formula."""
     scopes = record.rows()
     if sender is not None:
-        scopes = [r for r in scopes if r.scope == sender] or scopes[:1]
+        own = [r for r in scopes if r.scope == sender and r.purpose is None] or scopes[:1]
+        scopes = own + [r for r in scopes if r.purpose is not None]
     if status is not None:
         scopes = [r for r in scopes if r.status is status]
     found = []
@@ -43,6 +47,7 @@ def rows(
                 cells["since"] or "",
                 cells["method"] or "",
                 "" if cells["event_seq"] is None else str(cells["event_seq"]),
+                scope.purpose or "",
             )
         )
     return found

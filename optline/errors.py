@@ -25,6 +25,10 @@ class UnknownList(NotFound):
     code = "unknown_list"
 
 
+class UnknownPurpose(NotFound):
+    code = "unknown_purpose"
+
+
 class UnknownMessage(NotFound):
     code = "unknown_message"
 

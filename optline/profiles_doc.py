@@ -21,6 +21,7 @@ from typing import Any
 
 from optline.domain.policy import OVERRIDES, KeywordSet, Policy, Replies
 from optline.domain.profiles import PROFILE_SOURCES, PROFILES
+from optline.domain.revoke_all import RevokeAll
 from optline.domain.window_rules import SendWindow
 
 BASE = "twilio"
@@ -177,6 +178,11 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "reassigned_check_after_days": (
             "Twilio checks no reassigned-numbers database before a send"
         ),
+        "revoke_all": (
+            "a Twilio STOP ends every text from that number, whatever its purpose: the "
+            "vendors know no purposes"
+        ),
+        "purpose_choice_minutes": "unused while `revoke_all` is on",
     },
     "default": {
         "keywords": (
@@ -238,6 +244,14 @@ BASIS: Mapping[str, Mapping[str, str]] = {
         "reassigned_check_after_days": (
             "disconnected numbers age at least 45 days before reassignment (47 CFR "
             "52.15(f)(1)(ii)); the FCC Reassigned Numbers Database answers for a date"
+        ),
+        "revoke_all": (
+            "47 CFR 64.1200(a)(10) revoke-all sentence, delayed to 2027-01-31 by the FCC "
+            "order of 2026-01-06: followed today, the protective choice"
+        ),
+        "purpose_choice_minutes": (
+            "64.1200(a)(12): the confirmation may ask which purposes were meant; no "
+            "answer means all"
         ),
     },
 }
@@ -364,6 +378,20 @@ DESCRIPTIONS: Mapping[str, str] = {
         "consent was given is refused (`number_reassigned`) and its consent ends. `null`: "
         "never asked. No check is configured by default: optline calls no paid service."
     ),
+    "revoke_all": (
+        "`on`: a revocation ends every purpose of the account; `off`: it ends the "
+        "purpose of the text it answered (the last text to the contact from that "
+        "sender), unless the contact held consent for several purposes, when it ends "
+        "them all and the confirmation asks which were meant (`purpose_choice_minutes`); "
+        "`from YYYY-MM-DD`: `off` before that date (UTC), `on` from it. Under `sender` "
+        "scope a revocation ends every purpose from that sender. See *Purposes* below."
+    ),
+    "purpose_choice_minutes": (
+        "How long a contact may answer the confirmation's question of which purposes to "
+        "stop (`revoke_all` off, several purposes held): naming purposes stops only "
+        "those and gives the others back; ALL, another text or no answer leaves them all "
+        "stopped."
+    ),
     "send_windows_on_replies": (
         "The rules also hold back a 1:1 text to a contact who wrote in the last 24 hours "
         "(broadcasts keep to them whoever wrote)."
@@ -453,6 +481,30 @@ only. The vendor profiles' seeds say nothing about hours: they have no rules, an
 account may add the table as an override (`send_windows`), or a row for another state.
 """
 
+PURPOSES = """\
+## Purposes
+
+Consent is also kept per *purpose*: `marketing` and `informational` on every account,
+and any the account adds (`appointment_reminders`; `POST /v1/purposes`). A send names
+its purpose; one that names none is a `marketing` text when it is a campaign text and an
+`informational` one otherwise (a campaign text is a `marketing` text; a text to a list
+takes the list's purpose when it has one). A purpose's own consent (an opt-in or opt-out
+for that purpose alone) decides the texts of that purpose, over the scope's status; a
+sender's own opt-out (`sender` scope) still ends every purpose from that sender. A
+contact with no consent of a purpose's own is as the scope's status says: an account
+that never names purposes keeps working as before.
+
+Whether one revocation ends every purpose is `revoke_all`. 47 CFR 64.1200(a)(10) says a
+revocation covers every robocall and robotext from that sender; the FCC delayed that
+sentence to 2027-01-31 (order of 2026-01-06; a notice of 2025-10-28 may change it again).
+`default` and the vendor profiles end every purpose today; an account may choose `off`,
+or `from 2027-01-31` to follow the rule from its date. 64.1200(a)(12) allows one
+confirmation text after a revocation, with no marketing, and it must be the only further
+text: where the contact held consent for several purposes and `revoke_all` is off, that
+one text asks which were meant (reply `opt_out_choice`), and every purpose stays stopped
+unless the contact names some within `purpose_choice_minutes` (no answer means all).
+"""
+
 
 # -- value rendering ---------------------------------------------------------------------
 
@@ -497,6 +549,8 @@ def render_value(value: Any) -> str:
         text = _replies(value)
     elif isinstance(value, tuple) and all(isinstance(v, SendWindow) for v in value):
         text = "<br>".join(_send_window(rule) for rule in value) or "none"
+    elif isinstance(value, RevokeAll):
+        text = f"`{value.as_json()}`"
     elif isinstance(value, bool):
         text = "yes" if value else "no"
     elif isinstance(value, Enum):
@@ -582,6 +636,7 @@ def render() -> str:
     out.append("")
 
     out.append(SEND_WINDOWS)
+    out.append(PURPOSES)
     out.append("## Fields\n")
     for name in fields():
         description = DESCRIPTIONS.get(name) or comments.get(name, "")

@@ -260,10 +260,10 @@ def test_csv_export_is_streamed_with_a_row_per_contact_and_scope(acme: Tenant) -
         assert "content-length" not in response.headers  # streamed, not buffered
         text = "".join(response.iter_text())
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["phone", "scope", "status", "since", "method", "event_seq"]
+    assert rows[0] == ["phone", "scope", "status", "since", "method", "event_seq", "purpose"]
     assert [r[0] for r in rows[1:]] == everyone[:6]
     # List members only: no consent on record.
-    assert rows[1] == [everyone[0], "account", "no_consent", "", "", ""]
+    assert rows[1] == [everyone[0], "account", "no_consent", "", "", "", ""]
     history = acme.get(f"/v1/contacts/{everyone[4]}/history").json()
     (event,) = [e for e in history["events"] if e["type"] == "opted_out"]
     assert rows[5] == [
@@ -273,6 +273,7 @@ def test_csv_export_is_streamed_with_a_row_per_contact_and_scope(acme: Tenant) -
         event["at"],
         "manual",
         str(event["seq"]),
+        "",
     ]
     only_out = list(csv.reader(io.StringIO(acme.get("/v1/contacts.csv?status=opted_out").text)))
     assert [r[:3] for r in only_out[1:]] == [[p, "account", "opted_out"] for p in everyone[4:6]]
@@ -283,7 +284,7 @@ def test_csv_export_is_streamed_with_a_row_per_contact_and_scope(acme: Tenant) -
 
 def test_lists_memberships_and_triggers(acme: Tenant) -> None:
     created = acme.ok("POST", "/v1/lists", {"name": "deals", "opt_out_keyword": "nodeals"}, 201)
-    assert created == {"name": "deals", "opt_out_keyword": "nodeals"}
+    assert created == {"name": "deals", "opt_out_keyword": "nodeals", "purpose": None}
     assert_problem(acme.post("/v1/lists", {"name": "deals"}), 409, "conflict")
     assert acme.ok("GET", "/v1/lists")["lists"][0]["name"] == "deals"
     assert acme.ok("POST", "/v1/lists/deals/members", {"numbers": [BOB, EVE]}) == {"subscribed": 2}

@@ -227,7 +227,7 @@ def test_list_names_that_a_path_cannot_hold_are_refused(acme: Tenant, name: str)
 
 def test_a_new_list_is_answered_as_stored(acme: Tenant) -> None:
     created = acme.ok("POST", "/v1/lists", {"name": "  vip  ", "opt_out_keyword": "No VIP"}, 201)
-    assert created == {"name": "vip", "opt_out_keyword": "no vip"}
+    assert created == {"name": "vip", "opt_out_keyword": "no vip", "purpose": None}
     assert acme.ok("GET", "/v1/lists")["lists"] == [created]
 
 

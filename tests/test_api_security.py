@@ -77,7 +77,7 @@ def test_account_a_cannot_read_or_change_account_b(acme: Tenant, b_data: Tenant)
     assert_problem(a.get(f"/v1/contacts/{BOB}"), 404, "unknown_contact")
     assert a.ok("GET", "/v1/contacts")["contacts"] == []
     assert a.get("/v1/contacts.csv").text.splitlines() == [
-        "phone,scope,status,since,method,event_seq"
+        "phone,scope,status,since,method,event_seq,purpose"
     ]
     assert_problem(a.get("/v1/contacts?list=vip"), 404, "unknown_list")
     assert a.ok("GET", f"/v1/contacts/{BOB}/history") == {"events": [], "messages": []}

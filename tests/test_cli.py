@@ -79,9 +79,15 @@ def test_contacts_import_list_and_bad_row(cli: Cli, tmp_path: Path) -> None:
     assert "imported 2" in cli("contacts", "import", "--account", "acme", str(good))
     listed = cli("contacts", "list", "--account", "acme", "--status", "opted_out")
     header, row = listed.splitlines()
-    assert header == "phone,scope,status,since,method,event_seq"
-    phone, scope, status, since, method, seq = row.split(",")
-    assert (phone, scope, status, method) == ("+14155552671", "account", "opted_out", "import")
+    assert header == "phone,scope,status,since,method,event_seq,purpose"
+    phone, scope, status, since, method, seq, purpose = row.split(",")
+    assert (phone, scope, status, method, purpose) == (
+        "+14155552671",
+        "account",
+        "opted_out",
+        "import",
+        "",
+    )
     assert since and int(seq) >= 1
     as_json = json.loads(cli("contacts", "list", "--account", "acme", "--format", "json"))
     assert [c["phone"] for c in as_json["contacts"]] == ["+12025550143", "+14155552671"]
@@ -119,7 +125,7 @@ def test_an_import_lists_every_bad_row_with_the_valid_values_and_imports_nothing
     assert lines[3] == f"error: {bad}: 3 bad rows, nothing imported"
     assert (
         cli("contacts", "list", "--account", "acme")
-        == "phone,scope,status,since,method,event_seq\n"
+        == "phone,scope,status,since,method,event_seq,purpose\n"
     )
 
 

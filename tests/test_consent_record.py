@@ -157,8 +157,8 @@ def test_a_stop_to_one_sender_shows_in_every_view(engine: Engine, db_url: str) -
     cli = Cli(db_url)
     out = cli("contacts", "list", "--account", ACME, "--status", "opted_out")
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["phone", "scope", "status", "since", "method", "event_seq"]
-    assert rows[1] == [BOB, A, "opted_out", event.occurred_at.isoformat(), "keyword", "1"]
+    assert rows[0] == ["phone", "scope", "status", "since", "method", "event_seq", "purpose"]
+    assert rows[1] == [BOB, A, "opted_out", event.occurred_at.isoformat(), "keyword", "1", ""]
     assert [r[:3] for r in rows[2:]] == [[CAT, B, "opted_out"]]
     narrowed = cli("contacts", "list", "--account", ACME, "--status", "opted_out", "--sender", B)
     assert [r[:2] for r in csv.reader(io.StringIO(narrowed))][1:] == [[CAT, B]]
@@ -167,6 +167,7 @@ def test_a_stop_to_one_sender_shows_in_every_view(engine: Engine, db_url: str) -
     assert ann["scopes"] == [
         {
             "scope": "account",
+            "purpose": None,
             "status": "no_consent",
             "since": None,
             "method": None,
@@ -181,11 +182,26 @@ def test_csv_rows_name_each_scope() -> None:
     mark = Mark(Status.OPTED_OUT, Method.KEYWORD, AT, 3)
     record = Projection(BOB, account=Mark(Status.OPTED_IN, Method.MANUAL, AT, 1), senders={A: mark})
     assert rows(record) == [
-        (BOB, "account", "opted_in", AT.isoformat(), "manual", "1"),
-        (BOB, A, "opted_out", AT.isoformat(), "keyword", "3"),
+        (BOB, "account", "opted_in", AT.isoformat(), "manual", "1", ""),
+        (BOB, A, "opted_out", AT.isoformat(), "keyword", "3", ""),
     ]
     assert rows(record, Status.OPTED_OUT) == [rows(record)[1]]
     assert rows(record, sender=B) == [rows(record)[0]]
+
+
+def test_csv_rows_name_each_purpose_with_a_consent_of_its_own() -> None:
+    from optline.contacts_csv import rows
+
+    out = Mark(Status.OPTED_OUT, Method.MANUAL, AT, 4)
+    sender = Mark(Status.OPTED_IN, Method.KEYWORD, AT, 2)
+    account = Mark(Status.OPTED_IN, Method.MANUAL, AT, 1)
+    record = Projection(BOB, account=account, senders={A: sender}, purposes={"marketing": out})
+    marketing = (BOB, "account", "opted_out", AT.isoformat(), "manual", "4", "marketing")
+    assert rows(record)[-1] == marketing
+    assert rows(record, Status.OPTED_OUT) == [marketing]
+    # As seen from a sender: the scope that decides for it, and every purpose's own.
+    assert [r[1] for r in rows(record, sender=A)] == [A, "account"]
+    assert rows(record, sender=B)[-1] == marketing
 
 
 # -- the ledger as the source of truth -------------------------------------------------

@@ -21,6 +21,7 @@ from optline.domain.policy import (
     Resubscribe,
     Scope,
     SenderKind,
+    override_values,
     with_overrides,
 )
 from optline.domain.profiles import get_profile
@@ -149,6 +150,8 @@ WRONG_TYPES: dict[str, list[Any]] = {
     "message_frequency": [None, 4, ["weekly"]],
     "wrong_number": [None, "end", "ignore", 1, True],
     "reassigned_check_after_days": [0, -3, 3651, 1.5, "45", True, []],
+    "revoke_all": [True, None, "yes", "from", "from 31/01/2027", "from 2027-02-30", ["on"]],
+    "purpose_choice_minutes": ["60", 0, -5, 10081, 1.5, True, None],
 }
 
 
@@ -162,6 +165,21 @@ def test_every_overridable_field_has_its_wrong_types_tested() -> None:
 def test_every_override_of_the_wrong_type_is_refused(name: str, value: Any) -> None:
     with pytest.raises(BadOverride, match=name):
         with_overrides(get_profile("default"), {name: value})
+
+
+def test_revoke_all_reads_on_off_and_a_dated_switch() -> None:
+    from datetime import UTC, datetime
+
+    default = get_profile("default")
+    assert default.revoke_all.covers_all(datetime(2026, 12, 7, tzinfo=UTC))
+    off = with_overrides(default, {"revoke_all": "off"})
+    assert not off.revoke_all.covers_all(datetime(2030, 1, 1, tzinfo=UTC))
+    dated = with_overrides(default, {"revoke_all": "from 2027-01-31"})
+    # The date is read in UTC: 19:00 in New York on the 30th is already the 31st.
+    assert not dated.revoke_all.covers_all(datetime(2027, 1, 30, 23, 59, 59, tzinfo=UTC))
+    assert dated.revoke_all.covers_all(datetime(2027, 1, 31, tzinfo=UTC))
+    assert override_values(dated)["revoke_all"] == "from 2027-01-31"
+    assert with_overrides(default, {"purpose_choice_minutes": 5}).purpose_choice_minutes == 5
 
 
 def test_string_false_no_longer_switches_a_flag_on() -> None:

@@ -275,6 +275,7 @@ _PAGES = (
     ("long-text", f"/ui/contacts/{PATIENT}"),
     ("check", f"/ui/check?sender=%2B{DEMO_SENDER[1:]}&to=%2B{DEMO_TEXTS[1][0][1:]}&body=Hi"),
     ("review", "/ui/review"),
+    ("purposes", "/ui/purposes"),
     ("unsettled", "/ui/unsettled"),
     ("ledger", "/ui/ledger/verify"),
     ("not-found", "/ui/nope"),

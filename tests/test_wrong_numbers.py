@@ -195,3 +195,31 @@ def test_a_move_keeps_per_sender_consent_and_a_ledger_repair_agrees(engine: Engi
     assert new.status_from(B) is Status.OPTED_IN
     assert engine.repair(ACME) == []
     assert all(r.ok for r in engine.verify())
+
+
+def test_a_move_takes_each_purposes_own_consent_and_leaves_none_behind(
+    engine: Engine,
+) -> None:
+    make_account(engine)
+    opted_in(engine)
+    engine.record_consent(ACME, BOB, "Yes, text me news.", datetime.now(UTC), url=FORM)
+    engine.add_purpose(ACME, "appointment_reminders")
+    engine.opt_in(ACME, BOB, "asked at the desk", purpose="appointment_reminders")
+    engine.opt_out(ACME, BOB, purpose="informational")
+    old, new = engine.move_contact(ACME, BOB, NEW, "Bob phoned on 2026-12-01", actor=STAFF)
+    assert old.purposes == {} and dict(new.purposes) == {
+        "appointment_reminders": Status.OPTED_IN,
+        "informational": Status.OPTED_OUT,
+    }
+    # Whoever has Bob's old number now gets no text of any purpose; Bob's own choices
+    # follow him to the new one.
+    for purpose in ("appointment_reminders", "marketing"):
+        refused = engine.send(ACME, A, BOB, "Hi. Reply STOP to opt out", purpose=purpose)
+        assert refused.reason == Reason.NO_CONSENT.value
+    allowed = engine.send(
+        ACME, A, NEW, "Your visit is at 3. Reply STOP to opt out", purpose="appointment_reminders"
+    )
+    assert allowed.allowed
+    refused = engine.send(ACME, A, NEW, "Hours changed", purpose="informational")
+    assert refused.reason == Reason.OPTED_OUT.value
+    assert all(r.ok for r in engine.verify())

@@ -125,6 +125,7 @@ API_TAGS = (
     "policy",
     "contacts",
     "consent",
+    "purposes",
     "ledger",
     "lists",
     "triggers",

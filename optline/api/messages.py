@@ -71,6 +71,7 @@ async def send_message(request: Request) -> Response:
         text.list_name,
         text.campaign,
         _idempotency_key(request),
+        text.purpose,
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(result.as_dict(), headers=headers)
@@ -156,6 +157,7 @@ async def broadcast(body: Broadcast, account: Account, request: Request) -> dict
         body.list_name,
         body.numbers,
         body.campaign,
+        body.purpose,
     )
     return {
         "results": [r.as_dict() for r in results],

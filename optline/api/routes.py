@@ -19,6 +19,7 @@ from optline.api.schemas import (
     ContactLocationBody,
     NewAccount,
     NewList,
+    NewPurpose,
     NewSender,
     NewSubscription,
     NewTrigger,
@@ -32,6 +33,7 @@ from optline.api.views import (
     account_view,
     contact_view,
     event_view,
+    list_view,
     message_view,
     page_of,
     policy_view,
@@ -227,9 +229,17 @@ async def set_location(
 async def opt_out(
     phone: Phone, account: Account, request: Request, body: OptOutBody | None = None
 ) -> dict[str, Any]:
+    """Opt out: everywhere, from one ``sender``, or of one ``purpose`` (from every
+    sender)."""
     body = body or OptOutBody()
     state = await run_in_threadpool(
-        engine_of(request).opt_out, account.name, phone, body.sender, body.note, actor_of(account)
+        engine_of(request).opt_out,
+        account.name,
+        phone,
+        body.sender,
+        body.note,
+        actor_of(account),
+        body.purpose,
     )
     return contact_view(state)
 
@@ -239,7 +249,8 @@ async def opt_in(
     phone: Phone, body: OptInBody, account: Account, request: Request
 ) -> dict[str, Any]:
     """Opt in, where the policy allows it; ``evidence`` says who/when/how, ``method``
-    whether it was given by hand (``manual``) or on a web form (``web_form``)."""
+    whether it was given by hand (``manual``) or on a web form (``web_form``); with
+    ``purpose``, to that purpose alone."""
     state = await run_in_threadpool(
         engine_of(request).opt_in,
         account.name,
@@ -248,6 +259,7 @@ async def opt_in(
         body.sender,
         body.method,
         actor_of(account),
+        body.purpose,
     )
     return contact_view(state)
 
@@ -298,15 +310,32 @@ async def proof(phone: Phone, account: Account, request: Request) -> dict[str, A
 @router.post("/lists", status_code=201, tags=["lists"])
 async def create_list(body: NewList, account: Account, request: Request) -> dict[str, Any]:
     row = await run_in_threadpool(
-        engine_of(request).create_list, account.name, body.name, body.opt_out_keyword
+        engine_of(request).create_list, account.name, body.name, body.opt_out_keyword, body.purpose
     )
-    return {"name": row.name, "opt_out_keyword": row.opt_out_keyword}
+    return list_view(row)
 
 
 @router.get("/lists", tags=["lists"])
 async def lists(account: Account, request: Request) -> dict[str, Any]:
     rows = await run_in_threadpool(engine_of(request).lists, account.name)
-    return {"lists": [{"name": r.name, "opt_out_keyword": r.opt_out_keyword} for r in rows]}
+    return {"lists": [list_view(r) for r in rows]}
+
+
+# -- purposes ----------------------------------------------------------------------------
+
+
+@router.get("/purposes", tags=["purposes"])
+async def purposes(account: Account, request: Request) -> dict[str, Any]:
+    """The account's purposes: ``marketing``, ``informational``, then its own."""
+    names = await run_in_threadpool(engine_of(request).purposes, account.name)
+    return {"purposes": list(names)}
+
+
+@router.post("/purposes", status_code=201, tags=["purposes"])
+async def add_purpose(body: NewPurpose, account: Account, request: Request) -> dict[str, Any]:
+    """Add a purpose of the account's own (``appointment_reminders``)."""
+    name = await run_in_threadpool(engine_of(request).add_purpose, account.name, body.name)
+    return {"name": name}
 
 
 @router.post("/lists/{name}/members", tags=["lists"])

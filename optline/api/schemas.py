@@ -51,6 +51,8 @@ class NewSender(BaseModel):
 
 class OptOutBody(BaseModel):
     sender: str | None = None
+    # Of this purpose alone, from every sender (optline.domain.purposes).
+    purpose: str | None = Field(default=None, max_length=40, examples=["marketing"])
     note: str | None = Field(default=None, json_schema_extra=_most(inputs.MAX_NOTE_CHARS, False))
 
 
@@ -60,6 +62,8 @@ class OptInBody(BaseModel):
     )
     sender: str | None = None
     method: Method = Method.MANUAL
+    # To this purpose alone, from every sender.
+    purpose: str | None = Field(default=None, max_length=40, examples=["marketing"])
 
 
 class Numbers(BaseModel):
@@ -71,6 +75,12 @@ class NewList(BaseModel):
     opt_out_keyword: str | None = Field(
         default=None, json_schema_extra=_most(inputs.MAX_KEYWORD_CHARS)
     )
+    # The purpose its texts are of; null: each send's own.
+    purpose: str | None = Field(default=None, max_length=40, examples=["marketing"])
+
+
+class NewPurpose(BaseModel):
+    name: str = Field(min_length=1, max_length=40, examples=["appointment_reminders"])
 
 
 class NewTrigger(BaseModel):
@@ -104,6 +114,9 @@ class OutboundText(BaseModel):
     body: str = Field(json_schema_extra=_most(inputs.MAX_OUTBOUND_CHARS))
     list_name: str | None = Field(default=None, alias="list")
     campaign: bool = False
+    # The text's purpose; null: its list's, else marketing for a campaign text and
+    # informational for another. A marketing text is a campaign text.
+    purpose: str | None = Field(default=None, max_length=40, examples=["marketing"])
 
 
 class Broadcast(BaseModel):
@@ -112,6 +125,7 @@ class Broadcast(BaseModel):
     list_name: str | None = Field(default=None, alias="list")
     numbers: list[str] | None = Field(default=None, max_length=100_000)
     campaign: bool = True
+    purpose: str | None = Field(default=None, max_length=40, examples=["marketing"])
 
 
 class NewSubscription(BaseModel):

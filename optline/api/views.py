@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from optline.domain.consent import ContactState
 from optline.domain.policy import Policy, effective_fields, override_values
 from optline.domain.projection import Projection
-from optline.store import AccountRow, MessageRow, SenderRow, StoredEvent
+from optline.store import AccountRow, ListRow, MessageRow, SenderRow, StoredEvent
 
 T = TypeVar("T")
 
@@ -49,10 +49,15 @@ def contact_view(state: ContactState, record: Projection | None = None) -> dict[
         "blocked": state.blocked,
         "senders": {k: v.value for k, v in state.sender_status.items()},
         "lists": dict(state.lists),
+        "purposes": {k: v.value for k, v in state.purposes.items()},
     }
     if record is not None:
         view["scopes"] = [row.as_dict() for row in record.rows()]
     return view
+
+
+def list_view(row: ListRow) -> dict[str, Any]:
+    return {"name": row.name, "opt_out_keyword": row.opt_out_keyword, "purpose": row.purpose}
 
 
 def event_view(event: StoredEvent) -> dict[str, Any]:

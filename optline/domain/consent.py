@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -83,6 +84,9 @@ class Method(StrEnum):
     WRONG_NUMBER = "wrong_number"
     # The reassigned-numbers check: the number has a new holder since the consent.
     NUMBER_REASSIGNED = "number_reassigned"
+    # The contact named the purposes a revocation meant (64.1200(a)(12)): the others
+    # are given back (optline.domain.purposes).
+    PURPOSE_CHOICE = "purpose_choice"
 
 
 #: The method of an event that names none (written before methods were recorded):
@@ -174,14 +178,27 @@ class ContactState:
     # Purposes with prior express written consent on record, not since revoked
     # (optline.domain.written_consent).
     written: frozenset[str] = frozenset()
+    # Purpose -> a consent of that purpose's own, account-wide (optline.domain.purposes):
+    # it decides the texts of that purpose over the scope's status, except a sender's
+    # own opt-out. A change with no purpose for the whole account drops them all.
+    purposes: Mapping[str, Status] = field(default_factory=lambda: _EMPTY)
+    # 64.1200(a)(12): a revocation that ended several purposes asked which were meant;
+    # until ``choice_until`` the contact may name them, and ``choice_purposes`` (the
+    # purposes it ended) not named are given back.
+    choice_until: datetime | None = None
+    choice_purposes: tuple[str, ...] = ()
 
-    def status_from(self, sender: str | None) -> Status:
-        """The contact's status as seen from ``sender`` (None: the account)."""
+    def status_from(self, sender: str | None, purpose: str | None = None) -> Status:
+        """The contact's status as seen from ``sender`` (None: the account), for a text
+        of ``purpose`` (None: the scope's own status, whatever the purposes say)."""
         if self.blocked:
             return Status.BLOCKED
-        if sender is not None:
-            return self.sender_status.get(sender, self.account_status)
-        return self.account_status
+        own = None if sender is None else self.sender_status.get(sender)
+        if purpose is not None and own is not Status.OPTED_OUT and self.purposes:
+            marked = self.purposes.get(purpose)
+            if marked is not None:
+                return marked
+        return self.account_status if own is None else own
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +252,14 @@ def _set_status(
     # An opt-out for the whole account revokes the written consent on record too.
     written = frozenset() if status is Status.OPTED_OUT else state.written
     return replace(
-        state, account_status=status, sender_status=_EMPTY, clarified=False, written=written
+        state,
+        account_status=status,
+        sender_status=_EMPTY,
+        clarified=False,
+        written=written,
+        purposes=_EMPTY,
+        choice_until=None,
+        choice_purposes=(),
     )
 
 
@@ -269,7 +293,7 @@ def _opt_out(
     """Opt out; returns the new state, its event, and whether it was already opted out."""
     if everywhere or sender is None or policy.scope is Scope.ACCOUNT:
         already = state.account_status is Status.OPTED_OUT and all(
-            s is Status.OPTED_OUT for s in state.sender_status.values()
+            s is Status.OPTED_OUT for s in (*state.sender_status.values(), *state.purposes.values())
         )
     else:
         already = state.status_from(sender) in (Status.OPTED_OUT, Status.BLOCKED)
@@ -543,7 +567,7 @@ def _lifts_opt_out(state: ContactState, sender: str | None, policy: Policy) -> b
     """Would an opt-in from ``sender`` (None: the account) lift an opt-out?"""
     if sender is None or policy.opt_in_all_senders or policy.scope is Scope.ACCOUNT:
         opted_out = (state.account_status, *state.sender_status.values())
-        return Status.OPTED_OUT in opted_out
+        return Status.OPTED_OUT in (*opted_out, *state.purposes.values())
     return state.status_from(sender) is Status.OPTED_OUT
 
 
@@ -555,6 +579,9 @@ def block(state: ContactState, note: str | None = None, source: Source = Source.
         account_status=Status.OPTED_OUT,
         sender_status=_EMPTY,
         written=frozenset(),
+        purposes=_EMPTY,
+        choice_until=None,
+        choice_purposes=(),
     )
     return Outcome(new, (new_event(EventType.BLOCKED, new, source, None, note=note),))
 

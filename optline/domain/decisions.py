@@ -93,11 +93,14 @@ def decide(
     list_name: str | None = None,
     campaign: bool = False,
     review_pending: bool = False,
+    purpose: str | None = None,
 ) -> Decision:
     """May ``body`` go from ``sender`` to this contact? ``state`` None: never seen.
-    ``review_pending``: a reply of the contact's is flagged and not yet reviewed."""
+    ``review_pending``: a reply of the contact's is flagged and not yet reviewed.
+    ``purpose``: the text's (optline.domain.purposes.of_send), whose own consent, if
+    the contact has one, decides over the scope's status."""
     if state is not None:
-        status = state.status_from(sender)
+        status = state.status_from(sender, purpose)
         if status is Status.BLOCKED:
             return Decision(False, Reason.BLOCKED, body)
         if status is Status.OPTED_OUT:

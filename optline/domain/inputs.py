@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import httpx
 
+from optline.domain.purposes import check_name
 from optline.errors import BadInput, TextTooLong
 
 #: An inbound text is read, classified and stored whole up to this many characters
@@ -98,6 +99,14 @@ def list_name(raw: str) -> str:
     if name in (".", ".."):
         raise BadInput('list name: "." and ".." are not names a path can hold')
     return name
+
+
+def purpose(raw: str) -> str:
+    """A purpose's name (optline.domain.purposes.check_name), spaces around it aside."""
+    try:
+        return check_name(raw.strip())
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
 
 
 def keyword(raw: str) -> str:

@@ -69,6 +69,7 @@ def move(
         sender_status=old.sender_status,
         lists=old.lists,
         written=old.written,
+        purposes=old.purposes,
         clarified=False,
     )
     moved_out = replace(
@@ -78,6 +79,9 @@ def move(
         sender_status=_EMPTY,
         lists=_EMPTY,
         written=frozenset(),
+        purposes=_EMPTY,
+        choice_until=None,
+        choice_purposes=(),
         clarified=False,
     )
     out_event = new_event(
@@ -92,6 +96,7 @@ def move(
         blocked=old.blocked,
         account=_scope(old_record.account),
         senders={number: _scope(mark) for number, mark in sorted(old_record.senders.items())},
+        purposes={name: _scope(mark) for name, mark in sorted(old_record.purposes.items())},
         lists=dict(sorted(old.lists.items())),
         # The purposes of the written consent the person gave (written_consent.py).
         written=sorted(old.written),

@@ -17,6 +17,8 @@ from types import MappingProxyType
 from typing import Any
 
 from optline.domain import window_rules
+from optline.domain.revoke_all import ON as REVOKE_ALL_ON
+from optline.domain.revoke_all import RevokeAll
 from optline.domain.text import normalise_keyword
 from optline.domain.window_rules import SendWindow
 
@@ -133,6 +135,12 @@ class Replies:
     list_opt_out: str
     # Sent once for a possible opt-out (64.1200(a)(12): a clarification, no marketing).
     clarify: str = "Reply STOP to stop all texts from {brand}."
+    # 64.1200(a)(12): the one confirmation of a revocation that ended several purposes
+    # (``revoke_all`` off), asking which ones were meant; ``{purposes}`` is filled in.
+    opt_out_choice: str = (
+        "You will get no more texts from {brand}. To stop only some of them, reply with "
+        "their names: {purposes}. Reply ALL to stop all texts."
+    )
 
 
 _PLACEHOLDER = re.compile(r"\{(brand|support|list)\}")
@@ -215,6 +223,12 @@ class Policy:
     # Days without a text either way after which the next text to a contact first asks
     # the configured reassigned-numbers check (optline.domain.reassigned); None: never.
     reassigned_check_after_days: int | None = None
+    # Does one revocation end every purpose (marketing, informational, the account's
+    # own), or only the purpose of the text it answered? (optline.domain.revoke_all)
+    revoke_all: RevokeAll = REVOKE_ALL_ON
+    # 64.1200(a)(12): minutes in which a contact may answer the confirmation's question
+    # of which purposes to stop; no answer leaves every purpose stopped.
+    purpose_choice_minutes: int = 60
     # Derived: keyword form -> meaning, built once so classification is one dict lookup.
     keyword_index: Mapping[str, KeywordMatch] = field(
         init=False, repr=False, compare=False, default_factory=dict
@@ -342,6 +356,21 @@ def _days_or_null(name: str, value: Any, _: Policy) -> int | None:
     return value
 
 
+def _revoke_all(name: str, value: Any, _: Policy) -> RevokeAll:
+    try:
+        return RevokeAll.parse(value)
+    except ValueError as exc:
+        raise BadOverride(f"{name} {exc}, not {_shown(value)}") from None
+
+
+def _minutes(name: str, value: Any, _: Policy) -> int:
+    # One minute to a week: a question left open longer keeps the contact's campaign
+    # texts in doubt for no reason.
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10080:
+        raise BadOverride(f"{name} must be a whole number of minutes from 1 to 10080")
+    return value
+
+
 def _send_windows(name: str, value: Any, _: Policy) -> tuple[SendWindow, ...]:
     try:
         return window_rules.from_json(value)
@@ -393,6 +422,8 @@ OVERRIDES: Mapping[str, Callable[[str, Any, Policy], Any]] = MappingProxyType(
         "message_frequency": _text,
         "wrong_number": _one_of(WrongNumber),
         "reassigned_check_after_days": _days_or_null,
+        "revoke_all": _revoke_all,
+        "purpose_choice_minutes": _minutes,
     }
 )
 
@@ -418,6 +449,8 @@ def override_values(policy: Policy) -> dict[str, Any]:
             value = dataclasses.asdict(value)
         elif isinstance(value, StrEnum):
             value = value.value
+        elif isinstance(value, RevokeAll):
+            value = value.as_json()
         values[name] = value
     return values
 

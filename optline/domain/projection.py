@@ -62,6 +62,8 @@ class Projection:
     lists: Mapping[str, bool] = field(default_factory=lambda: _EMPTY)
     # Purposes with written consent on record, not since revoked (written_consent).
     written: frozenset[str] = frozenset()
+    # Purpose -> the consent of that purpose's own (optline.domain.purposes).
+    purposes: Mapping[str, Mark] = field(default_factory=lambda: _EMPTY)
 
     @property
     def account_status(self) -> Status:
@@ -69,10 +71,15 @@ class Projection:
 
     def rows(self) -> list[ScopeRow]:
         """Every scope of the contact: the account's (blocked, where the contact is),
-        then each sender with a consent of its own, in number order."""
+        then each sender with a consent of its own, in number order, then each purpose
+        with a consent of its own (account-wide), in name order."""
         account = Status.BLOCKED if self.blocked else self.account_status
         found = [ScopeRow(ACCOUNT_SCOPE, account, self.account)]
         found.extend(ScopeRow(s, m.status, m) for s, m in sorted(self.senders.items()))
+        found.extend(
+            ScopeRow(ACCOUNT_SCOPE, Status.BLOCKED if self.blocked else m.status, m, purpose)
+            for purpose, m in sorted(self.purposes.items())
+        )
         return found
 
 
@@ -87,11 +94,13 @@ class ScopeRow:
     scope: str  # ACCOUNT_SCOPE or a sender's number
     status: Status
     mark: Mark | None  # None: nothing on record
+    purpose: str | None = None  # the purpose of a consent of its own; None: every purpose
 
     def as_dict(self) -> dict[str, Any]:
         mark = self.mark
         return {
             "scope": self.scope,
+            "purpose": self.purpose,
             "status": self.status.value,
             "since": None if mark is None or mark.since is None else mark.since.isoformat(),
             "method": None if mark is None or mark.method is None else mark.method.value,
@@ -121,14 +130,19 @@ def apply(projection: Projection, event: Recorded) -> Projection:
     """``projection`` once ``event`` (one of its contact's) has happened.
 
     The rules are the state machine's (:mod:`optline.domain.consent`), read back
-    from what each event says: a change for one sender (``scope: sender``) sets that
-    sender's consent; any other sets the account's and drops every sender's own (an
-    account-wide change covers them all); a block opts out of the account too.
+    from what each event says: a change of one purpose (``purpose``) sets that
+    purpose's consent; a change for one sender (``scope: sender``) sets that sender's
+    consent; any other sets the account's and drops every sender's and purpose's own
+    (an account-wide change covers them all); a block opts out of the account too.
     """
     kind, data = event.type, event.data
     status = _STATUS_OF.get(kind)
     if status is not None:
         mark = Mark(status, method_of(data), event.occurred_at, event.seq)
+        purpose = data.get("purpose")
+        if purpose is not None:
+            purposes = MappingProxyType({**projection.purposes, purpose: mark})
+            return replace(projection, purposes=purposes)
         sender = data.get("sender")
         if data.get("scope") == Scope.SENDER and sender is not None:
             return replace(
@@ -136,12 +150,19 @@ def apply(projection: Projection, event: Recorded) -> Projection:
             )
         # An opt-out for the whole account revokes the written consent on record.
         written = frozenset() if status is Status.OPTED_OUT else projection.written
-        return replace(projection, account=mark, senders=_EMPTY, written=written)
+        return replace(projection, account=mark, senders=_EMPTY, written=written, purposes=_EMPTY)
     if kind == EventType.CONSENT_RECORDED:
         return replace(projection, written=projection.written | {data["purpose"]})
     if kind == EventType.BLOCKED:
         mark = Mark(Status.OPTED_OUT, method_of(data), event.occurred_at, event.seq)
-        return replace(projection, blocked=True, account=mark, senders=_EMPTY, written=frozenset())
+        return replace(
+            projection,
+            blocked=True,
+            account=mark,
+            senders=_EMPTY,
+            written=frozenset(),
+            purposes=_EMPTY,
+        )
     if kind == EventType.UNBLOCKED:
         return replace(projection, blocked=False)
     if kind == EventType.NUMBER_MOVED_OUT:  # the contact moved away: nothing stays here
@@ -176,6 +197,7 @@ def _moved_in(phone: str, event: Recorded) -> Projection:
         MappingProxyType({s: mark(m) for s, m in data.get("senders", {}).items()}),
         MappingProxyType({name: bool(on) for name, on in data.get("lists", {}).items()}),
         frozenset(data.get("written", ())),
+        MappingProxyType({name: mark(p) for name, p in data.get("purposes", {}).items()}),
     )
 
 
@@ -222,6 +244,10 @@ def _what_differs(kept: Projection, expected: Projection) -> str:
             f"written consent is for {sorted(kept.written)}, its events say"
             f" {sorted(expected.written)}"
         )
+    for purpose in sorted(set(kept.purposes) | set(expected.purposes)):
+        if kept.purposes.get(purpose) != expected.purposes.get(purpose):
+            got, want = kept.purposes.get(purpose), expected.purposes.get(purpose)
+            return f"{purpose} consent is {_said(got)}, its events say {_said(want)}"
     return f"lists are {dict(kept.lists)}, its events say {dict(expected.lists)}"
 
 

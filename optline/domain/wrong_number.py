@@ -17,7 +17,7 @@ it before :func:`optline.domain.consent.receive`. Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from optline.domain import consent
@@ -292,10 +292,13 @@ def receive(
     policy: Policy,
     triggers: Mapping[str, Trigger],
     list_keywords: Mapping[str, str],
+    rest: Callable[[Classification], Outcome] | None = None,
 ) -> tuple[Classification, Outcome]:
     """Apply one inbound text, reading it as a wrong number first; anything else (and a
-    blocked contact's text) goes to :func:`optline.domain.consent.receive`. Returns the
-    classification the text was applied as, and the outcome."""
+    blocked contact's text) goes to ``rest`` (the text's reading, as a possible opt-out
+    where a flagged wrong number made it one), by default
+    :func:`optline.domain.consent.receive`. Returns the classification the text was
+    applied as, and the outcome."""
     found = None if classification.intent not in _REPLACES else detect(text)
     if found is not None and policy.wrong_number is WrongNumber.FLAG:
         if classification.intent in (Intent.NONE, Intent.HELP):
@@ -311,6 +314,8 @@ def receive(
             all_senders=True,
         )
         return classification, _end(state, classification, found, sender, policy)
+    if rest is not None:
+        return classification, rest(classification)
     outcome = consent.receive(state, classification, sender, policy, triggers, list_keywords)
     return classification, outcome
 

@@ -18,6 +18,7 @@ use case:
 ``outbound``       check, checker, and send: decide + record + hand-over in one call
 ``broadcast``      one text to many recipients, and deciding a broadcast up front
 ``subscriptions``  event-webhook subscriptions and the outbox worker's calls
+``purposes``       the account's purposes (marketing, informational, its own)
 ``unsettled``      sends in doubt: listed, reconciled with the provider, settled
 ``redaction``      a text's body redacted on a deletion request (its hash stays)
 ``inbox``          conversations and their read markers; the dashboard's tallies
@@ -61,6 +62,7 @@ from optline.engine.inbound import Inbound
 from optline.engine.inbox import MAX_CONVERSATIONS, Inboxes
 from optline.engine.moves import Moves
 from optline.engine.outbound import Checker
+from optline.engine.purposes import Purposes
 from optline.engine.redaction import Redaction
 from optline.engine.results import (
     BroadcastDecisions,
@@ -114,7 +116,16 @@ __all__ = [
 
 
 class Engine(
-    Inbound, Broadcasting, Unsettled, Subscriptions, Review, Redaction, Inboxes, Consents, Moves
+    Inbound,
+    Broadcasting,
+    Unsettled,
+    Subscriptions,
+    Review,
+    Redaction,
+    Inboxes,
+    Consents,
+    Moves,
+    Purposes,
 ):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 

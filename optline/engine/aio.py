@@ -53,13 +53,22 @@ class AsyncEngine:
         list_name: str | None = None,
         campaign: bool = False,
         idempotency_key: str | None = None,
+        purpose: str | None = None,
     ) -> SendResult:
         """:meth:`Engine.send <optline.engine.Engine.send>`: decided and recorded in
         the loop's group commit, then handed to the provider on a worker thread (a
         text that goes to no provider is answered on the loop)."""
         engine = self._engine
         pending = await engine.store.write_grouped(
-            engine.decide_send, account, sender, to, body, list_name, campaign, idempotency_key
+            engine.decide_send,
+            account,
+            sender,
+            to,
+            body,
+            list_name,
+            campaign,
+            idempotency_key,
+            purpose,
         )
         if engine.dispatches(pending):  # a provider's API: network time, off the loop
             return await anyio.to_thread.run_sync(engine.deliver, pending)

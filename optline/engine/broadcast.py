@@ -41,9 +41,11 @@ class Broadcasting(Outbound, Reading):
         list_name: str | None = None,
         numbers: Sequence[str] | None = None,
         campaign: bool = True,
+        purpose: str | None = None,
     ) -> list[SendResult]:
         """One text to every member of ``list_name`` (subscribed) or to ``numbers``; the
-        results in the recipients' order.
+        results in the recipients' order. ``purpose``: the texts' (as :meth:`send`
+        reads it).
 
         Every recipient is decided and recorded as :meth:`send` does, ``BROADCAST_CHUNK``
         of them to a transaction; the allowed texts then go to the provider
@@ -62,7 +64,9 @@ class Broadcasting(Outbound, Reading):
         pending: list[PendingSend] = []
         for start in range(0, len(recipients), BROADCAST_CHUNK):
             chunk = recipients[start : start + BROADCAST_CHUNK]
-            pending += self._decide_chunk(account, from_number, chunk, body, list_name, campaign)
+            pending += self._decide_chunk(
+                account, from_number, chunk, body, list_name, campaign, purpose
+            )
         if not any(self.dispatches(p) for p in pending):
             return [self.deliver(p) for p in pending]
         with ThreadPoolExecutor(BROADCAST_CONCURRENCY, thread_name_prefix="broadcast") as pool:
@@ -76,13 +80,14 @@ class Broadcasting(Outbound, Reading):
         body: str,
         list_name: str | None,
         campaign: bool,
+        purpose: str | None,
     ) -> list[PendingSend]:
         """Decide and record texts to ``recipients`` in one transaction."""
         now = self._clock()
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             sender_row = self._sender(tx, row, from_number)
-            self._known_list(tx, row, list_name)
+            purpose, campaign = self._send_purpose(tx, row, purpose, campaign, list_name)
             policy = self._policy_of(row)
             states = self._lock_contacts(tx, row.id, recipients)
             held = self._held_phones(tx, row.id, policy, campaign)
@@ -102,6 +107,7 @@ class Broadcasting(Outbound, Reading):
                     now,
                     times,
                     to in held,
+                    purpose=purpose,
                 )
                 for to in recipients
             ]
@@ -113,6 +119,7 @@ class Broadcasting(Outbound, Reading):
         recipients: Iterable[str],
         list_name: str | None = None,
         campaign: bool = True,
+        purpose: str | None = None,
     ) -> BroadcastDecisions:
         """The recipients a send would reach (in order) and those it would refuse for
         consent (a campaign, as :meth:`broadcast` sends by default, also where a
@@ -131,13 +138,13 @@ class Broadcasting(Outbound, Reading):
         with self.store.read() as tx:
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
-            self._known_list(tx, row, list_name)
-            suppressed = tx.contacts.suppressed(row.id, from_number, list_name)
+            purpose, campaign = self._send_purpose(tx, row, purpose, campaign, list_name)
+            suppressed = tx.contacts.suppressed(row.id, from_number, list_name, purpose)
             policy = self._policy_of(row)
             rule = policy.no_consent
             if not rule.allows(campaign, contact_texted_first=False):
                 with_inbound = rule.allows(campaign, contact_texted_first=True)
-                consenting = tx.contacts.consenting(row.id, from_number, with_inbound)
+                consenting = tx.contacts.consenting(row.id, from_number, with_inbound, purpose)
                 # decide's order: blocked, opted out, unsubscribed; then no consent.
                 no_consent = Reason.NO_CONSENT.value
                 suppressed = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from optline.domain import bulk, consent, inputs, projection, review
+from optline.domain import bulk, consent, inputs, projection, purposes, review
 from optline.domain.actors import Actor, MessageRef
 from optline.domain.consent import MANUAL_OPT_IN_METHODS, ContactState, Method, Outcome, Refused
 from optline.domain.policy import Policy
@@ -31,12 +31,23 @@ class Changes(Directory):
         sender: str | None = None,
         note: str | None = None,
         actor: Actor | None = None,
+        purpose: str | None = None,
     ) -> ContactState:
         """Opt ``number`` out (from ``sender`` alone, where the policy keeps consent per
-        sender: it must be one of the account's). ``actor``, here and in every manual
-        change: who made it, recorded on its events."""
+        sender: it must be one of the account's; of ``purpose`` alone, from every
+        sender). ``actor``, here and in every manual change: who made it, recorded on
+        its events."""
         from_number = self._opt(sender)
         note = inputs.note(note)
+        if purpose is not None:
+            chosen = _purpose_alone(purpose, from_number)
+            return self._change(
+                account,
+                number,
+                lambda s, p: purposes.opt_out(s, chosen, note),
+                actor=actor,
+                purpose=chosen,
+            )
         return self._change(
             account,
             number,
@@ -53,12 +64,22 @@ class Changes(Directory):
         sender: str | None = None,
         method: Method | str = Method.MANUAL,
         actor: Actor | None = None,
+        purpose: str | None = None,
     ) -> ContactState:
         """Opt ``number`` in with the evidence of its consent, given by hand or by a
-        web form (``method``)."""
+        web form (``method``); to ``purpose`` alone, from every sender, when given."""
         from_number = self._opt(sender)
         evidence = inputs.evidence(evidence)
         how = _manual_opt_in_method(method)
+        if purpose is not None:
+            chosen = _purpose_alone(purpose, from_number)
+            return self._change(
+                account,
+                number,
+                lambda s, p: purposes.opt_in(s, p, chosen, evidence, how),
+                actor=actor,
+                purpose=chosen,
+            )
         return self._change(
             account,
             number,
@@ -238,8 +259,11 @@ class Changes(Directory):
         sender: str | None = None,
         actor: Actor | None = None,
         message: int | None = None,
+        purpose: str | None = None,
     ) -> ContactState:
-        (state,) = self._change_each(account, [number], change, list_name, sender, actor, message)
+        (state,) = self._change_each(
+            account, [number], change, list_name, sender, actor, message, purpose
+        )
         return state
 
     def _change_each(
@@ -251,10 +275,11 @@ class Changes(Directory):
         sender: str | None = None,
         actor: Actor | None = None,
         message: int | None = None,
+        purpose: str | None = None,
     ) -> list[ContactState]:
         """Apply ``change`` to each contact in one transaction: all of them, or (on a
-        bad number or a refusal) none. ``list_name`` and ``sender``, when given, must
-        be the account's; ``actor`` or ``message`` caused the change."""
+        bad number or a refusal) none. ``list_name``, ``sender`` and ``purpose``, when
+        given, must be the account's; ``actor`` or ``message`` caused the change."""
         phones = list(dict.fromkeys(phone(n) for n in numbers))
         actor = checked_actor(actor)
         now = self._clock()
@@ -264,6 +289,8 @@ class Changes(Directory):
             self._known_list(tx, row, list_name)
             if sender is not None:
                 self._sender(tx, row, sender)
+            if purpose is not None:
+                self._known_purpose(tx, row, purpose)
             policy = self._policy_of(row)
             cause = None
             if message is not None:
@@ -279,6 +306,13 @@ class Changes(Directory):
                 self._apply(tx, row.id, state, outcome, now, actor, cause)
                 changed.append(outcome.state)
         return changed
+
+
+def _purpose_alone(purpose: str, sender: str | None) -> str:
+    """A change of one purpose's consent, which covers every sender."""
+    if sender is not None:
+        raise BadInput("a purpose's consent covers every sender: give a sender or a purpose")
+    return inputs.purpose(purpose)
 
 
 def _manual_opt_in_method(method: Method | str) -> Method:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
-from optline.domain import consent, decisions, inputs, projection, review
+from optline.domain import consent, decisions, inputs, projection, purposes, review
 from optline.domain.actors import Actor, MessageRef, attributed
 from optline.domain.consent import ContactState, EventType, Outcome, Status
 from optline.domain.decisions import Decision
@@ -24,7 +24,7 @@ from optline.domain.phone import InvalidPhoneNumber, to_e164
 from optline.domain.policy import Policy
 from optline.domain.reassigned import ReassignedNumbers
 from optline.domain.review import Resolution
-from optline.errors import BadInput, UnknownAccount, UnknownList
+from optline.errors import BadInput, UnknownAccount, UnknownList, UnknownPurpose
 from optline.providers.base import BeforeRetry, ProviderRecord, SentText
 from optline.providers.registry import PROVIDER_OPT_OUT_SCOPE
 from optline.store import AccountRow, MessageRow, SenderRow, Store, Tx
@@ -160,6 +160,29 @@ class Context:
             raise UnknownList(f"unknown list {list_name!r} in account {account.name!r}")
 
     @staticmethod
+    def _send_purpose(
+        tx: Tx, account: AccountRow, purpose: str | None, campaign: bool, list_name: str | None
+    ) -> tuple[str, bool]:
+        """The purpose a send is of and whether it is a campaign text (a ``marketing``
+        text is one), its list checked too (optline.domain.purposes.of_send). Reads the
+        account's lists only for a list, its purposes only for a purpose of its own."""
+        list_purpose = None
+        if list_name is not None:
+            found = {lst.name: lst for lst in tx.senders.lists(account.id)}
+            if list_name not in found:
+                raise UnknownList(f"unknown list {list_name!r} in account {account.name!r}")
+            list_purpose = found[list_name].purpose
+        if purpose is not None and purpose not in purposes.DEFAULT_PURPOSES:
+            Context._known_purpose(tx, account, inputs.purpose(purpose))
+        chosen = purposes.of_send(purpose, campaign, list_purpose)
+        return chosen, campaign or chosen == purposes.MARKETING
+
+    @staticmethod
+    def _known_purpose(tx: Tx, account: AccountRow, purpose: str) -> None:
+        if purpose not in tx.purposes.names(account.id):
+            raise UnknownPurpose(f"unknown purpose {purpose!r} in account {account.name!r}")
+
+    @staticmethod
     def _lock_contacts(
         tx: Tx, account_id: int, phones: Iterable[str]
     ) -> dict[str, ContactState | None]:
@@ -206,7 +229,7 @@ class Context:
         or the opt-out (``state``: the contact's after it) that covers it."""
         stored = tx.ledger.append(account_id, events, now)
         for touched in projection.replay(stored).values():
-            if touched.account is not None or touched.senders:
+            if touched.account is not None or touched.senders or touched.purposes:
                 tx.projections.mark(account_id, touched)
         tx.outbox.enqueue(account_id, stored, now)
         for event, row in zip(events, stored, strict=True):

@@ -331,18 +331,25 @@ class Directory(Context):
             return tx.senders.triggers(self._account(tx, account).id)
 
     def create_list(
-        self, account: AccountRef, name: str, opt_out_keyword: str | None = None
+        self,
+        account: AccountRef,
+        name: str,
+        opt_out_keyword: str | None = None,
+        purpose: str | None = None,
     ) -> ListRow:
         """Create a list; returns it as stored (its name trimmed, its keyword in keyword
-        form)."""
+        form). ``purpose``: the purpose its texts are of (one of the account's)."""
         name = inputs.list_name(name)
         keyword = self._account_keyword(opt_out_keyword) if opt_out_keyword else None
+        purpose = None if purpose is None else inputs.purpose(purpose)
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             if keyword is not None:
                 self._keyword_free(tx, row, keyword)
+            if purpose is not None:
+                self._known_purpose(tx, row, purpose)
             try:
-                return tx.senders.create_list(row.id, name, keyword)
+                return tx.senders.create_list(row.id, name, keyword, purpose)
             except Conflict:
                 raise AlreadyExists(f"list {name!r} already exists") from None
 

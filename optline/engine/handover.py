@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from optline.domain import decisions
+from optline.domain import decisions, purposes
 from optline.domain.consent import ContactState, Reason
 from optline.domain.decisions import Decision
 from optline.domain.messages import FailureReason, MessageStatus, may_replace
@@ -206,6 +206,7 @@ class HandOver(Changes):
             message.list_name,
             message.campaign,
             self._held(tx, account_id, policy, message.campaign, message.phone),
+            purposes.of_send(message.purpose, message.campaign),
         )
         if decision.allowed:
             return MessageStatus.SENDING, None, None

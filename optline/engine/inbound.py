@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from optline.domain import decisions, inputs, wrong_number
+from optline.domain import decisions, inputs, purposes, wrong_number
 from optline.domain.actors import MessageRef
-from optline.domain.classify import classify, with_provider_keyword
-from optline.domain.consent import ContactState, Sender
+from optline.domain.classify import Classification, classify, with_provider_keyword
+from optline.domain.consent import ContactState, Outcome, Sender
 from optline.domain.messages import MessageStatus
+from optline.domain.policy import Intent
 from optline.engine.consents import double_opt_in
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
@@ -89,6 +90,28 @@ class Inbound(Directory):
             )
             state = tx.contacts.get(row.id, contact_phone, for_update=True)
             before = decisions.received(state or ContactState(contact_phone))
+            texted_from = Sender(sender.number, sender.kind)
+
+            def by_purpose(reading: Classification) -> Outcome:
+                # Purposes matter only here (revoke_all off, or a question of which
+                # purposes to stop still open): read the account's and, for a
+                # revocation, the purpose of the text it answers.
+                revoking = reading.intent is Intent.OPT_OUT
+                return purposes.receive(
+                    before,
+                    reading,
+                    body,
+                    texted_from,
+                    policy,
+                    now=now,
+                    answered=tx.purposes.answered(row.id, contact_phone, sender.number)
+                    if revoking
+                    else purposes.INFORMATIONAL,
+                    purposes=tx.purposes.names(row.id),
+                    triggers=triggers,
+                    list_keywords=list_keywords,
+                )
+
             # A YES to a pending opt-in confirmation is read first, then a wrong number
             # (it may end the consent), then the rest.
             confirmed = double_opt_in(
@@ -97,14 +120,16 @@ class Inbound(Directory):
             if confirmed is not None:
                 outcome = confirmed
             else:
+                plain = policy.revoke_all.covers_all(now) and before.choice_until is None
                 classification, outcome = wrong_number.receive(
                     before,
                     body,
                     classification,
-                    Sender(sender.number, sender.kind),
+                    texted_from,
                     policy,
                     triggers,
                     list_keywords,
+                    rest=None if plain else by_purpose,
                 )
             reply = None if provider_replied or sender.provider_replies else outcome.reply
             # The reply's number is taken first: a repeat of this delivery answers with

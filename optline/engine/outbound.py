@@ -42,6 +42,7 @@ class Checker:
         "_held",
         "_list",
         "_policy",
+        "_purpose",
         "_sender",
         "_state",
         "_times",
@@ -57,8 +58,10 @@ class Checker:
         times: SendTimes,
         clock: Callable[[], datetime],
         held: frozenset[str] = frozenset(),
+        purpose: str | None = None,
     ) -> None:
         self._state = state
+        self._purpose = purpose
         # Contacts whose flagged reply holds a campaign text (read once for the batch).
         self._held = held
         self._sender = sender
@@ -83,7 +86,7 @@ class Checker:
                 state, stored = self._state(number)
         held = state is not None and state.phone in self._held
         decision = decisions.decide(
-            state, self._sender, self._policy, body, self._list, self._campaign, held
+            state, self._sender, self._policy, body, self._list, self._campaign, held, self._purpose
         )
         return self._times(decision, to, self._clock(), stored)
 
@@ -108,19 +111,24 @@ class Outbound(HandOver, Locating, Reassigned):
         body: str = "",
         list_name: str | None = None,
         campaign: bool = False,
+        purpose: str | None = None,
     ) -> Decision:
-        """Would this text be allowed? Reads only; records nothing."""
+        """Would this text be allowed? Reads only; records nothing. ``purpose``: the
+        text's (None: ``marketing`` for a campaign text, else ``informational``; a
+        ``marketing`` text is a campaign text)."""
         contact_phone = phone(to)
         from_number = sender_number(sender)
         body = inputs.outbound_text(body, required=False)
         with self.store.read() as tx:
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
-            self._known_list(tx, row, list_name)
+            purpose, campaign = self._send_purpose(tx, row, purpose, campaign, list_name)
             state = tx.contacts.get(row.id, contact_phone)
             policy = self._policy_of(row)
             held = self._held(tx, row.id, policy, campaign, contact_phone)
-            decision = decisions.decide(state, from_number, policy, body, list_name, campaign, held)
+            decision = decisions.decide(
+                state, from_number, policy, body, list_name, campaign, held, purpose
+            )
             times = SendTimes(tx, row.id, policy, campaign, one_to_one=True)
             return times(decision, contact_phone, self._clock())
 
@@ -131,6 +139,7 @@ class Outbound(HandOver, Locating, Reassigned):
         sender: str,
         list_name: str | None = None,
         campaign: bool = False,
+        purpose: str | None = None,
     ) -> Iterator[Checker]:
         """Decide many texts from ``sender`` as :meth:`check` would, for a caller
         pre-checking a batch: ``with engine.checker(acct, sender) as check: check(to,
@@ -146,13 +155,13 @@ class Outbound(HandOver, Locating, Reassigned):
         with self.store.read() as tx:
             row = self._account(tx, account)
             self._sender(tx, row, from_number)
-            self._known_list(tx, row, list_name)
-            state = tx.contacts.send_view(row.id, from_number, list_name)
+            purpose, campaign = self._send_purpose(tx, row, purpose, campaign, list_name)
+            state = tx.contacts.send_view(row.id, from_number, list_name, purpose)
             policy = self._policy_of(row)
             held = self._held_phones(tx, row.id, policy, campaign)
             times = SendTimes(tx, row.id, policy, campaign, one_to_one=True)
             checker = Checker(
-                state, from_number, policy, list_name, campaign, times, self._clock, held
+                state, from_number, policy, list_name, campaign, times, self._clock, held, purpose
             )
             try:
                 yield checker
@@ -168,6 +177,7 @@ class Outbound(HandOver, Locating, Reassigned):
         list_name: str | None = None,
         campaign: bool = False,
         idempotency_key: str | None = None,
+        purpose: str | None = None,
     ) -> SendResult:
         """Decide, record and (with a dispatcher) send one text.
 
@@ -183,7 +193,9 @@ class Outbound(HandOver, Locating, Reassigned):
         request raises :class:`IdempotencyKeyReused`.
         """
         return self.deliver(
-            self.decide_send(account, sender, to, body, list_name, campaign, idempotency_key)
+            self.decide_send(
+                account, sender, to, body, list_name, campaign, idempotency_key, purpose
+            )
         )
 
     def decide_send(
@@ -195,6 +207,7 @@ class Outbound(HandOver, Locating, Reassigned):
         list_name: str | None = None,
         campaign: bool = False,
         idempotency_key: str | None = None,
+        purpose: str | None = None,
     ) -> PendingSend:
         """The first half of :meth:`send`: decide and record, in one transaction."""
         contact_phone = phone(to)
@@ -207,7 +220,7 @@ class Outbound(HandOver, Locating, Reassigned):
         request = (
             ""
             if key is None
-            else _send_fingerprint(from_number, contact_phone, body, list_name, campaign)
+            else _send_fingerprint(from_number, contact_phone, body, list_name, campaign, purpose)
         )
         try:
             with self.store.transaction() as tx:
@@ -219,7 +232,7 @@ class Outbound(HandOver, Locating, Reassigned):
                 ):
                     notice = tx.messages.queued_notice(row.id, earlier[2])
                     return _earlier_send(sender_row, key, request, *earlier, notice)
-                self._known_list(tx, row, list_name)
+                purpose, campaign = self._send_purpose(tx, row, purpose, campaign, list_name)
                 state = tx.contacts.get(row.id, contact_phone, for_update=True)
                 policy = self._policy_of(row)
                 refuse = None
@@ -243,6 +256,7 @@ class Outbound(HandOver, Locating, Reassigned):
                     SendTimes(tx, row.id, policy, campaign, one_to_one=True),
                     self._held(tx, row.id, policy, campaign, contact_phone),
                     refuse,
+                    purpose,
                 )
                 if key is not None:
                     tx.messages.record_send_request(
@@ -279,6 +293,7 @@ class Outbound(HandOver, Locating, Reassigned):
         times: SendTimes,
         held: bool = False,
         refuse: Reason | None = None,
+        purpose: str | None = None,
     ) -> PendingSend:
         """Decide one text on the contact's state as locked in ``tx`` (consent, then the
         send windows and caps), and record it (``held``: a flagged reply of the
@@ -286,7 +301,9 @@ class Outbound(HandOver, Locating, Reassigned):
         as a message of its own marked as the disclosure, allowed with the text it
         comes before (a text the windows hold sends no notice); ``refuse``: the reason
         it is refused whatever consent says (a number reassigned since its consent)."""
-        decision = decisions.decide(state, sender.number, policy, body, list_name, campaign, held)
+        decision = decisions.decide(
+            state, sender.number, policy, body, list_name, campaign, held, purpose
+        )
         if refuse is not None:
             decision = replace(decision, allowed=False, reason=refuse, notice=None)
         decision = times(decision, to, now)
@@ -316,6 +333,7 @@ class Outbound(HandOver, Locating, Reassigned):
             campaign,
             now,
             queued=queued,
+            purpose=purpose,
         )
         return PendingSend(sender, to, decision, message_id, notice_id=notice_id)
 
@@ -335,6 +353,7 @@ class Outbound(HandOver, Locating, Reassigned):
         campaign: bool,
         now: datetime,
         queued: bool,
+        purpose: str | None = None,
     ) -> int:
         """Record a send's decision: failed with its reason, or allowed, and then
         ``queued`` for the provider (``dispatch_recorded``) or sent by the caller."""
@@ -354,15 +373,19 @@ class Outbound(HandOver, Locating, Reassigned):
             list_name=list_name,
             campaign=campaign,
             at=now,
+            purpose=purpose,
         )
 
 
 def _send_fingerprint(
-    sender: str, to: str, body: str, list_name: str | None, campaign: bool
+    sender: str, to: str, body: str, list_name: str | None, campaign: bool, purpose: str | None
 ) -> str:
     """What identifies a send request, to tell a retry from another request that
-    reuses its idempotency key."""
-    request = [sender, to, body, list_name, campaign]
+    reuses its idempotency key (its purpose only when named, so a key stored before
+    purposes were keeps its fingerprint)."""
+    request: list[object] = [sender, to, body, list_name, campaign]
+    if purpose is not None:
+        request.append(purpose)
     return hashlib.sha256(json.dumps(request, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 

@@ -22,6 +22,7 @@ from optline.store.schema import (
     lists,
     memberships,
     messages,
+    purpose_consent,
     sender_consent,
     senders,
     subscriptions,
@@ -88,6 +89,9 @@ def contact_select(postgres: bool) -> sa.Select[Any]:
     by_list = _contact_rows(
         postgres, memberships, "ix_memberships_account_id_phone", "list_name", "subscribed"
     )
+    by_purpose = _contact_rows(
+        postgres, purpose_consent, "sqlite_autoindex_purpose_consent_1", "purpose", "status"
+    )
     return sa.select(
         contacts.c.phone,
         contacts.c.blocked,
@@ -98,6 +102,9 @@ def contact_select(postgres: bool) -> sa.Select[Any]:
         contacts.c.written,
         by_sender.label("by_sender"),
         by_list.label("by_list"),
+        by_purpose.label("by_purpose"),
+        contacts.c.choice_until,
+        contacts.c.choice_purposes,
     )
 
 
@@ -243,12 +250,15 @@ def _taker(names: Sequence[str]) -> Callable[[Mapping[str, Any]], Sequence[Any]]
     return lambda values: ()
 
 
-def send_view(with_list: bool) -> sa.Select[Any]:
-    """What a send from ``:sender`` (to ``:list``) reads of the contact ``:phone``:
-    blocked, the account's status, texted, inbound, the sender's own status and the
-    list's subscription (NULL when it has none), its stored location (send windows)
-    and its written consent's purposes. Primary-key look-ups only."""
-    c, sc, ms = contacts, sender_consent, memberships
+def send_view(with_list: bool, with_purpose: bool = True) -> sa.Select[Any]:
+    """What a send from ``:sender`` (to ``:list``) of ``:purpose`` reads of the contact
+    ``:phone``: blocked, the account's status, texted, inbound, the sender's own status
+    and the list's subscription (NULL when it has none), its stored location (send
+    windows), its written consent's purposes and the purpose's own status (NULL when
+    it has none, or, without ``with_purpose``, for an account with no purpose's own
+    consent on record).
+    Primary-key look-ups only."""
+    c, sc, ms, pc = contacts, sender_consent, memberships, purpose_consent
     mine = c.c.account_id == _p("account", type_=sa.Integer)
     own = (
         sa.select(sc.c.status)
@@ -270,6 +280,17 @@ def send_view(with_list: bool) -> sa.Select[Any]:
             )
             .scalar_subquery()
         )
+    purpose: sa.ColumnElement[Any] = sa.null()
+    if with_purpose:
+        purpose = (
+            sa.select(pc.c.status)
+            .where(
+                pc.c.account_id == _p("account"),
+                pc.c.phone == _p("phone"),
+                pc.c.purpose == _p("purpose", type_=sa.String),
+            )
+            .scalar_subquery()
+        )
     return sa.select(
         c.c.blocked,
         c.c.status,
@@ -280,11 +301,13 @@ def send_view(with_list: bool) -> sa.Select[Any]:
         c.c.time_zone,
         c.c.us_state,
         c.c.written,
+        purpose,
     ).where(mine, c.c.phone == _p("phone"))
 
 
 FACT_BLOCKED, FACT_OPTED_OUT, FACT_SENDER_OPTED_IN, FACT_SENDER_OPTED_OUT = 1, 2, 3, 4
 FACT_LIST_UNSUBSCRIBED = 5
+FACT_PURPOSE_OPTED_IN, FACT_PURPOSE_OPTED_OUT = 6, 7
 
 
 def _fact(number: int) -> sa.ColumnClause[int]:
@@ -293,15 +316,15 @@ def _fact(number: int) -> sa.ColumnClause[int]:
 
 def suppressed(with_list: bool) -> sa.CompoundSelect[Any]:
     """(phone, fact) for every contact with something that can refuse a send from
-    ``:sender`` (to ``:list``): blocked, opted out for the account, the sender's own
-    status, unsubscribed from the list (the ``FACT_*`` numbers: small integers, which
-    the driver does not allocate row by row).
+    ``:sender`` (to ``:list``) of ``:purpose``: blocked, opted out for the account, the
+    sender's own status, the purpose's own status, unsubscribed from the list (the
+    ``FACT_*`` numbers: small integers, which the driver does not allocate row by row).
 
     Each branch is a range of one covering index, with no look-up per row; the caller
     combines the facts in the order ``consent.decide`` applies them. One statement, so
     they all come from one snapshot.
     """
-    c, sc, ms = contacts, sender_consent, memberships
+    c, sc, ms, pc = contacts, sender_consent, memberships, purpose_consent
     mine = c.c.account_id == _p("account", type_=sa.Integer)
     opted_out: sa.ColumnClause[str] = sa.literal_column("'opted_out'", sa.String())
     opted_in: sa.ColumnClause[str] = sa.literal_column("'opted_in'", sa.String())
@@ -313,6 +336,15 @@ def suppressed(with_list: bool) -> sa.CompoundSelect[Any]:
         ),
         sa.select(sc.c.phone, _fact(FACT_SENDER_OPTED_IN)).where(*own, sc.c.status == opted_in),
         sa.select(sc.c.phone, _fact(FACT_SENDER_OPTED_OUT)).where(*own, sc.c.status == opted_out),
+    ]
+    purpose = (pc.c.account_id == _p("account"), pc.c.purpose == _p("purpose", type_=sa.String))
+    branches += [
+        sa.select(pc.c.phone, _fact(FACT_PURPOSE_OPTED_IN)).where(
+            *purpose, pc.c.status == opted_in
+        ),
+        sa.select(pc.c.phone, _fact(FACT_PURPOSE_OPTED_OUT)).where(
+            *purpose, pc.c.status == opted_out
+        ),
     ]
     if with_list:
         branches.append(
@@ -395,7 +427,17 @@ class Queries:
         self.claim_contact = (
             insert(contacts, postgres).on_conflict_do_nothing().returning(contacts.c.phone)
         )
-        kept = ("blocked", "status", "texted", "clarified", "inbound", "written", "updated_at")
+        kept = (
+            "blocked",
+            "status",
+            "texted",
+            "clarified",
+            "inbound",
+            "written",
+            "choice_until",
+            "choice_purposes",
+            "updated_at",
+        )
         upsert = insert(contacts, postgres).values(
             _typed_values(contacts, ("account_id", "phone", "created_at", *kept))
         )
@@ -416,10 +458,21 @@ class Queries:
         )
         self.send_view = Prepared(send_view(with_list=False), dialect)
         self.send_view_list = Prepared(send_view(with_list=True), dialect)
+        # The same, for an account with no purpose's own consent on record: one
+        # primary-key look-up fewer a decision.
+        self.send_view_scopes = Prepared(send_view(False, with_purpose=False), dialect)
+        self.send_view_list_scopes = Prepared(send_view(True, with_purpose=False), dialect)
+        self.any_purpose_consent = Prepared(
+            sa.select(
+                sa.exists().where(purpose_consent.c.account_id == _p("account", type_=sa.Integer))
+            ),
+            dialect,
+        )
         self.suppressed = Prepared(suppressed(with_list=False), dialect)
         self.suppressed_from_list = Prepared(suppressed(with_list=True), dialect)
         self.sender_consent = KeyValueRows(sender_consent, "sender", "status", postgres)
         self.memberships = KeyValueRows(memberships, "list_name", "subscribed", postgres)
+        self.purpose_consent = KeyValueRows(purpose_consent, "purpose", "status", postgres)
         # How, when and by which event a change set a scope's status (projection).
         marks = _typed_values(contacts, ("method", "since", "event_seq"))
         self.mark_account = Prepared(
@@ -438,7 +491,16 @@ class Queries:
             .values(marks),
             dialect,
         )
-
+        self.mark_purpose = Prepared(
+            sa.update(purpose_consent)
+            .where(
+                purpose_consent.c.account_id == _p("account"),
+                purpose_consent.c.phone == _p("phone"),
+                purpose_consent.c.purpose == _p("purpose"),
+            )
+            .values(marks),
+            dialect,
+        )
         # The same reasoning as for contacts: the head is not a key, and a plain FOR
         # UPDATE would deadlock against foreign-key checks of concurrent inserts.
         self.head = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -55,6 +55,8 @@ class ListRow:
     account_id: int
     name: str
     opt_out_keyword: str | None
+    # The purpose of the list's texts (optline.domain.purposes); None: the send's own.
+    purpose: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class MessageRow:
     reply: bool = False  # an automatic answer to an inbound text
     disclosure: bool = False  # the first-text disclosure as a text of its own (seed 004)
     redacted_at: datetime | None = None  # the body was redacted then (it is empty)
+    purpose: str | None = None  # the purpose it was sent for (optline.domain.purposes)
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,7 @@ def message_row(r: Row[Any, Any, Any, Any]) -> MessageRow:
         r.reply,
         r.disclosure,
         r.redacted_at,
+        r.purpose,
     )
 
 
@@ -209,9 +213,14 @@ def event_values(event: StoredEvent) -> dict[str, Any]:
 
 def contact_state(row: Sequence[Any]) -> ContactState:
     """A contact from its row: phone, blocked, status, texted, clarified, inbound,
-    written, by_sender, by_list (the last two JSON objects, as text when they come from
-    the driver)."""
-    phone, blocked, status, texted, clarified, inbound, written, by_sender, by_list = row
+    written, by_sender, by_list, by_purpose (JSON objects, as text when they come from the
+    driver), choice_until, choice_purposes (comma-separated)."""
+    phone, blocked, status, texted, clarified, inbound, written, by_sender, by_list = row[:9]
+    by_purpose, choice_until, choice_purposes = row[9:]
+    if isinstance(choice_until, str):  # SQLite, through the driver's own statement
+        choice_until = datetime.fromisoformat(choice_until).replace(tzinfo=UTC)
+    elif choice_until is not None and choice_until.tzinfo is None:
+        choice_until = choice_until.replace(tzinfo=UTC)
     return ContactState(
         phone=phone,
         blocked=bool(blocked),
@@ -222,6 +231,9 @@ def contact_state(row: Sequence[Any]) -> ContactState:
         clarified=bool(clarified),
         inbound=bool(inbound),
         written=written_purposes(written),
+        purposes=MappingProxyType({k: Status(v) for k, v in json_object(by_purpose).items()}),
+        choice_until=choice_until,
+        choice_purposes=tuple(choice_purposes.split(",")) if choice_purposes else (),
     )
 
 
@@ -248,6 +260,8 @@ def contact_values(account_id: int, state: ContactState, now: datetime) -> dict[
         "clarified": state.clarified,
         "inbound": state.inbound,
         "written": written_column(state.written),
+        "choice_until": state.choice_until,
+        "choice_purposes": ",".join(state.choice_purposes) or None,
         "created_at": now,  # kept by the upsert when the contact exists
         "updated_at": now,
     }

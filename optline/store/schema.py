@@ -142,7 +142,18 @@ lists = sa.Table(
     sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
     sa.Column("name", sa.String, primary_key=True),
     sa.Column("opt_out_keyword", sa.String, nullable=True),
+    # The purpose its texts are of (optline.domain.purposes); NULL: the send's own.
+    sa.Column("purpose", sa.String, nullable=True),
     sa.UniqueConstraint("account_id", "opt_out_keyword"),
+)
+
+# The purposes an account adds to the ones every account has (marketing, informational).
+purposes = sa.Table(
+    "purposes",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 triggers = sa.Table(
@@ -183,6 +194,10 @@ contacts = sa.Table(
     # Purposes with prior express written consent on record, not since revoked, as
     # ",marketing,other," (NULL: none); a projection of the ledger.
     sa.Column("written", sa.String, nullable=True),
+    # 64.1200(a)(12): an open question of which purposes a revocation meant: until when,
+    # and the purposes it ended (comma-separated); NULL: none open.
+    sa.Column("choice_until", UTCDateTime, nullable=True),
+    sa.Column("choice_purposes", sa.String, nullable=True),
     # Listing by status (in phone order) and finding a broadcast's suppressed contacts.
     sa.Index(
         "ix_contacts_account_id_blocked_status_phone", "account_id", "blocked", "status", "phone"
@@ -205,6 +220,28 @@ sender_consent = sa.Table(
         "ix_sender_consent_account_id_sender_status_phone",
         "account_id",
         "sender",
+        "status",
+        "phone",
+    ),
+)
+
+# A contact's consent of one purpose's own (account-wide), as sender_consent is one
+# sender's: a projection of the ledger (events with a ``purpose``).
+purpose_consent = sa.Table(
+    "purpose_consent",
+    metadata,
+    sa.Column("account_id", sa.Integer, primary_key=True),
+    sa.Column("phone", sa.String, primary_key=True),
+    sa.Column("purpose", sa.String, primary_key=True),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("method", sa.String, nullable=True),
+    sa.Column("since", UTCDateTime, nullable=True),
+    sa.Column("event_seq", sa.Integer, nullable=True),
+    _contact_fk(),
+    sa.Index(
+        "ix_purpose_consent_account_id_purpose_status_phone",
+        "account_id",
+        "purpose",
         "status",
         "phone",
     ),
@@ -302,6 +339,9 @@ messages = sa.Table(
     sa.Column("reason", sa.String, nullable=True),
     sa.Column("list_name", sa.String, nullable=True),
     sa.Column("campaign", sa.Boolean, nullable=False),
+    # The purpose the text was sent for (optline.domain.purposes); NULL on automatic
+    # answers and on texts sent before purposes were recorded.
+    sa.Column("purpose", sa.String, nullable=True),
     # An automatic answer to an inbound text (STOP's confirmation, HELP, a trigger's).
     sa.Column("reply", sa.Boolean, nullable=False, server_default=sa.false()),
     # The first-text disclosure sent as a text of its own before the first one (seed 004).

@@ -13,7 +13,8 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 - ``tx.outbox``: event-webhook subscriptions and their queued notifications;
 - ``tx.projections``: the consent projection of the ledger, marked, read, rebuilt;
 - ``tx.inbox``: conversations, read markers, and events over a span of time;
-- ``tx.consents``: written consent: its language texts, records, pending confirmations.
+- ``tx.consents``: written consent: its language texts, records, pending confirmations;
+- ``tx.purposes``: the account's purposes, and the purpose of the text last sent.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from optline.store.repo.ledger import Ledger
 from optline.store.repo.messages import Messages
 from optline.store.repo.outbox import Outbox
 from optline.store.repo.projections import Projections
+from optline.store.repo.purposes import Purposes
 from optline.store.repo.senders import Senders
 from optline.store.state import Head, Subscriptions, TxState
 
@@ -90,3 +92,7 @@ class Tx(TxState):
     @cached_property
     def consents(self) -> Consents:
         return Consents(self._proxy)
+
+    @cached_property
+    def purposes(self) -> Purposes:
+        return Purposes(self._proxy)

@@ -218,6 +218,7 @@ async def contact(request: Request, phone: str) -> Response:
             engine.records, account.id, [state.phone] if state else []
         )
         consents = await run_in_threadpool(engine.consents, account.id, phone)
+        purposes = await run_in_threadpool(engine.purposes, account.id)
     except OptlineError as exc:
         return _failed(request, account, exc)
     if state is None:
@@ -229,6 +230,7 @@ async def contact(request: Request, phone: str) -> Response:
         contact=state,
         record=records[state.phone],
         status=state.status_from(None),
+        purposes=purposes,
         # Opt-outs a provider keeps wider than optline's record of them (Telnyx's, per
         # messaging profile, under per-sender consent): shown, since they drift.
         provider_blocks=provider_blocks((e.type, e.data) for e in events),
@@ -246,13 +248,16 @@ async def change(request: Request, phone: str, action: str) -> Response:
     form = await _form(request)
     note = _text(form, "note") or None
     actor = _actor(account)
+    purpose = _text(form, "purpose") or None  # none: every purpose
     try:
         if action == "opt-out":
-            state = await run_in_threadpool(engine.opt_out, account.id, phone, None, note, actor)
+            state = await run_in_threadpool(
+                engine.opt_out, account.id, phone, None, note, actor, purpose
+            )
         elif action == "opt-in":
             evidence = _text(form, "evidence") or None
             state = await run_in_threadpool(
-                engine.opt_in, account.id, phone, evidence, None, actor=actor
+                engine.opt_in, account.id, phone, evidence, None, actor=actor, purpose=purpose
             )
         elif action == "consent":
             state = await _record_consent(engine, account, phone, form, actor)
@@ -292,6 +297,26 @@ async def _record_consent(
     found = await run_in_threadpool(engine.contact, account.id, phone)
     assert found is not None  # it has just been opted in
     return found
+
+
+@router.get("/purposes")
+async def purposes(request: Request) -> Response:
+    """The account's purposes, and a form to add one of its own."""
+    engine, account = await _signed_in(request)
+    names = await run_in_threadpool(engine.purposes, account.id)
+    done = request.query_params.get("done")
+    return _page(request, "purposes.html", account=account, purposes=names, done=done)
+
+
+@router.post("/purposes")
+async def add_purpose(request: Request) -> Response:
+    engine, account = await _signed_in(request)
+    form = await _form(request)
+    try:
+        name = await run_in_threadpool(engine.add_purpose, account.id, _text(form, "name"))
+    except OptlineError as exc:
+        return _failed(request, account, exc)
+    return _redirect(f"{PREFIX}/purposes?{urlencode({'done': name})}")
 
 
 @router.get("/check")

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 
 from optline.domain.consent import Status
 from optline.domain.contact_filter import ContactFilter
-from optline.store.schema import contacts, memberships, sender_consent
+from optline.store.schema import contacts, memberships, purpose_consent, sender_consent
 
 _c = contacts.c
 _sc = sender_consent.c
+_pc = purpose_consent.c
 
 
 def matching(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
@@ -23,8 +24,10 @@ def matching(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
     return sa.and_(_base(account_id, query), _in_scope(account_id, query))
 
 
-def count_of(account_id: int, query: ContactFilter) -> sa.Select[Any]:
-    """How many contacts :func:`matching` keeps, as one statement.
+def count_of(account_id: int, query: ContactFilter, with_purposes: bool) -> sa.Select[Any]:
+    """How many contacts :func:`matching` keeps, as one statement (``with_purposes``:
+    the account has a contact with a purpose's own consent, which a scope's status
+    then counts: by the plain count of what :func:`matching` keeps).
 
     With a scope condition, counted in two parts that each run on an index, not as a
     scan of every contact testing each one against the sender rows: the contacts
@@ -37,6 +40,8 @@ def count_of(account_id: int, query: ContactFilter) -> sa.Select[Any]:
     counted = sa.select(sa.func.count()).select_from(contacts)
     if not query.on_scope:
         return counted.where(base)
+    if with_purposes:
+        return counted.where(matching(account_id, query))
     on_contact = _scope_matches(query, _c)
     on_row = _scope_matches(query, _sc)
     own_columns = counted.where(base, on_contact).scalar_subquery()
@@ -114,12 +119,21 @@ def _in_scope(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
     either database, then looked up), not a correlated EXISTS per contact: an exact
     count over a million contacts then costs a scan, not a million index probes."""
     own = sa.select(_sc.phone).where(_sc.account_id == account_id)
+    # A purpose's own consent counts from every sender but one whose own opt-out stops
+    # every purpose (optline.domain.purposes).
+    of_purpose = _c.phone.in_(
+        sa.select(_pc.phone).where(_pc.account_id == account_id, _scope_matches(query, _pc))
+    )
     if query.sender is None:
         return sa.or_(
-            _scope_matches(query, _c), _c.phone.in_(own.where(_scope_matches(query, _sc)))
+            _scope_matches(query, _c),
+            _c.phone.in_(own.where(_scope_matches(query, _sc))),
+            of_purpose,
         )
     own = own.where(_sc.sender == query.sender)
+    sender_out = own.where(_sc.status == Status.OPTED_OUT.value)
     return sa.or_(
         _c.phone.in_(own.where(_scope_matches(query, _sc))),
         sa.and_(_scope_matches(query, _c), _c.phone.not_in(own)),
+        sa.and_(of_purpose, _c.phone.not_in(sender_out)),
     )

@@ -22,6 +22,8 @@ from optline.store.queries import (
     FACT_BLOCKED,
     FACT_LIST_UNSUBSCRIBED,
     FACT_OPTED_OUT,
+    FACT_PURPOSE_OPTED_IN,
+    FACT_PURPOSE_OPTED_OUT,
     FACT_SENDER_OPTED_IN,
     FACT_SENDER_OPTED_OUT,
     KeyValueRows,
@@ -30,7 +32,7 @@ from optline.store.queries import (
 from optline.store.repo.base import Repository
 from optline.store.repo.contact_search import count_of, matching
 from optline.store.rows import contact_state, contact_values, written_purposes
-from optline.store.schema import contacts, sender_consent
+from optline.store.schema import contacts, purpose_consent, sender_consent
 
 _NOT_LOADED: Final = object()
 _STATUS: Final = {status.value: status for status in Status}
@@ -90,18 +92,23 @@ class Contacts(Repository):
         before = self._tx.seen.get(key, _NOT_LOADED)
         old_senders: dict[str, Any] | None
         old_lists: dict[str, Any] | None
+        old_purposes: dict[str, Any] | None
         if isinstance(before, ContactState):
             old_senders = {k: v.value for k, v in before.sender_status.items()}
             old_lists = dict(before.lists)
+            old_purposes = {k: v.value for k, v in before.purposes.items()}
         elif before is None:  # read in this transaction: it had no rows yet
-            old_senders, old_lists = {}, {}
+            old_senders, old_lists, old_purposes = {}, {}, {}
         else:  # not read in this transaction: rewrite all of it
-            old_senders = old_lists = None
+            old_senders = old_lists = old_purposes = None
         if not isinstance(before, ContactState) or _scalars(before) != _scalars(state):
             self._upsert(account_id, state, at)
         senders_now = {k: v.value for k, v in state.sender_status.items()}
         self._sync(self._q.sender_consent, account_id, state.phone, senders_now, old_senders)
         self._sync(self._q.memberships, account_id, state.phone, dict(state.lists), old_lists)
+        if state.purposes or old_purposes != {}:
+            purposes_now = {k: v.value for k, v in state.purposes.items()}
+            self._sync(self._q.purpose_consent, account_id, state.phone, purposes_now, old_purposes)
         self._tx.seen[key] = state
 
     def _upsert(self, account_id: int, state: ContactState, at: datetime) -> None:
@@ -175,7 +182,9 @@ class Contacts(Repository):
 
     def count(self, account_id: int, query: ContactFilter = EVERY_CONTACT) -> int:
         """How many contacts ``query`` keeps (exactly: all the pages of :meth:`find`)."""
-        return int(self._conn.execute(count_of(account_id, query)).scalar_one())
+        found = self._q.any_purpose_consent.first(self._driver, {"account": account_id})
+        stmt = count_of(account_id, query, with_purposes=bool(found and found[0]))
+        return int(self._conn.execute(stmt).scalar_one())
 
     def phones_with_sender_consent(self, account_id: int) -> list[str]:
         """Every contact with a consent of its own for some sender (SENDER scope)."""
@@ -189,17 +198,24 @@ class Contacts(Repository):
         return list(self._conn.execute(stmt).scalars())
 
     def send_view(
-        self, account_id: int, sender: str, list_name: str | None
+        self, account_id: int, sender: str, list_name: str | None, purpose: str | None = None
     ) -> Callable[[str], tuple[ContactState | None, StoredLocation]]:
-        """Contacts as a send from ``sender`` (to ``list_name``) sees them, for deciding
-        many recipients in this transaction: one primary-key query per contact, on one
-        driver cursor. A state holds the contact's own status for this sender and its
-        subscription to this list only (all that ``consent.decide`` reads of them);
-        other senders and lists are left out, so it is not for saving. With it, the
-        contact's stored location (as :meth:`locations` gives it).
+        """Contacts as a send from ``sender`` (to ``list_name``) of ``purpose`` sees them,
+        for deciding many recipients in this transaction: one primary-key query per
+        contact, on one driver cursor. A state holds the contact's own status for this
+        sender and this purpose and its subscription to this list only (all that
+        ``consent.decide`` reads of them); other senders, purposes and lists are left
+        out, so it is not for saving. With it, the contact's stored location (as
+        :meth:`locations` gives it).
         """
-        query = self._q.send_view if list_name is None else self._q.send_view_list
-        fixed = {"account": account_id, "sender": sender, "list": list_name}
+        q = self._q
+        found = q.any_purpose_consent.first(self._driver, {"account": account_id})
+        if not (found and found[0]):
+            # No contact of the account has a purpose's own consent: none to read.
+            query = q.send_view_scopes if list_name is None else q.send_view_list_scopes
+        else:
+            query = q.send_view if list_name is None else q.send_view_list
+        fixed = {"account": account_id, "sender": sender, "list": list_name, "purpose": purpose}
         rows = query.repeat(self._driver, fixed, "phone")
         status = _STATUS.__getitem__
         list_key = list_name or ""
@@ -218,6 +234,7 @@ class Contacts(Repository):
                 time_zone,
                 us_state,
                 written,
+                mine,
             ) = found[0]
             return ContactState(
                 phone,
@@ -228,20 +245,27 @@ class Contacts(Repository):
                 bool(texted),
                 inbound=bool(inbound),
                 written=_NONE_WRITTEN if written is None else written_purposes(written),
+                purposes=_EMPTY
+                if mine is None
+                else MappingProxyType({purpose or "": status(mine)}),
             ), (time_zone, us_state)
 
         return state
 
-    def suppressed(self, account_id: int, sender: str, list_name: str | None) -> dict[str, str]:
+    def suppressed(
+        self, account_id: int, sender: str, list_name: str | None, purpose: str | None = None
+    ) -> dict[str, str]:
         """phone -> reason for every contact that a send from ``sender`` (to
-        ``list_name``) would refuse for consent, exactly as ``consent.decide`` does.
+        ``list_name``) of ``purpose`` would refuse for consent, exactly as
+        ``consent.decide`` does.
 
         One query of index ranges (no look-up per contact), so its cost follows the
         number of suppressed contacts rather than the size of the account; the facts
-        are combined here: blocked, else opted out as seen from ``sender`` (its own
-        status overriding the account's), else unsubscribed from ``list_name``.
+        are combined here: blocked, else the sender's own opt-out, else the purpose's
+        own status, else the sender's own opt-in, else the account's status (as
+        ``ContactState.status_from`` orders them), else unsubscribed from ``list_name``.
         """
-        params = {"account": account_id, "sender": sender, "list": list_name}
+        params = {"account": account_id, "sender": sender, "list": list_name, "purpose": purpose}
         query = self._q.suppressed if list_name is None else self._q.suppressed_from_list
         facts: dict[int, list[str]] = {}
         for fact, rows in groupby(query.all(self._driver, params), key=itemgetter(1)):
@@ -249,6 +273,9 @@ class Contacts(Repository):
         refused = dict.fromkeys(facts.get(FACT_OPTED_OUT, ()), "opted_out")
         for phone in facts.get(FACT_SENDER_OPTED_IN, ()):
             refused.pop(phone, None)
+        for phone in facts.get(FACT_PURPOSE_OPTED_IN, ()):
+            refused.pop(phone, None)
+        refused.update(dict.fromkeys(facts.get(FACT_PURPOSE_OPTED_OUT, ()), "opted_out"))
         refused.update(dict.fromkeys(facts.get(FACT_SENDER_OPTED_OUT, ()), "opted_out"))
         refused.update(dict.fromkeys(facts.get(FACT_BLOCKED, ()), "blocked"))
         if list_name is None:
@@ -266,32 +293,43 @@ class Contacts(Repository):
         )
         return set(self._conn.execute(stmt).scalars())
 
-    def consenting(self, account_id: int, sender: str, with_inbound: bool) -> set[str]:
-        """Every contact a send from ``sender`` finds with consent on record (opted in
-        as seen from it; ``with_inbound``: or having texted the account), for a policy
-        whose ``no_consent`` refuses the others. Opted-out ones may be among them:
-        ``suppressed`` says so."""
-        stmt = _consenting(account_id, sender, with_inbound)
+    def consenting(
+        self, account_id: int, sender: str, with_inbound: bool, purpose: str | None = None
+    ) -> set[str]:
+        """Every contact a send from ``sender`` of ``purpose`` finds with consent on
+        record (opted in as seen from it, or to the purpose; ``with_inbound``: or having
+        texted the account), for a policy whose ``no_consent`` refuses the others.
+        Opted-out ones may be among them: ``suppressed`` says so."""
+        stmt = _consenting(account_id, sender, with_inbound, purpose)
         return set(self._conn.execute(stmt).scalars())
 
 
-def _consenting(account_id: int, sender: str, with_inbound: bool) -> sa.Select[Any]:
-    """The phones a send from ``sender`` finds with consent on record: opted in as
-    seen from it (or, ``with_inbound``, having texted the account)."""
-    c, sc = contacts, sender_consent
+def _consenting(
+    account_id: int, sender: str, with_inbound: bool, purpose: str | None
+) -> sa.Select[Any]:
+    """The phones a send from ``sender`` of ``purpose`` finds with consent on record:
+    opted in as seen from it or to the purpose (or, ``with_inbound``, having texted the
+    account)."""
+    c, sc, pc = contacts, sender_consent, purpose_consent
     own_in = sa.exists().where(
         sc.c.account_id == c.c.account_id,
         sc.c.phone == c.c.phone,
         sc.c.sender == sender,
         sc.c.status == Status.OPTED_IN.value,
     )
-    consent = sa.or_(c.c.status == Status.OPTED_IN.value, own_in)
+    purpose_in = sa.exists().where(
+        pc.c.account_id == c.c.account_id,
+        pc.c.phone == c.c.phone,
+        pc.c.purpose == purpose,
+        pc.c.status == Status.OPTED_IN.value,
+    )
+    consent = sa.or_(c.c.status == Status.OPTED_IN.value, own_in, purpose_in)
     if with_inbound:
         consent = sa.or_(consent, c.c.inbound == sa.true())
     return sa.select(c.c.phone).where(c.c.account_id == account_id, consent)
 
 
-def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool, bool, frozenset[str]]:
+def _scalars(state: ContactState) -> tuple[Any, ...]:
     return (
         state.blocked,
         state.account_status,
@@ -299,4 +337,6 @@ def _scalars(state: ContactState) -> tuple[bool, Status, bool, bool, bool, froze
         state.clarified,
         state.inbound,
         state.written,
+        state.choice_until,
+        state.choice_purposes,
     )

@@ -93,6 +93,7 @@ class Messages(Repository):
         reply: bool = False,
         message_id: int | None = None,
         disclosure: bool = False,
+        purpose: str | None = None,
     ) -> int:
         values = self._values(account_id, message_id, "out", phone, sender, body, at)
         values.update(
@@ -102,6 +103,7 @@ class Messages(Repository):
             campaign=campaign,
             reply=reply,
             disclosure=disclosure,
+            purpose=purpose,
         )
         stored = self._insert(self._q.insert_outbound, values)
         assert stored is not None  # no conflict clause
@@ -137,6 +139,7 @@ class Messages(Repository):
             "campaign": False,
             "reply": False,
             "disclosure": False,
+            "purpose": None,
             "outcome": None,
             "created_at": utc(at),
             "redacted_at": None,

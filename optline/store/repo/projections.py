@@ -1,8 +1,8 @@
 """The consent projection: each contact's blocked flag, list memberships, written
-consent's purposes and, per scope, status with the method, time and event that set it
-(:mod:`optline.domain.projection`), as the contact tables store it. Marked as each
-change commits, read whole for ``ledger verify`` and the views of every scope,
-rewritten from the ledger by ``ledger repair``."""
+consent's purposes and, per scope (and per purpose with a consent of its own), status
+with the method, time and event that set it (:mod:`optline.domain.projection`), as the
+contact tables store it. Marked as each change commits, read whole for ``ledger
+verify`` and the views of every scope, rewritten from the ledger by ``ledger repair``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from optline.domain.consent import ContactState, Method, Status
 from optline.domain.projection import Mark, Projection
 from optline.store.repo.base import Repository
 from optline.store.rows import contact_values, written_column, written_purposes
-from optline.store.schema import contacts, memberships, sender_consent
+from optline.store.schema import contacts, memberships, purpose_consent, sender_consent
 
 
 class Projections(Repository):
@@ -33,6 +33,9 @@ class Projections(Repository):
         for sender, mark in touched.senders.items():
             values = {**key, "sender": sender, **_mark_values(mark)}
             self._q.mark_sender.run(self._driver, values)
+        for purpose, mark in touched.purposes.items():
+            values = {**key, "purpose": purpose, **_mark_values(mark)}
+            self._q.mark_purpose.run(self._driver, values)
 
     def read(self, account_id: int, phones: Sequence[str] | None = None) -> list[Projection]:
         """The stored projection of the account's contacts (of ``phones`` only, when
@@ -44,7 +47,7 @@ class Projections(Repository):
                 where.append(table.c.phone.in_(list(phones)))
             return where
 
-        c, sc, ms = contacts, sender_consent, memberships
+        c, sc, ms, pc = contacts, sender_consent, memberships, purpose_consent
         own = self._conn.execute(
             sa.select(
                 c.c.phone,
@@ -65,6 +68,14 @@ class Projections(Repository):
             ).where(*mine(sc))
         ):
             senders.setdefault(own_row.phone, {})[own_row.sender] = _stored_mark(own_row)
+        purposes: dict[str, dict[str, Mark]] = {}
+        for own_purpose in self._conn.execute(
+            sa.select(
+                pc.c.phone, pc.c.purpose, pc.c.status, pc.c.method, pc.c.since, pc.c.event_seq
+            ).where(*mine(pc))
+        ):
+            mark = _stored_mark(own_purpose)
+            purposes.setdefault(own_purpose.phone, {})[own_purpose.purpose] = mark
         lists: dict[str, dict[str, bool]] = {}
         for member in self._conn.execute(
             sa.select(ms.c.phone, ms.c.list_name, ms.c.subscribed).where(*mine(ms))
@@ -81,6 +92,7 @@ class Projections(Repository):
                     MappingProxyType(senders.get(row.phone, {})),
                     MappingProxyType(lists.get(row.phone, {})),
                     written_purposes(row.written),
+                    MappingProxyType(purposes.get(row.phone, {})),
                 )
             )
         return found
@@ -89,7 +101,7 @@ class Projections(Repository):
         """Rewrite one contact's consent rows as ``projection`` says (its texted,
         clarified and inbound flags, which are not consent, stay as they are)."""
         self._tx.check_writable()
-        c, sc, ms = contacts, sender_consent, memberships
+        c, sc, ms, pc = contacts, sender_consent, memberships, purpose_consent
         phone = projection.phone
         values = contact_values(account_id, ContactState(phone), at)
         self._conn.execute(
@@ -114,7 +126,7 @@ class Projections(Repository):
                 **account,
             )
         )
-        for table in (sc, ms):
+        for table in (sc, ms, pc):
             self._conn.execute(
                 sa.delete(table).where(table.c.account_id == account_id, table.c.phone == phone)
             )
@@ -130,6 +142,12 @@ class Projections(Repository):
                 for name, on in projection.lists.items()
             ]
             self._conn.execute(sa.insert(ms), rows)
+        if projection.purposes:
+            rows = [
+                {"account_id": account_id, "phone": phone, "purpose": name, **_mark_values(m)}
+                for name, m in projection.purposes.items()
+            ]
+            self._conn.execute(sa.insert(pc), rows)
 
 
 def _mark_values(mark: Mark) -> dict[str, Any]:

@@ -87,17 +87,24 @@ class Senders(Repository):
 
     # -- lists and triggers (the account's keywords) -----------------------------------
 
-    def create_list(self, account_id: int, name: str, opt_out_keyword: str | None) -> ListRow:
+    def create_list(
+        self, account_id: int, name: str, opt_out_keyword: str | None, purpose: str | None = None
+    ) -> ListRow:
         self._tx.check_writable()
-        values = {"account_id": account_id, "name": name, "opt_out_keyword": opt_out_keyword}
+        values = {
+            "account_id": account_id,
+            "name": name,
+            "opt_out_keyword": opt_out_keyword,
+            "purpose": purpose,
+        }
         what = f"list {name!r}" + (f" or keyword {opt_out_keyword!r}" if opt_out_keyword else "")
         self._tx.insert_or_conflict(lists, values, what)
         Accounts(self._tx).keywords_changed(account_id)
-        return ListRow(account_id, name, opt_out_keyword)
+        return ListRow(account_id, name, opt_out_keyword, purpose)
 
     def lists(self, account_id: int) -> list[ListRow]:
         rows = self._conn.execute(self._q.lists, {"account": account_id})
-        return [ListRow(r.account_id, r.name, r.opt_out_keyword) for r in rows]
+        return [ListRow(r.account_id, r.name, r.opt_out_keyword, r.purpose) for r in rows]
 
     def add_trigger(self, account_id: int, trigger: Trigger) -> None:
         self._tx.check_writable()
