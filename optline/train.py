@@ -197,22 +197,24 @@ def _alone(s: _Scored, at: dict[str, float]) -> str:
 
 
 def choose_thresholds(scored: Sequence[_Scored]) -> dict[str, float]:
-    """Thresholds from the model's own held-out readings (the rules already catch
-    nearly every opt-out of the data they were written on, so the model is judged
-    alone): the opt-out threshold and neighbour floor that catch the most opt-outs
-    with at most MAX_FALSE_OPT_OUT of the none and opt_in replies read as opt-outs
-    (ties: the higher threshold); then the lowest possible threshold under which at
-    most MAX_FALSE_POSSIBLE of them are read as possible opt-outs."""
+    """Thresholds from the held-out readings of the rules then the model, as
+    classify() combines them: the opt-out threshold and neighbour floor that catch the
+    most opt-outs while the model adds at most MAX_FALSE_OPT_OUT of the none and
+    opt_in replies the rules leave as none or possible as opt-outs (a false opt-out
+    of the rules' own is not the model's to cap; ties: the higher threshold); then the
+    lowest possible threshold under which the model alone reads at most
+    MAX_FALSE_POSSIBLE of all none and opt_in replies as possible opt-outs."""
     negatives = [s for s in scored if s.row.label in NEGATIVE]
+    left = [s for s in negatives if s.rules in ("none", "possible_opt_out")]
     positives = [s for s in scored if s.row.label == "opt_out"]
     best: tuple[int, float, float] | None = None
     for t in _GRID:
         for n in _NEIGHBOUR_GRID:
             at = {"opt_out": t, "possible_opt_out": t, "neighbour": n}
-            wrong = sum(_alone(s, at) == "opt_out" for s in negatives)
-            if wrong > MAX_FALSE_OPT_OUT * len(negatives):
+            wrong = sum(_combined(s, at) == "opt_out" for s in left)
+            if wrong > MAX_FALSE_OPT_OUT * len(left):
                 continue
-            caught = sum(_alone(s, at) == "opt_out" for s in positives)
+            caught = sum(_combined(s, at) == "opt_out" for s in positives)
             if best is None or caught >= best[0]:
                 best = (caught, t, n)
     assert best is not None, "no threshold keeps false opt-outs under the cap"

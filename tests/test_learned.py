@@ -98,6 +98,13 @@ def test_negated_and_one_word_texts_are_left_to_the_rules() -> None:
     assert classify("quite", model=SURE).intent is Intent.POSSIBLE_OPT_OUT
 
 
+def test_a_chinese_reply_without_spaces_is_a_phrase_not_a_word() -> None:
+    chinese = _model(5.0, [("请不要再给我发短信了", "opt_out")])
+    assert learned.may_opt_out(["不要再发短信给我了"]) and not learned.may_opt_out(["quite"])
+    got = classify("不要再给我发短信了", model=chinese)
+    assert got.intent is Intent.OPT_OUT and got.stage is Stage.MODEL
+
+
 @pytest.mark.parametrize("text", ["STOP", "Stop.", "please stop texting me", "ARRÊT", "5T0P"])
 def test_the_model_never_lowers_an_opt_out_of_the_rules(text: str) -> None:
     for model in (NEVER, SURE):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ NGRAM_SIZES = (2, 3, 4, 5)
 MAX_FORM_LENGTH = 320
 # The index of 4-grams leaves out grams more examples than this share.
 _MAX_POSTINGS = 150
+# Two CJK ideographs or kana in a row: a phrase in a script written without spaces.
+_IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2}")
 # Exact similarity is worked out for this many candidates with the most shared 4-grams.
 _CANDIDATES = 12
 
@@ -67,8 +70,10 @@ def may_read(words: Iterable[str]) -> bool:
 
 def may_opt_out(words: Sequence[str]) -> bool:
     """Whether the model may opt out a text of ``words`` alone: not a one-word text,
-    which is the typo rules' to read ("quite" and "stoop" are words, not typos)."""
-    return len(words) >= 2
+    which is the typo rules' to read ("quite" and "stoop" are words, not typos). A
+    Chinese or Japanese reply is written without spaces, so one "word" of two or more
+    ideographs is a phrase ("不要再发短信给我了"), not a word."""
+    return len(words) >= 2 or any(_IDEOGRAPHS.search(word) for word in words)
 
 
 def grams(form: str) -> set[str]:

@@ -68,7 +68,8 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "recusa",
         _MAYBE,
-        r"\bnao tenho interesse\b|\bnumero errado\b|^nao\b",
+        # "Não" as a clause of its own ("Não cancela minha consulta" refuses nothing).
+        r"\bnao tenho interesse\b|\bnumero errado\b|^nao(?= \|)",
         "interesse errado nao",
     ),
     phrase(
