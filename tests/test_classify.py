@@ -624,6 +624,24 @@ def test_a_phrase_reads_the_same_at_the_end_of_a_long_text(text: str) -> None:
         ("remvoe me", Intent.OPT_OUT),
         ("unsubscirbe me pls", Intent.OPT_OUT),
         ("GTFO of my phone", Intent.OPT_OUT),
+        # Chinese phrases, read without spaces; negated, reported, asked about or about
+        # something else they are not opt-outs.
+        ("请不要再给我发短信，谢谢", Intent.OPT_OUT),
+        ("請不要再傳簡訊給我", Intent.OPT_OUT),
+        ("我已经说过退订了", Intent.OPT_OUT),
+        ("请把我的号码从名单里删除", Intent.OPT_OUT),
+        ("怎么退订？", Intent.POSSIBLE_OPT_OUT),
+        ("不要退订我", Intent.NONE),
+        ("我不小心退订了，请恢复", Intent.NONE),
+        ("不要忘了带身份证", Intent.NONE),
+        ("请不要取消我的订单", Intent.NONE),
+        # Negated with words between, or undone.
+        ("Not asking to unsubscribe, just the hours", Intent.NONE),
+        ("undo my opt out please", Intent.NONE),
+        ("I did not say stop", Intent.NONE),
+        # Another channel left while the texts are kept, in more words.
+        ("Unsubscribe me from the appointment emails, the texts are enough", Intent.NONE),
+        ("Quit calling during work hours, text me instead", Intent.NONE),
         ("STOP or I'm reporting you", Intent.OPT_OUT),
     ],
 )

@@ -204,6 +204,8 @@ def learned_stage(
     model's opt-out threshold and a labelled opt-out example close enough (else it is a
     possible opt-out), and a probability in the band below gives a possible opt-out.
     It leaves negated texts and one-word texts' opt-outs to the rules (learned.py).
+    Below the band, a text the rules read as none may be help or an opt-in by the
+    model's heads, each with a labelled example of its class nearest.
     """
     if not learned.may_read(words):
         return rules
@@ -211,7 +213,7 @@ def learned_stage(
     form = learned.form_of(folded, words)
     probability = model.probability(form)
     if probability < model.possible_at:
-        return rules
+        return _head_stage(rules, form, model)
     near = model.nearest(form)
     like = "no labelled example alike" if near is None else _like(near)
     if (
@@ -231,6 +233,25 @@ def learned_stage(
     return Classification(
         Intent.POSSIBLE_OPT_OUT, None, None, _reason(Stage.MODEL, why), stage=Stage.MODEL
     )
+
+
+_HEAD_INTENTS = {"help": Intent.HELP, "opt_in": Intent.OPT_IN}
+
+
+def _head_stage(rules: Classification, form: str, model: learned.Model) -> Classification:
+    """A text the rules read as none, read by the model's help and opt-in heads."""
+    if rules.intent is not Intent.NONE:
+        return rules
+    reading = model.head_reading(form)
+    if reading is None:
+        return rules
+    head, probability = reading
+    near = model.nearest(form)
+    if near is None or near.example.label != head.label or near.similarity < model.neighbour_at:
+        return rules
+    intent = _HEAD_INTENTS[head.label]
+    why = f"{_like(near)}, {_INTENT_WORDS[intent]} probability {probability:.2f}"
+    return Classification(intent, None, None, _reason(Stage.MODEL, why), stage=Stage.MODEL)
 
 
 def _like(near: learned.Neighbour) -> str:

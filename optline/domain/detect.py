@@ -59,6 +59,10 @@ _WORDS_BEFORE = 5
 _READ_WHOLE_CLAUSES = 2000
 
 
+# Two CJK ideographs in a row: a text the unanchored (Chinese) rules read.
+_IDEOGRAPHS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2}")
+
+
 def _is_ordinary(token: str, language: str) -> bool:
     return any(wordfreq.zipf_frequency(token, code) >= _ORDINARY_ZIPF for code in {language, "en"})
 
@@ -155,6 +159,9 @@ class Detector:
             for anchor in rule.phrase.anchors:
                 by_anchor.setdefault(anchor, []).append(rule)
         self.rules_by_anchor = {word: tuple(found) for word, found in by_anchor.items()}
+        # Rules without anchor words (Chinese, written without spaces): tried on every
+        # text with two ideographs in a row.
+        self.unanchored = tuple(rule for rule in rules if not rule.phrase.anchors)
         # A word of an opt-out keyword, or a typo or spelling of one: worth splitting
         # into clauses.
         opt_out_words = frozenset(
@@ -284,6 +291,10 @@ class Detector:
                     ),
                 )
         hits = self.gate.intersection(tokens)
+        if self.unanchored and not folded.isascii() and _IDEOGRAPHS.search(folded):
+            found = self._phrases(clause_form(folded), self.unanchored)
+            if found is not None:
+                return found
         if not hits:
             return None
         plan = self._plan(hits)

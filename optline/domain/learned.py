@@ -11,6 +11,11 @@ a question; each gram in the model's vocabulary weighs 1/sqrt(k), k being how ma
 them the text has (binary features, L2-normalised). The probability of an opt-out is
 the logistic function of the intercept plus the weighted sum.
 
+Heads: beside the opt-out model, one model per other class the rules miss with extra
+words (help, opt-in), each the same features against every other label, with its own
+threshold; read only on a short text the rules and the opt-out model leave as none,
+and trusted only with a labelled example of its class nearest.
+
 Nearest example: the labelled example whose gram set has the highest cosine with the
 text's; candidates come from an index of the examples' 4-grams (grams shared by many
 examples are left out), so a look-up costs a few dict reads, not a pass
@@ -36,7 +41,7 @@ from optline.domain.vocabulary import NEGATORS
 #: The shipped model's file, inside this package's ``data`` folder.
 MODEL_FILE = "optout-ngram-v1.json"
 FORMAT = "optline-ngram-logreg"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 NGRAM_SIZES = (2, 3, 4, 5)
 # A text is scored on its first this many characters of words: the cost stays bounded,
 # and a request to stop is rarely buried deeper in a text message.
@@ -45,6 +50,10 @@ MAX_FORM_LENGTH = 320
 _MAX_POSTINGS = 150
 # Two CJK ideographs or kana in a row: a phrase in a script written without spaces.
 _IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2}")
+# The heads read texts of at most this many words: help and opt-in requests are short.
+HEAD_MAX_WORDS = 12
+# The classes the heads read, in the order they are tried.
+HEAD_LABELS = ("help", "opt_in")
 # Exact similarity is worked out for this many candidates with the most shared 4-grams.
 _CANDIDATES = 12
 
@@ -97,6 +106,20 @@ class Neighbour:
     similarity: float
 
 
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A one-against-the-rest model of one class (help, opt-in) over the same grams."""
+
+    label: str
+    weights: dict[str, float]
+    intercept: float
+    # Probability at or above which a text is read as ``label``.
+    at: float
+
+    def probability(self, found: set[str]) -> float:
+        return _score(self.weights, self.intercept, found)
+
+
 @dataclass(slots=True)
 class Model:
     """Weights, thresholds and labelled examples of one trained model."""
@@ -111,6 +134,7 @@ class Model:
     neighbour_at: float
     examples: tuple[Example, ...]
     meta: dict[str, Any] = field(default_factory=dict)
+    heads: tuple[Head, ...] = ()
     # The examples' 4-gram index (:func:`index_of`), as the model file ships it; built
     # by :meth:`prepare` when a file lacks it.
     index: dict[str, list[int]] | None = None
@@ -125,11 +149,20 @@ class Model:
 
     def probability(self, form: str) -> float:
         """The model's probability that the text of ``form`` asks to stop."""
-        weights = self.weights
-        found = [w for w in map(weights.get, grams(form)) if w is not None]
-        if not found:
-            return _logistic(self.intercept)
-        return _logistic(self.intercept + math.fsum(found) / math.sqrt(len(found)))
+        return _score(self.weights, self.intercept, grams(form))
+
+    def head_reading(self, form: str) -> tuple[Head, float] | None:
+        """The head (help, opt-in) most sure of the text of ``form`` at or above its
+        threshold, with its probability; None where no head is, or the text is long."""
+        if not self.heads or form.count(" ") >= HEAD_MAX_WORDS:
+            return None
+        found = grams(form)
+        best: tuple[Head, float] | None = None
+        for head in self.heads:
+            probability = head.probability(found)
+            if probability >= head.at and (best is None or probability > best[1]):
+                best = (head, probability)
+        return best
 
     def nearest(self, form: str) -> Neighbour | None:
         """The labelled example most like the text of ``form``, and how alike (cosine)."""
@@ -165,6 +198,17 @@ class Model:
             examples=examples_of(data["examples"]),
             index=data.get("neighbour_index"),
             meta={k: data[k] for k in ("training", "cross_validation") if k in data},
+            heads=tuple(
+                Head(
+                    label,
+                    heads[label]["weights"],
+                    float(heads[label]["intercept"]),
+                    float(thresholds[label]),
+                )
+                for heads in [data.get("heads", {})]
+                for label in HEAD_LABELS
+                if label in heads
+            ),
         )
 
 
@@ -185,6 +229,14 @@ def _most_shared(item: tuple[int, int]) -> tuple[int, int]:
 
 def examples_of(rows: Iterable[Sequence[str]]) -> tuple[Example, ...]:
     return tuple(Example(text, label) for text, label in rows)
+
+
+def _score(weights: dict[str, float], intercept: float, found_grams: Iterable[str]) -> float:
+    """The logistic of the intercept plus the L2-normalised sum of the grams' weights."""
+    found = [w for w in map(weights.get, found_grams) if w is not None]
+    if not found:
+        return _logistic(intercept)
+    return _logistic(intercept + math.fsum(found) / math.sqrt(len(found)))
 
 
 def _logistic(z: float) -> float:

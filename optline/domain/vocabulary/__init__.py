@@ -96,6 +96,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
     "fr": fr.PHRASES,
     "pt": pt.PHRASES,
     "de": de.PHRASES,
+    "zh": zh.PHRASES,
 }
 
 # -- context words ----------------------------------------------------------------------

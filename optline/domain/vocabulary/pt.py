@@ -25,8 +25,8 @@ WEAK_OPT_OUT = frozenset({"sair", "remover", "parar", "pare", "cancelar"})
 
 # -- fillers ----------------------------------------------------------------------------
 
-#: "por favor", "obrigado" ("sim": yes).
-FILLERS = frozenset({"por", "favor", "obrigado", "obrigada", "sim"})
+#: "por favor" (typed "pfv"), "obrigado" ("sim": yes).
+FILLERS = frozenset({"por", "favor", "pfv", "obrigado", "obrigada", "sim"})
 
 # -- phrases ----------------------------------------------------------------------------
 
