@@ -29,6 +29,8 @@ from typing import Any
 
 from optline.domain import learned
 from optline.domain.classify import classify
+from optline.domain.detect import detector_for
+from optline.domain.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -196,8 +198,9 @@ def cross_validate(rows: Sequence[Row]) -> list[_Scored]:
 
 
 def head_probabilities(model: learned.Model, form: str) -> tuple[tuple[str, float], ...]:
-    """Each head's probability for the text of ``form``, where the heads read it."""
-    if form.count(" ") >= learned.HEAD_MAX_WORDS:
+    """Each head's probability for the text of ``form``, where the heads read it under
+    the default profile (learned.heads_read)."""
+    if not learned.heads_read(form, detector_for(get_profile("default")).keyword_words):
         return ()
     found = learned.grams(form)
     return tuple((head.label, head.probability(found)) for head in model.heads)

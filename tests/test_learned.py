@@ -109,9 +109,10 @@ def test_negated_and_one_word_texts_are_left_to_the_rules() -> None:
 
 
 def test_a_chinese_reply_without_spaces_is_a_phrase_not_a_word() -> None:
-    chinese = _model(5.0, [("请不要再给我发短信了", "opt_out")])
+    chinese = _model(5.0, [("我对你们的短信非常反感", "opt_out")])
     assert learned.may_opt_out(["不要再发短信给我了"]) and not learned.may_opt_out(["quite"])
-    got = classify("不要再给我发短信了", model=chinese)
+    assert classify("我对你们的短信很反感", use_model=False).intent is Intent.NONE
+    got = classify("我对你们的短信很反感", model=chinese)
     assert got.intent is Intent.OPT_OUT and got.stage is Stage.MODEL
 
 
@@ -224,6 +225,8 @@ def test_heads_never_change_what_the_rules_read_as_something() -> None:
     model = _with_heads(0.99)
     for text in ("can somebody help me with the alerts? stop texting me", "not interested"):
         assert classify(text, model=model) == classify(text, use_model=False)
+    # A text with an opt-out keyword in it is the rules' to read ("stop start").
+    assert classify("stop start", model=model).intent is Intent.NONE
     # A keyword-only profile acts on keywords alone.
     got = classify("can somebody help me with the alerts", "twilio", model=model)
     assert got.intent is Intent.NONE

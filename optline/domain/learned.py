@@ -151,10 +151,12 @@ class Model:
         """The model's probability that the text of ``form`` asks to stop."""
         return _score(self.weights, self.intercept, grams(form))
 
-    def head_reading(self, form: str) -> tuple[Head, float] | None:
+    def head_reading(self, form: str, stops: frozenset[str]) -> tuple[Head, float] | None:
         """The head (help, opt-in) most sure of the text of ``form`` at or above its
-        threshold, with its probability; None where no head is, or the text is long."""
-        if not self.heads or form.count(" ") >= HEAD_MAX_WORDS:
+        threshold, with its probability; None where no head is, the text is long, or
+        it holds one of the words ``stops`` (the policy's opt-out keywords' words, their
+        typos and spellings: "stop start" is the rules' to read)."""
+        if not heads_read(form, stops) or not self.heads:
             return None
         found = grams(form)
         best: tuple[Head, float] | None = None
@@ -210,6 +212,11 @@ class Model:
                 if label in heads
             ),
         )
+
+
+def heads_read(form: str, stops: frozenset[str]) -> bool:
+    """Whether the heads read the text of ``form`` (see :meth:`Model.head_reading`)."""
+    return form.count(" ") < HEAD_MAX_WORDS and stops.isdisjoint(form.split())
 
 
 def index_of(forms: Sequence[str]) -> dict[str, list[int]]:
