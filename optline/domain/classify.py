@@ -213,9 +213,10 @@ def learned_stage(
         return rules
     model = model or learned.shipped()
     form = learned.form_of(folded, words)
-    probability = model.probability(form)
+    found = learned.grams(form)
+    probability = model.probability_of(found)
     if probability < model.possible_at:
-        return _head_stage(rules, form, model, stops)
+        return _head_stage(rules, form, model, stops, found)
     near = model.nearest(form)
     like = "no labelled example alike" if near is None else _like(near)
     if (
@@ -241,12 +242,17 @@ _HEAD_INTENTS = {"help": Intent.HELP, "opt_in": Intent.OPT_IN}
 
 
 def _head_stage(
-    rules: Classification, form: str, model: learned.Model, stops: frozenset[str]
+    rules: Classification,
+    form: str,
+    model: learned.Model,
+    stops: frozenset[str],
+    found: set[str],
 ) -> Classification:
-    """A text the rules read as none, read by the model's help and opt-in heads."""
+    """A text the rules read as none, read by the model's help and opt-in heads
+    (``found``: the text's grams)."""
     if rules.intent is not Intent.NONE:
         return rules
-    reading = model.head_reading(form, stops)
+    reading = model.head_reading(form, stops, found)
     if reading is None:
         return rules
     head, probability = reading

@@ -151,14 +151,22 @@ class Model:
         """The model's probability that the text of ``form`` asks to stop."""
         return _score(self.weights, self.intercept, grams(form))
 
-    def head_reading(self, form: str, stops: frozenset[str]) -> tuple[Head, float] | None:
+    def probability_of(self, found: set[str]) -> float:
+        """:meth:`probability` of a text whose grams (:func:`grams`) are ``found``."""
+        return _score(self.weights, self.intercept, found)
+
+    def head_reading(
+        self, form: str, stops: frozenset[str], found: set[str] | None = None
+    ) -> tuple[Head, float] | None:
         """The head (help, opt-in) most sure of the text of ``form`` at or above its
         threshold, with its probability; None where no head is, the text is long, or
         it holds one of the words ``stops`` (the policy's opt-out keywords' words, their
-        typos and spellings: "stop start" is the rules' to read)."""
+        typos and spellings: "stop start" is the rules' to read). ``found``: the text's
+        grams, where already made."""
         if not heads_read(form, stops) or not self.heads:
             return None
-        found = grams(form)
+        if found is None:
+            found = grams(form)
         best: tuple[Head, float] | None = None
         for head in self.heads:
             probability = head.probability(found)
