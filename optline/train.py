@@ -29,6 +29,8 @@ from typing import Any
 
 from optline.domain import learned
 from optline.domain.classify import classify
+from optline.domain.detect import detector_for
+from optline.domain.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -40,10 +42,20 @@ FOLDS = 5
 C = 100.0
 # A gram enters the vocabulary when at least this many training texts have it.
 MIN_DF = 2
-# Caps, as shares of the none and opt_in replies the rules leave as none or possible:
-# auto opt-outs the model adds, and possible opt-outs it adds.
+# Caps: auto opt-outs the model adds, as a share of the none and opt_in replies the
+# rules leave as none or possible; possible opt-outs of the model alone, as a share of
+# all none and opt_in replies.
 MAX_FALSE_OPT_OUT = 0.0025
 MAX_FALSE_POSSIBLE = 0.02
+# Caps of each head (help, opt-in): replies of another label it reads as its own, as a
+# share of them, and of the replies that may ask to stop among them (an opt-out read
+# as an opt-in would keep texting someone who asked to stop). A possible opt-out read
+# as help gets the HELP reply, which says how to stop, as the rules answer "who is
+# this?" (CTIA 5.1.2.1), so only opt-outs count against the help head.
+MAX_FALSE_HEAD = {"help": 0.005, "opt_in": 0.0025}
+MAX_OPT_OUT_AS_HEAD = 0.001
+_STOPPING = {"help": ("opt_out",), "opt_in": ("opt_out", "possible_opt_out")}
+_HEAD_GRID = [round(0.50 + 0.01 * i, 2) for i in range(50)]
 _GRID = [round(0.30 + 0.01 * i, 2) for i in range(70)]
 _NEIGHBOUR_GRID = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
 NEGATIVE = ("none", "opt_in")
@@ -82,9 +94,9 @@ def load(data: Path) -> list[Row]:
     return list(rows.values())
 
 
-def fit(rows: Sequence[Row]) -> tuple[dict[str, float], float]:
-    """Weights by gram and intercept. An opt-out counts as 1, a possible opt-out as half
-    an opt-out and half not, anything else as 0."""
+def fit(rows: Sequence[Row], label: str = "opt_out") -> tuple[dict[str, float], float]:
+    """Weights by gram and intercept of the model of ``label`` against the rest. For
+    opt-outs a possible opt-out counts as half an opt-out and half not."""
     import numpy as np
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
@@ -101,8 +113,8 @@ def fit(rows: Sequence[Row]) -> tuple[dict[str, float], float]:
     for row, found in zip(rows, gram_sets, strict=True):
         cols = sorted(column[g] for g in found if g in column)
         value = 1.0 / math.sqrt(len(cols)) if cols else 0.0
-        sides = [(1, 1.0)] if row.label == "opt_out" else [(0, 1.0)]
-        if row.label == "possible_opt_out":
+        sides = [(1, 1.0)] if row.label == label else [(0, 1.0)]
+        if label == "opt_out" and row.label == "possible_opt_out":
             sides = [(1, 0.5), (0, 0.5)]
         for target, weight in sides:
             indices.extend(cols)
@@ -121,7 +133,11 @@ def fit(rows: Sequence[Row]) -> tuple[dict[str, float], float]:
 
 
 def as_model(
-    rows: Sequence[Row], table: dict[str, float], intercept: float, at: dict[str, float]
+    rows: Sequence[Row],
+    table: dict[str, float],
+    intercept: float,
+    at: dict[str, float],
+    heads: dict[str, tuple[dict[str, float], float]] | None = None,
 ) -> learned.Model:
     return learned.Model(
         weights=table,
@@ -130,6 +146,10 @@ def as_model(
         possible_at=at["possible_opt_out"],
         neighbour_at=at["neighbour"],
         examples=learned.examples_of((row.text, row.label) for row in rows),
+        heads=tuple(
+            learned.Head(label, weights, bias, at.get(label, 1.0))
+            for label, (weights, bias) in (heads or {}).items()
+        ),
     )
 
 
@@ -144,6 +164,8 @@ class _Scored:
     # learned.may_read and learned.may_opt_out of the row's words.
     read: bool = True
     alone_opts_out: bool = True
+    # Each head's probability, where the text is short enough for the heads to read.
+    heads: tuple[tuple[str, float], ...] = ()
 
 
 def cross_validate(rows: Sequence[Row]) -> list[_Scored]:
@@ -156,7 +178,8 @@ def cross_validate(rows: Sequence[Row]) -> list[_Scored]:
     unset = {"opt_out": 1.0, "possible_opt_out": 1.0, "neighbour": 1.0}
     for train, test in folds.split(labels, labels):
         part = [rows[i] for i in train]
-        model = as_model(part, *fit(part), unset)
+        heads = {label: fit(part, label) for label in learned.HEAD_LABELS}
+        model = as_model(part, *fit(part), unset, heads)
         for i in test:
             row = rows[i]
             form = learned.model_form(row.text)
@@ -169,8 +192,18 @@ def cross_validate(rows: Sequence[Row]) -> list[_Scored]:
                 ("none", 0.0) if near is None else (near.example.label, near.similarity),
                 learned.may_read(words),
                 learned.may_opt_out(words),
+                head_probabilities(model, form),
             )
     return [s for s in scored if s is not None]
+
+
+def head_probabilities(model: learned.Model, form: str) -> tuple[tuple[str, float], ...]:
+    """Each head's probability for the text of ``form``, where the heads read it under
+    the default profile (learned.heads_read)."""
+    if not learned.heads_read(form, detector_for(get_profile("default")).keyword_words):
+        return ()
+    found = learned.grams(form)
+    return tuple((head.label, head.probability(found)) for head in model.heads)
 
 
 def _combined(s: _Scored, at: dict[str, float]) -> str:
@@ -179,7 +212,7 @@ def _combined(s: _Scored, at: dict[str, float]) -> str:
     if s.rules not in ("none", "possible_opt_out") or not s.read:
         return s.rules
     if s.probability < at["possible_opt_out"]:
-        return s.rules
+        return _head(s, at) if s.rules == "none" else s.rules
     label, similarity = s.neighbour
     if (
         s.alone_opts_out
@@ -191,28 +224,46 @@ def _combined(s: _Scored, at: dict[str, float]) -> str:
     return "possible_opt_out"
 
 
+def _head(s: _Scored, at: dict[str, float]) -> str:
+    """The heads' reading of a text the rules and the opt-out model leave as none: the
+    surest head at or above its threshold in ``at``, with a nearest example of its
+    class (classify._head_stage)."""
+    best: tuple[str, float] | None = None
+    for label, probability in s.heads:
+        if label in at and probability >= at[label] and (best is None or probability > best[1]):
+            best = (label, probability)
+    if best is None:
+        return "none"
+    label, similarity = s.neighbour
+    return label if label == best[0] and similarity >= at["neighbour"] else "none"
+
+
 def _alone(s: _Scored, at: dict[str, float]) -> str:
     """The model's own reading at thresholds ``at``, whatever the rules said."""
-    return _combined(_Scored(s.row, "none", s.probability, s.neighbour, True, s.alone_opts_out), at)
+    return _combined(
+        _Scored(s.row, "none", s.probability, s.neighbour, True, s.alone_opts_out, s.heads), at
+    )
 
 
 def choose_thresholds(scored: Sequence[_Scored]) -> dict[str, float]:
-    """Thresholds from the model's own held-out readings (the rules already catch
-    nearly every opt-out of the data they were written on, so the model is judged
-    alone): the opt-out threshold and neighbour floor that catch the most opt-outs
-    with at most MAX_FALSE_OPT_OUT of the none and opt_in replies read as opt-outs
-    (ties: the higher threshold); then the lowest possible threshold under which at
-    most MAX_FALSE_POSSIBLE of them are read as possible opt-outs."""
+    """Thresholds from the held-out readings of the rules then the model, as
+    classify() combines them: the opt-out threshold and neighbour floor that catch the
+    most opt-outs while the model adds at most MAX_FALSE_OPT_OUT of the none and
+    opt_in replies the rules leave as none or possible as opt-outs (a false opt-out
+    of the rules' own is not the model's to cap; ties: the higher threshold); then the
+    lowest possible threshold under which the model alone reads at most
+    MAX_FALSE_POSSIBLE of all none and opt_in replies as possible opt-outs."""
     negatives = [s for s in scored if s.row.label in NEGATIVE]
+    left = [s for s in negatives if s.rules in ("none", "possible_opt_out")]
     positives = [s for s in scored if s.row.label == "opt_out"]
     best: tuple[int, float, float] | None = None
     for t in _GRID:
         for n in _NEIGHBOUR_GRID:
             at = {"opt_out": t, "possible_opt_out": t, "neighbour": n}
-            wrong = sum(_alone(s, at) == "opt_out" for s in negatives)
-            if wrong > MAX_FALSE_OPT_OUT * len(negatives):
+            wrong = sum(_combined(s, at) == "opt_out" for s in left)
+            if wrong > MAX_FALSE_OPT_OUT * len(left):
                 continue
-            caught = sum(_alone(s, at) == "opt_out" for s in positives)
+            caught = sum(_combined(s, at) == "opt_out" for s in positives)
             if best is None or caught >= best[0]:
                 best = (caught, t, n)
     assert best is not None, "no threshold keeps false opt-outs under the cap"
@@ -224,7 +275,31 @@ def choose_thresholds(scored: Sequence[_Scored]) -> dict[str, float]:
         if flagged > MAX_FALSE_POSSIBLE * len(negatives):
             break
         possible_at = t
-    return {"opt_out": opt_out_at, "possible_opt_out": possible_at, "neighbour": neighbour_at}
+    at = {"opt_out": opt_out_at, "possible_opt_out": possible_at, "neighbour": neighbour_at}
+    return {**at, **{label: head_threshold(scored, at, label) for label in learned.HEAD_LABELS}}
+
+
+def head_threshold(scored: Sequence[_Scored], at: dict[str, float], label: str) -> float:
+    """The threshold of the ``label`` head (read alone, behind the rules and the opt-out
+    model at ``at``) that finds the most replies of that label with at most
+    MAX_FALSE_HEAD of the others, and MAX_OPT_OUT_AS_HEAD of those that may ask to stop
+    (_STOPPING), read as ``label`` (ties: the higher threshold); 1.0 where none does."""
+    others = [s for s in scored if s.row.label != label]
+    stopping = [s for s in others if s.row.label in _STOPPING[label]]
+    mine = [s for s in scored if s.row.label == label]
+    best = (0, 1.0)
+    for t in _HEAD_GRID:
+        trial = {**at, label: t}
+        wrong = sum(_combined(s, trial) == label for s in others)
+        stopped = sum(_combined(s, trial) == label for s in stopping)
+        if wrong > MAX_FALSE_HEAD[label] * len(others):
+            continue
+        if stopped > MAX_OPT_OUT_AS_HEAD * len(stopping):
+            continue
+        found = sum(_combined(s, trial) == label for s in mine)
+        if found >= best[0]:
+            best = (found, t)
+    return best[1]
 
 
 def figures(scored: Sequence[_Scored], at: dict[str, float]) -> dict[str, Any]:
@@ -281,6 +356,7 @@ def train(data: Path = DATA) -> str:
         scored = cross_validate(rows)
         at = choose_thresholds(scored)
         table, intercept = fit(rows)
+        heads = {label: fit(rows, label) for label in learned.HEAD_LABELS}
     document = {
         "format": learned.FORMAT,
         "version": learned.FORMAT_VERSION,
@@ -299,6 +375,10 @@ def train(data: Path = DATA) -> str:
         "cross_validation": figures(scored, at),
         "intercept": intercept,
         "weights": table,
+        "heads": {
+            label: {"intercept": bias, "weights": weights}
+            for label, (weights, bias) in heads.items()
+        },
         "examples": [[row.text, row.label] for row in rows],
         "neighbour_index": learned.index_of([learned.model_form(row.text) for row in rows]),
     }

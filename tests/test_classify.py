@@ -298,6 +298,9 @@ def test_vendor_profiles_never_guess(profile: str) -> None:
         ("ARRÊT", "fr", "ABONNER"),
         ("SAIR", "pt", "VOLTAR"),
         ("STOPP", "de", "ANMELDEN"),
+        ("Disiscrivimi", "it", "ISCRIVIMI"),
+        ("退订", "zh", "订阅"),
+        ("TD", "zh", "订阅"),
         ("STOP", "en", "START"),
     ],
 )
@@ -312,7 +315,7 @@ def test_confirmation_comes_in_the_language_of_the_request(
 
 def test_every_default_language_has_replies() -> None:
     policy = get_profile("default")
-    assert set(policy.keywords) == set(policy.replies) == {"en", "es", "fr", "pt", "de"}
+    assert set(policy.keywords) == set(policy.replies) == {"en", "es", "fr", "pt", "de", "it", "zh"}
 
 
 def test_help_and_opt_in_in_other_languages() -> None:
@@ -583,3 +586,64 @@ def test_a_phrase_reads_the_same_at_the_end_of_a_long_text(text: str) -> None:
         short_reading.intent,
         short_reading.reason,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Italian and Chinese keywords alone, and with fillers.
+        ("disiscrivimi per favore", Intent.OPT_OUT),
+        ("取消订阅", Intent.OPT_OUT),
+        ("AIUTO", Intent.HELP),
+        ("ISCRIVIMI", Intent.OPT_IN),
+        ("重新订阅", Intent.OPT_IN),
+        # Nothing but help keywords, or nothing but opt-in ones.
+        ("HELP INFO", Intent.HELP),
+        ("info ayuda pls", Intent.HELP),
+        ("START SUBSCRIBE", Intent.OPT_IN),
+        ("START STOP", Intent.NONE),
+        # "Stop!" among laughter or delight is chat, only flagged.
+        ("Stop! That's amazing news 🎉", Intent.POSSIBLE_OPT_OUT),
+        ("Stop, you're making me hungry 😂", Intent.POSSIBLE_OPT_OUT),
+        ("Stop. Who is this", Intent.OPT_OUT),
+        # A place on a list that is no texting list.
+        ("Remove me from the waitlist, I got a spot", Intent.NONE),
+        ("Remove me from the list", Intent.OPT_OUT),
+        # "unsubscribe" as a noun.
+        ("The unsubscribe link in the email is broken", Intent.NONE),
+        ("Unsubscribe me from this", Intent.OPT_OUT),
+        # "non" / "não" opening an ordinary sentence; as a clause of its own it refuses.
+        ("Non cancellate il mio appuntamento", Intent.NONE),
+        ("Não cancela minha consulta", Intent.NONE),
+        ("Non, merci. Au revoir", Intent.POSSIBLE_OPT_OUT),
+        # Formal revocation named as a noun; the number itself after "at".
+        ("This message serves as revocation of consent.", Intent.OPT_OUT),
+        ("Do not contact me at this number", Intent.OPT_OUT),
+        ("Do not text me at work", Intent.NONE),
+        # A typo inside a phrase.
+        ("remvoe me", Intent.OPT_OUT),
+        ("unsubscirbe me pls", Intent.OPT_OUT),
+        ("GTFO of my phone", Intent.OPT_OUT),
+        # Chinese phrases, read without spaces; negated, reported, asked about or about
+        # something else they are not opt-outs.
+        ("请不要再给我发短信，谢谢", Intent.OPT_OUT),
+        ("請不要再傳簡訊給我", Intent.OPT_OUT),
+        ("我已经说过退订了", Intent.OPT_OUT),
+        ("请把我的号码从名单里删除", Intent.OPT_OUT),
+        ("怎么退订？", Intent.POSSIBLE_OPT_OUT),
+        ("不要退订我", Intent.NONE),
+        ("我不小心退订了，请恢复", Intent.NONE),
+        ("不要忘了带身份证", Intent.NONE),
+        ("请不要取消我的订单", Intent.NONE),
+        # Negated with words between, or undone.
+        ("Not asking to unsubscribe, just the hours", Intent.NONE),
+        ("undo my opt out please", Intent.NONE),
+        ("I did not say stop", Intent.NONE),
+        # Another channel left while the texts are kept, in more words.
+        ("Unsubscribe me from the appointment emails, the texts are enough", Intent.NONE),
+        ("Quit calling during work hours, text me instead", Intent.NONE),
+        ("STOP or I'm reporting you", Intent.OPT_OUT),
+    ],
+)
+def test_classes_of_the_second_blind_set(text: str, intent: Intent) -> None:
+    assert classify(text, use_model=False).intent is intent

@@ -353,11 +353,12 @@ def test_keywords_added_by_another_process_are_seen_at_once(store: Store, db_url
     # one added through another engine (another process) applies to the very next text.
     first = Engine(store)
     make_account(first)
-    assert first.receive(ACME, BOB, A, "join vip").intent == "none"
+    # A made-up word: "join vip" reads as an opt-in of its own before it is a trigger.
+    assert first.receive(ACME, BOB, A, "vipclub").intent == "none"
     with Engine.open(db_url) as other:
         other.create_list(ACME, "vip", "VIP OFF")
-        other.add_trigger(ACME, "JOIN VIP", "Welcome!", subscribe_list="vip")
-    assert first.receive(ACME, BOB, A, "join vip").reply == "Welcome!"
+        other.add_trigger(ACME, "VIPCLUB", "Welcome!", subscribe_list="vip")
+    assert first.receive(ACME, BOB, A, "vipclub").reply == "Welcome!"
     assert first.receive(ACME, BOB, A, "vip off").events == ("list_unsubscribed",)
 
 

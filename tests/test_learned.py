@@ -4,6 +4,7 @@ classify(), and the shipped model's provenance (optline/train.py)."""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -14,7 +15,16 @@ from hypothesis import strategies as st
 from optline import Intent, classify
 from optline.domain import learned
 from optline.domain.classify import Stage
-from optline.train import DATA, _combined, _Scored, data_files, data_hash, load, train
+from optline.train import (
+    DATA,
+    _combined,
+    _Scored,
+    data_files,
+    data_hash,
+    head_probabilities,
+    load,
+    train,
+)
 
 SHIPPED = json.loads(learned.model_text())
 ROWS = load(DATA)
@@ -98,6 +108,14 @@ def test_negated_and_one_word_texts_are_left_to_the_rules() -> None:
     assert classify("quite", model=SURE).intent is Intent.POSSIBLE_OPT_OUT
 
 
+def test_a_chinese_reply_without_spaces_is_a_phrase_not_a_word() -> None:
+    chinese = _model(5.0, [("我对你们的短信非常反感", "opt_out")])
+    assert learned.may_opt_out(["不要再发短信给我了"]) and not learned.may_opt_out(["quite"])
+    assert classify("我对你们的短信很反感", use_model=False).intent is Intent.NONE
+    got = classify("我对你们的短信很反感", model=chinese)
+    assert got.intent is Intent.OPT_OUT and got.stage is Stage.MODEL
+
+
 @pytest.mark.parametrize("text", ["STOP", "Stop.", "please stop texting me", "ARRÊT", "5T0P"])
 def test_the_model_never_lowers_an_opt_out_of_the_rules(text: str) -> None:
     for model in (NEVER, SURE):
@@ -127,6 +145,7 @@ def test_training_reads_the_model_as_classify_does() -> None:
     model = learned.shipped()
     at = {"opt_out": model.opt_out_at, "possible_opt_out": model.possible_at}
     at["neighbour"] = model.neighbour_at
+    at |= {head.label: head.at for head in model.heads}
     for row in ROWS[::7]:
         form = learned.model_form(row.text)
         near = model.nearest(form)
@@ -138,6 +157,7 @@ def test_training_reads_the_model_as_classify_does() -> None:
             ("none", 0.0) if near is None else (near.example.label, near.similarity),
             learned.may_read(words),
             learned.may_opt_out(words),
+            head_probabilities(model, form),
         )
         assert _combined(scored, at) == classify(row.text).intent.value, row.text
 
@@ -177,3 +197,36 @@ def test_keyword_only_profiles_get_the_free_reading_in_detected() -> None:
         assert classify("see you at noon", name).detected is None
     implicit = classify(text, "business_text")
     assert implicit.intent is Intent.POSSIBLE_OPT_OUT and implicit.detected is Intent.OPT_OUT
+
+
+def _with_heads(probability: float) -> learned.Model:
+    """NEVER's opt-out reading, with help and opt-in heads that give every text
+    ``probability`` (no weights) at a threshold of 0.9."""
+    model = _model(-50.0, [*EXAMPLES, ("can someone help me with these alerts", "help")])
+    model.heads = tuple(
+        learned.Head(label, {}, math.log(probability / (1 - probability)), 0.9)
+        for label in learned.HEAD_LABELS
+    )
+    return model
+
+
+def test_a_head_reads_help_the_rules_miss_with_a_help_example_nearest() -> None:
+    text = "can somebody help me with the alerts"
+    assert classify(text, use_model=False).intent is Intent.NONE
+    got = classify(text, model=_with_heads(0.95))
+    assert got.intent is Intent.HELP and got.stage is Stage.MODEL
+    assert "help probability 0.95" in got.reason
+    # Below the head's threshold, or with no help example nearest, the rules' none stands.
+    assert classify(text, model=_with_heads(0.5)).intent is Intent.NONE
+    assert classify("purge my contact details", model=_with_heads(0.95)).intent is Intent.NONE
+
+
+def test_heads_never_change_what_the_rules_read_as_something() -> None:
+    model = _with_heads(0.99)
+    for text in ("can somebody help me with the alerts? stop texting me", "not interested"):
+        assert classify(text, model=model) == classify(text, use_model=False)
+    # A text with an opt-out keyword in it is the rules' to read ("stop start").
+    assert classify("stop start", model=model).intent is Intent.NONE
+    # A keyword-only profile acts on keywords alone.
+    got = classify("can somebody help me with the alerts", "twilio", model=model)
+    assert got.intent is Intent.NONE

@@ -210,7 +210,7 @@ def test_custom_replies_override_can_be_cleared() -> None:
 
 def test_replies_fall_back_to_english_for_an_unknown_language() -> None:
     policy = get_profile("default")
-    assert policy.replies_for(SenderKind.LONG_CODE, "it") is policy.replies["en"]
+    assert policy.replies_for(SenderKind.LONG_CODE, "ja") is policy.replies["en"]
     assert policy.replies_for(SenderKind.LONG_CODE, None) is policy.replies["en"]
 
 

@@ -148,12 +148,12 @@ def classify(
         read = detector.free_text(folded, tokens, form, False)
         free = _from_verdict(read) if read is not None else _NOTHING_FOUND
         if use_model:
-            free = learned_stage(free, folded, tokens, model)
+            free = learned_stage(free, folded, tokens, model, detector.keyword_words)
         return _not_a_keyword(free, policy.flag_plain_language or policy.implicit_opt_in)
     verdict = detector.free_text(folded, tokens, form, policy.typo_tolerance)
     found = _from_verdict(verdict) if verdict is not None else _NOTHING_FOUND
     if use_model and found.intent in _MODEL_READS:
-        return learned_stage(found, folded, tokens, model)
+        return learned_stage(found, folded, tokens, model, detector.keyword_words)
     return found
 
 
@@ -197,6 +197,7 @@ def learned_stage(
     folded: str,
     words: Sequence[str],
     model: learned.Model | None = None,
+    stops: frozenset[str] = frozenset(),
 ) -> Classification:
     """The learned stage on a text the rules read as ``rules`` (none or possible).
 
@@ -204,14 +205,18 @@ def learned_stage(
     model's opt-out threshold and a labelled opt-out example close enough (else it is a
     possible opt-out), and a probability in the band below gives a possible opt-out.
     It leaves negated texts and one-word texts' opt-outs to the rules (learned.py).
+    Below the band, a text the rules read as none may be help or an opt-in by the
+    model's heads, each with a labelled example of its class nearest, unless it holds
+    one of the words ``stops`` (the policy's opt-out keywords' words).
     """
     if not learned.may_read(words):
         return rules
     model = model or learned.shipped()
     form = learned.form_of(folded, words)
-    probability = model.probability(form)
+    found = learned.grams(form)
+    probability = model.probability_of(found)
     if probability < model.possible_at:
-        return rules
+        return _head_stage(rules, form, model, stops, found)
     near = model.nearest(form)
     like = "no labelled example alike" if near is None else _like(near)
     if (
@@ -231,6 +236,32 @@ def learned_stage(
     return Classification(
         Intent.POSSIBLE_OPT_OUT, None, None, _reason(Stage.MODEL, why), stage=Stage.MODEL
     )
+
+
+_HEAD_INTENTS = {"help": Intent.HELP, "opt_in": Intent.OPT_IN}
+
+
+def _head_stage(
+    rules: Classification,
+    form: str,
+    model: learned.Model,
+    stops: frozenset[str],
+    found: set[str],
+) -> Classification:
+    """A text the rules read as none, read by the model's help and opt-in heads
+    (``found``: the text's grams)."""
+    if rules.intent is not Intent.NONE:
+        return rules
+    reading = model.head_reading(form, stops, found)
+    if reading is None:
+        return rules
+    head, probability = reading
+    near = model.nearest(form)
+    if near is None or near.example.label != head.label or near.similarity < model.neighbour_at:
+        return rules
+    intent = _HEAD_INTENTS[head.label]
+    why = f"{_like(near)}, {_INTENT_WORDS[intent]} probability {probability:.2f}"
+    return Classification(intent, None, None, _reason(Stage.MODEL, why), stage=Stage.MODEL)
 
 
 def _like(near: learned.Neighbour) -> str:

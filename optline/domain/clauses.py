@@ -90,10 +90,20 @@ def core_words(words: list[str]) -> list[str]:
 
 
 def negated(before: list[str]) -> bool:
-    """A negation right before a phrase: "don't stop", "never ever stop"."""
+    """A negation right before a phrase: "don't stop", "never ever stop", "not asking
+    to unsubscribe"; or an undoing: "undo unsubscribe", "reverse my opt-out"."""
     if not before or before[-1] in vocab.NEGATION_BREAKERS:
         return False
-    if before[-1] in vocab.NEGATORS:
+    if before[-1] in vocab.NEGATORS or before[-1] in vocab.UNDOERS:
+        return True
+    if len(before) > 1 and before[-1] in {"my", "the", "that"} and before[-2] in vocab.UNDOERS:
+        return True
+    if (
+        len(before) > 2
+        and before[-1] == "to"
+        and before[-2] in vocab.INTENDING
+        and before[-3] in vocab.NEGATORS
+    ):
         return True
     return (
         len(before) > 1

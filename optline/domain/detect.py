@@ -59,6 +59,10 @@ _WORDS_BEFORE = 5
 _READ_WHOLE_CLAUSES = 2000
 
 
+# Two CJK ideographs in a row: a text the unanchored (Chinese) rules read.
+_IDEOGRAPHS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2}")
+
+
 def _is_ordinary(token: str, language: str) -> bool:
     return any(wordfreq.zipf_frequency(token, code) >= _ORDINARY_ZIPF for code in {language, "en"})
 
@@ -155,6 +159,9 @@ class Detector:
             for anchor in rule.phrase.anchors:
                 by_anchor.setdefault(anchor, []).append(rule)
         self.rules_by_anchor = {word: tuple(found) for word, found in by_anchor.items()}
+        # Rules without anchor words (Chinese, written without spaces): tried on every
+        # text with two ideographs in a row.
+        self.unanchored = tuple(rule for rule in rules if not rule.phrase.anchors)
         # A word of an opt-out keyword, or a typo or spelling of one: worth splitting
         # into clauses.
         opt_out_words = frozenset(
@@ -188,7 +195,14 @@ class Detector:
         # Sorted, so a typo near two keywords ("ARRETR": ARRET, ARRETER) names the same
         # one in every process, whatever the hash seed.
         for form, match in sorted(index.items()):
-            if match.intent is not Intent.OPT_OUT or " " in form or len(form) < 4:
+            # Chinese keywords (not ASCII once folded) are typed with an input method,
+            # not key by key on QWERTY: no slips of the finger to list.
+            if (
+                match.intent is not Intent.OPT_OUT
+                or " " in form
+                or len(form) < 4
+                or not form.isascii()
+            ):
                 continue
             for typo in typos(form):
                 if (
@@ -251,7 +265,12 @@ class Detector:
         if 0 < len(core) <= _LONGEST_KEYWORD:
             found = self._bare_keyword(core, typos_on)
             if found is not None:
-                return found
+                # "STOP IT 🤣🤣": the keyword and fillers, among laughter.
+                return (
+                    self._unless_exclaimed(found, folded, tokens)
+                    if len(core) < len(tokens)
+                    else found
+                )
         if len(core) <= 4:
             short = " ".join(core or tokens)
             said = vocab.SHORT_REPLIES.get(short)
@@ -272,6 +291,10 @@ class Detector:
                     ),
                 )
         hits = self.gate.intersection(tokens)
+        if self.unanchored and not folded.isascii() and _IDEOGRAPHS.search(folded):
+            found = self._phrases(clause_form(folded), self.unanchored)
+            if found is not None:
+                return found
         if not hits:
             return None
         plan = self._plan(hits)
@@ -284,14 +307,56 @@ class Detector:
         best = self._phrases(form, plan)
         if best is not None and best.intent is Intent.OPT_OUT:
             return best
+        if typos_on and (best is None or best.intent is not Intent.NONE):
+            slipped = self._phrases_unslipped(form, hits)
+            if slipped is not None:
+                return slipped
         if not self.keyword_words.isdisjoint(hits):
             if split:
                 clause = self._clauses(form, typos_on)
             else:  # one clause, whose words and core are known
                 clause = self._clause(core, typos_on) if core else None
             if clause is not None and (best is None or clause.intent is Intent.OPT_OUT):
-                return clause
+                return self._unless_exclaimed(clause, folded, tokens)
         return best
+
+    def _phrases_unslipped(self, form: str, hits: frozenset[str]) -> Verdict | None:
+        """The phrase rules' opt-out once each word one slip from an opt-out keyword is
+        read as that keyword: "remvoe me", "unsubscirbe me pls" (a typo inside a phrase,
+        where the word alone would be read as a typo already)."""
+        # Not a keyword with letters added at its end: "unsubscribed", "stops" are the
+        # word inflected ("I unsubscribed from the emails"), not mistyped.
+        slips = {
+            word: match.keyword
+            for word in hits
+            if (match := self.typos.get(word)) is not None and not word.startswith(match.keyword)
+        }
+        if not slips:
+            return None
+        fixed = " ".join(slips.get(word, word) for word in form.split(" "))
+        found = self._phrases(fixed, self._plan(hits | frozenset(slips.values())))
+        return found if found is not None and found.intent is Intent.OPT_OUT else None
+
+    def _unless_exclaimed(self, clause: Verdict, folded: str, tokens: list[str]) -> Verdict:
+        """A keyword clause's opt-out, unless laughter or delight around it makes it the
+        "Stop!" of chat ("Stop! That's amazing news 🎉"): then a possible opt-out."""
+        match = clause.match
+        if (
+            clause.intent is not Intent.OPT_OUT
+            or match is None
+            or (vocab.EXCLAIMED.isdisjoint(tokens) and vocab.EXCLAIMED_SIGNS.isdisjoint(folded))
+        ):
+            return clause
+        key = ("exclaimed", match.keyword)
+        return self._verdicts.get(key) or self._keep(
+            key,
+            Verdict(
+                Intent.POSSIBLE_OPT_OUT,
+                f"the keyword {match.keyword.upper()} among laughter or delight, as an "
+                f"exclamation ({match.language})",
+                match,
+            ),
+        )
 
     def _bare_keyword(self, core: list[str], typos_on: bool) -> Verdict | None:
         """The message without its fillers is a keyword: "Stop. Thank you"."""
@@ -313,23 +378,28 @@ class Detector:
             return found if found is not None else self._spelling(core[0])
         # "STOP QUIT", "stop cancel", "STOP HELP", "help stop": nothing but opt-out
         # keywords, or one with HELP (whoever asks for help with stopping asks to stop).
-        first = None
+        # "HELP INFO", "START SUBSCRIBE": nothing but help, or opt-in, keywords.
+        matches = []
         for word in core:
             match = self.index.get(word)
             if match is None:
                 return None
-            if match.intent is Intent.OPT_OUT:
-                first = first or match
-            elif match.intent is not Intent.HELP:
-                return None
-        if first is None:
+            matches.append(match)
+        intents = {match.intent for match in matches}
+        if Intent.OPT_OUT in intents and intents <= {Intent.OPT_OUT, Intent.HELP}:
+            first = next(match for match in matches if match.intent is Intent.OPT_OUT)
+            what = "an opt-out among them"
+        elif intents == {Intent.HELP} or intents == {Intent.OPT_IN}:
+            first = matches[0]
+            what = "all " + ("help" if first.intent is Intent.HELP else "opt-in")
+        else:
             return None
         key = ("only", " ".join(core))
         return self._verdicts.get(key) or self._keep(
             key,
             Verdict(
-                Intent.OPT_OUT,
-                f"only keywords, an opt-out among them: {key[1].upper()} ({first.language})",
+                first.intent,
+                f"only keywords, {what}: {key[1].upper()} ({first.language})",
                 first,
             ),
         )
@@ -470,7 +540,12 @@ class Detector:
         if len(core) < 2:
             return None
         last, first = self._strong(core[-1]), self._strong(core[0])
-        if last is not None and core[-2] in vocab.BEFORE_FINAL_KEYWORD:
+        # "I did not say stop": the word before is itself negated.
+        if (
+            last is not None
+            and core[-2] in vocab.BEFORE_FINAL_KEYWORD
+            and not (len(core) > 2 and core[-3] in vocab.NEGATORS)
+        ):
             ends = ("ends", last.keyword, core[-2])
             return self._verdicts.get(ends) or self._keep(
                 ends,

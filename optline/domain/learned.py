@@ -11,6 +11,11 @@ a question; each gram in the model's vocabulary weighs 1/sqrt(k), k being how ma
 them the text has (binary features, L2-normalised). The probability of an opt-out is
 the logistic function of the intercept plus the weighted sum.
 
+Heads: beside the opt-out model, one model per other class the rules miss with extra
+words (help, opt-in), each the same features against every other label, with its own
+threshold; read only on a short text the rules and the opt-out model leave as none,
+and trusted only with a labelled example of its class nearest.
+
 Nearest example: the labelled example whose gram set has the highest cosine with the
 text's; candidates come from an index of the examples' 4-grams (grams shared by many
 examples are left out), so a look-up costs a few dict reads, not a pass
@@ -22,6 +27,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,13 +41,19 @@ from optline.domain.vocabulary import NEGATORS
 #: The shipped model's file, inside this package's ``data`` folder.
 MODEL_FILE = "optout-ngram-v1.json"
 FORMAT = "optline-ngram-logreg"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 NGRAM_SIZES = (2, 3, 4, 5)
 # A text is scored on its first this many characters of words: the cost stays bounded,
 # and a request to stop is rarely buried deeper in a text message.
 MAX_FORM_LENGTH = 320
 # The index of 4-grams leaves out grams more examples than this share.
 _MAX_POSTINGS = 150
+# Two CJK ideographs or kana in a row: a phrase in a script written without spaces.
+_IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2}")
+# The heads read texts of at most this many words: help and opt-in requests are short.
+HEAD_MAX_WORDS = 12
+# The classes the heads read, in the order they are tried.
+HEAD_LABELS = ("help", "opt_in")
 # Exact similarity is worked out for this many candidates with the most shared 4-grams.
 _CANDIDATES = 12
 
@@ -67,8 +79,10 @@ def may_read(words: Iterable[str]) -> bool:
 
 def may_opt_out(words: Sequence[str]) -> bool:
     """Whether the model may opt out a text of ``words`` alone: not a one-word text,
-    which is the typo rules' to read ("quite" and "stoop" are words, not typos)."""
-    return len(words) >= 2
+    which is the typo rules' to read ("quite" and "stoop" are words, not typos). A
+    Chinese or Japanese reply is written without spaces, so one "word" of two or more
+    ideographs is a phrase ("不要再发短信给我了"), not a word."""
+    return len(words) >= 2 or any(_IDEOGRAPHS.search(word) for word in words)
 
 
 def grams(form: str) -> set[str]:
@@ -92,6 +106,20 @@ class Neighbour:
     similarity: float
 
 
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A one-against-the-rest model of one class (help, opt-in) over the same grams."""
+
+    label: str
+    weights: dict[str, float]
+    intercept: float
+    # Probability at or above which a text is read as ``label``.
+    at: float
+
+    def probability(self, found: set[str]) -> float:
+        return _score(self.weights, self.intercept, found)
+
+
 @dataclass(slots=True)
 class Model:
     """Weights, thresholds and labelled examples of one trained model."""
@@ -106,6 +134,7 @@ class Model:
     neighbour_at: float
     examples: tuple[Example, ...]
     meta: dict[str, Any] = field(default_factory=dict)
+    heads: tuple[Head, ...] = ()
     # The examples' 4-gram index (:func:`index_of`), as the model file ships it; built
     # by :meth:`prepare` when a file lacks it.
     index: dict[str, list[int]] | None = None
@@ -120,11 +149,30 @@ class Model:
 
     def probability(self, form: str) -> float:
         """The model's probability that the text of ``form`` asks to stop."""
-        weights = self.weights
-        found = [w for w in map(weights.get, grams(form)) if w is not None]
-        if not found:
-            return _logistic(self.intercept)
-        return _logistic(self.intercept + math.fsum(found) / math.sqrt(len(found)))
+        return _score(self.weights, self.intercept, grams(form))
+
+    def probability_of(self, found: set[str]) -> float:
+        """:meth:`probability` of a text whose grams (:func:`grams`) are ``found``."""
+        return _score(self.weights, self.intercept, found)
+
+    def head_reading(
+        self, form: str, stops: frozenset[str], found: set[str] | None = None
+    ) -> tuple[Head, float] | None:
+        """The head (help, opt-in) most sure of the text of ``form`` at or above its
+        threshold, with its probability; None where no head is, the text is long, or
+        it holds one of the words ``stops`` (the policy's opt-out keywords' words, their
+        typos and spellings: "stop start" is the rules' to read). ``found``: the text's
+        grams, where already made."""
+        if not heads_read(form, stops) or not self.heads:
+            return None
+        if found is None:
+            found = grams(form)
+        best: tuple[Head, float] | None = None
+        for head in self.heads:
+            probability = head.probability(found)
+            if probability >= head.at and (best is None or probability > best[1]):
+                best = (head, probability)
+        return best
 
     def nearest(self, form: str) -> Neighbour | None:
         """The labelled example most like the text of ``form``, and how alike (cosine)."""
@@ -160,7 +208,23 @@ class Model:
             examples=examples_of(data["examples"]),
             index=data.get("neighbour_index"),
             meta={k: data[k] for k in ("training", "cross_validation") if k in data},
+            heads=tuple(
+                Head(
+                    label,
+                    heads[label]["weights"],
+                    float(heads[label]["intercept"]),
+                    float(thresholds[label]),
+                )
+                for heads in [data.get("heads", {})]
+                for label in HEAD_LABELS
+                if label in heads
+            ),
         )
+
+
+def heads_read(form: str, stops: frozenset[str]) -> bool:
+    """Whether the heads read the text of ``form`` (see :meth:`Model.head_reading`)."""
+    return form.count(" ") < HEAD_MAX_WORDS and stops.isdisjoint(form.split())
 
 
 def index_of(forms: Sequence[str]) -> dict[str, list[int]]:
@@ -180,6 +244,14 @@ def _most_shared(item: tuple[int, int]) -> tuple[int, int]:
 
 def examples_of(rows: Iterable[Sequence[str]]) -> tuple[Example, ...]:
     return tuple(Example(text, label) for text, label in rows)
+
+
+def _score(weights: dict[str, float], intercept: float, found_grams: Iterable[str]) -> float:
+    """The logistic of the intercept plus the L2-normalised sum of the grams' weights."""
+    found = [w for w in map(weights.get, found_grams) if w is not None]
+    if not found:
+        return _logistic(intercept)
+    return _logistic(intercept + math.fsum(found) / math.sqrt(len(found)))
 
 
 def _logistic(z: float) -> float:

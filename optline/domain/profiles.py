@@ -150,6 +150,38 @@ DEFAULT_REPLIES_OTHER = {
         ),
         clarify="Antworten Sie STOPP, um keine SMS mehr von {brand} zu erhalten.",
     ),
+    "it": Replies(
+        opt_out=(
+            "{brand}: Disiscrizione completata, non riceverai più SMS da noi. "
+            "Rispondi ISCRIVIMI per iscriverti di nuovo."
+        ),
+        opt_in=(
+            "{brand}: Iscrizione completata. La frequenza dei messaggi varia. Possono "
+            "essere applicati costi per SMS e dati. Rispondi AIUTO per assistenza, "
+            "DISISCRIVIMI per disiscriverti."
+        ),
+        help=(
+            "{brand}: Assistenza: {support}. La frequenza dei messaggi varia. Possono "
+            "essere applicati costi per SMS e dati. Rispondi DISISCRIVIMI per disiscriverti."
+        ),
+        list_opt_out=(
+            "{brand}: Non riceverai più i messaggi {list}. Gli altri nostri messaggi "
+            "continuano. Rispondi DISISCRIVIMI per non riceverne più nessuno."
+        ),
+        clarify="Rispondi DISISCRIVIMI per non ricevere più SMS da {brand}.",
+    ),
+    "zh": Replies(
+        opt_out="{brand}：您已退订，将不再收到我们的短信。回复“订阅”可重新订阅。",
+        opt_in=(
+            "{brand}：您已订阅。短信频率不定，可能产生短信和流量费用。回复“帮助”获取帮助，"
+            "回复“退订”取消订阅。"
+        ),
+        help=(
+            "{brand}：客服 {support}。短信频率不定，可能产生短信和流量费用。回复“退订”取消订阅。"
+        ),
+        list_opt_out="{brand}：您将不再收到{list}短信，我们的其他短信照常发送。回复“退订”取消全部短信。",
+        clarify="回复“退订”即不再收到{brand}的短信。",
+    ),
 }
 
 _TWILIO_REPLIES = Replies(
@@ -195,7 +227,8 @@ DEFAULT = Policy(
             opt_in=("START", "YES", "UNSTOP", *vocabulary.ENGLISH_EXTRA_OPT_IN),
             help=("HELP", "INFO"),
         ),
-        # Spanish, French, Portuguese and German keywords and replies.
+        # Spanish, French, Portuguese, German, Italian and Chinese keywords, and replies
+        # in the first four (the others are answered in English).
         **vocabulary.KEYWORDS,
     },
     replies={"en": DEFAULT_REPLIES_EN, **DEFAULT_REPLIES_OTHER},

@@ -1,10 +1,11 @@
 """Vocabulary per language for the free-text classifier: keywords, phrases, fillers.
 
-One module per language (:mod:`.en`, :mod:`.es`, :mod:`.fr`, :mod:`.pt`, :mod:`.de`)
-holds that language's keywords, weak opt-out words, fillers, phrase rules, short
-replies and context words; :mod:`.phrase` holds the rule type they are written with.
-This package assembles them into the tables :mod:`optline.domain.detect` reads (and
-:mod:`optline.domain.profiles` reads the keywords from). A word in two languages'
+One module per language (:mod:`.en`, :mod:`.es`, :mod:`.fr`, :mod:`.pt`, :mod:`.de`,
+:mod:`.it`, :mod:`.zh`) holds that language's keywords, weak opt-out words, fillers,
+phrase rules, short replies and context words; :mod:`.phrase` holds the rule type they
+are written with. This package assembles them into the tables
+:mod:`optline.domain.detect` reads (and :mod:`optline.domain.profiles` reads the
+keywords from). A word in two languages'
 sets ("por", "nunca", "no") is listed in both modules; the tables hold it once.
 
 Everything except the keywords (``KeywordSet.of`` normalises those) is data in folded
@@ -18,7 +19,8 @@ a clause (``.``, ``,``, ``!``, ``?``, ...), so no phrase can run across two clau
 Keyword sources: FCC 47 CFR 64.1200(a)(10) (stop, quit, end, revoke, opt out, cancel,
 unsubscribe), Twilio's defaults, AWS End User Messaging (ARRET, REMOVE), Plivo (UNSUB),
 Sinch (NONARRET); the words named in TCPA suits ("exit", "remove"); the Spanish,
-French, Portuguese and German words people text to carriers' short codes. Each
+French, Portuguese and German words people text to carriers' short codes; the Italian
+and Chinese words for leaving a list (退订 and its initials TD). Each
 language module names its own.
 """
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from optline.domain.policy import Intent, KeywordSet
-from optline.domain.vocabulary import de, en, es, fr, pt
+from optline.domain.vocabulary import de, en, es, fr, it, pt, zh
 from optline.domain.vocabulary.phrase import Phrase
 
 __all__ = [
@@ -35,7 +37,10 @@ __all__ = [
     "BEFORE_FINAL_KEYWORD",
     "ENGLISH_EXTRA_OPT_IN",
     "ENGLISH_EXTRA_OPT_OUT",
+    "EXCLAIMED",
+    "EXCLAIMED_SIGNS",
     "FILLERS",
+    "INTENDING",
     "KEYWORDS",
     "NEGATION_BREAKERS",
     "NEGATORS",
@@ -45,6 +50,7 @@ __all__ = [
     "QUESTION_WORDS",
     "SHORT_REPLIES",
     "SPELLINGS",
+    "UNDOERS",
     "WEAK_OPT_OUT",
     "Phrase",
 ]
@@ -61,6 +67,8 @@ KEYWORDS: dict[str, KeywordSet] = {
     "fr": fr.KEYWORDS,
     "pt": pt.KEYWORDS,
     "de": de.KEYWORDS,
+    "it": it.KEYWORDS,
+    "zh": zh.KEYWORDS,
 }
 
 #: Opt-out keywords that are common words in another sense ("cancel my order", "the
@@ -76,7 +84,7 @@ SPELLINGS = en.SPELLINGS
 
 #: Words that add nothing to a bare keyword: "Stop. Thank you", "STOP PLEASE", "ok stop",
 #: "baja por favor", "arrêt svp". CTIA 5.1.3 asks to ignore such de minimis variances.
-FILLERS = en.FILLERS | es.FILLERS | fr.FILLERS | pt.FILLERS | de.FILLERS
+FILLERS = en.FILLERS | es.FILLERS | fr.FILLERS | pt.FILLERS | de.FILLERS | it.FILLERS
 
 # -- phrases ----------------------------------------------------------------------------
 
@@ -88,6 +96,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
     "fr": fr.PHRASES,
     "pt": pt.PHRASES,
     "de": de.PHRASES,
+    "zh": zh.PHRASES,
 }
 
 # -- context words ----------------------------------------------------------------------
@@ -141,3 +150,11 @@ SHORT_REPLIES: dict[str, tuple[Intent, str]] = {
 #: stop"), and words after one opening a clause that do ("STOP who is this").
 BEFORE_FINAL_KEYWORD = en.BEFORE_FINAL_KEYWORD
 AFTER_FIRST_KEYWORD = en.AFTER_FIRST_KEYWORD
+
+#: Laughter or delight that makes a "Stop!" clause an exclamation, not a request.
+EXCLAIMED = en.EXCLAIMED
+EXCLAIMED_SIGNS = en.EXCLAIMED_SIGNS
+#: Words that take back the opt-out named after them, and verbs a negation reaches
+#: across ("not asking to unsubscribe").
+UNDOERS = en.UNDOERS
+INTENDING = en.INTENDING

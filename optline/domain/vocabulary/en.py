@@ -65,7 +65,8 @@ _TEXTS = rf"(?:{_TEXT_NOUNS}|calls|emails)"
 _TEXT_FEEDS = r"(?:texts|text messages|txts|messages|msgs|sms|notifications|alerts|reminders)"
 # Another channel than texts: leaving it alone is no text opt-out.
 _OTHER_CHANNEL = (
-    r"(?:emails?|e mails?|newsletters?|mailing list|mailers|mail|calls|phone calls|voicemails?)"
+    r"(?:emails?|e mails?|newsletters?|mailing list|mailers|mail|calls|phone calls|voicemails?"
+    r"|catalogs?|catalogues?)"
 )
 # Profanity between a verb and its object ("stop f***ing texting me"); asterisks split
 # a word, so "f***ing" reads ``f ing``.
@@ -90,19 +91,33 @@ _NOT = r"(?:don t|dont|do not|never|no longer|pls don t)"
 _NOT_ON_SOMETHING_ELSE = (
     r"(?! (?:on|in|for|from) (?:the|my|our|your) (?!account\b|number\b|cell\b)\w)"
 )
+# Lists that are no texting list: "remove me from the waitlist" gives up a place.
+_NOT_A_TEXT_LIST = (
+    r"(?! (?:from|off)(?: \w+){0,2} (?:wait ?list|waiting list|schedule"
+    r"|calendar|appointments?|reservations?|bookings?|roster|team|class|carpool|queue"
+    r"|registry|guest list|raffle|draw|giveaway|order|cart|shift|event|tournament)s?\b)"
+)
 # "Unsubscribe me from the email newsletter", "stop calling": leaving another channel.
 _LEAVES_OTHER_CHANNEL = (
     r"\b(?:(?:unsubscribe|unsub|stop|cancel|quit|no more|opt (?:me |us )?out"
     r"|remove (?:me|us)|take (?:me|us) off)(?: (?:me|us))?(?: (?:from|of|off|with|sending))?"
-    rf"(?: {_DETERMINERS}){{0,3}} {_OTHER_CHANNEL}|stop (?:calling|emailing|mailing))\b"
+    # Any few words before the channel ("the appointment emails", "paper mail"): the
+    # rule also needs the texts kept, so the wider reach opts nobody out.
+    rf"(?: \w+){{0,3}}? {_OTHER_CHANNEL}|(?:stop|quit) (?:calling|emailing|mailing))\b"
 )
 # "... but keep the texts", "texting is fine", "text me instead".
 _KEEPS_TEXTS = (
     r"\b(?:(?:keep|continue)(?: (?:sending|getting|texting))?(?: me| us)?(?: the| my| your)?"
-    r" (?:texts|text messages|texting|sms|text alerts|text reminders)"
+    r"(?: \w+)? (?:texts|text messages|texting|sms|text alerts|text reminders)"
     r"|(?:keep|continue) texting(?: me| us)?"
-    r"|(?:texts?|texting|sms) (?:is|are) (?:fine|ok|okay|good)"
-    r"|(?:still|just) text (?:me|us)|text (?:me|us) instead)\b"
+    r"|(?:texts?|texting|sms) (?:is|are) (?:fine|ok|okay|good|enough|plenty)"
+    r"|(?:still|just) text (?:me|us)|text (?:me|us) instead|text (?:my|me on my) (?:cell|mobile)"
+    r"|texts? only|texting only"
+    # "I still want the delivery texts", "I only want texts"; not "don't want the texts".
+    r"|(?<!\bdon t )(?<!\bnot )(?<!\bdont )(?<!\bno longer )(?:want|need|prefer|like)"
+    r" (?:the |my |your |all )?(?:\w+ )?(?:texts|text messages|sms|text alerts))\b"
+    # "Unsubscribe me from the email list only": "only" closing the clause.
+    r"|\bonly(?= \||$)"
 )
 
 PHRASES: tuple[Phrase, ...] = (
@@ -112,10 +127,11 @@ PHRASES: tuple[Phrase, ...] = (
         "leaves another channel and keeps the texts",
         Intent.NONE,
         _LEAVES_OTHER_CHANNEL,
-        "keep continue instead fine ok okay good still just",
+        "keep continue instead fine ok okay good still just enough plenty cell mobile only "
+        "want need prefer like",
         negatable=False,
         needs="email emails mail mails newsletter newsletters mailing mailers calls calling "
-        "emailing voicemail voicemails",
+        "emailing voicemail voicemails catalog catalogs catalogue catalogues",
         # Everything from the first channel left to the last mention of the texts
         # kept is the message keeping them.
         then=_KEEPS_TEXTS,
@@ -152,14 +168,22 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "uses an opt-out word",
         _OUT,
+        # Not the word as a noun ("the unsubscribe link in the email is broken"): a
+        # question about a link or button is the model's to flag, not a request.
         r"\b(?:unsubscribe|unsub|optout|opt out|opt me out|revoke|withdraw (?:my )?consent"
-        r"|cease and desist)\b",
-        "unsubscribe unsub optout opt revoke withdraw cease",
+        r"|cease and desist)\b(?! (?:link|button|page|option|url|footer)s?\b)"
+        # Formal wording names the act: "this message serves as revocation of consent".
+        r"|\b(?:revocation|withdrawal) of (?:my |all |any )?(?:prior )?consent\b"
+        r"|\bconsent (?:is |has been |is hereby |hereby )?(?:revoked|withdrawn)\b"
+        r"(?! (?:box|form|field|section|checkbox)\b)",
+        "unsubscribe unsub optout opt revoke withdraw cease revocation withdrawal consent",
     ),
     phrase(
         "asks to be removed",
         _OUT,
-        rf"\b(?:remove|delete|erase|unsubscribe|unsub|drop) {_ME}\b",
+        rf"\b(?:remove|delete|erase|unsubscribe|unsub|drop) {_ME}\b{_NOT_A_TEXT_LIST}"
+        # "drop me off at the side entrance": a ride.
+        r"(?! off (?:at|by|in|on|near|outside|there|here|first)\b)",
         "remove delete erase unsubscribe unsub drop",
     ),
     phrase(
@@ -193,7 +217,9 @@ PHRASES: tuple[Phrase, ...] = (
         rf"\b{_NOT} (?:ever |{_CURSE} )?"
         r"(?:text|txt|message|msg|sms|contact|send|email|bother|spam)"
         r" (?:me|us|this (?:number|phone)|again|anymore|any)\b"
-        r"(?! (?:on|at|via|through|before|after|until|during|while|about)\b)",
+        # "... at 6am" moves the texts; "... at this number" is the number itself.
+        r"(?! (?:on|via|through|before|after|until|during|while|about)\b"
+        r"| at (?!(?:this|my|that) (?:number|phone|cell)\b|all\b))",
         "don dont not never longer",
         negatable=False,
         needs="text txt message msg sms contact send email bother spam",
@@ -247,11 +273,12 @@ PHRASES: tuple[Phrase, ...] = (
         "tells the sender to go away",
         _OUT,
         r"(?:^|\| )(?:(?:just|now|please|pls|plz|ok|so|oh|seriously|omg|and|yo|dude|bro) )?"
-        r"(?:go away|get lost|fuckoff|(?:fuck|fucking|fuckin|fck|fk|fuk|fuq|f|f k|f ck|eff"
+        r"(?:go away|get lost|fuckoff|gtfo(?: (?:of|off|outta) (?:my|this) (?:phone|inbox|number"
+        r"|dms))?|(?:fuck|fucking|fuckin|fck|fk|fuk|fuq|f|f k|f ck|eff"
         r"|effing|piss|bugger|sod|buzz|shove) off)"
         r"(?: (?:already|now|please|pls|forever|then|dude|bro|lol|with (?:the|these|this"
         r"|your|ur) \w+))?(?= \||$)",
-        "away lost off fuckoff",
+        "away lost off fuckoff gtfo",
     ),
     phrase(
         # Idioms for "stop" said of the texts: "knock it off with the texts".
@@ -475,5 +502,27 @@ BEFORE_FINAL_KEYWORD = frozenset(
 #: A strong opt-out keyword opening a clause counts when a new sentence follows it
 #: without punctuation: "STOP who is this", "Stop I'm not interested".
 AFTER_FIRST_KEYWORD = frozenset(
-    {"i", "im", "who", "wrong", "you", "u", "we", "not", "never", "dont", "do"}
+    {"i", "im", "who", "wrong", "you", "u", "we", "not", "never", "dont", "do", "or"}
 )
+
+#: Laughter and delight around a "Stop!" said as a clause of its own ("Stop! That's
+#: amazing news", "Stop, you're making me hungry 😂"): the exclamation of chat, read as
+#: a possible opt-out for review, not acted on alone. Words, then characters (emoji).
+EXCLAIMED = frozenset(
+    {
+        "lol", "lmao", "lmfao", "rofl", "ha", "haha", "hahaha", "hehe", "amazing", "awesome",
+        "congrats", "congratulations", "wow", "yay", "kidding", "joking", "blushing",
+        "hilarious", "funny", "cute", "adorable", "gorgeous", "incredible",
+    }
+)  # fmt: skip
+EXCLAIMED_SIGNS = frozenset("😂🤣😆😍🥰🎉🥳😹💀")
+
+#: Words that take back an opt-out named after them: "undo unsubscribe", "reverse my
+#: opt-out" ask for the texts again.
+UNDOERS = frozenset({"undo", "reverse", "revert"})
+#: Verbs between a negation and "to" before a phrase that the negation still covers:
+#: "not asking to unsubscribe", "I didn't mean to opt out".
+INTENDING = frozenset(
+    {"asking", "ask", "asked", "trying", "try", "tried", "mean", "meant", "want", "wanted",
+     "going", "planning", "intend", "intending", "gonna"}
+)  # fmt: skip

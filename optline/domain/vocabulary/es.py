@@ -16,7 +16,7 @@ _IN = Intent.OPT_IN
 KEYWORDS = KeywordSet.of(
     opt_out=("BAJA", "ALTO", "PARAR", "PARE", "CANCELAR", "DETENER", "NO MÁS"),
     opt_in=("ALTA", "COMENZAR", "SUSCRIBIR"),
-    help=("AYUDA",),
+    help=("AYUDA", "INFORMACIÓN"),
 )
 
 #: Opt-out keywords that are also common words ("alto": tall, "cancelar mi pedido").

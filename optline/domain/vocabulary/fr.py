@@ -85,7 +85,9 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "refuse",
         _MAYBE,
-        r"\bpas interesse\b|\bmauvais numero\b|^non\b",
+        # "Non" as a clause of its own: "Non-stop", and Italian's "Non cancellate il mio
+        # appuntamento", open with "non" and refuse nothing.
+        r"\bpas interesse\b|\bmauvais numero\b|^non(?= \|)",
         "interesse mauvais non",
     ),
     phrase(

@@ -25,8 +25,8 @@ WEAK_OPT_OUT = frozenset({"sair", "remover", "parar", "pare", "cancelar"})
 
 # -- fillers ----------------------------------------------------------------------------
 
-#: "por favor", "obrigado" ("sim": yes).
-FILLERS = frozenset({"por", "favor", "obrigado", "obrigada", "sim"})
+#: "por favor" (typed "pfv"), "obrigado" ("sim": yes).
+FILLERS = frozenset({"por", "favor", "pfv", "obrigado", "obrigada", "sim"})
 
 # -- phrases ----------------------------------------------------------------------------
 
@@ -68,7 +68,8 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "recusa",
         _MAYBE,
-        r"\bnao tenho interesse\b|\bnumero errado\b|^nao\b",
+        # "Não" as a clause of its own ("Não cancela minha consulta" refuses nothing).
+        r"\bnao tenho interesse\b|\bnumero errado\b|^nao(?= \|)",
         "interesse errado nao",
     ),
     phrase(
