@@ -13,6 +13,15 @@ from typing import Annotated
 import typer
 
 from optline.proof import check_proof
+from optline.store.checkpoint import (
+    LOG_KEY_ENV,
+    BadCheckpoint,
+    LogKeys,
+    new_key,
+    open_checkpoint,
+    public_key_text,
+    verify_key,
+)
 
 ledger_app = typer.Typer(help="The hash-chained event ledger.", no_args_is_help=True)
 
@@ -34,6 +43,51 @@ def ledger_check_proof(file: Path) -> None:
     if problems:
         raise typer.Exit(1)
     typer.echo(f"ok: {len(document['events'])} events check out")
+
+
+@ledger_app.command("new-key")
+def ledger_new_key() -> None:
+    """Print a fresh random key for OPTLINE_LOG_KEY, which signs the log's checkpoints."""
+    typer.echo(new_key())
+
+
+@ledger_app.command("public-key")
+def ledger_public_key() -> None:
+    """Print the public key of each key in OPTLINE_LOG_KEY, the signing one first:
+    what a third party needs to check checkpoints and proofs."""
+    from optline.cli import fail
+
+    try:
+        keys = LogKeys.from_env()
+    except ValueError as exc:
+        fail(str(exc))
+    if keys is None:
+        fail(f"{LOG_KEY_ENV} is not set")
+    for key in keys.public_keys:
+        typer.echo(public_key_text(key))
+
+
+@ledger_app.command("check-checkpoint")
+def ledger_check_checkpoint(
+    file: Path,
+    key: Annotated[str, typer.Option("--key", help="The log's public key (base64).")],
+) -> None:
+    """Check a signed checkpoint's signature with the log's public key; exit 1 if bad."""
+    from optline.cli import fail
+
+    try:
+        text = file.read_text(encoding="utf-8")
+        public = verify_key(key)
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc}")
+    except BadCheckpoint as exc:
+        fail(str(exc))
+    try:
+        checkpoint = open_checkpoint(text, [public])
+    except BadCheckpoint as exc:
+        typer.echo(str(exc))
+        raise typer.Exit(1) from None
+    typer.echo(f"ok: size {checkpoint.size}, root {checkpoint.root.hex()}")
 
 
 @ledger_app.command("verify")

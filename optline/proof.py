@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from optline.store import AccountRow, StoredEvent, VerifyResult
-from optline.store.ledger import event_hash, timestamp
+from optline.store.ledger import event_hash, parse_timestamp, timestamp
 
 FORMAT = "optline-proof/1"
 
@@ -45,10 +45,6 @@ def proof_document(
     }
 
 
-def _parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
 def check_proof(document: Any) -> list[str]:
     """Problems found in a proof document; an empty list means it checks out."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -70,7 +66,7 @@ def check_proof(document: Any) -> list[str]:
                 str(event["type"]),
                 event["phone"],
                 event["data"],
-                _parse_time(str(event["occurred_at"])),
+                parse_timestamp(str(event["occurred_at"])),
             )
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(f"event {event.get('seq', '?')}: malformed ({exc})")

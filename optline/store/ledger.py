@@ -36,6 +36,11 @@ def timestamp(at: datetime) -> str:
     return at.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
+def parse_timestamp(text: str) -> datetime:
+    """The moment :func:`timestamp` wrote as ``text``."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def _jsonable(value: object) -> Any:
     if isinstance(value, Mapping):
         return dict(value)
