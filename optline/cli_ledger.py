@@ -94,14 +94,19 @@ def ledger_check_checkpoint(
 def ledger_verify(
     ctx: typer.Context,
     account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Check the whole log, not only what is new.")
+    ] = False,
 ) -> None:
     """Check every hash chain, then replay each account's events and compare the
-    consent they give with the stored state; exit 1 naming the first bad event, or
-    the first contact whose stored consent differs."""
+    consent they give with the stored state; then the transparency log against its
+    signed checkpoints, from the last verified one (--full: from the start). Exit 1
+    naming the first bad event, or the first contact whose stored consent differs."""
     from optline.cli import engine
 
     with engine(ctx) as e:
         results = e.verify(account)
+        log = e.verify_log(full=full)
     broken = False
     for result in results:
         if result.ok:
@@ -114,8 +119,42 @@ def ledger_verify(
             typer.echo(
                 f"{result.account}: BROKEN at event #{result.first_bad_seq}: {result.problem}"
             )
+    waiting = f"{log.pending} unsequenced"
+    if log.oldest_pending_age is not None:
+        waiting += f" (oldest {log.oldest_pending_age:.1f} s)"
+    if log.ok:
+        typer.echo(f"log: ok, size {log.size}, {log.checked} entries checked, {waiting}")
+    else:
+        broken = True
+        typer.echo(f"log: BROKEN: {log.problem}; {waiting}")
     if broken:
         raise typer.Exit(1)
+
+
+@ledger_app.command("sequence")
+def ledger_sequence(ctx: typer.Context) -> None:
+    """Give every queued event its position in the log now, batch by batch, each
+    ending in a signed checkpoint (the service's worker does this on its own)."""
+    from optline.cli import engine
+
+    with engine(ctx) as e:
+        checkpoint = e.sequence_pending()
+    if checkpoint is None:
+        typer.echo("nothing to sequence")
+    else:
+        typer.echo(f"log: size {checkpoint.size}, root {checkpoint.root.hex()}")
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint(ctx: typer.Context) -> None:
+    """Print the log's newest signed checkpoint, as a third party keeps it."""
+    from optline.cli import engine, fail
+
+    with engine(ctx) as e:
+        text = e.newest_checkpoint()
+    if text is None:
+        fail("the log has no checkpoint yet: run optline ledger sequence")
+    typer.echo(text, nl=False)
 
 
 @ledger_app.command("repair")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from optline.domain.merkle import (
     EMPTY_ROOT,
+    Frontier,
     MemoryTree,
     consistency_proof,
     inclusion_proof,
@@ -170,4 +171,9 @@ def test_a_tree_grown_in_batches_is_the_tree_of_all_its_leaves(batches: list[int
         grown.extend(leaves[at : at + width])
         at += width
     assert grown.root() == MemoryTree(leaves).root() == mth(entries)
+    edge = Frontier()
+    for leaf in leaves:
+        edge.append(leaf)
+    assert edge.root() == mth(entries) and edge.size == len(leaves)
+    assert len(edge.subtrees) == bin(len(leaves)).count("1")  # bounded: one per set bit
     assert grown.levels == MemoryTree(leaves).levels

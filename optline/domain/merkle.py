@@ -3,8 +3,8 @@
 Hashing: a leaf is ``SHA-256(0x00 || entry)``, an interior node ``SHA-256(0x01 ||
 left || right)``, and the tree of ``n`` leaves splits at the largest power of two below
 ``n``. What is here: the root of a tree, the inclusion (audit) path of one leaf, the
-consistency proof between two sizes, the two verifiers, and the nodes that appending
-leaves completes.
+consistency proof between two sizes, the two verifiers, the nodes that appending
+leaves completes, and the right edge a streaming verifier keeps (:class:`Frontier`).
 
 The tree is read through a :data:`NodeReader`: ``node(level, index)`` is the hash of
 the *perfect* subtree of ``2**level`` leaves starting at leaf ``index * 2**level``
@@ -175,6 +175,32 @@ def appended_nodes(size: int, leaves: Sequence[bytes], node: NodeReader) -> list
             index, level = index >> 1, level + 1
             made[level, index] = digest
     return [(level, index, digest) for (level, index), digest in made.items()]
+
+
+class Frontier:
+    """The right edge of a tree: its perfect subtrees, largest first (one per set bit of
+    its size). Enough to append leaves and to give the root, in O(log n) memory: a
+    verifier streams the leaves through it."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.subtrees: list[bytes] = []
+
+    def append(self, leaf: bytes) -> None:
+        index, digest = self.size, leaf
+        while _lsb(index):  # a right child: merge with the left subtree of its size
+            digest = node_hash(self.subtrees.pop(), digest)
+            index >>= 1
+        self.subtrees.append(digest)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.subtrees:
+            return EMPTY_ROOT
+        digest = self.subtrees[-1]
+        for left in reversed(self.subtrees[:-1]):
+            digest = node_hash(left, digest)
+        return digest
 
 
 class MemoryTree:

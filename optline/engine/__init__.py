@@ -18,6 +18,7 @@ use case:
 ``broadcast``      one text to many recipients, and deciding a broadcast up front
 ``subscriptions``  event-webhook subscriptions and the outbox worker's calls
 ``unsettled``      sends in doubt: listed, reconciled with the provider, settled
+``transparency``   the transparency log: the sequencer's pass, the log verified
 ``results``        the dataclasses the use cases return
 ``aio``            :class:`AsyncEngine`, the same operations for an event loop
 
@@ -71,6 +72,7 @@ from optline.engine.subscriptions import (
     SUBSCRIBABLE,
     Subscriptions,
 )
+from optline.engine.transparency import Transparency
 from optline.engine.unsettled import Unsettled
 
 __all__ = [
@@ -103,7 +105,7 @@ __all__ = [
 ]
 
 
-class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review):
+class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Transparency):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 
     Synchronous: each call runs its transactions and returns. From an event loop, call

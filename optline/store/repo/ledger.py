@@ -1,6 +1,7 @@
-"""The account's ledger in the database: chaining events onto it and moving its head
-(the only writes), reading its events, and verifying the stored chain. The hash
-itself is computed by :mod:`optline.store.ledger`, which needs no database."""
+"""The account's ledger in the database: chaining events onto it, moving its head and
+queueing them for the transparency log (the only writes), reading its events, and
+verifying the stored chain. The hash itself is computed by :mod:`optline.store.ledger`,
+which needs no database."""
 
 from __future__ import annotations
 
@@ -41,6 +42,14 @@ class Ledger(Repository):
         else:
             self._q.insert_events.run_many(self._driver, rows)
         self._tx.moved_heads[account_id] = (stored[-1].seq, stored[-1].hash)
+        # Queued for the transparency log's sequencer (optline.store.repo.log).
+        queued = [
+            {"account_id": account_id, "seq": e.seq, "queued_at": e.occurred_at} for e in stored
+        ]
+        if len(queued) == 1:
+            self._q.queue_event.run(self._driver, queued[0])
+        else:
+            self._q.queue_event.run_many(self._driver, queued)
         return stored
 
     def _extend_chain(
