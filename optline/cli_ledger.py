@@ -29,20 +29,34 @@ AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
 
 
 @ledger_app.command("check-proof")
-def ledger_check_proof(file: Path) -> None:
-    """Check a contact proof (GET /v1/contacts/{phone}/proof) offline; exit 1 if bad."""
+def ledger_check_proof(
+    file: Path,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="The log's public key (base64); default: the proof's."),
+    ] = None,
+) -> None:
+    """Check a contact proof (GET /v1/contacts/{phone}/proof) offline: its events'
+    chain hashes, the log checkpoint's signature, and each event's inclusion in the
+    log; exit 1 if anything is wrong."""
     from optline.cli import fail
 
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         fail(f"cannot read {file}: {exc}")
-    problems = check_proof(document)
-    for problem in problems:
+    checked = check_proof(document, key)
+    for problem in checked.problems:
         typer.echo(problem)
-    if problems:
+    if checked.problems:
         raise typer.Exit(1)
-    typer.echo(f"ok: {len(document['events'])} events check out")
+    count = len(document["events"])
+    line = f"ok: {count} events check out"
+    if checked.log_size is not None:
+        line += f"; {checked.in_log} in the log under checkpoint {checked.log_size}"
+        if checked.in_log < count:
+            line += f" ({count - checked.in_log} not sequenced when exported)"
+    typer.echo(line)
 
 
 @ledger_app.command("new-key")

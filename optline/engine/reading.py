@@ -17,7 +17,7 @@ from optline.domain.projection import Projection
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
 from optline.errors import UnknownMessage
-from optline.proof import proof_document
+from optline.proof import LogProof, proof_document
 from optline.store import MessageRow, StoredEvent, Tx, VerifyResult
 
 
@@ -79,13 +79,28 @@ class Reading(Directory):
             return tx.messages.recent(self._account(tx, account).id, limit)
 
     def proof(self, account: AccountRef, number: str) -> dict[str, Any]:
-        """A contact's events with their chain links, checkable offline (docs/ledger.md)."""
+        """A contact's events with their chain links and their inclusion proofs in the
+        log, checkable offline (docs/ledger.md)."""
         contact_phone = phone(number)
         with self.store.read() as tx:
             row = self._account(tx, account)
             events = tx.ledger.events(row.id, contact_phone)
             head = tx.ledger.verify(row.id)
-        return proof_document(row, contact_phone, events, head)
+            log = self._log_proof(tx, events)
+        return proof_document(row, contact_phone, events, head, log)
+
+    def _log_proof(self, tx: Tx, events: Sequence[StoredEvent]) -> LogProof | None:
+        """The events' audit paths under the newest checkpoint (those sequenced)."""
+        checkpoint = tx.log.checkpoint()
+        if checkpoint is None:
+            return None
+        paths = {}
+        for event in events:
+            position = tx.log.position(event.account_id, event.seq)
+            if position is not None and position < checkpoint.size:
+                paths[event.seq] = (position, tx.log.inclusion(position, checkpoint.size))
+        keys = tx.log.trusted_keys(self.store.log_keys)
+        return LogProof(checkpoint.text, keys, paths)
 
     def records(self, account: AccountRef, phones: Sequence[str]) -> dict[str, Projection]:
         """The consent on record of these contacts, every scope with its method, time

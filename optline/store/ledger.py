@@ -4,7 +4,8 @@ Each event's hash is ``sha256(prev_hash + canonical(event))``, hex-encoded, wher
 canonical form is JSON with sorted keys, no whitespace, UTF-8, over the event's
 account id, seq, type, phone, data and occurred_at (ISO 8601 UTC with microseconds).
 The first event of an account chains from :data:`GENESIS`. An offline checker needs
-only this module and the exported rows.
+only this module and the exported rows. Also here: an event's leaf hash in the
+transparency log (:func:`event_leaf`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from optline.domain.merkle import leaf_hash
 
 GENESIS = "0" * 64
 
@@ -98,3 +101,16 @@ def event_hash(
     digest = hashlib.sha256(prev_hash.encode("ascii"))
     digest.update(canonical(account_id, seq, type, phone, data, occurred_at))
     return digest.hexdigest()
+
+
+def event_leaf(
+    account_id: int,
+    seq: int,
+    type: str,
+    phone: str | None,
+    data: Mapping[str, Any],
+    occurred_at: datetime,
+) -> bytes:
+    """The event's leaf hash in the transparency log: its canonical form, hashed as
+    RFC 9162 hashes leaves (no chain: a verifier needs the event alone)."""
+    return leaf_hash(canonical(account_id, seq, type, phone, data, occurred_at))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Any
 
 import nacl.signing
 import sqlalchemy as sa
@@ -22,11 +21,10 @@ from optline.domain.merkle import (
     appended_nodes,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
     root_hash,
 )
 from optline.store.checkpoint import Checkpoint, LogKeys
-from optline.store.ledger import canonical
+from optline.store.ledger import event_leaf
 from optline.store.repo.base import Repository
 from optline.store.rows import LogEntry, StoredCheckpoint
 from optline.store.schema import (
@@ -41,13 +39,6 @@ from optline.store.schema import (
 # PostgreSQL: the advisory lock that elects the one sequencer (any constant will do;
 # this one spells "optl").
 SEQUENCER_LOCK = 0x6F70746C
-
-
-def event_leaf(
-    account_id: int, seq: int, type: str, phone: str | None, data: Any, at: datetime
-) -> bytes:
-    """The leaf hash of an event: its canonical form, hashed as RFC 9162's leaves are."""
-    return leaf_hash(canonical(account_id, seq, type, phone, data, at))
 
 
 class Log(Repository):
