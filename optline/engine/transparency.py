@@ -195,8 +195,7 @@ def _check_leaf(entry: LogEntry) -> None:
 
 def _replayed(tx: Tx, account_id: int, phones: list[str]) -> None:
     """The touched contacts' stored consent must be their events' replay."""
-    events = [e for p in phones for e in tx.ledger.events(account_id, p)]
-    replayed = projection.replay(sorted(events, key=lambda e: e.seq))
+    replayed = projection.replay(tx.ledger.events_of(account_id, phones))
     stored = tx.projections.read(account_id, phones)
     differs = projection.first_difference(stored, replayed)
     if differs is not None:

@@ -82,6 +82,17 @@ class Ledger(Repository):
             stmt = stmt.where(events.c.phone == phone)
         return [stored_event(r) for r in self._conn.execute(stmt.order_by(events.c.seq))]
 
+    def events_of(self, account_id: int, phones: Sequence[str]) -> list[StoredEvent]:
+        """The events of these contacts, in seq order: read through the phone index, a
+        few hundred contacts a statement."""
+        found: list[StoredEvent] = []
+        for at in range(0, len(phones), 500):
+            stmt = sa.select(events).where(
+                events.c.account_id == account_id, events.c.phone.in_(phones[at : at + 500])
+            )
+            found.extend(stored_event(r) for r in self._conn.execute(stmt))
+        return sorted(found, key=lambda e: e.seq)
+
     def changed_since(self, account_id: int, phone: str, since: datetime) -> bool:
         """Whether the contact's ledger has any event after ``since``."""
         e = events
