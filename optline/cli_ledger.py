@@ -50,10 +50,11 @@ def ledger_check_proof(
         typer.echo(problem)
     if checked.problems:
         raise typer.Exit(1)
-    count = len(document["events"])
-    line = f"ok: {count} events check out"
+    count, texts = len(document["events"]), document.get("messages", [])
+    redacted = sum(1 for m in texts if isinstance(m, dict) and m.get("redacted"))
+    line = f"ok: {count} events and {len(texts)} messages ({redacted} redacted) check out"
     if checked.log_size is not None:
-        line += f"; {checked.in_log} in the log under checkpoint {checked.log_size}"
+        line += f"; {checked.in_log} events in the log under checkpoint {checked.log_size}"
         if checked.in_log < count:
             line += f" ({count - checked.in_log} not sequenced when exported)"
     typer.echo(line)
@@ -113,9 +114,10 @@ def ledger_verify(
     ] = False,
 ) -> None:
     """Check every hash chain, then replay each account's events and compare the
-    consent they give with the stored state; then the transparency log against its
-    signed checkpoints, from the last verified one (--full: from the start). Exit 1
-    naming the first bad event, or the first contact whose stored consent differs."""
+    consent and review queue they give, and the texts they commit, with the stored
+    state; then the transparency log against its signed checkpoints, from the last
+    verified one (--full: from the start). Exit 1 naming the first bad event, contact,
+    message or log entry."""
     from optline.cli import engine
 
     with engine(ctx) as e:
@@ -125,6 +127,9 @@ def ledger_verify(
     for result in results:
         if result.ok:
             typer.echo(f"{result.account}: ok, {result.checked} events")
+        elif result.message is not None:
+            broken = True
+            typer.echo(f"{result.account}: MISMATCH at message {result.message}: {result.problem}")
         elif result.contact is not None:
             broken = True
             typer.echo(f"{result.account}: MISMATCH at contact {result.contact}: {result.problem}")

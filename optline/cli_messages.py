@@ -1,5 +1,6 @@
 """``optline messages``: sends whose outcome nobody knows, listed, reconciled from the
-provider's own record, or settled by hand (see docs/cli.md and docs/operations.md).
+provider's own record, or settled by hand; and a text's body redacted (see docs/cli.md
+and docs/operations.md).
 
 Exit codes as the rest of the CLI: 0 done; 2 bad input, one line on stderr; and 1 from
 ``reconcile`` when a send is still left for an operator after it.
@@ -17,7 +18,7 @@ from optline.domain.messages import QUEUED_TOO_LONG_SECONDS, UNSETTLED, SettledA
 from optline.store import MessageRow
 
 messages_app = typer.Typer(
-    help="Sends left queued or sending: list, reconcile with the provider, settle by hand.",
+    help="Sends left queued or sending (list, reconcile, settle by hand); redact a text.",
     no_args_is_help=True,
 )
 
@@ -44,6 +45,7 @@ def message_dict(m: MessageRow) -> dict[str, Any]:
         "reply": m.reply,
         "provider_id": m.provider_id,
         "at": m.created_at.isoformat(),
+        "redacted_at": m.redacted_at.isoformat() if m.redacted_at else None,
     }
 
 
@@ -153,3 +155,26 @@ def settle(
     with engine(ctx) as e:
         row = e.settle(account, message_id, settled_as, reason, actor_of(ctx).by, Via.CLI)
     emit(message_dict(row), as_json, f"#{row.id} {row.phone}: {row.status} ({row.reason})")
+
+
+@messages_app.command("redact")
+def redact(
+    ctx: typer.Context,
+    message_id: Annotated[int, typer.Argument(help="The message's id.")],
+    account: AccountOpt,
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="The request it answers (kept on the contact's ledger)."),
+    ],
+    as_json: JsonOpt = False,
+) -> None:
+    """Erase a text's body, on a deletion request.
+
+    A message_redacted event on the contact's ledger records it, by ``--actor`` (else
+    the OS user), with the reason and the SHA-256 of the body erased: the ledger and
+    the contact's proof still verify."""
+    from optline.cli import actor_of, emit, engine
+
+    with engine(ctx) as e:
+        row = e.redact_message(account, message_id, reason, actor_of(ctx))
+    emit(message_dict(row), as_json, f"#{row.id} {row.phone}: body redacted")

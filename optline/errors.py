@@ -98,6 +98,12 @@ class AlreadySettled(AlreadyExists):
     code = "already_settled"
 
 
+class AlreadyRedacted(AlreadyExists):
+    """A message whose body was redacted already."""
+
+    code = "already_redacted"
+
+
 class NotAllowed(OptlineError):
     """The policy refuses the change (e.g. a manual re-opt-in under ``never``)."""
 

@@ -1,24 +1,28 @@
-"""Per-contact proof: a contact's ledger events, each with its chain hashes and, once
-sequenced, its inclusion proof in the transparency log against a signed checkpoint.
+"""Per-contact proof: a contact's ledger events with their chain hashes and, once
+sequenced, their inclusion proofs in the transparency log against a signed checkpoint;
+and the texts the events commit to the chain, with their bodies.
 
-A proof is a JSON document that anyone can check offline, without optline's database
-and without any other contact's events:
+A proof is a JSON document that anyone can check offline, without optline's database:
+each event's hash must equal ``sha256(prev_hash + canonical(event))`` (see
+:mod:`optline.store.ledger`), events must be in increasing ``seq`` order, and where two
+events are adjacent in the account's chain (``seq`` and ``seq + 1``) the second must
+link to the first. Each text an event commits (``message_sha256`` of ``message_id``,
+``reply_sha256`` of ``reply_id``) must be in ``messages`` with that SHA-256, and its
+body must hash to it, unless the body was redacted (null). The account's chain head at
+export time is included, so the proof can later be matched against a full ledger
+export. The same comparison of stored bodies with their commitments is ``verify``'s.
 
-- each event's hash must equal ``sha256(prev_hash + canonical(event))`` (see
-  :mod:`optline.store.ledger`), events must be in increasing ``seq`` order, and where
-  two events are adjacent in the account's chain the second must link to the first;
-- (``optline-proof/2``) the checkpoint's signature must verify with the log's public
-  key, and each sequenced event's leaf (the SHA-256 of ``0x00`` and its canonical form)
-  must be at its position under the checkpoint's root, by its audit path
-  (:mod:`optline.domain.merkle`). Events not sequenced yet when the proof was made
-  carry no position; the checker counts them.
-
-``optline-proof/1`` documents (chain only) exported before the log stay checkable.
+In ``optline-proof/2`` the log's checkpoint's signature must verify with the log's
+public key, and each sequenced event's leaf (the SHA-256 of ``0x00`` and its canonical
+form) must be at its position under the checkpoint's root by its audit path
+(:mod:`optline.domain.merkle`); events not sequenced when the proof was made carry no
+position, and the checker counts them. ``optline-proof/1`` documents (chain and texts
+only) exported before the log stay checkable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,12 +30,50 @@ from typing import Any
 import nacl.signing
 
 from optline.domain.merkle import verify_inclusion
-from optline.store import AccountRow, StoredEvent, VerifyResult
+from optline.store import AccountRow, MessageRow, StoredEvent, VerifyResult
 from optline.store.checkpoint import BadCheckpoint, open_checkpoint, public_key_text, verify_key
-from optline.store.ledger import event_hash, event_leaf, parse_timestamp, timestamp
+from optline.store.ledger import (
+    body_sha256,
+    event_hash,
+    event_leaf,
+    parse_timestamp,
+    timestamp,
+)
 
 FORMAT = "optline-proof/2"
 CHAIN_ONLY = "optline-proof/1"
+
+# The event data fields that commit a text: (its id's field, its SHA-256's field).
+_COMMITS = (("message_id", "message_sha256"), ("reply_id", "reply_sha256"))
+
+
+def commitments(
+    events: Iterable[tuple[int, Mapping[str, Any]]],
+) -> dict[int, list[tuple[int, str]]]:
+    """The texts that events ``(seq, data)`` commit: message id -> ``(seq, sha256)``
+    of each event that commits it, in the events' order."""
+    found: dict[int, list[tuple[int, str]]] = {}
+    for seq, data in events:
+        for id_field, hash_field in _COMMITS:
+            message_id, digest = data.get(id_field), data.get(hash_field)
+            if isinstance(message_id, int) and isinstance(digest, str):
+                found.setdefault(message_id, []).append((seq, digest))
+    return found
+
+
+def body_problem(
+    message_id: int, body: str | None, commits: Sequence[tuple[int, str]]
+) -> str | None:
+    """What is wrong with text ``message_id`` whose body is ``body`` (None: redacted)
+    against the events that commit it, if anything. A redacted body cannot be checked:
+    the chain still holds its hash."""
+    if body is None:
+        return None
+    digest = body_sha256(body)
+    for seq, committed in commits:
+        if committed != digest:
+            return f"message {message_id} was altered: its body is not the one event #{seq} commits"
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,9 +101,14 @@ def proof_document(
     phone: str,
     events: Sequence[StoredEvent],
     chain: VerifyResult,
+    messages: Sequence[MessageRow],
     log: LogProof | None,
 ) -> dict[str, Any]:
-    document: dict[str, Any] = {
+    """The proof of ``phone``; ``messages``: the texts its events commit; ``log``:
+    the events' inclusion proofs, once the log has a checkpoint."""
+    committed = commitments((e.seq, e.data) for e in events)
+    paths = {} if log is None else log.paths
+    return {
         "format": FORMAT,
         "account": {"id": account.id, "name": account.name},
         "phone": phone,
@@ -74,11 +121,7 @@ def proof_document(
             "checkpoint": log.checkpoint,
             "public_keys": [public_key_text(k) for k in log.public_keys],
         },
-        "events": [],
-    }
-    for e in events:
-        path = None if log is None else log.paths.get(e.seq)
-        document["events"].append(
+        "events": [
             {
                 "seq": e.seq,
                 "type": e.type,
@@ -87,11 +130,25 @@ def proof_document(
                 "occurred_at": timestamp(e.occurred_at),
                 "prev_hash": e.prev_hash,
                 "hash": e.hash,
-                "log_position": None if path is None else path[0],
-                "inclusion": None if path is None else [h.hex() for h in path[1]],
+                "log_position": paths[e.seq][0] if e.seq in paths else None,
+                "inclusion": [h.hex() for h in paths[e.seq][1]] if e.seq in paths else None,
             }
-        )
-    return document
+            for e in events
+        ],
+        "messages": [
+            {
+                "id": m.id,
+                "direction": m.direction,
+                "sender": m.sender,
+                "at": timestamp(m.created_at),
+                "body": None if m.redacted_at else m.body,
+                "redacted": m.redacted_at is not None,
+                "sha256": committed[m.id][0][1],
+            }
+            for m in messages
+            if m.id in committed
+        ],
+    }
 
 
 def check_proof(document: Any, public_key: str | None = None) -> ProofCheck:
@@ -102,8 +159,17 @@ def check_proof(document: Any, public_key: str | None = None) -> ProofCheck:
     try:
         account_id = int(document["account"]["id"])
         events = list(document["events"])
+        messages = list(document.get("messages", []))
     except (KeyError, TypeError, ValueError):
         return ProofCheck(["document lacks account id or events"])
+    problems = _check_events(account_id, events)
+    problems.extend(_check_messages(events, messages))
+    if document["format"] == CHAIN_ONLY:
+        return ProofCheck(problems)
+    return _check_log(document, account_id, events, public_key, problems)
+
+
+def _check_events(account_id: int, events: list[Any]) -> list[str]:
     problems: list[str] = []
     previous: dict[str, Any] | None = None
     for event in events:
@@ -118,7 +184,7 @@ def check_proof(document: Any, public_key: str | None = None) -> ProofCheck:
                 event["data"],
                 parse_timestamp(str(event["occurred_at"])),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             problems.append(f"event {event.get('seq', '?')}: malformed ({exc})")
             continue
         if expected != event["hash"]:
@@ -129,9 +195,45 @@ def check_proof(document: Any, public_key: str | None = None) -> ProofCheck:
             elif seq == int(previous["seq"]) + 1 and event["prev_hash"] != previous["hash"]:
                 problems.append(f"event #{seq}: does not link to event #{previous['seq']}")
         previous = event
-    if document["format"] == CHAIN_ONLY:
-        return ProofCheck(problems)
-    return _check_log(document, account_id, events, public_key, problems)
+    return problems
+
+
+def _check_messages(events: list[Any], messages: list[Any]) -> list[str]:
+    """Each committed text is in the proof with the SHA-256 its events commit, and its
+    body (unless redacted) hashes to it."""
+    try:
+        committed = commitments(
+            (int(e["seq"]), e["data"]) for e in events if isinstance(e.get("data"), dict)
+        )
+        shown = {int(m["id"]): m for m in messages}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return [f"messages: malformed ({exc})"]
+    problems: list[str] = []
+    for message_id, commits in sorted(committed.items()):
+        message = shown.get(message_id)
+        if message is None:
+            problems.append(
+                f"message {message_id}, committed by event #{commits[0][0]}, is missing"
+            )
+            continue
+        for seq, digest in commits:
+            if message.get("sha256") != digest:
+                problems.append(
+                    f"message {message_id}: its sha256 is not the one event #{seq} commits"
+                )
+                break
+        body = message.get("body")
+        if body is None and message.get("redacted") is not True:
+            problems.append(f"message {message_id}: no body, and not marked redacted")
+        elif body is not None and not isinstance(body, str):
+            problems.append(f"message {message_id}: malformed body")
+        else:
+            problem = body_problem(message_id, body, commits)
+            if problem is not None:
+                problems.append(problem)
+    for message_id in sorted(set(shown) - set(committed)):
+        problems.append(f"message {message_id}: no event in the proof commits it")
+    return problems
 
 
 def _check_log(

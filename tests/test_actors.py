@@ -6,6 +6,7 @@ caused record that message's id. The proof shows them."""
 from __future__ import annotations
 
 import getpass
+import hashlib
 from typing import Any
 
 from account_support import HELP_CONTACT
@@ -15,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_api_support import ADMIN_KEY, BOB, EVE, A, Tenant, auth
 
-from optline.domain.actors import Actor, attributed
+from optline.domain.actors import Actor, MessageRef, attributed
 from optline.domain.consent import Event, EventType, Source
 from optline.domain.messages import Via
 from optline.engine import Engine
@@ -31,15 +32,18 @@ def _last(engine: Engine, account: str, phone: str) -> dict[str, Any]:
     return dict(events[-1].data)
 
 
-@given(source=st.sampled_from(Source), message=st.none() | st.integers(1, 10**6))
+@given(source=st.sampled_from(Source), message_id=st.none() | st.integers(1, 10**6))
 def test_the_actor_goes_on_the_business_events_and_the_message_on_the_others(
-    source: Source, message: int | None
+    source: Source, message_id: int | None
 ) -> None:
     event = Event(EventType.OPTED_OUT, BOB, {"source": source.value})
+    message = None if message_id is None else MessageRef(message_id, "ab" * 32)
     (got,) = attributed([event], Actor("ann", Via.API), message)
     by_business = source in (Source.MANUAL, Source.IMPORT, Source.POLICY)
     assert ("by" in got.data) is by_business and ("via" in got.data) is by_business
-    assert ("message_id" in got.data) is (not by_business and message is not None)
+    by_message = not by_business and message is not None
+    assert ("message_id" in got.data) is by_message
+    assert ("message_sha256" in got.data) is by_message
     assert attributed([event]) == (event,)  # nothing given, nothing added
 
 
@@ -120,3 +124,9 @@ def test_provider_events_name_the_refused_send(store: Store) -> None:
         "21610",
         result.message_id,
     )
+    # The refused send is committed to the chain by its body's SHA-256 (docs/ledger.md).
+    assert data["message_sha256"] == hashlib.sha256(b"Your order shipped").hexdigest()
+    proof = engine.proof("acme", BOB)
+    assert [(m["id"], m["body"]) for m in proof["messages"]] == [
+        (result.message_id, "Your order shipped")
+    ]

@@ -705,7 +705,7 @@ def test_a_proof_shows_each_sequenced_event_in_the_signed_log_and_nothing_else(
     runner = CliRunner()
     done = runner.invoke(cli_app, ["ledger", "check-proof", str(path), "--key", public])
     assert done.exit_code == 0, done.output
-    assert "1 in the log under checkpoint 2 (1 not sequenced when exported)" in done.stdout
+    assert "1 events in the log under checkpoint 2 (1 not sequenced when exported)" in done.stdout
 
     # A key the log does not sign with, a bent path, an edited event: each refused.
     other = "A" * 43 + "="

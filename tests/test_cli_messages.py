@@ -90,6 +90,7 @@ def test_unsettled_lists_sending_and_long_queued_sends(cli: Cli, db_url: str) ->
         "reply",
         "provider_id",
         "at",
+        "redacted_at",
     }
     assert cli.json("messages", "unsettled", "--account", "acme", "--older-than", "0")[
         "counts"

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -339,3 +340,19 @@ def test_the_contacts_page_shows_every_scope_and_filters_by_sender(
     assert BOB in _text(_page(signed_in, f"/ui/contacts?status=opted_out&sender={A}"))
     page = _page(signed_in, f"/ui/contacts/{BOB}")
     assert f"opted_out from {A} since" in _text(page)
+
+
+def test_the_ledger_page_names_an_altered_text_and_pages_show_a_redacted_one(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    engine.receive("acme", BOB, A, "STOP, my secret")
+    events, _ = engine.history("acme", BOB)
+    inbound = events[-1].data["message_id"]
+    with engine.store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE messages SET body = 'x' WHERE id = :id"), {"id": inbound})
+    verdict = _text(_page(signed_in, "/ui/ledger/verify"))
+    assert f"a text was altered after its events committed it: message {inbound}" in verdict
+    engine.redact_message("acme", inbound, "deletion request")
+    assert "Intact:" in _text(_page(signed_in, "/ui/ledger/verify"))
+    contact = _text(_page(signed_in, f"/ui/contacts/{BOB}"))
+    assert "(redacted)" in contact and "my secret" not in contact

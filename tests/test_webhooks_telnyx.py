@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import time
@@ -310,7 +311,8 @@ def test_telnyx_40300_records_that_telnyx_blocks_the_whole_messaging_profile(
         "code": "40300",
         "provider_scope": "messaging_profile",
         "provider_scope_id": PROFILE_ID,
-        "message_id": message.id,  # the send Telnyx refused
+        "message_id": message.id,  # the send Telnyx refused, committed by its body's hash
+        "message_sha256": hashlib.sha256(message.body.encode("utf-8")).hexdigest(),
     }
     assert world.engine.verify(ACME)[0].ok
 

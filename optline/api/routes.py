@@ -364,6 +364,7 @@ async def verify(account: Account, request: Request) -> dict[str, Any]:
         "checked": result.checked,
         "first_bad_seq": result.first_bad_seq,
         "contact": result.contact,
+        "message": result.message,
         "problem": result.problem,
     }
 

@@ -1,4 +1,5 @@
-"""Sends whose outcome nobody knows, under /v1: settled by hand, and counted.
+"""Operator actions on one message under /v1: a send whose outcome nobody knows settled
+by hand (and those sends counted), and a text's body redacted.
 
 Listing them is ``GET /v1/messages?status=queued|sending`` (:mod:`optline.api.messages`);
 reconciling them with the provider is ``optline messages reconcile``.
@@ -48,6 +49,31 @@ async def settle(
         body.reason,
         actor_of(account).by,
         Via.API,
+    )
+    return message_view(row)
+
+
+class RedactionRequest(BaseModel):
+    reason: str = Field(
+        min_length=1,
+        max_length=MAX_REASON_CHARS,
+        description="the request the redaction answers (on the ledger)",
+    )
+
+
+@router.post("/messages/{message_id}/redact", tags=["messages"])
+async def redact(
+    message_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: RedactionRequest,
+    account: Account,
+    request: Request,
+) -> dict[str, Any]:
+    """Erase a text's body (a deletion request): a ``message_redacted`` event on the
+    contact's ledger names the key that asked, the ``reason`` and the SHA-256 of the
+    body erased; the chain and the contact's proof still verify. A body redacted
+    already: 409 ``already_redacted``."""
+    row = await run_in_threadpool(
+        engine_of(request).redact_message, account.id, message_id, body.reason, actor_of(account)
     )
     return message_view(row)
 

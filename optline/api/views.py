@@ -79,6 +79,7 @@ def message_view(message: MessageRow) -> dict[str, Any]:
         "disclosure": message.disclosure,
         "provider_id": message.provider_id,
         "at": message.created_at.isoformat(),
+        "redacted_at": message.redacted_at.isoformat() if message.redacted_at else None,
     }
 
 

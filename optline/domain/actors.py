@@ -4,7 +4,9 @@ A change the business makes (by hand, by an import, by a policy change) names it
 actor: ``by`` (the API key's name, which the web UI signs in with, or the CLI's
 ``--actor``) and ``via`` (api, ui, cli), as a settled send does. A change a text or a
 provider's report made names that message instead (``message_id``: its id in the
-account's messages). Either way a proof shows who did it.
+account's messages) and commits its body to the chain by its SHA-256
+(``message_sha256``), with the reply sent back to it where there was one (``reply_id``,
+``reply_sha256``). Either way a proof shows who did it, and what was written.
 """
 
 from __future__ import annotations
@@ -31,11 +33,33 @@ class Actor:
     via: Via
 
 
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """The text (or refused send) a change came with, and the reply sent back to it:
+    ids, and the SHA-256 of each body (None: not known, as for a body redacted)."""
+
+    id: int
+    sha256: str | None = None
+    reply_id: int | None = None
+    reply_sha256: str | None = None
+
+    def data(self) -> dict[str, object]:
+        """The fields an event caused by the text records."""
+        fields = {
+            "message_id": self.id,
+            "message_sha256": self.sha256,
+            "reply_id": self.reply_id,
+            "reply_sha256": self.reply_sha256,
+        }
+        return {key: value for key, value in fields.items() if value is not None}
+
+
 def attributed(
-    events: Iterable[Event], actor: Actor | None = None, message: int | None = None
+    events: Iterable[Event], actor: Actor | None = None, message: MessageRef | None = None
 ) -> tuple[Event, ...]:
     """``events`` with who caused them: ``actor`` on those the business made, the
-    ``message`` id on those a text or a provider's report made (each where given)."""
+    ``message`` (and its reply) on those a text or a provider's report made (each
+    where given)."""
     out: list[Event] = []
     for event in events:
         source = event.data.get("source")
@@ -43,7 +67,7 @@ def attributed(
         if actor is not None and source in _BY_THE_BUSINESS:
             extra = {"by": actor.by, "via": actor.via.value}
         elif message is not None and source in _BY_A_MESSAGE and "message_id" not in event.data:
-            extra = {"message_id": message}
+            extra = message.data()
         out.append(
             replace(event, data=MappingProxyType({**event.data, **extra})) if extra else event
         )

@@ -42,6 +42,7 @@ class EventType(StrEnum):
     FLAG_DISMISSED = "flag_dismissed"  # a flagged reply reviewed: not a revocation
     SEND_REFUSED = "send_refused"
     SEND_SETTLED = "send_settled"  # a send's unknown outcome settled after the fact
+    MESSAGE_REDACTED = "message_redacted"  # a text's body erased (its hash stays)
 
 
 class Source(StrEnum):

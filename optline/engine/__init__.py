@@ -18,6 +18,7 @@ use case:
 ``broadcast``      one text to many recipients, and deciding a broadcast up front
 ``subscriptions``  event-webhook subscriptions and the outbox worker's calls
 ``unsettled``      sends in doubt: listed, reconciled with the provider, settled
+``redaction``      a text's body redacted on a deletion request (its hash stays)
 ``transparency``   the transparency log: the sequencer's pass, the log verified
 ``results``        the dataclasses the use cases return
 ``aio``            :class:`AsyncEngine`, the same operations for an event loop
@@ -55,6 +56,7 @@ from optline.engine.context import (
 from optline.engine.handover import REPLY_GRACE
 from optline.engine.inbound import Inbound
 from optline.engine.outbound import Checker
+from optline.engine.redaction import Redaction
 from optline.engine.results import (
     BroadcastDecisions,
     FlagPage,
@@ -105,7 +107,7 @@ __all__ = [
 ]
 
 
-class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Transparency):
+class Engine(Inbound, Broadcasting, Unsettled, Subscriptions, Review, Redaction, Transparency):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 
     Synchronous: each call runs its transactions and returns. From an event loop, call

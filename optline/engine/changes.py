@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from optline.domain import bulk, consent, inputs, projection, review
-from optline.domain.actors import Actor
+from optline.domain.actors import Actor, MessageRef
 from optline.domain.consent import MANUAL_OPT_IN_METHODS, ContactState, Method, Outcome, Refused
 from optline.domain.policy import Policy
 from optline.domain.projection import Projection
-from optline.engine.context import AccountRef, checked_actor, phone, sender_number
+from optline.engine.context import AccountRef, checked_actor, message_ref, phone, sender_number
 from optline.engine.directory import Directory
 from optline.engine.results import ImportRow
 from optline.errors import BadInput, BadRows, NotAllowed
@@ -265,6 +265,10 @@ class Changes(Directory):
             if sender is not None:
                 self._sender(tx, row, sender)
             policy = self._policy_of(row)
+            cause = None
+            if message is not None:
+                found = tx.messages.get(row.id, message)
+                cause = MessageRef(message) if found is None else message_ref(found)
             states = self._lock_contacts(tx, row.id, phones)
             for contact_phone in phones:
                 state = states[contact_phone]
@@ -272,7 +276,7 @@ class Changes(Directory):
                     outcome = change(state or ContactState(contact_phone), policy)
                 except Refused as exc:
                     raise NotAllowed(str(exc)) from None
-                self._apply(tx, row.id, state, outcome, now, actor, message)
+                self._apply(tx, row.id, state, outcome, now, actor, cause)
                 changed.append(outcome.state)
         return changed
 

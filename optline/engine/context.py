@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
 from optline.domain import consent, decisions, inputs, projection, review
-from optline.domain.actors import Actor, attributed
+from optline.domain.actors import Actor, MessageRef, attributed
 from optline.domain.consent import ContactState, EventType, Outcome, Status
 from optline.domain.decisions import Decision
 from optline.domain.phone import InvalidPhoneNumber, to_e164
@@ -26,7 +26,8 @@ from optline.domain.review import Resolution
 from optline.errors import BadInput, UnknownAccount, UnknownList
 from optline.providers.base import BeforeRetry, ProviderRecord, SentText
 from optline.providers.registry import PROVIDER_OPT_OUT_SCOPE
-from optline.store import AccountRow, SenderRow, Store, Tx
+from optline.store import AccountRow, MessageRow, SenderRow, Store, Tx
+from optline.store.ledger import body_sha256
 
 # Events that may close a contact's open flags (review.covered decides which).
 _CLOSING = frozenset({EventType.OPTED_OUT, EventType.BLOCKED})
@@ -167,10 +168,11 @@ class Context:
         outcome: Outcome,
         now: datetime,
         actor: Actor | None = None,
-        message: int | None = None,
+        message: MessageRef | None = None,
     ) -> None:
         """Save the outcome's state and append its events, which name ``actor`` (a
-        manual change) or ``message`` (the text or report that made the change)."""
+        manual change) or ``message`` (the text or report that made the change, with
+        the SHA-256 of its body and of the reply to it)."""
         if before is None or outcome.state != before:
             tx.contacts.save(account_id, outcome.state, now)
         if outcome.events:
@@ -254,3 +256,9 @@ class Context:
         return consent.provider_opt_out(
             state, policy, sender, provider, code, PROVIDER_OPT_OUT_SCOPE.get(provider), account_ref
         )
+
+
+def message_ref(message: MessageRow) -> MessageRef:
+    """A stored text as an event caused by it names it: its id and, unless its body
+    was redacted, the body's SHA-256."""
+    return MessageRef(message.id, None if message.redacted_at else body_sha256(message.body))

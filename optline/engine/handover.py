@@ -17,7 +17,7 @@ from optline.domain.consent import ContactState, Reason
 from optline.domain.decisions import Decision
 from optline.domain.messages import FailureReason, MessageStatus, may_replace
 from optline.engine.changes import Changes
-from optline.engine.context import AccountRef, phone, sender_number
+from optline.engine.context import AccountRef, message_ref, phone, sender_number
 from optline.engine.results import PendingSend, SendResult
 from optline.errors import ProviderIdConflict
 from optline.providers.base import ProviderError, ProviderOptedOut, SendWithdrawn
@@ -312,7 +312,12 @@ class HandOver(Changes):
                     account_ref,
                 )
                 self._apply(
-                    tx, row.id, state, outcome, now, message=message.id if message else None
+                    tx,
+                    row.id,
+                    state,
+                    outcome,
+                    now,
+                    message=message_ref(message) if message else None,
                 )
 
 

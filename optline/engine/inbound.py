@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from optline.domain import consent, decisions, inputs
+from optline.domain.actors import MessageRef
 from optline.domain.classify import classify, with_provider_keyword
 from optline.domain.consent import ContactState, Sender
 from optline.domain.messages import MessageStatus
@@ -19,6 +20,7 @@ from optline.engine.directory import Directory
 from optline.engine.results import InboundResult
 from optline.errors import ProviderIdConflict
 from optline.store import DuplicateDelivery
+from optline.store.ledger import body_sha256
 
 
 class Inbound(Directory):
@@ -103,7 +105,12 @@ class Inbound(Directory):
             )
             if inbound_id is None and outcome.events:
                 (inbound_id,) = tx.messages.new_ids(row.id, 1)
-            self._apply(tx, row.id, state, outcome, now, message=inbound_id)
+            # The events commit the text and the reply to the chain by their SHA-256.
+            cause = None
+            if inbound_id is not None:
+                reply_sha256 = None if reply is None else body_sha256(reply)
+                cause = MessageRef(inbound_id, body_sha256(body), reply_id, reply_sha256)
+            self._apply(tx, row.id, state, outcome, now, message=cause)
             result = InboundResult(
                 intent=classification.intent.value,
                 keyword=classification.keyword,

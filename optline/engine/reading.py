@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from optline.domain import projection
+from optline.domain import projection, review
 from optline.domain.consent import ContactState, Status
 from optline.domain.projection import Projection
+from optline.domain.review import Flag
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
 from optline.errors import UnknownMessage
-from optline.proof import LogProof, proof_document
+from optline.proof import LogProof, body_problem, commitments, proof_document
 from optline.store import MessageRow, StoredEvent, Tx, VerifyResult
 
 
@@ -86,8 +87,9 @@ class Reading(Directory):
             row = self._account(tx, account)
             events = tx.ledger.events(row.id, contact_phone)
             head = tx.ledger.verify(row.id)
+            texts = tx.messages.by_ids(row.id, commitments((e.seq, e.data) for e in events))
             log = self._log_proof(tx, events)
-        return proof_document(row, contact_phone, events, head, log)
+        return proof_document(row, contact_phone, events, head, texts, log)
 
     def _log_proof(self, tx: Tx, events: Sequence[StoredEvent]) -> LogProof | None:
         """The events' audit paths under the newest checkpoint (those sequenced)."""
@@ -111,8 +113,9 @@ class Reading(Directory):
 
     def verify(self, account: AccountRef | None = None) -> list[VerifyResult]:
         """Check each account's chain, then replay its events and compare the consent
-        they give every contact with the stored state: the first contact that differs
-        is named (``contact``), as a broken link is."""
+        they give every contact, and the review queue, with the stored state (the first
+        contact that differs is named: ``contact``, as a broken link is), and the texts
+        the events commit with their stored bodies (the first altered one: ``message``)."""
         with self.store.read() as tx:
             rows = [self._account(tx, account)] if account else tx.accounts.all()
             return [self._verified(tx, row.id) for row in rows]
@@ -122,14 +125,59 @@ class Reading(Directory):
         chain = tx.ledger.verify(account_id)
         if not chain.ok:
             return chain
-        replayed = projection.replay(tx.ledger.events(account_id))
+        events = tx.ledger.events(account_id)
+        replayed = projection.replay(events)
         differs = projection.first_difference(tx.projections.read(account_id), replayed)
-        if differs is None:
-            return chain
-        phone, what = differs
-        return replace(
-            chain,
-            ok=False,
-            problem=f"the stored consent of {phone} is not its events' replay: {what}",
-            contact=phone,
-        )
+        if differs is not None:
+            phone, what = differs
+            return replace(
+                chain,
+                ok=False,
+                problem=f"the stored consent of {phone} is not its events' replay: {what}",
+                contact=phone,
+            )
+        flag = _first_flag_difference(tx.flags.all(account_id), review.replay(events))
+        if flag is not None:
+            phone, what = flag
+            return replace(chain, ok=False, problem=what, contact=phone)
+        committed = commitments((e.seq, e.data) for e in events)
+        stored = {m.id: m for m in tx.messages.by_ids(account_id, committed)}
+        for message_id, commits in sorted(committed.items()):
+            message = stored.get(message_id)
+            problem = (
+                f"message {message_id}, committed by event #{commits[0][0]}, is missing"
+                if message is None
+                else body_problem(
+                    message_id, None if message.redacted_at else message.body, commits
+                )
+            )
+            if problem is not None:
+                return replace(chain, ok=False, problem=problem, message=message_id)
+        return chain
+
+
+def _first_flag_difference(
+    stored: Sequence[Flag], replayed: dict[int, Flag]
+) -> tuple[str, str] | None:
+    """The first flag (by seq) of the review queue that is not the events' replay: its
+    contact, and what differs."""
+    kept = {f.seq: f for f in stored}
+    for seq in sorted(set(kept) | set(replayed)):
+        have, want = kept.get(seq), replayed.get(seq)
+        if have == want:
+            continue
+        either = want or have
+        assert either is not None  # a seq comes from one of them
+        phone = either.phone
+        if want is None:
+            what = "the events flag no such reply"
+        elif have is None:
+            what = "it is missing from the queue"
+        else:
+            got = have.resolution.value if have.resolution else "open"
+            should = want.resolution.value if want.resolution else "open"
+            what = (
+                f"stored {got}, the events say {should}" if got != should else "its details differ"
+            )
+        return phone, f"the review queue's flag #{seq} of {phone} is not its events' replay: {what}"
+    return None

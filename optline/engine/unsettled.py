@@ -28,7 +28,7 @@ from optline.domain.messages import (
     provider_failure,
     settled_event,
 )
-from optline.engine.context import AccountRef, LookUp
+from optline.engine.context import AccountRef, LookUp, message_ref
 from optline.engine.directory import Directory
 from optline.errors import AlreadySettled, BadInput, UnknownMessage
 from optline.providers.base import CannotAsk, ProviderError, ProviderRecord, SentText
@@ -255,4 +255,4 @@ class Unsettled(Directory):
             after, events = opted_out.state, [*events, *opted_out.events]
         if after != before:
             tx.contacts.save(account.id, after, now)
-        self._append(tx, account.id, attributed(events, message=message.id), now, after)
+        self._append(tx, account.id, attributed(events, message=message_ref(message)), now, after)

@@ -6,6 +6,10 @@ account id, seq, type, phone, data and occurred_at (ISO 8601 UTC with microsecon
 The first event of an account chains from :data:`GENESIS`. An offline checker needs
 only this module and the exported rows. Also here: an event's leaf hash in the
 transparency log (:func:`event_leaf`).
+
+A text an event refers to is committed by :func:`body_sha256` of its body, named in
+the event's data (``message_sha256``, ``reply_sha256``): the body itself stays in the
+messages table, where it may be redacted without breaking the chain.
 """
 
 from __future__ import annotations
@@ -114,3 +118,8 @@ def event_leaf(
     """The event's leaf hash in the transparency log: its canonical form, hashed as
     RFC 9162 hashes leaves (no chain: a verifier needs the event alone)."""
     return leaf_hash(canonical(account_id, seq, type, phone, data, occurred_at))
+
+
+def body_sha256(body: str) -> str:
+    """The SHA-256 of a text's body as stored (its UTF-8 bytes, nothing added), hex."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()

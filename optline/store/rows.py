@@ -108,6 +108,7 @@ class MessageRow:
     created_at: datetime
     reply: bool = False  # an automatic answer to an inbound text
     disclosure: bool = False  # the first-text disclosure as a text of its own (seed 004)
+    redacted_at: datetime | None = None  # the body was redacted then (it is empty)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,8 @@ class VerifyResult:
     # The first contact whose stored consent is not what its events say (the chain
     # itself intact), when there is one.
     contact: str | None = None
+    # The first message whose body is not the one its events commit (by SHA-256).
+    message: int | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ def message_row(r: Row[Any, Any, Any, Any]) -> MessageRow:
         r.created_at,
         r.reply,
         r.disclosure,
+        r.redacted_at,
     )
 
 

@@ -361,6 +361,9 @@ messages = sa.Table(
     # The inbound outcome, returned again when the same provider message comes back.
     sa.Column("outcome", sa.JSON, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # When the body was redacted (emptied, on a deletion request); NULL: it is as
+    # written. The ledger keeps its SHA-256 (docs/ledger.md), so the chain holds.
+    sa.Column("redacted_at", UTCDateTime, nullable=True),
     sa.UniqueConstraint("account_id", "provider_id"),
     sa.Index("ix_messages_account_id_phone_id", "account_id", "phone", "id"),
     # Replies that the provider's API must still send (Telnyx): the few rows the reply

@@ -5,7 +5,7 @@ the idempotency keys of send requests."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,9 @@ from optline.store.queries import Prepared, insert
 from optline.store.repo.base import Repository
 from optline.store.rows import DuplicateDelivery, MessageRow, json_value, message_row
 from optline.store.schema import PENDING_REPLY, UNSETTLED, messages, send_requests
+
+# Ids bound in one IN list: well under SQLite's and the drivers' limits on parameters.
+_ID_CHUNK = 500
 
 
 class Messages(Repository):
@@ -136,6 +139,7 @@ class Messages(Repository):
             "disclosure": False,
             "outcome": None,
             "created_at": utc(at),
+            "redacted_at": None,
         }
 
     def _insert(self, insert: Prepared, values: dict[str, Any]) -> int | None:
@@ -185,6 +189,27 @@ class Messages(Repository):
         stmt = sa.select(m).where(m.c.account_id == account_id, m.c.provider_id == provider_id)
         row = self._conn.execute(stmt).first()
         return None if row is None else message_row(row)
+
+    def by_ids(self, account_id: int, ids: Collection[int]) -> list[MessageRow]:
+        """The account's messages with these ids, by id (read in chunks of bound ids)."""
+        m, wanted = messages, sorted(set(ids))
+        found: list[MessageRow] = []
+        for start in range(0, len(wanted), _ID_CHUNK):
+            chunk = wanted[start : start + _ID_CHUNK]
+            stmt = sa.select(m).where(m.c.account_id == account_id, m.c.id.in_(chunk))
+            found.extend(message_row(r) for r in self._conn.execute(stmt.order_by(m.c.id)))
+        return found
+
+    def redact(self, account_id: int, message_id: int, at: datetime) -> bool:
+        """Empty the body of a message not yet redacted; False when it already was."""
+        self._tx.check_writable()
+        m = messages
+        done = self._conn.execute(
+            sa.update(m)
+            .where(m.c.account_id == account_id, m.c.id == message_id, m.c.redacted_at.is_(None))
+            .values(body="", redacted_at=utc(at))
+        )
+        return done.rowcount == 1
 
     # -- statuses and unsettled sends --------------------------------------------------
 

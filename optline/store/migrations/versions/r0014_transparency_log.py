@@ -6,7 +6,7 @@ sequencer's first batch gives them positions and seals them under the first sign
 checkpoint; their hash chains stay as they are, and verifiable.
 
 Revision ID: r0014
-Revises: r0012
+Revises: r0013
 Create Date: 2026-12-07
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "r0014"
-down_revision: str | None = "r0012"
+down_revision: str | None = "r0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
