@@ -13,6 +13,15 @@ from typing import Annotated
 import typer
 
 from optline.proof import check_proof
+from optline.store.checkpoint import (
+    LOG_KEY_ENV,
+    BadCheckpoint,
+    LogKeys,
+    new_key,
+    open_checkpoint,
+    public_key_text,
+    verify_key,
+)
 
 ledger_app = typer.Typer(help="The hash-chained event ledger.", no_args_is_help=True)
 
@@ -20,39 +29,100 @@ AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
 
 
 @ledger_app.command("check-proof")
-def ledger_check_proof(file: Path) -> None:
-    """Check a contact proof (GET /v1/contacts/{phone}/proof) offline; exit 1 if bad."""
+def ledger_check_proof(
+    file: Path,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="The log's public key (base64); default: the proof's."),
+    ] = None,
+) -> None:
+    """Check a contact proof (GET /v1/contacts/{phone}/proof) offline: its events'
+    chain hashes, the log checkpoint's signature, and each event's inclusion in the
+    log; exit 1 if anything is wrong."""
     from optline.cli import fail
 
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         fail(f"cannot read {file}: {exc}")
-    problems = check_proof(document)
-    for problem in problems:
+    checked = check_proof(document, key)
+    for problem in checked.problems:
         typer.echo(problem)
-    if problems:
+    if checked.problems:
         raise typer.Exit(1)
-    texts = document.get("messages", [])
-    redacted = sum(1 for m in texts if m.get("redacted"))
-    typer.echo(
-        f"ok: {len(document['events'])} events and {len(texts)} messages"
-        f" ({redacted} redacted) check out"
-    )
+    count, texts = len(document["events"]), document.get("messages", [])
+    redacted = sum(1 for m in texts if isinstance(m, dict) and m.get("redacted"))
+    line = f"ok: {count} events and {len(texts)} messages ({redacted} redacted) check out"
+    if checked.log_size is not None:
+        line += f"; {checked.in_log} events in the log under checkpoint {checked.log_size}"
+        if checked.in_log < count:
+            line += f" ({count - checked.in_log} not sequenced when exported)"
+    typer.echo(line)
+
+
+@ledger_app.command("new-key")
+def ledger_new_key() -> None:
+    """Print a fresh random key for OPTLINE_LOG_KEY, which signs the log's checkpoints."""
+    typer.echo(new_key())
+
+
+@ledger_app.command("public-key")
+def ledger_public_key() -> None:
+    """Print the public key of each key in OPTLINE_LOG_KEY, the signing one first:
+    what a third party needs to check checkpoints and proofs."""
+    from optline.cli import fail
+
+    try:
+        keys = LogKeys.from_env()
+    except ValueError as exc:
+        fail(str(exc))
+    if keys is None:
+        fail(f"{LOG_KEY_ENV} is not set")
+    for key in keys.public_keys:
+        typer.echo(public_key_text(key))
+
+
+@ledger_app.command("check-checkpoint")
+def ledger_check_checkpoint(
+    file: Path,
+    key: Annotated[str, typer.Option("--key", help="The log's public key (base64).")],
+) -> None:
+    """Check a signed checkpoint's signature with the log's public key; exit 1 if bad."""
+    from optline.cli import fail
+
+    try:
+        text = file.read_text(encoding="utf-8")
+        public = verify_key(key)
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc}")
+    except BadCheckpoint as exc:
+        fail(str(exc))
+    try:
+        checkpoint = open_checkpoint(text, [public])
+    except BadCheckpoint as exc:
+        typer.echo(str(exc))
+        raise typer.Exit(1) from None
+    typer.echo(f"ok: size {checkpoint.size}, root {checkpoint.root.hex()}")
 
 
 @ledger_app.command("verify")
 def ledger_verify(
     ctx: typer.Context,
     account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Check the whole log, not only what is new.")
+    ] = False,
 ) -> None:
     """Check every hash chain, then replay each account's events and compare the
     consent and review queue they give, and the texts they commit, with the stored
-    state; exit 1 naming the first bad event, contact or message."""
+    state; then the transparency log against its signed checkpoints, from the last
+    verified one (--full: from the start). Exit 1 naming the first bad event, contact,
+    message or log entry."""
     from optline.cli import engine
 
     with engine(ctx) as e:
         results = e.verify(account)
+        log = e.verify_log(full=full)
     broken = False
     for result in results:
         if result.ok:
@@ -68,8 +138,42 @@ def ledger_verify(
             typer.echo(
                 f"{result.account}: BROKEN at event #{result.first_bad_seq}: {result.problem}"
             )
+    waiting = f"{log.pending} unsequenced"
+    if log.oldest_pending_age is not None:
+        waiting += f" (oldest {log.oldest_pending_age:.1f} s)"
+    if log.ok:
+        typer.echo(f"log: ok, size {log.size}, {log.checked} entries checked, {waiting}")
+    else:
+        broken = True
+        typer.echo(f"log: BROKEN: {log.problem}; {waiting}")
     if broken:
         raise typer.Exit(1)
+
+
+@ledger_app.command("sequence")
+def ledger_sequence(ctx: typer.Context) -> None:
+    """Give every queued event its position in the log now, batch by batch, each
+    ending in a signed checkpoint (the service's worker does this on its own)."""
+    from optline.cli import engine
+
+    with engine(ctx) as e:
+        checkpoint = e.sequence_pending()
+    if checkpoint is None:
+        typer.echo("nothing to sequence")
+    else:
+        typer.echo(f"log: size {checkpoint.size}, root {checkpoint.root.hex()}")
+
+
+@ledger_app.command("checkpoint")
+def ledger_checkpoint(ctx: typer.Context) -> None:
+    """Print the log's newest signed checkpoint, as a third party keeps it."""
+    from optline.cli import engine, fail
+
+    with engine(ctx) as e:
+        text = e.newest_checkpoint()
+    if text is None:
+        fail("the log has no checkpoint yet: run optline ledger sequence")
+    typer.echo(text, nl=False)
 
 
 @ledger_app.command("repair")

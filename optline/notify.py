@@ -1,5 +1,6 @@
 """Event-webhook delivery: a background worker draining the transactional outbox (and
-sending replies whose own send never started: ``Engine.send_queued_replies``).
+sending replies whose own send never started: ``Engine.send_queued_replies``), and
+beside it the transparency log's sequencer (``Engine.sequence_pending``).
 
 Each consent change queues its notifications in the same transaction that commits it
 (see ``Engine._append``); this worker POSTs them, signed, and records the outcome.
@@ -23,6 +24,8 @@ from optline.store import Notification
 log = logging.getLogger("optline.notify")
 
 EVENT_ID_HEADER = "X-Optline-Event-Id"
+# Seconds between the sequencer's passes: an event waits about half of it on average.
+SEQUENCE_INTERVAL = 0.2
 
 
 def deliver(client: httpx.Client, notification: Notification) -> str | None:
@@ -77,14 +80,30 @@ class Worker:
         self._client = httpx.Client(timeout=timeout)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="optline-notify", daemon=True)
+        self._sequencer = threading.Thread(
+            target=self._sequence, name="optline-sequencer", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
+        self._sequencer.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        self._sequencer.join(timeout=10)
         self._client.close()
+
+    def _sequence(self) -> None:
+        """The transparency log's sequencer: a batch whenever events wait, every
+        ``SEQUENCE_INTERVAL`` seconds (one process at a time leads; the others' passes
+        return at once)."""
+        while not self._stop.is_set():
+            try:
+                self._engine.sequence_pending()
+            except Exception:
+                log.exception("sequencing the transparency log failed")
+            self._stop.wait(SEQUENCE_INTERVAL)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -1,5 +1,6 @@
-"""Per-contact proof: a contact's ledger events with their chain hashes, and the texts
-the events commit to the chain, with their bodies.
+"""Per-contact proof: a contact's ledger events with their chain hashes and, once
+sequenced, their inclusion proofs in the transparency log against a signed checkpoint;
+and the texts the events commit to the chain, with their bodies.
 
 A proof is a JSON document that anyone can check offline, without optline's database:
 each event's hash must equal ``sha256(prev_hash + canonical(event))`` (see
@@ -10,18 +11,37 @@ link to the first. Each text an event commits (``message_sha256`` of ``message_i
 body must hash to it, unless the body was redacted (null). The account's chain head at
 export time is included, so the proof can later be matched against a full ledger
 export. The same comparison of stored bodies with their commitments is ``verify``'s.
+
+In ``optline-proof/2`` the log's checkpoint's signature must verify with the log's
+public key, and each sequenced event's leaf (the SHA-256 of ``0x00`` and its canonical
+form) must be at its position under the checkpoint's root by its audit path
+(:mod:`optline.domain.merkle`); events not sequenced when the proof was made carry no
+position, and the checker counts them. ``optline-proof/1`` documents (chain and texts
+only) exported before the log stay checkable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from optline.store import AccountRow, MessageRow, StoredEvent, VerifyResult
-from optline.store.ledger import body_sha256, event_hash, timestamp
+import nacl.signing
 
-FORMAT = "optline-proof/1"
+from optline.domain.merkle import verify_inclusion
+from optline.store import AccountRow, MessageRow, StoredEvent, VerifyResult
+from optline.store.checkpoint import BadCheckpoint, open_checkpoint, public_key_text, verify_key
+from optline.store.ledger import (
+    body_sha256,
+    event_hash,
+    event_leaf,
+    parse_timestamp,
+    timestamp,
+)
+
+FORMAT = "optline-proof/2"
+CHAIN_ONLY = "optline-proof/1"
 
 # The event data fields that commit a text: (its id's field, its SHA-256's field).
 _COMMITS = (("message_id", "message_sha256"), ("reply_id", "reply_sha256"))
@@ -56,18 +76,41 @@ def body_problem(
     return None
 
 
+@dataclass(frozen=True)
+class LogProof:
+    """The log's part of a proof: the signed checkpoint, the public keys, and each
+    sequenced event's (position, audit path) by its seq."""
+
+    checkpoint: str
+    public_keys: Sequence[nacl.signing.VerifyKey]
+    paths: Mapping[int, tuple[int, list[bytes]]]
+
+
+@dataclass(frozen=True)
+class ProofCheck:
+    """What checking a proof found: its problems, and how many of its events the log
+    proved (the others are chain-checked only)."""
+
+    problems: list[str]
+    in_log: int = 0
+    log_size: int | None = None
+
+
 def proof_document(
     account: AccountRow,
     phone: str,
     events: Sequence[StoredEvent],
     chain: VerifyResult,
     messages: Sequence[MessageRow],
+    log: LogProof | None,
     consent_texts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The proof of ``phone``; ``messages``: the texts its events commit;
-    ``consent_texts``: the consent language its events refer to, by SHA-256 (written
-    consent records and opt-in confirmations)."""
+    """The proof of ``phone``; ``messages``: the texts its events commit; ``log``:
+    the events' inclusion proofs, once the log has a checkpoint; ``consent_texts``:
+    the consent language its events refer to, by SHA-256 (written consent records and
+    opt-in confirmations)."""
     committed = commitments((e.seq, e.data) for e in events)
+    paths = {} if log is None else log.paths
     return {
         "format": FORMAT,
         "account": {"id": account.id, "name": account.name},
@@ -75,6 +118,12 @@ def proof_document(
         "exported_at": timestamp(datetime.now(UTC)),
         "chain_verified": chain.ok,
         "chain_length": chain.checked,
+        "log": None
+        if log is None
+        else {
+            "checkpoint": log.checkpoint,
+            "public_keys": [public_key_text(k) for k in log.public_keys],
+        },
         "events": [
             {
                 "seq": e.seq,
@@ -84,6 +133,8 @@ def proof_document(
                 "occurred_at": timestamp(e.occurred_at),
                 "prev_hash": e.prev_hash,
                 "hash": e.hash,
+                "log_position": paths[e.seq][0] if e.seq in paths else None,
+                "inclusion": [h.hex() for h in paths[e.seq][1]] if e.seq in paths else None,
             }
             for e in events
         ],
@@ -104,24 +155,23 @@ def proof_document(
     }
 
 
-def _parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def check_proof(document: Any) -> list[str]:
-    """Problems found in a proof document; an empty list means it checks out."""
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        return [f"not an {FORMAT} document"]
+def check_proof(document: Any, public_key: str | None = None) -> ProofCheck:
+    """Check a proof document; ``public_key`` (base64) pins the log's key, which
+    otherwise is taken from the document itself."""
+    if not isinstance(document, dict) or document.get("format") not in (FORMAT, CHAIN_ONLY):
+        return ProofCheck([f"not an {FORMAT} document"])
     try:
         account_id = int(document["account"]["id"])
         events = list(document["events"])
         messages = list(document.get("messages", []))
     except (KeyError, TypeError, ValueError):
-        return ["document lacks account id or events"]
+        return ProofCheck(["document lacks account id or events"])
     problems = _check_events(account_id, events)
     problems.extend(_check_messages(events, messages))
     problems.extend(_check_consent_texts(document.get("consent_texts") or {}))
-    return problems
+    if document["format"] == CHAIN_ONLY:
+        return ProofCheck(problems)
+    return _check_log(document, account_id, events, public_key, problems)
 
 
 def _check_events(account_id: int, events: list[Any]) -> list[str]:
@@ -137,7 +187,7 @@ def _check_events(account_id: int, events: list[Any]) -> list[str]:
                 str(event["type"]),
                 event["phone"],
                 event["data"],
-                _parse_time(str(event["occurred_at"])),
+                parse_timestamp(str(event["occurred_at"])),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             problems.append(f"event {event.get('seq', '?')}: malformed ({exc})")
@@ -200,3 +250,50 @@ def _check_messages(events: list[Any], messages: list[Any]) -> list[str]:
     for message_id in sorted(set(shown) - set(committed)):
         problems.append(f"message {message_id}: no event in the proof commits it")
     return problems
+
+
+def _check_log(
+    document: dict[str, Any],
+    account_id: int,
+    events: list[Any],
+    public_key: str | None,
+    problems: list[str],
+) -> ProofCheck:
+    log = document.get("log")
+    sequenced = [e for e in events if isinstance(e, dict) and e.get("log_position") is not None]
+    if log is None:
+        if sequenced:
+            problems.append("events carry log positions but the proof has no checkpoint")
+        return ProofCheck(problems)
+    try:
+        keys = (
+            [verify_key(public_key)] if public_key else [verify_key(k) for k in log["public_keys"]]
+        )
+        checkpoint = open_checkpoint(str(log["checkpoint"]), keys)
+    except (BadCheckpoint, KeyError, TypeError) as exc:
+        problems.append(f"the log's checkpoint: {exc}")
+        return ProofCheck(problems)
+    proved = 0
+    for event in sequenced:
+        try:
+            leaf = event_leaf(
+                account_id,
+                int(event["seq"]),
+                str(event["type"]),
+                event["phone"],
+                event["data"],
+                parse_timestamp(str(event["occurred_at"])),
+            )
+            path = [bytes.fromhex(h) for h in event["inclusion"]]
+            position = int(event["log_position"])
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"event {event.get('seq', '?')}: malformed log proof ({exc})")
+            continue
+        if verify_inclusion(leaf, position, checkpoint.size, path, checkpoint.root):
+            proved += 1
+        else:
+            problems.append(
+                f"event #{event['seq']}: not in the log at position {position} under"
+                f" checkpoint {checkpoint.size}"
+            )
+    return ProofCheck(problems, proved, checkpoint.size)

@@ -677,7 +677,7 @@ def test_ledger_verify_and_proof_checked_offline(
 
     proof = acme.ok("GET", f"/v1/contacts/{BOB}/proof")
     assert [e["type"] for e in proof["events"]] == ["opted_out", "opted_in"]
-    assert check_proof(proof) == []
+    assert check_proof(proof).problems == []
 
     path = tmp_path / "proof.json"
     path.write_text(json.dumps(proof))
@@ -687,9 +687,51 @@ def test_ledger_verify_and_proof_checked_offline(
 
     proof["events"][1]["data"]["evidence"] = "someone said so"
     path.write_text(json.dumps(proof))
-    assert check_proof(proof)
+    assert check_proof(proof).problems
     done = runner.invoke(cli_app, ["ledger", "check-proof", str(path)])
     assert done.exit_code == 1 and "#" in done.output
+
+
+def test_a_proof_shows_each_sequenced_event_in_the_signed_log_and_nothing_else(
+    acme: Tenant, engine: Engine, tmp_path: Path
+) -> None:
+    engine.receive("acme", BOB, A, "STOP", provider_id="SM1")
+    acme.ok("POST", f"/v1/contacts/{EVE}/opt-out")
+    engine.sequence_pending()
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-in", {"evidence": "paper form"})  # not yet
+    proof = acme.ok("GET", f"/v1/contacts/{BOB}/proof")
+    assert proof["format"] == "optline-proof/2"
+    assert [e["log_position"] is not None for e in proof["events"]] == [True, False]
+    assert EVE not in json.dumps(proof)  # the other contact's events are not in it
+    checked = check_proof(proof)
+    assert (checked.problems, checked.in_log, checked.log_size) == ([], 1, 2)
+    public = proof["log"]["public_keys"][0]
+    assert check_proof(proof, public).problems == []
+
+    path = tmp_path / "proof.json"
+    path.write_text(json.dumps(proof))
+    runner = CliRunner()
+    done = runner.invoke(cli_app, ["ledger", "check-proof", str(path), "--key", public])
+    assert done.exit_code == 0, done.output
+    assert "1 events in the log under checkpoint 2 (1 not sequenced when exported)" in done.stdout
+
+    # A key the log does not sign with, a bent path, an edited event: each refused.
+    other = "A" * 43 + "="
+    assert "not a trusted key" in check_proof(proof, other).problems[0]
+    bent = json.loads(json.dumps(proof))
+    bent["events"][0]["inclusion"][0] = "00" * 32
+    assert "not in the log at position" in check_proof(bent).problems[0]
+    edited = json.loads(json.dumps(proof))
+    edited["events"][0]["data"]["keyword"] = "CANCEL"
+    assert any("not in the log" in p for p in check_proof(edited).problems)
+
+    # A proof exported before the log (chain only) still checks.
+    old = {k: v for k, v in proof.items() if k != "log"} | {"format": "optline-proof/1"}
+    old["events"] = [
+        {k: v for k, v in e.items() if k not in ("log_position", "inclusion")}
+        for e in proof["events"]
+    ]
+    assert check_proof(old).problems == []
 
 
 def test_history_and_proof_of_a_number_never_seen_are_200_and_empty(
@@ -700,7 +742,7 @@ def test_history_and_proof_of_a_number_never_seen_are_200_and_empty(
     assert acme.ok("GET", f"/v1/contacts/{EVE}/history") == {"events": [], "messages": []}
     proof = acme.ok("GET", f"/v1/contacts/{EVE}/proof")
     assert (proof["phone"], proof["events"], proof["chain_verified"]) == (EVE, [], True)
-    assert check_proof(proof) == []
+    assert check_proof(proof).problems == []
     assert_problem(acme.get(f"/v1/contacts/{EVE}"), 404)
 
 

@@ -63,7 +63,7 @@ def test_a_stop_commits_its_text_and_reply_and_the_proof_shows_them(
         "sha256": data["message_sha256"],
     }
     assert shown[texts["out"].id]["body"] == result.reply
-    assert check_proof(proof) == []
+    assert check_proof(proof).problems == []
     (verified,) = engine.verify(ACME)
     assert verified.ok
 
@@ -89,7 +89,7 @@ def test_an_altered_body_is_named_by_verify_and_by_check_proof(
     assert (verified["ok"], verified["message"]) == (False, inbound.id)
 
     proof = acme.ok("GET", f"/v1/contacts/{BOB}/proof")
-    problems = check_proof(proof)
+    problems = check_proof(proof).problems
     assert len(problems) == 1 and f"message {inbound.id} was altered" in problems[0]
     path = tmp_path / "proof.json"
     path.write_text(json.dumps(proof))
@@ -109,20 +109,22 @@ def test_check_proof_names_a_changed_hash_a_missing_text_and_a_stray_one(
     for message in changed["messages"]:
         if message["id"] == texts["in"].id:  # body and hash changed together
             message["body"], message["sha256"] = "hello", _sha("hello")
-    assert check_proof(changed) == [
+    assert check_proof(changed).problems == [
         f"message {texts['in'].id}: its sha256 is not the one event #1 commits",
         f"message {texts['in'].id} was altered: its body is not the one event #1 commits",
     ]
 
     missing = dict(proof, messages=[by_id[texts["out"].id]])
-    assert check_proof(missing) == [f"message {texts['in'].id}, committed by event #1, is missing"]
+    assert check_proof(missing).problems == [
+        f"message {texts['in'].id}, committed by event #1, is missing"
+    ]
 
     stray = dict(proof, messages=[*proof["messages"], dict(by_id[texts["in"].id], id=999)])
-    assert check_proof(stray) == ["message 999: no event in the proof commits it"]
+    assert check_proof(stray).problems == ["message 999: no event in the proof commits it"]
 
     unmarked = json.loads(json.dumps(proof))
     unmarked["messages"][0]["body"] = None
-    assert check_proof(unmarked) == [
+    assert check_proof(unmarked).problems == [
         f"message {unmarked['messages'][0]['id']}: no body, and not marked redacted"
     ]
 
@@ -160,7 +162,7 @@ def test_a_redacted_body_keeps_the_chain_and_the_proof_valid(
     (shown,) = [m for m in proof["messages"] if m["id"] == inbound.id]
     assert (shown["body"], shown["redacted"]) == (None, True)
     assert shown["sha256"] == _sha("STOP, and forget my number")
-    assert check_proof(proof) == []
+    assert check_proof(proof).problems == []
     path = tmp_path / "proof.json"
     path.write_text(json.dumps(proof))
     assert "(1 redacted) check out" in cli("ledger", "check-proof", str(path))
@@ -184,7 +186,7 @@ def test_the_api_redacts_with_the_keys_name_and_refuses_bad_requests(
     events, _ = engine.history(ACME, BOB)
     assert (events[-1].data["by"], events[-1].data["via"]) == ("default", "api")
     assert acme.ok("GET", "/v1/ledger/verify")["ok"] is True
-    assert check_proof(acme.ok("GET", f"/v1/contacts/{BOB}/proof")) == []
+    assert check_proof(acme.ok("GET", f"/v1/contacts/{BOB}/proof")).problems == []
 
 
 def test_events_recorded_before_texts_were_committed_still_verify(
@@ -201,7 +203,7 @@ def test_events_recorded_before_texts_were_committed_still_verify(
     _tamper(engine, "UPDATE messages SET body = 'changed' WHERE id = :id", id=inbound.id)
     proof = acme.ok("GET", f"/v1/contacts/{BOB}/proof")
     assert len(proof["events"]) == 1 and proof["messages"] == []
-    assert check_proof(proof) == []
+    assert check_proof(proof).problems == []
     assert engine.verify(ACME)[0].ok  # nothing committed that body: nothing to compare
 
 

@@ -272,9 +272,9 @@ def test_the_proof_shows_the_consent_language_and_checks_it(timed: Engine) -> No
     digest = language_hash(CONSENT_LANGUAGE)
     assert proof["consent_texts"] == {digest: CONSENT_LANGUAGE}
     assert proof["events"][0]["data"]["language_sha256"] == digest
-    assert check_proof(proof) == []
+    assert check_proof(proof).problems == []
     proof["consent_texts"][digest] = CONSENT_LANGUAGE.replace("offers", "anything")
-    assert check_proof(proof) == [f"consent text {digest[:12]}: does not match its hash"]
+    assert check_proof(proof).problems == [f"consent text {digest[:12]}: does not match its hash"]
 
 
 # -- the REST API, the CLI and the web UI -------------------------------------------------

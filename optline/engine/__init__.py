@@ -23,6 +23,7 @@ use case:
 ``redaction``      a text's body redacted on a deletion request (its hash stays)
 ``inbox``          conversations and their read markers; the dashboard's tallies
 ``consents``       written consent recorded and read back; the double opt-in
+``transparency``   the transparency log: the sequencer's pass, the log verified
 ``results``        the dataclasses the use cases return
 ``aio``            :class:`AsyncEngine`, the same operations for an event loop
 
@@ -81,6 +82,7 @@ from optline.engine.subscriptions import (
     SUBSCRIBABLE,
     Subscriptions,
 )
+from optline.engine.transparency import Transparency
 from optline.engine.unsettled import Unsettled
 
 __all__ = [
@@ -126,6 +128,7 @@ class Engine(
     Consents,
     Moves,
     Purposes,
+    Transparency,
 ):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 

@@ -19,7 +19,7 @@ from optline.domain.review import Flag
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
 from optline.errors import UnknownMessage
-from optline.proof import body_problem, commitments, proof_document
+from optline.proof import LogProof, body_problem, commitments, proof_document
 from optline.store import MessageRow, StoredEvent, Tx, VerifyResult
 
 
@@ -96,7 +96,8 @@ class Reading(Directory):
             return tx.messages.recent(self._account(tx, account).id, limit)
 
     def proof(self, account: AccountRef, number: str) -> dict[str, Any]:
-        """A contact's events with their chain links, checkable offline (docs/ledger.md)."""
+        """A contact's events with their chain links and their inclusion proofs in the
+        log, checkable offline (docs/ledger.md)."""
         contact_phone = phone(number)
         with self.store.read() as tx:
             row = self._account(tx, account)
@@ -106,7 +107,21 @@ class Reading(Directory):
             # The consent language its events refer to (written consent, confirmations).
             hashes = (e.data["language_sha256"] for e in events if "language_sha256" in e.data)
             consent_texts = tx.consents.texts(row.id, hashes)
-        return proof_document(row, contact_phone, events, head, texts, consent_texts)
+            log = self._log_proof(tx, events)
+        return proof_document(row, contact_phone, events, head, texts, log, consent_texts)
+
+    def _log_proof(self, tx: Tx, events: Sequence[StoredEvent]) -> LogProof | None:
+        """The events' audit paths under the newest checkpoint (those sequenced)."""
+        checkpoint = tx.log.checkpoint()
+        if checkpoint is None:
+            return None
+        paths = {}
+        for event in events:
+            position = tx.log.position(event.account_id, event.seq)
+            if position is not None and position < checkpoint.size:
+                paths[event.seq] = (position, tx.log.inclusion(position, checkpoint.size))
+        keys = tx.log.trusted_keys(self.store.log_keys)
+        return LogProof(checkpoint.text, keys, paths)
 
     def records(self, account: AccountRef, phones: Sequence[str]) -> dict[str, Projection]:
         """The consent on record of these contacts, every scope with its method, time

@@ -179,3 +179,17 @@ class BroadcastDecisions:
 
     def __len__(self) -> int:
         return len(self.recipients)
+
+
+@dataclass(frozen=True, slots=True)
+class LogReport:
+    """What ``verify_log`` found: the log's size, how many positions it checked, the
+    events waiting to be sequenced (and the oldest's age, seconds), and the problem."""
+
+    ok: bool
+    size: int
+    checked: int
+    pending: int
+    oldest_pending_age: float | None
+    problem: str | None
+    position: int | None

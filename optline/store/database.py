@@ -16,6 +16,7 @@ from typing import ParamSpec, TypeVar
 import anyio.to_thread
 from sqlalchemy.engine import Connection, Engine
 
+from optline.store.checkpoint import LogKeys
 from optline.store.connect import create_engine, read_only
 from optline.store.group_commit import CommitFailed, GroupCommit
 from optline.store.migrate import migrate
@@ -35,9 +36,13 @@ _on_loop: ContextVar[bool] = ContextVar("optline_on_loop", default=False)
 class Store:
     """A database holding any number of accounts. Thread-safe; one per process."""
 
-    def __init__(self, engine: Engine, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self, engine: Engine, sealer: Sealer | None = None, log_keys: LogKeys | None = None
+    ) -> None:
         self.engine = engine
         self.sealer = sealer or Sealer()
+        # The transparency log's signing keys (OPTLINE_LOG_KEY); None: the stored key.
+        self.log_keys = log_keys
         self.dialect: str = engine.dialect.name
         self._heads: dict[int, Head] = {}
         # Event-webhook subscriptions by account, with the version they were read at.
@@ -65,13 +70,14 @@ class Store:
         the schema to the newest version. ``synchronous`` is SQLite's durability level;
         ``secret_key`` seals stored secrets (default: ``OPTLINE_SECRET_KEY``)."""
         sealer = Sealer.from_env() if secret_key is None else Sealer.from_keys(secret_key)
+        log_keys = LogKeys.from_env()
         engine = create_engine(url, synchronous.upper())
         try:
             migrate(engine)
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, sealer)
+        return cls(engine, sealer, log_keys)
 
     def close(self) -> None:
         self.group_commit.close()

@@ -20,6 +20,7 @@ from optline.store.schema import (
     contacts,
     events,
     lists,
+    log_queue,
     memberships,
     messages,
     purpose_consent,
@@ -526,6 +527,12 @@ class Queries:
             sa.update(accounts)
             .where(accounts.c.id == _p("account"))
             .values(subscriptions_version=accounts.c.subscriptions_version + 1)
+        )
+        self.queue_event = Prepared(
+            sa.insert(log_queue).values(
+                _typed_values(log_queue, ["account_id", "seq", "queued_at"])
+            ),
+            dialect,
         )
         self.insert_events = Prepared(
             sa.insert(events).values(_typed_values(events, [c.name for c in events.columns])),

@@ -72,6 +72,29 @@ class StoredEvent:
 
 
 @dataclass(frozen=True)
+class StoredCheckpoint:
+    """A signed checkpoint of the log as stored: its size, root, time and text."""
+
+    size: int
+    root: bytes
+    made_at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One position of the log: its event, the leaf hash the event's content gives now
+    (None: the event is gone) and the leaf hash stored in the tree (None: missing)."""
+
+    position: int
+    account_id: int
+    seq: int
+    phone: str | None
+    leaf: bytes | None
+    stored_leaf: bytes | None
+
+
+@dataclass(frozen=True)
 class MessageRow:
     id: int
     direction: str  # "in" | "out"

@@ -281,6 +281,64 @@ events = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# The transparency log (docs/ledger.md), one for the deployment: the exception to keys
+# that start with account_id. An appended event waits in log_queue (in the order its
+# transaction queued it) until the sequencer gives it a position in log_entries; the
+# Merkle tree's perfect subtrees are in log_nodes (level 0: the leaf hashes), so a root
+# or a proof reads O(log n) rows; each batch ends in a signed checkpoint.
+log_queue = sa.Table(
+    "log_queue",
+    metadata,
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), sa.Identity(), primary_key=True
+    ),
+    sa.Column("account_id", sa.Integer, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("queued_at", UTCDateTime, nullable=False),
+)
+
+log_entries = sa.Table(
+    "log_entries",
+    metadata,
+    sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_id", sa.Integer, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.UniqueConstraint("account_id", "seq"),
+    sqlite_with_rowid=False,
+)
+
+log_nodes = sa.Table(
+    "log_nodes",
+    metadata,
+    sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+log_checkpoints = sa.Table(
+    "log_checkpoints",
+    metadata,
+    sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("root", sa.LargeBinary(32), nullable=False),
+    sa.Column("made_at", UTCDateTime, nullable=False),
+    # The signed text, exactly as published (optline.store.checkpoint).
+    sa.Column("text", sa.Text, nullable=False),
+    # When ``ledger verify`` last found the log sound up to this checkpoint: the next
+    # verify starts from the newest such one.
+    sa.Column("verified_at", UTCDateTime, nullable=True),
+)
+
+# The checkpoints' signing key when OPTLINE_LOG_KEY is not set: made on first use and
+# kept here, sealed as the other stored secrets are. The newest row signs.
+log_keys = sa.Table(
+    "log_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("seed", sa.String, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
 # The review queue: one row per ``revocation_flagged`` event (its seq), open until an
 # event resolves it (``resolved_seq``): an opt-out that covers it, or a dismissal. A
 # projection of the ledger, written with the events in the same transaction.

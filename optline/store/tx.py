@@ -9,6 +9,7 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 - ``tx.contacts``: contact state, sender consent, list memberships, suppression;
 - ``tx.messages``: inbound and outbound texts, statuses, unsettled sends, send requests;
 - ``tx.ledger``: the hash-chained events: append, read, verify;
+- ``tx.log``: the transparency log: queue, sequencer's batches, tree, checkpoints;
 - ``tx.flags``: the review queue of flagged replies, opened and resolved with events;
 - ``tx.outbox``: event-webhook subscriptions and their queued notifications;
 - ``tx.projections``: the consent projection of the ledger, marked, read, rebuilt;
@@ -28,6 +29,7 @@ from optline.store.repo.contacts import Contacts
 from optline.store.repo.flags import Flags
 from optline.store.repo.inbox import Inbox
 from optline.store.repo.ledger import Ledger
+from optline.store.repo.log import Log
 from optline.store.repo.messages import Messages
 from optline.store.repo.outbox import Outbox
 from optline.store.repo.projections import Projections
@@ -72,6 +74,10 @@ class Tx(TxState):
     @cached_property
     def ledger(self) -> Ledger:
         return Ledger(self._proxy)
+
+    @cached_property
+    def log(self) -> Log:
+        return Log(self._proxy)
 
     @cached_property
     def flags(self) -> Flags:
