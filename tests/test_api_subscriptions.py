@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event as sa_event
+from store_support import Clock
 from test_api_support import (
     ADMIN_KEY,
     BOB,
@@ -86,17 +87,9 @@ def receiver() -> Iterator[Receiver]:
         thread.join(timeout=5)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime.now(UTC))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from account_support import HELP_CONTACT
-from store_support import ANY_HOUR
+from store_support import ANY_HOUR, Clock
 
 from optline.domain.consent import Reason, Status
 from optline.engine import Engine
@@ -30,14 +30,6 @@ AFTER_SWITCH = datetime(2027, 1, 31, 0, 0, tzinfo=UTC)
 # default profile (tests/test_written_consent.py).
 BASE: dict[str, Any] = {**HELP_CONTACT, **ANY_HOUR, "written_consent_required": False}
 OFF: dict[str, Any] = {**BASE, "revoke_all": "off"}
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from cli_support import Cli
 from hypothesis import given
 from hypothesis import strategies as st
 from reassigned_support import FakeReassigned
-from store_support import ANY_HOUR
+from store_support import ANY_HOUR, Clock
 
 from optline.api.app import create_app
 from optline.domain.reassigned import due
@@ -27,16 +27,8 @@ BOB = "+14155552671"
 START = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def setup(store: Store, check: FakeReassigned, profile: str = "default") -> tuple[Engine, Clock]:
-    clock = Clock()
+    clock = Clock(START)
     engine = Engine(store, clock, reassigned=check)
     overrides = {**HELP_CONTACT, **ANY_HOUR} if profile == "default" else HELP_CONTACT
     engine.create_account(ACME, profile, overrides)

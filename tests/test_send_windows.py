@@ -12,7 +12,13 @@ import pytest
 from account_support import HELP_CONTACT
 from cli_support import Cli
 from fastapi.testclient import TestClient
-from store_support import CONSENT_GIVEN_AT, CONSENT_LANGUAGE, consent_body, give_written_consent
+from store_support import (
+    CONSENT_GIVEN_AT,
+    CONSENT_LANGUAGE,
+    Clock,
+    consent_body,
+    give_written_consent,
+)
 from test_api_support import ADMIN_KEY, Tenant, assert_problem, new_tenant
 
 import optline.cli
@@ -42,14 +48,6 @@ def at(zone: str, *args: int) -> datetime:
 # 04:38 in Tulsa on a Monday in December (CST).
 TULSA_0438 = at("America/Chicago", 2026, 12, 7, 4, 38)
 TULSA_0800 = at("America/Chicago", 2026, 12, 7, 8, 0)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
