@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from optline import profiles_doc
+from optline import profiles_doc, profiles_sources
 from optline.domain.policy import Resubscribe, Scope, SenderKind, UnknownProfile
 from optline.domain.profiles import PROFILE_SOURCES, PROFILES, get_profile
 from optline.domain.text import normalise_keyword
@@ -38,7 +38,7 @@ def test_every_vendor_value_that_differs_from_twilio_cites_its_seed() -> None:
 
 def test_citations_name_only_real_fields_and_vendor_profiles() -> None:
     fields = set(profiles_doc.fields())
-    for profile, cited in profiles_doc.CITATIONS.items():
+    for profile, cited in profiles_sources.CITATIONS.items():
         assert profile in VENDORS
         assert set(cited) <= fields, (profile, set(cited) - fields)
 
@@ -57,8 +57,8 @@ def test_profiles_doc_cites_the_toll_free_carrier_fact() -> None:
     for field_name in ("toll_free_network_replies", "toll_free_opt_out"):
         section = page.split(f"### `{field_name}`", 1)[1].split("\n### ", 1)[0]
         for profile in ("default", "twilio"):
-            assert profiles_doc.source(profile, field_name) == profiles_doc.TOLL_FREE_FACT
-        assert section.count(profiles_doc.TOLL_FREE_FACT) == 2
+            assert profiles_doc.source(profile, field_name) == profiles_sources.TOLL_FREE_FACT
+        assert section.count(profiles_sources.TOLL_FREE_FACT) == 2
         assert section.count(profiles_doc.INHERITED) == len(VENDORS)
 
 
@@ -89,7 +89,7 @@ def _plain(text: str) -> str:
 @pytest.mark.parametrize("profile", VENDORS)
 def test_quoted_words_in_citations_appear_in_the_seed(profile: str) -> None:
     seed = seed_text(profile)
-    for note in profiles_doc.CITATIONS[profile].values():
+    for note in profiles_sources.CITATIONS[profile].values():
         for quote in re.findall(r"\u201c([^\u201d]+)\u201d", note):
             assert _plain(quote) in seed, (profile, quote)
 
