@@ -5,8 +5,10 @@ and the texts the events commit to the chain, with their bodies.
 A proof is a JSON document that anyone can check offline, without optline's database:
 each event's hash must equal ``sha256(prev_hash + canonical(event))`` (see
 :mod:`optline.store.ledger`), events must be in increasing ``seq`` order, and where two
-events are adjacent in the account's chain (``seq`` and ``seq + 1``) the second must
-link to the first. Each text an event commits (``message_sha256`` of ``message_id``,
+events are adjacent in an account's sealed chain (``seq`` and ``seq + 1``, the second
+chained) the second must link to the first; events recorded since the log are unchained
+(an empty ``prev_hash``), held in place by their inclusion proofs. Each text an event
+commits (``message_sha256`` of ``message_id``,
 ``reply_sha256`` of ``reply_id``) must be in ``messages`` with that SHA-256, and its
 body must hash to it, unless the body was redacted (null). The account's chain head at
 export time is included, so the proof can later be matched against a full ledger
@@ -33,6 +35,7 @@ from optline.domain.merkle import verify_inclusion
 from optline.store import AccountRow, MessageRow, StoredEvent, VerifyResult
 from optline.store.checkpoint import BadCheckpoint, open_checkpoint, public_key_text, verify_key
 from optline.store.ledger import (
+    UNCHAINED,
     body_sha256,
     event_hash,
     event_leaf,
@@ -197,7 +200,11 @@ def _check_events(account_id: int, events: list[Any]) -> list[str]:
         if previous is not None:
             if seq <= int(previous["seq"]):
                 problems.append(f"event #{seq}: out of order")
-            elif seq == int(previous["seq"]) + 1 and event["prev_hash"] != previous["hash"]:
+            elif (
+                seq == int(previous["seq"]) + 1
+                and event["prev_hash"] != UNCHAINED
+                and event["prev_hash"] != previous["hash"]
+            ):
                 problems.append(f"event #{seq}: does not link to event #{previous['seq']}")
         previous = event
     return problems

@@ -1,4 +1,6 @@
-"""The hash-chained ledger: hashing rules, appends, and tamper detection by verify."""
+"""The ledger: hashing rules, appends (unchained, with no account-wide head), and tamper
+detection by verify, of the hash chains sealed before the transparency log and of the
+events recorded since (the log's own checks are tests/test_log.py's)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from hypothesis import strategies as st
 
 from optline.domain.consent import ContactState, Event, EventType
 from optline.store import Store
-from optline.store.ledger import GENESIS, canonical, event_hash, plain, timestamp
+from optline.store.ledger import GENESIS, UNCHAINED, canonical, event_hash, plain, timestamp
+from optline.store.schema import accounts, events
 
 AT = datetime(2025, 4, 11, 9, 30, 0, 5, tzinfo=UTC)
 PHONE = "+15551230001"
@@ -123,7 +126,7 @@ def _append(store: Store, account_id: int, count: int, start: int = 0) -> None:
             tx.ledger.append(account_id, [_event(n)], AT + timedelta(seconds=n))
 
 
-def test_append_links_events_and_reads_them_back(store: Store) -> None:
+def test_append_records_unchained_events_and_reads_them_back(store: Store) -> None:
     a, b = _account(store, "a"), _account(store, "b")
     with store.transaction() as tx:
         assert tx.ledger.append(a, [], AT) == []
@@ -131,19 +134,34 @@ def test_append_links_events_and_reads_them_back(store: Store) -> None:
         second = tx.ledger.append(a, [_event(3)], AT.astimezone(timezone(timedelta(hours=2))))
         other = tx.ledger.append(b, [_event(1)], AT)
     stored = first + second
-    assert [e.seq for e in stored] == [1, 2, 3]
-    assert stored[0].prev_hash == GENESIS and other[0].prev_hash == GENESIS
-    assert [e.prev_hash for e in stored[1:]] == [e.hash for e in stored[:-1]]
+    seqs = [e.seq for e in stored]
+    assert seqs == sorted(set(seqs)) and len(seqs) == 3  # increasing; gaps allowed
+    if store.dialect == "sqlite":
+        assert seqs == [1, 2, 3] and other[0].seq == 1
+    assert all(e.prev_hash == UNCHAINED for e in stored + other)
     assert other[0].hash != stored[0].hash  # the account id is part of the hash
     assert stored[2].occurred_at == AT and stored[2].occurred_at.tzinfo == UTC
     assert stored[0].data == {"source": "keyword", "n": 1, "note": "ÿ", "nested": {"k": [1, 1.5]}}
     for e in stored:
-        assert e.hash == event_hash(e.prev_hash, a, e.seq, e.type, e.phone, e.data, e.occurred_at)
+        assert (
+            e.hash == hashlib.sha256(canonical(a, e.seq, e.type, e.phone, e.data, AT)).hexdigest()
+        )
     with store.read() as tx:
         assert tx.ledger.events(a) == stored
         assert tx.ledger.events(a, PHONE) == [stored[0], stored[2]]
         assert tx.ledger.events(b) == other
         assert tx.ledger.verify(a).ok and tx.ledger.verify(a).checked == 3
+
+
+def test_appending_moves_no_account_wide_row(store: Store) -> None:
+    """The account's row (its sealed head) is not written by an append: changes to
+    different contacts of one account share nothing they would wait for."""
+    a = _account(store)
+    with store.read() as tx:
+        before = tx.conn.execute(sa.text(f"SELECT * FROM accounts WHERE id = {a}")).one()
+    _append(store, a, 3)
+    with store.read() as tx:
+        assert tx.conn.execute(sa.text(f"SELECT * FROM accounts WHERE id = {a}")).one() == before
 
 
 def test_append_refuses_naive_timestamps(store: Store) -> None:
@@ -179,6 +197,36 @@ def _forged_row(store: Store, account_id: int, seq: int, prev_hash: str) -> str:
         "INSERT INTO events (account_id, seq, type, phone, data, occurred_at, prev_hash, hash) "
         f"VALUES (:a, {seq}, 'opted_in', '{PHONE}', '{{}}', '{at}', '{prev_hash}', '{digest}')"
     )
+
+
+def _seal_chain(store: Store, account_id: int, count: int) -> None:
+    """A hash chain of ``count`` events as recorded before the transparency log, with
+    the account's head on its last event: what an upgraded database holds."""
+    prev = GENESIS
+    with store.engine.begin() as conn:
+        for seq in range(1, count + 1):
+            data = {"source": "keyword", "n": seq}
+            digest = event_hash(prev, account_id, seq, "opted_out", PHONE, data, AT)
+            conn.execute(
+                sa.insert(events).values(
+                    account_id=account_id,
+                    seq=seq,
+                    type="opted_out",
+                    phone=PHONE,
+                    data=data,
+                    occurred_at=AT,
+                    prev_hash=prev,
+                    hash=digest,
+                )
+            )
+            prev = digest
+        conn.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == account_id)
+            .values(head_seq=count, head_hash=prev)
+        )
+        if store.dialect == "postgresql":  # as the upgrade that sealed it starts it
+            conn.execute(sa.text("SELECT setval('event_seq', (SELECT max(seq) FROM events))"))
 
 
 Tamper = Callable[[Store, int, list[str]], None]
@@ -305,8 +353,8 @@ def test_verify_names_the_first_bad_event(store: Store, case: str) -> None:
     tamper, first_bad, problem = TAMPERING[case]
     account_id = _account(store)
     bystander = _account(store, "bystander")
-    _append(store, account_id, 5)
-    _append(store, bystander, 2)
+    _seal_chain(store, account_id, 5)
+    _seal_chain(store, bystander, 2)
     with store.read() as tx:
         hashes = [e.hash for e in tx.ledger.events(account_id)]
     tamper(store, account_id, hashes)
@@ -319,9 +367,53 @@ def test_verify_names_the_first_bad_event(store: Store, case: str) -> None:
     assert result.checked == min(first_bad - 1, 5)
 
 
-def test_concurrent_appends_never_fork_the_chain(store: Store) -> None:
+def test_a_sealed_chain_and_the_events_after_it_verify(store: Store) -> None:
+    a = _account(store)
+    _seal_chain(store, a, 3)
+    _append(store, a, 2)
+    with store.read() as tx:
+        stored = tx.ledger.events(a)
+        result = tx.ledger.verify(a)
+    assert [e.seq for e in stored][:3] == [1, 2, 3] and stored[3].seq > 3
+    assert [e.prev_hash == UNCHAINED for e in stored] == [False] * 3 + [True] * 2
+    assert (result.ok, result.checked) == (True, 5)
+
+
+AFTER_THE_SEAL: dict[str, tuple[str, str]] = {
+    "edit-unchained": (
+        "UPDATE events SET type = 'opted_in' WHERE seq = {seq} AND account_id = :a",
+        "altered",
+    ),
+    "chain-past-the-seal": (
+        "UPDATE events SET prev_hash = hash WHERE seq = {seq} AND account_id = :a",
+        "inserted past the head",
+    ),
+    "unchain-a-sealed-event": (
+        "UPDATE events SET prev_hash = '' WHERE seq = 2 AND account_id = :a",
+        "does not link",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(AFTER_THE_SEAL))
+def test_verify_names_a_wrong_event_after_the_seal(store: Store, case: str) -> None:
+    statement, problem = AFTER_THE_SEAL[case]
+    a = _account(store)
+    _seal_chain(store, a, 3)
+    _append(store, a, 2)
+    with store.read() as tx:
+        seq = tx.ledger.events(a)[3].seq
+    _sql(store, a, statement.format(seq=seq))
+    with store.read() as tx:
+        result = tx.ledger.verify(a)
+    assert not result.ok and result.problem is not None and problem in result.problem
+    assert result.first_bad_seq == (2 if case == "unchain-a-sealed-event" else seq)
+
+
+def test_concurrent_appends_to_one_account_all_land(store: Store) -> None:
     account_id = _account(store)
     errors: list[BaseException] = []
+    committed: dict[str, list[int]] = {}
 
     def writer(n: int) -> None:
         phone = f"+1555000{n:04d}"
@@ -332,7 +424,10 @@ def test_concurrent_appends_never_fork_the_chain(store: Store) -> None:
                         phone
                     )
                     tx.contacts.save(account_id, state, datetime.now(UTC))
-                    tx.ledger.append(account_id, [_event(i, phone), _event(i, phone)], AT)
+                    appended = tx.ledger.append(
+                        account_id, [_event(i, phone), _event(i, phone)], AT
+                    )
+                committed.setdefault(phone, []).extend(e.seq for e in appended)
         except BaseException as exc:
             errors.append(exc)
 
@@ -345,12 +440,14 @@ def test_concurrent_appends_never_fork_the_chain(store: Store) -> None:
     with store.read() as tx:
         stored = tx.ledger.events(account_id)
         result = tx.ledger.verify(account_id)
-    assert [e.seq for e in stored] == list(range(1, 91))
+    assert len({e.seq for e in stored}) == 90
+    # One contact's events are numbered in the order they committed.
+    for phone, seqs in committed.items():
+        assert seqs == sorted(seqs) == [e.seq for e in stored if e.phone == phone]
     assert (result.ok, result.checked) == (True, 90)
 
 
-def test_appends_through_two_stores_take_turns(store: Store, db_url: str) -> None:
-    """Each store remembers the head it last committed; the other one moves it."""
+def test_appends_through_two_stores_never_share_a_seq(store: Store, db_url: str) -> None:
     account_id = _account(store)
     other = Store.open(db_url)
     try:
@@ -359,7 +456,8 @@ def test_appends_through_two_stores_take_turns(store: Store, db_url: str) -> Non
                 tx.ledger.append(account_id, [_event(n)], AT)
                 tx.ledger.append(account_id, [_event(n), _event(n)], AT)
         with other.read() as tx:
-            assert [e.seq for e in tx.ledger.events(account_id)] == list(range(1, 19))
+            seqs = [e.seq for e in tx.ledger.events(account_id)]
+            assert len(set(seqs)) == 18
             assert tx.ledger.verify(account_id).ok
     finally:
         other.close()

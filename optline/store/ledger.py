@@ -1,11 +1,15 @@
-"""The hash chain over an account's events: pure functions, no database.
+"""An event's hashes: pure functions, no database.
 
 Each event's hash is ``sha256(prev_hash + canonical(event))``, hex-encoded, where the
 canonical form is JSON with sorted keys, no whitespace, UTF-8, over the event's
 account id, seq, type, phone, data and occurred_at (ISO 8601 UTC with microseconds).
-The first event of an account chains from :data:`GENESIS`. An offline checker needs
-only this module and the exported rows. Also here: an event's leaf hash in the
-transparency log (:func:`event_leaf`).
+Events recorded before the transparency log formed one hash chain per account, the
+first chained from :data:`GENESIS`, each later one from the hash before it; those chains
+are sealed as they are. Events recorded since are :data:`UNCHAINED` (their
+``prev_hash`` is empty, so their hash is ``sha256(canonical(event))``): the log, where
+each is a leaf (:func:`event_leaf`), is what orders them and holds them in place, and
+appending one needs no account-wide head. An offline checker needs only this module
+and the exported rows.
 
 A text an event refers to is committed by :func:`body_sha256` of its body, named in
 the event's data (``message_sha256``, ``reply_sha256``): the body itself stays in the
@@ -23,6 +27,8 @@ from typing import Any
 from optline.domain.merkle import leaf_hash
 
 GENESIS = "0" * 64
+#: The ``prev_hash`` of an event recorded since the log: chained to nothing.
+UNCHAINED = ""
 
 
 def utc(at: datetime) -> datetime:

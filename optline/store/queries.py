@@ -18,6 +18,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from optline.store.schema import (
     accounts,
     contacts,
+    event_seq,
     events,
     lists,
     log_queue,
@@ -44,6 +45,9 @@ class Driver(Protocol):
 
 # PostgreSQL: the next number of the messages' id sequence.
 _NEXT_MESSAGE_ID = "nextval(pg_get_serial_sequence('messages', 'id'))"
+# PostgreSQL: the first key of the advisory lock on an account's subscriptions (the
+# second is the account's id); any constant will do, this one spells "subs".
+SUBSCRIPTIONS_LOCK = 0x73756273
 
 
 def insert(table: sa.Table, postgres: bool) -> postgresql.Insert | sqlite.Insert:
@@ -502,26 +506,28 @@ class Queries:
             .values(marks),
             dialect,
         )
-        # The same reasoning as for contacts: the head is not a key, and a plain FOR
-        # UPDATE would deadlock against foreign-key checks of concurrent inserts.
-        self.head = (
-            sa.select(accounts.c.head_seq, accounts.c.head_hash, accounts.c.subscriptions_version)
-            .where(accounts.c.id == _p("account"))
-            .with_for_update(key_share=True)
+        # PostgreSQL: events' seqs from the deployment's sequence, taken ahead of the
+        # inserts; SQLite: the account's top seq, counted on from there.
+        self.event_seqs = sa.text(
+            f"SELECT nextval('{event_seq.name}') FROM generate_series(1, :count)"
         )
-        move_head = (
-            sa.update(accounts)
-            .where(accounts.c.id == _p("account"))
-            .values(head_seq=_p("seq"), head_hash=_p("hash"))
-        )
-        self.move_head = Prepared(move_head, dialect)
-        # Returns the subscriptions' version, read under the row lock the UPDATE takes
-        # (PostgreSQL): a subscription added later commits after this change does.
-        self.move_head_from = Prepared(
-            move_head.where(
-                accounts.c.head_seq == _p("old_seq"), accounts.c.head_hash == _p("old_hash")
-            ).returning(accounts.c.subscriptions_version),
+        self.top_event_seq = Prepared(
+            sa.select(sa.func.max(events.c.seq)).where(
+                events.c.account_id == _p("account", type_=sa.Integer)
+            ),
             dialect,
+        )
+        self.subscriptions_version = Prepared(
+            sa.select(accounts.c.subscriptions_version).where(accounts.c.id == _p("account")),
+            dialect,
+        )
+        # PostgreSQL: the advisory lock on an account's subscriptions (docs/ledger.md):
+        # shared by the changes that notify them, taken alone to change them.
+        self.share_subscriptions = sa.text(
+            f"SELECT pg_advisory_xact_lock_shared({SUBSCRIPTIONS_LOCK}, :account)"
+        )
+        self.lock_subscriptions = sa.text(
+            f"SELECT pg_advisory_xact_lock({SUBSCRIPTIONS_LOCK}, :account)"
         )
         self.bump_subscriptions = (
             sa.update(accounts)

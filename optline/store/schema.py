@@ -265,6 +265,11 @@ memberships = sa.Table(
     ),
 )
 
+# PostgreSQL: the seqs of events recorded since the transparency log, one sequence for
+# the deployment (optline.store.repo.ledger), so no account-wide row is locked to number
+# them; an account's seqs have gaps. (SQLite counts on from the account's top seq.)
+event_seq = sa.Sequence("event_seq", metadata=metadata)
+
 events = sa.Table(
     "events",
     metadata,

@@ -17,7 +17,6 @@ from optline.store.queries import Driver, insert, queries
 from optline.store.rows import AccountRow, Conflict, SubscriptionRow
 from optline.store.sealed import Sealer
 
-Head = tuple[int, str]  # a ledger's last seq and hash
 Subscriptions = tuple[int, list[SubscriptionRow]]  # (version, subscriptions) of an account
 
 
@@ -29,11 +28,11 @@ class TxState:
         conn: Connection,
         *,
         writable: bool,
-        heads: Mapping[int, Head] | None = None,
         subscriptions: Mapping[int, Subscriptions] | None = None,
         sealer: Sealer | None = None,
         accounts: dict[int, AccountRow] | None = None,
         message_ids: dict[int, int] | None = None,
+        event_seqs: dict[int, int] | None = None,
         driver: Driver | None = None,
     ) -> None:
         self.conn = conn
@@ -56,19 +55,16 @@ class TxState:
         # SQLite: each account's next message number, once read (messages.new_ids); a
         # group's writes share it as they share the accounts.
         self.message_ids = {} if message_ids is None else message_ids
+        # SQLite: each account's next event seq, once read (ledger.append), shared alike.
+        self.event_seqs = {} if event_seqs is None else event_seqs
         # Contacts as read in this transaction, so contacts.save writes only what changed.
         self.seen: dict[tuple[int, str], ContactState | None] = {}
-        # Ledger heads as last committed by this process: a guess, checked by the
-        # UPDATE that moves the head, which saves reading it first.
-        self.heads = {} if heads is None else heads
-        # Heads this transaction moved, for the store to remember once it commits.
-        self.moved_heads: dict[int, Head] = {}
         # Event-webhook subscriptions read in this transaction, by account.
         self.subscriptions: dict[int, list[SubscriptionRow]] = {}
         # Subscriptions as this process last read them (committed), by account; valid
         # while the account's subscriptions_version is the one they carry.
         self.known_subscriptions = {} if subscriptions is None else subscriptions
-        # The subscriptions' version as moving the ledger's head read it, by account.
+        # The subscriptions' version as ledger.append read it, by account.
         self.subscriptions_version: dict[int, int] = {}
         # Accounts whose subscriptions this transaction changed (never remembered).
         self.subscriptions_written: set[int] = set()

@@ -35,9 +35,9 @@ from optline.store.repo.outbox import Outbox
 from optline.store.repo.projections import Projections
 from optline.store.repo.purposes import Purposes
 from optline.store.repo.senders import Senders
-from optline.store.state import Head, Subscriptions, TxState
+from optline.store.state import Subscriptions, TxState
 
-__all__ = ["Head", "Subscriptions", "Tx"]
+__all__ = ["Subscriptions", "Tx"]
 
 
 class Tx(TxState):

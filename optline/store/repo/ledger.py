@@ -1,7 +1,7 @@
-"""The account's ledger in the database: chaining events onto it, moving its head and
-queueing them for the transparency log (the only writes), reading its events, and
-verifying the stored chain. The hash itself is computed by :mod:`optline.store.ledger`,
-which needs no database."""
+"""The account's ledger in the database: recording events and queueing them for the
+transparency log (the only writes), reading them, and verifying the sealed hash chain
+and each event's hash. The hashes themselves are computed by
+:mod:`optline.store.ledger`, which needs no database."""
 
 from __future__ import annotations
 
@@ -13,68 +13,66 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from optline.domain.consent import Event
-from optline.store.ledger import GENESIS, event_hash, plain, utc
+from optline.store.ledger import GENESIS, UNCHAINED, event_hash, plain, utc
 from optline.store.repo.base import Repository
 from optline.store.rows import StoredEvent, VerifyResult, event_values, stored_event
 from optline.store.schema import accounts, events
-from optline.store.state import Head
 
 
 class Ledger(Repository):
     __slots__ = ()
 
     def append(self, account_id: int, items: Sequence[Event], at: datetime) -> list[StoredEvent]:
-        """Chain ``items`` onto the account's ledger and move its head, in this transaction.
+        """Record ``items`` as the account's next events in this transaction, and queue
+        them for the transparency log's sequencer (:mod:`.log`).
 
-        The UPDATE that moves the head also locks the account row until commit (on
-        PostgreSQL), so appends to one account take turns. It moves the head only
-        from the head this process last committed; if another writer has moved it
-        since, the head is read under lock and the chain rebuilt from there. Lock
-        order: the contact first (``contacts.get`` with ``for_update``), then the account.
+        Nothing account-wide is locked or moved, so changes to different contacts of one
+        account never wait for each other: the events are :data:`UNCHAINED`, their order
+        and their integrity are the log's. Their seqs come from one sequence for the
+        deployment (PostgreSQL: an account's seqs have gaps) or from the account's top
+        seq, read once per transaction (SQLite, whose write transaction holds the write
+        lock from its start). The caller locks the contact first (``contacts.get`` with
+        ``for_update``), so one contact's events are numbered in the order they commit.
         """
         self._tx.check_writable()
         if not items:
             return []
-        stored = self._extend_chain(account_id, items, utc(at))
+        at = utc(at)
+        self._hold_subscriptions(account_id)
+        seqs = self._new_seqs(account_id, len(items))
+        stored = [_unchained(account_id, s, item, at) for s, item in zip(seqs, items, strict=True)]
         rows = [event_values(e) for e in stored]
-        if len(rows) == 1:
-            self._q.insert_events.run(self._driver, rows[0])
-        else:
-            self._q.insert_events.run_many(self._driver, rows)
-        self._tx.moved_heads[account_id] = (stored[-1].seq, stored[-1].hash)
-        # Queued for the transparency log's sequencer (optline.store.repo.log).
         queued = [
             {"account_id": account_id, "seq": e.seq, "queued_at": e.occurred_at} for e in stored
         ]
-        if len(queued) == 1:
+        if len(rows) == 1:
+            self._q.insert_events.run(self._driver, rows[0])
             self._q.queue_event.run(self._driver, queued[0])
         else:
+            self._q.insert_events.run_many(self._driver, rows)
             self._q.queue_event.run_many(self._driver, queued)
         return stored
 
-    def _extend_chain(
-        self, account_id: int, items: Sequence[Event], at: datetime
-    ) -> list[StoredEvent]:
-        """Chain ``items`` after the account's head and move the head past them."""
+    def _new_seqs(self, account_id: int, count: int) -> list[int]:
+        if self._postgres:
+            return list(self._conn.execute(self._q.event_seqs, {"count": count}).scalars())
+        return self._numbers(self._tx.event_seqs, self._q.top_event_seq, account_id, count)
+
+    def _hold_subscriptions(self, account_id: int) -> None:
+        """Read the version of the account's event-webhook subscriptions, once per
+        transaction, for ``outbox.enqueue``. On PostgreSQL under a shared advisory lock
+        held to commit, which appends share and adding a subscription takes alone
+        (``outbox.add_subscription``): a subscription commits wholly before a change that
+        would notify it, or wholly after."""
         tx = self._tx
-        guess = tx.moved_heads.get(account_id) or tx.heads.get(account_id)
-        if guess is not None:
-            stored = _chain(account_id, guess, items, at)
-            params = {"account": account_id, "old_seq": guess[0], "old_hash": guess[1]}
-            params.update(seq=stored[-1].seq, hash=stored[-1].hash)
-            moved = self._q.move_head_from.first(self._driver, params)
-            if moved is not None:
-                tx.subscriptions_version[account_id] = moved[0]
-                return stored
-            # Another writer has moved it since: read it, under lock.
-        head = self._conn.execute(self._q.head, {"account": account_id}).first()
-        if head is None:
+        if account_id in tx.subscriptions_version:
+            return
+        if self._postgres:
+            self._conn.execute(self._q.share_subscriptions, {"account": account_id})
+        row = self._q.subscriptions_version.first(self._driver, {"account": account_id})
+        if row is None:
             raise LookupError(f"no account with id {account_id}")
-        tx.subscriptions_version[account_id] = head.subscriptions_version
-        stored = _chain(account_id, (head.head_seq, head.head_hash), items, at)
-        params = {"account": account_id, "seq": stored[-1].seq, "hash": stored[-1].hash}
-        self._q.move_head.run(self._driver, params)
-        return stored
+        tx.subscriptions_version[account_id] = row[0]
 
     def events(self, account_id: int, phone: str | None = None) -> list[StoredEvent]:
         stmt = sa.select(events).where(events.c.account_id == account_id)
@@ -104,10 +102,13 @@ class Ledger(Repository):
         return self._conn.execute(stmt).first() is not None
 
     def verify(self, account_id: int) -> VerifyResult:
-        """Walk the account's chain in seq order; name the first event that is wrong.
+        """Walk the account's events in seq order; name the first that is wrong.
 
-        The head and the events are read by one statement, so a concurrent append
-        cannot make a sound chain look broken.
+        The sealed chain (the events recorded before the log: seq 1 up to the account's
+        head) must be whole, each event linked to the one before and hashing to its
+        content, and end at the head; every later event must be unchained and hash to its
+        content (holding it in its place is the log's work: ``verify_log``). The head
+        and the events are read by one statement.
         """
         e = events
         stmt = (
@@ -119,37 +120,62 @@ class Ledger(Repository):
         )
         result = self._conn.execute(stmt)
         head: Row[Any] | None = None
-        expected, prev = 1, GENESIS
+        expected, prev, checked = 1, GENESIS, 0
+        problem: tuple[int | None, str] | None
         for row in result:
             head = row
             if row.seq is None:  # no events yet
                 break
-            problem = _link_problem(account_id, row, expected, prev)
-            if problem is not None:
-                result.close()
-                return VerifyResult(False, row.name, expected - 1, *problem)
-            expected, prev = expected + 1, row.hash
+            if expected <= row.head_seq:  # in the sealed chain
+                problem = _link_problem(account_id, row, expected, prev)
+                if problem is None:
+                    expected, prev, checked = expected + 1, row.hash, checked + 1
+                    continue
+            else:
+                problem = _unchained_problem(account_id, row, expected - 1, prev)
+                if problem is None:
+                    checked += 1
+                    continue
+            result.close()
+            bad_seq, what = problem
+            return VerifyResult(False, row.name, _sound_before(checked, bad_seq), bad_seq, what)
         if head is None:
             raise LookupError(f"no account with id {account_id}")
-        last = expected - 1
-        wrong_end = _head_problem(last, prev, head.head_seq, head.head_hash)
+        wrong_end = _head_problem(expected - 1, prev, head.head_seq, head.head_hash)
         if wrong_end is not None:
             bad_seq, what = wrong_end
-            return VerifyResult(False, head.name, (bad_seq or 1) - 1, bad_seq, what)
-        return VerifyResult(True, head.name, last, None, None)
+            return VerifyResult(False, head.name, _sound_before(checked, bad_seq), bad_seq, what)
+        return VerifyResult(True, head.name, checked, None, None)
 
 
-def _chain(account_id: int, head: Head, items: Sequence[Event], at: datetime) -> list[StoredEvent]:
-    """``items`` as the events that follow ``head`` in the account's chain."""
-    seq, prev = head
-    stored: list[StoredEvent] = []
-    for item in items:
-        seq += 1
-        kind, data = str(item.type), plain(item.data)
-        digest = event_hash(prev, account_id, seq, kind, item.phone, data, at)
-        stored.append(StoredEvent(account_id, seq, kind, item.phone, data, at, prev, digest))
-        prev = digest
-    return stored
+def _sound_before(checked: int, bad_seq: int | None) -> int:
+    """How many events were found sound before the bad one (a head that does not match
+    its last event makes that event the bad one)."""
+    return checked if bad_seq is None else min(checked, bad_seq - 1)
+
+
+def _unchained(account_id: int, seq: int, item: Event, at: datetime) -> StoredEvent:
+    kind, data = str(item.type), plain(item.data)
+    digest = event_hash(UNCHAINED, account_id, seq, kind, item.phone, data, at)
+    return StoredEvent(account_id, seq, kind, item.phone, data, at, UNCHAINED, digest)
+
+
+def _unchained_problem(
+    account_id: int, row: Row[Any], last: int, last_hash: str
+) -> tuple[int | None, str] | None:
+    """What is wrong with ``row`` as an event recorded after the chain (whose last
+    event, ``last``, hashed ``last_hash``) was sealed."""
+    if row.prev_hash != UNCHAINED:
+        return row.seq, f"event {row.seq} was inserted past the head (event {row.head_seq})"
+    wrong_end = _head_problem(last, last_hash, row.head_seq, row.head_hash)
+    if wrong_end is not None:
+        return wrong_end
+    digest = event_hash(
+        UNCHAINED, account_id, row.seq, row.type, row.phone, row.data, row.occurred_at
+    )
+    if digest != row.hash:
+        return row.seq, f"event {row.seq} was altered: its content does not match its hash"
+    return None
 
 
 def _link_problem(

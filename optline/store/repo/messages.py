@@ -45,15 +45,7 @@ class Messages(Repository):
         self._tx.check_writable()
         if self._postgres:
             return list(self._conn.execute(self._q.message_ids, {"count": count}).scalars())
-        # SQLite: the account's next number, read once per transaction (which holds the
-        # write lock from its start) and counted on here.
-        message_ids = self._tx.message_ids
-        first = message_ids.get(account_id)
-        if first is None:
-            top = self._q.top_message_id.first(self._driver, {"account": account_id})
-            first = (top[0] if top is not None and top[0] is not None else 0) + 1
-        message_ids[account_id] = first + count
-        return list(range(first, first + count))
+        return self._numbers(self._tx.message_ids, self._q.top_message_id, account_id, count)
 
     def record_inbound(
         self,

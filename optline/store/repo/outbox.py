@@ -33,8 +33,11 @@ class Outbox(Repository):
     ) -> int:
         tx = self._tx
         tx.check_writable()
-        # First, so that (on PostgreSQL) the account's row is locked before the new id is
-        # chosen, and a consent change reading the version waits for this to commit.
+        # First, so that (on PostgreSQL) the changes that would notify the account's
+        # subscriptions (ledger.append) are done before the new one is added, and those
+        # after it wait for it to commit, then read the new version.
+        if self._postgres:
+            self._conn.execute(self._q.lock_subscriptions, {"account": account_id})
         self._conn.execute(self._q.bump_subscriptions, {"account": account_id})
         tx.subscriptions_written.add(account_id)
         tx.subscriptions_version.pop(account_id, None)
@@ -78,9 +81,9 @@ class Outbox(Repository):
     def enqueue(self, account_id: int, stored: Sequence[StoredEvent], at: datetime) -> None:
         """Queue a notification per subscription that asked for each event's type.
 
-        The subscriptions are those committed when ``ledger.append`` moved the head
-        (which read their version, under the account's row lock on PostgreSQL); this
-        process reads them again only when that version has changed.
+        The subscriptions are those committed when ``ledger.append`` read their version
+        (under the shared lock on them, on PostgreSQL); this process reads them again
+        only when that version has changed.
         """
         if not stored:
             return
