@@ -108,20 +108,25 @@ def ledger_check_checkpoint(
 @ledger_app.command("verify")
 def ledger_verify(
     ctx: typer.Context,
-    account: Annotated[str | None, typer.Option("--account", help="Only this account.")] = None,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="Also check this account's every event and contact."),
+    ] = None,
     full: Annotated[
-        bool, typer.Option("--full", help="Check the whole log, not only what is new.")
+        bool,
+        typer.Option("--full", help="Check everything: every account and the whole log."),
     ] = False,
 ) -> None:
-    """Check every hash chain, then replay each account's events and compare the
-    consent and review queue they give, and the texts they commit, with the stored
-    state; then the transparency log against its signed checkpoints, from the last
-    verified one (--full: from the start). Exit 1 naming the first bad event, contact,
-    message or log entry."""
+    """Check the transparency log from the last verified checkpoint to the newest: that
+    it extends it, that the new entries are the events stored, and that the contacts
+    they touched have the consent, review flags and texts their events say. --full
+    checks every account's events (sealed chains, hashes), every contact against its
+    events' replay, and the whole log from its first entry. Exit 1 naming the first
+    bad event, contact, message or log entry."""
     from optline.cli import engine
 
     with engine(ctx) as e:
-        results = e.verify(account)
+        results = e.verify(None if full else account) if full or account else []
         log = e.verify_log(full=full)
     broken = False
     for result in results:
@@ -143,6 +148,12 @@ def ledger_verify(
         waiting += f" (oldest {log.oldest_pending_age:.1f} s)"
     if log.ok:
         typer.echo(f"log: ok, size {log.size}, {log.checked} entries checked, {waiting}")
+    elif log.message is not None:
+        broken = True
+        typer.echo(f"log: MISMATCH at message {log.message}: {log.problem}; {waiting}")
+    elif log.contact is not None:
+        broken = True
+        typer.echo(f"log: MISMATCH at contact {log.contact}: {log.problem}; {waiting}")
     else:
         broken = True
         typer.echo(f"log: BROKEN: {log.problem}; {waiting}")

@@ -674,6 +674,18 @@ def test_ledger_verify_and_proof_checked_offline(
     acme.ok("POST", "/v1/messages", {"from": A, "to": EVE, "body": "hi"})
     verified = acme.ok("GET", "/v1/ledger/verify")
     assert verified["ok"] is True and verified["checked"] == 4
+    assert verified["log"] == {
+        "size": 0,
+        "verified_size": 0,
+        "pending": 4,
+        "oldest_pending_age": verified["log"]["oldest_pending_age"],
+        "checkpoint": None,
+    }
+    engine.sequence_pending()
+    assert engine.verify_log().ok
+    log = acme.ok("GET", "/v1/ledger/verify")["log"]
+    assert (log["size"], log["verified_size"], log["pending"]) == (4, 4, 0)
+    assert log["checkpoint"] == engine.newest_checkpoint()
 
     proof = acme.ok("GET", f"/v1/contacts/{BOB}/proof")
     assert [e["type"] for e in proof["events"]] == ["opted_out", "opted_in"]

@@ -224,13 +224,19 @@ def test_bad_input_exits_2_with_one_line(cli: Cli, args: tuple[str, ...]) -> Non
 def test_ledger_verify_names_first_bad_event(cli: Cli, db_url: str) -> None:
     for n, text in enumerate(["STOP", "HELP", "START"]):
         cli("receive", "--account", "acme", "--from", BOB, "--to", A, "--id", f"m{n}", text)
-    assert "ok, 3 events" in cli("ledger", "verify")
+    assert "log: ok, size 0, 0 entries checked, 3 unsequenced" in cli("ledger", "verify")
+    assert "acme: ok, 3 events" in cli("ledger", "verify", "--account", "acme")
+    assert "acme: ok, 3 events" in cli("ledger", "verify", "--full")
     engine = sa.create_engine(db_url)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE events SET type = 'opted_in' WHERE seq = 2"))
     engine.dispose()
     out = cli("ledger", "verify", "--account", "acme", code=1)
-    assert "#2" in out
+    assert "BROKEN at event #2" in out
+    # The event waits for the log: the incremental verify checks its hash.
+    assert "event #2 of account 1, queued for the log, was altered" in cli(
+        "ledger", "verify", code=1
+    )
 
 
 def test_serve_refuses_a_bad_setting_before_starting(

@@ -173,7 +173,7 @@ def test_settle_records_who_and_why_and_the_ledger_still_verifies(cli: Cli, db_u
         "was": "sending",
         "status": "sent",
     }
-    verified = cli("ledger", "verify").splitlines()
+    verified = cli("ledger", "verify", "--full").splitlines()
     assert verified[0] == "acme: ok, 1 events"
     assert verified[1].startswith("log: ok,")  # the event waits for, or is in, the log
 

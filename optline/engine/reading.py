@@ -11,15 +11,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from optline.domain import projection, review
 from optline.domain.consent import ContactState, Status
 from optline.domain.contact_filter import ContactFilter
 from optline.domain.projection import Projection
-from optline.domain.review import Flag
+from optline.engine.consistency import first_mismatch
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.directory import Directory
 from optline.errors import UnknownMessage
-from optline.proof import LogProof, body_problem, commitments, proof_document
+from optline.proof import LogProof, commitments, proof_document
 from optline.store import MessageRow, StoredEvent, Tx, VerifyResult
 
 
@@ -144,59 +143,13 @@ class Reading(Directory):
         chain = tx.ledger.verify(account_id)
         if not chain.ok:
             return chain
-        events = tx.ledger.events(account_id)
-        replayed = projection.replay(events)
-        differs = projection.first_difference(tx.projections.read(account_id), replayed)
-        if differs is not None:
-            phone, what = differs
-            return replace(
-                chain,
-                ok=False,
-                problem=f"the stored consent of {phone} is not its events' replay: {what}",
-                contact=phone,
-            )
-        flag = _first_flag_difference(tx.flags.all(account_id), review.replay(events))
-        if flag is not None:
-            phone, what = flag
-            return replace(chain, ok=False, problem=what, contact=phone)
-        committed = commitments((e.seq, e.data) for e in events)
-        stored = {m.id: m for m in tx.messages.by_ids(account_id, committed)}
-        for message_id, commits in sorted(committed.items()):
-            message = stored.get(message_id)
-            problem = (
-                f"message {message_id}, committed by event #{commits[0][0]}, is missing"
-                if message is None
-                else body_problem(
-                    message_id, None if message.redacted_at else message.body, commits
-                )
-            )
-            if problem is not None:
-                return replace(chain, ok=False, problem=problem, message=message_id)
-        return chain
-
-
-def _first_flag_difference(
-    stored: Sequence[Flag], replayed: dict[int, Flag]
-) -> tuple[str, str] | None:
-    """The first flag (by seq) of the review queue that is not the events' replay: its
-    contact, and what differs."""
-    kept = {f.seq: f for f in stored}
-    for seq in sorted(set(kept) | set(replayed)):
-        have, want = kept.get(seq), replayed.get(seq)
-        if have == want:
-            continue
-        either = want or have
-        assert either is not None  # a seq comes from one of them
-        phone = either.phone
-        if want is None:
-            what = "the events flag no such reply"
-        elif have is None:
-            what = "it is missing from the queue"
-        else:
-            got = have.resolution.value if have.resolution else "open"
-            should = want.resolution.value if want.resolution else "open"
-            what = (
-                f"stored {got}, the events say {should}" if got != should else "its details differ"
-            )
-        return phone, f"the review queue's flag #{seq} of {phone} is not its events' replay: {what}"
-    return None
+        mismatch = first_mismatch(tx, account_id, tx.ledger.events(account_id))
+        if mismatch is None:
+            return chain
+        return replace(
+            chain,
+            ok=False,
+            problem=mismatch.problem,
+            contact=mismatch.contact,
+            message=mismatch.message,
+        )

@@ -184,12 +184,28 @@ class BroadcastDecisions:
 @dataclass(frozen=True, slots=True)
 class LogReport:
     """What ``verify_log`` found: the log's size, how many positions it checked, the
-    events waiting to be sequenced (and the oldest's age, seconds), and the problem."""
+    events waiting to be sequenced (and the oldest's age, seconds), and the problem with
+    the position, contact or text it concerns."""
 
     ok: bool
     size: int
     checked: int
     pending: int
     oldest_pending_age: float | None
-    problem: str | None
-    position: int | None
+    problem: str | None = None
+    position: int | None = None
+    contact: str | None = None
+    message: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogStatus:
+    """The transparency log at a glance: its size, the size ``verify`` last found
+    sound, the events waiting to be sequenced (and the oldest's age, seconds), and the
+    newest signed checkpoint."""
+
+    size: int
+    verified_size: int
+    pending: int
+    oldest_pending_age: float | None
+    checkpoint: str | None

@@ -3,8 +3,9 @@
 The sequencer (run by the worker, :mod:`optline.notify`; one at a time, elected
 through the database) gives queued events their positions in batches, each ending in a
 signed checkpoint. ``verify_log`` checks the log from the last checkpoint it found sound
-to the newest (a consistency proof, the new events' leaves, the tree's new root, and the
-replay of the contacts those events touched), or, ``full``, from the first position,
+to the newest (a consistency proof, the new events' leaves, the tree's new root), the
+events still queued (their hashes), and the contacts those events touched (their
+consent, flags and texts, :mod:`.consistency`), or, ``full``, from the first position,
 streaming in chunks of their own read transactions: memory stays bounded and no
 transaction stays open for the whole walk.
 """
@@ -15,12 +16,13 @@ from collections.abc import Iterator, Sequence
 
 import nacl.signing
 
-from optline.domain import projection
 from optline.domain.merkle import Frontier, appended_nodes, root_hash, verify_consistency
+from optline.engine.consistency import first_mismatch
 from optline.engine.directory import Directory
-from optline.engine.results import LogReport
+from optline.engine.results import LogReport, LogStatus
 from optline.store import Tx
 from optline.store.checkpoint import BadCheckpoint, Checkpoint, open_checkpoint
+from optline.store.ledger import event_hash
 from optline.store.rows import LogEntry, StoredCheckpoint
 
 #: Events a sequencer's batch integrates at most (one checkpoint each).
@@ -30,11 +32,19 @@ VERIFY_CHUNK = 5_000
 
 
 class LogBroken(Exception):
-    """What ``verify_log`` found wrong, with the position it concerns (if one)."""
+    """What ``verify_log`` found wrong, with the position, contact or text it concerns."""
 
-    def __init__(self, problem: str, position: int | None = None) -> None:
+    def __init__(
+        self,
+        problem: str,
+        position: int | None = None,
+        contact: str | None = None,
+        message: int | None = None,
+    ) -> None:
         super().__init__(problem)
         self.position = position
+        self.contact = contact
+        self.message = message
 
 
 class Transparency(Directory):
@@ -62,6 +72,20 @@ class Transparency(Directory):
             newest = tx.log.checkpoint()
         return None if newest is None else newest.text
 
+    def log_status(self) -> LogStatus:
+        """The log's size, verified size, backlog and newest checkpoint; checks nothing."""
+        now = self._clock()
+        with self.store.read() as tx:
+            newest, verified = tx.log.checkpoint(), tx.log.verified()
+            pending, oldest = tx.log.pending()
+        return LogStatus(
+            0 if newest is None else newest.size,
+            0 if verified is None else verified.size,
+            pending,
+            None if oldest is None else max(0.0, (now - oldest).total_seconds()),
+            None if newest is None else newest.text,
+        )
+
     def verify_log(self, full: bool = False) -> LogReport:
         """Check the log against its signed checkpoints (see the module's docstring);
         a sound log's newest checkpoint is remembered as verified."""
@@ -75,16 +99,18 @@ class Transparency(Directory):
         age = None if oldest is None else max(0.0, (now - oldest).total_seconds())
         size = 0 if newest is None else newest.size
         begin = 0 if start is None else start.size
-        report = LogReport(True, size, size - begin, pending, age, None, None)
+        report = LogReport(True, size, size - begin, pending, age)
         try:
             if newest is not None:
                 _signed(newest, trusted)
                 if start is not None:
                     _signed(start, trusted)
-                if full:
+            if full:
+                if newest is not None:
                     self._walk_all(newest, trusted)
-                else:
-                    self._walk_new(start, newest)
+            else:
+                touched = {} if newest is None else self._walk_new(start, newest)
+                self._check_recent(touched)
             if unlogged:
                 account_id, seq = unlogged[0]
                 raise LogBroken(
@@ -92,7 +118,17 @@ class Transparency(Directory):
                     " for it: inserted"
                 )
         except LogBroken as broken:
-            return LogReport(False, size, 0, pending, age, str(broken), broken.position)
+            return LogReport(
+                False,
+                size,
+                0,
+                pending,
+                age,
+                str(broken),
+                broken.position,
+                broken.contact,
+                broken.message,
+            )
         if newest is None:
             return report
         with self.store.transaction() as tx:
@@ -143,7 +179,11 @@ class Transparency(Directory):
                             entry.position,
                         )
 
-    def _walk_new(self, start: StoredCheckpoint | None, newest: StoredCheckpoint) -> None:
+    def _walk_new(
+        self, start: StoredCheckpoint | None, newest: StoredCheckpoint
+    ) -> dict[int, set[str]]:
+        """The entries since ``start``, checked against ``newest``: the contacts they
+        touched, by account."""
         begin = 0 if start is None else start.size
         leaves: list[bytes] = []
         touched: dict[int, set[str]] = {}
@@ -169,6 +209,28 @@ class Transparency(Directory):
                     f"the log's entries since position {begin} do not give checkpoint"
                     f" {newest.size}'s root: entries reordered, inserted or removed"
                 )
+        return touched
+
+    def _check_recent(self, touched: dict[int, set[str]]) -> None:
+        """The events still queued for the log must hash to their content, and the
+        contacts they and the new entries touched must be what their events say."""
+        with self.store.read() as tx:
+            for event in tx.log.queued():
+                if event.hash != event_hash(
+                    event.prev_hash,
+                    event.account_id,
+                    event.seq,
+                    event.type,
+                    event.phone,
+                    event.data,
+                    event.occurred_at,
+                ):
+                    raise LogBroken(
+                        f"event #{event.seq} of account {event.account_id}, queued for the"
+                        " log, was altered: its content does not match its hash"
+                    )
+                if event.phone is not None:
+                    touched.setdefault(event.account_id, set()).add(event.phone)
             for account_id, phones in sorted(touched.items()):
                 _replayed(tx, account_id, sorted(phones))
 
@@ -194,10 +256,8 @@ def _check_leaf(entry: LogEntry) -> None:
 
 
 def _replayed(tx: Tx, account_id: int, phones: list[str]) -> None:
-    """The touched contacts' stored consent must be their events' replay."""
-    replayed = projection.replay(tx.ledger.events_of(account_id, phones))
-    stored = tx.projections.read(account_id, phones)
-    differs = projection.first_difference(stored, replayed)
-    if differs is not None:
-        phone, what = differs
-        raise LogBroken(f"the stored consent of {phone} is not its events' replay: {what}")
+    """The touched contacts' stored consent, flags and committed texts must be what
+    their events say."""
+    mismatch = first_mismatch(tx, account_id, tx.ledger.events_of(account_id, phones), phones)
+    if mismatch is not None:
+        raise LogBroken(mismatch.problem, None, mismatch.contact, mismatch.message)

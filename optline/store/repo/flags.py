@@ -44,10 +44,17 @@ class Flags(Repository):
         )
         self._conn.execute(stmt)
 
-    def all(self, account_id: int) -> list[Flag]:
-        """Every flag of the account, open or resolved, oldest first."""
-        stmt = sa.select(flags).where(flags.c.account_id == account_id).order_by(flags.c.seq)
-        return [_flag(row) for row in self._conn.execute(stmt)]
+    def all(self, account_id: int, phones: Sequence[str] | None = None) -> list[Flag]:
+        """Every flag of the account (``phones``: of these contacts), open or resolved,
+        oldest first."""
+        stmt = sa.select(flags).where(flags.c.account_id == account_id)
+        if phones is None:
+            return [_flag(row) for row in self._conn.execute(stmt.order_by(flags.c.seq))]
+        found: list[Flag] = []
+        for at in range(0, len(phones), 500):  # a few hundred contacts a statement
+            chunk = stmt.where(flags.c.phone.in_(phones[at : at + 500]))
+            found.extend(_flag(row) for row in self._conn.execute(chunk))
+        return sorted(found, key=lambda f: f.seq)
 
     def restore(self, account_id: int, seq: int, flag: Flag | None) -> None:
         """Rewrite the flag ``seq`` as ``flag`` says (None: there is no such flag); the

@@ -26,7 +26,7 @@ from optline.domain.merkle import (
 from optline.store.checkpoint import Checkpoint, LogKeys
 from optline.store.ledger import event_leaf
 from optline.store.repo.base import Repository
-from optline.store.rows import LogEntry, StoredCheckpoint
+from optline.store.rows import LogEntry, StoredCheckpoint, StoredEvent, stored_event
 from optline.store.schema import (
     events,
     log_checkpoints,
@@ -206,6 +206,16 @@ class Log(Repository):
         count = self._conn.execute(sa.select(sa.func.count()).select_from(q)).scalar_one()
         oldest = sa.select(q.c.queued_at).order_by(q.c.id).limit(1)  # queued first: oldest
         return int(count), self._conn.execute(oldest).scalar_one_or_none()
+
+    def queued(self) -> list[StoredEvent]:
+        """The events waiting to be sequenced, in the order they were queued."""
+        q, e = log_queue, events
+        stmt = (
+            sa.select(e)
+            .select_from(q.join(e, sa.and_(e.c.account_id == q.c.account_id, e.c.seq == q.c.seq)))
+            .order_by(q.c.id)
+        )
+        return [stored_event(r) for r in self._conn.execute(stmt)]
 
     def entries(self, start: int, limit: int) -> list[LogEntry]:
         """Positions ``start``… with their events (None fields: the event is gone) and
