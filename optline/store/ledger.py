@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from optline.domain.merkle import leaf_hash
 
 GENESIS = "0" * 64
@@ -86,17 +88,42 @@ def canonical(
     type: str,
     phone: str | None,
     data: Mapping[str, Any],
-    occurred_at: datetime,
+    occurred_at: datetime | str,
 ) -> bytes:
+    """The event's canonical form; ``occurred_at`` as a moment, or as its
+    :func:`timestamp` text already."""
     document = {
         "account_id": account_id,
         "seq": seq,
         "type": type,
         "phone": phone,
         "data": data,
-        "occurred_at": timestamp(occurred_at),
+        "occurred_at": occurred_at if isinstance(occurred_at, str) else timestamp(occurred_at),
     }
+    if _flat(data) and type.__class__ is str and phone.__class__ in _TEXT_OR_NONE:
+        # orjson writes exactly these values as the encoder below does (a property
+        # test holds them to it), in an eighth of the time; floats (whose exponents
+        # it writes otherwise), nested values and subclasses go the reference way.
+        return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     return _CANONICAL.encode(document).encode("utf-8")
+
+
+_TEXT_OR_NONE = frozenset({str, type(None)})
+_INT64 = range(-(2**63), 2**63)
+
+
+def _flat(data: Mapping[str, Any]) -> bool:
+    """Whether ``data`` holds only text keys and text, bool, None or 64-bit int values."""
+    for key, value in data.items():
+        kind = value.__class__
+        if key.__class__ is not str or (
+            kind not in _FLAT_VALUES and not (kind is int and value in _INT64)
+        ):
+            return False
+    return True
+
+
+_FLAT_VALUES = frozenset({str, bool, type(None)})
 
 
 def event_hash(
@@ -119,7 +146,7 @@ def event_leaf(
     type: str,
     phone: str | None,
     data: Mapping[str, Any],
-    occurred_at: datetime,
+    occurred_at: datetime | str,
 ) -> bytes:
     """The event's leaf hash in the transparency log: its canonical form, hashed as
     RFC 9162 hashes leaves (no chain: a verifier needs the event alone)."""

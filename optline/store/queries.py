@@ -21,6 +21,8 @@ from optline.store.schema import (
     event_seq,
     events,
     lists,
+    log_entries,
+    log_nodes,
     log_queue,
     memberships,
     messages,
@@ -533,6 +535,35 @@ class Queries:
             sa.update(accounts)
             .where(accounts.c.id == _p("account"))
             .values(subscriptions_version=accounts.c.subscriptions_version + 1)
+        )
+        # The log's entries from a position on, with their events and stored leaves
+        # (verify reads every entry: rows as the driver returns them, no SQLAlchemy
+        # processing per row).
+        le, n = log_entries, log_nodes
+        self.log_entries = Prepared(
+            sa.select(
+                le.c.position,
+                le.c.account_id,
+                le.c.seq,
+                events.c.type,
+                events.c.phone,
+                events.c.data,
+                events.c.occurred_at,
+                n.c.hash,
+            )
+            .select_from(
+                le.outerjoin(
+                    events,
+                    sa.and_(events.c.account_id == le.c.account_id, events.c.seq == le.c.seq),
+                ).outerjoin(
+                    n, sa.and_(n.c.level == sa.literal_column("0"), n.c.idx == le.c.position)
+                )
+            )
+            .where(le.c.position >= _p("start", type_=sa.BigInteger))
+            .order_by(le.c.position)
+            .limit(_p("limit", type_=sa.Integer))
+            .offset(sa.literal_column("0")),  # else SQLite's compiler binds an offset too
+            dialect,
         )
         self.queue_event = Prepared(
             sa.insert(log_queue).values(

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Row
 
 from optline.domain.consent import ContactState, Status
 from optline.domain.policy import SenderKind
+from optline.store.ledger import timestamp
 from optline.store.sealed import Sealer
 
 
@@ -303,3 +304,19 @@ def json_object(value: str | dict[str, Any] | None) -> dict[str, Any]:
 def json_value(value: Any) -> Any:
     """A JSON column as the driver returns it: text from SQLite, parsed from psycopg."""
     return orjson.loads(value) if isinstance(value, str) else value
+
+
+def stamp_value(value: str | datetime) -> str:
+    """A timestamp as the driver returns it, as its canonical text (``timestamp``)."""
+    if isinstance(value, str) and len(value) == 26 and value[4] == "-" and value[0] != "0":
+        # SQLite's stored text, "YYYY-MM-DD HH:MM:SS.ffffff" (UTC, a year from 1000 on):
+        # the canonical text by rearranging it, without parsing and writing a datetime.
+        return f"{value[:10]}T{value[11:]}Z"
+    return timestamp(moment_value(value))
+
+
+def moment_value(value: str | datetime) -> datetime:
+    """A timestamp as the driver returns it: SQLite's stored text, PostgreSQL's datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC)

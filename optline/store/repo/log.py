@@ -26,7 +26,14 @@ from optline.domain.merkle import (
 from optline.store.checkpoint import Checkpoint, LogKeys
 from optline.store.ledger import event_leaf
 from optline.store.repo.base import Repository
-from optline.store.rows import LogEntry, StoredCheckpoint, StoredEvent, stored_event
+from optline.store.rows import (
+    LogEntry,
+    StoredCheckpoint,
+    StoredEvent,
+    json_value,
+    stamp_value,
+    stored_event,
+)
 from optline.store.schema import (
     events,
     log_checkpoints,
@@ -220,45 +227,22 @@ class Log(Repository):
     def entries(self, start: int, limit: int) -> list[LogEntry]:
         """Positions ``start``… with their events (None fields: the event is gone) and
         stored leaf hashes, in position order."""
-        le, e, n = log_entries, events, log_nodes
-        stmt = (
-            sa.select(
-                le.c.position,
-                le.c.account_id,
-                le.c.seq,
-                e.c.type,
-                e.c.phone,
-                e.c.data,
-                e.c.occurred_at,
-                n.c.hash,
-            )
-            .select_from(
-                le.outerjoin(
-                    e, sa.and_(e.c.account_id == le.c.account_id, e.c.seq == le.c.seq)
-                ).outerjoin(n, sa.and_(n.c.level == 0, n.c.idx == le.c.position))
-            )
-            .where(le.c.position >= start)
-            .order_by(le.c.position)
-            .limit(limit)
-        )
-        found = []
-        for r in self._conn.execute(stmt):
-            leaf = (
+        rows = self._q.log_entries.all(self._driver, {"start": start, "limit": limit})
+        return [
+            LogEntry(
+                int(position),
+                account_id,
+                seq,
+                phone,
                 None
-                if r.type is None
-                else event_leaf(r.account_id, r.seq, r.type, r.phone, r.data, r.occurred_at)
+                if kind is None
+                else event_leaf(
+                    account_id, seq, kind, phone, json_value(data), stamp_value(occurred_at)
+                ),
+                None if stored is None else bytes(stored),
             )
-            found.append(
-                LogEntry(
-                    int(r.position),
-                    r.account_id,
-                    r.seq,
-                    r.phone,
-                    leaf,
-                    None if r.hash is None else bytes(r.hash),
-                )
-            )
-        return found
+            for position, account_id, seq, kind, phone, data, occurred_at, stored in rows
+        ]
 
     def unlogged(self, limit: int) -> list[tuple[int, int]]:
         """Events neither in the log nor queued for it: (account id, seq), the first few."""

@@ -6,7 +6,7 @@ the idempotency keys of send requests."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +15,13 @@ from optline.domain.messages import MessageStatus
 from optline.store.ledger import utc
 from optline.store.queries import Prepared, insert
 from optline.store.repo.base import Repository
-from optline.store.rows import DuplicateDelivery, MessageRow, json_value, message_row
+from optline.store.rows import (
+    DuplicateDelivery,
+    MessageRow,
+    json_value,
+    message_row,
+    moment_value,
+)
 from optline.store.schema import PENDING_REPLY, UNSETTLED, messages, send_requests
 
 # Ids bound in one IN list: well under SQLite's and the drivers' limits on parameters.
@@ -184,12 +190,12 @@ class Messages(Repository):
         every outbound text but the refused or failed ones and automatic replies (for
         the send caps, :mod:`optline.domain.windows`)."""
         params = {"account": account_id, "phone": phone, "campaign": campaign, "since": since}
-        return [_moment(row[0]) for row in self._q.sent_since.all(self._driver, params)]
+        return [moment_value(row[0]) for row in self._q.sent_since.all(self._driver, params)]
 
     def last_inbound(self, account_id: int, phone: str) -> datetime | None:
         """When ``phone`` last wrote to the account (None: never)."""
         row = self._q.last_inbound.first(self._driver, {"account": account_id, "phone": phone})
-        return None if row is None or row[0] is None else _moment(row[0])
+        return None if row is None or row[0] is None else moment_value(row[0])
 
     def last_text(self, account_id: int, phone: str) -> datetime | None:
         """When a text last went either way between the account and ``phone``: the last
@@ -201,7 +207,7 @@ class Messages(Repository):
             sa.or_(m.c.direction == "in", m.c.status != MessageStatus.FAILED.value),
         )
         found = self._conn.execute(stmt).scalar()
-        return None if found is None else _moment(found)
+        return None if found is None else moment_value(found)
 
     def by_provider_id(self, account_id: int, provider_id: str) -> MessageRow | None:
         m = messages
@@ -390,10 +396,3 @@ class Messages(Repository):
         stmt = insert(send_requests, self._postgres).values(values).on_conflict_do_nothing()
         if self._conn.execute(stmt.returning(send_requests.c.key)).first() is None:
             raise DuplicateDelivery(f"idempotency key {key!r} is already taken")
-
-
-def _moment(value: str | datetime) -> datetime:
-    """A timestamp as the driver returns it: SQLite's stored text, PostgreSQL's datetime."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.astimezone(UTC)
