@@ -64,6 +64,14 @@ class Transparency(Directory):
             last = checkpoint
         return last
 
+    def log_backlog(self) -> tuple[int, float]:
+        """How many committed events wait for a position in the log, and the age in
+        seconds of the oldest (from its event's time; 0 when none waits)."""
+        now = self._clock()
+        with self.store.read() as tx:
+            pending, oldest = tx.log.pending()
+        return pending, 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())
+
     def newest_checkpoint(self) -> str | None:
         """The newest checkpoint's signed text."""
         with self.store.read() as tx:
