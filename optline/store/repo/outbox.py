@@ -26,6 +26,8 @@ from optline.store.schema import notifications, subscriptions
 #: The event-webhook type that publishes the transparency log's signed checkpoints.
 CHECKPOINT_EVENT = "checkpoint"
 
+# An account's event-webhook subscriptions and the version of them they are.
+
 
 class Outbox(Repository):
     __slots__ = ()
