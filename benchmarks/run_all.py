@@ -34,6 +34,7 @@ QUICK = {
     "classify_bench": ["--seconds", "0.5"],
     "contacts_bench": ["--contacts", "100000", "--rounds", "3"],
     "http_bench": ["--seconds", "4", "--rounds", "1"],
+    "lag_bench": ["--seconds", "4"],
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import event as sa_event
 from store_support import Clock
@@ -33,6 +34,8 @@ from optline.notify import EVENT_ID_HEADER, drain
 from optline.providers import signing
 from optline.providers.base import SignatureError
 from optline.store import Store
+from optline.store.checkpoint import BadCheckpoint, open_checkpoint, verify_key
+from optline.store.ledger import timestamp
 
 
 @dataclass
@@ -299,3 +302,111 @@ def test_a_pass_over_an_outbox_with_nothing_due_takes_no_write_lock(
             assert writes != []
         finally:
             sa_event.remove(engine.store.engine, "begin", begun)
+
+
+def test_each_signed_checkpoint_is_published_once_to_its_subscribers(
+    acme: Tenant, engine: Engine, receiver: Receiver
+) -> None:
+    """Every subscription of every account that asked for ``checkpoint`` gets each
+    checkpoint the sequencer signs, signed with its own secret; a pass that signs
+    nothing publishes nothing."""
+    watcher = acme.ok(
+        "POST", "/v1/subscriptions", {"url": receiver.url, "events": ["checkpoint"]}, 201
+    )
+    acme.ok("POST", "/v1/subscriptions", {"url": receiver.url, "events": ["opted_out"]}, 201)
+    other = new_tenant(acme.client, "other", senders=("+14155550177",))
+    both = other.ok(
+        "POST",
+        "/v1/subscriptions",
+        {"url": receiver.url, "events": ["checkpoint", "opted_in"]},
+        201,
+    )
+    assert watcher["events"] == ["checkpoint"]
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")
+    with httpx.Client(timeout=5) as client:
+        assert drain(engine, client) == 1  # the opt-out; nothing is signed yet
+        made = engine.sequence_pending()
+        assert made is not None
+        assert drain(engine, client) == 2
+        assert engine.sequence_pending() is None  # nothing new: nothing to publish
+        assert drain(engine, client) == 0
+    published = [r for r in receiver.requests if json.loads(r.body)["type"] == "checkpoint"]
+    assert len(published) == 2
+    secrets = {watcher["secret"], both["secret"]}
+    for request in published:
+        assert any(_signed_with(s, request) for s in secrets)
+        payload = json.loads(request.body)
+        assert request.headers[EVENT_ID_HEADER] == payload["id"] == f"checkpoint-{made.size}"
+        keys = [verify_key(k) for k in payload["public_keys"]]
+        assert open_checkpoint(payload["checkpoint"], keys) == made
+        assert (payload["size"], payload["root"]) == (made.size, made.root.hex())
+        assert payload["time"] == timestamp(made.time)
+        assert payload["checkpoint"] == engine.newest_checkpoint()
+        # Altered, it no longer checks with the published key.
+        with pytest.raises(BadCheckpoint):
+            open_checkpoint(payload["checkpoint"].replace("size ", "size 1"), keys)
+
+
+def _signed_with(secret: str, request: Received) -> bool:
+    try:
+        signing.verify(secret, request.body, request.headers[signing.HEADER])
+    except SignatureError:
+        return False
+    return True
+
+
+def test_every_batch_queues_its_checkpoint_once_in_its_own_transaction(
+    acme: Tenant, engine: Engine
+) -> None:
+    acme.ok(
+        "POST", "/v1/subscriptions", {"url": "http://127.0.0.1:9/x", "events": ["checkpoint"]}, 201
+    )
+    for phone in (BOB, EVE, "+14155550999"):
+        acme.ok("POST", f"/v1/contacts/{phone}/opt-out")
+    sizes = []
+    while (made := engine.sequence_log(limit=1)) is not None:
+        sizes.append(made.size)
+    queued = notifications(engine)
+    assert [r["checkpoint_size"] for r in queued] == sizes and len(sizes) >= 3
+    assert all(r["event_seq"] is None and r["state"] == "pending" for r in queued)
+    with engine.store.read() as tx:
+        assert [c.size for c in tx.log.checkpoints(0, sizes[-1])] == sizes
+
+
+def test_the_outbox_upgrades_in_place_and_keeps_its_notifications(
+    acme: Tenant, engine: Engine, receiver: Receiver
+) -> None:
+    """r0022 keys the outbox by a row id: the notifications on record keep their states
+    and are still delivered; going back drops the checkpoints the old outbox cannot hold."""
+    from alembic import command
+
+    from optline.store.migrate import alembic_config
+
+    acme.ok(
+        "POST",
+        "/v1/subscriptions",
+        {"url": receiver.url, "events": ["opted_out", "checkpoint"]},
+        201,
+    )
+    acme.ok("POST", f"/v1/contacts/{BOB}/opt-out")
+    assert engine.sequence_pending() is not None
+    assert [r["event_seq"] for r in notifications(engine)] == [1, None]
+    config = alembic_config()
+    with engine.store.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "r0014")
+        conn.commit()
+    with engine.store.engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT event_seq, state FROM notifications")).all()
+    assert [tuple(r) for r in kept] == [(1, "pending")]
+    with engine.store.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        conn.commit()
+    (row,) = notifications(engine)
+    assert (row["event_seq"], row["checkpoint_size"], row["state"]) == (1, None, "pending")
+    acme.ok("POST", f"/v1/contacts/{EVE}/opt-out")
+    assert engine.sequence_pending() is not None
+    with httpx.Client(timeout=5) as client:
+        assert drain(engine, client) == 3
+    assert [json.loads(r.body)["type"] for r in receiver.requests].count("checkpoint") == 1

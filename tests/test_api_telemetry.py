@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 import pytest
 from account_support import HELP_CONTACT
 from fastapi.testclient import TestClient
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -168,3 +170,51 @@ def test_the_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("OPTLINE_OTEL", "maybe")
     with pytest.raises(ValueError, match="OPTLINE_OTEL"):
         Settings.from_env()
+
+
+def _gauges(reader: InMemoryMetricReader) -> dict[str, float]:
+    data = reader.get_metrics_data()
+    if data is None:
+        return {}
+    return {
+        metric.name: point.value
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        for point in metric.data.data_points
+        if isinstance(point, NumberDataPoint)
+    }
+
+
+def test_the_log_queue_is_a_pair_of_gauges(tmp_path: Path) -> None:
+    """The events waiting for a position in the transparency log, and the oldest's age,
+    as gauges read from the database on each collection."""
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    app = create_app(_settings(tmp_path, True), meter_provider=provider)
+    engine: Engine = app.state.engine
+    try:
+        account = engine.create_account("acme", overrides=HELP_CONTACT)
+        engine.sequence_pending()
+        assert _gauges(reader) == {"optline.log.queued": 0, "optline.log.oldest_queued_age": 0}
+        engine.opt_out(account.id, BOB)
+        engine.opt_out(account.id, "+14155552672")
+        waiting = _gauges(reader)
+        assert waiting["optline.log.queued"] == 2
+        assert waiting["optline.log.oldest_queued_age"] > 0
+        assert engine.sequence_pending() is not None
+        assert _gauges(reader) == {"optline.log.queued": 0, "optline.log.oldest_queued_age": 0}
+    finally:
+        provider.shutdown()
+        engine.close()
+
+
+def test_without_the_setting_the_log_has_no_gauges(tmp_path: Path) -> None:
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    app = create_app(_settings(tmp_path, False), meter_provider=provider)
+    try:
+        assert _gauges(reader) == {}
+    finally:
+        provider.shutdown()
+        app.state.engine.close()

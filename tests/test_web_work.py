@@ -128,6 +128,19 @@ def test_event_webhooks_show_the_secret_once_and_their_deliveries(
     assert nothing.status_code == 422
 
 
+def test_the_event_webhook_form_offers_the_logs_checkpoints(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    assert 'name="events" value="checkpoint"' in _page(signed_in, "/ui/subscriptions").text
+    _post(
+        signed_in,
+        "/ui/subscriptions",
+        {"url": "https://audit.example.com/optline", "events": "checkpoint"},
+    )
+    (sub,) = engine.subscriptions("acme")
+    assert sub.events == ["checkpoint"]
+
+
 def _upload(client: TestClient, text: str) -> httpx.Response:
     response: httpx.Response = client.post(
         "/ui/import", files={"file": ("people.csv", text.encode(), "text/csv")}, headers=HOST

@@ -32,6 +32,7 @@ from optline.providers.registry import Dispatcher
 from optline.settings import Settings
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
 __all__ = ["API_TAGS", "Settings", "app_from_env", "create_app"]
@@ -42,11 +43,13 @@ def create_app(
     engine: Engine | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
+    meter_provider: MeterProvider | None = None,
 ) -> FastAPI:
     """The application; ``engine`` defaults to one opened on ``settings.database_url``
     that sends through each sender's provider, and is closed with the app. With
     ``settings.opentelemetry`` every request is traced by FastAPI's own telemetry, to
-    ``tracer_provider`` (by default the global one)."""
+    ``tracer_provider`` (by default the global one), and the transparency log's queue
+    is a pair of gauges of ``meter_provider`` (by default the global one)."""
     owned = engine is None
     if engine is None:
         callback = (
@@ -93,6 +96,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.settings = settings
+    telemetry.observe_log(settings, engine.log_status, meter_provider)
     problems.install(app)
     # The routes hit once per text first, as the app's own: FastAPI tries those before
     # the included routers, each of which adds a layer of matching to every request.

@@ -16,9 +16,10 @@ from optline.domain import inputs
 from optline.engine.context import AccountRef
 from optline.engine.directory import Directory
 from optline.errors import BadInput
-from optline.store import Deliveries, Notification, SubscriptionRow
+from optline.store import CHECKPOINT_EVENT, Deliveries, Notification, SubscriptionRow
 
-#: Event types an event-webhook subscription may ask for.
+#: Event types an event-webhook subscription may ask for: ledger events of its account,
+#: and the transparency log's signed checkpoints (``checkpoint``, the deployment's).
 SUBSCRIBABLE = frozenset(
     {
         "opted_out",
@@ -30,6 +31,7 @@ SUBSCRIBABLE = frozenset(
         "revocation_flagged",
         "send_refused",
         "consent_recorded",
+        CHECKPOINT_EVENT,
     }
 )
 

@@ -21,7 +21,7 @@ from optline.engine.consistency import first_mismatch
 from optline.engine.directory import Directory
 from optline.engine.results import LogReport, LogStatus
 from optline.store import Tx
-from optline.store.checkpoint import BadCheckpoint, Checkpoint, open_checkpoint
+from optline.store.checkpoint import BadCheckpoint, Checkpoint, open_checkpoint, public_key_text
 from optline.store.ledger import event_hash
 from optline.store.rows import LogEntry, StoredCheckpoint
 
@@ -52,12 +52,20 @@ class Transparency(Directory):
 
     def sequence_log(self, limit: int = SEQUENCE_BATCH) -> Checkpoint | None:
         """Integrate the next batch of queued events; None when none waits or another
-        process is the sequencer now."""
+        process is the sequencer now. The checkpoint is queued for the subscribers of
+        ``checkpoint`` events in the same transaction: published once, if signed."""
         with self.store.transaction() as tx:
             if not tx.log.lead():
                 return None
             keys = tx.log.signing_keys(self.store.log_keys)
-            return tx.log.integrate(keys, limit, self._clock())
+            now = self._clock()
+            checkpoint = tx.log.integrate(keys, limit, now)
+            if checkpoint is not None:
+                stored = tx.log.checkpoint(checkpoint.size)
+                assert stored is not None  # just stored
+                public = [public_key_text(key) for key in keys.public_keys]
+                tx.outbox.enqueue_checkpoint(checkpoint, stored.text, public, now)
+            return checkpoint
 
     def sequence_pending(self) -> Checkpoint | None:
         """Integrate batches until no event waits; the last checkpoint made, if any."""

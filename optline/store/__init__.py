@@ -10,6 +10,7 @@ hands out transactions (:class:`Tx`), whose queries are in its repositories
 from optline.store.database import Store
 from optline.store.group_commit import CommitFailed
 from optline.store.repo.contacts import StoredLocation
+from optline.store.repo.outbox import CHECKPOINT_EVENT
 from optline.store.rows import (
     AccountRow,
     Conflict,
@@ -26,6 +27,7 @@ from optline.store.rows import (
 from optline.store.tx import Tx
 
 __all__ = [
+    "CHECKPOINT_EVENT",
     "AccountRow",
     "CommitFailed",
     "Conflict",

@@ -147,11 +147,12 @@ class Deliveries:
 
 @dataclass(frozen=True)
 class Notification:
-    """One event-webhook delivery, claimed from the outbox."""
+    """One event-webhook delivery, claimed from the outbox: an account's event or a
+    checkpoint of the transparency log."""
 
+    id: int
     account_id: int
     subscription_id: int
-    event_seq: int
     url: str
     secret: str = field(repr=False)
     payload: dict[str, Any]
@@ -159,11 +160,8 @@ class Notification:
 
     @property
     def event_id(self) -> str:
-        return f"{self.account_id}-{self.event_seq}"
-
-    @property
-    def id(self) -> tuple[int, int, int]:
-        return (self.account_id, self.subscription_id, self.event_seq)
+        """What the receiver de-duplicates on: the payload's ``id``."""
+        return str(self.payload["id"])
 
 
 # -- row mappers -----------------------------------------------------------------------

@@ -479,12 +479,19 @@ subscriptions = sa.Table(
 )
 
 # The transactional outbox of event webhooks: written with the change it reports.
+# A notification reports an event of its account (event_seq) or publishes a signed
+# checkpoint of the transparency log (checkpoint_size), never both; each at most once
+# per subscription.
 notifications = sa.Table(
     "notifications",
     metadata,
-    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
-    sa.Column("subscription_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("event_seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), sa.Identity(), primary_key=True
+    ),
+    sa.Column("account_id", sa.Integer, _account_fk(), nullable=False),
+    sa.Column("subscription_id", sa.Integer, nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=True),
+    sa.Column("checkpoint_size", sa.BigInteger, nullable=True),
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
@@ -494,6 +501,9 @@ notifications = sa.Table(
     sa.Column("last_error", sa.String, nullable=True),
     sa.Column("delivered_at", UTCDateTime, nullable=True),
     sa.Index("ix_notifications_state_next_attempt_at", "state", "next_attempt_at"),
+    sa.UniqueConstraint("account_id", "subscription_id", "event_seq"),
+    sa.UniqueConstraint("account_id", "subscription_id", "checkpoint_size"),
+    sa.CheckConstraint("(event_seq IS NULL) <> (checkpoint_size IS NULL)", name="one_subject"),
 )
 
 # The inbox's read markers: the last message of a conversation (one contact's texts)

@@ -1,6 +1,7 @@
 """The transactional outbox of event webhooks: an account's subscriptions, the
-notifications queued for them in the transaction that appends the events, and their
-delivery (leased to a worker, then delivered, retried or given up)."""
+notifications queued for them in the transaction that appends the events (or, for the
+transparency log's checkpoints, in the sequencer's transaction that signs them), and
+their delivery (leased to a worker, then delivered, retried or given up)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from optline.store.checkpoint import Checkpoint
+from optline.store.ledger import timestamp
 from optline.store.repo.base import Repository
 from optline.store.rows import (
     Deliveries,
@@ -19,6 +22,9 @@ from optline.store.rows import (
     json_value,
 )
 from optline.store.schema import notifications, subscriptions
+
+#: The event-webhook type that publishes the transparency log's signed checkpoints.
+CHECKPOINT_EVENT = "checkpoint"
 
 # An account's event-webhook subscriptions and the version of them they are.
 
@@ -92,22 +98,41 @@ class Outbox(Repository):
             subs = self._current_subscriptions(account_id)
             self._tx.subscriptions[account_id] = subs
         rows = [
-            {
-                "account_id": account_id,
-                "subscription_id": sub.id,
-                "event_seq": event.seq,
-                "payload": _payload(event),
-                "attempts": 0,
-                "next_attempt_at": at,
-                "leased_until": None,
-                "state": "pending",
-                "last_error": None,
-                "delivered_at": None,
-            }
+            _queued(account_id, sub.id, _payload(event), at, event_seq=event.seq)
             for event in stored
             for sub in subs
             if event.type in sub.events
         ]
+        self._queue(rows)
+
+    def enqueue_checkpoint(
+        self, checkpoint: Checkpoint, text: str, public_keys: Sequence[str], at: datetime
+    ) -> int:
+        """Queue a signed checkpoint for every subscription, of any account, that asked
+        for ``checkpoint`` events; returns how many were queued."""
+        s = subscriptions
+        payload = {
+            "id": f"checkpoint-{checkpoint.size}",
+            "type": CHECKPOINT_EVENT,
+            "checkpoint": text,
+            "size": checkpoint.size,
+            "root": checkpoint.root.hex(),
+            "time": timestamp(checkpoint.time),
+            "public_keys": list(public_keys),
+        }
+        # Few subscriptions, and JSON containment differs between the databases: the
+        # event types are matched here.
+        rows = [
+            _queued(account_id, sub_id, payload, at, checkpoint_size=checkpoint.size)
+            for account_id, sub_id, events in self._conn.execute(
+                sa.select(s.c.account_id, s.c.id, s.c.events)
+            )
+            if CHECKPOINT_EVENT in json_value(events)
+        ]
+        self._queue(rows)
+        return len(rows)
+
+    def _queue(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             self._tx.check_writable()
             self._conn.execute(sa.insert(notifications), rows)
@@ -122,32 +147,31 @@ class Outbox(Repository):
         due = _due(now, limit)
         if self._postgres:
             due = due.with_for_update(skip_locked=True)
-        keys = [tuple(r) for r in self._conn.execute(due)]
+        keys = [key for (key,) in self._conn.execute(due)]
         if not keys:
             return []
         until = now + timedelta(seconds=lease_seconds)
-        key = sa.tuple_(n.c.account_id, n.c.subscription_id, n.c.event_seq)
-        self._conn.execute(sa.update(n).where(key.in_(keys)).values(leased_until=until))
+        self._conn.execute(sa.update(n).where(n.c.id.in_(keys)).values(leased_until=until))
         stmt = (
             sa.select(
+                n.c.id,
                 n.c.account_id,
                 n.c.subscription_id,
-                n.c.event_seq,
                 n.c.payload,
                 n.c.attempts,
                 s.c.url,
                 s.c.secret,
             )
             .join(s, sa.and_(s.c.account_id == n.c.account_id, s.c.id == n.c.subscription_id))
-            .where(key.in_(keys))
+            .where(n.c.id.in_(keys))
             .order_by(n.c.next_attempt_at)
         )
         sealer = self._tx.sealer
         return [
             Notification(
+                r.id,
                 r.account_id,
                 r.subscription_id,
-                r.event_seq,
                 r.url,
                 sealer.open_text(r.secret),
                 dict(r.payload),
@@ -156,12 +180,12 @@ class Outbox(Repository):
             for r in self._conn.execute(stmt)
         ]
 
-    def delivered(self, key: tuple[int, int, int], at: datetime) -> None:
+    def delivered(self, key: int, at: datetime) -> None:
         self._update(key, state="done", delivered_at=at, leased_until=None)
 
     def retry(
         self,
-        key: tuple[int, int, int],
+        key: int,
         attempts: int,
         next_at: datetime,
         error: str,
@@ -180,11 +204,7 @@ class Outbox(Repository):
     def notifications(self, account_id: int) -> list[dict[str, Any]]:
         """Every notification of the account with its delivery state (oldest first)."""
         n = notifications
-        stmt = (
-            sa.select(n)
-            .where(n.c.account_id == account_id)
-            .order_by(n.c.event_seq, n.c.subscription_id)
-        )
+        stmt = sa.select(n).where(n.c.account_id == account_id).order_by(n.c.id)
         return [dict(r._mapping) for r in self._conn.execute(stmt)]
 
     def deliveries(self, account_id: int) -> dict[int, Deliveries]:
@@ -206,19 +226,35 @@ class Outbox(Repository):
                 seen.last_delivered = last
         return found
 
-    def _update(self, key: tuple[int, int, int], **values: Any) -> None:
+    def _update(self, key: int, **values: Any) -> None:
         self._tx.check_writable()
         n = notifications
-        account_id, subscription_id, event_seq = key
-        self._conn.execute(
-            sa.update(n)
-            .where(
-                n.c.account_id == account_id,
-                n.c.subscription_id == subscription_id,
-                n.c.event_seq == event_seq,
-            )
-            .values(values)
-        )
+        self._conn.execute(sa.update(n).where(n.c.id == key).values(values))
+
+
+def _queued(
+    account_id: int,
+    subscription_id: int,
+    payload: dict[str, Any],
+    at: datetime,
+    *,
+    event_seq: int | None = None,
+    checkpoint_size: int | None = None,
+) -> dict[str, Any]:
+    """A new outbox row, due at ``at``."""
+    return {
+        "account_id": account_id,
+        "subscription_id": subscription_id,
+        "event_seq": event_seq,
+        "checkpoint_size": checkpoint_size,
+        "payload": payload,
+        "attempts": 0,
+        "next_attempt_at": at,
+        "leased_until": None,
+        "state": "pending",
+        "last_error": None,
+        "delivered_at": None,
+    }
 
 
 def _payload(event: StoredEvent) -> dict[str, Any]:
@@ -234,11 +270,11 @@ def _payload(event: StoredEvent) -> dict[str, Any]:
     }
 
 
-def _due(now: datetime, limit: int) -> sa.Select[tuple[int, int, int]]:
+def _due(now: datetime, limit: int) -> sa.Select[tuple[int]]:
     """The keys of up to ``limit`` notifications due at ``now`` and not leased."""
     n = notifications
     return (
-        sa.select(n.c.account_id, n.c.subscription_id, n.c.event_seq)
+        sa.select(n.c.id)
         .where(
             n.c.state == "pending",
             n.c.next_attempt_at <= now,
