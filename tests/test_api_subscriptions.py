@@ -394,7 +394,7 @@ def test_the_outbox_upgrades_in_place_and_keeps_its_notifications(
     config = alembic_config()
     with engine.store.engine.connect() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "r0014")
+        command.downgrade(config, "r0019")
         conn.commit()
     with engine.store.engine.connect() as conn:
         kept = conn.execute(sa.text("SELECT event_seq, state FROM notifications")).all()
