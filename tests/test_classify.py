@@ -680,6 +680,17 @@ def test_classes_of_the_second_blind_set(text: str, intent: Intent) -> None:
         ("Schluss mit den Nachrichten!", Intent.OPT_OUT),
         ("Es reicht mit der Werbung", Intent.OPT_OUT),
         ("Schluss mit dem Streit, wir sehen uns morgen", Intent.NONE),
+        # Too many texts, a wrong number, no interest: may mean stop, in more languages.
+        ("Demasiados mensajes", Intent.POSSIBLE_OPT_OUT),
+        ("Trop de messages", Intent.POSSIBLE_OPT_OUT),
+        ("Zu viele Nachrichten", Intent.POSSIBLE_OPT_OUT),
+        ("Mensagens demais", Intent.POSSIBLE_OPT_OUT),
+        ("短信太多了", Intent.POSSIBLE_OPT_OUT),
+        ("打错了", Intent.POSSIBLE_OPT_OUT),
+        ("不感兴趣", Intent.POSSIBLE_OPT_OUT),
+        ("打错了，别再发了", Intent.OPT_OUT),
+        ("Trop de monde au magasin", Intent.NONE),
+        ("你没有注册吗？", Intent.NONE),
     ],
 )
 def test_classes_of_the_third_blind_set(text: str, intent: Intent) -> None:

@@ -70,8 +70,9 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "lehnt ab",
         _MAYBE,
-        r"\bkein interesse\b|\bfalsche nummer\b|^nein\b",
-        "interesse falsche nein",
+        r"\bkein interesse\b|\bfalsche nummer\b|^nein\b"
+        r"|\bzu viele (?:nachrichten|sms|werbung|mitteilungen)\b",
+        "interesse falsche nein viele",
     ),
     phrase(
         "mochte die nachrichten wieder",

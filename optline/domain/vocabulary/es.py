@@ -71,8 +71,9 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "rechaza",
         _MAYBE,
-        r"\bno me interesa\b|\bnumero equivocado\b",
-        "interesa equivocado",
+        r"\bno me interesa\b|\bnumero equivocado\b"
+        r"|\bdemasiados (?:mensajes|textos|sms)\b",
+        "interesa equivocado demasiados",
     ),
     phrase(
         "pide volver a recibir mensajes",
