@@ -20,6 +20,8 @@ Nearest example: the labelled example whose gram set has the highest cosine with
 text's; candidates come from an index of the examples' 4-grams (grams shared by many
 examples are left out), so a look-up costs a few dict reads, not a pass
 over every example. The model file ships the index, so loading builds nothing.
+Where that example is an opt-out nearly the same as the text (``sure_at``), a
+probability in the possible band is enough for an opt-out (:meth:`Model.opts_out`).
 """
 
 from __future__ import annotations
