@@ -58,6 +58,10 @@ _STOPPING = {"help": ("opt_out",), "opt_in": ("opt_out", "possible_opt_out")}
 _HEAD_GRID = [round(0.50 + 0.01 * i, 2) for i in range(50)]
 _GRID = [round(0.30 + 0.01 * i, 2) for i in range(70)]
 _NEIGHBOUR_GRID = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
+# Similarities of a nearly identical opt-out example tried for the possible band's own
+# opt-outs (learned.Model.opts_out); _NEVER turns that route off.
+_NEVER = 2.0
+_SURE_GRID = [0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, _NEVER]
 NEGATIVE = ("none", "opt_in")
 _DIGITS = 5
 
@@ -145,6 +149,7 @@ def as_model(
         opt_out_at=at["opt_out"],
         possible_at=at["possible_opt_out"],
         neighbour_at=at["neighbour"],
+        sure_at=at.get("sure_neighbour", _NEVER),
         examples=learned.examples_of((row.text, row.label) for row in rows),
         heads=tuple(
             learned.Head(label, weights, bias, at.get(label, 1.0))
@@ -216,9 +221,11 @@ def _combined(s: _Scored, at: dict[str, float]) -> str:
     label, similarity = s.neighbour
     if (
         s.alone_opts_out
-        and s.probability >= at["opt_out"]
         and label == "opt_out"
-        and similarity >= at["neighbour"]
+        and (
+            similarity >= at.get("sure_neighbour", _NEVER)
+            or (s.probability >= at["opt_out"] and similarity >= at["neighbour"])
+        )
     ):
         return "opt_out"
     return "possible_opt_out"
@@ -252,7 +259,9 @@ def choose_thresholds(scored: Sequence[_Scored]) -> dict[str, float]:
     opt_in replies the rules leave as none or possible as opt-outs (a false opt-out
     of the rules' own is not the model's to cap; ties: the higher threshold); then the
     lowest possible threshold under which the model alone reads at most
-    MAX_FALSE_POSSIBLE of all none and opt_in replies as possible opt-outs."""
+    MAX_FALSE_POSSIBLE of all none and opt_in replies as possible opt-outs; then the
+    similarity of a nearly identical opt-out example that opts out in that band
+    (:func:`sure_threshold`)."""
     negatives = [s for s in scored if s.row.label in NEGATIVE]
     left = [s for s in negatives if s.rules in ("none", "possible_opt_out")]
     positives = [s for s in scored if s.row.label == "opt_out"]
@@ -276,7 +285,26 @@ def choose_thresholds(scored: Sequence[_Scored]) -> dict[str, float]:
             break
         possible_at = t
     at = {"opt_out": opt_out_at, "possible_opt_out": possible_at, "neighbour": neighbour_at}
+    at["sure_neighbour"] = sure_threshold(left, positives, at)
     return {**at, **{label: head_threshold(scored, at, label) for label in learned.HEAD_LABELS}}
+
+
+def sure_threshold(
+    left: Sequence[_Scored], positives: Sequence[_Scored], at: dict[str, float]
+) -> float:
+    """The lowest similarity of _SURE_GRID at which a nearly identical opt-out example
+    opts out a text in the possible band (learned.Model.opts_out) while the model's
+    opt-outs stay within MAX_FALSE_OPT_OUT of ``left`` (the none and opt_in replies the
+    rules leave), and the route catches more opt-outs than it is off; else _NEVER."""
+    best = (sum(_combined(s, at) == "opt_out" for s in positives), _NEVER)
+    for sure in reversed(_SURE_GRID[:-1]):
+        trial = {**at, "sure_neighbour": sure}
+        if sum(_combined(s, trial) == "opt_out" for s in left) > MAX_FALSE_OPT_OUT * len(left):
+            break
+        caught = sum(_combined(s, trial) == "opt_out" for s in positives)
+        if caught > best[0]:
+            best = (caught, sure)
+    return best[1]
 
 
 def head_threshold(scored: Sequence[_Scored], at: dict[str, float], label: str) -> float:

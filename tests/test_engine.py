@@ -448,7 +448,7 @@ def test_a_queued_reply_is_not_sent_after_the_contact_opted_out(store: Store) ->
 
 
 # Formal wording the rules do not read; the learned stage does (tests/test_learned.py).
-REVOCATION = "I no longer consent to receiving text messages at this number."
+REVOCATION = "Cease all further correspondence to this number."
 
 
 def test_the_learned_stage_reaches_consent_through_every_profile(engine: Engine) -> None:

@@ -57,7 +57,10 @@ def test_training_reproduces_the_shipped_model_byte_for_byte() -> None:
 
 
 def _model(
-    intercept: float, examples: list[tuple[str, str]], neighbour_at: float = 0.5
+    intercept: float,
+    examples: list[tuple[str, str]],
+    neighbour_at: float = 0.5,
+    sure_at: float = 2.0,
 ) -> learned.Model:
     """A model that gives every text the same probability (no weights)."""
     return learned.Model(
@@ -67,6 +70,7 @@ def _model(
         possible_at=0.6,
         neighbour_at=neighbour_at,
         examples=learned.examples_of(examples),
+        sure_at=sure_at,
     )
 
 
@@ -101,6 +105,20 @@ def test_the_band_below_the_threshold_is_a_possible_opt_out() -> None:
     assert got.intent is Intent.POSSIBLE_OPT_OUT
     assert "below what opts out alone" in got.reason
     assert classify("purge my contact details pls", model=NEVER).intent is Intent.NONE
+
+
+def test_in_the_band_a_nearly_identical_opt_out_example_opts_out() -> None:
+    examples = [*EXAMPLES, ("annulla iscrizione", "opt_out"), ("quiite", "opt_out")]
+    band, sure = _model(0.8, examples), _model(0.8, examples, sure_at=0.95)
+    for text in ("Please purge my contact details from the roster!", "Annulla iscrizione"):
+        assert classify(text, model=band).intent is Intent.POSSIBLE_OPT_OUT
+        got = classify(text, model=sure)
+        assert got.intent is Intent.OPT_OUT and got.stage is Stage.MODEL
+    # Alike, but not nearly the same: still only flagged. One word stays the rules'.
+    assert classify("purge my contact details pls", model=sure).intent is Intent.POSSIBLE_OPT_OUT
+    assert classify("quiite", model=sure).intent is Intent.POSSIBLE_OPT_OUT
+    never = _model(-50.0, examples, sure_at=0.95)
+    assert classify("Annulla iscrizione", model=never).intent is Intent.NONE
 
 
 def test_negated_and_one_word_texts_are_left_to_the_rules() -> None:
@@ -145,6 +163,7 @@ def test_training_reads_the_model_as_classify_does() -> None:
     model = learned.shipped()
     at = {"opt_out": model.opt_out_at, "possible_opt_out": model.possible_at}
     at["neighbour"] = model.neighbour_at
+    at["sure_neighbour"] = model.sure_at
     at |= {head.label: head.at for head in model.heads}
     for row in ROWS[::7]:
         form = learned.model_form(row.text)
@@ -170,7 +189,7 @@ def test_the_nearest_example_is_found_through_the_index() -> None:
 
 
 def test_the_shipped_model_reads_formal_wording_the_rules_miss() -> None:
-    text = "I no longer consent to receiving text messages at this number."
+    text = "Cease all further correspondence to this number."
     assert classify(text, use_model=False).intent is Intent.NONE
     got = classify(text)
     assert got.intent is Intent.OPT_OUT and got.reason.startswith("model stage: like ")
@@ -186,7 +205,7 @@ def test_scoring_needs_no_training_library() -> None:
 
 
 def test_keyword_only_profiles_get_the_free_reading_in_detected() -> None:
-    text = "I no longer consent to receiving text messages at this number."
+    text = "Cease all further correspondence to this number."
     for name in ("twilio", "callrail", "krispcall", "command", "salesmsg"):
         got = classify(text, name)
         # Flagged for review (flag_plain_language), never an opt-out of the profile's own.

@@ -202,8 +202,9 @@ def learned_stage(
     """The learned stage on a text the rules read as ``rules`` (none or possible).
 
     It never lowers the rules' reading: its own opt-out needs a probability at the
-    model's opt-out threshold and a labelled opt-out example close enough (else it is a
-    possible opt-out), and a probability in the band below gives a possible opt-out.
+    model's opt-out threshold and a labelled opt-out example close enough, or one in the
+    band below with an opt-out example nearly the same (:meth:`learned.Model.opts_out`);
+    else a probability in the band gives a possible opt-out.
     It leaves negated texts and one-word texts' opt-outs to the rules (learned.py).
     Below the band, a text the rules read as none may be help or an opt-in by the
     model's heads, each with a labelled example of its class nearest, unless it holds
@@ -219,13 +220,7 @@ def learned_stage(
         return _head_stage(rules, form, model, stops, found)
     near = model.nearest(form)
     like = "no labelled example alike" if near is None else _like(near)
-    if (
-        learned.may_opt_out(words)
-        and probability >= model.opt_out_at
-        and near is not None
-        and near.example.label == Intent.OPT_OUT.value
-        and near.similarity >= model.neighbour_at
-    ):
+    if model.opts_out(probability, near, learned.may_opt_out(words)):
         why = f"{like}, opt-out probability {probability:.2f}"
         return Classification(
             Intent.OPT_OUT, None, None, _reason(Stage.MODEL, why), stage=Stage.MODEL

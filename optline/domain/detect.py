@@ -59,6 +59,7 @@ _WORDS_BEFORE = 5
 _READ_WHOLE_CLAUSES = 2000
 
 
+_SARCASM = re.compile(vocab.SARCASM)
 # Two CJK ideographs in a row: a text the unanchored (Chinese) rules read.
 _IDEOGRAPHS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2}")
 
@@ -339,12 +340,15 @@ class Detector:
 
     def _unless_exclaimed(self, clause: Verdict, folded: str, tokens: list[str]) -> Verdict:
         """A keyword clause's opt-out, unless laughter or delight around it makes it the
-        "Stop!" of chat ("Stop! That's amazing news 🎉"): then a possible opt-out."""
+        "Stop!" of chat ("Stop! That's amazing news 🎉"): then a possible opt-out. Not
+        where the keyword closes a text that mocks the texts ("Wow, another text. Just
+        what I needed. STOP."): the delight is sarcasm."""
         match = clause.match
         if (
             clause.intent is not Intent.OPT_OUT
             or match is None
             or (vocab.EXCLAIMED.isdisjoint(tokens) and vocab.EXCLAIMED_SIGNS.isdisjoint(folded))
+            or (tokens[-1] == match.keyword and _SARCASM.search(" ".join(tokens)))
         ):
             return clause
         key = ("exclaimed", match.keyword)

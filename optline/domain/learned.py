@@ -20,6 +20,8 @@ Nearest example: the labelled example whose gram set has the highest cosine with
 text's; candidates come from an index of the examples' 4-grams (grams shared by many
 examples are left out), so a look-up costs a few dict reads, not a pass
 over every example. The model file ships the index, so loading builds nothing.
+Where that example is an opt-out nearly the same as the text (``sure_at``), a
+probability in the possible band is enough for an opt-out (:meth:`Model.opts_out`).
 """
 
 from __future__ import annotations
@@ -135,6 +137,9 @@ class Model:
     examples: tuple[Example, ...]
     meta: dict[str, Any] = field(default_factory=dict)
     heads: tuple[Head, ...] = ()
+    # Cosine similarity at or above which an opt-out example so alike ("opt ot" beside
+    # "opt ot!") opts a text out with a probability in the possible band.
+    sure_at: float = 2.0
     # The examples' 4-gram index (:func:`index_of`), as the model file ships it; built
     # by :meth:`prepare` when a file lacks it.
     index: dict[str, list[int]] | None = None
@@ -146,6 +151,19 @@ class Model:
         if self.index is None:
             self.index = index_of([model_form(e.text) for e in self.examples])
         return self.index
+
+    def opts_out(self, probability: float, near: Neighbour | None, alone: bool) -> bool:
+        """Whether a text the model scores ``probability`` with the nearest example
+        ``near`` is an opt-out of the model's own, where ``alone`` (:func:`may_opt_out`):
+        at the opt-out threshold with an opt-out example close enough, or in the
+        possible band with an opt-out example at least ``sure_at`` alike."""
+        if not alone or near is None or near.example.label != "opt_out":
+            return False
+        if probability < self.possible_at:
+            return False
+        if near.similarity >= self.sure_at:
+            return True
+        return probability >= self.opt_out_at and near.similarity >= self.neighbour_at
 
     def probability(self, form: str) -> float:
         """The model's probability that the text of ``form`` asks to stop."""
@@ -205,6 +223,7 @@ class Model:
             opt_out_at=float(thresholds["opt_out"]),
             possible_at=float(thresholds["possible_opt_out"]),
             neighbour_at=float(thresholds["neighbour"]),
+            sure_at=float(thresholds.get("sure_neighbour", 2.0)),
             examples=examples_of(data["examples"]),
             index=data.get("neighbour_index"),
             meta={k: data[k] for k in ("training", "cross_validation") if k in data},

@@ -48,6 +48,7 @@ __all__ = [
     "PHRASES",
     "POSSIBLE_REPLIES",
     "QUESTION_WORDS",
+    "SARCASM",
     "SHORT_REPLIES",
     "SPELLINGS",
     "UNDOERS",
@@ -154,6 +155,7 @@ AFTER_FIRST_KEYWORD = en.AFTER_FIRST_KEYWORD
 #: Laughter or delight that makes a "Stop!" clause an exclamation, not a request.
 EXCLAIMED = en.EXCLAIMED
 EXCLAIMED_SIGNS = en.EXCLAIMED_SIGNS
+SARCASM = en.SARCASM
 #: Words that take back the opt-out named after them, and verbs a negation reaches
 #: across ("not asking to unsubscribe").
 UNDOERS = en.UNDOERS

@@ -48,6 +48,17 @@ PHRASES: tuple[Phrase, ...] = (
         negatable=False,
     ),
     phrase(
+        # "Schluss mit den Nachrichten!", "Es reicht mit der Werbung": enough of them.
+        "hat genug von den nachrichten",
+        _OUT,
+        r"\b(?:schluss|genug|es reicht|jetzt reicht s|mir reicht s) (?:jetzt )?(?:mit|von) "
+        r"(?:(?:den|diesen|euren|ihren|deinen|der|dieser|eurer|ihrer|dem|diesem|all den"
+        r"|all diesen) )?(?:nachrichten|sms|werbung|textnachrichten|werbenachrichten|spam"
+        r"|benachrichtigungen|werbe sms)\b",
+        "schluss genug reicht",
+        negatable=False,
+    ),
+    phrase(
         "will die nachrichten nicht mehr",
         _OUT,
         r"\b(?:will|mochte|brauche|wollen|mochten) (?:diese|ihre|eure|deine|die|solche) "
@@ -59,8 +70,9 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "lehnt ab",
         _MAYBE,
-        r"\bkein interesse\b|\bfalsche nummer\b|^nein\b",
-        "interesse falsche nein",
+        r"\bkein interesse\b|\bfalsche nummer\b|^nein\b"
+        r"|\bzu viele (?:nachrichten|sms|werbung|mitteilungen)\b",
+        "interesse falsche nein viele",
     ),
     phrase(
         "mochte die nachrichten wieder",

@@ -73,7 +73,9 @@ _OTHER_CHANNEL = (
 _CURSE_WORDS = (
     r"fucking|fuckin|fking|fkn|fcking|fckin|effing|effin|freaking|freakin|frigging|"
     r"friggin|fricking|frickin|goddamn|damn|bloody|f ing|f in|f king|f cking|f ckin|"
-    r"fu ing|fu king|fu kin"
+    r"fu ing|fu king|fu kin|"
+    # "stop the sh*t texts": a starred word is folded into two.
+    r"shit|shitty|sh t|sh tty|crap|crappy|damned|dumb"
 )
 _CURSE = rf"(?:{_CURSE_WORDS})"
 _SENDING = (
@@ -177,6 +179,21 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\bconsent (?:is |has been |is hereby |hereby )?(?:revoked|withdrawn)\b"
         r"(?! (?:box|form|field|section|checkbox)\b)",
         "unsubscribe unsub optout opt revoke withdraw cease revocation withdrawal consent",
+    ),
+    phrase(
+        # Formal refusal with a negation inside it: "I do not consent to further
+        # texts", "you do not have my permission to text me" (a consent refused is a
+        # consent revoked, 64.1200(a)(10)).
+        "does not consent to texts",
+        _OUT,
+        r"\b(?:do not|don t|dont|no longer|never|not) (?:consent|agree|authori[sz]e"
+        r"|give (?:my |you )?(?:consent|permission))(?: to)?"
+        r"(?: (?!but\b|and\b|or\b|except\b)\w+){0,3}? "
+        r"(?:texts?|txts?|text messages?|messages?|msgs?|sms|texting|messaging|contact|contacting"
+        r"|communications?|texted|contacted|messaged)\b"
+        r"|\b(?:do not|don t|dont|no longer) have (?:my|our) (?:consent|permission)\b",
+        "consent agree authorize authorise permission",
+        negatable=False,
     ),
     phrase(
         "asks to be removed",
@@ -516,6 +533,13 @@ EXCLAIMED = frozenset(
     }
 )  # fmt: skip
 EXCLAIMED_SIGNS = frozenset("😂🤣😆😍🥰🎉🥳😹💀")
+#: Sarcasm about the texts: "Wow, another text. Just what I needed. STOP." The
+#: delight is mock, and a keyword that closes such a text asks to stop.
+SARCASM = (
+    r"\b(?:another|more|yet another) (?:text|texts|txt|message|messages|msg|msgs|sms|spam"
+    r"|reminder|reminders|promo|promos|ad|ads|notification)\b"
+    r"|\b(?:just|exactly) what i (?:needed|wanted)\b"
+)
 
 #: Words that take back an opt-out named after them: "undo unsubscribe", "reverse my
 #: opt-out" ask for the texts again.

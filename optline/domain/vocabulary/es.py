@@ -71,8 +71,9 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "rechaza",
         _MAYBE,
-        r"\bno me interesa\b|\bnumero equivocado\b",
-        "interesa equivocado",
+        r"\bno me interesa\b|\bnumero equivocado\b"
+        r"|\bdemasiados (?:mensajes|textos|sms)\b",
+        "interesa equivocado demasiados",
     ),
     phrase(
         "pide volver a recibir mensajes",
@@ -102,6 +103,24 @@ PHRASES: tuple[Phrase, ...] = (
 #: "Basta" is Spanish for "enough" (64.1200(a)(10): what a reasonable person would read).
 SHORT_REPLIES: dict[str, Intent] = {
     **dict.fromkeys(("basta", "basta ya"), _OUT),
+    # The verb of "unsubscribe" in its infinitive and imperative forms, as one word.
+    **dict.fromkeys(
+        (
+            "desuscribir",
+            "desuscribirme",
+            "desuscribirse",
+            "desuscribeme",
+            "desuscribanme",
+            "desuscribame",
+            "desinscribir",
+            "desinscribirme",
+            "desinscribeme",
+            "desinscribanme",
+            "desuscribirnos",
+            "desuscripcion",
+        ),
+        _OUT,
+    ),
     **dict.fromkeys(
         ("quien es", "quien eres", "que es esto", "de que se trata", "mas informacion"),
         Intent.HELP,

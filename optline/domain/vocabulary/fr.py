@@ -87,8 +87,9 @@ PHRASES: tuple[Phrase, ...] = (
         _MAYBE,
         # "Non" as a clause of its own: "Non-stop", and Italian's "Non cancellate il mio
         # appuntamento", open with "non" and refuse nothing.
-        r"\bpas interesse\b|\bmauvais numero\b|^non(?= \|)",
-        "interesse mauvais non",
+        r"\bpas interesse\b|\bmauvais numero\b|^non(?= \|)"
+        r"|\btrop de (?:messages|sms|textos)\b",
+        "interesse mauvais non trop",
     ),
     phrase(
         "demande a recevoir de nouveau",

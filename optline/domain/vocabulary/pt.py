@@ -69,8 +69,9 @@ PHRASES: tuple[Phrase, ...] = (
         "recusa",
         _MAYBE,
         # "Não" as a clause of its own ("Não cancela minha consulta" refuses nothing).
-        r"\bnao tenho interesse\b|\bnumero errado\b|^nao(?= \|)",
-        "interesse errado nao",
+        r"\bnao tenho interesse\b|\bnumero errado\b|^nao(?= \|)"
+        r"|\bmuitas? (?:mensagem|mensagens|sms)\b|\b(?:mensagens|sms) demais\b",
+        "interesse errado nao muita muitas demais",
     ),
     phrase(
         "pede para voltar a receber",

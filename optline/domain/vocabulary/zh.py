@@ -68,4 +68,14 @@ PHRASES: tuple[Phrase, ...] = (
         "",
         negatable=False,
     ),
+    phrase(
+        # A wrong number, no interest, too many texts, never signed up: may mean stop.
+        "打错或不感兴趣",
+        _MAYBE,
+        r"打错(?:了|人)|发错(?:人|号码|號碼)|(?:不|没|沒)(?:感)?兴趣|(?:不|沒)(?:感)?興趣"
+        r"|短信太多|太多短信|簡訊太多"
+        r"|(?:我|本人)(?:从来|從來)?(?:都)?(?:没有?|沒有?)(?:注册|註冊|订阅|訂閱)(?:过|過)",
+        "",
+        negatable=False,
+    ),
 )
