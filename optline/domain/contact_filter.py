@@ -26,9 +26,13 @@ class ContactFilter:
 
     ``status``, ``method`` and the change dates hold for one and the same scope of
     the contact's consent: the account's or a sender's own, or with ``sender`` the
-    one that decides for that sender (its own, else the account's). ``status``
-    BLOCKED is the blocked flag; another status keeps contacts not blocked.
-    ``number`` is part of the phone: "+1415" its start, "2671" anywhere in it."""
+    one that decides for that sender (its own, else the account's). With
+    ``purpose``, the one that decides for a text of that purpose, as the send gate
+    reads it (``ContactState.status_from``): the purpose's own consent, unless the
+    sender's own opt-out stops every purpose, else as without a purpose, from
+    ``sender`` or, with none, from the account. ``status`` BLOCKED is the blocked
+    flag; another status keeps contacts not blocked. ``number`` is part of the
+    phone: "+1415" its start, "2671" anywhere in it."""
 
     status: Status | None = None
     list_name: str | None = None
@@ -37,6 +41,7 @@ class ContactFilter:
     method: Method | None = None
     changed_since: datetime | None = None
     changed_before: datetime | None = None
+    purpose: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("changed_since", "changed_before"):
