@@ -1,5 +1,6 @@
 """Which contacts a listing shows: the filters the API, the CLI and the web UI share,
-and the reading of a partial phone number typed into a search box.
+and the reading of what is typed into their boxes: a partial phone number, a day or
+a time a change was made.
 
 Belongs here: the filter's shape and the checks of its parts that need no store
 (whether a sender or a list is the account's is the engine's question).
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
 from optline.domain.consent import Method, Status
@@ -73,3 +74,26 @@ def number_part(text: str) -> str | None:
     if not _NUMBER_PART.fullmatch(compact):
         raise BadInput(f"number: {text!r} is not part of a phone number (digits, a leading +)")
     return compact
+
+
+def change_bound(text: str, name: str, end: bool = False) -> datetime | None:
+    """A bound of the time a change was made, as typed: a day (YYYY-MM-DD, UTC: from
+    its start, or with ``end`` up to its end, the day included) or an ISO 8601 time
+    with its time zone (as given); None for an empty box, :class:`BadInput` else."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        start = datetime.combine(day, time.min, UTC)
+        return start + timedelta(days=1) if end else start
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{name}: give a day (YYYY-MM-DD) or a time with its zone") from None
+    if at.tzinfo is None:
+        raise BadInput(f"{name}: give a time with its time zone")
+    return at

@@ -5,7 +5,6 @@ pages in phone order. A contact's own page and its forms are ``pages``'."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -14,7 +13,7 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from optline.domain.consent import Method, Status
-from optline.domain.contact_filter import ContactFilter, number_part
+from optline.domain.contact_filter import ContactFilter, change_bound, number_part
 from optline.engine import sender_number
 from optline.errors import OptlineError
 from optline.web.pages import (
@@ -94,16 +93,6 @@ def _filter(params: QueryParams) -> ContactFilter:
             raise FormRefused(422, f"{name}: {value!r} is not one of {', '.join(kind)}.")
         return None if value is None else kind(value)
 
-    def day(name: str, plus: int = 0) -> datetime | None:
-        value = params.get(name) or None
-        if value is None:
-            return None
-        try:
-            start = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        except ValueError:
-            raise FormRefused(422, f"{name}: give a date as YYYY-MM-DD.") from None
-        return start + timedelta(days=plus)
-
     status = one_of("status", Status)
     method = one_of("method", Method)
     number = number_part(params.get("number", ""))
@@ -116,7 +105,7 @@ def _filter(params: QueryParams) -> ContactFilter:
         sender_number(sender) if (sender := params.get("sender", "").strip()) else None,
         number,
         method,
-        day("since"),
-        day("before", plus=1),  # the day given is included
+        change_bound(params.get("since", ""), "since"),
+        change_bound(params.get("before", ""), "before", end=True),  # the day included
         params.get("purpose", "").strip() or None,
     )
