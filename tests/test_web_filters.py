@@ -4,7 +4,9 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import html
 import re
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -50,3 +52,64 @@ def test_contacts_filter_by_the_status_a_purpose_is_decided_by(
     assert sorted(_shown(_page(signed_in, "/ui/contacts?status=opted_in"))) == sorted([BOB, EVE])
     assert _page(signed_in, "/ui/contacts?purpose=weekly").status_code == 404
     assert _page(signed_in, "/ui/contacts?purpose=Bad%20Name").status_code == 422
+
+
+def _answer(response: httpx.Response) -> tuple[bool, str | None, str | None]:
+    """The check page's answer: allowed, the refusal's reason, the text as it goes."""
+    assert response.status_code == 200, response.text
+    section = re.search(r'<section id="decision" class="decision (\w+)">(.*?)</section>',
+                        response.text, re.S)  # fmt: skip
+    assert section is not None
+    if section.group(1) == "refused":
+        reason = re.search(r"<h2>Refused: (\w+)</h2>", section.group(2))
+        assert reason is not None
+        return False, reason.group(1), None
+    bodies = re.findall(r"<blockquote>(.*?)</blockquote>", section.group(2), re.S)
+    return True, None, html.unescape(bodies[-1])
+
+
+def test_the_check_page_answers_as_the_api_sends_for_a_purpose(
+    signed_in: TestClient, acme: Tenant, engine: Engine
+) -> None:
+    """Each case is asked on the page (recording nothing), then sent through the API
+    with the same fields to a contact in the same state: the same answer."""
+    engine.add_purpose("acme", "reminders")
+    acme.ok("POST", "/v1/lists", {"name": "visits", "purpose": "reminders"}, status=201)
+    cases: list[tuple[str, dict[str, str]]] = [
+        ("opted_out_of_marketing", {"purpose": "marketing", "campaign": "1"}),
+        ("opted_out_of_marketing", {"purpose": "reminders"}),
+        ("opted_out_of_marketing", {"list": "visits"}),
+        ("opted_out_of_marketing", {"campaign": "1"}),
+        ("reminders_only", {"purpose": "reminders"}),
+        ("reminders_only", {"purpose": "informational"}),
+        ("reminders_only", {}),
+    ]
+    numbers = iter(f"+1415555{4000 + i:04d}" for i in range(100))
+    seen: set[tuple[bool, str | None]] = set()
+    for kind, fields in cases:
+        number = next(numbers)
+        if kind == "opted_out_of_marketing":
+            engine.opt_in("acme", number, "signed form")
+            engine.opt_out("acme", number, purpose="marketing")
+        else:
+            engine.opt_in("acme", number, "booked online", purpose="reminders")
+        query = {"sender": A, "to": number, "body": "Your visit is at 3", **fields}
+        page = _answer(_page(signed_in, f"/ui/check?{urlencode(query)}"))
+        body: dict[str, object] = {"from": A, "to": number, "body": query["body"]}
+        body.update({k: v for k, v in fields.items() if k != "campaign"})
+        if "campaign" in fields:
+            body["campaign"] = True
+        sent = acme.ok("POST", "/v1/messages", body)
+        api = (sent["allowed"], sent["reason"], sent["body"] if sent["allowed"] else None)
+        assert page == api, (kind, fields)
+        seen.add(page[:2])
+    # Both sides of the purpose are covered: refused as opted out, and allowed.
+    assert (False, "opted_out") in seen and (True, None) in seen
+    chosen = _page(
+        signed_in, f"/ui/check?{urlencode({'sender': A, 'to': BOB, 'purpose': 'reminders'})}"
+    )
+    assert '<option value="reminders" selected>' in chosen.text
+    assert (
+        _page(signed_in, f"/ui/check?sender={quote(A)}&to={quote(BOB)}&purpose=weekly").status_code
+        == 404
+    )
