@@ -12,9 +12,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from test_api_support import BOB, EVE, A, Tenant
-from test_web import _page, _sign_in, _text
+from test_web import HOST, _page, _sign_in, _text
 
-from optline.domain.consent import Reason
+from optline.api.deps import UPLOAD_BODY_BYTES
+from optline.domain.consent import Reason, Status
+from optline.domain.contact_filter import ContactFilter
 from optline.engine import Engine
 
 
@@ -113,3 +115,29 @@ def test_the_check_page_answers_as_the_api_sends_for_a_purpose(
         _page(signed_in, f"/ui/check?sender={quote(A)}&to={quote(BOB)}&purpose=weekly").status_code
         == 404
     )
+
+
+def test_an_import_takes_a_file_past_the_api_body_limit(
+    signed_in: TestClient, engine: Engine
+) -> None:
+    """The upload's own limit (16 MiB), not the 64 KiB of a JSON body; past it, 413
+    and nothing imported."""
+    evidence = "signed the paper form at the front desk, kept in the binder"
+    numbers = [f"+1415555{i:04d}" for i in range(1200)]
+    text = "phone,status,lists,evidence\n" + "".join(f"{n},opted_in,,{evidence}\n" for n in numbers)
+    assert len(text.encode()) > 64 * 1024 + 10_000
+    done = signed_in.post(
+        "/ui/import", files={"file": ("big.csv", text.encode(), "text/csv")}, headers=HOST
+    )
+    assert done.status_code == 200 and "Imported 1200 contacts" in _text(done)
+    assert engine.count_contacts("acme", ContactFilter(Status.OPTED_IN)) == 1200
+    # Past the upload's limit: refused before anything is read or imported.
+    huge = ("+14155559999,opted_out\n" * (UPLOAD_BODY_BYTES // 23 + 1)).encode()
+    refused = signed_in.post(
+        "/ui/import", files={"file": ("huge.csv", huge, "text/csv")}, headers=HOST
+    )
+    assert refused.status_code == 413
+    assert engine.contact("acme", "+14155559999") is None
+    # Every other form keeps the smaller limit.
+    note = signed_in.post(f"/ui/contacts/{BOB}/opt-out", data={"note": "x" * 70_000}, headers=HOST)
+    assert note.status_code == 413
