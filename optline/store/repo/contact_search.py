@@ -17,12 +17,16 @@ _sc = sender_consent.c
 _pc = purpose_consent.c
 
 
-def matching(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
-    """The condition a contact row of ``account_id`` meets when ``query`` keeps it."""
+def matching(
+    account_id: int, query: ContactFilter, page: bool = False
+) -> sa.ColumnElement[bool]:
+    """The condition a contact row of ``account_id`` meets when ``query`` keeps it
+    (``page``: for a page of them, not their count; see :func:`_deciding_for_purpose`)."""
     if not query.on_scope:
         return _base(account_id, query)
-    scope = _in_scope if query.purpose is None else _deciding_for_purpose
-    return sa.and_(_base(account_id, query), scope(account_id, query))
+    if query.purpose is None:
+        return sa.and_(_base(account_id, query), _in_scope(account_id, query))
+    return sa.and_(_base(account_id, query), _deciding_for_purpose(account_id, query, page))
 
 
 def count_of(account_id: int, query: ContactFilter, with_purposes: bool) -> sa.Select[Any]:
@@ -142,23 +146,38 @@ def _in_scope(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
     )
 
 
-def _deciding_for_purpose(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
+def _deciding_for_purpose(
+    account_id: int, query: ContactFilter, probe: bool = False
+) -> sa.ColumnElement[bool]:
     """The scope that decides for a text of ``query.purpose`` matches, as
     ``ContactState.status_from`` picks it (the send gate's reading): from a sender,
     its own opt-out, else the purpose's own consent, else its own row, else the
-    account's; from the account, the purpose's own consent, else the account's."""
-    marked = sa.select(_pc.phone).where(_pc.account_id == account_id, _pc.purpose == query.purpose)
-    of_purpose = _c.phone.in_(marked.where(_scope_matches(query, _pc)))
-    on_contact = sa.and_(_scope_matches(query, _c), _c.phone.not_in(marked))
+    account's; from the account, the purpose's own consent, else the account's.
+
+    ``probe``: each contact's rows looked up by key (a page, which stops at its 50th
+    match), not read as whole sets of phones first (a count, which reads them all)."""
+
+    def has(cols: Any, *where: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        if probe:
+            return sa.exists().where(
+                cols.account_id == _c.account_id, cols.phone == _c.phone, *where
+            )
+        return _c.phone.in_(sa.select(cols.phone).where(cols.account_id == account_id, *where))
+
+    def marked(*where: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return has(_pc, _pc.purpose == query.purpose, *where)
+
+    of_purpose = marked(_scope_matches(query, _pc))
+    on_contact = sa.and_(_scope_matches(query, _c), sa.not_(marked()))
     if query.sender is None:
         return sa.or_(of_purpose, on_contact)
-    own = sa.select(_sc.phone).where(_sc.account_id == account_id, _sc.sender == query.sender)
-    sender_out = own.where(_sc.status == Status.OPTED_OUT.value)
+
+    def own(*where: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return has(_sc, _sc.sender == query.sender, *where)
+
+    sender_out = own(_sc.status == Status.OPTED_OUT.value)
     return sa.or_(
-        sa.and_(of_purpose, _c.phone.not_in(sender_out)),
-        sa.and_(
-            _c.phone.in_(own.where(_scope_matches(query, _sc))),
-            sa.or_(_c.phone.in_(sender_out), _c.phone.not_in(marked)),
-        ),
-        sa.and_(on_contact, _c.phone.not_in(own)),
+        sa.and_(of_purpose, sa.not_(sender_out)),
+        sa.and_(own(_scope_matches(query, _sc)), sa.or_(sender_out, sa.not_(marked()))),
+        sa.and_(on_contact, sa.not_(own())),
     )
