@@ -17,9 +17,7 @@ _sc = sender_consent.c
 _pc = purpose_consent.c
 
 
-def matching(
-    account_id: int, query: ContactFilter, page: bool = False
-) -> sa.ColumnElement[bool]:
+def matching(account_id: int, query: ContactFilter, page: bool = False) -> sa.ColumnElement[bool]:
     """The condition a contact row of ``account_id`` meets when ``query`` keeps it
     (``page``: for a page of them, not their count; see :func:`_deciding_for_purpose`)."""
     if not query.on_scope:
