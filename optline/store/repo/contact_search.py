@@ -43,13 +43,13 @@ def count_of(account_id: int, query: ContactFilter, with_purposes: bool) -> sa.S
     counted = sa.select(sa.func.count()).select_from(contacts)
     if not query.on_scope:
         return counted.where(base)
-    if with_purposes or query.purpose is not None:
-        # A purpose's scope is a few uncorrelated sets of phones, each built once: the
-        # plain count of the pages' condition (measured in docs/benchmarks.md).
-        return counted.where(matching(account_id, query))
     on_contact = _scope_matches(query, _c)
-    on_row = _scope_matches(query, _sc)
     own_columns = counted.where(base, on_contact).scalar_subquery()
+    if query.purpose is not None:
+        return sa.select(own_columns + _purpose_correction(account_id, query, base, on_contact))
+    if with_purposes:
+        return counted.where(matching(account_id, query))
+    on_row = _scope_matches(query, _sc)
     of_row = sa.and_(_c.account_id == _sc.account_id, _c.phone == _sc.phone)
     if query.sender is None:
         # NULL (no method or time on record) is "does not match".
@@ -67,6 +67,38 @@ def count_of(account_id: int, query: ContactFilter, with_purposes: bool) -> sa.S
         .where(_sc.account_id == account_id, _sc.sender == query.sender, base)
     )
     return sa.select(own_columns + rows.scalar_subquery())
+
+
+def _purpose_correction(
+    account_id: int,
+    query: ContactFilter,
+    base: sa.ColumnElement[bool],
+    on_contact: sa.ColumnElement[bool],
+) -> sa.ScalarSelect[Any]:
+    """What the count of the contacts whose own columns match is off by for a text of
+    ``query.purpose``: only a contact with a row of that purpose's own, or of the
+    sender's, can be decided by another scope. Each of those few contacts is looked
+    up by key: plus one where the deciding scope matches, minus one where its own
+    columns do (counted already)."""
+    touched = [
+        sa.select(_pc.phone).where(_pc.account_id == account_id, _pc.purpose == query.purpose)
+    ]
+    if query.sender is not None:
+        touched.append(
+            sa.select(_sc.phone).where(_sc.account_id == account_id, _sc.sender == query.sender)
+        )
+    # Read first, then each contact by key (DISTINCT keeps SQLite from flattening
+    # one purpose's phones into a scan of every contact).
+    phones = (sa.union(*touched) if len(touched) > 1 else touched[0].distinct()).subquery()
+    deciding = _deciding_for_purpose(account_id, query, probe=True)
+    delta = sa.case((deciding, 1), else_=0) - sa.case((on_contact, 1), else_=0)
+    of_phone = sa.and_(_c.account_id == account_id, _c.phone == phones.c.phone)
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(delta), 0))
+        .select_from(phones.join(contacts, of_phone))
+        .where(base)
+        .scalar_subquery()
+    )
 
 
 def _base(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
