@@ -38,7 +38,8 @@ def count_of(account_id: int, query: ContactFilter, with_purposes: bool) -> sa.S
     sender rows, each looking its contact up by key. Any scope: plus the contacts
     with a matching sender row whose own columns do not match. As seen from a
     sender: for each of its rows, plus one where the row matches and the contact's
-    own columns do not, minus one the other way round (its row decides)."""
+    own columns do not, minus one the other way round (its row decides). For a
+    purpose: the same own-columns part, corrected by :func:`_purpose_correction`."""
     base = _base(account_id, query)
     counted = sa.select(sa.func.count()).select_from(contacts)
     if not query.on_scope:
