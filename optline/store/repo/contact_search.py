@@ -17,14 +17,13 @@ _sc = sender_consent.c
 _pc = purpose_consent.c
 
 
-def matching(account_id: int, query: ContactFilter, page: bool = False) -> sa.ColumnElement[bool]:
-    """The condition a contact row of ``account_id`` meets when ``query`` keeps it
-    (``page``: for a page of them, not their count; see :func:`_deciding_for_purpose`)."""
+def matching(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
+    """The condition a contact row of ``account_id`` meets when ``query`` keeps it."""
     if not query.on_scope:
         return _base(account_id, query)
     if query.purpose is None:
         return sa.and_(_base(account_id, query), _in_scope(account_id, query))
-    return sa.and_(_base(account_id, query), _deciding_for_purpose(account_id, query, page))
+    return sa.and_(_base(account_id, query), _deciding_for_purpose(query))
 
 
 def count_of(account_id: int, query: ContactFilter, with_purposes: bool) -> sa.Select[Any]:
@@ -91,7 +90,7 @@ def _purpose_correction(
     # Read first, then each contact by key (DISTINCT keeps SQLite from flattening
     # one purpose's phones into a scan of every contact).
     phones = (sa.union(*touched) if len(touched) > 1 else touched[0].distinct()).subquery()
-    deciding = _deciding_for_purpose(account_id, query, probe=True)
+    deciding = _deciding_for_purpose(query)
     delta = sa.case((deciding, 1), else_=0) - sa.case((on_contact, 1), else_=0)
     of_phone = sa.and_(_c.account_id == account_id, _c.phone == phones.c.phone)
     return (
@@ -177,23 +176,19 @@ def _in_scope(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
     )
 
 
-def _deciding_for_purpose(
-    account_id: int, query: ContactFilter, probe: bool = False
-) -> sa.ColumnElement[bool]:
+def _deciding_for_purpose(query: ContactFilter) -> sa.ColumnElement[bool]:
     """The scope that decides for a text of ``query.purpose`` matches, as
     ``ContactState.status_from`` picks it (the send gate's reading): from a sender,
     its own opt-out, else the purpose's own consent, else its own row, else the
     account's; from the account, the purpose's own consent, else the account's.
 
-    ``probe``: each contact's rows looked up by key (a page, which stops at its 50th
-    match), not read as whole sets of phones first (a count, which reads them all)."""
+    Each contact's purpose and sender rows are looked up by key: a page stops at its
+    50th match, and the count asks only the few contacts that have such rows
+    (:func:`_purpose_correction`). Read as whole sets of phones first, as
+    :func:`_in_scope` reads them, a page cost ten times as much (docs/benchmarks.md)."""
 
     def has(cols: Any, *where: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-        if probe:
-            return sa.exists().where(
-                cols.account_id == _c.account_id, cols.phone == _c.phone, *where
-            )
-        return _c.phone.in_(sa.select(cols.phone).where(cols.account_id == account_id, *where))
+        return sa.exists().where(cols.account_id == _c.account_id, cols.phone == _c.phone, *where)
 
     def marked(*where: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
         return has(_pc, _pc.purpose == query.purpose, *where)

@@ -174,7 +174,7 @@ class Contacts(Repository):
         limit: int | None = None,
     ) -> list[ContactState]:
         """The contacts ``query`` keeps, in phone order, from just after ``after``."""
-        stmt = contact_select(self._postgres).where(matching(account_id, query, page=True))
+        stmt = contact_select(self._postgres).where(matching(account_id, query))
         if after is not None:
             stmt = stmt.where(contacts.c.phone > after)
         stmt = stmt.order_by(contacts.c.phone).limit(limit)
