@@ -9,7 +9,12 @@ engine, each beside a same-run baseline.
   way down, the pagination keyset pages replace;
 - ``count_opted_out``: the exact count of contacts opted out in any scope, beside the
   same count as one straightforward statement with ``sqlite3``; printed with them,
-  the floor: the raw count of the account-scope ones on the status index.
+  the floor: the raw count of the account-scope ones on the status index;
+- ``page_opted_out_of_marketing_from_a`` and ``count_opted_out_of_marketing_from_a``:
+  the same two for the contacts a marketing text from sender A is refused to as opted
+  out, with one contact in a hundred opted out of marketing alone (rows written for
+  the run and taken out after it), the count beside each contact's deciding status
+  looked up by key in one statement.
 
 The engine's side reads each contact's consent per sender and lists too, as the
 pages show them. Run: ``python -m benchmarks.contacts_bench [--contacts N]``.
@@ -25,16 +30,19 @@ from collections.abc import Callable
 
 from optline.domain.consent import Status
 from optline.domain.contact_filter import ContactFilter
+from optline.domain.purposes import MARKETING
 from optline.engine import Engine
 
 try:  # run as a script or as ``python -m benchmarks.contacts_bench``
     import store_data
-    from store_bench import Pair, alternate, raw_connection
+    from store_bench import PURPOSE_ROWS, Pair, alternate, raw_connection
 except ImportError:  # pragma: no cover
     from benchmarks import store_data
-    from benchmarks.store_bench import Pair, alternate, raw_connection
+    from benchmarks.store_bench import PURPOSE_ROWS, Pair, alternate, raw_connection
 
 PAGE = 50
+#: Contacts opted out in any scope: the first count measured.
+OPTED_OUT_ANYWHERE = ContactFilter(Status.OPTED_OUT)
 
 
 def _timed(run: Callable[[], object], times: int) -> float:
@@ -105,19 +113,28 @@ _OFFSET = "SELECT phone FROM contacts WHERE account_id = ? ORDER BY phone LIMIT 
 
 
 def _shown(query: ContactFilter) -> str:
-    parts = {k: getattr(query, k) for k in ("status", "sender", "number")}
+    parts = {k: getattr(query, k) for k in ("status", "sender", "purpose", "number")}
     return ", ".join(f"{k}={v}" for k, v in parts.items() if v is not None)
 
 
 def bench_count(
-    engine: Engine, raw: sqlite3.Connection, store: store_data.BenchStore, rounds: int
+    engine: Engine,
+    raw: sqlite3.Connection,
+    store: store_data.BenchStore,
+    rounds: int,
+    query: ContactFilter = OPTED_OUT_ANYWHERE,
 ) -> Pair:
-    """The exact count of contacts opted out in any scope, beside the same count as
-    one straightforward statement (each contact tested against the sender rows);
-    the account-scope count on the status index is printed as the floor."""
+    """The exact count of contacts ``query`` keeps (by default: opted out in any
+    scope), beside the same count as one straightforward statement (each contact
+    tested against the sender and purpose rows); the account-scope count on the
+    status index is printed as the floor."""
     account_id = engine.account(store_data.ACCOUNT).id
-    query = ContactFilter(Status.OPTED_OUT)
     counted: dict[str, int] = {}
+    straight, params = _STRAIGHT_COUNT, (account_id,)
+    name = "count_opted_out"
+    if query.purpose is not None:
+        straight, params = _STRAIGHT_PURPOSE_COUNT, (account_id, query.sender, query.purpose)
+        name = "count_opted_out_of_marketing_from_a"
 
     def ours() -> float:
         start = time.perf_counter()
@@ -126,7 +143,7 @@ def bench_count(
 
     def base() -> float:
         start = time.perf_counter()
-        counted["base"] = raw.execute(_STRAIGHT_COUNT, (account_id,)).fetchone()[0]
+        counted["base"] = raw.execute(straight, params).fetchone()[0]
         return time.perf_counter() - start
 
     mine, theirs = alternate(ours, base, rounds)
@@ -135,12 +152,12 @@ def bench_count(
         for _ in range(rounds)
     )
     pair = Pair(
-        "count_opted_out",
+        name,
         "s",
         mine,
         theirs,
         0.5,
-        f"Engine.count_contacts(status=opted_out), {len(store.phones):,} contacts, any scope",
+        f"Engine.count_contacts({_shown(query)}), {len(store.phones):,} contacts",
         "the same count as one statement, sqlite3",
     )
     pair.report()
@@ -152,6 +169,33 @@ def bench_count(
     return pair
 
 
+def bench_purpose(
+    engine: Engine, raw: sqlite3.Connection, store: store_data.BenchStore, rounds: int
+) -> None:
+    """A page and the exact count of the contacts a marketing text from sender A is
+    refused to as opted out, with one contact in a hundred opted out of marketing
+    alone (written into the projection for the run, as ``store_bench`` does, and
+    taken out after it)."""
+    with raw:
+        raw.execute(PURPOSE_ROWS, (store_data.ACCOUNT,))
+    query = ContactFilter(Status.OPTED_OUT, sender=store_data.SENDER_A, purpose=MARKETING)
+    try:
+        bench_page(
+            engine,
+            raw,
+            store,
+            rounds,
+            "page_opted_out_of_marketing_from_a",
+            query,
+            "SELECT phone, blocked, status FROM contacts WHERE account_id = ? AND blocked = 0"
+            " AND status = 'opted_out' AND phone > ?" + f" ORDER BY phone LIMIT {PAGE + 1}",
+        )
+        bench_count(engine, raw, store, rounds, query)
+    finally:
+        with raw:
+            raw.execute("DELETE FROM purpose_consent")
+
+
 # Every contact tested: its own status, else its phone in the set of opted-out sender
 # rows (built once). A correlated EXISTS instead is far slower here: SQLite, with no
 # statistics, reads it through the (account_id, sender, ...) index's whole account.
@@ -159,6 +203,20 @@ _STRAIGHT_COUNT = (
     "SELECT count(*) FROM contacts WHERE account_id = ?1 AND blocked = 0"
     " AND (status = 'opted_out' OR phone IN (SELECT phone FROM sender_consent"
     " WHERE account_id = ?1 AND status = 'opted_out'))"
+)
+# The status that decides a text of a purpose from a sender, looked up per contact by
+# key as ContactState.status_from reads it: the sender's own opt-out, the purpose's own
+# consent, the sender's own status, the account's.
+_STRAIGHT_PURPOSE_COUNT = (
+    "SELECT count(*) FROM contacts c WHERE c.account_id = ?1 AND c.blocked = 0"
+    " AND coalesce("
+    "(SELECT s.status FROM sender_consent s WHERE s.account_id = ?1 AND s.phone = c.phone"
+    " AND s.sender = ?2 AND s.status = 'opted_out'),"
+    "(SELECT p.status FROM purpose_consent p WHERE p.account_id = ?1 AND p.phone = c.phone"
+    " AND p.purpose = ?3),"
+    "(SELECT s.status FROM sender_consent s WHERE s.account_id = ?1 AND s.phone = c.phone"
+    " AND s.sender = ?2),"
+    " c.status) = 'opted_out'"
 )
 _FLOOR_COUNT = (
     "SELECT count(*) FROM contacts WHERE account_id = ? AND blocked = 0 AND status = 'opted_out'"
@@ -206,6 +264,7 @@ def main() -> None:
             " AND phone LIKE '%5501%' AND phone > ?" + limit,
         )
         bench_count(engine, raw, store, args.rounds)
+        bench_purpose(engine, raw, store, args.rounds)
     finally:
         engine.close()
         raw.close()

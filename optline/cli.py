@@ -37,6 +37,7 @@ from optline.cli_serve import serve
 from optline.domain.actors import Actor
 from optline.domain.classify import classify as classify_text
 from optline.domain.consent import ContactState, Method, Status
+from optline.domain.contact_filter import ContactFilter, change_bound, number_part
 from optline.domain.messages import Via
 from optline.domain.policy import SenderKind, UnknownProfile
 from optline.domain.projection import Projection
@@ -400,12 +401,42 @@ def contacts_list(
     sender: Annotated[
         str | None, typer.Option("--sender", help="The status as seen from this sender.")
     ] = None,
+    purpose: Annotated[
+        str | None,
+        typer.Option("--purpose", help="The status a text of this purpose is decided by."),
+    ] = None,
+    number: Annotated[
+        str | None,
+        typer.Option("--number", help='Part of the number: "+1415" its start, "2671" anywhere.'),
+    ] = None,
+    method: Annotated[
+        Method | None, typer.Option("--method", help="How the matching scope was set.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Changed on or after: YYYY-MM-DD (UTC) or a zoned time."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Changed up to: YYYY-MM-DD (the day included) or a time."),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.CSV,
 ) -> None:
     """List contacts as CSV, one row per contact and scope
-    (phone,scope,status,since,method,event_seq,purpose), or one JSON object."""
+    (phone,scope,status,since,method,event_seq,purpose), or one JSON object; the
+    filters are the web UI's and ``GET /v1/contacts``'s."""
     with engine(ctx) as e:
-        states = e.contacts(account, status, list_name, sender=sender)
+        query = ContactFilter(
+            status,
+            list_name,
+            sender,
+            None if number is None else number_part(number),
+            method,
+            change_bound(since or "", "--since"),
+            change_bound(until or "", "--until", end=True),
+            purpose,
+        )
+        states = e.find_contacts(account, query)
         records = e.records(account, [s.phone for s in states])
     if fmt is Format.JSON:
         contacts = [contact_dict(s, records[s.phone]) for s in states]

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from test_api_support import A, B, Tenant, assert_problem
 
+from optline.domain.consent import Reason
 from optline.engine import Engine
 
 NUMBERS = [f"+1415555{3000 + i:04d}" for i in range(12)] + ["+12025550143", "+13125550188"]
@@ -109,3 +110,44 @@ def test_bad_filters_are_clear_problems(acme: Tenant, people: dict[str, Any]) ->
     assert_problem(acme.get("/v1/contacts?sender=%2B14155550177"), 404, "unknown_sender")
     # Without count=true no total is counted.
     assert "total" not in acme.ok("GET", "/v1/contacts")
+
+
+def test_a_purpose_filter_is_the_status_the_send_gate_decides_by(
+    acme: Tenant, engine: Engine
+) -> None:
+    """Per purpose: a purpose's own consent decides, else the account's; each contact
+    kept agrees with the engine's own check of a text of that purpose."""
+    acme.ok("POST", "/v1/purposes", {"name": "reminders"}, status=201)
+    n0, n1, n2, n3, n4 = NUMBERS[:5]
+    acme.ok("POST", "/v1/lists", {"name": "news"}, status=201)
+    acme.ok("POST", "/v1/lists/news/members", {"numbers": [n4]})
+    for number in (n0, n1):
+        acme.ok("POST", f"/v1/contacts/{number}/opt-in", {"evidence": "paper form"})
+    acme.ok("POST", f"/v1/contacts/{n0}/opt-out", {"purpose": "marketing", "note": "by phone"})
+    acme.ok(
+        "POST",
+        f"/v1/contacts/{n2}/opt-in",
+        {"evidence": "x", "purpose": "reminders", "method": "web_form"},
+    )
+    acme.ok("POST", f"/v1/contacts/{n3}/opt-out")
+    assert walk(acme, status="opted_out", purpose="marketing") == ([n0, n3], 2)
+    assert walk(acme, status="opted_in", purpose="marketing") == ([n1], 1)
+    assert walk(acme, status="opted_in", purpose="informational")[0] == [n0, n1]
+    assert walk(acme, status="opted_in", purpose="reminders")[0] == [n0, n1, n2]
+    assert walk(acme, status="opted_in", purpose="reminders", sender=A)[0] == [n0, n1, n2]
+    assert walk(acme, status="no_consent", purpose="reminders") == ([n4], 1)
+    # The method and time are the deciding scope's: n0's marketing opt-out by hand.
+    assert walk(acme, status="opted_out", purpose="marketing", method="manual")[0] == [n0, n3]
+    assert walk(acme, method="manual", purpose="reminders")[0] == [n0, n1, n3]
+    assert walk(acme, method="web_form", purpose="reminders") == ([n2], 1)
+    assert walk(acme, purpose="reminders", changed_since="2999-01-01T00:00:00Z") == ([], 0)
+    for purpose in ("marketing", "informational", "reminders"):
+        out = set(walk(acme, status="opted_out", purpose=purpose, sender=A)[0])
+        opted_in = set(walk(acme, status="opted_in", purpose=purpose, sender=A)[0])
+        for number in NUMBERS:
+            reason = engine.check("acme", A, number, "hi", purpose=purpose).reason
+            assert (number in out) == (reason is Reason.OPTED_OUT), (number, purpose)
+            if number in opted_in:
+                assert reason not in (Reason.OPTED_OUT, Reason.NO_CONSENT), (number, purpose)
+    assert_problem(acme.get("/v1/contacts?purpose=weekly"), 404, "unknown_purpose")
+    assert_problem(acme.get("/v1/contacts?purpose=Not%20A%20Name"), 422, "bad_input")

@@ -29,6 +29,7 @@ from optline.providers import signing
 
 _PAGES = (
     ("contacts-filtered", "/ui/contacts?number=415&status=opted_in"),
+    ("contacts-purpose", f"/ui/contacts?status=opted_in&purpose=marketing&sender={DEMO_SENDER}"),
     ("contact-may-text", f"/ui/contacts/{DEMO_TEXTS[1][0]}"),
     ("lists", "/ui/lists"),
     ("triggers", "/ui/triggers"),
@@ -98,6 +99,20 @@ def test_contacts_are_searched_filtered_counted_and_answer_may_i_text(page: Page
     expect(gate).to_contain_text(DEMO_SENDER)
     expect(gate).to_contain_text("campaign:")
     expect(gate).to_contain_text("1:1:")
+    _fits(page)
+
+
+def test_contacts_are_filtered_by_the_status_a_purpose_is_decided_by(page: Page) -> None:
+    page.goto("/ui/contacts")
+    page.get_by_label("Status").select_option("opted_out")
+    page.get_by_label("For texts of").select_option("marketing")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"purpose=marketing"))
+    expect(page.locator("#total")).to_contain_text(re.compile(r"^\d+ contacts? match"))
+    expect(page.get_by_label("For texts of")).to_have_value("marketing")
+    # The demo's opted-out contacts: each one's marketing text is refused as opted out.
+    expect(page.locator("#contacts th").nth(1)).to_have_text("Status for marketing")
+    expect(page.locator("#contacts td .status").first).to_have_text("opted_out")
     _fits(page)
 
 

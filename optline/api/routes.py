@@ -142,6 +142,10 @@ async def list_contacts(
     changed_before: Annotated[
         datetime | None, Query(description="the matching scope set before this time")
     ] = None,
+    purpose: Annotated[
+        str | None,
+        Query(description="status, method and times of the scope deciding a text of it"),
+    ] = None,
     count: bool = Query(default=False, description="also answer how many match (total)"),
     cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
     limit: int = Query(default=100, ge=1, le=PAGE_LIMIT),
@@ -149,8 +153,9 @@ async def list_contacts(
     """Contacts ordered by phone, each with every scope of its consent; follow
     ``next_cursor`` for the next page. ``status``, ``method`` and the change times
     hold for one scope of the contact (the account's or a sender's own), or with
-    ``sender`` for the scope that decides for it. ``count=true`` adds ``total``, the
-    exact number of contacts on all the pages."""
+    ``sender`` for the scope that decides for it; with ``purpose``, for the one that
+    decides a text of that purpose, as the send gate does. ``count=true`` adds
+    ``total``, the exact number of contacts on all the pages."""
     if cursor is not None and not _PHONE_CURSOR.fullmatch(cursor):
         raise Problem(400, "invalid_cursor", "cursor: give the next_cursor of the previous page")
     query = ContactFilter(
@@ -161,6 +166,7 @@ async def list_contacts(
         method,
         changed_since,
         changed_before,
+        purpose,
     )
     engine = engine_of(request)
     states = await run_in_threadpool(engine.find_contacts, account.name, query, cursor, limit + 1)

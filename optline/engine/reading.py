@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from optline.domain import inputs
 from optline.domain.consent import ContactState, Status
 from optline.domain.contact_filter import ContactFilter
 from optline.domain.projection import Projection
@@ -63,10 +64,14 @@ class Reading(Directory):
     def _checked_filter(
         self, tx: Tx, account: AccountRef, query: ContactFilter
     ) -> tuple[int, ContactFilter]:
-        """The account's id and ``query`` with its sender as stored, once its list and
-        sender are found to be the account's own."""
+        """The account's id and ``query`` with its sender as stored, once its list,
+        sender and purpose are found to be the account's own."""
         row = self._account(tx, account)
         self._known_list(tx, row, query.list_name)
+        if query.purpose is not None:
+            purpose = inputs.purpose(query.purpose)
+            self._known_purpose(tx, row, purpose)
+            query = replace(query, purpose=purpose)
         if query.sender is not None:
             query = replace(query, sender=self._sender(tx, row, sender_number(query.sender)).number)
         return row.id, query

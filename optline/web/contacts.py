@@ -1,10 +1,10 @@
-"""The contacts listing: search by part of a number, filters (status in a scope, list,
-sender, method, day of the change), the exact count of what they keep, and keyset
+"""The contacts listing: search by part of a number, filters (status in a scope, as
+seen from a sender, for the texts of a purpose; list, method, day of the change), the
+exact count of what they keep, and keyset
 pages in phone order. A contact's own page and its forms are ``pages``'."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -13,7 +13,8 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from optline.domain.consent import Method, Status
-from optline.domain.contact_filter import ContactFilter, number_part
+from optline.domain.contact_filter import ContactFilter, change_bound, number_part
+from optline.engine import sender_number
 from optline.errors import OptlineError
 from optline.web.pages import (
     PAGE_SIZE,
@@ -52,6 +53,7 @@ async def contacts(request: Request) -> Response:
         records = await run_in_threadpool(engine.records, account.id, [s.phone for s in page])
         senders = await run_in_threadpool(engine.senders, account.id)
         lists = await run_in_threadpool(engine.lists, account.id)
+        purposes = await run_in_threadpool(engine.purposes, account.id)
     except OptlineError as exc:
         return _failed(request, account, exc)
     kept = {k: v for k, v in asked.items() if v}
@@ -71,12 +73,15 @@ async def contacts(request: Request) -> Response:
         methods=list(Method),
         senders=[row.number for row in senders],
         lists=[row.name for row in lists],
+        purposes=purposes,
+        # With a purpose, each contact's status is the one its texts are decided by.
+        seen=(query.sender, query.purpose),
         more=more,
     )
 
 
 #: The listing's query parameters (besides the look-up box and the page's cursor).
-_FILTERS = ("number", "status", "sender", "list", "method", "since", "before")
+_FILTERS = ("number", "status", "sender", "purpose", "list", "method", "since", "before")
 
 
 def _filter(params: QueryParams) -> ContactFilter:
@@ -88,16 +93,6 @@ def _filter(params: QueryParams) -> ContactFilter:
             raise FormRefused(422, f"{name}: {value!r} is not one of {', '.join(kind)}.")
         return None if value is None else kind(value)
 
-    def day(name: str, plus: int = 0) -> datetime | None:
-        value = params.get(name) or None
-        if value is None:
-            return None
-        try:
-            start = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        except ValueError:
-            raise FormRefused(422, f"{name}: give a date as YYYY-MM-DD.") from None
-        return start + timedelta(days=plus)
-
     status = one_of("status", Status)
     method = one_of("method", Method)
     number = number_part(params.get("number", ""))
@@ -106,9 +101,11 @@ def _filter(params: QueryParams) -> ContactFilter:
     return ContactFilter(
         status,
         params.get("list") or None,
-        params.get("sender", "").strip() or None,
+        # As the engine stores it: the listing shows each contact's status from it.
+        sender_number(sender) if (sender := params.get("sender", "").strip()) else None,
         number,
         method,
-        day("since"),
-        day("before", plus=1),  # the day given is included
+        change_bound(params.get("since", ""), "since"),
+        change_bound(params.get("before", ""), "before", end=True),  # the day included
+        params.get("purpose", "").strip() or None,
     )

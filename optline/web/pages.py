@@ -321,21 +321,39 @@ async def add_purpose(request: Request) -> Response:
 
 @router.get("/check")
 async def check(request: Request) -> Response:
-    """May this text be sent? The same decision as a send, recording nothing."""
+    """May this text be sent? The same decision as a send (``POST /v1/messages``: its
+    list, campaign and purpose too), recording nothing."""
     engine, account = await _signed_in(request)
     params = request.query_params
     senders = await run_in_threadpool(engine.senders, account.id)
-    asked = {name: params.get(name, "").strip() for name in ("sender", "to", "body")}
+    lists = await run_in_threadpool(engine.lists, account.id)
+    purposes = await run_in_threadpool(engine.purposes, account.id)
+    fields = ("sender", "to", "body", "list", "purpose", "campaign")
+    asked = {name: params.get(name, "").strip() for name in fields}
     decision = None
     if asked["sender"] and asked["to"]:
         try:
             decision = await run_in_threadpool(
-                engine.check, account.id, asked["sender"], asked["to"], asked["body"]
+                engine.check,
+                account.id,
+                asked["sender"],
+                asked["to"],
+                asked["body"],
+                asked["list"] or None,
+                bool(asked["campaign"]),
+                asked["purpose"] or None,
             )
         except OptlineError as exc:
             return _failed(request, account, exc)
     return _page(
-        request, "check.html", account=account, senders=senders, asked=asked, decision=decision
+        request,
+        "check.html",
+        account=account,
+        senders=senders,
+        lists=[row.name for row in lists],
+        purposes=purposes,
+        asked=asked,
+        decision=decision,
     )
 
 

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response, StreamingResponse
 
 from optline import contacts_csv
+from optline.api.deps import UploadRoute
 from optline.domain.consent import Status
 from optline.domain.policy import SenderKind, effective_fields
 from optline.engine import SUBSCRIBABLE
@@ -174,9 +175,10 @@ async def import_form(request: Request) -> Response:
     return _page(request, "imports.html", account=account)
 
 
-@router.post("/import")
 async def import_file(request: Request) -> Response:
-    """All the file's rows in one transaction, or none: every bad row is listed."""
+    """All the file's rows in one transaction, or none: every bad row is listed. The
+    file may be as large as an upload may (``UPLOAD_BODY_BYTES``), past the limit of
+    the other forms and the API's JSON bodies."""
     engine, account = await _signed_in(request)
     form = await _same_site_form(request)
     upload = form.get("file")
@@ -205,6 +207,9 @@ async def import_file(request: Request) -> Response:
     except OptlineError as exc:
         return _failed(request, account, exc)
     return _page(request, "imports.html", account=account, imported=count)
+
+
+router.add_api_route("/import", import_file, methods=["POST"], route_class_override=UploadRoute)
 
 
 @router.get("/suppression.csv")

@@ -21,7 +21,9 @@ def matching(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
     """The condition a contact row of ``account_id`` meets when ``query`` keeps it."""
     if not query.on_scope:
         return _base(account_id, query)
-    return sa.and_(_base(account_id, query), _in_scope(account_id, query))
+    if query.purpose is None:
+        return sa.and_(_base(account_id, query), _in_scope(account_id, query))
+    return sa.and_(_base(account_id, query), _deciding_for_purpose(query))
 
 
 def count_of(account_id: int, query: ContactFilter, with_purposes: bool) -> sa.Select[Any]:
@@ -35,16 +37,19 @@ def count_of(account_id: int, query: ContactFilter, with_purposes: bool) -> sa.S
     sender rows, each looking its contact up by key. Any scope: plus the contacts
     with a matching sender row whose own columns do not match. As seen from a
     sender: for each of its rows, plus one where the row matches and the contact's
-    own columns do not, minus one the other way round (its row decides)."""
+    own columns do not, minus one the other way round (its row decides). For a
+    purpose: the same own-columns part, corrected by :func:`_purpose_correction`."""
     base = _base(account_id, query)
     counted = sa.select(sa.func.count()).select_from(contacts)
     if not query.on_scope:
         return counted.where(base)
+    on_contact = _scope_matches(query, _c)
+    own_columns = counted.where(base, on_contact).scalar_subquery()
+    if query.purpose is not None:
+        return sa.select(own_columns + _purpose_correction(account_id, query, base, on_contact))
     if with_purposes:
         return counted.where(matching(account_id, query))
-    on_contact = _scope_matches(query, _c)
     on_row = _scope_matches(query, _sc)
-    own_columns = counted.where(base, on_contact).scalar_subquery()
     of_row = sa.and_(_c.account_id == _sc.account_id, _c.phone == _sc.phone)
     if query.sender is None:
         # NULL (no method or time on record) is "does not match".
@@ -62,6 +67,38 @@ def count_of(account_id: int, query: ContactFilter, with_purposes: bool) -> sa.S
         .where(_sc.account_id == account_id, _sc.sender == query.sender, base)
     )
     return sa.select(own_columns + rows.scalar_subquery())
+
+
+def _purpose_correction(
+    account_id: int,
+    query: ContactFilter,
+    base: sa.ColumnElement[bool],
+    on_contact: sa.ColumnElement[bool],
+) -> sa.ScalarSelect[Any]:
+    """What the count of the contacts whose own columns match is off by for a text of
+    ``query.purpose``: only a contact with a row of that purpose's own, or of the
+    sender's, can be decided by another scope. Each of those few contacts is looked
+    up by key: plus one where the deciding scope matches, minus one where its own
+    columns do (counted already)."""
+    touched = [
+        sa.select(_pc.phone).where(_pc.account_id == account_id, _pc.purpose == query.purpose)
+    ]
+    if query.sender is not None:
+        touched.append(
+            sa.select(_sc.phone).where(_sc.account_id == account_id, _sc.sender == query.sender)
+        )
+    # Read first, then each contact by key (DISTINCT keeps SQLite from flattening
+    # one purpose's phones into a scan of every contact).
+    phones = (sa.union(*touched) if len(touched) > 1 else touched[0].distinct()).subquery()
+    deciding = _deciding_for_purpose(query)
+    delta = sa.case((deciding, 1), else_=0) - sa.case((on_contact, 1), else_=0)
+    of_phone = sa.and_(_c.account_id == account_id, _c.phone == phones.c.phone)
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(delta), 0))
+        .select_from(phones.join(contacts, of_phone))
+        .where(base)
+        .scalar_subquery()
+    )
 
 
 def _base(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
@@ -136,4 +173,37 @@ def _in_scope(account_id: int, query: ContactFilter) -> sa.ColumnElement[bool]:
         _c.phone.in_(own.where(_scope_matches(query, _sc))),
         sa.and_(_scope_matches(query, _c), _c.phone.not_in(own)),
         sa.and_(of_purpose, _c.phone.not_in(sender_out)),
+    )
+
+
+def _deciding_for_purpose(query: ContactFilter) -> sa.ColumnElement[bool]:
+    """The scope that decides for a text of ``query.purpose`` matches, as
+    ``ContactState.status_from`` picks it (the send gate's reading): from a sender,
+    its own opt-out, else the purpose's own consent, else its own row, else the
+    account's; from the account, the purpose's own consent, else the account's.
+
+    Each contact's purpose and sender rows are looked up by key: a page stops at its
+    50th match, and the count asks only the few contacts that have such rows
+    (:func:`_purpose_correction`). Read as whole sets of phones first, as
+    :func:`_in_scope` reads them, a page cost ten times as much (docs/benchmarks.md)."""
+
+    def has(cols: Any, *where: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return sa.exists().where(cols.account_id == _c.account_id, cols.phone == _c.phone, *where)
+
+    def marked(*where: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return has(_pc, _pc.purpose == query.purpose, *where)
+
+    of_purpose = marked(_scope_matches(query, _pc))
+    on_contact = sa.and_(_scope_matches(query, _c), sa.not_(marked()))
+    if query.sender is None:
+        return sa.or_(of_purpose, on_contact)
+
+    def own(*where: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return has(_sc, _sc.sender == query.sender, *where)
+
+    sender_out = own(_sc.status == Status.OPTED_OUT.value)
+    return sa.or_(
+        sa.and_(of_purpose, sa.not_(sender_out)),
+        sa.and_(own(_scope_matches(query, _sc)), sa.or_(sender_out, sa.not_(marked()))),
+        sa.and_(on_contact, sa.not_(own())),
     )
