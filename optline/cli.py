@@ -36,7 +36,8 @@ from optline.cli_review import review_app
 from optline.cli_serve import serve
 from optline.domain.actors import Actor
 from optline.domain.classify import classify as classify_text
-from optline.domain.consent import ContactState, Method, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Method, Status
 from optline.domain.messages import Via
 from optline.domain.policy import SenderKind, UnknownProfile
 from optline.domain.projection import Projection

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optline.domain.consent import ContactState, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Status
 from optline.domain.contact_filter import ContactFilter
 from optline.store import Store
 

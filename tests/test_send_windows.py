@@ -23,7 +23,7 @@ from test_api_support import ADMIN_KEY, Tenant, assert_problem, new_tenant
 
 import optline.cli
 from optline.api.app import Settings, create_app
-from optline.domain.consent import Reason
+from optline.domain.consent_codes import Reason
 from optline.domain.messages import MessageStatus
 from optline.domain.window_rules import US_SEND_WINDOWS
 from optline.engine import Engine

@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response, StreamingResponse
 
 from optline import contacts_csv
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.domain.policy import SenderKind, effective_fields
 from optline.engine import SUBSCRIBABLE
 from optline.errors import BadInput, BadRows, OptlineError
