@@ -39,7 +39,8 @@ from optline.domain.classify import classify as classify_text
 from optline.domain.consent import ContactState
 from optline.domain.consent_codes import Method, Status
 from optline.domain.messages import Via
-from optline.domain.policy import SenderKind, UnknownProfile
+from optline.domain.policy import SenderKind
+from optline.domain.profiles import UnknownProfile
 from optline.domain.projection import Projection
 from optline.engine import Engine, phone, reassigned
 from optline.errors import BadRows, OptlineError

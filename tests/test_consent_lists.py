@@ -23,7 +23,7 @@ from optline.domain.classify import classify
 from optline.domain.consent import ContactState
 from optline.domain.consent_codes import EventType, Reason, Status
 from optline.domain.inbound_text import receive
-from optline.domain.policy import with_overrides
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import PROFILES, get_profile
 
 # -- lists ----------------------------------------------------------------------------------

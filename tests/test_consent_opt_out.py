@@ -23,7 +23,8 @@ from optline.domain.classify import Classification, classify
 from optline.domain.consent import ContactState
 from optline.domain.consent_codes import EventType, ProviderScope, Reason, Status
 from optline.domain.inbound_text import receive
-from optline.domain.policy import Intent, with_overrides
+from optline.domain.policy import Intent
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import get_profile
 
 # -- opt-out keywords ------------------------------------------------------------------

@@ -29,7 +29,8 @@ from optline.domain import consent, decisions, inbound_text
 from optline.domain.classify import Classification, classify
 from optline.domain.consent import ContactState, Outcome, Refused, Sender, Trigger
 from optline.domain.consent_codes import EventType, Reason, Status
-from optline.domain.policy import Intent, Policy, Resubscribe, Scope, SenderKind, with_overrides
+from optline.domain.policy import Intent, Policy, Resubscribe, Scope, SenderKind
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import PROFILES, get_profile
 
 PHONE = "+15555550123"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from optline.domain.consent import ContactState
 from optline.domain.consent_codes import EventType, Status
-from optline.domain.policy import with_overrides
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import get_profile
 
 NETWORK_STOP = ["STOP", "stop", "Stop.", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
