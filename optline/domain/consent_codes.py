@@ -102,7 +102,7 @@ class ChangeReason(StrEnum):
     """Why a change no one asked for on this contact was made (on its event)."""
 
     # The policy's scope widened (per sender -> account): an opt-out from one sender
-    # now covers the account (see :func:`widen_scope`).
+    # now covers the account (see :func:`optline.domain.bulk.widen_scope`).
     SCOPE_WIDENED = "scope_widened"
 
 
