@@ -28,7 +28,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.domain.contact_filter import ContactFilter
 from optline.domain.purposes import MARKETING
 from optline.engine import Engine

@@ -10,13 +10,12 @@ from typing import Annotated
 
 import typer
 
+from optline.cli_common import AccountOpt, JsonOpt, actor_of, emit, engine
+
 consents_app = typer.Typer(
     help="Prior express written consent: record it, list a contact's records.",
     no_args_is_help=True,
 )
-
-AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
 @consents_app.command("record")
@@ -44,7 +43,6 @@ def record(
     as_json: JsonOpt = False,
 ) -> None:
     """Record prior express written consent and opt the contact in where it is not yet."""
-    from optline.cli import actor_of, emit, engine
     from optline.engine.consents import given_at as moment
 
     if (language is None) == (language_file is None):
@@ -75,8 +73,6 @@ def list_consents(
     as_json: JsonOpt = False,
 ) -> None:
     """A contact's written consent records, oldest first, with their language."""
-    from optline.cli import emit, engine
-
     with engine(ctx) as e:
         found = [r.as_dict() for r in e.consents(account, phone)]
     lines = [

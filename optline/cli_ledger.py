@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from optline.cli_common import AccountOpt, engine, fail
 from optline.proof import check_proof
 from optline.store.checkpoint import (
     LOG_KEY_ENV,
@@ -25,8 +26,6 @@ from optline.store.checkpoint import (
 
 ledger_app = typer.Typer(help="The hash-chained event ledger.", no_args_is_help=True)
 
-AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
-
 
 @ledger_app.command("check-proof")
 def ledger_check_proof(
@@ -39,8 +38,6 @@ def ledger_check_proof(
     """Check a contact proof (GET /v1/contacts/{phone}/proof) offline: its events'
     chain hashes, the log checkpoint's signature, and each event's inclusion in the
     log; exit 1 if anything is wrong."""
-    from optline.cli import fail
-
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -70,8 +67,6 @@ def ledger_new_key() -> None:
 def ledger_public_key() -> None:
     """Print the public key of each key in OPTLINE_LOG_KEY, the signing one first:
     what a third party needs to check checkpoints and proofs."""
-    from optline.cli import fail
-
     try:
         keys = LogKeys.from_env()
     except ValueError as exc:
@@ -88,8 +83,6 @@ def ledger_check_checkpoint(
     key: Annotated[str, typer.Option("--key", help="The log's public key (base64).")],
 ) -> None:
     """Check a signed checkpoint's signature with the log's public key; exit 1 if bad."""
-    from optline.cli import fail
-
     try:
         text = file.read_text(encoding="utf-8")
         public = verify_key(key)
@@ -123,8 +116,6 @@ def ledger_verify(
     checks every account's events (sealed chains, hashes), every contact against its
     events' replay, and the whole log from its first entry. Exit 1 naming the first
     bad event, contact, message or log entry."""
-    from optline.cli import engine
-
     with engine(ctx) as e:
         results = e.verify(None if full else account) if full or account else []
         log = e.verify_log(full=full)
@@ -165,8 +156,6 @@ def ledger_verify(
 def ledger_sequence(ctx: typer.Context) -> None:
     """Give every queued event its position in the log now, batch by batch, each
     ending in a signed checkpoint (the service's worker does this on its own)."""
-    from optline.cli import engine
-
     with engine(ctx) as e:
         checkpoint = e.sequence_pending()
     if checkpoint is None:
@@ -178,8 +167,6 @@ def ledger_sequence(ctx: typer.Context) -> None:
 @ledger_app.command("checkpoint")
 def ledger_checkpoint(ctx: typer.Context) -> None:
     """Print the log's newest signed checkpoint, as a third party keeps it."""
-    from optline.cli import engine, fail
-
     with engine(ctx) as e:
         text = e.newest_checkpoint()
     if text is None:
@@ -191,8 +178,6 @@ def ledger_checkpoint(ctx: typer.Context) -> None:
 def ledger_repair(ctx: typer.Context, account: AccountOpt) -> None:
     """Rebuild the account's consent tables from its ledger (refused, exit 2, while
     its chain is broken); prints each contact rewritten."""
-    from optline.cli import engine
-
     with engine(ctx) as e:
         repaired = e.repair(account)
     for phone in repaired:

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+from optline.cli_common import AccountOpt, JsonOpt, emit, engine, fail
 
 
 def contacts_location(
@@ -26,8 +25,6 @@ def contacts_location(
 ) -> None:
     """Show where the send windows place a contact, or store its time zone and state
     (both replaced; one left out is read from the number again)."""
-    from optline.cli import emit, engine, fail
-
     if clear and (time_zone is not None or state is not None):
         fail("give --clear alone, or --time-zone and/or --state")
     with engine(ctx) as e:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from optline.cli_common import AccountOpt, JsonOpt, actor_of, emit, engine, fail
 from optline.domain.messages import QUEUED_TOO_LONG_SECONDS, UNSETTLED, SettledAs, Via
 from optline.store import MessageRow
 
@@ -22,8 +23,6 @@ messages_app = typer.Typer(
     no_args_is_help=True,
 )
 
-AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 OlderThan = Annotated[
     int,
     typer.Option(
@@ -66,8 +65,6 @@ def unsettled(
 
     Every send left sending (its hand-over got no answer) and those queued for longer
     than --older-than (their hand-over never began), oldest first."""
-    from optline.cli import emit, engine, fail
-
     if older_than < 0:
         fail("--older-than: a number of seconds, 0 or more")
     wait = timedelta(seconds=older_than)
@@ -97,7 +94,6 @@ def reconcile(
     Sent (with the provider's id) or failed (with its error). Exit 1 when some are left
     for an operator: no record at the provider, a provider that cannot be asked
     (Telnyx, generic gateways), or one that could not be reached."""
-    from optline.cli import actor_of, emit, engine, fail
     from optline.providers.registry import Dispatcher
     from optline.settings import Settings
 
@@ -150,8 +146,6 @@ def settle(
 
     A send_settled event on the contact's ledger records it, by ``--actor`` (else the
     OS user), with the reason."""
-    from optline.cli import actor_of, emit, engine
-
     with engine(ctx) as e:
         row = e.settle(account, message_id, settled_as, reason, actor_of(ctx).by, Via.CLI)
     emit(message_dict(row), as_json, f"#{row.id} {row.phone}: {row.status} ({row.reason})")
@@ -173,8 +167,6 @@ def redact(
     A message_redacted event on the contact's ledger records it, by ``--actor`` (else
     the OS user), with the reason and the SHA-256 of the body erased: the ledger and
     the contact's proof still verify."""
-    from optline.cli import actor_of, emit, engine
-
     with engine(ctx) as e:
         row = e.redact_message(account, message_id, reason, actor_of(ctx))
     emit(message_dict(row), as_json, f"#{row.id} {row.phone}: body redacted")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
+from optline.cli_common import AccountOpt, actor_of, engine
 
 
 def contacts_move(
@@ -28,8 +28,6 @@ def contacts_move(
 ) -> None:
     """Move a contact's consent, lists and block to their new number; the old number
     keeps nothing (no_consent)."""
-    from optline.cli import actor_of, engine
-
     with engine(ctx) as e:
         old, new = e.move_contact(account, number, to, evidence, replace_history, actor_of(ctx))
     typer.echo(f"{old.phone}: {old.status_from(None).value}")

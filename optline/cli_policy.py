@@ -12,17 +12,14 @@ from typing import Annotated, Any
 
 import typer
 
-policy_app = typer.Typer(help="The account's policy profile and field overrides.")
+from optline.cli_common import AccountOpt, JsonOpt, actor_of, emit, engine, fail
 
-AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+policy_app = typer.Typer(help="The account's policy profile and field overrides.")
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
     """``NAME=VALUE`` pairs, each VALUE read as JSON (``scope=\"sender\"``, ``x=true``)
     or, when it is not JSON, as text (``brand=Acme Dental``)."""
-    from optline.cli import fail
-
     parsed: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -38,8 +35,6 @@ def _overrides(pairs: list[str]) -> dict[str, Any]:
 @policy_app.command("show")
 def show(ctx: typer.Context, account: AccountOpt, as_json: JsonOpt = False) -> None:
     """Print the account's profile and overrides."""
-    from optline.cli import emit, engine
-
     with engine(ctx) as e:
         row = e.account(account)
     data = {"profile": row.profile, "overrides": row.overrides}
@@ -71,8 +66,6 @@ def set_policy(
 
     A switch from sender to account scope opts contacts opted out of one number out of
     the whole account; it needs --confirm when it changes any."""
-    from optline.cli import actor_of, emit, engine, fail
-
     if profile is None and override is None:
         fail("give --profile, --override or both")
     overrides = None if override is None else _overrides(override)

@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 
+from optline.cli_common import AccountOpt, JsonOpt, emit, engine
+
 purposes_app = typer.Typer(
     help="Purposes: the categories of texts a consent covers.", no_args_is_help=True
 )
 
-AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 #: The ``--purpose`` option of the commands that send, check, opt in or out, or make lists.
 PurposeOpt = Annotated[
     str | None,
@@ -28,8 +28,6 @@ PurposeOpt = Annotated[
 @purposes_app.command("list")
 def purposes_list(ctx: typer.Context, account: AccountOpt, as_json: JsonOpt = False) -> None:
     """The account's purposes: marketing, informational, then its own."""
-    from optline.cli import emit, engine
-
     with engine(ctx) as e:
         names = e.purposes(account)
     emit({"purposes": list(names)}, as_json, "\n".join(names))
@@ -38,8 +36,6 @@ def purposes_list(ctx: typer.Context, account: AccountOpt, as_json: JsonOpt = Fa
 @purposes_app.command("add")
 def purposes_add(ctx: typer.Context, name: str, account: AccountOpt) -> None:
     """Add a purpose of the account's own (lower-case letters, digits, underscores)."""
-    from optline.cli import engine
-
     with engine(ctx) as e:
         added = e.add_purpose(account, name)
     typer.echo(f"purpose {added} added")

@@ -9,14 +9,12 @@ from typing import Annotated
 
 import typer
 
+from optline.cli_common import AccountOpt, JsonOpt, actor_of, emit, engine
 from optline.domain.review import Resolution
 
 review_app = typer.Typer(
     help="Replies flagged as possible opt-outs: list and resolve them.", no_args_is_help=True
 )
-
-AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
 @review_app.command("list")
@@ -30,8 +28,6 @@ def list_flags(
     as_json: JsonOpt = False,
 ) -> None:
     """The open flags, newest first, and how many are open in all."""
-    from optline.cli import emit, engine
-
     with engine(ctx) as e:
         page = e.flagged(account, before, limit)
     data = {"flagged": [f.as_dict() for f in page.flags], "next": page.next, "open": page.open}
@@ -48,8 +44,6 @@ def _resolve(
     why: str | None,
     as_json: bool,
 ) -> None:
-    from optline.cli import actor_of, emit, engine
-
     with engine(ctx) as e:
         flag = e.resolve_flag(account, seq, resolution, actor_of(ctx), why)
     emit(flag.as_dict(), as_json, f"flag {flag.seq} ({flag.phone}): {flag.resolution}")

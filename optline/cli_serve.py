@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from optline import demo_data
+from optline.cli_common import fail
 from optline.engine import Engine, utcnow
 from optline.errors import OptlineError
 from optline.store import Store
@@ -62,7 +63,6 @@ def serve(
     """Run the HTTP service (webhooks, REST API under /v1, docs at /docs, web UI at /ui/)."""
     import uvicorn
 
-    from optline.cli import fail
     from optline.settings import Settings
 
     url = ctx.find_root().obj.db

@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.domain.projection import Projection
 from optline.engine import Engine, ImportRow, phone
 from optline.engine.context import AccountRef

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
 
-from optline.domain.policy import OVERRIDES, KeywordSet, Policy, Replies
+from optline.domain.policy import KeywordSet, Policy, Replies
+from optline.domain.policy_overrides import OVERRIDES
 from optline.domain.profiles import PROFILE_SOURCES, PROFILES
 from optline.domain.revoke_all import RevokeAll
 from optline.domain.window_rules import SendWindow

@@ -407,7 +407,7 @@ below; [ledger.md](ledger.md#the-review-queue)). No profile silently ignores it.
 ## Overriding fields per account
 
 An account's policy is a profile plus field overrides, stored as a JSON object and
-applied by `optline.domain.policy.with_overrides`. For example
+applied by `optline.domain.policy_overrides.with_overrides`. For example
 `{{"scope": "sender", "brand": "Acme Dental"}}` on `default` keeps every default rule but
 keeps opt-outs per sending number and signs the replies "Acme Dental". Unknown field
 names and values of the wrong type are refused (`BadOverride`). Fields an account may

@@ -11,16 +11,10 @@ from collections.abc import Mapping
 
 from optline.domain import consent
 from optline.domain.classify import classify
-from optline.domain.consent import (
-    ContactState,
-    EventType,
-    Outcome,
-    Sender,
-    Status,
-    Trigger,
-    receive,
-)
+from optline.domain.consent import ContactState, Outcome, Sender, Trigger
+from optline.domain.consent_codes import EventType, Status
 from optline.domain.decisions import Decision, decide
+from optline.domain.inbound_text import receive
 from optline.domain.policy import Policy, SenderKind
 from optline.domain.profiles import PROFILES, get_profile
 

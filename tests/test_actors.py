@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from test_api_support import ADMIN_KEY, BOB, EVE, A, Tenant, auth
 
 from optline.domain.actors import Actor, MessageRef, attributed
-from optline.domain.consent import Event, EventType, Source
+from optline.domain.consent import Event
+from optline.domain.consent_codes import EventType, Source
 from optline.domain.messages import Via
 from optline.engine import Engine
 from optline.providers.base import ProviderOptedOut

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from test_api_support import A, B, Tenant, assert_problem
 
-from optline.domain.consent import Reason
+from optline.domain.consent_codes import Reason
 from optline.engine import Engine
 
 NUMBERS = [f"+1415555{3000 + i:04d}" for i in range(12)] + ["+12025550143", "+13125550188"]

@@ -27,7 +27,7 @@ from test_api_support import (
 )
 
 from optline.api.app import Settings, create_app
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.engine import Engine, ImportRow
 from optline.errors import BadInput
 from optline.notify import EVENT_ID_HEADER, drain

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from optline import Intent, classify, get_profile
 from optline.domain.classify import with_provider_keyword
 from optline.domain.detect import detector_for
-from optline.domain.policy import SenderKind, with_overrides
+from optline.domain.policy import SenderKind
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import PROFILES
 
 VENDORS = ("twilio", "callrail", "business_text", "salesmsg", "krispcall", "command")

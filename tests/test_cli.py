@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from cli_support import Cli
 from typer.testing import CliRunner
 
-from optline.cli import IMPORT_PROBLEMS_SHOWN, app
+from optline.cli import app
+from optline.cli_contacts import IMPORT_PROBLEMS_SHOWN
 from optline.domain.inputs import MAX_INBOUND_CHARS
 from optline.engine import Engine
 

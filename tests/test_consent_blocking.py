@@ -21,14 +21,8 @@ from consent_support import (
 )
 
 from optline.domain import consent
-from optline.domain.consent import (
-    ContactState,
-    EventType,
-    Reason,
-    Refused,
-    Source,
-    Status,
-)
+from optline.domain.consent import ContactState, Refused
+from optline.domain.consent_codes import EventType, Reason, Source, Status
 from optline.domain.profiles import get_profile
 
 # -- block and unblock ---------------------------------------------------------------------

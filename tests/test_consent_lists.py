@@ -20,14 +20,10 @@ from consent_support import (
 
 from optline.domain import consent
 from optline.domain.classify import classify
-from optline.domain.consent import (
-    ContactState,
-    EventType,
-    Reason,
-    Status,
-    receive,
-)
-from optline.domain.policy import with_overrides
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import EventType, Reason, Status
+from optline.domain.inbound_text import receive
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import PROFILES, get_profile
 
 # -- lists ----------------------------------------------------------------------------------

@@ -22,15 +22,9 @@ from consent_support import (
 
 from optline.domain import consent
 from optline.domain.classify import Classification
-from optline.domain.consent import (
-    ContactState,
-    EventType,
-    Outcome,
-    Reason,
-    Source,
-    Status,
-    receive,
-)
+from optline.domain.consent import ContactState, Outcome
+from optline.domain.consent_codes import EventType, Reason, Source, Status
+from optline.domain.inbound_text import receive
 from optline.domain.policy import Intent
 from optline.domain.profiles import get_profile
 

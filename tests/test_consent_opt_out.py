@@ -20,14 +20,11 @@ from consent_support import (
 
 from optline.domain import consent, projection
 from optline.domain.classify import Classification, classify
-from optline.domain.consent import (
-    ContactState,
-    EventType,
-    Reason,
-    Status,
-    receive,
-)
-from optline.domain.policy import Intent, with_overrides
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import EventType, ProviderScope, Reason, Status
+from optline.domain.inbound_text import receive
+from optline.domain.policy import Intent
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import get_profile
 
 # -- opt-out keywords ------------------------------------------------------------------
@@ -254,7 +251,7 @@ def test_a_provider_opt_out_wider_than_a_number_says_so_and_is_shown_until_start
     the profile, where known), and the block stands until the contact texts START;
     an opt-in by the business does not lift it at the provider."""
     policy = get_profile("twilio")  # consent per sender
-    scope = consent.ProviderScope.MESSAGING_PROFILE
+    scope = ProviderScope.MESSAGING_PROFILE
     outcome = consent.provider_opt_out(
         ContactState(PHONE), policy, S1.number, "telnyx", "40300", scope, "mp-1"
     )

@@ -12,9 +12,10 @@ from consent_support import (
 )
 
 from optline.domain import consent, decisions
-from optline.domain.consent import ContactState, EventType, Reason, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import EventType, Reason, Status
 from optline.domain.decisions import Decision
-from optline.domain.policy import with_overrides
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import get_profile
 
 # A contact opted in with written consent on record for marketing (the default

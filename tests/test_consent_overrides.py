@@ -15,14 +15,11 @@ from consent_support import (
 
 from optline.domain import decisions
 from optline.domain.classify import Classification, classify
-from optline.domain.consent import (
-    ContactState,
-    EventType,
-    Reason,
-    Status,
-    receive,
-)
-from optline.domain.policy import Intent, with_overrides
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import EventType, Reason, Status
+from optline.domain.inbound_text import receive
+from optline.domain.policy import Intent
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import get_profile
 
 

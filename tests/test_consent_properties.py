@@ -25,19 +25,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optline.domain import consent, decisions
+from optline.domain import consent, decisions, inbound_text
 from optline.domain.classify import Classification, classify
-from optline.domain.consent import (
-    ContactState,
-    EventType,
-    Outcome,
-    Reason,
-    Refused,
-    Sender,
-    Status,
-    Trigger,
-)
-from optline.domain.policy import Intent, Policy, Resubscribe, Scope, SenderKind, with_overrides
+from optline.domain.consent import ContactState, Outcome, Refused, Sender, Trigger
+from optline.domain.consent_codes import EventType, Reason, Status
+from optline.domain.policy import Intent, Policy, Resubscribe, Scope, SenderKind
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import PROFILES, get_profile
 
 PHONE = "+15555550123"
@@ -209,7 +202,9 @@ def step(state: ContactState, model: Model, action: Action, trace: Trace) -> Con
     if isinstance(action, Inbound):
         sender = SENDERS[action.sender]
         classification = classify(action.body, policy, ACCOUNT_KEYWORDS)
-        outcome = consent.receive(state, classification, sender, policy, TRIGGERS, LIST_KEYWORDS)
+        outcome = inbound_text.receive(
+            state, classification, sender, policy, TRIGGERS, LIST_KEYWORDS
+        )
         replies = policy.replies_for(sender.kind, classification.language)
         intent = classification.intent
         keyword = (classification.keyword or "").lower()
@@ -270,7 +265,7 @@ def step(state: ContactState, model: Model, action: Action, trace: Trace) -> Con
             assert outcome.reply == reply_expected, (classification, outcome)
     elif isinstance(action, PossibleOptOut):
         sender = SENDERS[action.sender]
-        outcome = consent.receive(state, MAYBE, sender, policy)
+        outcome = inbound_text.receive(state, MAYBE, sender, policy)
         if outcome.reply is not None:
             trace.clarifications += 1
         assert trace.clarifications <= 1
@@ -387,10 +382,12 @@ def test_after_an_opt_out_keyword_the_sender_refuses_until_an_opt_in_covers_it(
 ) -> None:
     policy = get_profile(name)
     stop_word = data.draw(st.sampled_from(sorted(policy.keywords["en"].opt_out)))
-    state = consent.receive(ContactState(PHONE), classify(stop_word, policy), sender, policy).state
+    state = inbound_text.receive(
+        ContactState(PHONE), classify(stop_word, policy), sender, policy
+    ).state
     assert decisions.decide(state, sender.number, policy, "hi").reason is Reason.OPTED_OUT
     # Anything but an opt-in keyword or a manual opt-in: the sender stays refused.
     for body, via in data.draw(st.lists(texts_that_do_not_opt_in(policy), max_size=15)):
-        state = consent.receive(state, classify(body, policy), via, policy).state
+        state = inbound_text.receive(state, classify(body, policy), via, policy).state
         refusal = decisions.decide(state, sender.number, policy, "hi").reason
         assert refusal is Reason.OPTED_OUT, (body, via)

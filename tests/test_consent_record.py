@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from test_api_support import Tenant
 
 from optline.domain import projection
-from optline.domain.consent import ContactState, EventType, Method, Reason, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import EventType, Method, Reason, Status
 from optline.domain.decisions import decide
 from optline.domain.profiles import PROFILES, get_profile
 from optline.domain.projection import Mark, Projection

@@ -15,14 +15,10 @@ from consent_support import (
 )
 
 from optline.domain.classify import classify
-from optline.domain.consent import (
-    ContactState,
-    EventType,
-    Sender,
-    Trigger,
-    receive,
-)
-from optline.domain.policy import with_overrides
+from optline.domain.consent import ContactState, Sender, Trigger
+from optline.domain.consent_codes import EventType
+from optline.domain.inbound_text import receive
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import get_profile
 
 # -- HELP ---------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ from consent_support import ALL_PROFILES, PHONE, S1, TOLL_FREE, run, text, types
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optline.domain.consent import ContactState, EventType, Status
-from optline.domain.policy import with_overrides
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import EventType, Status
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import get_profile
 
 NETWORK_STOP = ["STOP", "stop", "Stop.", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]

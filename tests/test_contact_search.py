@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optline.domain.consent import ContactState, Reason, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Reason, Status
 from optline.domain.contact_filter import ContactFilter
 from optline.domain.decisions import decide
 from optline.domain.profiles import get_profile

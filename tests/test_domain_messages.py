@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from optline.domain.consent import EventType, Source
+from optline.domain.consent_codes import EventType, Source
 from optline.domain.messages import (
     MAX_REASON_CHARS,
     UNSETTLED,

@@ -18,8 +18,8 @@ from webhook_support import BOB, TW, World, twilio_form, twiml_messages
 
 from optline.api.app import Settings, create_app
 from optline.domain import written_consent
-from optline.domain.consent import Reason
-from optline.domain.policy import with_overrides
+from optline.domain.consent_codes import Reason
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import get_profile
 from optline.engine import Engine
 from optline.errors import BadInput

@@ -9,7 +9,7 @@ import pytest
 from account_support import HELP_CONTACT
 from store_support import ANY_HOUR, give_written_consent
 
-from optline.domain.consent import Reason, Status
+from optline.domain.consent_codes import Reason, Status
 from optline.domain.inputs import MAX_INBOUND_CHARS, MAX_OUTBOUND_CHARS
 from optline.engine import Engine, ImportRow
 from optline.errors import (

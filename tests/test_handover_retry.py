@@ -13,7 +13,7 @@ import pytest
 from account_support import HELP_CONTACT
 from fakeprovider import FakeProvider, Recorded, Reply
 
-from optline.domain.consent import Reason
+from optline.domain.consent_codes import Reason
 from optline.engine import Engine
 from optline.providers.base import RetryPolicy
 from optline.providers.registry import Dispatcher

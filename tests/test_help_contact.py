@@ -9,7 +9,8 @@ from cli_support import Cli
 from fastapi.testclient import TestClient
 from test_api_support import ADMIN_KEY, Tenant, assert_problem, auth
 
-from optline.domain.policy import missing_help_fields, with_overrides
+from optline.domain.policy import missing_help_fields
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import PROFILES, get_profile
 from optline.engine import Engine
 from optline.errors import MissingField

@@ -35,7 +35,7 @@ from typer.testing import CliRunner
 
 from optline.cli import app as cli_app
 from optline.domain import inputs
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.engine import Engine
 from optline.store import Store
 from optline.web.pages import COOKIE

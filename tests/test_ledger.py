@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optline.domain.consent import ContactState, Event, EventType
+from optline.domain.consent import ContactState, Event
+from optline.domain.consent_codes import EventType
 from optline.store import Store
 from optline.store.ledger import GENESIS, UNCHAINED, canonical, event_hash, plain, timestamp
 from optline.store.rows import stamp_value

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from cli_support import Cli
 from test_api_support import BOB, EVE, A, Tenant, assert_problem
 
-from optline.domain.consent import Event, EventType
+from optline.domain.consent import Event
+from optline.domain.consent_codes import EventType
 from optline.engine import Engine
 from optline.proof import check_proof
 from optline.store import MessageRow

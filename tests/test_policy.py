@@ -10,9 +10,7 @@ import pytest
 from optline.domain.classify import classify
 from optline.domain.policy import (
     HELP_KEYWORDS,
-    OVERRIDES,
     RESERVED_KEYWORDS,
-    BadOverride,
     DisclosureForm,
     Intent,
     KeywordSet,
@@ -21,9 +19,8 @@ from optline.domain.policy import (
     Resubscribe,
     Scope,
     SenderKind,
-    override_values,
-    with_overrides,
 )
+from optline.domain.policy_overrides import OVERRIDES, BadOverride, override_values, with_overrides
 from optline.domain.profiles import get_profile
 
 REPLIES = Replies(opt_out="out", opt_in="in", help="help", list_opt_out="left {list}")

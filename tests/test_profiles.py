@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from optline import profiles_doc, profiles_sources
-from optline.domain.policy import Resubscribe, Scope, SenderKind, UnknownProfile
-from optline.domain.profiles import PROFILE_SOURCES, PROFILES, get_profile
+from optline.domain.policy import Resubscribe, Scope, SenderKind
+from optline.domain.profiles import PROFILE_SOURCES, PROFILES, UnknownProfile, get_profile
 from optline.domain.text import normalise_keyword
 
 ROOT = Path(__file__).resolve().parents[1]

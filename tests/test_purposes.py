@@ -12,7 +12,7 @@ import pytest
 from account_support import HELP_CONTACT
 from store_support import ANY_HOUR, Clock
 
-from optline.domain.consent import Reason, Status
+from optline.domain.consent_codes import Reason, Status
 from optline.engine import Engine
 from optline.errors import AlreadyExists, BadInput, NotAllowed, UnknownPurpose
 from optline.store import Store

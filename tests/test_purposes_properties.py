@@ -24,8 +24,10 @@ from hypothesis import strategies as st
 
 from optline.domain import consent, projection, purposes
 from optline.domain.classify import Classification
-from optline.domain.consent import ContactState, Method, Outcome, Sender, Status
-from optline.domain.policy import Intent, Policy, Scope, with_overrides
+from optline.domain.consent import ContactState, Outcome, Sender
+from optline.domain.consent_codes import Method, Status
+from optline.domain.policy import Intent, Policy, Scope
+from optline.domain.policy_overrides import with_overrides
 from optline.domain.profiles import get_profile
 
 PHONE = "+15555550123"

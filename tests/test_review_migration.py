@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from alembic import command
 
-from optline.domain.consent import ContactState, Event, EventType
+from optline.domain.consent import ContactState, Event
+from optline.domain.consent_codes import EventType
 from optline.domain.review import Resolution
 from optline.store import Store
 from optline.store.migrate import alembic_config

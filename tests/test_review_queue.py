@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from store_support import ANY_HOUR, give_written_consent
 
 from optline.domain.actors import Actor
-from optline.domain.consent import ContactState, Reason, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Reason, Status
 from optline.domain.messages import Via
 from optline.domain.profiles import get_profile
 from optline.domain.review import Flag, Resolution, covered

@@ -25,7 +25,7 @@ from test_api_support import (
 from typer.testing import CliRunner, Result
 
 from optline.cli import app as cli_app
-from optline.domain.consent import ChangeReason, Reason, Source, Status
+from optline.domain.consent_codes import ChangeReason, Reason, Source, Status
 from optline.engine import Engine
 from optline.errors import ConfirmationRequired
 

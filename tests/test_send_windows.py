@@ -21,9 +21,9 @@ from store_support import (
 )
 from test_api_support import ADMIN_KEY, Tenant, assert_problem, new_tenant
 
-import optline.cli
+import optline.cli_common
 from optline.api.app import Settings, create_app
-from optline.domain.consent import Reason
+from optline.domain.consent_codes import Reason
 from optline.domain.messages import MessageStatus
 from optline.domain.window_rules import US_SEND_WINDOWS
 from optline.engine import Engine
@@ -269,7 +269,7 @@ def cli(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Cli:
         def __init__(self, store: Store, **options: Any) -> None:
             super().__init__(store, clock=lambda: TULSA_0438, dispatch=options.get("dispatch"))
 
-    monkeypatch.setattr(optline.cli, "Engine", At0438)
+    monkeypatch.setattr(optline.cli_common, "Engine", At0438)
     run = Cli(db_url)
     run("accounts", "create", "acme", "--support-contact", "help@acme.example")
     run("senders", "add", SENDER, "--account", "acme")

@@ -21,7 +21,8 @@ from sqlalchemy.dialects import sqlite
 from store_support import record_send
 
 from optline.domain import consent, decisions
-from optline.domain.consent import ContactState, Event, EventType, Status, Trigger
+from optline.domain.consent import ContactState, Event, Trigger
+from optline.domain.consent_codes import EventType, Status
 from optline.domain.contact_filter import ContactFilter
 from optline.domain.policy import SenderKind
 from optline.domain.profiles import get_profile

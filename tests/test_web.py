@@ -22,7 +22,7 @@ from test_api_support import (
     Tenant,
 )
 
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.engine import Engine
 from optline.web.pages import COOKIE
 

@@ -15,7 +15,7 @@ from test_api_support import BOB, EVE, A, Tenant
 from test_web import HOST, _page, _sign_in, _text
 
 from optline.api.deps import UPLOAD_BODY_BYTES
-from optline.domain.consent import Reason, Status
+from optline.domain.consent_codes import Reason, Status
 from optline.domain.contact_filter import ContactFilter
 from optline.engine import Engine
 

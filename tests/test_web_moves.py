@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from test_api_support import BOB, ZED, Tenant
 
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.engine import Engine
 
 HOST = {"origin": "http://testserver"}

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from test_api_support import BOB, EVE, A, Tenant
 from test_web import HOST, _page, _sign_in, _text
 
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.engine import Engine
 
 

@@ -30,7 +30,7 @@ from webhook_support import (
 )
 
 from optline.api.deps import inbound_body_limit
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.domain.inputs import MAX_INBOUND_CHARS
 from optline.providers import signing
 from optline.providers.base import Provider

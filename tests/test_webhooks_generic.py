@@ -20,7 +20,7 @@ from webhook_support import (
     generic_message,
 )
 
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.providers import signing
 
 

@@ -31,7 +31,7 @@ from webhook_support import (
     twilio_status,
 )
 
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.engine import Engine
 from optline.notify import Worker
 from optline.providers.base import RetryPolicy

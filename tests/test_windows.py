@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optline.domain import location, window_rules, windows
-from optline.domain.consent import Reason
+from optline.domain.consent_codes import Reason
 from optline.domain.decisions import Decision
 from optline.domain.location import Location, locate, number_location
 from optline.domain.profiles import PROFILES

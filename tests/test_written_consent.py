@@ -26,7 +26,8 @@ from test_api_support import A, Tenant, assert_problem
 
 from optline.api.app import Settings, create_app
 from optline.domain import consent, decisions, projection, written_consent
-from optline.domain.consent import ContactState, EventType, Method, Reason, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import EventType, Method, Reason, Status
 from optline.domain.profiles import get_profile
 from optline.domain.written_consent import WrittenConsent, language_hash
 from optline.engine import Engine

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optline.domain.classify import Classification, classify
-from optline.domain.consent import ContactState, EventType, Outcome, Status
+from optline.domain.consent import ContactState, Outcome
+from optline.domain.consent_codes import EventType, Status
 from optline.domain.policy import Intent
 from optline.domain.profiles import get_profile
 from optline.domain.wrong_number import CONFIRMATIONS, detect, receive

@@ -12,7 +12,7 @@ from account_support import HELP_CONTACT
 from store_support import ANY_HOUR
 
 from optline.domain.actors import Actor
-from optline.domain.consent import Reason, Status
+from optline.domain.consent_codes import Reason, Status
 from optline.domain.messages import Via
 from optline.engine import Engine
 from optline.errors import BadInput, NumberHasHistory, UnknownContact

@@ -27,7 +27,7 @@ from nacl.signing import SigningKey
 from twilio.request_validator import RequestValidator
 
 from optline.api.app import Settings, create_app
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.engine import Engine
 from optline.providers import signing
 from optline.providers.base import RetryPolicy

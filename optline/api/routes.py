@@ -39,7 +39,7 @@ from optline.api.views import (
     policy_view,
     sender_view,
 )
-from optline.domain.consent import Method, Status
+from optline.domain.consent_codes import Method, Status
 from optline.domain.contact_filter import ContactFilter, number_part
 
 router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from optline.domain import inputs
 from optline.domain.actors import DEFAULT_KEY_NAME
-from optline.domain.consent import Method
+from optline.domain.consent_codes import Method
 from optline.domain.policy import SenderKind
 
 #: A contact's phone number as a path parameter (checked by the engine).

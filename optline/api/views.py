@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from optline.domain.consent import ContactState
-from optline.domain.policy import Policy, effective_fields, override_values
+from optline.domain.policy import Policy
+from optline.domain.policy_overrides import effective_fields, override_values
 from optline.domain.projection import Projection
 from optline.store import AccountRow, ListRow, MessageRow, SenderRow, StoredEvent
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from optline.domain.consent import EventType
+from optline.domain.consent_codes import EventType
 
 #: The spans the dashboard offers, in days.
 SPANS = (30, 90)

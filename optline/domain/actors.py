@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
-from optline.domain.consent import Event, Source
+from optline.domain.consent import Event
+from optline.domain.consent_codes import Source
 from optline.domain.messages import Via
 
 #: The name of an API key issued without one (and of keys issued before keys had names).

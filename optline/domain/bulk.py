@@ -8,22 +8,18 @@ from __future__ import annotations
 from dataclasses import replace
 from types import MappingProxyType
 
-# The state machine's own steps, shared with it: one list change, one opt-out.
+# The state machine's own steps: one list change, one opt-out in the policy's scope.
 from optline.domain.consent import (
-    ChangeReason,
     ContactState,
     Event,
-    EventType,
-    Method,
     Outcome,
-    Source,
-    Status,
-    _list_change,
-    _opt_out,
     block,
+    list_change,
     new_event,
     opt_in,
+    scoped_opt_out,
 )
+from optline.domain.consent_codes import ChangeReason, EventType, Method, Source, Status
 from optline.domain.policy import Policy
 
 
@@ -81,14 +77,14 @@ def imported(
     events: list[Event] = []
     for list_name in lists:
         if state.lists.get(list_name) is not True:
-            state, event = _list_change(state, list_name, True, Source.IMPORT, None)
+            state, event = list_change(state, list_name, True, Source.IMPORT, None)
             events.append(event)
     current = state.status_from(None)
     if status is Status.BLOCKED and not state.blocked:
         step = block(state, note="import", source=Source.IMPORT)
     elif status is Status.OPTED_OUT and not state.blocked:
         # Everywhere: a sender opted back in under SENDER scope is opted out too.
-        opted_out, event, already = _opt_out(
+        opted_out, event, already = scoped_opt_out(
             state, None, policy, Source.IMPORT, True, Method.IMPORT
         )
         step = Outcome(state) if already else Outcome(opted_out, (event,))

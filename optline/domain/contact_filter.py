@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
-from optline.domain.consent import Method, Status
+from optline.domain.consent_codes import Method, Status
 from optline.errors import BadInput
 
 # Spaces, dashes, dots and brackets people type inside numbers: "(415) 555-26".

@@ -20,15 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from optline.domain import written_consent
-from optline.domain.consent import (
-    ContactState,
-    Event,
-    EventType,
-    Reason,
-    Source,
-    Status,
-    new_event,
-)
+from optline.domain.consent import ContactState, Event, new_event
+from optline.domain.consent_codes import EventType, Reason, Source, Status
 from optline.domain.policy import DisclosureForm, Policy
 from optline.domain.text import words
 

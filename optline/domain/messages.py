@@ -19,7 +19,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from optline.domain.consent import Event, EventType, Source
+from optline.domain.consent import Event
+from optline.domain.consent_codes import EventType, Source
 
 
 class MessageStatus(StrEnum):
@@ -72,7 +73,7 @@ class SettledAs(StrEnum):
 
 class FailureReason(StrEnum):
     """Reason codes of a send that did not go, beside a refusal's own
-    (:class:`optline.domain.consent.Reason`) and a provider's error code
+    (:class:`optline.domain.consent_codes.Reason`) and a provider's error code
     (:func:`provider_failure`)."""
 
     PROVIDER_ERROR = "provider_error"  # the provider refused it, without an error code

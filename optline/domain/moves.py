@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
-from optline.domain.consent import ContactState, EventType, Outcome, Source, Status, new_event
+from optline.domain.consent import ContactState, Outcome, new_event
+from optline.domain.consent_codes import EventType, Source, Status
 from optline.domain.projection import Mark, Projection
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

@@ -30,7 +30,6 @@ from optline.domain.policy import (
     Resubscribe,
     Scope,
     SenderKind,
-    UnknownProfile,
     WrongNumber,
 )
 from optline.domain.window_rules import US_SEND_WINDOWS
@@ -376,6 +375,10 @@ PROFILE_SOURCES: Mapping[str, str] = {
     "krispcall": "seeds/003_487aa3692c2a74c1.txt",
     "command": "seeds/004_300ec691ca0db197.txt",
 }
+
+
+class UnknownProfile(ValueError):
+    """No built-in profile of that name."""
 
 
 def get_profile(name: str) -> Policy:

@@ -20,7 +20,14 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from optline.domain.consent import SOURCE_METHODS, EventType, Method, ProviderScope, Source, Status
+from optline.domain.consent_codes import (
+    SOURCE_METHODS,
+    EventType,
+    Method,
+    ProviderScope,
+    Source,
+    Status,
+)
 from optline.domain.policy import Scope
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})

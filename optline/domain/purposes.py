@@ -18,22 +18,11 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from optline.domain import consent
+from optline.domain import inbound_text
 from optline.domain.carriers import network_answers
 from optline.domain.classify import Classification
-from optline.domain.consent import (
-    ContactState,
-    Event,
-    EventType,
-    Method,
-    Outcome,
-    Refused,
-    Sender,
-    Source,
-    Status,
-    Trigger,
-    new_event,
-)
+from optline.domain.consent import ContactState, Event, Outcome, Refused, Sender, Trigger, new_event
+from optline.domain.consent_codes import EventType, Method, Source, Status
 from optline.domain.policy import Intent, Policy, Resubscribe, Scope
 from optline.domain.text import words
 
@@ -160,7 +149,7 @@ def receive(
     triggers: Mapping[str, Trigger] = _EMPTY,
     list_keywords: Mapping[str, str] = _EMPTY,
 ) -> Outcome:
-    """:func:`optline.domain.consent.receive` with the account's ``purposes``: an
+    """:func:`optline.domain.inbound_text.receive` with the account's ``purposes``: an
     answer to an open question of which purposes to stop, and a revocation under
     ``revoke_all`` off (``answered``: the purpose of the text it answers). Everything
     else, and every revocation where ``revoke_all`` is on, is the state machine's."""
@@ -178,7 +167,7 @@ def receive(
         and not policy.revoke_all.covers_all(now)
     ):
         return _revoke(state, classification, sender, policy, now, answered, purposes)
-    return consent.receive(state, classification, sender, policy, triggers, list_keywords)
+    return inbound_text.receive(state, classification, sender, policy, triggers, list_keywords)
 
 
 def _revoke(
@@ -195,7 +184,7 @@ def _revoke(
         # 64.1200(a)(12): the one confirmation may ask which purposes were meant, and
         # every text needing consent stops until the contact answers; no answer means
         # all. So all of them end now, and an answer gives back those not named.
-        outcome = consent.receive(state, classification, sender, policy)
+        outcome = inbound_text.receive(state, classification, sender, policy)
         until = now + timedelta(minutes=policy.purpose_choice_minutes)
         (event,) = outcome.events
         data = {**event.data, "purposes": list(held), "choice_until": until.isoformat()}

@@ -19,15 +19,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from optline.domain.consent import (
-    ContactState,
-    Event,
-    EventType,
-    Outcome,
-    Source,
-    Status,
-    new_event,
-)
+from optline.domain.consent import ContactState, Event, Outcome, new_event
+from optline.domain.consent_codes import EventType, Source, Status
 from optline.domain.projection import Recorded
 
 

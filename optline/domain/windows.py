@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from optline.domain.consent import Reason
+from optline.domain.consent_codes import Reason
 from optline.domain.decisions import Decision
 from optline.domain.location import Location, calling_code, locate, number_location, prefix_of
 from optline.domain.window_rules import SendWindow

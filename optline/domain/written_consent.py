@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from optline.domain import consent
-from optline.domain.consent import ContactState, EventType, Method, Outcome, Source, Status
+from optline.domain.consent import ContactState, Outcome
+from optline.domain.consent_codes import EventType, Method, Source, Status
 from optline.domain.policy import Policy
 from optline.domain.text import keyword_form
 from optline.errors import BadInput

@@ -11,7 +11,7 @@ for review (``revocation_flagged``), as the classifier reads it already.
 
 Belongs here: reading a reply as a wrong number (:func:`detect`, in en, es, fr, de, pt
 and it), the confirmation texts, and :func:`receive`, the inbound step that applies
-it before :func:`optline.domain.consent.receive`. Pure: no I/O.
+it before :func:`optline.domain.inbound_text.receive`. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from optline.domain import consent
+from optline.domain import consent, inbound_text
 from optline.domain.classify import Classification, Stage
-from optline.domain.consent import ContactState, Method, Outcome, Sender, Source, Status, Trigger
+from optline.domain.consent import ContactState, Outcome, Sender, Trigger
+from optline.domain.consent_codes import Method, Source, Status
 from optline.domain.policy import Intent, Policy, WrongNumber
 from optline.domain.text import clause_form, fold
 
@@ -297,7 +298,7 @@ def receive(
     """Apply one inbound text, reading it as a wrong number first; anything else (and a
     blocked contact's text) goes to ``rest`` (the text's reading, as a possible opt-out
     where a flagged wrong number made it one), by default
-    :func:`optline.domain.consent.receive`. Returns the classification the text was
+    :func:`optline.domain.inbound_text.receive`. Returns the classification the text was
     applied as, and the outcome."""
     found = None if classification.intent not in _REPLACES else detect(text)
     if found is not None and policy.wrong_number is WrongNumber.FLAG:
@@ -316,7 +317,7 @@ def receive(
         return classification, _end(state, classification, found, sender, policy)
     if rest is not None:
         return classification, rest(classification)
-    outcome = consent.receive(state, classification, sender, policy, triggers, list_keywords)
+    outcome = inbound_text.receive(state, classification, sender, policy, triggers, list_keywords)
     return classification, outcome
 
 

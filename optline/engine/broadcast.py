@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from operator import setitem
 
 from optline.domain import inputs, written_consent
-from optline.domain.consent import Reason
+from optline.domain.consent_codes import Reason
 from optline.engine.context import AccountRef, phone, sender_number
 from optline.engine.outbound import Outbound
 from optline.engine.reading import Reading

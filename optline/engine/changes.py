@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from optline.domain import bulk, consent, inputs, projection, purposes, review
 from optline.domain.actors import Actor, MessageRef
-from optline.domain.consent import MANUAL_OPT_IN_METHODS, ContactState, Method, Outcome, Refused
+from optline.domain.consent import ContactState, Outcome, Refused
+from optline.domain.consent_codes import MANUAL_OPT_IN_METHODS, Method
 from optline.domain.policy import Policy
 from optline.domain.projection import Projection
 from optline.engine.context import AccountRef, checked_actor, message_ref, phone, sender_number

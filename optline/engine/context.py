@@ -18,7 +18,8 @@ from typing import Any, Protocol, Self
 
 from optline.domain import consent, decisions, inputs, projection, purposes, review
 from optline.domain.actors import Actor, MessageRef, attributed
-from optline.domain.consent import ContactState, EventType, Outcome, Status
+from optline.domain.consent import ContactState, Outcome
+from optline.domain.consent_codes import EventType, Status
 from optline.domain.decisions import Decision
 from optline.domain.phone import InvalidPhoneNumber, to_e164
 from optline.domain.policy import Policy

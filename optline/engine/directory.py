@@ -25,15 +25,13 @@ from optline.domain.consent import ContactState, Trigger
 from optline.domain.policy import (
     HELP_KEYWORDS,
     RESERVED_KEYWORDS,
-    BadOverride,
     Policy,
     SenderKind,
-    UnknownProfile,
     missing_help_fields,
     widens_scope,
-    with_overrides,
 )
-from optline.domain.profiles import get_profile
+from optline.domain.policy_overrides import BadOverride, with_overrides
+from optline.domain.profiles import UnknownProfile, get_profile
 from optline.domain.reassigned import ReassignedNumbers
 from optline.domain.text import normalise_keyword
 from optline.engine.context import (

@@ -13,7 +13,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from optline.domain import decisions, purposes
-from optline.domain.consent import ContactState, Reason
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Reason
 from optline.domain.decisions import Decision
 from optline.domain.messages import FailureReason, MessageStatus, may_replace
 from optline.engine.changes import Changes

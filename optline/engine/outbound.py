@@ -18,7 +18,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from optline.domain import decisions, inputs
-from optline.domain.consent import ContactState, Reason
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Reason
 from optline.domain.decisions import Decision
 from optline.domain.messages import MessageStatus
 from optline.domain.policy import Policy

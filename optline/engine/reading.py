@@ -12,7 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 from optline.domain import inputs
-from optline.domain.consent import ContactState, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Status
 from optline.domain.contact_filter import ContactFilter
 from optline.domain.projection import Projection
 from optline.engine.consistency import first_mismatch

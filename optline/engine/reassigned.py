@@ -12,7 +12,8 @@ import importlib
 from datetime import datetime
 
 from optline.domain import consent, reassigned
-from optline.domain.consent import ContactState, Method, Source, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Method, Source, Status
 from optline.domain.policy import Policy
 from optline.domain.projection import Mark
 from optline.domain.reassigned import ReassignedNumbers

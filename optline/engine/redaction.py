@@ -11,7 +11,8 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from optline.domain.actors import Actor, attributed
-from optline.domain.consent import Event, EventType, Source
+from optline.domain.consent import Event
+from optline.domain.consent_codes import EventType, Source
 from optline.domain.messages import operator_reason
 from optline.engine.context import AccountRef, checked_actor
 from optline.engine.directory import Directory

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from optline.domain.consent import Reason, Status
+from optline.domain.consent_codes import Reason, Status
 from optline.domain.decisions import Decision
 from optline.domain.location import Location
 from optline.domain.policy import Policy

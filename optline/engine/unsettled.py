@@ -14,7 +14,8 @@ from functools import partial
 
 from optline.domain import consent, decisions
 from optline.domain.actors import attributed
-from optline.domain.consent import ContactState, Source
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Source
 from optline.domain.messages import (
     QUEUED_TOO_LONG,
     UNSETTLED,

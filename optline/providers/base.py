@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
-from optline.domain.consent import ProviderScope
+from optline.domain.consent_codes import ProviderScope
 from optline.domain.messages import MessageStatus
 
 # Ids and phone numbers longer than this are not real provider values.

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from optline.domain.consent import ProviderScope
+from optline.domain.consent_codes import ProviderScope
 from optline.domain.messages import MessageStatus
 from optline.providers import generic, telnyx, twilio
 from optline.providers.base import (

@@ -16,7 +16,7 @@ import httpx
 from nacl.exceptions import CryptoError
 from nacl.signing import VerifyKey
 
-from optline.domain.consent import ProviderScope
+from optline.domain.consent_codes import ProviderScope
 from optline.providers import signing
 from optline.providers._json import get_list, get_object, load_object
 from optline.providers.base import (

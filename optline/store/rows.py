@@ -13,7 +13,8 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Row
 
-from optline.domain.consent import ContactState, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Status
 from optline.domain.policy import SenderKind
 from optline.store.ledger import timestamp
 from optline.store.sealed import Sealer

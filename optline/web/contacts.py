@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from optline.domain.consent import Method, Status
+from optline.domain.consent_codes import Method, Status
 from optline.domain.contact_filter import ContactFilter, change_bound, number_part
 from optline.engine import sender_number
 from optline.errors import OptlineError

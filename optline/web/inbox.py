@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from optline.api.deps import CheckedRoute
-from optline.domain.consent import EventType, Reason
+from optline.domain.consent_codes import EventType, Reason
 from optline.engine import MAX_CONVERSATIONS
 from optline.errors import OptlineError
 from optline.store import MessageRow, StoredEvent

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
-from optline.domain.consent import Reason
+from optline.domain.consent_codes import Reason
 from optline.domain.decisions import Decision
 from optline.engine import Engine
 from optline.store import AccountRow

@@ -13,8 +13,9 @@ from starlette.responses import Response, StreamingResponse
 
 from optline import contacts_csv
 from optline.api.deps import UploadRoute
-from optline.domain.consent import Status
-from optline.domain.policy import SenderKind, effective_fields
+from optline.domain.consent_codes import Status
+from optline.domain.policy import SenderKind
+from optline.domain.policy_overrides import effective_fields
 from optline.engine import SUBSCRIBABLE
 from optline.errors import BadInput, BadRows, OptlineError
 from optline.providers.registry import PROVIDERS

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from optline.domain.consent import EventType
+from optline.domain.consent_codes import EventType
 from optline.domain.written_consent import Pending, language_hash
 from optline.store.ledger import utc
 from optline.store.queries import insert

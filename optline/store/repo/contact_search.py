@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from optline.domain.consent import Status
+from optline.domain.consent_codes import Status
 from optline.domain.contact_filter import ContactFilter
 from optline.store.schema import contacts, memberships, purpose_consent, sender_consent
 

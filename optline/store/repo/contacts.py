@@ -15,7 +15,8 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
-from optline.domain.consent import ContactState, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Status
 from optline.domain.contact_filter import EVERY_CONTACT, ContactFilter
 from optline.store.ledger import utc
 from optline.store.queries import (

@@ -13,7 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from optline.domain.consent import ContactState, Method, Status
+from optline.domain.consent import ContactState
+from optline.domain.consent_codes import Method, Status
 from optline.domain.projection import Mark, Projection
 from optline.store.repo.base import Repository
 from optline.store.rows import contact_values, written_column, written_purposes
