@@ -400,11 +400,12 @@ async def triggers(account: Account, request: Request) -> dict[str, Any]:
 
 @router.get("/ledger/verify", tags=["ledger"])
 async def verify(account: Account, request: Request) -> dict[str, Any]:
-    """The account's every event and contact checked; and the transparency log's state
-    (checking the log itself is ``optline ledger verify``'s, for the deployment)."""
+    """The account's every event and contact checked; and the transparency log's size,
+    newest checkpoint and how many of the account's events wait for it (checking the log
+    itself is ``optline ledger verify``'s, for the deployment)."""
     engine = engine_of(request)
     (result,) = await run_in_threadpool(engine.verify, account.name)
-    log = await run_in_threadpool(engine.log_status)
+    log = await run_in_threadpool(engine.log_status, account.name)
     return {
         "ok": result.ok,
         "checked": result.checked,
@@ -412,13 +413,7 @@ async def verify(account: Account, request: Request) -> dict[str, Any]:
         "contact": result.contact,
         "message": result.message,
         "problem": result.problem,
-        "log": {
-            "size": log.size,
-            "verified_size": log.verified_size,
-            "pending": log.pending,
-            "oldest_pending_age": log.oldest_pending_age,
-            "checkpoint": log.checkpoint,
-        },
+        "log": {"size": log.size, "pending": log.pending, "checkpoint": log.checkpoint},
     }
 
 

@@ -18,6 +18,7 @@ import nacl.signing
 
 from optline.domain.merkle import Frontier, appended_nodes, root_hash, verify_consistency
 from optline.engine.consistency import first_mismatch
+from optline.engine.context import AccountRef
 from optline.engine.directory import Directory
 from optline.engine.results import LogReport, LogStatus
 from optline.store import Tx
@@ -80,12 +81,14 @@ class Transparency(Directory):
             newest = tx.log.checkpoint()
         return None if newest is None else newest.text
 
-    def log_status(self) -> LogStatus:
-        """The log's size, verified size, backlog and newest checkpoint; checks nothing."""
+    def log_status(self, account: AccountRef | None = None) -> LogStatus:
+        """The log's size, verified size, backlog (of the account's events, if given)
+        and newest checkpoint; checks nothing."""
         now = self._clock()
         with self.store.read() as tx:
+            account_id = None if account is None else self._account(tx, account).id
             newest, verified = tx.log.checkpoint(), tx.log.verified()
-            pending, oldest = tx.log.pending()
+            pending, oldest = tx.log.pending(account_id)
         return LogStatus(
             0 if newest is None else newest.size,
             0 if verified is None else verified.size,

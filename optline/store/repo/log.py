@@ -207,11 +207,15 @@ class Log(Repository):
     def consistency(self, old_size: int, new_size: int) -> list[bytes]:
         return consistency_proof(old_size, new_size, self.reader())
 
-    def pending(self) -> tuple[int, datetime | None]:
-        """How many events wait to be sequenced, and since when the oldest has."""
+    def pending(self, account_id: int | None = None) -> tuple[int, datetime | None]:
+        """How many events (of the account, if given) wait to be sequenced, and since
+        when the oldest has."""
         q = log_queue
-        count = self._conn.execute(sa.select(sa.func.count()).select_from(q)).scalar_one()
-        oldest = sa.select(q.c.queued_at).order_by(q.c.id).limit(1)  # queued first: oldest
+        mine = [] if account_id is None else [q.c.account_id == account_id]
+        count = self._conn.execute(
+            sa.select(sa.func.count()).select_from(q).where(*mine)
+        ).scalar_one()
+        oldest = sa.select(q.c.queued_at).where(*mine).order_by(q.c.id).limit(1)  # first: oldest
         return int(count), self._conn.execute(oldest).scalar_one_or_none()
 
     def queued(self) -> list[StoredEvent]:
