@@ -21,6 +21,7 @@ from test_api_support import (
     A,
     Tenant,
 )
+from web_support import sign_in
 
 from optline.domain.consent import Status
 from optline.engine import Engine
@@ -30,10 +31,7 @@ HOST = {"origin": "http://testserver"}
 
 
 def _sign_in(client: TestClient, key: str) -> httpx.Response:
-    response: httpx.Response = client.post(
-        "/ui/login", data={"key": key}, headers=HOST, follow_redirects=False
-    )
-    return response
+    return sign_in(client, key)
 
 
 def _page(client: TestClient, path: str) -> httpx.Response:

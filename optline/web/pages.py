@@ -1,15 +1,23 @@
-"""Server-rendered pages under ``/ui``: sign in with an account's API key, look up a
-contact's consent and history, change it, ask whether a text may be sent, review
-flagged replies, settle sends whose outcome nobody knows, and verify the ledger.
+"""Server-rendered pages under ``/ui``: sign in (a user's name and password, or an
+API key), look up a contact's consent and history, change it, ask whether a text may
+be sent, review flagged replies, settle sends whose outcome nobody knows, and verify
+the ledger. Shared by every page module: the session, the form checks, the pages.
 
-The key is kept in an HttpOnly, SameSite=Strict cookie scoped to ``/ui``; forms are
-plain POSTs, refused when they come from another origin. Every page reads and writes
-through the same engine calls as the REST API, so the same rules and errors apply.
+A sign-in opens a session kept in the database (:meth:`Engine.sign_in`); the browser
+holds only its random token, in an HttpOnly, SameSite=Strict cookie scoped to ``/ui``.
+Forms are plain POSTs, each carrying the session's form token (CSRF): one without it,
+with a wrong one, or from another origin is refused with a 403 page saying why; the
+sign-in form carries a token of its own, in a cookie and in the form. A change is
+refused, with its reason, when the signed-in user's role does not allow it
+(:func:`optline.domain.users.refusal`). Every page reads and writes through the same
+engine calls as the REST API, so the same rules and errors apply.
 """
 
 from __future__ import annotations
 
+import hmac
 import inspect
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 from pathlib import Path
@@ -18,7 +26,9 @@ from urllib.parse import urlencode, urlsplit
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
-from jinja2 import Environment, PackageLoader
+from jinja2 import Environment, PackageLoader, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -33,19 +43,37 @@ from optline.domain.consent import ContactState
 from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
 from optline.domain.projection import provider_blocks
 from optline.domain.review import Resolution
+from optline.domain.users import Access, Role, refusal
 from optline.engine import Engine
 from optline.engine.consents import given_at
 from optline.errors import OptlineError
 from optline.store import AccountRow
+from optline.store.rows import UiSession
 from optline.web.may_text import may_text
 
-COOKIE = "optline_ui_key"
+COOKIE = "optline_ui_session"
+#: The sign-in form's own token (CSRF), as a cookie that the form repeats.
+LOGIN_COOKIE = "optline_ui_login"
+#: The form field, or the header of a script's request, that carries the form token.
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
 PREFIX = "/ui"
 PAGE_SIZE = 50
 
 # CheckedRoute: bodies within the size limit, no NUL in paths and queries (as the API).
 router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=CheckedRoute)
 templates = Jinja2Templates(env=Environment(loader=PackageLoader("optline.web"), autoescape=True))
+
+
+@pass_context
+def _csrf_field(context: Context) -> Markup:
+    """The hidden field with the form token, for every posted form's template."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        CSRF_FIELD, context.get("csrf") or ""
+    )
+
+
+templates.env.globals["csrf_field"] = _csrf_field
 
 
 class SignInRequired(Exception):
@@ -119,9 +147,15 @@ def _page(
     account: AccountRow | None = None,
     **context: Any,
 ) -> Response:
-    return templates.TemplateResponse(
-        request, name, {"account": account, **context}, status_code=code
-    )
+    session: UiSession | None = getattr(request.state, "ui_session", None)
+    shown = {
+        "account": account,
+        "csrf": session.csrf if session is not None and account is not None else None,
+        "role": account.role if account is not None else None,
+        "manages": account is not None and _allows(account, Access.MANAGE),
+        **context,
+    }
+    return templates.TemplateResponse(request, name, shown, status_code=code)
 
 
 def _failed(request: Request, account: AccountRow, exc: OptlineError) -> Response:
@@ -129,39 +163,89 @@ def _failed(request: Request, account: AccountRow, exc: OptlineError) -> Respons
     return _page(request, "error.html", code, account, error=str(exc))
 
 
-async def _signed_in(request: Request) -> tuple[Engine, AccountRow]:
+async def _signed_in(request: Request, access: Access = Access.READ) -> tuple[Engine, AccountRow]:
+    """The engine and the account as the signed-in user acts in it; the sign-in form
+    without a session, a 403 page when the user's role does not allow ``access``."""
     account = await _account_or_none(request)
     if account is None:
         raise SignInRequired
+    _require(account, access)
     return engine_of(request), account
 
 
 async def _account_or_none(request: Request) -> AccountRow | None:
-    key = request.cookies.get(COOKIE)
-    return await engine_of(request).aio.account_for_key(key) if key else None
+    token = request.cookies.get(COOKIE)
+    session = await engine_of(request).aio.ui_session(token) if token else None
+    request.state.ui_session = session
+    return None if session is None else session.account
 
 
-async def _form(request: Request) -> FormData:
-    """The posted form, when it comes from this site (the cookie is SameSite=Strict
-    too; this also covers browsers that ignore that), within the body size limit, and
-    with only text that every database stores (its size was checked as it was read)."""
-    form = await _same_site_form(request)
+def _allows(account: AccountRow, access: Access) -> bool:
+    return refusal(account.role or Role.READ_ONLY, access) is None
+
+
+def _require(account: AccountRow, access: Access) -> None:
+    role = account.role or Role.READ_ONLY
+    why = refusal(role, access)
+    if why is not None:
+        who = f"{account.api_key_name} ({role.value.replace('_', ' ')})"
+        raise FormRefused(403, f"Signed in as {who}: {why[0].upper()}{why[1:]}.")
+
+
+async def _form(request: Request, access: Access = Access.CONTACTS) -> FormData:
+    """The posted form of a signed-in page (:func:`_same_site_form`), with only text
+    that every database stores (its size was checked as it was read)."""
+    return _text_only(await _same_site_form(request, access))
+
+
+def _text_only(form: FormData) -> FormData:
+    """``form``, refused with 422 when a field is not text that every database stores."""
     for name, value in form.multi_items():
         if not isinstance(value, str) or not storable(value):
             raise FormRefused(422, f"The field {name!r} is not text that can be stored.")
     return form
 
 
-async def _same_site_form(request: Request) -> FormData:
-    """The posted form (files too), refused when it comes from another site."""
+async def _same_site_form(request: Request, access: Access = Access.CONTACTS) -> FormData:
+    """The posted form (files too) of a signed-in page: refused when it comes from
+    another site (the cookie is SameSite=Strict too; this also covers browsers that
+    ignore that), when it lacks the session's form token, and when the signed-in
+    user's role does not allow ``access``. ``_signed_in`` has found the session."""
+    form = await _site_form(request)
+    session: UiSession | None = getattr(request.state, "ui_session", None)
+    if session is None or not _token_matches(request, form, session.csrf):
+        raise FormRefused(403, _STALE_FORM)
+    _require(session.account, access)
+    return form
+
+
+_STALE_FORM = (
+    "This form's security token is missing or out of date, so it was not carried out"
+    " (the token keeps other sites from posting forms as you). Open the page again"
+    " and send the form from there."
+)
+
+
+async def _site_form(request: Request) -> FormData:
+    """The posted form, refused when it comes from another site."""
     origin = request.headers.get("origin")
     if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
         raise FormRefused(403, "This form came from another site.")
     return await request.form()
 
 
+def _token_matches(request: Request, form: FormData, expected: str) -> bool:
+    """The form token given (in the form, or a script's header) is ``expected``."""
+    given = form.get(CSRF_FIELD)
+    if not isinstance(given, str) or not given:
+        given = request.headers.get(CSRF_HEADER, "")
+    # Constant-time: the comparison must not tell how much of the token matched.
+    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
+
+
 def _actor(account: AccountRow) -> Actor:
-    """Who makes a change in the UI: the name of the API key it was signed in with."""
+    """Who makes a change in the UI: the signed-in user (``user:<name>``), or the name
+    of the API key the session was opened with."""
     return Actor(account.api_key_name or DEFAULT_KEY_NAME, Via.UI)
 
 
@@ -175,31 +259,57 @@ def _text(form: FormData, name: str) -> str:
 
 @router.get("/login")
 async def login_form(request: Request) -> Response:
-    return _page(request, "login.html")
+    return _login_page(request)
+
+
+def _login_page(request: Request, code: int = 200, **context: Any) -> Response:
+    """The sign-in form, with a new sign-in token in the form and in its cookie."""
+    token = secrets.token_urlsafe(32)
+    response = _page(request, "login.html", code, csrf=token, **context)
+    _set_cookie(request, response, LOGIN_COOKIE, token)
+    return response
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    secure = request.url.scheme == "https"
+    response.set_cookie(name, value, path=PREFIX, httponly=True, samesite="strict", secure=secure)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    key = _text(await _form(request), "key")
+    """A user's name and password (and their account's name), or an API key."""
+    form = _text_only(await _site_form(request))
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not _token_matches(request, form, expected):
+        return _login_page(request, 403, error=_STALE_FORM)
     engine = engine_of(request)
-    account = await engine.aio.account_for_key(key) if key else None
-    if account is None:
-        return _page(request, "login.html", 401, error="That API key belongs to no account.")
+    key, name = _text(form, "key"), _text(form, "user")
+    password = form.get("password")
+    if key:
+        token = await run_in_threadpool(engine.sign_in_with_key, key)
+        error = "That API key belongs to no account or active user."
+    elif name and isinstance(password, str) and password:
+        account = _text(form, "account")
+        token = await run_in_threadpool(engine.sign_in, account, name, password)
+        error = "That account, user name and password do not match an active user."
+    else:
+        token, error = None, "Give your account, user name and password, or an API key."
+    if token is None:
+        asked = {"asked_account": _text(form, "account"), "asked_user": name}
+        return _login_page(request, 401, error=error, **asked)
     response = _redirect(f"{PREFIX}/")
-    response.set_cookie(
-        COOKIE,
-        key,
-        path=PREFIX,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    _set_cookie(request, response, COOKIE, token)
+    response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    await _form(request)
+    """Ends the session (anyone signed in may: a read-only user too)."""
+    if await _account_or_none(request) is not None:
+        await _form(request, Access.READ)
+        token = request.cookies.get(COOKIE, "")
+        await run_in_threadpool(engine_of(request).sign_out, token)
     response = _redirect(f"{PREFIX}/login")
     response.delete_cookie(COOKIE, path=PREFIX)
     return response
@@ -311,7 +421,7 @@ async def purposes(request: Request) -> Response:
 @router.post("/purposes")
 async def add_purpose(request: Request) -> Response:
     engine, account = await _signed_in(request)
-    form = await _form(request)
+    form = await _form(request, Access.MANAGE)
     try:
         name = await run_in_threadpool(engine.add_purpose, account.id, _text(form, "name"))
     except OptlineError as exc:

@@ -14,6 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from optline import contacts_csv
 from optline.domain.consent import Status
 from optline.domain.policy import SenderKind, effective_fields
+from optline.domain.users import Access
 from optline.engine import SUBSCRIBABLE
 from optline.errors import BadInput, BadRows, OptlineError
 from optline.providers.registry import PROVIDERS
@@ -45,7 +46,7 @@ async def lists(request: Request) -> Response:
 @router.post("/lists")
 async def create_list(request: Request) -> Response:
     engine, account = await _signed_in(request)
-    form = await _form(request)
+    form = await _form(request, Access.MANAGE)
     name, keyword = _text(form, "name"), _text(form, "opt_out_keyword") or None
     try:
         await run_in_threadpool(engine.create_list, account.id, name, keyword)
@@ -67,7 +68,7 @@ async def triggers(request: Request) -> Response:
 @router.post("/triggers")
 async def add_trigger(request: Request) -> Response:
     engine, account = await _signed_in(request)
-    form = await _form(request)
+    form = await _form(request, Access.MANAGE)
     keyword = _text(form, "keyword")
     try:
         await run_in_threadpool(
@@ -101,7 +102,7 @@ async def senders(request: Request) -> Response:
 @router.post("/senders")
 async def add_sender(request: Request) -> Response:
     engine, account = await _signed_in(request)
-    form = await _form(request)
+    form = await _form(request, Access.MANAGE)
     number = _text(form, "number")
     try:
         credentials = _credentials(_text(form, "credentials"))
@@ -156,7 +157,7 @@ async def subscriptions(request: Request) -> Response:
 @router.post("/subscriptions")
 async def subscribe(request: Request) -> Response:
     engine, account = await _signed_in(request)
-    form = await _form(request)
+    form = await _form(request, Access.MANAGE)
     events = [e for e in form.getlist("events") if isinstance(e, str)]
     try:
         sub_id, secret = await run_in_threadpool(
