@@ -34,6 +34,7 @@ from optline.cli_policy import policy_app
 from optline.cli_purposes import PurposeOpt, purposes_app
 from optline.cli_review import review_app
 from optline.cli_serve import serve
+from optline.cli_users import users_app
 from optline.domain.actors import Actor
 from optline.domain.classify import classify as classify_text
 from optline.domain.consent import ContactState, Method, Status
@@ -77,6 +78,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(review_app, name="review")
 app.add_typer(consents_app, name="consents")
 app.add_typer(purposes_app, name="purposes")
+app.add_typer(users_app, name="users")
 contacts_app.command("location")(contacts_location)
 contacts_app.command("move")(contacts_move)
 

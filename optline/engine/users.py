@@ -62,6 +62,13 @@ class Users(Directory):
             except Conflict:
                 raise AlreadyExists(f"user {name!r} already exists") from None
 
+    def set_user_password(self, account: AccountRef, name: str, password: str) -> None:
+        """Give the user a new password (their sessions and keys stay)."""
+        hashed = _hasher.hash(rules.password(password))
+        with self.store.transaction() as tx:
+            row = self._account(tx, account)
+            tx.users.set_password_hash(row.id, self._user(tx, row.id, name).name, hashed)
+
     def users(self, account: AccountRef) -> list[tuple[UserRow, int]]:
         """The account's users in name order, each with how many API keys they hold."""
         with self.store.read() as tx:

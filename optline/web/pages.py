@@ -99,7 +99,9 @@ def install(app: FastAPI) -> None:
 
     async def refuse(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FormRefused)
-        return _page(request, "error.html", exc.status, error=str(exc))
+        session: UiSession | None = getattr(request.state, "ui_session", None)
+        account = None if session is None else session.account
+        return _page(request, "error.html", exc.status, account, error=str(exc))
 
     app.add_exception_handler(SignInRequired, to_sign_in)
     app.add_exception_handler(FormRefused, refuse)
