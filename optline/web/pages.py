@@ -265,8 +265,9 @@ async def login_form(request: Request) -> Response:
 
 
 def _login_page(request: Request, code: int = 200, **context: Any) -> Response:
-    """The sign-in form, with a new sign-in token in the form and in its cookie."""
-    token = secrets.token_urlsafe(32)
+    """The sign-in form, its token in the form and in its cookie (the browser's one
+    kept, so that two sign-in pages open at once both work)."""
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
     response = _page(request, "login.html", code, csrf=token, **context)
     _set_cookie(request, response, LOGIN_COOKIE, token)
     return response
