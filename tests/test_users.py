@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from cli_support import Cli
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from test_api_support import BOB, EVE, Tenant, assert_problem, auth
 from optline.domain.users import Access, Role, refusal, user_name
 from optline.engine import Engine
 from optline.errors import AlreadyExists, BadInput, UnknownUser
+from optline.store.migrate import alembic_config
 from optline.store.schema import ui_sessions, user_keys, users
 
 # -- the rules ----------------------------------------------------------------------------
@@ -210,3 +212,26 @@ def test_the_cli_adds_lists_disables_and_keys_users(db_url: str, engine: Engine)
     )
     assert engine.account_for_key(key) is None
     assert "no user 'zed'" in cli.error("users", "disable", "zed", "--account", "acme")
+
+
+# -- upgrading in place -------------------------------------------------------------------
+
+
+def test_an_existing_database_upgrades_and_its_account_key_stays_its_admins(
+    engine: Engine,
+) -> None:
+    engine.create_account("acme", overrides={"support_contact": "help@example.com"})
+    key = engine.issue_api_key("acme", "front-desk")
+    config = alembic_config()
+    with engine.store.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "r0014")  # as it was before users
+        assert not sa.inspect(conn).has_table("users")
+        command.upgrade(config, "head")
+        conn.commit()
+    found = engine.account_for_key(key)
+    assert found is not None
+    assert (found.name, found.api_key_name, found.role) == ("acme", "front-desk", Role.ADMIN)
+    assert engine.users("acme") == []
+    engine.add_user("acme", "alice", Role.ADMIN, "correct horse", "upgrade")
+    assert engine.sign_in("acme", "alice", "correct horse") is not None
