@@ -39,7 +39,7 @@ from optline.domain import inputs
 from optline.domain.consent import Status
 from optline.engine import Engine
 from optline.store import Store
-from optline.web.pages import COOKIE
+from optline.web.session import COOKIE
 
 ORIGIN = {"origin": "http://testserver"}
 TELNYX_KEY = base64.b64encode(bytes(SigningKey.generate().verify_key)).decode()

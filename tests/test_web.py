@@ -25,7 +25,7 @@ from web_support import sign_in
 
 from optline.domain.consent import Status
 from optline.engine import Engine
-from optline.web.pages import COOKIE
+from optline.web.session import COOKIE
 
 HOST = {"origin": "http://testserver"}
 

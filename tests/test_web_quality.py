@@ -12,7 +12,7 @@ from test_api_support import Tenant
 from web_support import sign_in
 
 from optline.engine import Engine
-from optline.web.pages import COOKIE
+from optline.web.session import COOKIE
 
 CSS = Path(__file__).parent.parent / "optline" / "web" / "static" / "optline.css"
 HOST = {"origin": "http://testserver"}

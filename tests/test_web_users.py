@@ -14,7 +14,7 @@ from web_support import HOST, form_token, sign_in
 
 from optline.domain.users import Role
 from optline.engine import Engine
-from optline.web.pages import COOKIE, CSRF_HEADER, LOGIN_COOKIE
+from optline.web.session import COOKIE, CSRF_HEADER, LOGIN_COOKIE
 
 
 def _text(response: httpx.Response) -> str:

@@ -9,7 +9,7 @@ import re
 import httpx
 from fastapi.testclient import TestClient
 
-from optline.web.pages import CSRF_HEADER
+from optline.web.session import CSRF_HEADER
 
 HOST = {"origin": "http://testserver"}
 _TOKEN = re.compile(r'name="csrf" value="([^"]+)"')

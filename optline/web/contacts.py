@@ -15,16 +15,8 @@ from starlette.responses import Response
 from optline.domain.consent import Method, Status
 from optline.domain.contact_filter import ContactFilter, number_part
 from optline.errors import OptlineError
-from optline.web.pages import (
-    PAGE_SIZE,
-    PREFIX,
-    FormRefused,
-    _failed,
-    _page,
-    _redirect,
-    _signed_in,
-    router,
-)
+from optline.web.pages import PAGE_SIZE, PREFIX, _failed, _page, _redirect, router
+from optline.web.session import FormRefused, _signed_in
 
 
 @router.get("/contacts")

@@ -1,28 +1,26 @@
 """Server-rendered pages under ``/ui``: sign in (a user's name and password, or an
-API key), look up a contact's consent and history, change it, ask whether a text may
-be sent, review flagged replies, settle sends whose outcome nobody knows, and verify
-the ledger. Shared by every page module: the session, the form checks, the pages.
+API key) and out, look up a contact's consent and history, change it, ask whether a
+text may be sent, review flagged replies, settle sends whose outcome nobody knows, and
+verify the ledger; and what every page module shares: the router, the templates, a
+page rendered, the error pages.
 
 A sign-in opens a session kept in the database (:meth:`Engine.sign_in`); the browser
 holds only its random token, in an HttpOnly, SameSite=Strict cookie scoped to ``/ui``.
-Forms are plain POSTs, each carrying the session's form token (CSRF): one without it,
-with a wrong one, or from another origin is refused with a 403 page saying why; the
-sign-in form carries a token of its own, in a cookie and in the form. A change is
-refused, with its reason, when the signed-in user's role does not allow it
-(:func:`optline.domain.users.refusal`). Every page reads and writes through the same
-engine calls as the REST API, so the same rules and errors apply.
+Forms are plain POSTs, each carrying the session's form token (CSRF), checked with the
+signed-in user's role by :mod:`.session`; the sign-in form carries a token of its own,
+in a cookie and in the form. Every page reads and writes through the same engine calls
+as the REST API, so the same rules and errors apply.
 """
 
 from __future__ import annotations
 
-import hmac
 import inspect
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
@@ -36,27 +34,37 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from optline.api.deps import CheckedRoute, engine_of, storable
+from optline.api.deps import CheckedRoute, engine_of
 from optline.api.problems import Problem, status_of
-from optline.domain.actors import DEFAULT_KEY_NAME, Actor
+from optline.domain.actors import Actor
 from optline.domain.consent import ContactState
 from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
 from optline.domain.projection import provider_blocks
 from optline.domain.review import Resolution
-from optline.domain.users import Access, Role, refusal
+from optline.domain.users import Access
 from optline.engine import Engine
 from optline.engine.consents import given_at
 from optline.errors import OptlineError
 from optline.store import AccountRow
-from optline.store.rows import UiSession
 from optline.web.may_text import may_text
+from optline.web.session import (
+    _STALE_FORM,
+    COOKIE,
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    FormRefused,
+    SignInRequired,
+    _account_or_none,
+    _actor,
+    _allows,
+    _form,
+    _signed_in,
+    _site_form,
+    _text_only,
+    _token_matches,
+    session_of,
+)
 
-COOKIE = "optline_ui_session"
-#: The sign-in form's own token (CSRF), as a cookie that the form repeats.
-LOGIN_COOKIE = "optline_ui_login"
-#: The form field, or the header of a script's request, that carries the form token.
-CSRF_FIELD = "csrf"
-CSRF_HEADER = "x-csrf-token"
 PREFIX = "/ui"
 PAGE_SIZE = 50
 
@@ -76,18 +84,6 @@ def _csrf_field(context: Context) -> Markup:
 templates.env.globals["csrf_field"] = _csrf_field
 
 
-class SignInRequired(Exception):
-    """No valid key in the cookie: the page sends the browser to the sign-in form."""
-
-
-class FormRefused(Exception):
-    """A posted form refused before anything is done with it."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-
-
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error handling to ``app``."""
     app.include_router(router)
@@ -99,7 +95,7 @@ def install(app: FastAPI) -> None:
 
     async def refuse(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FormRefused)
-        session: UiSession | None = getattr(request.state, "ui_session", None)
+        session = session_of(request)
         account = None if session is None else session.account
         return _page(request, "error.html", exc.status, account, error=str(exc))
 
@@ -149,7 +145,7 @@ def _page(
     account: AccountRow | None = None,
     **context: Any,
 ) -> Response:
-    session: UiSession | None = getattr(request.state, "ui_session", None)
+    session = session_of(request)
     shown = {
         "account": account,
         "csrf": session.csrf if session is not None and account is not None else None,
@@ -163,92 +159,6 @@ def _page(
 def _failed(request: Request, account: AccountRow, exc: OptlineError) -> Response:
     code, _ = status_of(exc)
     return _page(request, "error.html", code, account, error=str(exc))
-
-
-async def _signed_in(request: Request, access: Access = Access.READ) -> tuple[Engine, AccountRow]:
-    """The engine and the account as the signed-in user acts in it; the sign-in form
-    without a session, a 403 page when the user's role does not allow ``access``."""
-    account = await _account_or_none(request)
-    if account is None:
-        raise SignInRequired
-    _require(account, access)
-    return engine_of(request), account
-
-
-async def _account_or_none(request: Request) -> AccountRow | None:
-    token = request.cookies.get(COOKIE)
-    session = await engine_of(request).aio.ui_session(token) if token else None
-    request.state.ui_session = session
-    return None if session is None else session.account
-
-
-def _allows(account: AccountRow, access: Access) -> bool:
-    return refusal(account.role or Role.READ_ONLY, access) is None
-
-
-def _require(account: AccountRow, access: Access) -> None:
-    role = account.role or Role.READ_ONLY
-    why = refusal(role, access)
-    if why is not None:
-        who = f"{account.api_key_name} ({role.value.replace('_', ' ')})"
-        raise FormRefused(403, f"Signed in as {who}: {why[0].upper()}{why[1:]}.")
-
-
-async def _form(request: Request, access: Access = Access.CONTACTS) -> FormData:
-    """The posted form of a signed-in page (:func:`_same_site_form`), with only text
-    that every database stores (its size was checked as it was read)."""
-    return _text_only(await _same_site_form(request, access))
-
-
-def _text_only(form: FormData) -> FormData:
-    """``form``, refused with 422 when a field is not text that every database stores."""
-    for name, value in form.multi_items():
-        if not isinstance(value, str) or not storable(value):
-            raise FormRefused(422, f"The field {name!r} is not text that can be stored.")
-    return form
-
-
-async def _same_site_form(request: Request, access: Access = Access.CONTACTS) -> FormData:
-    """The posted form (files too) of a signed-in page: refused when it comes from
-    another site (the cookie is SameSite=Strict too; this also covers browsers that
-    ignore that), when it lacks the session's form token, and when the signed-in
-    user's role does not allow ``access``. ``_signed_in`` has found the session."""
-    form = await _site_form(request)
-    session: UiSession | None = getattr(request.state, "ui_session", None)
-    if session is None or not _token_matches(request, form, session.csrf):
-        raise FormRefused(403, _STALE_FORM)
-    _require(session.account, access)
-    return form
-
-
-_STALE_FORM = (
-    "This form's security token is missing or out of date, so it was not carried out"
-    " (the token keeps other sites from posting forms as you). Open the page again"
-    " and send the form from there."
-)
-
-
-async def _site_form(request: Request) -> FormData:
-    """The posted form, refused when it comes from another site."""
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
-        raise FormRefused(403, "This form came from another site.")
-    return await request.form()
-
-
-def _token_matches(request: Request, form: FormData, expected: str) -> bool:
-    """The form token given (in the form, or a script's header) is ``expected``."""
-    given = form.get(CSRF_FIELD)
-    if not isinstance(given, str) or not given:
-        given = request.headers.get(CSRF_HEADER, "")
-    # Constant-time: the comparison must not tell how much of the token matched.
-    return bool(given) and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def _actor(account: AccountRow) -> Actor:
-    """Who makes a change in the UI: the signed-in user (``user:<name>``), or the name
-    of the API key the session was opened with."""
-    return Actor(account.api_key_name or DEFAULT_KEY_NAME, Via.UI)
 
 
 def _text(form: FormData, name: str) -> str:

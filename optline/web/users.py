@@ -13,17 +13,8 @@ from starlette.responses import Response
 
 from optline.domain.users import Access, Role
 from optline.errors import OptlineError
-from optline.web.pages import (
-    PREFIX,
-    _actor,
-    _failed,
-    _form,
-    _page,
-    _redirect,
-    _signed_in,
-    _text,
-    router,
-)
+from optline.web.pages import PREFIX, _failed, _page, _redirect, _text, router
+from optline.web.session import _actor, _form, _signed_in
 
 
 @router.get("/users")

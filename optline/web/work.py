@@ -18,19 +18,8 @@ from optline.domain.users import Access
 from optline.engine import SUBSCRIBABLE
 from optline.errors import BadInput, BadRows, OptlineError
 from optline.providers.registry import PROVIDERS
-from optline.web.pages import (
-    PREFIX,
-    FormRefused,
-    _actor,
-    _failed,
-    _form,
-    _page,
-    _redirect,
-    _same_site_form,
-    _signed_in,
-    _text,
-    router,
-)
+from optline.web.pages import PREFIX, _failed, _page, _redirect, _text, router
+from optline.web.session import FormRefused, _actor, _form, _same_site_form, _signed_in
 
 #: Bad rows of an import listed on its page; a count stands for the rest.
 IMPORT_PROBLEMS_SHOWN = 200
