@@ -141,7 +141,12 @@ def test_an_agents_key_works_with_contacts_and_is_recorded_as_theirs(
 ) -> None:
     agent = _user_key(engine, acme, "alice", Role.AGENT)
     client = acme.client
-    assert client.get("/v1/account", headers=agent).status_code == 200
+    me = client.get("/v1/account", headers=agent).json()
+    assert (me["name"], me["key"], me["role"]) == ("acme", "user:alice", "agent")
+    assert (acme.ok("GET", "/v1/account")["key"], acme.ok("GET", "/v1/account")["role"]) == (
+        "default",
+        "admin",
+    )
     opted = client.post(f"/v1/contacts/{BOB}/opt-out", headers=agent, json={"note": "asked"})
     assert opted.status_code == 200, opted.text
     event = engine.history("acme", BOB)[0][-1]

@@ -63,7 +63,10 @@ async def create_account(body: NewAccount, request: Request) -> dict[str, Any]:
 
 @router.get("/account", tags=["accounts"])
 async def get_account(account: Account) -> dict[str, Any]:
-    return account_view(account)
+    """The caller's account, and who the key speaks for: ``key`` (the name its changes
+    are recorded under: the key's name, or ``user:<name>``) and its ``role``."""
+    assert account.role is not None  # found by a key: the key's holder's role
+    return {**account_view(account), "key": account.api_key_name, "role": account.role.value}
 
 
 @router.post("/senders", status_code=201, tags=["senders"])
