@@ -21,12 +21,15 @@ from optline.store.schema import ui_sessions, user_keys, users
 # -- the rules ----------------------------------------------------------------------------
 
 
-@given(st.sampled_from(Role), st.sampled_from(Access))
-def test_each_role_may_do_what_it_is_given_and_is_told_why_not(role: Role, access: Access) -> None:
+@given(st.sampled_from([*Role, None]), st.sampled_from(Access))
+def test_each_role_may_do_what_it_is_given_and_is_told_why_not(
+    role: Role | None, access: Access
+) -> None:
     allowed = {
         Role.ADMIN: set(Access),
         Role.AGENT: {Access.READ, Access.CONTACTS},
         Role.READ_ONLY: {Access.READ},
+        None: {Access.READ},  # no role known: read only
     }[role]
     why = refusal(role, access)
     assert (why is None) == (access in allowed)

@@ -18,7 +18,7 @@ from optline.api.problems import Problem
 from optline.domain import inputs
 from optline.domain.actors import DEFAULT_KEY_NAME, Actor
 from optline.domain.messages import Via
-from optline.domain.users import Access, Role, refusal
+from optline.domain.users import Access, refusal
 from optline.engine import Engine
 from optline.settings import Settings
 from optline.store import AccountRow
@@ -275,7 +275,7 @@ class _AccountKey(HTTPBearer):
 def forbidden(account: AccountRow, access: Access) -> None:
     """403 ``forbidden`` naming who and why, unless the role ``account`` was found
     with allows ``access`` (none found: read only)."""
-    why = refusal(account.role or Role.READ_ONLY, access)
+    why = refusal(account.role, access)
     if why is not None:
         raise Problem(403, "forbidden", f"{account.api_key_name}: {why}")
 

@@ -61,8 +61,10 @@ _WHY: dict[Role, str] = {
 }
 
 
-def refusal(role: Role, access: Access) -> str | None:
-    """Why ``role`` may not make a request of kind ``access``; None when it may."""
+def refusal(role: Role | None, access: Access) -> str | None:
+    """Why ``role`` may not make a request of kind ``access``; None when it may. No
+    role (a caller found without one) is taken as read-only."""
+    role = role or Role.READ_ONLY
     if access in _ALLOWED[role]:
         return None
     return _WHY[role]

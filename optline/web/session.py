@@ -30,7 +30,7 @@ CSRF_HEADER = "x-csrf-token"
 
 
 class SignInRequired(Exception):
-    """No valid key in the cookie: the page sends the browser to the sign-in form."""
+    """No session in the cookie: the page sends the browser to the sign-in form."""
 
 
 class FormRefused(Exception):
@@ -65,14 +65,14 @@ async def _account_or_none(request: Request) -> AccountRow | None:
 
 
 def _allows(account: AccountRow, access: Access) -> bool:
-    return refusal(account.role or Role.READ_ONLY, access) is None
+    return refusal(account.role, access) is None
 
 
 def _require(account: AccountRow, access: Access) -> None:
-    role = account.role or Role.READ_ONLY
-    why = refusal(role, access)
+    why = refusal(account.role, access)
     if why is not None:
-        who = f"{account.api_key_name} ({role.value.replace('_', ' ')})"
+        role = (account.role or Role.READ_ONLY).value.replace("_", " ")
+        who = f"{account.api_key_name} ({role})"
         raise FormRefused(403, f"Signed in as {who}: {why[0].upper()}{why[1:]}.")
 
 
