@@ -175,3 +175,13 @@ def test_the_account_key_still_signs_in_as_the_admin(acme: Tenant, engine: Engin
     assert "/ui/users" in home.text and "(admin)" in _text(home)
     acme.client.post("/ui/lists", data={"name": "vip"}, headers=HOST)
     assert [row.name for row in engine.lists("acme")] == ["vip"]
+
+
+def test_set_up_forms_are_shown_to_admins_only(acme: Tenant, engine: Engine) -> None:
+    client = _as(acme, engine, "alice", Role.AGENT)
+    for path in ("/ui/lists", "/ui/purposes", "/ui/senders", "/ui/triggers"):
+        page = client.get(path)
+        assert page.status_code == 200 and f'method="post" action="{path}"' not in page.text
+        assert "Only an admin may" in _text(page), path
+    sign_in(client, acme.key)
+    assert 'method="post" action="/ui/lists"' in client.get("/ui/lists").text
