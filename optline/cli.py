@@ -30,6 +30,7 @@ from optline.cli_purposes import PurposeOpt, purposes_app
 from optline.cli_review import review_app
 from optline.cli_serve import serve
 from optline.cli_subscriptions import subscriptions_app
+from optline.cli_users import users_app
 from optline.domain.classify import classify as classify_text
 from optline.domain.profiles import UnknownProfile
 from optline.settings import DEFAULT_DATABASE_URL
@@ -52,6 +53,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(review_app, name="review")
 app.add_typer(consents_app, name="consents")
 app.add_typer(purposes_app, name="purposes")
+app.add_typer(users_app, name="users")
 
 
 @app.callback()

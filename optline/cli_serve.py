@@ -1,16 +1,20 @@
 """``optline serve``: the HTTP service, and the demo account ``--demo`` gives it (a
 generic-webhook sender, six weeks of history from :mod:`optline.demo_data` and a few
-texts just now, so the web UI has something to show)."""
+texts just now, so the web UI has something to show, and an admin user to sign in as:
+its name and a fresh password are printed, with a fresh API key)."""
 
 from __future__ import annotations
 
 import os
+import secrets
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
 from optline import demo_data
 from optline.cli_common import fail
+from optline.domain.users import Role
 from optline.engine import Engine, utcnow
 from optline.errors import OptlineError
 from optline.store import Store
@@ -19,6 +23,7 @@ from optline.store.sealed import SECRET_KEY_ENV
 DEMO_ACCOUNT = "demo"
 DEMO_SENDER = "+14155550100"
 DEMO_SECRET = "demo-webhook-secret"
+DEMO_USER = "demo-admin"
 DEMO_TEXTS = (
     ("+14155550123", "Hi, is my cleaning still on Tuesday?"),
     ("+14155550124", "STOP"),
@@ -28,8 +33,18 @@ DEMO_TEXTS = (
 )
 
 
-def demo_key(database_url: str) -> str:
-    """Make sure the demo account exists; give it a fresh API key and return it."""
+@dataclass(frozen=True)
+class DemoSignIn:
+    """What ``--demo`` prints to sign in with: the account's API key, and its admin
+    user's password."""
+
+    key: str
+    password: str
+
+
+def demo_sign_in(database_url: str) -> DemoSignIn:
+    """Make sure the demo account and its admin user exist; give the account a fresh
+    API key and the user a fresh password, and return both."""
     with Engine.open(database_url) as e:
         if not any(row.name == DEMO_ACCOUNT for row in e.accounts()):
             e.create_account(
@@ -50,7 +65,12 @@ def demo_key(database_url: str) -> str:
             )
             for n, (number, text) in enumerate(DEMO_TEXTS, start=1):
                 e.receive(DEMO_ACCOUNT, number, DEMO_SENDER, text, f"demo-{n}")
-        return e.issue_api_key(DEMO_ACCOUNT)
+        password = secrets.token_urlsafe(12)
+        if any(user.name == DEMO_USER for user, _ in e.users(DEMO_ACCOUNT)):
+            e.set_user_password(DEMO_ACCOUNT, DEMO_USER, password)
+        else:
+            e.add_user(DEMO_ACCOUNT, DEMO_USER, Role.ADMIN, password, "demo")
+        return DemoSignIn(e.issue_api_key(DEMO_ACCOUNT), password)
 
 
 def serve(
@@ -72,7 +92,7 @@ def serve(
         # Migrate once here, so worker processes never race to create the schema.
         with Engine.open(url) as opened:
             sealing = opened.store.sealer.sealing
-        key = demo_key(url) if demo else None
+        signs_in = demo_sign_in(url) if demo else None
     except (OptlineError, ValueError) as exc:
         fail(str(exc))
     base = f"http://{host}:{port}"
@@ -83,8 +103,10 @@ def serve(
     typer.echo(f"  Webhooks:      {base}/webhooks/twilio | /webhooks/telnyx | /webhooks/generic")
     if not sealing:
         typer.echo(f"  Secrets:       stored as given; set {SECRET_KEY_ENV} to seal them at rest")
-    if key is not None:
+    if signs_in is not None:
+        key = signs_in.key
         typer.echo(f"  Demo account:  {DEMO_ACCOUNT}, sender {DEMO_SENDER} (generic webhook)")
+        typer.echo(f"  Demo user:     {DEMO_USER} (admin), password {signs_in.password}")
         typer.echo(f"  Demo API key:  {key}")
         typer.echo(f"  Try:           curl -H 'Authorization: Bearer {key}' {base}/v1/account")
     uvicorn.run(

@@ -37,6 +37,10 @@ class UnknownContact(NotFound):
     code = "unknown_contact"
 
 
+class UnknownUser(NotFound):
+    code = "unknown_user"
+
+
 class BadInput(OptlineError):
     code = "bad_input"
 

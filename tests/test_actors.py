@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from test_api_support import ADMIN_KEY, BOB, EVE, A, Tenant, auth
+from web_support import sign_in
 
 from optline.domain.actors import Actor, MessageRef, attributed
 from optline.domain.consent import Event
@@ -65,8 +66,7 @@ def test_the_api_records_the_keys_name(client: TestClient, engine: Engine) -> No
 
 
 def test_the_web_ui_records_the_key_it_was_signed_in_with(acme: Tenant, engine: Engine) -> None:
-    login = acme.client.post("/ui/login", data={"key": acme.key}, headers=HOST)
-    assert login.status_code == 200
+    assert sign_in(acme.client, acme.key).status_code == 303
     acme.client.post(f"/ui/contacts/{BOB}/block", data={"note": "abusive"}, headers=HOST)
     data = _last(engine, "acme", BOB)
     assert (data["by"], data["via"], data["note"]) == ("default", "ui", "abusive")

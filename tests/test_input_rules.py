@@ -32,13 +32,14 @@ from test_api_support import (
     auth,
 )
 from typer.testing import CliRunner
+from web_support import sign_in
 
 from optline.cli import app as cli_app
 from optline.domain import inputs
 from optline.domain.consent_codes import Status
 from optline.engine import Engine
 from optline.store import Store
-from optline.web.pages import COOKIE
+from optline.web.session import COOKIE
 
 ORIGIN = {"origin": "http://testserver"}
 TELNYX_KEY = base64.b64encode(bytes(SigningKey.generate().verify_key)).decode()
@@ -322,7 +323,7 @@ def _api(tenant: Tenant, rule: Rule) -> str:
 def _web(client: TestClient, key: str, rule: Rule) -> str:
     assert rule.web is not None
     method, path, data = rule.web
-    signed_in = client.post("/ui/login", data={"key": key}, headers=ORIGIN, follow_redirects=False)
+    signed_in = sign_in(client, key)
     assert signed_in.status_code == 303 and COOKIE in signed_in.cookies
     response: httpx.Response
     if method == "GET":

@@ -14,6 +14,7 @@ from cli_support import Cli
 from fastapi.testclient import TestClient
 from store_support import ANY_HOUR
 from test_api_support import BOB, EVE, A, Tenant, assert_problem, new_tenant
+from web_support import sign_in
 
 from optline.engine import Engine
 
@@ -156,7 +157,7 @@ def test_the_cli_lists_adds_and_names_purposes(db_url: str) -> None:
 
 def test_the_web_ui_shows_adds_and_changes_purposes(shop: Tenant, engine: Engine) -> None:
     client = shop.client
-    assert client.post("/ui/login", data={"key": shop.key}, headers=HOST).status_code == 200
+    assert sign_in(client, shop.key).status_code == 303
     page = client.get("/ui/purposes")
     assert "appointment_reminders" in page.text
     added = client.post(

@@ -9,6 +9,7 @@ import getpass
 from cli_support import Cli
 from fastapi.testclient import TestClient
 from test_api_support import BOB, EVE, A, Tenant, assert_problem
+from web_support import sign_in
 
 from optline.cli import app as cli_app
 from optline.engine import Engine
@@ -64,8 +65,7 @@ def test_a_seq_past_the_ledgers_range_is_refused_not_a_crash(acme: Tenant) -> No
     assert_problem(acme.client.get(f"/v1/review?before={past}", headers=acme.headers), 422)
     refused = acme.client.post(f"/v1/review/{past}/opt-out", headers=acme.headers)
     assert_problem(refused, 422)
-    ui = acme.client.post("/ui/login", data={"key": acme.key}, headers=HOST)
-    assert ui.status_code == 200
+    assert sign_in(acme.client, acme.key).status_code == 303
     assert acme.client.get(f"/ui/review?before={10**12}").status_code == 200
     assert acme.client.post(f"/ui/review/{past}/opt-out", headers=HOST).status_code == 404
 
@@ -120,8 +120,7 @@ def test_the_cli_lists_and_resolves_flags_as_its_actor(db_url: str, engine: Engi
 
 def test_the_web_ui_resolves_flags_and_counts_them_exactly(acme: Tenant, engine: Engine) -> None:
     client: TestClient = acme.client
-    login = client.post("/ui/login", data={"key": acme.key}, headers=HOST, follow_redirects=False)
-    assert login.status_code == 303
+    assert sign_in(client, acme.key).status_code == 303
     numbers = [f"+1415555{n:04d}" for n in range(12)]
     for number in numbers:
         engine.receive("acme", number, A, MAYBE)

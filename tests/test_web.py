@@ -21,19 +21,17 @@ from test_api_support import (
     A,
     Tenant,
 )
+from web_support import sign_in
 
 from optline.domain.consent_codes import Status
 from optline.engine import Engine
-from optline.web.pages import COOKIE
+from optline.web.session import COOKIE
 
 HOST = {"origin": "http://testserver"}
 
 
 def _sign_in(client: TestClient, key: str) -> httpx.Response:
-    response: httpx.Response = client.post(
-        "/ui/login", data={"key": key}, headers=HOST, follow_redirects=False
-    )
-    return response
+    return sign_in(client, key)
 
 
 def _page(client: TestClient, path: str) -> httpx.Response:

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from optline.cli_serve import DEMO_ACCOUNT, DEMO_SECRET, DEMO_SENDER, DEMO_TEXTS
+from optline.cli_serve import DEMO_ACCOUNT, DEMO_SECRET, DEMO_SENDER, DEMO_TEXTS, DEMO_USER
 from optline.engine import Engine
 from optline.providers import signing
 from optline.store import Store
@@ -54,6 +54,8 @@ class Service:
     base: str
     key: str
     db: str
+    #: The demo admin user's password (``make run`` prints it, with the user's name).
+    password: str = ""
 
 
 def _free_port() -> int:
@@ -78,13 +80,16 @@ def serving(db: Path, **env: str) -> Iterator[Service]:
         env={**clean, **env},
     )
     assert proc.stdout is not None
-    key = None
+    key = password = None
     for line in proc.stdout:
+        user = re.search(rf"Demo user:\s+{DEMO_USER} \(admin\), password (\S+)", line)
+        password = user.group(1) if user else password
         found = re.search(r"Demo API key:\s+(\S+)", line)
         if found:
             key = found.group(1)
             break
     assert key is not None, "optline serve --demo printed no key"
+    assert password is not None, "optline serve --demo printed no demo user"
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -95,7 +100,7 @@ def serving(db: Path, **env: str) -> Iterator[Service]:
             assert time.monotonic() < deadline, "the service did not come up"
             time.sleep(0.1)
     try:
-        yield Service(base, key, f"sqlite:///{db}")
+        yield Service(base, key, f"sqlite:///{db}", password)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -131,11 +136,15 @@ def _text_in(service: Service, text: str, message_id: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def _sign_in(page: Page, service: Service) -> None:
+def _sign_in(page: Page, service: Service, user: str = DEMO_USER, password: str = "") -> None:
+    """Sign in as ``make run`` says: the demo account, its admin user and password (or
+    another user of the account and theirs)."""
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/ui/login$"))
-    page.get_by_label("API key").fill(service.key)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Account").fill(DEMO_ACCOUNT)
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(password or service.password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("demo")
 
 
@@ -150,13 +159,28 @@ def test_the_demo_account_starts_with_contacts_and_a_flagged_reply(
     expect(page.get_by_role("link", name="+14155550126")).to_be_visible()
 
 
-def test_a_wrong_key_stays_on_the_sign_in_page(page: Page) -> None:
+def test_a_wrong_key_or_password_stays_on_the_sign_in_page(page: Page) -> None:
     page.goto("/ui/login")
+    page.get_by_text("Sign in with an API key instead").click()
     page.get_by_label("API key").fill("wrong")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in with the key").click()
     expect(page.get_by_role("alert")).to_contain_text("belongs to no account")
+    page.get_by_label("Account").fill(DEMO_ACCOUNT)
+    page.get_by_label("User name").fill(DEMO_USER)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match an active user")
     page.goto("/ui/contacts")
     expect(page).to_have_url(re.compile(r"/ui/login$"))
+
+
+def test_the_account_key_still_signs_in_as_its_admin(page: Page, service: Service) -> None:
+    page.goto("/ui/login")
+    page.get_by_text("Sign in with an API key instead").click()
+    page.get_by_label("API key").fill(service.key)
+    page.get_by_role("button", name="Sign in with the key").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("demo")
+    expect(page.get_by_role("link", name="Users")).to_be_visible()
 
 
 def test_a_stop_seen_changed_back_with_evidence_and_the_ledger_checked(
@@ -247,7 +271,7 @@ def test_sends_in_doubt_are_settled_on_a_phone(service: Service) -> None:
     assert (settled["type"], settled["data"]["via"], settled["data"]["by"]) == (
         "send_settled",
         "ui",
-        "default",  # the name of the demo account's key, which the browser signed in with
+        f"user:{DEMO_USER}",  # the demo admin user, whom the browser signed in as
     )
     ledger = httpx.get(
         f"{service.base}/v1/ledger/verify", headers={"Authorization": f"Bearer {service.key}"}
@@ -276,6 +300,7 @@ _PAGES = (
     ("check", f"/ui/check?sender=%2B{DEMO_SENDER[1:]}&to=%2B{DEMO_TEXTS[1][0][1:]}&body=Hi"),
     ("review", "/ui/review"),
     ("purposes", "/ui/purposes"),
+    ("users", "/ui/users"),
     ("unsettled", "/ui/unsettled"),
     ("ledger", "/ui/ledger/verify"),
     ("not-found", "/ui/nope"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from test_api_support import BOB, ZED, Tenant
+from web_support import sign_in
 
 from optline.domain.consent_codes import Status
 from optline.engine import Engine
@@ -16,10 +17,7 @@ HOST = {"origin": "http://testserver"}
 
 @pytest.fixture
 def signed_in(acme: Tenant) -> TestClient:
-    response = acme.client.post(
-        "/ui/login", data={"key": acme.key}, headers=HOST, follow_redirects=False
-    )
-    assert response.status_code == 303
+    assert sign_in(acme.client, acme.key).status_code == 303
     return acme.client
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from test_api_support import Tenant
+from web_support import sign_in
 
 from optline.engine import Engine
-from optline.web.pages import COOKIE
+from optline.web.session import COOKIE
 
 CSS = Path(__file__).parent.parent / "optline" / "web" / "static" / "optline.css"
 HOST = {"origin": "http://testserver"}
@@ -21,7 +22,7 @@ HOST = {"origin": "http://testserver"}
 
 @pytest.fixture
 def signed_in(acme: Tenant) -> TestClient:
-    acme.client.post("/ui/login", data={"key": acme.key}, headers=HOST, follow_redirects=False)
+    sign_in(acme.client, acme.key)
     assert COOKIE in acme.client.cookies
     return acme.client
 

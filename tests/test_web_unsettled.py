@@ -20,6 +20,7 @@ from test_api_support import (
     A,
     Tenant,
 )
+from web_support import sign_in
 
 from optline.engine import Engine
 
@@ -28,10 +29,7 @@ HOST = {"origin": "http://testserver"}
 
 @pytest.fixture
 def signed_in(acme: Tenant) -> TestClient:
-    response = acme.client.post(
-        "/ui/login", data={"key": acme.key}, headers=HOST, follow_redirects=False
-    )
-    assert response.status_code == 303
+    assert sign_in(acme.client, acme.key).status_code == 303
     return acme.client
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fakeprovider import Reply
 from nacl.signing import SigningKey
+from web_support import sign_in
 from webhook_support import (
     ACME,
     BOB,
@@ -354,13 +355,7 @@ def test_a_twilio_21610_keeps_to_its_number(world: World) -> None:
 def _contact_page(world: World) -> str:
     """Bob's page in the web UI, signed in with the account's key: its text."""
     key = world.engine.issue_api_key(ACME)
-    signed = world.client.post(
-        "/ui/login",
-        data={"key": key},
-        headers={"origin": "http://testserver"},
-        follow_redirects=False,
-    )
-    assert signed.status_code == 303
+    assert sign_in(world.client, key).status_code == 303
     page = world.client.get(f"/ui/contacts/{BOB}")
     assert page.status_code == 200, page.text
     return " ".join(re.sub(r"<[^>]+>", " ", page.text).split())

@@ -18,6 +18,7 @@ from optline.api.problems import Problem
 from optline.domain import inputs
 from optline.domain.actors import DEFAULT_KEY_NAME, Actor
 from optline.domain.messages import Via
+from optline.domain.users import Access, refusal
 from optline.engine import Engine
 from optline.settings import Settings
 from optline.store import AccountRow
@@ -255,7 +256,10 @@ class RawRequestRoute(APIRoute):
 
 #: The name of the API's bearer-key scheme in the OpenAPI document.
 BEARER_SCHEME = "HTTPBearer"
-_BEARER = {"scheme_name": BEARER_SCHEME, "description": "The account's API key, or the admin key."}
+_BEARER = {
+    "scheme_name": BEARER_SCHEME,
+    "description": "The account's API key, a user's own API key, or the admin key.",
+}
 _bearer = HTTPBearer(auto_error=False, **_BEARER)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
@@ -263,7 +267,16 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 class _AccountKey(HTTPBearer):
     """The bearer scheme (the same in the OpenAPI document), resolved straight to the
     account whose API key is presented as ``Authorization: Bearer <key>``: a dependency
-    of the routes, and awaited by a raw-request route itself (``account_of``)."""
+    of the routes, and awaited by a raw-request route itself (``account_of``).
+
+    The key's holder is the account's admin (its own key) or one of its users (their
+    key, their role): a request that changes something is refused with 403 unless
+    the role allows ``writes`` (:func:`optline.domain.users.refusal`); reads are
+    everyone's."""
+
+    def __init__(self, writes: Access) -> None:
+        super().__init__(auto_error=False, **_BEARER)
+        self.writes = writes
 
     async def __call__(self, request: Request) -> AccountRow:  # type: ignore[override]
         credentials = await super().__call__(request)
@@ -273,7 +286,17 @@ class _AccountKey(HTTPBearer):
         account = await engine.aio.account_for_key(credentials.credentials)
         if account is None:
             raise Problem(401, "unauthorized", "unknown API key")
+        access = Access.READ if request.method in ("GET", "HEAD") else self.writes
+        forbidden(account, access)
         return account
+
+
+def forbidden(account: AccountRow, access: Access) -> None:
+    """403 ``forbidden`` naming who and why, unless the role ``account`` was found
+    with allows ``access`` (none found: read only)."""
+    why = refusal(account.role, access)
+    if why is not None:
+        raise Problem(403, "forbidden", f"{account.api_key_name}: {why}")
 
 
 async def require_admin(request: Request, credentials: Credentials) -> None:
@@ -291,8 +314,10 @@ def actor_of(account: AccountRow) -> Actor:
     return Actor(account.api_key_name or DEFAULT_KEY_NAME, Via.API)
 
 
-#: The account of the request's API key (401 without one): a dependency, or awaited
-#: directly by a raw-request route.
-account_of = _AccountKey(auto_error=False, **_BEARER)
+#: The account of the request's API key (401 without one; 403 for a change its
+#: holder's role may not make): a dependency, or awaited directly by a raw-request route.
+account_of = _AccountKey(Access.CONTACTS)
 Account = Annotated[AccountRow, Depends(account_of)]
+#: The same for a route that changes the account's set-up: its changes are an admin's.
+Manager = Annotated[AccountRow, Depends(_AccountKey(Access.MANAGE))]
 Admin = Depends(require_admin)

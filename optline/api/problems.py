@@ -58,7 +58,7 @@ _SCHEMA: dict[str, Any] = {
 _DESCRIPTIONS = {
     400: "Unreadable request (invalid JSON, not UTF-8)",
     401: "Missing or unknown API key",
-    403: "Admin endpoints are disabled",
+    403: "Admin endpoints are disabled, or the key's role may not make this change",
     404: "Unknown contact, sender, list or path",
     409: "Conflicts with existing data, or refused by the account's policy",
     413: "Request body too large",

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from optline import contacts_csv
-from optline.api.deps import Account, Admin, CheckedRoute, actor_of, engine_of
+from optline.api.deps import Account, Admin, CheckedRoute, Manager, actor_of, engine_of
 from optline.api.problems import RESPONSES, Problem
 from optline.api.schemas import (
     PAGE_LIMIT,
@@ -63,11 +63,14 @@ async def create_account(body: NewAccount, request: Request) -> dict[str, Any]:
 
 @router.get("/account", tags=["accounts"])
 async def get_account(account: Account) -> dict[str, Any]:
-    return account_view(account)
+    """The caller's account, and who the key speaks for: ``key`` (the name its changes
+    are recorded under: the key's name, or ``user:<name>``) and its ``role``."""
+    assert account.role is not None  # found by a key: the key's holder's role
+    return {**account_view(account), "key": account.api_key_name, "role": account.role.value}
 
 
 @router.post("/senders", status_code=201, tags=["senders"])
-async def add_sender(body: NewSender, account: Account, request: Request) -> dict[str, Any]:
+async def add_sender(body: NewSender, account: Manager, request: Request) -> dict[str, Any]:
     row = await run_in_threadpool(
         engine_of(request).add_sender,
         account.name,
@@ -94,7 +97,7 @@ async def get_policy(account: Account, request: Request) -> dict[str, Any]:
 
 @router.put("/policy", tags=["policy"])
 async def set_policy(
-    body: PolicyChange, account: Account, request: Request, confirm: bool = False
+    body: PolicyChange, account: Manager, request: Request, confirm: bool = False
 ) -> dict[str, Any]:
     """Switch profile and/or replace the field overrides.
 
@@ -314,7 +317,7 @@ async def proof(phone: Phone, account: Account, request: Request) -> dict[str, A
 
 
 @router.post("/lists", status_code=201, tags=["lists"])
-async def create_list(body: NewList, account: Account, request: Request) -> dict[str, Any]:
+async def create_list(body: NewList, account: Manager, request: Request) -> dict[str, Any]:
     row = await run_in_threadpool(
         engine_of(request).create_list, account.name, body.name, body.opt_out_keyword, body.purpose
     )
@@ -338,7 +341,7 @@ async def purposes(account: Account, request: Request) -> dict[str, Any]:
 
 
 @router.post("/purposes", status_code=201, tags=["purposes"])
-async def add_purpose(body: NewPurpose, account: Account, request: Request) -> dict[str, Any]:
+async def add_purpose(body: NewPurpose, account: Manager, request: Request) -> dict[str, Any]:
     """Add a purpose of the account's own (``appointment_reminders``)."""
     name = await run_in_threadpool(engine_of(request).add_purpose, account.name, body.name)
     return {"name": name}
@@ -365,7 +368,7 @@ async def remove_member(
 
 
 @router.post("/triggers", status_code=201, tags=["triggers"])
-async def add_trigger(body: NewTrigger, account: Account, request: Request) -> dict[str, Any]:
+async def add_trigger(body: NewTrigger, account: Manager, request: Request) -> dict[str, Any]:
     trigger = await run_in_threadpool(
         engine_of(request).add_trigger,
         account.name,
@@ -418,7 +421,7 @@ async def verify(account: Account, request: Request) -> dict[str, Any]:
 
 
 @router.post("/subscriptions", status_code=201, tags=["event webhooks"])
-async def subscribe(body: NewSubscription, account: Account, request: Request) -> dict[str, Any]:
+async def subscribe(body: NewSubscription, account: Manager, request: Request) -> dict[str, Any]:
     """Signed event webhooks; the signing secret is returned once."""
     sub_id, secret = await run_in_threadpool(
         engine_of(request).add_subscription, account.name, body.url, body.events

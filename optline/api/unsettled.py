@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from optline.api.deps import Account, CheckedRoute, actor_of, engine_of
+from optline.api.deps import Account, CheckedRoute, Manager, actor_of, engine_of
 from optline.api.problems import RESPONSES
 from optline.api.schemas import OlderThan
 from optline.api.views import message_view
@@ -65,7 +65,7 @@ class RedactionRequest(BaseModel):
 async def redact(
     message_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
     body: RedactionRequest,
-    account: Account,
+    account: Manager,
     request: Request,
 ) -> dict[str, Any]:
     """Erase a text's body (a deletion request): a ``message_redacted`` event on the

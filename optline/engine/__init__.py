@@ -24,6 +24,7 @@ use case:
 ``inbox``          conversations and their read markers; the dashboard's tallies
 ``consents``       written consent recorded and read back; the double opt-in
 ``transparency``   the transparency log: the sequencer's pass, the log verified
+``users``          the account's users, their API keys, the web UI's sessions
 ``results``        the dataclasses the use cases return
 ``aio``            :class:`AsyncEngine`, the same operations for an event loop
 
@@ -84,6 +85,7 @@ from optline.engine.subscriptions import (
 )
 from optline.engine.transparency import Transparency
 from optline.engine.unsettled import Unsettled
+from optline.engine.users import SESSION_LIFETIME, Users
 
 __all__ = [
     "BROADCAST_CHUNK",
@@ -95,6 +97,7 @@ __all__ = [
     "NOTIFY_MAX_ATTEMPTS",
     "NOTIFY_MAX_DELAY",
     "REPLY_GRACE",
+    "SESSION_LIFETIME",
     "SUBSCRIBABLE",
     "AccountRef",
     "AsyncEngine",
@@ -129,6 +132,7 @@ class Engine(
     Moves,
     Purposes,
     Transparency,
+    Users,
 ):
     """optline's use cases, each one call (see the modules of :mod:`optline.engine`).
 

@@ -16,6 +16,7 @@ import anyio.to_thread
 from optline.engine.context import AccountRef
 from optline.engine.results import InboundResult, SendResult
 from optline.store import AccountRow, SenderRow
+from optline.store.rows import UiSession
 
 if TYPE_CHECKING:
     from optline.engine import Engine
@@ -33,6 +34,11 @@ class AsyncEngine:
         """The account whose API key this is (one indexed look-up)."""
         engine = self._engine
         return await engine.store.lookup(engine.account_for_key, key)
+
+    async def ui_session(self, token: str) -> UiSession | None:
+        """The web UI session of this cookie's token, while it holds (one look-up)."""
+        engine = self._engine
+        return await engine.store.lookup(engine.ui_session, token)
 
     async def sender(self, number: str) -> SenderRow | None:
         """The registered sender with this number, in any account (webhook routing)."""

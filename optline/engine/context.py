@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
@@ -67,6 +68,11 @@ class LookUp(Protocol):
 def key_hash(key: str) -> str:
     """API keys are random 256-bit values, so a plain SHA-256 is a safe stored form."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_key() -> str:
+    """A new API key (the account's or a user's): shown once, stored by its hash."""
+    return "ol_" + secrets.token_urlsafe(32)
 
 
 def utcnow() -> datetime:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -34,6 +33,7 @@ from optline.domain.policy_overrides import BadOverride, with_overrides
 from optline.domain.profiles import UnknownProfile, get_profile
 from optline.domain.reassigned import ReassignedNumbers
 from optline.domain.text import normalise_keyword
+from optline.domain.users import USER_ACTOR_PREFIX, user_of_actor
 from optline.engine.context import (
     SHORT_CODE,
     AccountRef,
@@ -41,6 +41,7 @@ from optline.engine.context import (
     Dispatch,
     checked_actor,
     key_hash,
+    new_key,
     sender_number,
     utcnow,
 )
@@ -204,14 +205,19 @@ class Directory(Context):
         """A new API key for the account (replacing any earlier one); ``name`` is
         recorded as who made each change made with it (API, web UI)."""
         name = inputs.actor(name, "key name")
-        key = "ol_" + secrets.token_urlsafe(32)
+        if user_of_actor(name) is not None:  # a user's name in the ledger, not a key's
+            raise BadInput(f"key name {name!r}: names starting {USER_ACTOR_PREFIX!r} are users'")
+        key = new_key()
         with self.store.transaction() as tx:
             tx.accounts.set_api_key_hash(self._account(tx, account).id, key_hash(key), name)
         return key
 
     def account_for_key(self, key: str) -> AccountRow | None:
+        """The account as the holder of this API key acts in it: the account's own key
+        (its admin), else an active user's key (that user, their role)."""
+        hashed = key_hash(key)
         with self.store.read() as tx:
-            return tx.accounts.by_key_hash(key_hash(key))
+            return tx.accounts.by_key_hash(hashed) or tx.users.by_key_hash(hashed)
 
     def accounts(self) -> list[AccountRow]:
         with self.store.read() as tx:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Row
 from optline.domain.consent import ContactState
 from optline.domain.consent_codes import Status
 from optline.domain.policy import SenderKind
+from optline.domain.users import Role
 from optline.store.ledger import timestamp
 from optline.store.sealed import Sealer
 
@@ -40,6 +41,33 @@ class AccountRow:
     # The name of the API key the account was found by (only then), recorded as who
     # made a change through the API or the web UI.
     api_key_name: str | None = None
+    # The role of whoever the account was found for (only then): its own key's holder
+    # is its admin; a user's key or web UI session carries the user's role.
+    role: Role | None = None
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One of an account's named users (never with the password's hash)."""
+
+    account_id: int
+    name: str
+    role: Role
+    active: bool
+    created_at: datetime
+    created_by: str
+    last_sign_in_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UiSession:
+    """A web UI session found by its token: the account as the signed-in user (or its
+    key's holder) acts in it, the user's name (None: signed in with the account's key),
+    and the token every posted form must carry."""
+
+    account: AccountRow
+    user: str | None
+    csrf: str
 
 
 @dataclass(frozen=True)

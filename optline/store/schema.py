@@ -516,3 +516,58 @@ read_markers = sa.Table(
     sa.Column("last_read_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
     sa.Column("read_at", UTCDateTime, nullable=False),
 )
+
+# An account's named users (optline.domain.users): each signs in to the web UI with a
+# password (its Argon2 hash here) and may hold API keys of their own. A disabled user
+# signs in no more and their keys and sessions stop working.
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("name", sa.String, primary_key=True),
+    sa.Column("role", sa.String, nullable=False),
+    sa.Column("password_hash", sa.String, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    # Who added the user (an actor's name: user:<name>, a key's name, or the CLI's).
+    sa.Column("created_by", sa.String, nullable=False),
+    sa.Column("last_sign_in_at", UTCDateTime, nullable=True),
+)
+
+
+def _user_fk() -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["account_id", "user_name"], ["users.account_id", "users.name"], ondelete="CASCADE"
+    )
+
+
+# A user's API keys, by their SHA-256 (as the account's key): shown once, never stored.
+user_keys = sa.Table(
+    "user_keys",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    _user_fk(),
+    # A key is looked up by its hash alone (like a sender's number, across accounts).
+    sa.Index("ix_user_keys_key_hash", "key_hash", unique=True),
+)
+
+# The web UI's sessions: the cookie holds a random token, stored here by its SHA-256,
+# with the form token (CSRF) every posted form must carry. A session is a user's, or
+# (user_name NULL) one opened with the account's API key, whose hash it keeps so that
+# a new key ends it.
+ui_sessions = sa.Table(
+    "ui_sessions",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_name", sa.String, nullable=True),
+    sa.Column("key_hash", sa.String(64), nullable=True),
+    sa.Column("csrf", sa.String, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    _user_fk(),
+    sa.Index("ix_ui_sessions_token_hash", "token_hash", unique=True),
+)

@@ -15,7 +15,8 @@ repositories it exposes, one per concern, each in :mod:`optline.store.repo`:
 - ``tx.projections``: the consent projection of the ledger, marked, read, rebuilt;
 - ``tx.inbox``: conversations, read markers, and events over a span of time;
 - ``tx.consents``: written consent: its language texts, records, pending confirmations;
-- ``tx.purposes``: the account's purposes, and the purpose of the text last sent.
+- ``tx.purposes``: the account's purposes, and the purpose of the text last sent;
+- ``tx.users``: the account's users, their API keys and the web UI's sessions.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from optline.store.repo.outbox import Outbox
 from optline.store.repo.projections import Projections
 from optline.store.repo.purposes import Purposes
 from optline.store.repo.senders import Senders
+from optline.store.repo.users import Users
 from optline.store.state import Subscriptions, TxState
 
 __all__ = ["Subscriptions", "Tx"]
@@ -102,3 +104,7 @@ class Tx(TxState):
     @cached_property
     def purposes(self) -> Purposes:
         return Purposes(self._proxy)
+
+    @cached_property
+    def users(self) -> Users:
+        return Users(self._proxy)

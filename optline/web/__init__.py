@@ -1,10 +1,10 @@
 """The web UI: server-rendered pages under ``/ui``: the dashboard, the inbox, the pages
 for looking up and changing consent, and the work pages (lists, triggers, senders,
-policy, subscriptions, import, export)."""
+policy, subscriptions, import, export), and the users page."""
 
 from fastapi import FastAPI
 
-from optline.web import contacts, dashboard, inbox, pages, work
+from optline.web import contacts, dashboard, inbox, pages, users, work
 
 
 def install(app: FastAPI) -> None:
@@ -15,4 +15,4 @@ def install(app: FastAPI) -> None:
 
 
 # Importing them adds their routes to the pages' router.
-__all__ = ["contacts", "install", "work"]
+__all__ = ["contacts", "install", "users", "work"]

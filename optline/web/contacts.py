@@ -16,16 +16,8 @@ from optline.domain.consent_codes import Method, Status
 from optline.domain.contact_filter import ContactFilter, change_bound, number_part
 from optline.engine import sender_number
 from optline.errors import OptlineError
-from optline.web.pages import (
-    PAGE_SIZE,
-    PREFIX,
-    FormRefused,
-    _failed,
-    _page,
-    _redirect,
-    _signed_in,
-    router,
-)
+from optline.web.pages import PAGE_SIZE, PREFIX, _failed, _page, _redirect, router
+from optline.web.session import FormRefused, _signed_in
 
 
 @router.get("/contacts")

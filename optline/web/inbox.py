@@ -28,16 +28,8 @@ from optline.domain.consent_codes import EventType, Reason
 from optline.engine import MAX_CONVERSATIONS
 from optline.errors import OptlineError
 from optline.store import MessageRow, StoredEvent
-from optline.web.pages import (
-    PREFIX,
-    FormRefused,
-    _failed,
-    _form,
-    _page,
-    _redirect,
-    _signed_in,
-    _text,
-)
+from optline.web.pages import PREFIX, _failed, _page, _redirect, _text
+from optline.web.session import FormRefused, _form, _signed_in
 
 router = APIRouter(prefix=f"{PREFIX}/inbox", include_in_schema=False, route_class=CheckedRoute)
 PAGE_SIZE = 50

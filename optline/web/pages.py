@@ -1,24 +1,32 @@
-"""Server-rendered pages under ``/ui``: sign in with an account's API key, look up a
-contact's consent and history, change it, ask whether a text may be sent, review
-flagged replies, settle sends whose outcome nobody knows, and verify the ledger.
+"""Server-rendered pages under ``/ui``: sign in (a user's name and password, or an
+API key) and out, look up a contact's consent and history, change it, ask whether a
+text may be sent, review flagged replies, settle sends whose outcome nobody knows, and
+verify the ledger; and what every page module shares: the router, the templates, a
+page rendered, the error pages.
 
-The key is kept in an HttpOnly, SameSite=Strict cookie scoped to ``/ui``; forms are
-plain POSTs, refused when they come from another origin. Every page reads and writes
-through the same engine calls as the REST API, so the same rules and errors apply.
+A sign-in opens a session kept in the database (:meth:`Engine.sign_in`); the browser
+holds only its random token, in an HttpOnly, SameSite=Strict cookie scoped to ``/ui``.
+Forms are plain POSTs, each carrying the session's form token (CSRF), checked with the
+signed-in user's role by :mod:`.session`; the sign-in form carries a token of its own,
+in a cookie and in the form. Every page reads and writes through the same engine calls
+as the REST API, so the same rules and errors apply.
 """
 
 from __future__ import annotations
 
 import inspect
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, FastAPI, Request
-from jinja2 import Environment, PackageLoader
+from jinja2 import Environment, PackageLoader, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,20 +34,37 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from optline.api.deps import CheckedRoute, engine_of, storable
+from optline.api.deps import CheckedRoute, engine_of
 from optline.api.problems import Problem, status_of
-from optline.domain.actors import DEFAULT_KEY_NAME, Actor
+from optline.domain.actors import Actor
 from optline.domain.consent import ContactState
 from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
 from optline.domain.projection import provider_blocks
 from optline.domain.review import Resolution
+from optline.domain.users import Access
 from optline.engine import Engine
 from optline.engine.consents import given_at
 from optline.errors import OptlineError
 from optline.store import AccountRow
 from optline.web.may_text import may_text
+from optline.web.session import (
+    _STALE_FORM,
+    COOKIE,
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    FormRefused,
+    SignInRequired,
+    _account_or_none,
+    _actor,
+    _allows,
+    _form,
+    _signed_in,
+    _site_form,
+    _text_only,
+    _token_matches,
+    session_of,
+)
 
-COOKIE = "optline_ui_key"
 PREFIX = "/ui"
 PAGE_SIZE = 50
 
@@ -48,16 +73,15 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=CheckedRo
 templates = Jinja2Templates(env=Environment(loader=PackageLoader("optline.web"), autoescape=True))
 
 
-class SignInRequired(Exception):
-    """No valid key in the cookie: the page sends the browser to the sign-in form."""
+@pass_context
+def _csrf_field(context: Context) -> Markup:
+    """The hidden field with the form token, for every posted form's template."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        CSRF_FIELD, context.get("csrf") or ""
+    )
 
 
-class FormRefused(Exception):
-    """A posted form refused before anything is done with it."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
+templates.env.globals["csrf_field"] = _csrf_field
 
 
 def install(app: FastAPI) -> None:
@@ -71,7 +95,9 @@ def install(app: FastAPI) -> None:
 
     async def refuse(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FormRefused)
-        return _page(request, "error.html", exc.status, error=str(exc))
+        session = session_of(request)
+        account = None if session is None else session.account
+        return _page(request, "error.html", exc.status, account, error=str(exc))
 
     app.add_exception_handler(SignInRequired, to_sign_in)
     app.add_exception_handler(FormRefused, refuse)
@@ -119,50 +145,20 @@ def _page(
     account: AccountRow | None = None,
     **context: Any,
 ) -> Response:
-    return templates.TemplateResponse(
-        request, name, {"account": account, **context}, status_code=code
-    )
+    session = session_of(request)
+    shown = {
+        "account": account,
+        "csrf": session.csrf if session is not None and account is not None else None,
+        "role": account.role if account is not None else None,
+        "manages": account is not None and _allows(account, Access.MANAGE),
+        **context,
+    }
+    return templates.TemplateResponse(request, name, shown, status_code=code)
 
 
 def _failed(request: Request, account: AccountRow, exc: OptlineError) -> Response:
     code, _ = status_of(exc)
     return _page(request, "error.html", code, account, error=str(exc))
-
-
-async def _signed_in(request: Request) -> tuple[Engine, AccountRow]:
-    account = await _account_or_none(request)
-    if account is None:
-        raise SignInRequired
-    return engine_of(request), account
-
-
-async def _account_or_none(request: Request) -> AccountRow | None:
-    key = request.cookies.get(COOKIE)
-    return await engine_of(request).aio.account_for_key(key) if key else None
-
-
-async def _form(request: Request) -> FormData:
-    """The posted form, when it comes from this site (the cookie is SameSite=Strict
-    too; this also covers browsers that ignore that), within the body size limit, and
-    with only text that every database stores (its size was checked as it was read)."""
-    form = await _same_site_form(request)
-    for name, value in form.multi_items():
-        if not isinstance(value, str) or not storable(value):
-            raise FormRefused(422, f"The field {name!r} is not text that can be stored.")
-    return form
-
-
-async def _same_site_form(request: Request) -> FormData:
-    """The posted form (files too), refused when it comes from another site."""
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
-        raise FormRefused(403, "This form came from another site.")
-    return await request.form()
-
-
-def _actor(account: AccountRow) -> Actor:
-    """Who makes a change in the UI: the name of the API key it was signed in with."""
-    return Actor(account.api_key_name or DEFAULT_KEY_NAME, Via.UI)
 
 
 def _text(form: FormData, name: str) -> str:
@@ -175,31 +171,58 @@ def _text(form: FormData, name: str) -> str:
 
 @router.get("/login")
 async def login_form(request: Request) -> Response:
-    return _page(request, "login.html")
+    return _login_page(request)
+
+
+def _login_page(request: Request, code: int = 200, **context: Any) -> Response:
+    """The sign-in form, its token in the form and in its cookie (the browser's one
+    kept, so that two sign-in pages open at once both work)."""
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+    response = _page(request, "login.html", code, csrf=token, **context)
+    _set_cookie(request, response, LOGIN_COOKIE, token)
+    return response
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    secure = request.url.scheme == "https"
+    response.set_cookie(name, value, path=PREFIX, httponly=True, samesite="strict", secure=secure)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    key = _text(await _form(request), "key")
+    """A user's name and password (and their account's name), or an API key."""
+    form = _text_only(await _site_form(request))
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not _token_matches(request, form, expected):
+        return _login_page(request, 403, error=_STALE_FORM)
     engine = engine_of(request)
-    account = await engine.aio.account_for_key(key) if key else None
-    if account is None:
-        return _page(request, "login.html", 401, error="That API key belongs to no account.")
+    key, name = _text(form, "key"), _text(form, "user")
+    password = form.get("password")
+    if key:
+        token = await run_in_threadpool(engine.sign_in_with_key, key)
+        error = "That API key belongs to no account or active user."
+    elif name and isinstance(password, str) and password:
+        account = _text(form, "account")
+        token = await run_in_threadpool(engine.sign_in, account, name, password)
+        error = "That account, user name and password do not match an active user."
+    else:
+        token, error = None, "Give your account, user name and password, or an API key."
+    if token is None:
+        asked = {"asked_account": _text(form, "account"), "asked_user": name}
+        return _login_page(request, 401, error=error, **asked)
     response = _redirect(f"{PREFIX}/")
-    response.set_cookie(
-        COOKIE,
-        key,
-        path=PREFIX,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    _set_cookie(request, response, COOKIE, token)
+    response.delete_cookie(LOGIN_COOKIE, path=PREFIX)
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    await _form(request)
+    """Ends the session (anyone signed in may: a read-only user too)."""
+    if await _account_or_none(request) is not None:
+        await _form(request, Access.READ)
+        token = request.cookies.get(COOKIE, "")
+        await run_in_threadpool(engine_of(request).sign_out, token)
     response = _redirect(f"{PREFIX}/login")
     response.delete_cookie(COOKIE, path=PREFIX)
     return response
@@ -311,7 +334,7 @@ async def purposes(request: Request) -> Response:
 @router.post("/purposes")
 async def add_purpose(request: Request) -> Response:
     engine, account = await _signed_in(request)
-    form = await _form(request)
+    form = await _form(request, Access.MANAGE)
     try:
         name = await run_in_threadpool(engine.add_purpose, account.id, _text(form, "name"))
     except OptlineError as exc:

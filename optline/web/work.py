@@ -16,22 +16,12 @@ from optline.api.deps import UploadRoute
 from optline.domain.consent_codes import Status
 from optline.domain.policy import SenderKind
 from optline.domain.policy_overrides import effective_fields
+from optline.domain.users import Access
 from optline.engine import SUBSCRIBABLE
 from optline.errors import BadInput, BadRows, OptlineError
 from optline.providers.registry import PROVIDERS
-from optline.web.pages import (
-    PREFIX,
-    FormRefused,
-    _actor,
-    _failed,
-    _form,
-    _page,
-    _redirect,
-    _same_site_form,
-    _signed_in,
-    _text,
-    router,
-)
+from optline.web.pages import PREFIX, _failed, _page, _redirect, _text, router
+from optline.web.session import FormRefused, _actor, _form, _same_site_form, _signed_in
 
 #: Bad rows of an import listed on its page; a count stands for the rest.
 IMPORT_PROBLEMS_SHOWN = 200
@@ -47,7 +37,7 @@ async def lists(request: Request) -> Response:
 @router.post("/lists")
 async def create_list(request: Request) -> Response:
     engine, account = await _signed_in(request)
-    form = await _form(request)
+    form = await _form(request, Access.MANAGE)
     name, keyword = _text(form, "name"), _text(form, "opt_out_keyword") or None
     try:
         await run_in_threadpool(engine.create_list, account.id, name, keyword)
@@ -69,7 +59,7 @@ async def triggers(request: Request) -> Response:
 @router.post("/triggers")
 async def add_trigger(request: Request) -> Response:
     engine, account = await _signed_in(request)
-    form = await _form(request)
+    form = await _form(request, Access.MANAGE)
     keyword = _text(form, "keyword")
     try:
         await run_in_threadpool(
@@ -103,7 +93,7 @@ async def senders(request: Request) -> Response:
 @router.post("/senders")
 async def add_sender(request: Request) -> Response:
     engine, account = await _signed_in(request)
-    form = await _form(request)
+    form = await _form(request, Access.MANAGE)
     number = _text(form, "number")
     try:
         credentials = _credentials(_text(form, "credentials"))
@@ -158,7 +148,7 @@ async def subscriptions(request: Request) -> Response:
 @router.post("/subscriptions")
 async def subscribe(request: Request) -> Response:
     engine, account = await _signed_in(request)
-    form = await _form(request)
+    form = await _form(request, Access.MANAGE)
     events = [e for e in form.getlist("events") if isinstance(e, str)]
     try:
         sub_id, secret = await run_in_threadpool(

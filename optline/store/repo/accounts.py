@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from optline.domain.actors import DEFAULT_KEY_NAME
+from optline.domain.users import Role
 from optline.store.ledger import GENESIS, plain
 from optline.store.queries import insert
 from optline.store.repo.base import Repository
@@ -106,7 +107,9 @@ class Accounts(Repository):
         # The index finds the row; the comparison itself runs in constant time.
         if row is None or not hmac.compare_digest(row[5], key_hash):
             return None
-        return replace(account_row(row[:5]), api_key_name=row[6] or DEFAULT_KEY_NAME)
+        # The account's own key: its holder is the account's owner, an admin.
+        name = row[6] or DEFAULT_KEY_NAME
+        return replace(account_row(row[:5]), api_key_name=name, role=Role.ADMIN)
 
     def keywords_changed(self, account_id: int) -> None:
         """Move the account's ``keywords_version`` on (its lists or triggers changed)."""
