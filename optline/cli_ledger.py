@@ -119,37 +119,31 @@ def ledger_verify(
     with engine(ctx) as e:
         results = e.verify(None if full else account) if full or account else []
         log = e.verify_log(full=full)
-    broken = False
     for result in results:
         if result.ok:
             typer.echo(f"{result.account}: ok, {result.checked} events")
-        elif result.message is not None:
-            broken = True
-            typer.echo(f"{result.account}: MISMATCH at message {result.message}: {result.problem}")
-        elif result.contact is not None:
-            broken = True
-            typer.echo(f"{result.account}: MISMATCH at contact {result.contact}: {result.problem}")
         else:
-            broken = True
-            typer.echo(
-                f"{result.account}: BROKEN at event #{result.first_bad_seq}: {result.problem}"
-            )
+            where = _mismatch(result.message, result.contact)
+            where = where or f"BROKEN at event #{result.first_bad_seq}"
+            typer.echo(f"{result.account}: {where}: {result.problem}")
     waiting = f"{log.pending} unsequenced"
     if log.oldest_pending_age is not None:
         waiting += f" (oldest {log.oldest_pending_age:.1f} s)"
     if log.ok:
         typer.echo(f"log: ok, size {log.size}, {log.checked} entries checked, {waiting}")
-    elif log.message is not None:
-        broken = True
-        typer.echo(f"log: MISMATCH at message {log.message}: {log.problem}; {waiting}")
-    elif log.contact is not None:
-        broken = True
-        typer.echo(f"log: MISMATCH at contact {log.contact}: {log.problem}; {waiting}")
     else:
-        broken = True
-        typer.echo(f"log: BROKEN: {log.problem}; {waiting}")
+        where = _mismatch(log.message, log.contact) or "BROKEN"
+        typer.echo(f"log: {where}: {log.problem}; {waiting}")
+    broken = not log.ok or not all(result.ok for result in results)
     if broken:
         raise typer.Exit(1)
+
+
+def _mismatch(message: int | None, contact: str | None) -> str | None:
+    """How a stored text or contact that differs from its events is named."""
+    if message is not None:
+        return f"MISMATCH at message {message}"
+    return None if contact is None else f"MISMATCH at contact {contact}"
 
 
 @ledger_app.command("sequence")
