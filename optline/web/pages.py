@@ -477,4 +477,5 @@ async def verify(request: Request) -> Response:
     """Reads only, so a GET: the verdict page can be reloaded or bookmarked."""
     engine, account = await _signed_in(request)
     (result,) = await run_in_threadpool(engine.verify, account.id)
-    return _page(request, "ledger.html", account=account, result=result)
+    log = await run_in_threadpool(engine.log_status, account.id)
+    return _page(request, "ledger.html", account=account, result=result, log=log)
