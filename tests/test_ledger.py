@@ -277,7 +277,9 @@ def _seal_chain(store: Store, account_id: int, count: int) -> None:
             .where(accounts.c.id == account_id)
             .values(head_seq=count, head_hash=prev)
         )
-        if store.dialect == "postgresql":  # as the upgrade that sealed it starts it
+        sequence = "SELECT to_regclass('event_seq')"
+        if store.dialect == "postgresql" and conn.execute(sa.text(sequence)).scalar():
+            # As the upgrade that sealed the chain starts the sequence.
             conn.execute(sa.text("SELECT setval('event_seq', (SELECT max(seq) FROM events))"))
 
 
@@ -513,3 +515,30 @@ def test_appends_through_two_stores_never_share_a_seq(store: Store, db_url: str)
             assert tx.ledger.verify(account_id).ok
     finally:
         other.close()
+
+
+def test_an_upgraded_ledger_keeps_its_sealed_chain_and_numbers_on_past_it(store: Store) -> None:
+    """A database from before r0019: its chain stays sealed under the head, and the
+    events recorded after the upgrade are numbered past every seq on record."""
+    from alembic import command
+
+    from optline.store.migrate import alembic_config
+
+    a = _account(store)
+    config = alembic_config()
+    with store.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "r0014")
+        conn.commit()
+    _seal_chain(store, a, 4)
+    with store.engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        conn.commit()
+    _append(store, a, 2)
+    with store.read() as tx:
+        stored = tx.ledger.events(a)
+        result = tx.ledger.verify(a)
+    assert [e.seq for e in stored][:4] == [1, 2, 3, 4]
+    assert all(e.seq > 4 and e.prev_hash == UNCHAINED for e in stored[4:])
+    assert (result.ok, result.checked) == (True, 6)
