@@ -1,9 +1,11 @@
 """The HTTP service: provider webhooks and the REST API, thin over the engine.
 
 What belongs here: the application and its wiring (``app``), request helpers shared by
-the routers (``deps``), error answers (``problems``), the routers themselves
-(``webhooks``, ``routes``, ``unsettled``), the REST API's request bodies (``schemas``)
-and its JSON views of stored rows (``views``). Settings live in ``optline.settings``.
+the routers (``deps``), error answers (``problems``), the routers themselves, one module
+a concern (``webhooks``, ``accounts``, ``contacts``, ``consent_changes``, ``consents``,
+``moves``, ``lists``, ``messages``, ``unsettled``, ``review``, ``ledger``), the REST
+API's request bodies (``schemas``) and its JSON views of stored rows (``views``).
+Settings live in ``optline.settings``.
 """
 
 from __future__ import annotations

@@ -13,13 +13,17 @@ from fastapi.responses import RedirectResponse
 
 from optline import web
 from optline.api import (
+    accounts,
+    consent_changes,
     consents,
+    contacts,
     docs,
+    ledger,
+    lists,
     messages,
     moves,
     problems,
     review,
-    routes,
     telemetry,
     unsettled,
     webhooks,
@@ -103,7 +107,11 @@ def create_app(
     webhooks.add_routes(app)
     messages.add_send_route(app)
     for router in (
-        routes.router,
+        accounts.router,
+        contacts.router,
+        consent_changes.router,
+        lists.router,
+        ledger.router,
         messages.router,
         unsettled.router,
         review.router,

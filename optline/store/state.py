@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from optline.domain.consent import ContactState
-from optline.store.queries import Driver, insert, queries
+from optline.store.queries import queries
+from optline.store.queries_prepared import Driver, insert
 from optline.store.rows import AccountRow, Conflict, SubscriptionRow
 from optline.store.sealed import Sealer
 

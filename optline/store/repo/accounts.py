@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from optline.domain.actors import DEFAULT_KEY_NAME
 from optline.domain.users import Role
 from optline.store.ledger import GENESIS, plain
-from optline.store.queries import insert
+from optline.store.queries_prepared import insert
 from optline.store.repo.base import Repository
 from optline.store.rows import AccountRow, Conflict, account_row
 from optline.store.schema import accounts

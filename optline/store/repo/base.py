@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from optline.store.queries import Driver, Prepared, Queries
+from optline.store.queries import Queries
+from optline.store.queries_prepared import Driver, Prepared
 from optline.store.state import TxState
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from optline.domain.consent_codes import EventType
 from optline.domain.written_consent import Pending, language_hash
 from optline.store.ledger import utc
-from optline.store.queries import insert
+from optline.store.queries_prepared import insert
 from optline.store.repo.base import Repository
 from optline.store.rows import StoredEvent, json_object, stored_event
 from optline.store.schema import consent_texts, events

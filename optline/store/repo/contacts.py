@@ -19,7 +19,8 @@ from optline.domain.consent import ContactState
 from optline.domain.consent_codes import Status
 from optline.domain.contact_filter import EVERY_CONTACT, ContactFilter
 from optline.store.ledger import utc
-from optline.store.queries import (
+from optline.store.queries_contacts import KeyValueRows, contact_select
+from optline.store.queries_decisions import (
     FACT_BLOCKED,
     FACT_LIST_UNSUBSCRIBED,
     FACT_OPTED_OUT,
@@ -27,8 +28,6 @@ from optline.store.queries import (
     FACT_PURPOSE_OPTED_OUT,
     FACT_SENDER_OPTED_IN,
     FACT_SENDER_OPTED_OUT,
-    KeyValueRows,
-    contact_select,
 )
 from optline.store.repo.base import Repository
 from optline.store.repo.contact_search import count_of, matching

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from optline.store.ledger import utc
-from optline.store.queries import insert
+from optline.store.queries_prepared import insert
 from optline.store.repo.base import Repository
 from optline.store.rows import MessageRow, message_row
 from optline.store.schema import contacts, events, messages, read_markers

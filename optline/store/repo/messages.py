@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from optline.domain.messages import MessageStatus
 from optline.store.ledger import utc
-from optline.store.queries import Prepared, insert
+from optline.store.queries_prepared import Prepared, insert
 from optline.store.repo.base import Repository
 from optline.store.rows import (
     DuplicateDelivery,

@@ -1,0 +1,68 @@
+"""The statements of the consent ledger and the transparency log: events' numbers and
+inserts, the queue of events waiting for the log, and the log's entries as verify
+reads them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from optline.store.queries_prepared import Prepared, typed_values
+from optline.store.schema import event_seq, events, log_entries, log_nodes, log_queue
+
+_p = sa.bindparam
+
+
+class LedgerQueries:
+    def __init__(self, dialect: Dialect) -> None:
+        # PostgreSQL: events' seqs from the deployment's sequence, taken ahead of the
+        # inserts; SQLite: the account's top seq, counted on from there.
+        self.event_seqs = sa.text(
+            f"SELECT nextval('{event_seq.name}') FROM generate_series(1, :count)"
+        )
+        self.top_event_seq = Prepared(
+            sa.select(sa.func.max(events.c.seq)).where(
+                events.c.account_id == _p("account", type_=sa.Integer)
+            ),
+            dialect,
+        )
+        # The log's entries from a position on, with their events and stored leaves
+        # (verify reads every entry: rows as the driver returns them, no SQLAlchemy
+        # processing per row).
+        le, n = log_entries, log_nodes
+        self.log_entries = Prepared(
+            sa.select(
+                le.c.position,
+                le.c.account_id,
+                le.c.seq,
+                events.c.type,
+                events.c.phone,
+                events.c.data,
+                events.c.occurred_at,
+                n.c.hash,
+            )
+            .select_from(
+                le.outerjoin(
+                    events,
+                    sa.and_(events.c.account_id == le.c.account_id, events.c.seq == le.c.seq),
+                ).outerjoin(
+                    n, sa.and_(n.c.level == sa.literal_column("0"), n.c.idx == le.c.position)
+                )
+            )
+            .where(le.c.position >= _p("start", type_=sa.BigInteger))
+            .order_by(le.c.position)
+            .limit(_p("limit", type_=sa.Integer))
+            .offset(sa.literal_column("0")),  # else SQLite's compiler binds an offset too
+            dialect,
+        )
+        self.queue_event = Prepared(
+            sa.insert(log_queue).values(
+                typed_values(log_queue, ["account_id", "seq", "queued_at"])
+            ),
+            dialect,
+        )
+        self.insert_events = Prepared(
+            sa.insert(events).values(typed_values(events, [c.name for c in events.columns])),
+            dialect,
+        )
