@@ -2,7 +2,7 @@
 Pure, as the consent state machine it reads (:mod:`optline.domain.consent`).
 
 The order of the checks is the order the broadcast suppression query
-(``optline.store.queries.suppressed``) applies its facts in: blocked, opted out (for
+(``optline.store.queries_decisions.suppressed``) applies its facts in: blocked, opted out (for
 the sender, under the policy's scope), unsubscribed from the list; then no consent on
 record where the policy's ``no_consent`` does not allow the text; then a campaign text
 with no written consent on record where the policy requires it (64.1200(a)(2)); then
