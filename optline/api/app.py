@@ -22,6 +22,7 @@ from optline.api import (
     routes,
     telemetry,
     unsettled,
+    users,
     webhooks,
 )
 from optline.domain import learned
@@ -109,6 +110,7 @@ def create_app(
         review.router,
         consents.router,
         moves.router,
+        users.router,
     ):
         app.include_router(router)
     docs.install(app)
