@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from test_api_support import BOB, A, Tenant, assert_problem, auth
 from test_web_inbox import _reply
 from web_support import HOST, sign_in
+from webhook_support import ACME, TX, World
 
 from optline.domain.actors import Actor
 from optline.domain.messages import Via
@@ -238,3 +239,19 @@ def test_the_users_api_refuses_bad_input_and_anyone_but_an_admin(
             assert_problem(refused, 403, "forbidden")
     assert not engine.users("acme")[0][0].active
     assert len(engine.user_changes("acme")) == 6  # bob added, disabled; 2 added, 2 keys
+
+
+def test_a_send_refused_at_its_hand_over_still_names_who_sent_it(world: World) -> None:
+    engine = world.engine
+    alice = Actor("user:alice", Via.API)
+    pending = engine.decide_send(ACME, TX, BOB, "Your table is ready", actor=alice)
+    engine.opt_out(ACME, BOB)  # committed between the decision and the hand-over
+    assert engine.deliver(pending).status == "failed"
+    events, messages = engine.history(ACME, BOB)
+    assert (events[-1].type, events[-1].data["by"], events[-1].data["via"]) == (
+        "send_refused",
+        "user:alice",
+        "api",
+    )
+    assert (messages[-1].status, messages[-1].sent_by) == ("failed", "user:alice")
+    assert world.fake.requests == []
