@@ -127,6 +127,7 @@ def create_app(
 API_TAGS = (
     "webhooks",
     "accounts",
+    "users",
     "senders",
     "policy",
     "contacts",

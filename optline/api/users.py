@@ -5,7 +5,7 @@ who made it (see :mod:`optline.domain.users`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -16,6 +16,7 @@ from optline.api.problems import RESPONSES
 from optline.api.views import user_change_view, user_view
 from optline.domain.users import MAX_PASSWORD_CHARS, Access, Role
 from optline.engine.users import MAX_USER_CHANGES
+from optline.store import AccountRow
 
 router = APIRouter(prefix="/v1", route_class=CheckedRoute, responses=RESPONSES, tags=["users"])
 
@@ -61,7 +62,6 @@ async def add_user(body: NewUser, account: Manager, request: Request) -> dict[st
     return user_view(user, 0)
 
 
-# Before /users/{name}/{action}, which would otherwise take "keys" for an action.
 @router.post("/users/{name}/keys", status_code=201)
 async def issue_key(name: UserName, account: Manager, request: Request) -> dict[str, Any]:
     """A new API key for the user (their others stay): in this answer only, stored
@@ -72,18 +72,25 @@ async def issue_key(name: UserName, account: Manager, request: Request) -> dict[
     return {"user": name.strip().lower(), "api_key": key}
 
 
-@router.post("/users/{name}/{action}")
-async def set_active(
-    name: UserName, action: Literal["disable", "enable"], account: Manager, request: Request
+@router.post("/users/{name}/disable")
+async def disable_user(name: UserName, account: Manager, request: Request) -> dict[str, Any]:
+    """Disable a user: they sign in no more, and their keys and sessions stop at once.
+    404 for an unknown user."""
+    return await _set_active(request, account, name, False)
+
+
+@router.post("/users/{name}/enable")
+async def enable_user(name: UserName, account: Manager, request: Request) -> dict[str, Any]:
+    """Enable a disabled user again (keys revoked meanwhile stay revoked). 404 for an
+    unknown user."""
+    return await _set_active(request, account, name, True)
+
+
+async def _set_active(
+    request: Request, account: AccountRow, name: str, active: bool
 ) -> dict[str, Any]:
-    """Disable a user (they sign in no more; their keys and sessions stop at once) or
-    enable them again. 404 for an unknown user."""
     user = await run_in_threadpool(
-        engine_of(request).set_user_active,
-        account.id,
-        name,
-        action == "enable",
-        actor_of(account),
+        engine_of(request).set_user_active, account.id, name, active, actor_of(account)
     )
     return user_view(user)
 
