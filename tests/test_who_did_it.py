@@ -255,3 +255,12 @@ def test_a_send_refused_at_its_hand_over_still_names_who_sent_it(world: World) -
     )
     assert (messages[-1].status, messages[-1].sent_by) == ("failed", "user:alice")
     assert world.fake.requests == []
+
+
+def test_a_text_sent_from_the_cli_names_its_actor(db_url: str, engine: Engine) -> None:
+    cli = Cli(db_url)
+    cli("accounts", "create", "acme", "--profile", "twilio")
+    cli("senders", "add", "--account", "acme", A)
+    cli("--actor", "ann", "send", "--account", "acme", "--from", A, "--to", BOB, "hello")
+    (sent,) = engine.history("acme", BOB)[1]
+    assert (sent.direction, sent.sent_by, sent.sent_via) == ("out", "ann", "cli")
