@@ -11,7 +11,7 @@ import httpx
 import pytest
 from cli_support import Cli
 from fastapi.testclient import TestClient
-from test_api_support import BOB, A, Tenant, assert_problem, auth
+from test_api_support import BOB, EVE, A, Tenant, assert_problem, auth
 from test_web_inbox import _reply
 from web_support import HOST, sign_in
 from webhook_support import ACME, TX, World
@@ -68,6 +68,15 @@ def test_a_send_through_the_api_names_its_key_on_the_message_and_its_refusal(
         "api",
     )
     assert (messages[-1].status, messages[-1].sent_by) == ("failed", "user:alice")
+    # A broadcast's texts name the key too.
+    fanned = acme.client.post(
+        "/v1/broadcasts",
+        headers=agent,
+        json={"from": A, "body": "We are closed Monday", "numbers": [EVE], "campaign": False},
+    ).json()
+    (result,) = fanned["results"]
+    broadcast = acme.ok("GET", f"/v1/messages/{result['message_id']}")
+    assert (broadcast["sent_by"], broadcast["sent_via"]) == ("user:alice", "api")
     # An automatic answer (the opt-out's confirmation, say) names no one.
     assert all(m.sent_by is None for m in messages if m.reply)
 

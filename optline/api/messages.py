@@ -160,6 +160,7 @@ async def broadcast(body: Broadcast, account: Account, request: Request) -> dict
         body.numbers,
         body.campaign,
         body.purpose,
+        actor_of(account),
     )
     return {
         "results": [r.as_dict() for r in results],
