@@ -19,7 +19,16 @@ from typing import Annotated, Any
 import typer
 
 from optline.cli_accounts import accounts_app, secrets_app, senders_app
-from optline.cli_common import AccountOpt, JsonOpt, ListOpt, Options, emit, engine, fail
+from optline.cli_common import (
+    AccountOpt,
+    JsonOpt,
+    ListOpt,
+    Options,
+    actor_of,
+    emit,
+    engine,
+    fail,
+)
 from optline.cli_consents import consents_app
 from optline.cli_contacts import contacts_app
 from optline.cli_ledger import ledger_app
@@ -111,7 +120,8 @@ def receive(
 def _decision_command(ctx: typer.Context, record: bool, **kwargs: Any) -> None:
     as_json = kwargs.pop("as_json")
     with engine(ctx) as e:
-        decision = e.send(**kwargs).decision if record else e.check(**kwargs)
+        # A text sent from here names the --actor (else the OS user) as its sender.
+        decision = e.send(**kwargs, actor=actor_of(ctx)).decision if record else e.check(**kwargs)
     data = decision.as_dict()
     verdict = "allowed" if decision.allowed else f"refused: {data['reason']}"
     if data["next_allowed_at"]:

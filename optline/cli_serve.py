@@ -14,6 +14,8 @@ import typer
 
 from optline import demo_data
 from optline.cli_common import fail
+from optline.domain.actors import Actor
+from optline.domain.messages import Via
 from optline.domain.users import Role
 from optline.engine import Engine, utcnow
 from optline.errors import OptlineError
@@ -69,7 +71,7 @@ def demo_sign_in(database_url: str) -> DemoSignIn:
         if any(user.name == DEMO_USER for user, _ in e.users(DEMO_ACCOUNT)):
             e.set_user_password(DEMO_ACCOUNT, DEMO_USER, password)
         else:
-            e.add_user(DEMO_ACCOUNT, DEMO_USER, Role.ADMIN, password, "demo")
+            e.add_user(DEMO_ACCOUNT, DEMO_USER, Role.ADMIN, password, Actor("demo", Via.CLI))
         return DemoSignIn(e.issue_api_key(DEMO_ACCOUNT), password)
 
 

@@ -5,13 +5,13 @@ name, role or password, or a name already taken."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from optline.api.views import user_change_view, user_view
 from optline.cli_common import actor_of, emit, engine
 from optline.domain.users import Role
-from optline.store.rows import UserRow
 
 users_app = typer.Typer(
     help="Users: who signs in to the web UI, with which role, and their API keys.",
@@ -20,18 +20,6 @@ users_app = typer.Typer(
 
 AccountOpt = Annotated[str, typer.Option("--account", help="Account name.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-
-
-def user_dict(user: UserRow, keys: int | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "name": user.name,
-        "role": user.role.value,
-        "active": user.active,
-        "created_at": user.created_at.isoformat(),
-        "created_by": user.created_by,
-        "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
-    }
-    return data if keys is None else {**data, "api_keys": keys}
 
 
 @users_app.command("add")
@@ -55,8 +43,8 @@ def users_add(
     ``--actor`` (else the OS user) is recorded as who added them."""
 
     with engine(ctx) as e:
-        user = e.add_user(account, name, role, password, actor_of(ctx).by)
-    emit(user_dict(user), as_json, f"user {user.name} added ({user.role.value})")
+        user = e.add_user(account, name, role, password, actor_of(ctx))
+    emit(user_view(user), as_json, f"user {user.name} added ({user.role.value})")
 
 
 @users_app.command("list")
@@ -70,13 +58,13 @@ def users_list(ctx: typer.Context, account: AccountOpt, as_json: JsonOpt = False
         f"\t{u.last_sign_in_at.isoformat() if u.last_sign_in_at else 'never signed in'}"
         for u, keys in rows
     ]
-    emit({"users": [user_dict(u, keys) for u, keys in rows]}, as_json, "\n".join(lines))
+    emit({"users": [user_view(u, keys) for u, keys in rows]}, as_json, "\n".join(lines))
 
 
 def _set_active(ctx: typer.Context, account: str, name: str, active: bool) -> None:
 
     with engine(ctx) as e:
-        user = e.set_user_active(account, name, active)
+        user = e.set_user_active(account, name, active, actor_of(ctx))
     typer.echo(f"user {user.name} {'enabled' if active else 'disabled'}")
 
 
@@ -97,7 +85,7 @@ def users_key(ctx: typer.Context, name: str, account: AccountOpt, as_json: JsonO
     """Issue a new API key for the user (their others stay); printed once, stored hashed."""
 
     with engine(ctx) as e:
-        key = e.issue_user_key(account, name)
+        key = e.issue_user_key(account, name, actor_of(ctx))
     emit({"user": name, "api_key": key}, as_json, f"API key for {name} (shown once): {key}")
 
 
@@ -106,5 +94,21 @@ def users_revoke_keys(ctx: typer.Context, name: str, account: AccountOpt) -> Non
     """Revoke every API key of the user, at once."""
 
     with engine(ctx) as e:
-        count = e.revoke_user_keys(account, name)
+        count = e.revoke_user_keys(account, name, actor_of(ctx))
     typer.echo(f"{count} API key(s) of {name} revoked")
+
+
+@users_app.command("audit")
+def users_audit(
+    ctx: typer.Context,
+    account: AccountOpt,
+    limit: Annotated[int, typer.Option(help="How many changes, newest first.")] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who added, disabled or enabled the account's users, or issued or revoked their
+    keys, and when: newest first."""
+
+    with engine(ctx) as e:
+        rows = e.user_changes(account, limit)
+    lines = [f"{c.at.isoformat()}\t{c.user_name}\t{c.change.value}\t{c.by} ({c.via})" for c in rows]
+    emit({"changes": [user_change_view(c) for c in rows]}, as_json, "\n".join(lines))

@@ -12,11 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_api_support import BOB, EVE, Tenant, assert_problem, auth
 
+from optline.domain.actors import Actor
+from optline.domain.messages import Via
 from optline.domain.users import Access, Role, refusal, user_name
 from optline.engine import Engine
 from optline.errors import AlreadyExists, BadInput, UnknownUser
 from optline.store.migrate import alembic_config
 from optline.store.schema import ui_sessions, user_keys, users
+
+#: Who makes the changes to users these tests make.
+BY = Actor("ann", Via.CLI)
 
 # -- the rules ----------------------------------------------------------------------------
 
@@ -52,7 +57,7 @@ def test_a_user_name_is_kept_only_in_its_one_form(raw: str) -> None:
 
 def test_users_are_added_listed_and_refused_twice_or_with_a_bad_password(engine: Engine) -> None:
     engine.create_account("acme", overrides={"support_contact": "help@example.com"})
-    alice = engine.add_user("acme", " Alice ", "agent", "correct horse", "ann")
+    alice = engine.add_user("acme", " Alice ", "agent", "correct horse", BY)
     assert (alice.name, alice.role, alice.active, alice.created_by) == (
         "alice",
         Role.AGENT,
@@ -60,13 +65,13 @@ def test_users_are_added_listed_and_refused_twice_or_with_a_bad_password(engine:
         "ann",
     )
     with pytest.raises(AlreadyExists):
-        engine.add_user("acme", "alice", Role.ADMIN, "another password", "ann")
+        engine.add_user("acme", "alice", Role.ADMIN, "another password", BY)
     with pytest.raises(BadInput, match="at least 8"):
-        engine.add_user("acme", "bob", Role.ADMIN, "short", "ann")
+        engine.add_user("acme", "bob", Role.ADMIN, "short", BY)
     with pytest.raises(BadInput, match="not one of admin, agent, read_only"):
-        engine.add_user("acme", "bob", "owner", "long enough", "ann")
+        engine.add_user("acme", "bob", "owner", "long enough", BY)
     with pytest.raises(UnknownUser):
-        engine.issue_user_key("acme", "nobody")
+        engine.issue_user_key("acme", "nobody", BY)
     # The password is stored as an Argon2id hash, never as given.
     with engine.store.read() as tx:
         stored = tx.conn.execute(sa.select(users.c.password_hash)).scalar_one()
@@ -76,8 +81,11 @@ def test_users_are_added_listed_and_refused_twice_or_with_a_bad_password(engine:
 
 def test_a_users_keys_work_until_revoked_or_the_user_is_disabled(engine: Engine) -> None:
     engine.create_account("acme", overrides={"support_contact": "help@example.com"})
-    engine.add_user("acme", "alice", Role.READ_ONLY, "correct horse", "ann")
-    first, second = engine.issue_user_key("acme", "alice"), engine.issue_user_key("acme", "alice")
+    engine.add_user("acme", "alice", Role.READ_ONLY, "correct horse", BY)
+    first, second = (
+        engine.issue_user_key("acme", "alice", BY),
+        engine.issue_user_key("acme", "alice", BY),
+    )
     found = engine.account_for_key(first)
     assert found is not None
     assert (found.name, found.api_key_name, found.role) == ("acme", "user:alice", Role.READ_ONLY)
@@ -85,20 +93,20 @@ def test_a_users_keys_work_until_revoked_or_the_user_is_disabled(engine: Engine)
     with engine.store.read() as tx:
         hashes = set(tx.conn.execute(sa.select(user_keys.c.key_hash)).scalars())
     assert len(hashes) == 2 and first not in hashes and second not in hashes
-    engine.set_user_active("acme", "alice", False)
+    engine.set_user_active("acme", "alice", False, BY)
     assert engine.account_for_key(first) is None and engine.account_for_key(second) is None
     with pytest.raises(BadInput, match="disabled"):
-        engine.issue_user_key("acme", "alice")
-    engine.set_user_active("acme", "alice", True)
+        engine.issue_user_key("acme", "alice", BY)
+    engine.set_user_active("acme", "alice", True, BY)
     assert engine.account_for_key(second) is not None
-    assert engine.revoke_user_keys("acme", "alice") == 2
+    assert engine.revoke_user_keys("acme", "alice", BY) == 2
     assert engine.account_for_key(first) is None and engine.account_for_key(second) is None
     assert [keys for _, keys in engine.users("acme")] == [0]
 
 
 def test_sessions_hold_while_their_user_or_key_does(engine: Engine) -> None:
     engine.create_account("acme", overrides={"support_contact": "help@example.com"})
-    engine.add_user("acme", "alice", Role.AGENT, "correct horse", "ann")
+    engine.add_user("acme", "alice", Role.AGENT, "correct horse", BY)
     assert engine.sign_in("acme", "alice", "wrong horse") is None
     assert engine.sign_in("acme", "nobody", "correct horse") is None
     assert engine.sign_in("other", "alice", "correct horse") is None
@@ -111,7 +119,7 @@ def test_sessions_hold_while_their_user_or_key_does(engine: Engine) -> None:
     assert user.last_sign_in_at is not None
     with engine.store.read() as tx:  # the token is stored by its hash only
         assert token not in set(tx.conn.execute(sa.select(ui_sessions.c.token_hash)).scalars())
-    engine.set_user_active("acme", "alice", False)
+    engine.set_user_active("acme", "alice", False, BY)
     assert engine.ui_session(token) is None
     assert engine.sign_in("acme", "alice", "correct horse") is None
     # A session opened with the account's key ends when the account gets a new key.
@@ -135,8 +143,8 @@ def test_a_key_name_may_not_pass_for_a_user(engine: Engine) -> None:
 
 
 def _user_key(engine: Engine, tenant: Tenant, name: str, role: Role) -> dict[str, str]:
-    engine.add_user(tenant.name, name, role, f"{name} password", "test")
-    return auth(engine.issue_user_key(tenant.name, name))
+    engine.add_user(tenant.name, name, role, f"{name} password", BY)
+    return auth(engine.issue_user_key(tenant.name, name, BY))
 
 
 def test_an_agents_key_works_with_contacts_and_is_recorded_as_theirs(
@@ -189,11 +197,11 @@ def test_a_read_only_key_reads_and_changes_nothing(acme: Tenant, engine: Engine)
 def test_a_revoked_or_disabled_users_key_stops_at_once(acme: Tenant, engine: Engine) -> None:
     agent = _user_key(engine, acme, "alice", Role.AGENT)
     assert acme.client.get("/v1/account", headers=agent).status_code == 200
-    engine.set_user_active("acme", "alice", False)
+    engine.set_user_active("acme", "alice", False, BY)
     assert_problem(acme.client.get("/v1/account", headers=agent), 401, "unauthorized")
-    engine.set_user_active("acme", "alice", True)
+    engine.set_user_active("acme", "alice", True, BY)
     assert acme.client.get("/v1/account", headers=agent).status_code == 200
-    engine.revoke_user_keys("acme", "alice")
+    engine.revoke_user_keys("acme", "alice", BY)
     assert_problem(acme.client.get("/v1/account", headers=agent), 401, "unauthorized")
 
 
@@ -241,5 +249,5 @@ def test_an_existing_database_upgrades_and_its_account_key_stays_its_admins(
     assert found is not None
     assert (found.name, found.api_key_name, found.role) == ("acme", "front-desk", Role.ADMIN)
     assert engine.users("acme") == []
-    engine.add_user("acme", "alice", Role.ADMIN, "correct horse", "upgrade")
+    engine.add_user("acme", "alice", Role.ADMIN, "correct horse", BY)
     assert engine.sign_in("acme", "alice", "correct horse") is not None

@@ -12,9 +12,14 @@ from fastapi.testclient import TestClient
 from test_api_support import BOB, EVE, Tenant
 from web_support import HOST, form_token, sign_in
 
+from optline.domain.actors import Actor
+from optline.domain.messages import Via
 from optline.domain.users import Role
 from optline.engine import Engine
 from optline.web.session import COOKIE, CSRF_HEADER, LOGIN_COOKIE
+
+#: Who makes the changes to users these tests make.
+BY = Actor("test", Via.CLI)
 
 
 def _text(response: httpx.Response) -> str:
@@ -23,14 +28,14 @@ def _text(response: httpx.Response) -> str:
 
 def _as(acme: Tenant, engine: Engine, name: str, role: Role) -> TestClient:
     """acme's client, signed in as a new user ``name`` of ``role``."""
-    engine.add_user("acme", name, role, f"{name} password", "test")
+    engine.add_user("acme", name, role, f"{name} password", BY)
     signed = sign_in(acme.client, account="acme", user=name, password=f"{name} password")
     assert signed.status_code == 303, signed.text
     return acme.client
 
 
 def test_a_user_signs_in_with_a_password_and_out(acme: Tenant, engine: Engine) -> None:
-    engine.add_user("acme", "alice", Role.AGENT, "correct horse", "test")
+    engine.add_user("acme", "alice", Role.AGENT, "correct horse", BY)
     response = sign_in(acme.client, account="acme", user="Alice", password="correct horse")
     assert response.status_code == 303 and response.headers["location"] == "/ui/"
     cookie = response.headers["set-cookie"]
@@ -52,9 +57,9 @@ def test_a_user_signs_in_with_a_password_and_out(acme: Tenant, engine: Engine) -
 def test_a_wrong_password_an_unknown_user_and_a_disabled_one_are_refused_alike(
     acme: Tenant, engine: Engine
 ) -> None:
-    engine.add_user("acme", "alice", Role.AGENT, "correct horse", "test")
-    engine.add_user("acme", "dora", Role.ADMIN, "dora password", "test")
-    engine.set_user_active("acme", "dora", False)
+    engine.add_user("acme", "alice", Role.AGENT, "correct horse", BY)
+    engine.add_user("acme", "dora", Role.ADMIN, "dora password", BY)
+    engine.set_user_active("acme", "dora", False, BY)
     for account, user, password in [
         ("acme", "alice", "wrong horse"),
         ("acme", "nobody", "correct horse"),

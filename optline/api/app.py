@@ -26,6 +26,7 @@ from optline.api import (
     review,
     telemetry,
     unsettled,
+    users,
     webhooks,
 )
 from optline.domain import learned
@@ -117,6 +118,7 @@ def create_app(
         review.router,
         consents.router,
         moves.router,
+        users.router,
     ):
         app.include_router(router)
     docs.install(app)
@@ -133,6 +135,7 @@ def create_app(
 API_TAGS = (
     "webhooks",
     "accounts",
+    "users",
     "senders",
     "policy",
     "contacts",

@@ -18,6 +18,7 @@ from optline.api.deps import (
     CheckedRoute,
     RawRequestRoute,
     account_of,
+    actor_of,
     engine_of,
     json_body,
     validated,
@@ -72,6 +73,7 @@ async def send_message(request: Request) -> Response:
         text.campaign,
         _idempotency_key(request),
         text.purpose,
+        actor_of(account),
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(result.as_dict(), headers=headers)
@@ -158,6 +160,7 @@ async def broadcast(body: Broadcast, account: Account, request: Request) -> dict
         body.numbers,
         body.campaign,
         body.purpose,
+        actor_of(account),
     )
     return {
         "results": [r.as_dict() for r in results],

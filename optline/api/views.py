@@ -10,6 +10,7 @@ from optline.domain.policy import Policy
 from optline.domain.policy_overrides import effective_fields, override_values
 from optline.domain.projection import Projection
 from optline.store import AccountRow, ListRow, MessageRow, SenderRow, StoredEvent
+from optline.store.rows import UserChangeRow, UserRow
 
 T = TypeVar("T")
 
@@ -88,6 +89,8 @@ def message_view(message: MessageRow) -> dict[str, Any]:
         "provider_id": message.provider_id,
         "at": message.created_at.isoformat(),
         "redacted_at": message.redacted_at.isoformat() if message.redacted_at else None,
+        "sent_by": message.sent_by,
+        "sent_via": message.sent_via,
     }
 
 
@@ -96,3 +99,26 @@ def page_of(rows: list[T], limit: int) -> tuple[list[T], T | None]:
     the last row of the page, whose key is the next page's cursor."""
     page = rows[:limit]
     return page, page[-1] if len(rows) > limit and page else None
+
+
+def user_view(user: UserRow, keys: int | None = None) -> dict[str, Any]:
+    """A user as the API and the CLI show them (``keys``: how many API keys they hold)."""
+    data: dict[str, Any] = {
+        "name": user.name,
+        "role": user.role.value,
+        "active": user.active,
+        "created_at": user.created_at.isoformat(),
+        "created_by": user.created_by,
+        "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
+    }
+    return data if keys is None else {**data, "api_keys": keys}
+
+
+def user_change_view(change: UserChangeRow) -> dict[str, Any]:
+    return {
+        "user": change.user_name,
+        "change": change.change.value,
+        "by": change.by,
+        "via": change.via,
+        "at": change.at.isoformat(),
+    }

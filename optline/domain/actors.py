@@ -35,6 +35,12 @@ class Actor:
     via: Via
 
 
+def sender_of(by: str | None, via: str | None) -> Actor | None:
+    """Who sent a text as its message records them (None: an automatic answer, or a
+    text sent before senders were recorded)."""
+    return None if by is None or via is None else Actor(by, Via(via))
+
+
 @dataclass(frozen=True, slots=True)
 class MessageRef:
     """The text (or refused send) a change came with, and the reply sent back to it:

@@ -34,6 +34,16 @@ class Role(StrEnum):
     READ_ONLY = "read_only"
 
 
+class UserChange(StrEnum):
+    """A change to a user that the account keeps on record, with who made it."""
+
+    ADDED = "added"
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+    KEY_ISSUED = "key_issued"
+    KEYS_REVOKED = "keys_revoked"
+
+
 class Access(StrEnum):
     """The kinds of request a role is checked against."""
 

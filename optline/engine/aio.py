@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
+from optline.domain.actors import Actor
 from optline.engine.context import AccountRef
 from optline.engine.results import InboundResult, SendResult
 from optline.store import AccountRow, SenderRow
@@ -60,6 +61,7 @@ class AsyncEngine:
         campaign: bool = False,
         idempotency_key: str | None = None,
         purpose: str | None = None,
+        actor: Actor | None = None,
     ) -> SendResult:
         """:meth:`Engine.send <optline.engine.Engine.send>`: decided and recorded in
         the loop's group commit, then handed to the provider on a worker thread (a
@@ -75,6 +77,7 @@ class AsyncEngine:
             campaign,
             idempotency_key,
             purpose,
+            actor,
         )
         if engine.dispatches(pending):  # a provider's API: network time, off the loop
             return await anyio.to_thread.run_sync(engine.deliver, pending)

@@ -13,8 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from operator import setitem
 
 from optline.domain import inputs, written_consent
+from optline.domain.actors import Actor
 from optline.domain.consent_codes import Reason
-from optline.engine.context import AccountRef, phone, sender_number
+from optline.engine.context import AccountRef, checked_actor, phone, sender_number
 from optline.engine.outbound import Outbound
 from optline.engine.reading import Reading
 from optline.engine.results import BroadcastDecisions, PendingSend, SendResult
@@ -42,10 +43,11 @@ class Broadcasting(Outbound, Reading):
         numbers: Sequence[str] | None = None,
         campaign: bool = True,
         purpose: str | None = None,
+        actor: Actor | None = None,
     ) -> list[SendResult]:
         """One text to every member of ``list_name`` (subscribed) or to ``numbers``; the
         results in the recipients' order. ``purpose``: the texts' (as :meth:`send`
-        reads it).
+        reads it); ``actor``: who sends them (recorded as :meth:`send` records it).
 
         Every recipient is decided and recorded as :meth:`send` does, ``BROADCAST_CHUNK``
         of them to a transaction; the allowed texts then go to the provider
@@ -61,11 +63,12 @@ class Broadcasting(Outbound, Reading):
             members = self.contacts(account, list_name=list_name)
             recipients = [c.phone for c in members if c.lists.get(list_name)]
         from_number = sender_number(sender)
+        actor = checked_actor(actor)
         pending: list[PendingSend] = []
         for start in range(0, len(recipients), BROADCAST_CHUNK):
             chunk = recipients[start : start + BROADCAST_CHUNK]
             pending += self._decide_chunk(
-                account, from_number, chunk, body, list_name, campaign, purpose
+                account, from_number, chunk, body, list_name, campaign, purpose, actor
             )
         if not any(self.dispatches(p) for p in pending):
             return [self.deliver(p) for p in pending]
@@ -81,6 +84,7 @@ class Broadcasting(Outbound, Reading):
         list_name: str | None,
         campaign: bool,
         purpose: str | None,
+        actor: Actor | None = None,
     ) -> list[PendingSend]:
         """Decide and record texts to ``recipients`` in one transaction."""
         now = self._clock()
@@ -108,6 +112,7 @@ class Broadcasting(Outbound, Reading):
                     times,
                     to in held,
                     purpose=purpose,
+                    actor=actor,
                 )
                 for to in recipients
             ]

@@ -273,10 +273,12 @@ class Context:
         from_number: str,
         decision: Decision,
         now: datetime,
+        actor: Actor | None = None,
     ) -> None:
-        """Put a refused send on the contact's ledger (``send_refused``)."""
+        """Put a refused send on the contact's ledger (``send_refused``), naming who
+        sent it (``actor``) where a person or an API key did."""
         refused = decisions.refused_event(state or ContactState(to), from_number, decision)
-        self._append(tx, account_id, [refused], now)
+        self._append(tx, account_id, attributed([refused], actor), now)
 
     @staticmethod
     def _provider_outcome(

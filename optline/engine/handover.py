@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from optline.domain import decisions, purposes
+from optline.domain.actors import sender_of
 from optline.domain.consent import ContactState
 from optline.domain.consent_codes import Reason
 from optline.domain.decisions import Decision
@@ -211,7 +212,10 @@ class HandOver(Changes):
         )
         if decision.allowed:
             return MessageStatus.SENDING, None, None
-        self._record_refusal(tx, account_id, state, message.phone, message.sender, decision, now)
+        sender = sender_of(message.sent_by, message.sent_via)
+        self._record_refusal(
+            tx, account_id, state, message.phone, message.sender, decision, now, sender
+        )
         untold = None if state is None else decisions.never_sent(state, policy, message.body)
         if untold is not None and untold is not state:
             tx.contacts.save(account_id, untold, now)

@@ -18,12 +18,13 @@ from dataclasses import replace
 from datetime import datetime
 
 from optline.domain import decisions, inputs
+from optline.domain.actors import Actor
 from optline.domain.consent import ContactState
 from optline.domain.consent_codes import Reason
 from optline.domain.decisions import Decision
 from optline.domain.messages import MessageStatus
 from optline.domain.policy import Policy
-from optline.engine.context import AccountRef, phone, sender_number
+from optline.engine.context import AccountRef, checked_actor, phone, sender_number
 from optline.engine.handover import HandOver
 from optline.engine.reassigned import Reassigned
 from optline.engine.results import PendingSend, SendResult
@@ -179,6 +180,7 @@ class Outbound(HandOver, Locating, Reassigned):
         campaign: bool = False,
         idempotency_key: str | None = None,
         purpose: str | None = None,
+        actor: Actor | None = None,
     ) -> SendResult:
         """Decide, record and (with a dispatcher) send one text.
 
@@ -191,11 +193,12 @@ class Outbound(HandOver, Locating, Reassigned):
         With an ``idempotency_key``, the same request again (a retry after a timeout)
         sends nothing new: it gets the first request's message as it is now, and one
         whose hand-over never started is decided again and sent. The key with another
-        request raises :class:`IdempotencyKeyReused`.
+        request raises :class:`IdempotencyKeyReused`. ``actor``: who sends it (a
+        person or an API key), recorded on the message and on a refusal's event.
         """
         return self.deliver(
             self.decide_send(
-                account, sender, to, body, list_name, campaign, idempotency_key, purpose
+                account, sender, to, body, list_name, campaign, idempotency_key, purpose, actor
             )
         )
 
@@ -209,8 +212,10 @@ class Outbound(HandOver, Locating, Reassigned):
         campaign: bool = False,
         idempotency_key: str | None = None,
         purpose: str | None = None,
+        actor: Actor | None = None,
     ) -> PendingSend:
         """The first half of :meth:`send`: decide and record, in one transaction."""
+        actor = checked_actor(actor)
         contact_phone = phone(to)
         from_number = sender_number(sender)
         body = inputs.outbound_text(body)
@@ -258,6 +263,7 @@ class Outbound(HandOver, Locating, Reassigned):
                     self._held(tx, row.id, policy, campaign, contact_phone),
                     refuse,
                     purpose,
+                    actor,
                 )
                 if key is not None:
                     tx.messages.record_send_request(
@@ -295,6 +301,7 @@ class Outbound(HandOver, Locating, Reassigned):
         held: bool = False,
         refuse: Reason | None = None,
         purpose: str | None = None,
+        actor: Actor | None = None,
     ) -> PendingSend:
         """Decide one text on the contact's state as locked in ``tx`` (consent, then the
         send windows and caps), and record it (``held``: a flagged reply of the
@@ -335,6 +342,7 @@ class Outbound(HandOver, Locating, Reassigned):
             now,
             queued=queued,
             purpose=purpose,
+            actor=actor,
         )
         return PendingSend(sender, to, decision, message_id, notice_id=notice_id)
 
@@ -355,13 +363,16 @@ class Outbound(HandOver, Locating, Reassigned):
         now: datetime,
         queued: bool,
         purpose: str | None = None,
+        actor: Actor | None = None,
     ) -> int:
         """Record a send's decision: failed with its reason, or allowed, and then
         ``queued`` for the provider (``dispatch_recorded``) or sent by the caller."""
         if decision.allowed:
             tx.contacts.save(account_id, decisions.sent(state or ContactState(contact_phone)), now)
         else:
-            self._record_refusal(tx, account_id, state, contact_phone, from_number, decision, now)
+            self._record_refusal(
+                tx, account_id, state, contact_phone, from_number, decision, now, actor
+            )
         return tx.messages.record_outbound(
             account_id,
             phone=contact_phone,
@@ -375,6 +386,8 @@ class Outbound(HandOver, Locating, Reassigned):
             campaign=campaign,
             at=now,
             purpose=purpose,
+            sent_by=None if actor is None else actor.by,
+            sent_via=None if actor is None else actor.via.value,
         )
 
 

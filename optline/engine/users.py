@@ -16,18 +16,27 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from optline.domain import inputs
 from optline.domain import users as rules
-from optline.domain.users import Role
-from optline.engine.context import AccountRef, key_hash, new_key
+from optline.domain.actors import Actor
+from optline.domain.users import Role, UserChange
+from optline.engine.context import AccountRef, checked_actor, key_hash, new_key
 from optline.engine.directory import Directory
 from optline.errors import AlreadyExists, BadInput, UnknownAccount, UnknownUser
 from optline.store import Conflict, Tx
-from optline.store.rows import UiSession, UserRow
+from optline.store.rows import UiSession, UserChangeRow, UserRow
 
 #: How long a web UI session lasts from its sign-in.
 SESSION_LIFETIME = timedelta(hours=12)
 _hasher = PasswordHasher()
+#: The most changes to users one answer lists.
+MAX_USER_CHANGES = 1000
+
+
+def _checked(by: Actor) -> Actor:
+    """``by`` with its name checked as every actor's is."""
+    checked = checked_actor(by)
+    assert checked is not None
+    return checked
 
 
 @cache
@@ -48,19 +57,21 @@ class Users(Directory):
     """The account's users, their keys, and the web UI's sessions."""
 
     def add_user(
-        self, account: AccountRef, name: str, role: Role | str, password: str, by: str
+        self, account: AccountRef, name: str, role: Role | str, password: str, by: Actor
     ) -> UserRow:
         """Add an active user who signs in with ``password``; ``by``: who added them."""
         name = rules.user_name(name)
         role = rules.role(role)
         hashed = _hasher.hash(rules.password(password))
-        by = inputs.actor(by)
+        by = _checked(by)
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             try:
-                return tx.users.add(row.id, name, role, hashed, by, self._clock())
+                user = tx.users.add(row.id, name, role, hashed, by.by, self._clock())
             except Conflict:
                 raise AlreadyExists(f"user {name!r} already exists") from None
+            self._record(tx, row.id, name, UserChange.ADDED, by)
+            return user
 
     def set_user_password(self, account: AccountRef, name: str, password: str) -> None:
         """Give the user a new password (their sessions and keys stay)."""
@@ -76,19 +87,32 @@ class Users(Directory):
             keys = tx.users.key_counts(row.id)
             return [(user, keys.get(user.name, 0)) for user in tx.users.all(row.id)]
 
-    def set_user_active(self, account: AccountRef, name: str, active: bool) -> UserRow:
+    def user_changes(self, account: AccountRef, limit: int = 100) -> list[UserChangeRow]:
+        """The last ``limit`` changes to the account's users (who added, disabled or
+        enabled them, issued or revoked their keys, and when), newest first."""
+        if not 0 < limit <= MAX_USER_CHANGES:
+            raise BadInput(f"limit must be from 1 to {MAX_USER_CHANGES}")
+        with self.store.read() as tx:
+            return tx.users.changes(self._account(tx, account).id, limit)
+
+    def set_user_active(self, account: AccountRef, name: str, active: bool, by: Actor) -> UserRow:
         """Enable or disable a user: a disabled one signs in no more, and their keys
-        and sessions stop working at once."""
+        and sessions stop working at once; ``by``: who did."""
+        by = _checked(by)
         with self.store.transaction() as tx:
             row = self._account(tx, account)
             name = self._user(tx, row.id, name).name
             tx.users.set_active(row.id, name, active)
+            change = UserChange.ENABLED if active else UserChange.DISABLED
+            self._record(tx, row.id, name, change, by)
             found = tx.users.get(row.id, name)
             assert found is not None
             return found
 
-    def issue_user_key(self, account: AccountRef, name: str) -> str:
-        """A new API key for the user (their others stay); returned once."""
+    def issue_user_key(self, account: AccountRef, name: str, by: Actor) -> str:
+        """A new API key for the user (their others stay); returned once. ``by``: who
+        issued it."""
+        by = _checked(by)
         key = new_key()
         with self.store.transaction() as tx:
             row = self._account(tx, account)
@@ -96,13 +120,22 @@ class Users(Directory):
             if not user.active:
                 raise BadInput(f"user {user.name!r} is disabled: enable them first")
             tx.users.add_key(row.id, user.name, key_hash(key), self._clock())
+            self._record(tx, row.id, user.name, UserChange.KEY_ISSUED, by)
         return key
 
-    def revoke_user_keys(self, account: AccountRef, name: str) -> int:
-        """Revoke every API key of the user; returns how many there were."""
+    def revoke_user_keys(self, account: AccountRef, name: str, by: Actor) -> int:
+        """Revoke every API key of the user; returns how many there were. ``by``: who
+        revoked them."""
+        by = _checked(by)
         with self.store.transaction() as tx:
             row = self._account(tx, account)
-            return tx.users.revoke_keys(row.id, self._user(tx, row.id, name).name)
+            name = self._user(tx, row.id, name).name
+            count = tx.users.revoke_keys(row.id, name)
+            self._record(tx, row.id, name, UserChange.KEYS_REVOKED, by)
+            return count
+
+    def _record(self, tx: Tx, account_id: int, name: str, change: UserChange, by: Actor) -> None:
+        tx.users.record_change(account_id, name, change, by.by, by.via.value, self._clock())
 
     @staticmethod
     def _user(tx: Tx, account_id: int, name: str) -> UserRow:

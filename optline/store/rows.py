@@ -16,7 +16,7 @@ from sqlalchemy.engine import Row
 from optline.domain.consent import ContactState
 from optline.domain.consent_codes import Status
 from optline.domain.policy import SenderKind
-from optline.domain.users import Role
+from optline.domain.users import Role, UserChange
 from optline.store.ledger import timestamp
 from optline.store.sealed import Sealer
 
@@ -142,6 +142,20 @@ class MessageRow:
     disclosure: bool = False  # the first-text disclosure as a text of its own (seed 004)
     redacted_at: datetime | None = None  # the body was redacted then (it is empty)
     purpose: str | None = None  # the purpose it was sent for (optline.domain.purposes)
+    sent_by: str | None = None  # who sent it (an actor's name), where a person or key did
+    sent_via: str | None = None  # how they sent it (optline.domain.messages.Via)
+
+
+@dataclass(frozen=True)
+class UserChangeRow:
+    """A change to one of an account's users: which, what, who made it, how, when."""
+
+    id: int
+    user_name: str
+    change: UserChange
+    by: str
+    via: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -232,6 +246,8 @@ def message_row(r: Row[Any, Any, Any, Any]) -> MessageRow:
         r.disclosure,
         r.redacted_at,
         r.purpose,
+        r.sent_by,
+        r.sent_via,
     )
 
 

@@ -415,6 +415,10 @@ messages = sa.Table(
     # When the body was redacted (emptied, on a deletion request); NULL: it is as
     # written. The ledger keeps its SHA-256 (docs/ledger.md), so the chain holds.
     sa.Column("redacted_at", UTCDateTime, nullable=True),
+    # Who sent the text (an actor's name: user:<name> or an API key's) and how (api,
+    # ui); NULL on automatic answers and on texts sent before senders were recorded.
+    sa.Column("sent_by", sa.String, nullable=True),
+    sa.Column("sent_via", sa.String, nullable=True),
     sa.UniqueConstraint("account_id", "provider_id"),
     sa.Index("ix_messages_account_id_phone_id", "account_id", "phone", "id"),
     # Replies that the provider's API must still send (Telnyx): the few rows the reply
@@ -552,6 +556,21 @@ user_keys = sa.Table(
     _user_fk(),
     # A key is looked up by its hash alone (like a sender's number, across accounts).
     sa.Index("ix_user_keys_key_hash", "key_hash", unique=True),
+)
+
+# Who added, disabled or enabled a user, or issued or revoked their keys, and when
+# (optline.domain.users.UserChange); kept when the user is gone.
+user_changes = sa.Table(
+    "user_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, _account_fk(), nullable=False),
+    sa.Column("user_name", sa.String, nullable=False),
+    sa.Column("change", sa.String, nullable=False),
+    sa.Column("by", sa.String, nullable=False),
+    sa.Column("via", sa.String, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_user_changes_account_id_id", "account_id", "id"),
 )
 
 # The web UI's sessions: the cookie holds a random token, stored here by its SHA-256,

@@ -29,7 +29,7 @@ from optline.engine import MAX_CONVERSATIONS
 from optline.errors import OptlineError
 from optline.store import MessageRow, StoredEvent
 from optline.web.pages import PREFIX, _failed, _page, _redirect, _text
-from optline.web.session import FormRefused, _form, _signed_in
+from optline.web.session import FormRefused, _actor, _form, _signed_in
 
 router = APIRouter(prefix=f"{PREFIX}/inbox", include_in_schema=False, route_class=CheckedRoute)
 PAGE_SIZE = 50
@@ -192,7 +192,12 @@ async def reply(request: Request, phone: str) -> Response:
         raise FormRefused(422, "The form is out of date: open the conversation again.")
     try:
         result = await engine.aio.send(
-            account.id, _text(form, "sender"), phone, _text(form, "body"), idempotency_key=key
+            account.id,
+            _text(form, "sender"),
+            phone,
+            _text(form, "body"),
+            idempotency_key=key,
+            actor=_actor(account),
         )
     except OptlineError as exc:
         return _failed(request, account, exc)

@@ -151,6 +151,8 @@ def _page(
         "csrf": session.csrf if session is not None and account is not None else None,
         "role": account.role if account is not None else None,
         "manages": account is not None and _allows(account, Access.MANAGE),
+        # A read-only user is shown no form the server would refuse them.
+        "works": account is not None and _allows(account, Access.CONTACTS),
         **context,
     }
     return templates.TemplateResponse(request, name, shown, status_code=code)

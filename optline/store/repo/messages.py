@@ -92,9 +92,13 @@ class Messages(Repository):
         message_id: int | None = None,
         disclosure: bool = False,
         purpose: str | None = None,
+        sent_by: str | None = None,
+        sent_via: str | None = None,
     ) -> int:
         values = self._values(account_id, message_id, "out", phone, sender, body, at)
         values.update(
+            sent_by=sent_by,
+            sent_via=sent_via,
             status=status,
             reason=reason,
             list_name=list_name,
@@ -141,6 +145,8 @@ class Messages(Repository):
             "outcome": None,
             "created_at": utc(at),
             "redacted_at": None,
+            "sent_by": None,
+            "sent_via": None,
         }
 
     def _insert(self, insert: Prepared, values: dict[str, Any]) -> int | None:

@@ -12,10 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from optline.domain.actors import DEFAULT_KEY_NAME
-from optline.domain.users import Role, actor_name
+from optline.domain.users import Role, UserChange, actor_name
 from optline.store.repo.base import Repository
-from optline.store.rows import AccountRow, UiSession, UserRow, account_row
-from optline.store.schema import accounts, ui_sessions, user_keys, users
+from optline.store.rows import AccountRow, UiSession, UserChangeRow, UserRow, account_row
+from optline.store.schema import accounts, ui_sessions, user_changes, user_keys, users
 
 _USER_COLUMNS = (
     users.c.account_id,
@@ -124,6 +124,29 @@ class Users(Repository):
             .where(users.c.account_id == account_id, users.c.name == name)
             .values(last_sign_in_at=at)
         )
+
+    # -- who changed a user -------------------------------------------------------------
+
+    def record_change(
+        self, account_id: int, name: str, change: UserChange, by: str, via: str, at: datetime
+    ) -> None:
+        self._tx.check_writable()
+        values = {"account_id": account_id, "user_name": name, "change": change.value}
+        self._conn.execute(sa.insert(user_changes).values(by=by, via=via, at=at, **values))
+
+    def changes(self, account_id: int, limit: int) -> list[UserChangeRow]:
+        """The account's last ``limit`` changes to its users, newest first."""
+        c = user_changes
+        stmt = (
+            sa.select(c.c.id, c.c.user_name, c.c.change, c.c.by, c.c.via, c.c.at)
+            .where(c.c.account_id == account_id)
+            .order_by(c.c.id.desc())
+            .limit(limit)
+        )
+        return [
+            UserChangeRow(id_, name, UserChange(change), by, via, at)
+            for id_, name, change, by, via, at in self._conn.execute(stmt)
+        ]
 
     # -- API keys ---------------------------------------------------------------------
 
