@@ -560,11 +560,11 @@ def test_a_reason_quotes_a_long_match_by_its_ends() -> None:
 def test_verdicts_on_long_matches_are_not_kept() -> None:
     detector = detector_for(get_profile("default"))
     classify("please stop texting me")
-    kept = len(detector._verdicts)
+    kept = len(detector.verdicts)
     for n in range(20):
         runs = " ".join(["please"] * (50 + n))
         assert classify(f"take me off {runs}").intent is Intent.OPT_OUT
-    assert len(detector._verdicts) == kept
+    assert len(detector.verdicts) == kept
 
 
 @pytest.mark.parametrize(
