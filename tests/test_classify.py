@@ -560,11 +560,11 @@ def test_a_reason_quotes_a_long_match_by_its_ends() -> None:
 def test_verdicts_on_long_matches_are_not_kept() -> None:
     detector = detector_for(get_profile("default"))
     classify("please stop texting me")
-    kept = len(detector._verdicts)
+    kept = len(detector.verdicts)
     for n in range(20):
         runs = " ".join(["please"] * (50 + n))
         assert classify(f"take me off {runs}").intent is Intent.OPT_OUT
-    assert len(detector._verdicts) == kept
+    assert len(detector.verdicts) == kept
 
 
 @pytest.mark.parametrize(
@@ -696,3 +696,59 @@ def test_classes_of_the_second_blind_set(text: str, intent: Intent) -> None:
 )
 def test_classes_of_the_third_blind_set(text: str, intent: Intent) -> None:
     assert classify(text, use_model=False).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("oops didn't mean to unsubscribe. START", Intent.OPT_IN),
+        ("START again, I hit stop by mistake", Intent.OPT_IN),
+        ("Start again please, I hit stop by accident", Intent.OPT_IN),
+        ("HELP, no entiendo estos mensajes", Intent.HELP),
+        ("Sorry, I'm confused. HELP", Intent.HELP),
+    ],
+)
+def test_an_opt_in_or_help_keyword_clause_opens_or_closes_a_reply(
+    text: str, intent: Intent
+) -> None:
+    got = classify(text, use_model=False)
+    assert got.intent is intent, got
+    assert "a clause of its own" in got.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Start the meeting without me. Thanks",
+        "I will help, just tell me when",
+        "Help lol, I can't stop laughing 😂",
+        "Stop texting me. START is not what I meant",
+    ],
+)
+def test_an_opt_in_or_help_word_inside_a_clause_is_no_keyword_clause(text: str) -> None:
+    assert classify(text, use_model=False).intent not in (Intent.OPT_IN, Intent.HELP)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Numero sbagliato",
+        "non sono Marco, numero sbagliato",
+        "Ha sbagliato numero",
+        "Non mi interessa",
+    ],
+)
+def test_italian_wrong_number_and_refusal_may_mean_stop(text: str) -> None:
+    assert classify(text, use_model=False).intent is Intent.POSSIBLE_OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text", ["Non mi interessa il colore, va bene tutto", "Il numero sbagliato era il mio"]
+)
+def test_italian_refusal_of_something_else_is_no_opt_out(text: str) -> None:
+    assert classify(text, use_model=False).intent is not Intent.OPT_OUT
+
+
+@pytest.mark.parametrize("text", ["Please ya no me textees", "ya no me texteen porfa"])
+def test_texting_as_a_spanish_verb_opts_out(text: str) -> None:
+    assert classify(text, use_model=False).intent is Intent.OPT_OUT

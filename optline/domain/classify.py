@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from optline.domain import learned
-from optline.domain.detect import Detector, Verdict, detector_for
+from optline.domain.detect import Detector, detector_for
 from optline.domain.normalise import has_look_alikes, stop_sign_only, unleet
 from optline.domain.policy import Intent, KeywordMatch, Policy
 from optline.domain.profiles import get_profile
 from optline.domain.text import fold, folded_words, join_spelled_out
+from optline.domain.verdicts import Verdict
 
 _INTENT_WORDS = {
     Intent.OPT_OUT: "opt-out",
@@ -41,7 +42,7 @@ class Stage(StrEnum):
     """Which stage gave a classification; its reason starts with the stage's name."""
 
     KEYWORD = "keyword"  # the whole message is a keyword
-    RULES = "rules"  # typos, fillers, clauses and phrase rules (detect.py)
+    RULES = "rules"  # typos, fillers, clauses and phrase rules (detect.py and its parts)
     MODEL = "model"  # the learned stage (learned.py)
     PROVIDER = "provider"  # the provider acted on the text as its keyword
 

@@ -1,7 +1,8 @@
 """How the classifier reads the words around a match: where a long text's clauses
 start and its question words stand (indexed once), the words just before a match,
 whether they negate it, a message's words without the fillers at either end, and how
-a reason quotes a long match. Pure, used by :mod:`optline.domain.detect`.
+a reason quotes a long match. Pure, used by :mod:`optline.domain.keyword_reading`
+and :mod:`optline.domain.phrase_rules`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ written ``arret`` and "NO MÁS" ``no mas``). Apostrophes split words, so "don't"
 ``don t`` and "m'envoyez" is ``m envoyez``. Phrase patterns are matched against the
 message's words joined by single spaces, with ``|`` standing for punctuation that ends
 a clause (``.``, ``,``, ``!``, ``?``, ...), so no phrase can run across two clauses.
-:mod:`optline.domain.detect` compiles them.
+:mod:`optline.domain.phrase_rules` compiles them.
 
 Keyword sources: FCC 47 CFR 64.1200(a)(10) (stop, quit, end, revoke, opt out, cancel,
 unsubscribe), Twilio's defaults, AWS End User Messaging (ARRET, REMOVE), Plivo (UNSUB),
@@ -97,6 +97,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
     "fr": fr.PHRASES,
     "pt": pt.PHRASES,
     "de": de.PHRASES,
+    "it": it.PHRASES,
     "zh": zh.PHRASES,
 }
 
