@@ -24,15 +24,11 @@ from optline.domain.clauses import core_words
 from optline.domain.keyword_reading import KeywordReader
 from optline.domain.phrase_rules import PhraseRules
 from optline.domain.policy import Intent, KeywordMatch, KeywordSet, Policy
-from optline.domain.text import BREAK, clause_form, has_inner_break
+from optline.domain.text import clause_form, has_inner_break
 from optline.domain.verdicts import Verdict, Verdicts
 
 # No keyword has more words than this ("opt out", "stop all", "no mas").
 _LONGEST_KEYWORD = 3
-# Keywords that open or close a text as a clause of their own (see _other_clause).
-_OTHER_INTENTS = frozenset({Intent.OPT_IN, Intent.HELP})
-# A word after an opt-in keyword that keeps it a request to join: "START again".
-_AGAIN = frozenset({"again", "back", "de nuevo", "otra vez", "di nuovo", "encore", "wieder"})
 # Two CJK ideographs in a row: a text the unanchored (Chinese) rules read.
 _IDEOGRAPHS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2}")
 
@@ -46,12 +42,6 @@ class Detector(KeywordReader):
         # Words that call for a closer look: keyword words, rule anchors and the words
         # the rules need (part of a plan's key, see PhraseRules.plan).
         self.gate = self.keyword_words | frozenset(self.phrases.by_anchor) | self.phrases.needs
-        # The one-word opt-in and help keywords (see _other_clause).
-        self.other_words = frozenset(
-            form
-            for form, match in self.index.items()
-            if match.intent in _OTHER_INTENTS and " " not in form
-        )
 
     def free_text(
         self, folded: str, tokens: list[str], form: str, typos_on: bool
@@ -61,13 +51,6 @@ class Detector(KeywordReader):
         ``folded`` is its folded text, ``tokens`` its words and ``form`` the words
         joined by spaces.
         """
-        found = self._read(folded, tokens, form, typos_on)
-        if found is None and not self.other_words.isdisjoint(tokens):
-            return self._other_clause(folded, tokens)
-        return found
-
-    def _read(self, folded: str, tokens: list[str], form: str, typos_on: bool) -> Verdict | None:
-        """:meth:`free_text` without its last reading (:meth:`_other_clause`)."""
         core = core_words(tokens)
         if 0 < len(core) <= _LONGEST_KEYWORD:
             found = self._bare_keyword(core, typos_on)
@@ -126,41 +109,6 @@ class Detector(KeywordReader):
             if clause is not None and (best is None or clause.intent is Intent.OPT_OUT):
                 return self._unless_exclaimed(clause, folded, tokens)
         return best
-
-    def _other_clause(self, folded: str, tokens: list[str]) -> Verdict | None:
-        """An opt-in or help keyword as the first or last clause of a text nothing else
-        reads: "oops didn't mean to unsubscribe. START", "START again, I hit stop by
-        mistake", "HELP, no entiendo estos mensajes". Not among laughter or delight
-        ("Help! I can't stop laughing"), where the keyword is an exclamation."""
-        if (
-            not has_inner_break(folded)
-            or not vocab.EXCLAIMED.isdisjoint(tokens)
-            or not vocab.EXCLAIMED_SIGNS.isdisjoint(folded)
-        ):
-            return None
-        clauses = [
-            words for clause in clause_form(folded).split(BREAK) if (words := clause.split())
-        ]
-        if len(clauses) < 2:
-            return None
-        for words in (clauses[0], clauses[-1]):
-            core = core_words(words)
-            match = self.index.get(" ".join(core))
-            if match is None and len(core) > 1 and " ".join(core[1:]) in _AGAIN:
-                match = self.index.get(core[0])
-                match = match if match is not None and match.intent is Intent.OPT_IN else None
-            if match is not None and match.intent in _OTHER_INTENTS:
-                key = ("other clause", match.keyword)
-                return self.verdicts.get(key) or self.verdicts.keep(
-                    key,
-                    Verdict(
-                        match.intent,
-                        f"a clause of its own is the {match.intent.value.replace('_', '-')} "
-                        f"keyword {match.keyword.upper()} ({match.language})",
-                        match,
-                    ),
-                )
-        return None
 
     def _phrases_unslipped(self, form: str, hits: frozenset[str]) -> Verdict | None:
         """The phrase rules' opt-out once each word one slip from an opt-out keyword is

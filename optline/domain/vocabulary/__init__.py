@@ -97,7 +97,6 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
     "fr": fr.PHRASES,
     "pt": pt.PHRASES,
     "de": de.PHRASES,
-    "it": it.PHRASES,
     "zh": zh.PHRASES,
 }
 

@@ -35,8 +35,6 @@ PHRASES: tuple[Phrase, ...] = (
         _OUT,
         r"\bno me (?:envien|manden|mande|envie|mandes|envies) (?:mas|mensajes|textos|sms)\b"
         r"|\bno me (?:escriban|escribas|escriba|contacten|contactes|molesten)\b"
-        # Mixed Spanish-English: "texting" as a Spanish verb ("ya no me textees").
-        r"|\bno me (?:textees|texteen|textee|texteas|textean|textes|texten)\b"
         # "no dejen de mandarme los recordatorios" asks for more texts, not fewer.
         r"|\bdej(?<!\bno dej)(?<!\bnunca dej)(?:en|a|e) de (?:enviar|mandar|escribir|contactar"
         r"|molestar)"
