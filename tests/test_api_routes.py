@@ -16,38 +16,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Match, Mount, Route
 
-from optline.api import (
-    accounts,
-    consent_changes,
-    consents,
-    contacts,
-    ledger,
-    lists,
-    messages,
-    moves,
-    review,
-    unsettled,
-)
-from optline.api.app import API_TAGS, Settings, create_app
+from optline.api.app import API_ROUTERS, API_TAGS, Settings, create_app
 from optline.api.deps import RawRequestRoute
 from optline.engine import Engine
 from optline.providers import signing
 from optline.web import pages
 
-#: The API's routers, as the app includes them (the webhooks and the send are the app's
-#: own routes).
-API_ROUTERS = (
-    accounts.router,
-    contacts.router,
-    consent_changes.router,
-    lists.router,
-    ledger.router,
-    messages.router,
-    unsettled.router,
-    review.router,
-    consents.router,
-    moves.router,
-)
 HOT_PATHS = {
     "/webhooks/twilio",
     "/webhooks/twilio/status",

@@ -40,7 +40,24 @@ if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
     from opentelemetry.trace import TracerProvider
 
-__all__ = ["API_TAGS", "Settings", "app_from_env", "create_app"]
+__all__ = ["API_ROUTERS", "API_TAGS", "Settings", "app_from_env", "create_app"]
+
+
+#: The API's routers, as the app includes them (the webhooks and the send are the
+#: app's own routes, added first).
+API_ROUTERS = (
+    accounts.router,
+    contacts.router,
+    consent_changes.router,
+    lists.router,
+    ledger.router,
+    messages.router,
+    unsettled.router,
+    review.router,
+    consents.router,
+    moves.router,
+    users.router,
+)
 
 
 def create_app(
@@ -107,19 +124,7 @@ def create_app(
     # the included routers, each of which adds a layer of matching to every request.
     webhooks.add_routes(app)
     messages.add_send_route(app)
-    for router in (
-        accounts.router,
-        contacts.router,
-        consent_changes.router,
-        lists.router,
-        ledger.router,
-        messages.router,
-        unsettled.router,
-        review.router,
-        consents.router,
-        moves.router,
-        users.router,
-    ):
+    for router in API_ROUTERS:
         app.include_router(router)
     docs.install(app)
     web.install(app)
