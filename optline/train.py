@@ -213,7 +213,8 @@ def head_probabilities(model: learned.Model, form: str) -> tuple[tuple[str, floa
 
 def _combined(s: _Scored, at: dict[str, float]) -> str:
     """The rules and then the model at thresholds ``at``, as classify.learned_stage
-    combines them (test_learned checks that the two agree)."""
+    combines them (test_learned checks that the two agree): the reading, where an
+    opt-in of the model's is only noted in the classification's ``detected``."""
     if s.rules not in ("none", "possible_opt_out") or not s.read:
         return s.rules
     if s.probability < at["possible_opt_out"]:

@@ -194,3 +194,14 @@ def test_business_text_a_list_keyword_from_an_opted_out_contact_does_not_re_opt_
     outcome = text(state, "OPTOUT", policy)
     assert types(outcome) == [EventType.LIST_UNSUBSCRIBED]
     assert check(outcome.state, policy).reason is Reason.OPTED_OUT
+
+
+def test_an_opt_in_only_the_model_reads_leaves_an_opted_out_contact_opted_out() -> None:
+    # The learned stage may read "I want the texts again" as an opt-in; consent comes
+    # back only in so many words (a keyword or an opt-in phrase of the rules).
+    policy = get_profile("default")
+    state = opted_out_state(policy)
+    outcome = text(state, "I want the texts again", policy)
+    assert types(outcome) == [] and outcome.reply is None
+    assert not check(outcome.state, policy).allowed
+    assert types(text(state, "please resume my alerts", policy)) == [EventType.OPTED_IN]

@@ -178,7 +178,10 @@ def test_training_reads_the_model_as_classify_does() -> None:
             learned.may_opt_out(words),
             head_probabilities(model, form),
         )
-        assert _combined(scored, at) == classify(row.text).intent.value, row.text
+        got = classify(row.text)
+        # The opt-in head's reading is noted in ``detected``, not acted on.
+        read = got.detected if got.detected is Intent.OPT_IN else got.intent
+        assert _combined(scored, at) == read.value, row.text
 
 
 def test_the_nearest_example_is_found_through_the_index() -> None:
@@ -238,6 +241,22 @@ def test_a_head_reads_help_the_rules_miss_with_a_help_example_nearest() -> None:
     # Below the head's threshold, or with no help example nearest, the rules' none stands.
     assert classify(text, model=_with_heads(0.5)).intent is Intent.NONE
     assert classify("purge my contact details", model=_with_heads(0.95)).intent is Intent.NONE
+
+
+def test_the_opt_in_head_only_notes_an_opt_in_and_subscribes_nobody() -> None:
+    model = _with_heads(0.95)
+    model.heads = tuple(head for head in model.heads if head.label == "opt_in")
+    model.examples = learned.examples_of(
+        [*EXAMPLES, ("send me the appointment reminders", "opt_in")]
+    )
+    text = "send me appointment reminders"
+    assert classify(text, use_model=False).intent is Intent.NONE
+    got = classify(text, model=model)
+    # Consent is given in so many words: the guess is kept for review, nothing more.
+    assert got.intent is Intent.NONE and got.detected is Intent.OPT_IN
+    assert got.stage is Stage.MODEL and "opt-in probability 0.95" in got.reason
+    # The policy's own opt-in keyword still opts in.
+    assert classify("START", model=model).intent is Intent.OPT_IN
 
 
 def test_heads_never_change_what_the_rules_read_as_something() -> None:

@@ -207,9 +207,10 @@ def learned_stage(
     band below with an opt-out example nearly the same (:meth:`learned.Model.opts_out`);
     else a probability in the band gives a possible opt-out.
     It leaves negated texts and one-word texts' opt-outs to the rules (learned.py).
-    Below the band, a text the rules read as none may be help or an opt-in by the
-    model's heads, each with a labelled example of its class nearest, unless it holds
-    one of the words ``stops`` (the policy's opt-out keywords' words).
+    Below the band, a text the rules read as none may be help by the model's help
+    head, with a labelled help example nearest, unless it holds one of the words
+    ``stops`` (the policy's opt-out keywords' words); its opt-in head only notes an
+    opt-in in ``detected`` and changes nothing.
     """
     if not learned.may_read(words):
         return rules
@@ -257,6 +258,19 @@ def _head_stage(
         return rules
     intent = _HEAD_INTENTS[head.label]
     why = f"{_like(near)}, {_INTENT_WORDS[intent]} probability {probability:.2f}"
+    if intent is Intent.OPT_IN:
+        # Consent is given, or given back, in so many words: a guess never subscribes
+        # anyone (a purpose chosen after a STOP, "reminders appointment", once read as
+        # one). The reading is kept in ``detected`` for whoever reviews the thread.
+        why += "; an opt-in needs one of the policy's opt-in keywords, so none is made"
+        return Classification(
+            Intent.NONE,
+            None,
+            None,
+            _reason(Stage.MODEL, why),
+            stage=Stage.MODEL,
+            detected=Intent.OPT_IN,
+        )
     return Classification(intent, None, None, _reason(Stage.MODEL, why), stage=Stage.MODEL)
 
 
