@@ -1,10 +1,11 @@
 """The web UI: server-rendered pages under ``/ui``: the dashboard, the inbox, the pages
 for looking up and changing consent, and the work pages (lists, triggers, senders,
-policy, subscriptions, import, export), and the users page."""
+policy, subscriptions, import, export), the upkeep pages (review, unsettled sends,
+ledger verify) and the users page."""
 
 from fastapi import FastAPI
 
-from optline.web import contacts, dashboard, inbox, pages, users, work
+from optline.web import contacts, dashboard, inbox, pages, upkeep, users, work
 
 
 def install(app: FastAPI) -> None:
@@ -15,4 +16,4 @@ def install(app: FastAPI) -> None:
 
 
 # Importing them adds their routes to the pages' router.
-__all__ = ["contacts", "install", "users", "work"]
+__all__ = ["contacts", "install", "upkeep", "users", "work"]

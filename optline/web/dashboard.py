@@ -18,8 +18,9 @@ from optline.api.deps import CheckedRoute
 from optline.domain.activity import SPANS
 from optline.web.chart import bar_chart
 from optline.web.inbox import REFUSALS
-from optline.web.pages import PREFIX, _minutes, _page
+from optline.web.pages import PREFIX, _page
 from optline.web.session import _signed_in
+from optline.web.upkeep import _minutes
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=CheckedRoute)
 

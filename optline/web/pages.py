@@ -1,7 +1,6 @@
 """Server-rendered pages under ``/ui``: sign in (a user's name and password, or an
-API key) and out, look up a contact's consent and history, change it, ask whether a
-text may be sent, review flagged replies, settle sends whose outcome nobody knows, and
-verify the ledger; and what every page module shares: the router, the templates, a
+API key) and out, look up a contact's consent and history, change it, and ask whether
+a text may be sent; and what every page module shares: the router, the templates, a
 page rendered, the error pages.
 
 A sign-in opens a session kept in the database (:meth:`Engine.sign_in`); the browser
@@ -38,9 +37,7 @@ from optline.api.deps import CheckedRoute, engine_of
 from optline.api.problems import Problem, status_of
 from optline.domain.actors import Actor
 from optline.domain.consent import ContactState
-from optline.domain.messages import QUEUED_TOO_LONG, SettledAs, Via
 from optline.domain.projection import provider_blocks
-from optline.domain.review import Resolution
 from optline.domain.users import Access
 from optline.engine import Engine
 from optline.engine.consents import given_at
@@ -380,104 +377,3 @@ async def check(request: Request) -> Response:
         asked=asked,
         decision=decision,
     )
-
-
-@router.get("/review")
-async def review(request: Request) -> Response:
-    """The open flags, newest first, a page at a time, each with its two resolutions."""
-    engine, account = await _signed_in(request)
-    before = request.query_params.get("before", "")
-    start = int(before) if before.isascii() and before.isdigit() and len(before) < 10 else None
-    page = await run_in_threadpool(engine.flagged, account.id, start, PAGE_SIZE)
-    texts = await run_in_threadpool(engine.flagged_texts, account.id, page.flags)
-    more = None if page.next is None else f"{PREFIX}/review?{urlencode({'before': page.next})}"
-    return _page(
-        request,
-        "review.html",
-        account=account,
-        page=page,
-        texts=texts,
-        more=more,
-        done=request.query_params.get("done"),
-    )
-
-
-_RESOLUTIONS = {"opt-out": Resolution.OPTED_OUT, "dismiss": Resolution.DISMISSED}
-
-
-@router.post("/review/{seq}/{action}")
-async def resolve(request: Request, seq: str, action: str) -> Response:
-    engine, account = await _signed_in(request)
-    form = await _form(request)
-    resolution = _RESOLUTIONS.get(action)
-    if resolution is None or not (seq.isascii() and seq.isdigit() and len(seq) < 10):
-        return _page(request, "error.html", 404, account, error="No such flag or action.")
-    try:
-        flag = await run_in_threadpool(
-            engine.resolve_flag,
-            account.id,
-            int(seq),
-            resolution,
-            _actor(account),
-            _text(form, "reason") or None,
-        )
-    except OptlineError as exc:
-        return _failed(request, account, exc)
-    done = f"{flag.phone}: flag {flag.seq} resolved ({flag.resolution})."
-    return _redirect(f"{PREFIX}/review?{urlencode({'done': done})}")
-
-
-@router.get("/unsettled")
-async def unsettled(request: Request) -> Response:
-    """Sends whose outcome nobody knows, each with a form to settle it by hand."""
-    engine, account = await _signed_in(request)
-    sends = await run_in_threadpool(engine.unsettled_sends, account.id, QUEUED_TOO_LONG, PAGE_SIZE)
-    counts = await run_in_threadpool(engine.unsettled_counts, account.id)
-    return _page(
-        request,
-        "unsettled.html",
-        account=account,
-        sends=sends,
-        counts=counts,
-        queued_minutes=_minutes(),
-        choices=list(SettledAs),
-        done=request.query_params.get("done"),
-    )
-
-
-@router.post("/unsettled/{message_id}")
-async def settle(request: Request, message_id: str) -> Response:
-    engine, account = await _signed_in(request)
-    form = await _form(request)
-    if not (message_id.isascii() and message_id.isdigit() and 0 < int(message_id) < 2**63):
-        return _page(request, "error.html", 404, account, error=f"No message {message_id!r}.")
-    settled_as = _text(form, "as")
-    if settled_as not in set(SettledAs):
-        raise FormRefused(422, "Say whether the text was sent or not.")
-    try:
-        row = await run_in_threadpool(
-            engine.settle,
-            account.id,
-            int(message_id),
-            SettledAs(settled_as),
-            _text(form, "reason"),
-            _actor(account).by,
-            Via.UI,
-        )
-    except OptlineError as exc:
-        return _failed(request, account, exc)
-    done = f"#{row.id} to {row.phone} settled as {row.status}."
-    return _redirect(f"{PREFIX}/unsettled?{urlencode({'done': done})}")
-
-
-def _minutes() -> int:
-    return int(QUEUED_TOO_LONG.total_seconds() // 60)
-
-
-@router.get("/ledger/verify")
-async def verify(request: Request) -> Response:
-    """Reads only, so a GET: the verdict page can be reloaded or bookmarked."""
-    engine, account = await _signed_in(request)
-    (result,) = await run_in_threadpool(engine.verify, account.id)
-    log = await run_in_threadpool(engine.log_status, account.id)
-    return _page(request, "ledger.html", account=account, result=result, log=log)
