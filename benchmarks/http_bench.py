@@ -44,7 +44,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -223,14 +223,15 @@ def wait_until_up(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
 
 
 @contextmanager
-def running(command: list[str], port: int, log: Path, env: dict[str, str]) -> Iterator[None]:
+def running(command: list[str], port: int, log: Path, env: dict[str, str]) -> Iterator[int]:
+    """The server ``command`` started and up on ``port``; its process id."""
     with log.open("ab") as out:
         proc = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
     try:
         wait_until_up(proc, port, log)
-        yield
+        yield proc.pid
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -305,6 +306,14 @@ class Result:
     non_2xx: int
     socket_errors: int
     wraps: int
+    cpu_ms: float = 0.0  # the server's CPU time per request
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) the process ``pid`` has used so far: a figure per
+    request that the machine's other load changes far less than the rates."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(
@@ -357,17 +366,23 @@ def wrk(
 
 def measure(
     name: str,
-    port: int,
+    server: tuple[int, int],
     load: Load,
     make_pool: Callable[[str, int], list[str]],
     args: argparse.Namespace,
     tag: str = "",
 ) -> Result:
-    """A warm-up run (which also sizes the pool), then the measured run on fresh lines;
-    ``tag`` keeps each round's message ids apart from the other rounds'."""
+    """A warm-up run (which also sizes the pool), then the measured run on fresh lines,
+    against the server ``(port, pid)``; ``tag`` keeps each round's message ids apart
+    from the other rounds'."""
+    port, pid = server
     warm = wrk(name, port, load, make_pool(f"w{tag}", 2000), args, args.warmup)
     size = int(warm.rps * args.seconds * 1.5) + 1000
-    return wrk(name, port, load, make_pool(f"m{tag}", size), args, args.seconds)
+    lines = make_pool(f"m{tag}", size)
+    before = cpu_seconds(pid)
+    result = wrk(name, port, load, lines, args, args.seconds)
+    used = cpu_seconds(pid) - before
+    return replace(result, cpu_ms=used * 1000 / max(1, result.requests))
 
 
 def count_inbound(url: str) -> int:
@@ -511,33 +526,36 @@ def run(args: argparse.Namespace, root: Path) -> None:
     rounds: list[dict[str, Result]] = []
     stored = 0
     with (
-        running(bare_cmd, bare_port, root / "bare.log", env),
-        running(optline_cmd, optline_port, root / "optline.log", optline_env),
+        running(bare_cmd, bare_port, root / "bare.log", env) as bare_pid,
+        running(optline_cmd, optline_port, root / "optline.log", optline_env) as optline_pid,
     ):
+        bare, optline_server = (bare_port, bare_pid), (optline_port, optline_pid)
         check_first(optline_port, hook, hook_pool("check", 1)[0])
         check_first(optline_port, send, send_pool("check", 1)[0])
         for n in range(args.rounds):
             tag = str(n)
-            results = {
-                "bare (webhook bodies)": measure("bare", bare_port, hook, hook_pool, args, tag)
-            }
+            results = {"bare (webhook bodies)": measure("bare", bare, hook, hook_pool, args, tag)}
             before = count_inbound(url)
-            results[webhook_name] = measure("webhook", optline_port, hook, hook_pool, args, tag)
+            results[webhook_name] = measure("webhook", optline_server, hook, hook_pool, args, tag)
             stored += count_inbound(url) - before
             if not args.stops:
-                results["bare (message bodies)"] = measure(
-                    "bare", bare_port, send, send_pool, args, tag
-                )
+                results["bare (message bodies)"] = measure("bare", bare, send, send_pool, args, tag)
                 results["POST /v1/messages"] = measure(
-                    "messages", optline_port, send, send_pool, args, tag
+                    "messages", optline_server, send, send_pool, args, tag
                 )
             rounds.append(results)
 
-    print(f"{'round':<6} {'endpoint':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(
+        f"{'round':<6} {'endpoint':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f" {'server CPU ms/req':>18}"
+    )
     for n, results in enumerate(rounds, start=1):
         for name, r in results.items():
             errors = r.non_2xx + r.socket_errors
-            print(f"{n:<6} {name:<24} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {errors:>7}")
+            print(
+                f"{n:<6} {name:<24} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {errors:>7}"
+                f" {r.cpu_ms:>18.2f}"
+            )
             if r.wraps and name == webhook_name:
                 print(f"  warning: the request pool wrapped {r.wraps} times (repeated ids)")
     print(f"inbound texts stored during the webhook runs: {stored}")
