@@ -67,6 +67,28 @@ class LedgerQueries:
             .offset(sa.literal_column("0")),  # else SQLite's compiler binds an offset too
             dialect,
         )
+        # The events waiting in the queue after a queue id, in the order they were
+        # queued, a chunk at a time (verify hashes them all).
+        q, e = log_queue, events
+        self.queued_events = Prepared(
+            sa.select(
+                q.c.id,
+                e.c.account_id,
+                e.c.seq,
+                e.c.type,
+                e.c.phone,
+                e.c.data,
+                e.c.occurred_at,
+                e.c.prev_hash,
+                e.c.hash,
+            )
+            .select_from(q.join(e, sa.and_(e.c.account_id == q.c.account_id, e.c.seq == q.c.seq)))
+            .where(q.c.id > _p("after", type_=sa.BigInteger))
+            .order_by(q.c.id)
+            .limit(_p("limit", type_=sa.Integer))
+            .offset(sa.literal_column("0")),
+            dialect,
+        )
         self.queue_event = Prepared(
             sa.insert(log_queue).values(
                 typed_values(log_queue, ["account_id", "seq", "queued_at"])

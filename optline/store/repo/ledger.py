@@ -15,7 +15,13 @@ from sqlalchemy.engine import Row
 from optline.domain.consent import Event
 from optline.store.ledger import GENESIS, UNCHAINED, event_hash, plain, utc
 from optline.store.repo.base import Repository
-from optline.store.rows import StoredEvent, VerifyResult, event_values, stored_event
+from optline.store.rows import (
+    StoredEvent,
+    VerifyResult,
+    driver_event,
+    event_values,
+    stored_event,
+)
 from optline.store.schema import accounts, events
 
 
@@ -97,15 +103,10 @@ class Ledger(Repository):
         return [stored_event(r) for r in self._conn.execute(stmt.order_by(events.c.seq))]
 
     def events_of(self, account_id: int, phones: Sequence[str]) -> list[StoredEvent]:
-        """The events of these contacts, in seq order: read through the phone index, a
-        few hundred contacts a statement."""
-        found: list[StoredEvent] = []
-        for at in range(0, len(phones), 500):
-            stmt = sa.select(events).where(
-                events.c.account_id == account_id, events.c.phone.in_(phones[at : at + 500])
-            )
-            found.extend(stored_event(r) for r in self._conn.execute(stmt))
-        return sorted(found, key=lambda e: e.seq)
+        """The events of these contacts, in seq order: read through the phone index by
+        one statement, rows as the driver returns them."""
+        rows = self._q.contact_events.rows(self._driver, account_id, phones)
+        return sorted(map(driver_event, rows), key=lambda e: e.seq)
 
     def changed_since(self, account_id: int, phone: str, since: datetime) -> bool:
         """Whether the contact's ledger has any event after ``since``."""
