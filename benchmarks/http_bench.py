@@ -20,6 +20,11 @@ Signed requests are prebuilt here (Twilio signs the URL and the form parameters)
 cycled through by ``http_bench.lua``; the pool is sized from a warm-up run so that no
 message id is repeated.
 
+``--db URL`` runs optline on that database instead of a fresh SQLite file (a throwaway
+one: its tables are dropped first); ``--stops`` makes every webhook a STOP from a number
+that never texted before (each one a consent change of the one account) and measures
+the webhook alone.
+
 Run: ``python benchmarks/http_bench.py [--seconds 8] [--connections 16] [--rounds 5]``.
 """
 
@@ -32,7 +37,6 @@ import random
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -40,7 +44,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -114,8 +118,23 @@ def inbound_text(rng: random.Random) -> str:
     return rng.choice(KEYWORDS) if rng.random() < 0.30 else rng.choice(ORDINARY)
 
 
-def twilio_pool(url: str, prefix: str, size: int, phones: list[str], seed: int) -> list[str]:
-    """Signed Twilio form posts, one line each: ``<signature>\\t<form body>``."""
+def fresh_numbers() -> Iterator[str]:
+    """Numbers that no pool has used before, in turn."""
+    for n in range(10_000_000):
+        area = ("415", "617", "212", "312", "206", "303")[n % 6]
+        yield f"+1{area}{200 + n // 60_000:03d}{n // 6 % 10_000:04d}"
+
+
+def twilio_pool(
+    url: str,
+    prefix: str,
+    size: int,
+    phones: list[str],
+    seed: int,
+    stops_from: Iterator[str] | None = None,
+) -> list[str]:
+    """Signed Twilio form posts, one line each: ``<signature>\\t<form body>``; STOPs from
+    ``stops_from``'s numbers, if given."""
     from twilio.request_validator import RequestValidator
 
     validator = RequestValidator(AUTH_TOKEN)
@@ -134,14 +153,14 @@ def twilio_pool(url: str, prefix: str, size: int, phones: list[str], seed: int) 
             "FromState": "CA",
             "SmsStatus": "received",
             "FromCity": "SAN FRANCISCO",
-            "Body": inbound_text(rng),
+            "Body": "STOP" if stops_from else inbound_text(rng),
             "FromCountry": "US",
             "To": TWILIO_SENDER,
             "ToZip": "20001",
             "NumSegments": "1",
             "MessageSid": sid,
             "AccountSid": ACCOUNT_SID,
-            "From": rng.choice(phones),
+            "From": next(stops_from) if stops_from else rng.choice(phones),
             "ApiVersion": "2010-04-01",
         }
         lines.append(f"{validator.compute_signature(url, params)}\t{urlencode(params)}")
@@ -204,14 +223,15 @@ def wait_until_up(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
 
 
 @contextmanager
-def running(command: list[str], port: int, log: Path, env: dict[str, str]) -> Iterator[None]:
+def running(command: list[str], port: int, log: Path, env: dict[str, str]) -> Iterator[int]:
+    """The server ``command`` started and up on ``port``; its process id."""
     with log.open("ab") as out:
         proc = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
     try:
         wait_until_up(proc, port, log)
-        yield
+        yield proc.pid
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -286,6 +306,14 @@ class Result:
     non_2xx: int
     socket_errors: int
     wraps: int
+    cpu_ms: float = 0.0  # the server's CPU time per request
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) the process ``pid`` has used so far: a figure per
+    request that the machine's other load changes far less than the rates."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(
@@ -338,24 +366,54 @@ def wrk(
 
 def measure(
     name: str,
-    port: int,
+    server: tuple[int, int],
     load: Load,
     make_pool: Callable[[str, int], list[str]],
     args: argparse.Namespace,
     tag: str = "",
 ) -> Result:
-    """A warm-up run (which also sizes the pool), then the measured run on fresh lines;
-    ``tag`` keeps each round's message ids apart from the other rounds'."""
+    """A warm-up run (which also sizes the pool), then the measured run on fresh lines,
+    against the server ``(port, pid)``; ``tag`` keeps each round's message ids apart
+    from the other rounds'."""
+    port, pid = server
     warm = wrk(name, port, load, make_pool(f"w{tag}", 2000), args, args.warmup)
     size = int(warm.rps * args.seconds * 1.5) + 1000
-    return wrk(name, port, load, make_pool(f"m{tag}", size), args, args.seconds)
+    lines = make_pool(f"m{tag}", size)
+    before = cpu_seconds(pid)
+    result = wrk(name, port, load, lines, args, args.seconds)
+    used = cpu_seconds(pid) - before
+    return replace(result, cpu_ms=used * 1000 / max(1, result.requests))
 
 
-def count_inbound(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
-        return int(
-            conn.execute("SELECT count(*) FROM messages WHERE direction = 'in'").fetchone()[0]
-        )
+def count_inbound(url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            stmt = sa.text("SELECT count(*) FROM messages WHERE direction = 'in'")
+            return int(conn.execute(stmt).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def empty_database(url: str) -> None:
+    """Drop every table of the throwaway database at ``url`` (PostgreSQL: its public
+    schema, made anew), so the run starts as on a fresh SQLite file."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+            else:
+                meta = sa.MetaData()
+                meta.reflect(conn)
+                meta.drop_all(conn)
+    finally:
+        engine.dispose()
 
 
 def check_first(port: int, load: Load, line: str) -> None:
@@ -400,6 +458,12 @@ def main() -> None:
         help="where the SQLite database goes (default: a temporary directory; a tmpfs "
         "such as /dev/shm takes the disk's fsync out of the figures)",
     )
+    parser.add_argument("--db", help="a throwaway database's URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--stops",
+        action="store_true",
+        help="every webhook a STOP from a new number; the webhook alone is measured",
+    )
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
@@ -416,8 +480,9 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, root: Path) -> None:
-    db = root / "bench.db"
-    url = f"sqlite:///{db}"
+    url = args.db or f"sqlite:///{root / 'bench.db'}"
+    if args.db:
+        empty_database(url)
     key = prepare_database(url)
     phones = contacts(args.contacts)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTLINE_")}
@@ -429,12 +494,13 @@ def run(args: argparse.Namespace, root: Path) -> None:
     optline_cmd += ["--workers", "1"]
     bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(bare_port)]
 
-    if args.webhook == "twilio":
+    if args.webhook == "twilio" or args.stops:
         hook = Load("/webhooks/twilio", "application/x-www-form-urlencoded", "X-Twilio-Signature")
         seq = iter(range(1_000_000))
+        stops_from = fresh_numbers() if args.stops else None
 
         def hook_pool(prefix: str, size: int) -> list[str]:
-            return twilio_pool(base + hook.path, prefix, size, phones, next(seq))
+            return twilio_pool(base + hook.path, prefix, size, phones, next(seq), stops_from)
 
     else:
         hook = Load("/webhooks/generic", "application/json", "X-Optline-Signature")
@@ -448,49 +514,57 @@ def run(args: argparse.Namespace, root: Path) -> None:
     def send_pool(prefix: str, size: int) -> list[str]:
         return messages_pool(size, phones, 1 if prefix.startswith("w") else 2)
 
+    database = url.split(":", 1)[0].split("+")[0]
     print(
         f"wrk -t{args.threads} -c{args.connections}, {args.seconds:g} s per run "
-        f"(after {args.warmup:g} s warm-up), 1 uvicorn worker each, SQLite "
-        f"({len(phones)} contacts), {args.rounds} rounds, bare and optline in turn",
+        f"(after {args.warmup:g} s warm-up), 1 uvicorn worker each, {database} "
+        f"({len(phones)} contacts), {args.rounds} rounds, bare and optline in turn"
+        + (", every webhook a STOP from a new number" if args.stops else ""),
         flush=True,
     )
-    webhook_name = f"{args.webhook} webhook"
+    webhook_name = "twilio STOPs" if args.stops else f"{args.webhook} webhook"
     rounds: list[dict[str, Result]] = []
     stored = 0
     with (
-        running(bare_cmd, bare_port, root / "bare.log", env),
-        running(optline_cmd, optline_port, root / "optline.log", optline_env),
+        running(bare_cmd, bare_port, root / "bare.log", env) as bare_pid,
+        running(optline_cmd, optline_port, root / "optline.log", optline_env) as optline_pid,
     ):
+        bare, optline_server = (bare_port, bare_pid), (optline_port, optline_pid)
         check_first(optline_port, hook, hook_pool("check", 1)[0])
         check_first(optline_port, send, send_pool("check", 1)[0])
         for n in range(args.rounds):
             tag = str(n)
-            results = {
-                "bare (webhook bodies)": measure("bare", bare_port, hook, hook_pool, args, tag)
-            }
-            before = count_inbound(db)
-            results[webhook_name] = measure("webhook", optline_port, hook, hook_pool, args, tag)
-            stored += count_inbound(db) - before
-            results["bare (message bodies)"] = measure(
-                "bare", bare_port, send, send_pool, args, tag
-            )
-            results["POST /v1/messages"] = measure(
-                "messages", optline_port, send, send_pool, args, tag
-            )
+            results = {"bare (webhook bodies)": measure("bare", bare, hook, hook_pool, args, tag)}
+            before = count_inbound(url)
+            results[webhook_name] = measure("webhook", optline_server, hook, hook_pool, args, tag)
+            stored += count_inbound(url) - before
+            if not args.stops:
+                results["bare (message bodies)"] = measure("bare", bare, send, send_pool, args, tag)
+                results["POST /v1/messages"] = measure(
+                    "messages", optline_server, send, send_pool, args, tag
+                )
             rounds.append(results)
 
-    print(f"{'round':<6} {'endpoint':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(
+        f"{'round':<6} {'endpoint':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+        f" {'server CPU ms/req':>18}"
+    )
     for n, results in enumerate(rounds, start=1):
         for name, r in results.items():
             errors = r.non_2xx + r.socket_errors
-            print(f"{n:<6} {name:<24} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {errors:>7}")
-            if r.wraps and name.endswith("webhook"):
+            print(
+                f"{n:<6} {name:<24} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {errors:>7}"
+                f" {r.cpu_ms:>18.2f}"
+            )
+            if r.wraps and name == webhook_name:
                 print(f"  warning: the request pool wrapped {r.wraps} times (repeated ids)")
     print(f"inbound texts stored during the webhook runs: {stored}")
-    for name, ours, bare, target in (
-        (webhook_name, webhook_name, "bare (webhook bodies)", TARGETS["webhook"]),
-        ("messages", "POST /v1/messages", "bare (message bodies)", TARGETS["messages"]),
-    ):
+    pairs = [(webhook_name, webhook_name, "bare (webhook bodies)", TARGETS["webhook"])]
+    if not args.stops:
+        pairs.append(
+            ("messages", "POST /v1/messages", "bare (message bodies)", TARGETS["messages"])
+        )
+    for name, ours, bare, target in pairs:
         ratios = [r[ours].rps / r[bare].rps for r in rounds]
         ratio = statistics.median(ratios)
         verdict = "ok" if ratio >= target else "MISSED"

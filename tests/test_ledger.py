@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -214,6 +215,30 @@ def test_appending_moves_no_account_wide_row(store: Store) -> None:
     _append(store, a, 3)
     with store.read() as tx:
         assert tx.conn.execute(sa.text(f"SELECT * FROM accounts WHERE id = {a}")).one() == before
+
+
+def test_appends_on_postgresql_take_few_round_trips(store: Store) -> None:
+    """A transaction's first append: the shared lock on the subscriptions, then their
+    version with the seqs, then each event inserted and queued by one statement; a
+    later append numbers and writes its event in two. Counted in libpq's own trace of
+    the messages to and from the server (one ReadyForQuery per round trip)."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite has no round trips")
+    a = _account(store)
+    rounds = []
+    with store.transaction() as tx:
+        tx.conn.execute(sa.text("SELECT 1"))  # the transaction's BEGIN, not counted
+        pgconn = tx.driver.pgconn  # type: ignore[attr-defined]
+        for n in range(2):
+            with tempfile.TemporaryFile("w+") as trace:
+                pgconn.trace(trace.fileno())
+                tx.ledger.append(a, [_event(n)], AT)
+                pgconn.untrace()  # flushes the trace
+                trace.seek(0)
+                rounds.append(trace.read().count("ReadyForQuery"))
+    assert rounds == [3, 2]
+    with store.read() as tx:
+        assert len(tx.ledger.events(a)) == 2 and tx.log.pending(a)[0] == 2
 
 
 def test_append_refuses_naive_timestamps(store: Store) -> None:

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from optline.domain.merkle import MemoryTree, leaf_hash, verify_consistency, verify_inclusion
-from optline.engine import Engine
+from optline.engine import Engine, transparency
 from optline.store import Store
 from optline.store.checkpoint import LogKeys, new_key, open_checkpoint
 from optline.store.ledger import canonical
@@ -288,3 +288,41 @@ def test_an_incremental_verify_replays_the_contacts_it_touched(engine: Engine) -
     report = engine.verify_log()
     assert not report.ok and report.problem is not None
     assert "the stored consent of +14155550002 is not its events' replay" in report.problem
+
+
+def test_the_queue_is_read_a_chunk_at_a_time_in_queue_order(engine: Engine) -> None:
+    a = _account(engine)
+    _append(engine, a, 5)
+    with engine.store.read() as tx:
+        pages, after = [], 0
+        while page := tx.log.queued(after, 2):
+            pages.append([event.phone for _, event in page])
+            after = page[-1][0]
+    assert pages == [[f"+1415555{n:04d}" for n in pair] for pair in ([0, 1], [2, 3], [4])]
+
+
+@pytest.mark.parametrize("tampered", ["queued-event", "consent"])
+def test_an_incremental_verify_in_small_chunks_checks_every_chunk(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tampered: str
+) -> None:
+    """Queued events and touched contacts are read a few at a time: what is wrong in
+    the last chunk is found as in the first."""
+    monkeypatch.setattr(transparency, "VERIFY_CHUNK", 2)
+    monkeypatch.setattr(transparency, "REPLAY_CHUNK", 2)
+    store = engine.store
+    a = _account(engine)
+    _append(engine, a, 3)
+    engine.sequence_pending()
+    assert engine.verify_log().ok
+    _append(engine, a, 3, start=3)
+    engine.sequence_pending()
+    _append(engine, a, 5, start=6)  # queued, not sequenced
+    assert engine.verify_log().ok
+    if tampered == "queued-event":
+        _sql(store, "UPDATE events SET type = 'opted_in' WHERE phone = '+14155550010'")
+        problem = "queued for the log, was altered"
+    else:  # the last of the touched contacts, in phone order
+        _sql(store, "UPDATE contacts SET status = 'opted_in' WHERE phone = '+14155550010'")
+        problem = "the stored consent of +14155550010 is not its events' replay"
+    report = engine.verify_log()
+    assert not report.ok and report.problem is not None and problem in report.problem

@@ -24,12 +24,15 @@ from optline.engine.results import LogReport, LogStatus
 from optline.store import Tx
 from optline.store.checkpoint import BadCheckpoint, Checkpoint, open_checkpoint, public_key_text
 from optline.store.ledger import event_hash
-from optline.store.rows import LogEntry, StoredCheckpoint
+from optline.store.rows import LogEntry, StoredCheckpoint, StoredEvent
 
 #: Events a sequencer's batch integrates at most (one checkpoint each).
 SEQUENCE_BATCH = 5_000
-#: Positions one read transaction of ``verify_log`` walks.
+#: Positions one read transaction of ``verify_log`` walks (and queued events it reads
+#: at a time).
 VERIFY_CHUNK = 5_000
+#: Touched contacts ``verify_log`` replays at a time.
+REPLAY_CHUNK = 2_000
 
 
 class LogBroken(Exception):
@@ -224,26 +227,37 @@ class Transparency(Directory):
 
     def _check_recent(self, touched: dict[int, set[str]]) -> None:
         """The events still queued for the log must hash to their content, and the
-        contacts they and the new entries touched must be what their events say."""
+        contacts they and the new entries touched must be what their events say; both
+        read a chunk at a time, so memory holds a chunk (and the touched numbers)."""
         with self.store.read() as tx:
-            for event in tx.log.queued():
-                if event.hash != event_hash(
-                    event.prev_hash,
-                    event.account_id,
-                    event.seq,
-                    event.type,
-                    event.phone,
-                    event.data,
-                    event.occurred_at,
-                ):
-                    raise LogBroken(
-                        f"event #{event.seq} of account {event.account_id}, queued for the"
-                        " log, was altered: its content does not match its hash"
-                    )
-                if event.phone is not None:
-                    touched.setdefault(event.account_id, set()).add(event.phone)
+            after = 0
+            while chunk := tx.log.queued(after, VERIFY_CHUNK):
+                for _, event in chunk:
+                    _check_queued(event)
+                    if event.phone is not None:
+                        touched.setdefault(event.account_id, set()).add(event.phone)
+                after = chunk[-1][0]
             for account_id, phones in sorted(touched.items()):
-                _replayed(tx, account_id, sorted(phones))
+                ordered = sorted(phones)
+                for at in range(0, len(ordered), REPLAY_CHUNK):
+                    _replayed(tx, account_id, ordered[at : at + REPLAY_CHUNK])
+
+
+def _check_queued(event: StoredEvent) -> None:
+    digest = event_hash(
+        event.prev_hash,
+        event.account_id,
+        event.seq,
+        event.type,
+        event.phone,
+        event.data,
+        event.occurred_at,
+    )
+    if digest != event.hash:
+        raise LogBroken(
+            f"event #{event.seq} of account {event.account_id}, queued for the log, was"
+            " altered: its content does not match its hash"
+        )
 
 
 def _signed(stored: StoredCheckpoint, trusted: Sequence[nacl.signing.VerifyKey]) -> None:

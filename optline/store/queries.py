@@ -5,7 +5,8 @@ SQLite; these are built with bind parameters and reused for every call.
 
 What belongs here: ``Queries``, the statements of every concern in one object (a
 transaction's ``tx.q``), and its cache per dialect. The statements are in the
-``queries_*`` modules by concern (accounts, contacts, decisions, ledger, messages);
+``queries_*`` modules by concern (accounts, contacts, decisions, ledger, messages,
+replay);
 how one is prepared and run is ``queries_prepared``'s.
 """
 
@@ -18,9 +19,12 @@ from optline.store.queries_contacts import ContactQueries
 from optline.store.queries_decisions import DecisionQueries
 from optline.store.queries_ledger import LedgerQueries
 from optline.store.queries_messages import MessageQueries
+from optline.store.queries_replay import ReplayQueries
 
 
-class Queries(AccountQueries, ContactQueries, DecisionQueries, LedgerQueries, MessageQueries):
+class Queries(
+    AccountQueries, ContactQueries, DecisionQueries, LedgerQueries, MessageQueries, ReplayQueries
+):
     """The statements of every concern, built for one dialect."""
 
     def __init__(self, dialect: Dialect) -> None:
@@ -29,6 +33,7 @@ class Queries(AccountQueries, ContactQueries, DecisionQueries, LedgerQueries, Me
         DecisionQueries.__init__(self, dialect)
         LedgerQueries.__init__(self, dialect)
         MessageQueries.__init__(self, dialect)
+        ReplayQueries.__init__(self, dialect)
 
 
 _built: dict[str, Queries] = {}

@@ -62,8 +62,13 @@ class AccountQueries:
         )
         # PostgreSQL: the advisory lock on an account's subscriptions (docs/ledger.md):
         # shared by the changes that notify them, taken alone to change them.
-        self.share_subscriptions = sa.text(
-            f"SELECT pg_advisory_xact_lock_shared({SUBSCRIPTIONS_LOCK}, :account)"
+        self.share_subscriptions = Prepared(
+            sa.select(
+                sa.func.pg_advisory_xact_lock_shared(
+                    sa.literal_column(str(SUBSCRIPTIONS_LOCK)), _p("account", type_=sa.Integer)
+                )
+            ),
+            dialect,
         )
         self.lock_subscriptions = sa.text(
             f"SELECT pg_advisory_xact_lock({SUBSCRIPTIONS_LOCK}, :account)"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from optline.store.queries_prepared import Prepared, typed_values
-from optline.store.schema import event_seq, events, log_entries, log_nodes, log_queue
+from optline.store.schema import accounts, event_seq, events, log_entries, log_nodes, log_queue
 
 _p = sa.bindparam
 
@@ -18,8 +18,19 @@ class LedgerQueries:
     def __init__(self, dialect: Dialect) -> None:
         # PostgreSQL: events' seqs from the deployment's sequence, taken ahead of the
         # inserts; SQLite: the account's top seq, counted on from there.
-        self.event_seqs = sa.text(
-            f"SELECT nextval('{event_seq.name}') FROM generate_series(1, :count)"
+        next_seq = sa.func.nextval(sa.literal_column(f"'{event_seq.name}'"))
+        seqs = sa.select(sa.func.array_agg(next_seq)).select_from(
+            sa.func.generate_series(sa.literal_column("1"), _p("count", type_=sa.Integer))
+        )
+        self.event_seqs = Prepared(seqs, dialect)
+        # PostgreSQL, a transaction's first append (under the shared lock on the
+        # account's subscriptions, taken by the statement before): the subscriptions'
+        # version and the seqs in one round trip.
+        self.version_and_seqs = Prepared(
+            sa.select(accounts.c.subscriptions_version, seqs.scalar_subquery()).where(
+                accounts.c.id == _p("account", type_=sa.Integer)
+            ),
+            dialect,
         )
         self.top_event_seq = Prepared(
             sa.select(sa.func.max(events.c.seq)).where(
@@ -56,13 +67,47 @@ class LedgerQueries:
             .offset(sa.literal_column("0")),  # else SQLite's compiler binds an offset too
             dialect,
         )
+        # The events waiting in the queue after a queue id, in the order they were
+        # queued, a chunk at a time (verify hashes them all).
+        q, e = log_queue, events
+        self.queued_events = Prepared(
+            sa.select(
+                q.c.id,
+                e.c.account_id,
+                e.c.seq,
+                e.c.type,
+                e.c.phone,
+                e.c.data,
+                e.c.occurred_at,
+                e.c.prev_hash,
+                e.c.hash,
+            )
+            .select_from(q.join(e, sa.and_(e.c.account_id == q.c.account_id, e.c.seq == q.c.seq)))
+            .where(q.c.id > _p("after", type_=sa.BigInteger))
+            .order_by(q.c.id)
+            .limit(_p("limit", type_=sa.Integer))
+            .offset(sa.literal_column("0")),
+            dialect,
+        )
         self.queue_event = Prepared(
             sa.insert(log_queue).values(
                 typed_values(log_queue, ["account_id", "seq", "queued_at"])
             ),
             dialect,
         )
-        self.insert_events = Prepared(
-            sa.insert(events).values(typed_values(events, [c.name for c in events.columns])),
+        insert_events = sa.insert(events).values(
+            typed_values(events, [c.name for c in events.columns])
+        )
+        self.insert_events = Prepared(insert_events, dialect)
+        # PostgreSQL: an event inserted and queued for the log in one statement (the
+        # queue's time is the event's).
+        added = insert_events.returning(
+            events.c.account_id, events.c.seq, events.c.occurred_at
+        ).cte("added")
+        self.insert_and_queue_event = Prepared(
+            sa.insert(log_queue).from_select(
+                ["account_id", "seq", "queued_at"],
+                sa.select(added.c.account_id, added.c.seq, added.c.occurred_at),
+            ),
             dialect,
         )

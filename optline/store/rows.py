@@ -264,6 +264,22 @@ def stored_event(row: Row[Any]) -> StoredEvent:
     )
 
 
+def driver_event(row: Sequence[Any]) -> StoredEvent:
+    """An event from its row as the driver returns it: account_id, seq, type, phone,
+    data, occurred_at, prev_hash, hash."""
+    account_id, seq, kind, phone, data, occurred_at, prev_hash, digest = row
+    return StoredEvent(
+        account_id,
+        seq,
+        kind,
+        phone,
+        json_value(data),
+        moment_value(occurred_at),
+        prev_hash,
+        digest,
+    )
+
+
 def event_values(event: StoredEvent) -> dict[str, Any]:
     """The columns of an event's row."""
     return {

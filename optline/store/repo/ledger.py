@@ -15,7 +15,13 @@ from sqlalchemy.engine import Row
 from optline.domain.consent import Event
 from optline.store.ledger import GENESIS, UNCHAINED, event_hash, plain, utc
 from optline.store.repo.base import Repository
-from optline.store.rows import StoredEvent, VerifyResult, event_values, stored_event
+from optline.store.rows import (
+    StoredEvent,
+    VerifyResult,
+    driver_event,
+    event_values,
+    stored_event,
+)
 from optline.store.schema import accounts, events
 
 
@@ -38,10 +44,15 @@ class Ledger(Repository):
         if not items:
             return []
         at = utc(at)
-        self._hold_subscriptions(account_id)
-        seqs = self._new_seqs(account_id, len(items))
+        seqs = self._hold_and_number(account_id, len(items))
         stored = [_unchained(account_id, s, item, at) for s, item in zip(seqs, items, strict=True)]
         rows = [event_values(e) for e in stored]
+        if self._postgres:  # each event inserted and queued by one statement
+            if len(rows) == 1:
+                self._q.insert_and_queue_event.run(self._driver, rows[0])
+            else:
+                self._q.insert_and_queue_event.run_many(self._driver, rows)
+            return stored
         queued = [
             {"account_id": account_id, "seq": e.seq, "queued_at": e.occurred_at} for e in stored
         ]
@@ -53,26 +64,37 @@ class Ledger(Repository):
             self._q.queue_event.run_many(self._driver, queued)
         return stored
 
-    def _new_seqs(self, account_id: int, count: int) -> list[int]:
-        if self._postgres:
-            return list(self._conn.execute(self._q.event_seqs, {"count": count}).scalars())
-        return self._numbers(self._tx.event_seqs, self._q.top_event_seq, account_id, count)
+    def _hold_and_number(self, account_id: int, count: int) -> list[int]:
+        """The next ``count`` seqs; first in the transaction, the version of the
+        account's event-webhook subscriptions read for ``outbox.enqueue``.
 
-    def _hold_subscriptions(self, account_id: int) -> None:
-        """Read the version of the account's event-webhook subscriptions, once per
-        transaction, for ``outbox.enqueue``. On PostgreSQL under a shared advisory lock
-        held to commit, which appends share and adding a subscription takes alone
-        (``outbox.add_subscription``): a subscription commits wholly before a change that
-        would notify it, or wholly after."""
-        tx = self._tx
+        On PostgreSQL the version is read under a shared advisory lock held to commit,
+        which appends share and adding a subscription takes alone
+        (``outbox.add_subscription``): a subscription commits wholly before a change
+        that would notify it, or wholly after. The lock is its own statement, so the
+        next one (the version, with the seqs from the deployment's sequence) sees what
+        committed before the lock was granted: two round trips for the transaction's
+        first append, one for each later one. SQLite's seqs are counted on from the
+        account's top seq, read once per transaction (whose write lock it holds from its
+        start)."""
+        tx, q = self._tx, self._q
         if account_id in tx.subscriptions_version:
-            return
+            if not self._postgres:
+                return self._numbers(tx.event_seqs, q.top_event_seq, account_id, count)
+            taken = q.event_seqs.first(self._driver, {"count": count})
+            assert taken is not None  # an aggregate's one row
+            return sorted(taken[0])
         if self._postgres:
-            self._conn.execute(self._q.share_subscriptions, {"account": account_id})
-        row = self._q.subscriptions_version.first(self._driver, {"account": account_id})
+            q.share_subscriptions.run(self._driver, {"account": account_id})
+            row = q.version_and_seqs.first(self._driver, {"account": account_id, "count": count})
+        else:
+            row = q.subscriptions_version.first(self._driver, {"account": account_id})
         if row is None:
             raise LookupError(f"no account with id {account_id}")
         tx.subscriptions_version[account_id] = row[0]
+        if self._postgres:
+            return sorted(row[1])
+        return self._numbers(tx.event_seqs, q.top_event_seq, account_id, count)
 
     def events(self, account_id: int, phone: str | None = None) -> list[StoredEvent]:
         stmt = sa.select(events).where(events.c.account_id == account_id)
@@ -81,15 +103,10 @@ class Ledger(Repository):
         return [stored_event(r) for r in self._conn.execute(stmt.order_by(events.c.seq))]
 
     def events_of(self, account_id: int, phones: Sequence[str]) -> list[StoredEvent]:
-        """The events of these contacts, in seq order: read through the phone index, a
-        few hundred contacts a statement."""
-        found: list[StoredEvent] = []
-        for at in range(0, len(phones), 500):
-            stmt = sa.select(events).where(
-                events.c.account_id == account_id, events.c.phone.in_(phones[at : at + 500])
-            )
-            found.extend(stored_event(r) for r in self._conn.execute(stmt))
-        return sorted(found, key=lambda e: e.seq)
+        """The events of these contacts, in seq order: read through the phone index by
+        one statement, rows as the driver returns them."""
+        rows = self._q.contact_events.rows(self._driver, account_id, phones)
+        return sorted(map(driver_event, rows), key=lambda e: e.seq)
 
     def changed_since(self, account_id: int, phone: str, since: datetime) -> bool:
         """Whether the contact's ledger has any event after ``since``."""

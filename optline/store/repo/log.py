@@ -30,9 +30,9 @@ from optline.store.rows import (
     LogEntry,
     StoredCheckpoint,
     StoredEvent,
+    driver_event,
     json_value,
     stamp_value,
-    stored_event,
 )
 from optline.store.schema import (
     events,
@@ -218,15 +218,11 @@ class Log(Repository):
         oldest = sa.select(q.c.queued_at).where(*mine).order_by(q.c.id).limit(1)  # first: oldest
         return int(count), self._conn.execute(oldest).scalar_one_or_none()
 
-    def queued(self) -> list[StoredEvent]:
-        """The events waiting to be sequenced, in the order they were queued."""
-        q, e = log_queue, events
-        stmt = (
-            sa.select(e)
-            .select_from(q.join(e, sa.and_(e.c.account_id == q.c.account_id, e.c.seq == q.c.seq)))
-            .order_by(q.c.id)
-        )
-        return [stored_event(r) for r in self._conn.execute(stmt)]
+    def queued(self, after: int, limit: int) -> list[tuple[int, StoredEvent]]:
+        """The first ``limit`` events waiting to be sequenced whose queue ids follow
+        ``after`` (0: from the first), in the order they were queued, with those ids."""
+        rows = self._q.queued_events.all(self._driver, {"after": after, "limit": limit})
+        return [(int(row[0]), driver_event(row[1:])) for row in rows]
 
     def entries(self, start: int, limit: int) -> list[LogEntry]:
         """Positions ``start``… with their events (None fields: the event is gone) and

@@ -17,7 +17,7 @@ from optline.domain.consent import ContactState
 from optline.domain.consent_codes import Method, Status
 from optline.domain.projection import Mark, Projection
 from optline.store.repo.base import Repository
-from optline.store.rows import contact_values, written_column, written_purposes
+from optline.store.rows import contact_values, moment_value, written_column, written_purposes
 from optline.store.schema import contacts, memberships, purpose_consent, sender_consent
 
 
@@ -40,68 +40,36 @@ class Projections(Repository):
 
     def read(self, account_id: int, phones: Sequence[str] | None = None) -> list[Projection]:
         """The stored projection of the account's contacts (of ``phones`` only, when
-        given), in phone order."""
-        c, sc, ms, pc = contacts, sender_consent, memberships, purpose_consent
-        own = self._rows(
-            sa.select(
-                c.c.phone,
-                c.c.blocked,
-                c.c.status,
-                c.c.method,
-                c.c.since,
-                c.c.event_seq,
-                c.c.written,
-            ),
-            c,
-            account_id,
-            phones,
-        )
-        own.sort(key=lambda row: row.phone)
+        given), in phone order; read as the driver returns the rows (``verify`` reads
+        thousands)."""
+        driver, q, key = self._driver, self._q, (account_id, phones)
         senders: dict[str, dict[str, Mark]] = {}
-        by_sender = sa.select(
-            sc.c.phone, sc.c.sender, sc.c.status, sc.c.method, sc.c.since, sc.c.event_seq
-        )
-        for own_row in self._rows(by_sender, sc, account_id, phones):
-            senders.setdefault(own_row.phone, {})[own_row.sender] = _stored_mark(own_row)
+        for phone, sender, *mark in q.sender_marks.rows(driver, *key):
+            senders.setdefault(phone, {})[sender] = _stored_mark(*mark)
         purposes: dict[str, dict[str, Mark]] = {}
-        by_purpose = sa.select(
-            pc.c.phone, pc.c.purpose, pc.c.status, pc.c.method, pc.c.since, pc.c.event_seq
-        )
-        for own_purpose in self._rows(by_purpose, pc, account_id, phones):
-            mark = _stored_mark(own_purpose)
-            purposes.setdefault(own_purpose.phone, {})[own_purpose.purpose] = mark
+        for phone, purpose, *mark in q.purpose_marks.rows(driver, *key):
+            purposes.setdefault(phone, {})[purpose] = _stored_mark(*mark)
         lists: dict[str, dict[str, bool]] = {}
-        by_list = sa.select(ms.c.phone, ms.c.list_name, ms.c.subscribed)
-        for member in self._rows(by_list, ms, account_id, phones):
-            lists.setdefault(member.phone, {})[member.list_name] = bool(member.subscribed)
+        for phone, name, subscribed in q.list_marks.rows(driver, *key):
+            lists.setdefault(phone, {})[name] = bool(subscribed)
         found: list[Projection] = []
-        for row in own:
-            unset = row.status == Status.NO_CONSENT and row.method is None and row.since is None
+        for phone, blocked, status, method, since, event_seq, written in sorted(
+            q.contact_marks.rows(driver, *key)
+        ):
+            unset = status == Status.NO_CONSENT and method is None and since is None
             found.append(
                 Projection(
-                    row.phone,
-                    bool(row.blocked),
-                    None if unset and row.event_seq is None else _stored_mark(row),
-                    MappingProxyType(senders.get(row.phone, {})),
-                    MappingProxyType(lists.get(row.phone, {})),
-                    written_purposes(row.written),
-                    MappingProxyType(purposes.get(row.phone, {})),
+                    phone,
+                    bool(blocked),
+                    None
+                    if unset and event_seq is None
+                    else _stored_mark(status, method, since, event_seq),
+                    MappingProxyType(senders.get(phone, {})),
+                    MappingProxyType(lists.get(phone, {})),
+                    written_purposes(written),
+                    MappingProxyType(purposes.get(phone, {})),
                 )
             )
-        return found
-
-    def _rows(
-        self, stmt: sa.Select[Any], table: sa.Table, account_id: int, phones: Sequence[str] | None
-    ) -> list[Any]:
-        """``stmt``'s rows of the account (of ``phones`` only, a few hundred a
-        statement: one IN list of thousands costs more to build than to run)."""
-        stmt = stmt.where(table.c.account_id == account_id)
-        if phones is None:
-            return list(self._conn.execute(stmt))
-        found: list[Any] = []
-        for at in range(0, len(phones), 500):
-            chunk = stmt.where(table.c.phone.in_(phones[at : at + 500]))
-            found.extend(self._conn.execute(chunk))
         return found
 
     def restore(self, account_id: int, projection: Projection, at: datetime) -> None:
@@ -166,13 +134,11 @@ def _mark_values(mark: Mark) -> dict[str, Any]:
     }
 
 
-def _stored_mark(row: Any) -> Mark:
-    return Mark(
-        _STATUS[row.status],
-        None if row.method is None else _METHOD[row.method],
-        row.since,
-        row.event_seq,
-    )
+def _stored_mark(status: str, method: str | None, since: Any, event_seq: Any) -> Mark:
+    """A scope's mark from its columns as the driver returns them (``since``: SQLite's
+    text or PostgreSQL's datetime; None, as stored, where no event set it)."""
+    when: Any = None if since is None else moment_value(since)
+    return Mark(_STATUS[status], None if method is None else _METHOD[method], when, event_seq)
 
 
 # The members by value, looked up once per row (a dict read, not an enum call).
