@@ -97,6 +97,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
     "fr": fr.PHRASES,
     "pt": pt.PHRASES,
     "de": de.PHRASES,
+    "it": it.PHRASES,
     "zh": zh.PHRASES,
 }
 
