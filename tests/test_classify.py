@@ -720,6 +720,20 @@ def test_classes_of_the_third_blind_set(text: str, intent: Intent) -> None:
         ("Don't stop them, I like the reminders", Intent.NONE),
         ("ok i got it but stop", Intent.OPT_OUT),
         ("We missed the bus but the stop was closed", Intent.NONE),
+        # "I don't want these", "you need to stop", a threat around a request, asked
+        # before, not authorised, "Blocked."; not a product refused.
+        ("I don't want to get these anymore", Intent.OPT_OUT),
+        ("I don't want them in blue", Intent.NONE),
+        ("I never want to hear from you again", Intent.OPT_OUT),
+        ("you need to stop", Intent.OPT_OUT),
+        ("You need to stop at the gas station first", Intent.NONE),
+        ("I will report you if you don't stop texting me", Intent.OPT_OUT),
+        ("If you don't stop by tomorrow I'll call", Intent.NONE),
+        ("I have asked multiple times to be removed", Intent.OPT_OUT),
+        ("I asked to be removed from the waitlist", Intent.NONE),
+        ("You are not authorized to text me", Intent.OPT_OUT),
+        ("Blocked.", Intent.OPT_OUT),
+        ("My card got blocked", Intent.NONE),
         # Taken off a list named after "off", not a list of guests or things to buy.
         ("Please take this number off the campaign's text list", Intent.OPT_OUT),
         ("Take me off the guest list for Saturday", Intent.NONE),
@@ -738,6 +752,10 @@ def test_classes_of_the_third_blind_set(text: str, intent: Intent) -> None:
         ("退定", Intent.OPT_OUT),
         ("请把这个号码从名单上删掉", Intent.OPT_OUT),
         ("Basta con i texts please", Intent.OPT_OUT),
+        ("smettetela", Intent.OPT_OUT),
+        ("Per favore smettete di contattarmi", Intent.OPT_OUT),
+        ("Smettila di farmi ridere con queste offerte", Intent.NONE),
+        ("Non smettete di mandarmi i promemoria", Intent.NONE),
         ("Basta, vado a casa", Intent.NONE),
     ],
 )

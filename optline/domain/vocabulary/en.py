@@ -229,8 +229,11 @@ PHRASES: tuple[Phrase, ...] = (
         r"(?: (?!but\b|and\b|or\b|except\b)\w+){0,3}? "
         r"(?:texts?|txts?|text messages?|messages?|msgs?|sms|texting|messaging|contact|contacting"
         r"|communications?|texted|contacted|messaged)\b"
-        r"|\b(?:do not|don t|dont|no longer) have (?:my|our) (?:consent|permission)\b",
-        "consent agree authorize authorise permission",
+        r"|\b(?:do not|don t|dont|no longer) have (?:my|our) (?:consent|permission)\b"
+        # "You are not authorized to text me".
+        r"|\b(?:you|u) (?:are|re|r) not (?:authori[sz]ed|allowed|permitted) to (?:text|txt"
+        r"|message|msg|sms|contact)\b",
+        "consent agree authorize authorise permission authorized authorised allowed permitted",
         negatable=False,
     ),
     phrase(
@@ -298,12 +301,43 @@ PHRASES: tuple[Phrase, ...] = (
         needs="want wnat wamt whant wan wish need like",
     ),
     phrase(
+        # "I don't want these", "don't want em anymore": the texts answered, at the end
+        # of the clause; "I never want to hear from you again".
+        "does not want them",
+        _OUT,
+        # Not "them" or "those" alone ("I don't want them in blue", a product).
+        rf"\b{_NOT} want (?:any more of |any of )?(?:these|em)"
+        r"(?: (?:anymore|any more|again|ever again|please|pls|thanks|thank you|thx))*(?= \||$)"
+        rf"|\b{_NOT} want to (?:get|receive|keep getting|keep receiving) (?:these|them|those)"
+        r"(?: (?:anymore|any more|again|ever again|please|pls|thanks|thank you|thx))*(?= \||$)"
+        rf"|\b{_NOT} want to hear from (?:you|u|y all|this number)\b",
+        "don dont not never longer",
+        negatable=False,
+        needs="want",
+    ),
+    phrase(
+        # "You need to stop", at the end of its clause.
+        "tells the sender it must stop",
+        _OUT,
+        r"\b(?:you|u|y all|you guys) (?:need|have|got|gotta) (?:to )?stop"
+        r"(?: (?:it|this|now|please|pls|already|immediately|right now))*(?= \||$)",
+        "need have got gotta",
+        needs="stop",
+    ),
+    phrase(
         "says it has already asked to stop",
         _OUT,
         r"\b(?:i|we|i ve|i have|already) (?:already )?(?:said|told you|texted|replied|sent"
-        r"|asked you to|asked to) (?:to )?stop\b(?! (?:by|at|in|on|over|for)\b)",
-        "said told texted replied sent asked",
-        needs="stop",
+        r"|asked you to|asked to) (?:to )?stop\b(?! (?:by|at|in|on|over|for)\b)"
+        # "I have asked multiple times to be removed".
+        r"|\b(?:i|we|i ve|i have|we ve|we have) (?:already )?asked(?: you)?"
+        r"(?: (?:multiple|many|several|so many|three|two|\d+) times)?(?: already)? to "
+        rf"(?:be removed|be taken off|unsubscribe|opt out|not be (?:texted|contacted))\b"
+        rf"{_NOT_A_TEXT_LIST}"
+        # "... if you don't stop texting me": a threat, the request inside it.
+        r"|\bif (?:you|u) (?:don t|dont|do not|won t|wont) stop\b(?! (?:by|at|in|on|over)\b)",
+        "said told texted replied sent asked if",
+        needs="stop removed taken unsubscribe opt not",
     ),
     phrase(
         # "Stop for now": stop, maybe come back later; it is still a stop today.
@@ -562,6 +596,9 @@ SHORT_REPLIES: dict[str, Intent] = {
             "discontinue them", "end subscription", "end my subscription",
             "end the subscription", "stop subscription", "stop my subscription",
             "quit subscription", "terminate subscription", "terminate my subscription",
+            # The sender blocked, said alone.
+            "blocked", "blocked you", "you re blocked", "youre blocked", "number blocked",
+            "sender blocked",
         ),
         _OUT,
     ),

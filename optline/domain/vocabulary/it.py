@@ -39,6 +39,18 @@ PHRASES: tuple[Phrase, ...] = (
         negatable=False,
     ),
     phrase(
+        # "Smettetela", "smettete di scrivermi": stop it, as a clause of its own or with
+        # a verb of sending; "smettila di farmi ridere" asks something else.
+        "chiede di smettere",
+        Intent.OPT_OUT,
+        r"(?:^|\| )(?:(?:per favore|ora|adesso|ok|vi prego) )*(?:smettetela|smettila"
+        r"|smettete|la smetta)(?: (?:per favore|subito|ora|adesso|grazie))*(?= \||$)"
+        r"|\b(?<!\bnon )(?:smettete|smettetela|smettila|smetta|smettere) di (?:me )?"
+        r"(?:scriver|mandar|inviar|contattar|disturbar|messaggiar|importunar)\w*",
+        "smettetela smettila smettete smetta smettere",
+        negatable=False,
+    ),
+    phrase(
         "basta messaggi",
         Intent.OPT_OUT,
         r"\bbasta (?:(?:con|coi|di|a) )?(?:(?:i|questi|sti|tutti|tutti i|le|queste) )?"
