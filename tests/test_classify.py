@@ -733,6 +733,13 @@ def test_classes_of_the_third_blind_set(text: str, intent: Intent) -> None:
         ("I asked to be removed from the waitlist", Intent.NONE),
         ("You are not authorized to text me", Intent.OPT_OUT),
         ("Blocked.", Intent.OPT_OUT),
+        # "But" in every language before a closing keyword; "here" as the number.
+        ("Ok ya entendí, pero STOP", Intent.OPT_OUT),
+        ("Danke, aber STOPP", Intent.OPT_OUT),
+        ("Yo iba pero en la parada STOP", Intent.NONE),
+        ("Just moved, don't text here anymore", Intent.OPT_OUT),
+        ("this was my mom's number, she passed, remove it", Intent.OPT_OUT),
+        ("That's my sister's number, can you remove it from my profile?", Intent.NONE),
         ("My card got blocked", Intent.NONE),
         # Taken off a list named after "off", not a list of guests or things to buy.
         ("Please take this number off the campaign's text list", Intent.OPT_OUT),

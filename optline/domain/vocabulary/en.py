@@ -279,7 +279,7 @@ PHRASES: tuple[Phrase, ...] = (
         _OUT,
         rf"\b{_NOT} (?:ever |{_CURSE} )?"
         r"(?:text|txt|message|msg|sms|contact|send|email|bother|spam)"
-        r" (?:me|us|this (?:number|phone)|again|anymore|any)\b"
+        r" (?:me|us|this (?:number|phone)|again|anymore|any|here (?:anymore|any more|again))\b"
         # "... at 6am" moves the texts; "... at this number" is the number itself.
         r"(?! (?:on|via|through|before|after|until|during|while|about)\b"
         r"| at (?!(?:this|my|that) (?:number|phone|cell)\b|all\b))"
@@ -444,7 +444,8 @@ PHRASES: tuple[Phrase, ...] = (
         # "Who gave you my number? Remove it now.": "it" is the number named before.
         "asks to remove the number it named",
         _OUT,
-        r"\b(?:my|this) (?:phone |cell )?number\b",
+        # "this was my mom's number, she passed, remove it".
+        r"\b(?:my|this)(?: \w+ s)? (?:phone |cell )?number\b",
         "remove delete erase lose",
         negatable=False,
         needs="number",
