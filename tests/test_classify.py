@@ -731,6 +731,9 @@ def test_classes_of_the_third_blind_set(text: str, intent: Intent) -> None:
         ("If you don't stop by tomorrow I'll call", Intent.NONE),
         ("I have asked multiple times to be removed", Intent.OPT_OUT),
         ("I asked to be removed from the waitlist", Intent.NONE),
+        ("I've asked to be removed from the mailing of paper bills", Intent.NONE),
+        ("If you don't stop the charge I'll dispute it", Intent.NONE),
+        ("Take me off the delivery route list for tomorrow", Intent.NONE),
         ("You are not authorized to text me", Intent.OPT_OUT),
         ("Blocked.", Intent.OPT_OUT),
         # "But" in every language before a closing keyword; "here" as the number.

@@ -253,7 +253,8 @@ PHRASES: tuple[Phrase, ...] = (
         # to do, buy or invite.
         r"|\boff (?:your|the|this|ur|that|all|my|these) (?:(?!(?:to|do|grocery|shopping|wish"
         r"|bucket|guest|wait|waiting|reading|christmas|invite|invitation|attendance|packing"
-        r"|check|naughty|priority)\b)\w+ ){1,3}lists?\b",
+        r"|check|naughty|priority|route|delivery|driver|shift|duty|pickup|carpool|rotation"
+        r"|signup|sign)\b)\w+ ){1,3}lists?\b",
         "list lists",
         # "please don't remove me | from the list": the negation is before the verb.
         after_object=True,
@@ -332,10 +333,13 @@ PHRASES: tuple[Phrase, ...] = (
         # "I have asked multiple times to be removed".
         r"|\b(?:i|we|i ve|i have|we ve|we have) (?:already )?asked(?: you)?"
         r"(?: (?:multiple|many|several|so many|three|two|\d+) times)?(?: already)? to "
-        rf"(?:be removed|be taken off|unsubscribe|opt out|not be (?:texted|contacted))\b"
-        rf"{_NOT_A_TEXT_LIST}"
+        r"(?:be removed|be taken off|unsubscribe|opt out|not be (?:texted|contacted))"
+        # Said alone, or from the texts or their list (not "from the paper bills").
+        r"(?: (?:multiple|many|several|so many|\d+) times| already| before)?"
+        r"(?:(?= \||$)| (?:from|off) (?:your|the|this|ur|these|all|my) (?:(?:text|texting|sms"
+        r"|contact|marketing|mailing) )?(?:lists?|texts|messages|sms|database|system)\b)"
         # "... if you don't stop texting me": a threat, the request inside it.
-        r"|\bif (?:you|u) (?:don t|dont|do not|won t|wont) stop\b(?! (?:by|at|in|on|over)\b)",
+        rf"|\bif (?:you|u) (?:don t|dont|do not|won t|wont) stop(?: {_SENDING}\b|(?= \||$))",
         "said told texted replied sent asked if",
         needs="stop removed taken unsubscribe opt not",
     ),
