@@ -696,3 +696,136 @@ def test_classes_of_the_second_blind_set(text: str, intent: Intent) -> None:
 )
 def test_classes_of_the_third_blind_set(text: str, intent: Intent) -> None:
     assert classify(text, use_model=False).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # A subscription named as the texts', or ended by END, STOP or QUIT; "cancel my
+        # subscription" alone may be a product's.
+        ("cancel my subscription to the text alerts", Intent.OPT_OUT),
+        ("End subscription", Intent.OPT_OUT),
+        ("Cancel my subscription", Intent.POSSIBLE_OPT_OUT),
+        ("Cancel my subscription box, not the texts", Intent.POSSIBLE_OPT_OUT),
+        # Formal wording without a keyword.
+        ("Discontinue.", Intent.OPT_OUT),
+        ("I wish to discontinue receiving these", Intent.OPT_OUT),
+        ("Kindly refrain from texting me", Intent.OPT_OUT),
+        ("I request no further contact", Intent.OPT_OUT),
+        ("Do not send further communications to this number", Intent.OPT_OUT),
+        ("We had no further contact with the landlord", Intent.NONE),
+        ("Please refrain from parking in the loading zone", Intent.NONE),
+        # "Stop them": the texts answered; a keyword closing a clause after "but".
+        ("how do I stop these? just stop them", Intent.OPT_OUT),
+        ("Don't stop them, I like the reminders", Intent.NONE),
+        ("ok i got it but stop", Intent.OPT_OUT),
+        ("We missed the bus but the stop was closed", Intent.NONE),
+        # "I don't want these", "you need to stop", a threat around a request, asked
+        # before, not authorised, "Blocked."; not a product refused.
+        ("I don't want to get these anymore", Intent.OPT_OUT),
+        ("I don't want them in blue", Intent.NONE),
+        ("I never want to hear from you again", Intent.OPT_OUT),
+        ("you need to stop", Intent.OPT_OUT),
+        ("You need to stop at the gas station first", Intent.NONE),
+        ("I will report you if you don't stop texting me", Intent.OPT_OUT),
+        ("If you don't stop by tomorrow I'll call", Intent.NONE),
+        ("I have asked multiple times to be removed", Intent.OPT_OUT),
+        ("I asked to be removed from the waitlist", Intent.NONE),
+        ("I've asked to be removed from the mailing of paper bills", Intent.NONE),
+        ("If you don't stop the charge I'll dispute it", Intent.NONE),
+        ("Take me off the delivery route list for tomorrow", Intent.NONE),
+        ("You are not authorized to text me", Intent.OPT_OUT),
+        ("Blocked.", Intent.OPT_OUT),
+        # "But" in every language before a closing keyword; "here" as the number.
+        ("Ok ya entendí, pero STOP", Intent.OPT_OUT),
+        ("Danke, aber STOPP", Intent.OPT_OUT),
+        ("Yo iba pero en la parada STOP", Intent.NONE),
+        ("Just moved, don't text here anymore", Intent.OPT_OUT),
+        ("this was my mom's number, she passed, remove it", Intent.OPT_OUT),
+        ("That's my sister's number, can you remove it from my profile?", Intent.NONE),
+        ("My card got blocked", Intent.NONE),
+        # Taken off a list named after "off", not a list of guests or things to buy.
+        ("Please take this number off the campaign's text list", Intent.OPT_OUT),
+        ("Take me off the guest list for Saturday", Intent.NONE),
+        ("I crossed milk off the grocery list", Intent.NONE),
+        # Texting as a Spanish verb, "msjs", the unsubscribe verb after a wish.
+        ("Please ya no me textees", Intent.OPT_OUT),
+        ("deja de textearme", Intent.OPT_OUT),
+        ("porfa ya no quiero sus msjs", Intent.OPT_OUT),
+        ("me quiero desuscribir", Intent.OPT_OUT),
+        ("Te textee ayer, ¿recibiste?", Intent.NONE),
+        # Portuguese, Chinese and Italian.
+        ("i dont wnat these msgs anymore", Intent.OPT_OUT),
+        ("Quero cancelar o recebimento de SMS", Intent.OPT_OUT),
+        ("nao mande mais msg", Intent.OPT_OUT),
+        ("não mande mais o pedido", Intent.NONE),
+        ("退定", Intent.OPT_OUT),
+        ("请把这个号码从名单上删掉", Intent.OPT_OUT),
+        ("Basta con i texts please", Intent.OPT_OUT),
+        ("smettetela", Intent.OPT_OUT),
+        ("Per favore smettete di contattarmi", Intent.OPT_OUT),
+        ("Smettila di farmi ridere con queste offerte", Intent.NONE),
+        ("Non smettete di mandarmi i promemoria", Intent.NONE),
+        ("Basta, vado a casa", Intent.NONE),
+    ],
+)
+def test_classes_the_third_set_still_showed(text: str, intent: Intent) -> None:
+    assert classify(text, use_model=False).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("im not mike", Intent.POSSIBLE_OPT_OUT),
+        ("this is not karen", Intent.POSSIBLE_OPT_OUT),
+        ("This isn't Maria's phone anymore", Intent.POSSIBLE_OPT_OUT),
+        ("I don't know any Kevin", Intent.POSSIBLE_OPT_OUT),
+        ("This number belongs to someone else now", Intent.POSSIBLE_OPT_OUT),
+        ("I'm not your customer", Intent.POSSIBLE_OPT_OUT),
+        ("I'm not Sarah, stop texting me", Intent.OPT_OUT),
+        ("Numero sbagliato", Intent.POSSIBLE_OPT_OUT),
+        ("Ha sbagliato numero", Intent.POSSIBLE_OPT_OUT),
+        ("Non mi interessa", Intent.POSSIBLE_OPT_OUT),
+        ("Troppi messaggi", Intent.POSSIBLE_OPT_OUT),
+        # Replies that only look like one.
+        ("I'm not sure", Intent.NONE),
+        ("im not ready yet", Intent.NONE),
+        ("it's not fake", Intent.NONE),
+        ("this is not acceptable", Intent.NONE),
+        ("I don't know any better", Intent.NONE),
+        ("Ho sbagliato numero io, scusate", Intent.NONE),
+        ("Non mi interessa il colore, va bene tutto", Intent.NONE),
+    ],
+)
+def test_a_wrong_number_in_english_and_italian_may_mean_stop(text: str, intent: Intent) -> None:
+    assert classify(text, use_model=False).intent is intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Turn the texts back on, I hit unsubscribe by accident",
+        "I accidentally hit stop, START",
+        "Me di de baja por error, quiero volver",
+        "Je me suis désabonné par erreur. START",
+        "Aus Versehen STOPP geschickt, bitte wieder anmelden",
+        "Mi sono disiscritto per sbaglio, riattivate per favore",
+        "Cancelei por engano, podem me inscrever de novo?",
+        "No me quiero dar de baja, sigan mandando",
+        "不要给我退定，我还要收",
+    ],
+)
+def test_an_earlier_opt_out_told_as_a_slip_opts_nobody_out(text: str) -> None:
+    assert classify(text, use_model=False).intent is not Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I signed up by mistake, unsubscribe me",
+        "Stop. I accidentally signed up",
+        "STOP, me inscribí por error",
+    ],
+)
+def test_a_slip_told_beside_a_new_request_still_opts_out(text: str) -> None:
+    assert classify(text, use_model=False).intent is Intent.OPT_OUT

@@ -162,8 +162,9 @@ def test_each_confirmation_carries_no_marketing_and_names_the_brand(language: st
 
 def test_a_keyword_only_profile_flags_what_it_would_otherwise_ignore() -> None:
     policy = get_profile("twilio")
-    assert classify("I'm not Mike", policy).intent is Intent.NONE
-    classification, outcome = applied(ContactState(S1.number), "I'm not Mike", "twilio")
+    # The classifier's own reading leaves this to the wrong-number reading.
+    assert classify("There is no Mike here", policy).intent is Intent.NONE
+    classification, outcome = applied(ContactState(S1.number), "There is no Mike here", "twilio")
     assert classification.intent is Intent.POSSIBLE_OPT_OUT
     assert [e.type for e in outcome.events] == [EventType.REVOCATION_FLAGGED]
 

@@ -156,6 +156,8 @@ _NOT_WRONG_NUMBER = re.compile(
     r"|\b(?:ich habe|hab) (?:die |eine )?falsche nummer (?:angegeben|eingegeben|genannt)\b"
     r"|\b(?:eu )?(?:dei|passei|coloquei) (?:o |um )?numero errado\b"
     r"|\b(?:ho dato|ho messo|ho scritto) (?:il |un )?numero sbagliato\b"
+    # "Ho sbagliato numero io": I got the number wrong ("ha sbagliato", you did).
+    r"|\b(?:ho|avevo|abbiamo) sbagliato (?:il )?numero\b"
 )
 
 _PHRASES: Mapping[str, re.Pattern[str]] = {

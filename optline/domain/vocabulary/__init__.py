@@ -97,6 +97,7 @@ PHRASES: dict[str, tuple[Phrase, ...]] = {
     "fr": fr.PHRASES,
     "pt": pt.PHRASES,
     "de": de.PHRASES,
+    "it": it.PHRASES,
     "zh": zh.PHRASES,
 }
 
@@ -149,7 +150,9 @@ SHORT_REPLIES: dict[str, tuple[Intent, str]] = {
 
 #: Words before a strong opt-out keyword ending a clause that make it count ("I said
 #: stop"), and words after one opening a clause that do ("STOP who is this").
-BEFORE_FINAL_KEYWORD = en.BEFORE_FINAL_KEYWORD
+#: "But" in each language counts as "but" does: "Gracias, pero STOP", "Danke, aber STOPP"
+#: (not Portuguese "mas", which is Spanish "más": "¿una oferta más baja?").
+BEFORE_FINAL_KEYWORD = en.BEFORE_FINAL_KEYWORD | frozenset({"pero", "mais", "aber", "ma"})
 AFTER_FIRST_KEYWORD = en.AFTER_FIRST_KEYWORD
 
 #: Laughter or delight that makes a "Stop!" clause an exclamation, not a request.

@@ -30,6 +30,15 @@ FILLERS = frozenset({"bitte", "danke", "sofort", "jetzt", "ja"})
 
 PHRASES: tuple[Phrase, ...] = (
     phrase(
+        # "Aus Versehen STOPP geschickt": an earlier opt-out told as a slip.
+        "erzaehlt ein stopp aus versehen",
+        Intent.NONE,
+        r"\baus versehen (?:(?:stop|stopp) )?(?:abgemeldet|ausgetragen|geschickt|gesendet"
+        r"|geschrieben)\b|\b(?:stop|stopp) war (?:ein )?(?:versehen|fehler)\b",
+        "versehen fehler",
+        negatable=False,
+    ),
+    phrase(
         "bittet um keine nachrichten",
         _OUT,
         r"\bkeine (?:weiteren )?(?:nachrichten|sms|werbung)(?: \w+)? mehr\b"

@@ -93,6 +93,23 @@ _NOT = r"(?:don t|dont|do not|never|no longer|pls don t)"
 _NOT_ON_SOMETHING_ELSE = (
     r"(?! (?:on|in|for|from) (?:the|my|our|your) (?!account\b|number\b|cell\b)\w)"
 )
+# Words after "I'm not" or "this is not" that name no person: "I'm not sure", "this is
+# not ok". Any other word there, closing the clause, is a name denied ("im not mike").
+_NOT_A_NAME = (
+    r"(?:sure|ready|interested|available|home|here|there|coming|going|able|certain|yet|now"
+    r"|ok|okay|fine|well|sick|mad|angry|upset|done|late|free|in|out|worried|happy|alone"
+    r"|aware|the|a|an|him|her|them|that|this|it|so|too|really|even|me|you|one|allowed"
+    r"|kidding|joking|hungry|tired|busy|old|young|mine|yours|his|hers|theirs|ours|correct"
+    r"|right|wrong|true|real|spam|legit|fair|funny|good|bad|great|cool|nice|normal"
+    r"|possible|necessary|enough|over|finished|open|closed|valid|your|ur|my|our|their|what"
+    r"|how|why|who|when|where|worth|for|about|against|with|from|at|on|to|of|much|more|less"
+    r"|very|quite|exactly|just|gonna|into|anymore|always|either|both|any|all|some|no|sorry"
+    r"|positive|clear|safe|alive|dead|afraid|scared|stupid|dumb|crazy|rich|poor|broke|big"
+    r"|small|new|today|tomorrow|tonight|anyone|anybody|someone|somebody|everyone|everybody"
+    r"|likely|entirely|totally|actually|currently|usually|literally|definitely|fully|only"
+    r"|surprised|human|robot|bot|customer|client|member|patient|paid|due|mandatory|required"
+    r"|needed|urgent|important|nothing|anything|something|everything|cheap|expensive|better|thing|way|details)"
+)
 # Lists that are no texting list: "remove me from the waitlist" gives up a place.
 _NOT_A_TEXT_LIST = (
     r"(?! (?:from|off)(?: \w+){0,2} (?:wait ?list|waiting list|schedule"
@@ -124,6 +141,22 @@ _KEEPS_TEXTS = (
 
 PHRASES: tuple[Phrase, ...] = (
     phrase(
+        # "I hit unsubscribe by accident", "accidentally texted STOP": an earlier
+        # opt-out told as a slip (most often by someone asking for the texts back), not
+        # a new request; its words are taken out of what the later rules read.
+        "reports an opt-out sent by mistake",
+        Intent.NONE,
+        r"\b(?:(?:accidentally|mistakenly) )?(?:(?:hit|pressed|pushed|tapped|clicked|sent|texted"
+        r"|replied|typed|wrote|said) (?:the )?(?:stop|unsubscribe|unsub|cancel|end|quit|opt out"
+        r"|stopall)(?: button| link)?|unsubscribed|opted out|stopped (?:them|the texts|it))"
+        r" (?:by (?:accident|mistake|error)|on accident|in error|accidentally|mistakenly)\b"
+        r"|\b(?:accidentally|mistakenly) (?:hit|pressed|pushed|tapped|clicked|sent|texted"
+        r"|replied|typed|wrote) (?:the )?(?:stop|unsubscribe|unsub|cancel|end|quit|opt out"
+        r"|stopall)\b|\b(?:accidentally|mistakenly) (?:unsubscribed|opted out)\b",
+        "accident mistake error accidentally mistakenly",
+        negatable=False,
+    ),
+    phrase(
         # "Unsubscribe me from the emails but keep the texts": another channel is
         # left, the texts are kept, so the consent to text stands.
         "leaves another channel and keeps the texts",
@@ -143,8 +176,8 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "asks to stop sending",
         _OUT,
-        rf"\b(?:stop|quit|cease)(?: {_CURSE})? {_SENDING}\b",
-        "stop quit cease",
+        rf"\b(?:stop|quit|cease|refrain from)(?: {_CURSE})? {_SENDING}\b",
+        "stop quit cease refrain",
         needs=last_words(_SENDING),
     ),
     phrase(
@@ -162,10 +195,15 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "asks to stop the texts",
         _OUT,
-        rf"\b(?:stop|quit|cease|end|cancel|discontinue|halt|no more|no further)"
-        rf"(?: {_DETERMINERS}){{0,4}} {_TEXTS}\b",
-        "stop quit cease end cancel discontinue halt more further",
-        needs=last_words(_TEXTS),
+        rf"\b(?:stop|quit|cease|end|cancel|discontinue|halt|terminate|no more|no further)"
+        # "cancel my subscription to these texts": the subscription named as the texts'.
+        rf"(?: {_DETERMINERS}){{0,4}}(?: (?:text |sms )?subscription (?:to|for)"
+        rf"(?: {_DETERMINERS}){{0,3}})? {_TEXTS}\b"
+        # Formal: "I request no further contact".
+        r"|\b(?<!\bhad )(?<!\bhave )(?<!\bhas )no further (?:contact(?! (?:with|from)\b)"
+        r"|communications?(?! with\b))\b",
+        "stop quit cease end cancel discontinue halt terminate more further",
+        needs=f"{last_words(_TEXTS)} contact communication communications",
     ),
     phrase(
         "uses an opt-out word",
@@ -191,8 +229,11 @@ PHRASES: tuple[Phrase, ...] = (
         r"(?: (?!but\b|and\b|or\b|except\b)\w+){0,3}? "
         r"(?:texts?|txts?|text messages?|messages?|msgs?|sms|texting|messaging|contact|contacting"
         r"|communications?|texted|contacted|messaged)\b"
-        r"|\b(?:do not|don t|dont|no longer) have (?:my|our) (?:consent|permission)\b",
-        "consent agree authorize authorise permission",
+        r"|\b(?:do not|don t|dont|no longer) have (?:my|our) (?:consent|permission)\b"
+        # "You are not authorized to text me".
+        r"|\b(?:you|u) (?:are|re|r) not (?:authori[sz]ed|allowed|permitted) to (?:text|txt"
+        r"|message|msg|sms|contact)\b",
+        "consent agree authorize authorise permission authorized authorised allowed permitted",
         negatable=False,
     ),
     phrase(
@@ -207,7 +248,13 @@ PHRASES: tuple[Phrase, ...] = (
         "asks to be taken off the list",
         _OUT,
         r"\b(?:off|out of|from) (?:your|the|this|ur|that|all|my|these) "
-        r"(?:(?:texting|text|sms|mailing|contact|marketing|call) )?lists?\b",
+        r"(?:(?:texting|text|sms|mailing|contact|marketing|call) )?lists?\b"
+        # "off the campaign's text list": any list named after "off" but one of things
+        # to do, buy or invite.
+        r"|\boff (?:your|the|this|ur|that|all|my|these) (?:(?!(?:to|do|grocery|shopping|wish"
+        r"|bucket|guest|wait|waiting|reading|christmas|invite|invitation|attendance|packing"
+        r"|check|naughty|priority|route|delivery|driver|shift|duty|pickup|carpool|rotation"
+        r"|signup|sign)\b)\w+ ){1,3}lists?\b",
         "list lists",
         # "please don't remove me | from the list": the negation is before the verb.
         after_object=True,
@@ -233,10 +280,13 @@ PHRASES: tuple[Phrase, ...] = (
         _OUT,
         rf"\b{_NOT} (?:ever |{_CURSE} )?"
         r"(?:text|txt|message|msg|sms|contact|send|email|bother|spam)"
-        r" (?:me|us|this (?:number|phone)|again|anymore|any)\b"
+        r" (?:me|us|this (?:number|phone)|again|anymore|any|here (?:anymore|any more|again))\b"
         # "... at 6am" moves the texts; "... at this number" is the number itself.
         r"(?! (?:on|via|through|before|after|until|during|while|about)\b"
-        r"| at (?!(?:this|my|that) (?:number|phone|cell)\b|all\b))",
+        r"| at (?!(?:this|my|that) (?:number|phone|cell)\b|all\b))"
+        # "Do not send further communications to this number".
+        rf"|\b{_NOT} send (?:(?:me|us|any|more|further|additional|these|your|the) ){{1,3}}"
+        rf"(?:{_TEXT_NOUNS}|communications?)\b",
         "don dont not never longer",
         negatable=False,
         needs="text txt message msg sms contact send email bother spam",
@@ -244,19 +294,54 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "does not want texts",
         _OUT,
-        rf"\b{_NOT} (?:want|wish|need|like)\b(?: \w+){{0,4}}? "
+        # "wnat", "wamt": "want" with two letters swapped or one next to it on the keys.
+        rf"\b{_NOT} (?:want|wnat|wamt|whant|wan|wish|need|like)\b(?: \w+){{0,4}}? "
         rf"(?:{_TEXTS}|contacted|texted|messaged)\b",
         "don dont not never longer",
         negatable=False,
-        needs="want wish need like",
+        needs="want wnat wamt whant wan wish need like",
+    ),
+    phrase(
+        # "I don't want these", "don't want em anymore": the texts answered, at the end
+        # of the clause; "I never want to hear from you again".
+        "does not want them",
+        _OUT,
+        # Not "them" or "those" alone ("I don't want them in blue", a product).
+        rf"\b{_NOT} want (?:any more of |any of )?(?:these|em)"
+        r"(?: (?:anymore|any more|again|ever again|please|pls|thanks|thank you|thx))*(?= \||$)"
+        rf"|\b{_NOT} want to (?:get|receive|keep getting|keep receiving) (?:these|them|those)"
+        r"(?: (?:anymore|any more|again|ever again|please|pls|thanks|thank you|thx))*(?= \||$)"
+        rf"|\b{_NOT} want to hear from (?:you|u|y all|this number)\b",
+        "don dont not never longer",
+        negatable=False,
+        needs="want",
+    ),
+    phrase(
+        # "You need to stop", at the end of its clause.
+        "tells the sender it must stop",
+        _OUT,
+        r"\b(?:you|u|y all|you guys) (?:need|have|got|gotta) (?:to )?stop"
+        r"(?: (?:it|this|now|please|pls|already|immediately|right now))*(?= \||$)",
+        "need have got gotta",
+        needs="stop",
     ),
     phrase(
         "says it has already asked to stop",
         _OUT,
         r"\b(?:i|we|i ve|i have|already) (?:already )?(?:said|told you|texted|replied|sent"
-        r"|asked you to|asked to) (?:to )?stop\b(?! (?:by|at|in|on|over|for)\b)",
-        "said told texted replied sent asked",
-        needs="stop",
+        r"|asked you to|asked to) (?:to )?stop\b(?! (?:by|at|in|on|over|for)\b)"
+        # "I have asked multiple times to be removed".
+        r"|\b(?:i|we|i ve|i have|we ve|we have) (?:already )?asked(?: you)?"
+        r"(?: (?:multiple|many|several|so many|three|two|\d+) times)?(?: already)? to "
+        r"(?:be removed|be taken off|unsubscribe|opt out|not be (?:texted|contacted))"
+        # Said alone, or from the texts or their list (not "from the paper bills").
+        r"(?: (?:multiple|many|several|so many|\d+) times| already| before)?"
+        r"(?:(?= \||$)| (?:from|off) (?:your|the|this|ur|these|all|my) (?:(?:text|texting|sms"
+        r"|contact|marketing|mailing) )?(?:lists?|texts|messages|sms|database|system)\b)"
+        # "... if you don't stop texting me": a threat, the request inside it.
+        rf"|\bif (?:you|u) (?:don t|dont|do not|won t|wont) stop(?: {_SENDING}\b|(?= \||$))",
+        "said told texted replied sent asked if",
+        needs="stop removed taken unsubscribe opt not",
     ),
     phrase(
         # "Stop for now": stop, maybe come back later; it is still a stop today.
@@ -266,6 +351,18 @@ PHRASES: tuple[Phrase, ...] = (
         r"for now(?: (?:thanks|thank you|thx|please|pls))?(?= \||$)",
         "now",
         needs="stop unsubscribe pause",
+    ),
+    phrase(
+        # "how do I stop these? just stop them": "them" is the texts answered, as
+        # "stop it" is.
+        "asks to stop them",
+        _OUT,
+        r"(?:^|\| )(?:(?:please|pls|plz|just|ok|okay|so|now|and|can you|could you|can u"
+        r"|seriously) )*(?:stop|quit) (?:them|these|those)"
+        r"(?: (?:please|pls|plz|now|already|asap|thanks|thank you|thx|for good))*(?= \||$)",
+        "them these those",
+        negatable=False,
+        needs="stop quit",
     ),
     phrase(
         "has had enough of the texts",
@@ -351,7 +448,8 @@ PHRASES: tuple[Phrase, ...] = (
         # "Who gave you my number? Remove it now.": "it" is the number named before.
         "asks to remove the number it named",
         _OUT,
-        r"\b(?:my|this) (?:phone |cell )?number\b",
+        # "this was my mom's number, she passed, remove it".
+        r"\b(?:my|this)(?: \w+ s)? (?:phone |cell )?number\b",
         "remove delete erase lose",
         negatable=False,
         needs="number",
@@ -371,6 +469,28 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\bwrong (?:number|person|guy|girl)\b",
         "interested wrong",
         needs="not longer number person guy girl",
+    ),
+    phrase(
+        # A wrong number as its reader says it: a name denied ("im not mike", "this
+        # isn't Maria's phone anymore"), a name unknown ("I don't know any Kevin"), the
+        # number passed on, the contact no customer. May mean stop, as "wrong number".
+        "is not the person texted",
+        _MAYBE,
+        r"(?:^|\| )(?:(?:sorry|um|umm|uh|hi|hey|hello|no|nope|lol|but) )*"
+        # Not "it's not" or "that's not": a thing, not a person ("it's not fake").
+        r"(?:i m|im|i am|this is|this s) not"
+        rf" (?!{_NOT_A_NAME}\b)(?![a-z]{{3,}}(?:ing|ed|ful|ous|ive|able|ible)\b)[a-z]{{2,}}"
+        r"(?: s (?:phone|number|cell))?(?: (?:sorry|lol|anymore))?(?= \||$)"
+        r"|\b(?:this|that|it) (?:isn t|isnt|is not) (?:\w+ s|his|her) (?:phone|number|cell)\b"
+        r"|\b(?:i|we) (?:don t|dont|do not) know (?:any|anyone named|anybody named"
+        rf"|someone named) (?!{_NOT_A_NAME}\b)[a-z]{{2,}}(?= \||$)"
+        r"|\b(?:no one|nobody|noone) (?:here )?(?:by|with|named|called) (?:that|this|the) name\b"
+        r"|\b(?:this|my|the) (?:phone |cell )?number (?:now )?(?:belongs|belonged|went) to "
+        r"(?:someone|somebody) else\b"
+        r"|\b(?:i m|im|i am) (?:not|no longer) (?:a|an|your|ur) (?:customer|client|member"
+        r"|patient|student)\b",
+        "not isn isnt know nobody noone one number",
+        negatable=False,
     ),
     phrase(
         "did not sign up",
@@ -459,11 +579,11 @@ PHRASES: tuple[Phrase, ...] = (
         "wants to stop",
         _OUT,
         r"\b(?:i|we) (?:really |just )?(?:want|wanna|wish|would like|d like|need) to "
-        r"(?:stop|unsubscribe|opt out)(?: (?:receiving|getting)(?: (?:these|them|this"
-        r"|your|the|any))?(?: (?:texts?|messages?|sms))?)?(?: (?:please|pls|now|thanks"
-        r"|thank you|thx))*(?= \||$)",
+        r"(?:stop|unsubscribe|opt out|discontinue|cease)(?: (?:receiving|getting)"
+        r"(?: (?:these|them|this|your|the|any))?(?: (?:texts?|messages?|sms))?)?"
+        r"(?: (?:please|pls|now|thanks|thank you|thx))*(?= \||$)",
         "want wanna wish like need",
-        needs="stop unsubscribe opt",
+        needs="stop unsubscribe opt discontinue cease",
     ),
 )
 
@@ -472,6 +592,21 @@ PHRASES: tuple[Phrase, ...] = (
 #: "No more" answering a text means no more of them.
 SHORT_REPLIES: dict[str, Intent] = {
     **dict.fromkeys(("no more", "no more of these", "no more of this"), _OUT),
+    # "Discontinue." and a subscription ended by a word 64.1200(a)(10) names (end, stop,
+    # quit): the program's texts are the subscription. "Cancel my subscription" is
+    # also a product's, so it stays a possible opt-out ("asks how to stop").
+    **dict.fromkeys(
+        (
+            "discontinue", "discontinue service", "discontinue all", "discontinue these",
+            "discontinue them", "end subscription", "end my subscription",
+            "end the subscription", "stop subscription", "stop my subscription",
+            "quit subscription", "terminate subscription", "terminate my subscription",
+            # The sender blocked, said alone.
+            "blocked", "blocked you", "you re blocked", "youre blocked", "number blocked",
+            "sender blocked",
+        ),
+        _OUT,
+    ),
     **dict.fromkeys(
         (
             "who is this", "who s this", "whos this", "who dis", "new phone who dis",
@@ -513,7 +648,7 @@ BEFORE_FINAL_KEYWORD = frozenset(
     {
         "said", "say", "saying", "number", "please", "pls", "plz", "kindly", "just", "ok",
         "okay", "omg", "now", "you", "u", "so", "seriously", "again", "already", "yes",
-        "yeah", "hey", "hi", "interested",
+        "yeah", "hey", "hi", "interested", "but", "anyway", "anyways",
     }
 )  # fmt: skip
 #: A strong opt-out keyword opening a clause counts when a new sentence follows it

@@ -31,17 +31,29 @@ FILLERS = frozenset({"por", "favor", "porfa", "gracias", "ya", "si"})
 
 PHRASES: tuple[Phrase, ...] = (
     phrase(
+        # "Me di de baja por error": an earlier opt-out told as a slip.
+        "cuenta una baja por error",
+        Intent.NONE,
+        r"\b(?:me di de baja|me desuscribi|me sali|cancele|(?:mande|envie|puse|escribi"
+        r"|respondi|di) (?:stop|baja|alto)) (?:por error|sin querer|por accidente"
+        r"|por equivocacion)\b",
+        "error querer accidente equivocacion",
+        negatable=False,
+    ),
+    phrase(
         "pide que no le escriban",
         _OUT,
         r"\bno me (?:envien|manden|mande|envie|mandes|envies) (?:mas|mensajes|textos|sms)\b"
         r"|\bno me (?:escriban|escribas|escriba|contacten|contactes|molesten)\b"
+        # Mixed Spanish-English: "texting" as a Spanish verb ("ya no me textees").
+        r"|\bno me (?:textees|texteen|textee|texteas|textean|textes|texten|textien)\b"
         # "no dejen de mandarme los recordatorios" asks for more texts, not fewer.
         r"|\bdej(?<!\bno dej)(?<!\bnunca dej)(?:en|a|e) de (?:enviar|mandar|escribir|contactar"
-        r"|molestar)"
+        r"|molestar|textear)"
         r"|\bno (?:quiero|deseo) (?:volver a )?(?:recibir )?(?:mas )?(?:(?:los|las|sus|tus"
-        r"|estos|estas|esos|esas) )?(?:mensajes|textos|sms|ofertas|promociones|recordatorios"
-        r"|alertas)\b"
-        r"|\bno mas (?:mensajes|textos|sms)\b"
+        r"|estos|estas|esos|esas) )?(?:mensajes|msjs|mjs|textos|texts|sms|ofertas|promociones"
+        r"|recordatorios|alertas)\b"
+        r"|\bno mas (?:mensajes|msjs|textos|texts|sms)\b"
         r"|\bbasta (?:ya )?(?:de|con) (?:(?:los|las|tus|sus|estos|esos|tantos|tantas|tanto) )?"
         r"(?:mensajes|textos|sms|spam|promociones|molestar|escribir\w*|enviar\w*|mandar\w*)\b"
         r"|\bdej(?:enme|ame|eme|adme|ennos) en paz\b",
@@ -59,14 +71,19 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "pide la baja",
         _OUT,
-        r"\b(?:darme|dar|dame|denme|deme|doy) de baja\b"
+        # Not "no me quiero dar de baja".
+        r"\b(?<!\bno quiero )(?<!\bno me quiero )(?<!\bno deseo )"
+        r"(?:darme|dar|dame|denme|deme|doy) de baja\b"
+        # "me quiero desuscribir": the verb of "unsubscribe" after a wish.
+        r"|\b(?<!\bno )(?:quiero|quisiera|deseo|necesito|me quiero) (?:desuscribir|desinscribir)"
+        r"(?:me|nos)?\b"
         r"|\b(?:saquenme|quitenme|sacame|quitame|borrenme|eliminenme|borrame) de "
         r"(?:la|su|tu|esta|sus) listas?\b"
         r"|\b(?:borren|borrar|eliminar|eliminen|quiten|quitar) mi numero\b"
         r"|\b(?:cancelar|cancelen|cancela|cancele|anular) (?:mi |la |esta )?"
         r"(?:suscripcion|subscripcion)(?! (?:a|al|del|de la|de mi)\b)",
-        "baja saquenme quitenme sacame quitame borrenme eliminenme borrame borren borrar "
-        "eliminar eliminen quiten quitar suscripcion subscripcion",
+        "baja quiero quisiera deseo necesito saquenme quitenme sacame quitame borrenme "
+        "eliminenme borrame borren borrar eliminar eliminen quiten quitar suscripcion subscripcion",
     ),
     phrase(
         "rechaza",

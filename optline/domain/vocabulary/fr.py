@@ -36,6 +36,15 @@ FILLERS = frozenset({"svp", "stp", "merci", "s", "il", "vous", "plait", "te", "o
 
 PHRASES: tuple[Phrase, ...] = (
     phrase(
+        # "Je me suis désabonné par erreur": an earlier opt-out told as a slip.
+        "raconte un stop envoye par erreur",
+        Intent.NONE,
+        r"\b(?:desabonne|desabonnee|desinscrit|desinscrite|(?:envoye|mis|ecrit|tape|repondu)"
+        r" stop) (?:par erreur|par accident|sans faire expres|sans le vouloir)\b",
+        "erreur accident expres vouloir",
+        negatable=False,
+    ),
+    phrase(
         "demande l arret des messages",
         _OUT,
         r"\bne (?:m|me|nous) (?:envoyez|envoie|ecrivez|contactez|ecris|textez) plus\b"

@@ -32,6 +32,15 @@ FILLERS = frozenset({"por", "favor", "pfv", "obrigado", "obrigada", "sim"})
 
 PHRASES: tuple[Phrase, ...] = (
     phrase(
+        # "Cancelei por engano": an earlier opt-out told as a slip.
+        "conta uma saida por engano",
+        Intent.NONE,
+        r"\b(?:cancelei|sai|me descadastrei|(?:mandei|enviei|escrevi|respondi) (?:stop|parar"
+        r"|sair)) (?:por engano|sem querer|por erro|por acidente)\b",
+        "engano querer erro acidente",
+        negatable=False,
+    ),
+    phrase(
         "pede para parar",
         _OUT,
         r"\bnao (?:quero|desejo) (?:mais )?(?:voltar a )?(?:receber )?(?:mais )?"
@@ -39,7 +48,9 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\bchega de (?:mensagens?|sms|textos|spam|promocoes|me (?:mandar|enviar|incomodar)"
         r"|mandar|enviar)\b"
         r"|\bnao me (?:mandem|mande|enviem|envie) mais\b"
-        r"|\b(?:cancelar|parar|pare) (?:as |os |de )?(?:mensagens|sms|textos)\b",
+        r"|\bnao (?:mandem|mande|enviem|envie) mais (?:msg|msgs|mensagem|mensagens|sms|textos)\b"
+        r"|\b(?:cancelar|parar|pare) (?:o recebimento (?:de|das|dos) )?(?:as |os |de )?"
+        r"(?:mensagens|sms|textos)\b",
         "nao pare cancelar parar chega",
         negatable=False,
     ),
