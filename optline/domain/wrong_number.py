@@ -304,7 +304,9 @@ def receive(
     applied as, and the outcome."""
     found = None if classification.intent not in _REPLACES else detect(text)
     if found is not None and policy.wrong_number is WrongNumber.FLAG:
-        if classification.intent in (Intent.NONE, Intent.HELP):
+        # Flagged as a wrong number, by that reason, whatever weaker reading it had
+        # ("I'm not Mike" the rules may read as a possible opt-out too); an opt-out stands.
+        if classification.intent is not Intent.OPT_OUT:
             classification = Classification(
                 Intent.POSSIBLE_OPT_OUT, None, found.language, found.reason
             )
