@@ -829,3 +829,47 @@ def test_an_earlier_opt_out_told_as_a_slip_opts_nobody_out(text: str) -> None:
 )
 def test_a_slip_told_beside_a_new_request_still_opts_out(text: str) -> None:
     assert classify(text, use_model=False).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Opting out of a product, a plan or paper bills is no text opt-out.
+        ("Can I opt out of the extended warranty?", Intent.NONE),
+        ("unsubscribe me from the paper statements", Intent.NONE),
+        ("withdraw my consent for the background check", Intent.NONE),
+        ("¿Me puedo dar de baja del seguro?", Intent.NONE),
+        ("Je veux me désabonner des factures papier", Intent.NONE),
+        ("Can I opt out of these texts?", Intent.OPT_OUT),
+        ("Quiero darme de baja de los mensajes", Intent.OPT_OUT),
+        # The writer stopping, the business the object.
+        ("I'll quit bugging you, see you at 3", Intent.NONE),
+        ("ok I will stop texting you so late", Intent.NONE),
+        ("quit bugging me", Intent.OPT_OUT),
+        # The request inside a long polite message, in several languages.
+        ("Guten Tag, bitte nehmen Sie mich aus Ihrem Verteiler. Gruß", Intent.OPT_OUT),
+        ("Buongiorno, vi prego di non scrivermi più. Saluti", Intent.OPT_OUT),
+        ("Non mandarmi più di tre foto", Intent.NONE),
+        ("Non scrivermi più tardi delle otto", Intent.NONE),
+        ("Bom dia, peço que não entrem mais em contato. Obrigado", Intent.OPT_OUT),
+        ("Vou entrar em contato com o banco", Intent.NONE),
+        ("oi, remove meu número por favor", Intent.OPT_OUT),
+        # Spanish words in an English request, and Spanish "para ya".
+        ("remove mi numero please", Intent.OPT_OUT),
+        ("Please remove her number, she moved away", Intent.OPT_OUT),
+        ("remove his name from the card", Intent.NONE),
+        ("cancel los texts please", Intent.OPT_OUT),
+        ("Paren ya", Intent.OPT_OUT),
+        ("Para ya mismo no puedo", Intent.NONE),
+        # "No texts" as a clause of its own, "off it", a number off limits.
+        ("No texts. Ever.", Intent.OPT_OUT),
+        ("no texts today?", Intent.NONE),
+        ("i'd like off it", Intent.OPT_OUT),
+        ("I'd like off Friday", Intent.NONE),
+        ("This number is off limits.", Intent.OPT_OUT),
+        ("Do not text it.", Intent.OPT_OUT),
+        ("Do not text it to him", Intent.NONE),
+    ],
+)
+def test_classes_of_the_fifth_blind_set(text: str, intent: Intent) -> None:
+    assert classify(text, use_model=False).intent is intent

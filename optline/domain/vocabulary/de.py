@@ -50,10 +50,14 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\bauf (?:\| )?(?:mir|mich) zu (?:schreiben|kontaktieren)\b"
         r"|\bmelden sie mich ab\b|\bmich abmelden\b"
         r"|\blass(?:en sie|t|)? (?:mich|uns)(?: \w+)? in ruhe\b"
-        r"|\b(?:nehmen sie|nimm|streichen sie|entfernen sie|loschen sie) (?:mich|meine nummer)"
-        r"(?: \w+){0,2} (?:aus|von) (?:der|ihrer|dieser|eurer|deiner) "
-        r"(?:liste|verteilerliste)\b",
-        "keine nicht auf melden abmelden lassen lass lasst nehmen nimm streichen entfernen loschen",
+        r"|\b(?:nehmen sie|nimm|nehmt|streichen sie|entfernen sie|loschen sie)"
+        r" (?:mich|meine nummer)"
+        r"(?: \w+){0,2} (?:aus|von) (?:(?:der|ihrer|dieser|eurer|deiner) "
+        r"(?:liste|verteilerliste|sms liste)"
+        # "Bitte nehmen Sie mich aus dem Verteiler", deep in a polite message.
+        r"|(?:dem|ihrem|diesem|eurem|deinem) (?:sms )?verteiler)\b",
+        "keine nicht auf melden abmelden lassen lass lasst nehmen nimm nehmt streichen entfernen "
+        "loschen",
         negatable=False,
     ),
     phrase(

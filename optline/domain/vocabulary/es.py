@@ -69,11 +69,24 @@ PHRASES: tuple[Phrase, ...] = (
         negatable=False,
     ),
     phrase(
+        # "PARA YA", "paren por favor": stop, as a clause of its own. "Para" alone is
+        # also "for", so it needs "ya" beside it.
+        "pide parar ya",
+        _OUT,
+        r"(?:^|\| )(?:ya (?:para|paren)|(?:para|paren) ya|paren)"
+        r"(?: (?:ya|por favor|porfa|de una vez|ahora|gracias))*(?= \||$)",
+        "para paren",
+        negatable=False,
+    ),
+    phrase(
         "pide la baja",
         _OUT,
         # Not "no me quiero dar de baja".
         r"\b(?<!\bno quiero )(?<!\bno me quiero )(?<!\bno deseo )"
         r"(?:darme|dar|dame|denme|deme|doy) de baja\b"
+        # "darme de baja del seguro": leaving a product or paper statements, not the texts.
+        r"(?! (?:del|de la|de los|de las|de mi|de el)(?: \w+){0,3} (?:seguros?|garantias?"
+        r"|papel|estados? de cuenta|facturas?|gimnasio|membresia|plan|poliza|encuesta)\b)"
         # "me quiero desuscribir": the verb of "unsubscribe" after a wish.
         r"|\b(?<!\bno )(?:quiero|quisiera|deseo|necesito|me quiero) (?:desuscribir|desinscribir)"
         r"(?:me|nos)?\b"

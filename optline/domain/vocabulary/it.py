@@ -51,6 +51,21 @@ PHRASES: tuple[Phrase, ...] = (
         negatable=False,
     ),
     phrase(
+        # "Vi chiedo di non mandarmi più messaggi": not to send any more, often inside a
+        # polite message ("non scrivermi più tardi" only puts it off).
+        "chiede di non scrivere piu",
+        Intent.OPT_OUT,
+        r"\bnon (?:mandarmi|inviarmi|scrivermi|contattarmi|mandatemi|inviatemi|scrivetemi"
+        r"|contattatemi|mandarci|inviarci|scriverci|contattarci|mandateci|scriveteci"
+        r"|disturbarmi|disturbatemi|cercarmi|cercatemi)(?: mai)? piu\b"
+        # "Non mandarmi più di due foto": more than, not any more.
+        r"(?! (?:tardi|presto|di|del|della|dei|delle|che)\b)",
+        "mandarmi inviarmi scrivermi contattarmi mandatemi inviatemi scrivetemi contattatemi "
+        "mandarci inviarci scriverci contattarci mandateci scriveteci disturbarmi "
+        "disturbatemi cercarmi cercatemi",
+        negatable=False,
+    ),
+    phrase(
         "basta messaggi",
         Intent.OPT_OUT,
         r"\bbasta (?:(?:con|coi|di|a) )?(?:(?:i|questi|sti|tutti|tutti i|le|queste) )?"

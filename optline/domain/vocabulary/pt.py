@@ -48,10 +48,13 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\bchega de (?:mensagens?|sms|textos|spam|promocoes|me (?:mandar|enviar|incomodar)"
         r"|mandar|enviar)\b"
         r"|\bnao me (?:mandem|mande|enviem|envie) mais\b"
+        # "Favor não entrar mais em contato": no more contact.
+        r"|\b(?:nao|parem de|pare de|para de) (?:me )?(?:entrar|entrem|entre|entra)(?: mais)?"
+        r" em contato(?: comigo)?\b(?! (?:com|para|sobre|amanha|hoje)\b)"
         r"|\bnao (?:mandem|mande|enviem|envie) mais (?:msg|msgs|mensagem|mensagens|sms|textos)\b"
         r"|\b(?:cancelar|parar|pare) (?:o recebimento (?:de|das|dos) )?(?:as |os |de )?"
         r"(?:mensagens|sms|textos)\b",
-        "nao pare cancelar parar chega",
+        "nao pare cancelar parar chega parem para",
         negatable=False,
     ),
     phrase(
@@ -70,11 +73,11 @@ PHRASES: tuple[Phrase, ...] = (
         _OUT,
         r"\bme (?:tira|tire|tirem|remova|removam|retire|retirem|exclua|excluam) "
         r"(?:da|dessa|desta|das|dessas|destas) (?:(?:sua|vossa) )?listas?\b"
-        r"|\b(?:remova|removam|remover|apague|apaguem|apagar|exclua|excluam|excluir|delete"
+        r"|\b(?:remove|remova|removam|remover|apague|apaguem|apagar|exclua|excluam|excluir|delete"
         r"|deletem|tire|tirem|tira) (?:o )?meu (?:numero|contato|telefone|cadastro)\b"
         r"|\bdescadastrar\b|\b(?:me )?deix(?:em|e|a)(?: me)? em paz\b",
-        "tira tire tirem remova removam retire retirem exclua excluam remover apague apaguem "
-        "apagar excluir delete deletem descadastrar deixem deixe deixa",
+        "tira tire tirem remove remova removam retire retirem exclua excluam remover apague "
+        "apaguem apagar excluir delete deletem descadastrar deixem deixe deixa",
     ),
     phrase(
         "recusa",
