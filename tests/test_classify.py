@@ -869,6 +869,17 @@ def test_a_slip_told_beside_a_new_request_still_opts_out(text: str) -> None:
         ("This number is off limits.", Intent.OPT_OUT),
         ("Do not text it.", Intent.OPT_OUT),
         ("Do not text it to him", Intent.NONE),
+        # Help asked with extra words: costs, frequency, terms, a person, a new phone.
+        ("is there a fee for the alerts?", Intent.HELP),
+        ("text frequency?", Intent.HELP),
+        ("where are the terms and conditions for this sms program", Intent.HELP),
+        ("can I speak to someone about these messages", Intent.HELP),
+        ("how can I change my number for the alerts", Intent.HELP),
+        ("HELP - what are these reminders for", Intent.HELP),
+        ("Help! I locked myself out", Intent.NONE),
+        ("Wo kann ich wegen dieser Nachrichten anrufen?", Intent.HELP),
+        ("¿Cada cuánto envían los mensajes?", Intent.HELP),
+        ("Como falo com o atendimento sobre as mensagens?", Intent.HELP),
     ],
 )
 def test_classes_of_the_fifth_blind_set(text: str, intent: Intent) -> None:

@@ -103,10 +103,13 @@ PHRASES: tuple[Phrase, ...] = (
         r"\bwas (?:ist|sind) (?:das|dies|diese|dieser|dieses) fur (?:(?:ein|eine|einen) )?"
         r"(?:dienst|service|programm|nachrichten|sms|liste)\b"
         r"|\bwas fur (?:(?:ein|eine) )?(?:dienst|service|programm|nachrichten|sms) "
-        r"(?:ist das|sind das)\b",
-        "fur",
+        r"(?:ist das|sind das)\b"
+        # "Wen kann ich wegen dieser SMS anrufen?": whom to reach about the texts.
+        r"|\b(?:wen|wo) kann ich (?:wegen|zu) (?:dieser|diesen|der|den|ihrer|ihren) "
+        r"(?:sms|nachrichten|mitteilungen) (?:anrufen|erreichen|kontaktieren|fragen|melden)\b",
+        "fur wen wo",
         negatable=False,
-        needs="dienst service programm nachrichten sms liste",
+        needs="dienst service programm nachrichten sms liste mitteilungen",
     ),
 )
 

@@ -579,13 +579,41 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\b(?:cost|charge|fee)s? (?:for|of|to)(?: (?:these|the|your|this|receiving|getting))"
         r"{1,2} (?:texts|messages|text messages|sms|alerts|service)\b"
         r"|\b(?:texts|messages|text messages) cost\b"
+        # "is there a charge for these msgs?", "msg frequency?".
+        rf"|\b(?:charge|fee|cost)s? for (?:these|the|your|this) {_TEXT_FEEDS}\b"
+        r"|\b(?:msg|message|text|sms) (?:frequency|freq)\b"
+        # "send me the terms for this text program".
+        r"|\b(?:terms|terms and conditions|privacy policy|t cs) (?:for|of) (?:this|the|these"
+        r"|your) (?:(?:text|txt|sms|texting) )?(?:program|service|club|texts|alerts|messages)\b"
+        # Reaching a person about the texts, or the texts moved to another phone.
+        r"|\b(?:talk|speak|chat) (?:to|with) (?:a (?:real |live )?(?:person|human|agent)"
+        r"|someone|somebody|customer service|support)(?: about)? (?:these|the|your|this)"
+        r" (?:texts|messages|msgs|alerts|program|service)\b"
+        r"|\bhow (?:do|can) (?:i|we) (?:reach|contact|get in touch with|get ahold of)"
+        r" (?:customer (?:service|support|care)|support|a (?:real )?(?:person|human))\b"
+        r"|\bhow (?:do|can) (?:i|we) (?:update|change) (?:my|the) (?:phone |cell )?number"
+        r" for (?:the|these|your|my) (?:texts|alerts|reminders|messages)\b"
+        r"|\bhow (?:do|can) (?:i|we) (?:switch|move|transfer|send) (?:the|these|your|my)"
+        r" (?:texts|alerts|reminders|messages) to\b"
         r"|\bwho (?:runs|operates|owns|sends) (?:this|these|the|your) "
         r"(?:(?:text|sms|texting) )?(?:program|service|club|texts|messages|list)\b"
         r"|\bwhat (?:did )?i (?:signed|sign) up for\b",
-        "what how who rates cost costs charge charges fee fees",
+        "what how who rates cost costs charge charges fee fees frequency freq terms policy "
+        "talk speak chat",
         negatable=False,
         needs=f"{last_words(_TEXT_FEEDS)} service program club list subscription text txt "
-        "message msg rates signed sign",
+        "message msg rates signed sign frequency freq support person human",
+    ),
+    phrase(
+        # "HELP - what's the name of this program?": the keyword as a clause of its
+        # own opening a message about the texts ("Help! I locked myself out" is not).
+        "opens with help",
+        Intent.HELP,
+        r"^(?:help|info)(?: (?:pls|please|plz|me|me please|needed))?(?= \|)",
+        "help info",
+        negatable=False,
+        then=r"\b(?:texts?|alerts?|messages?|msgs?|reminders?|program|service|support"
+        r"|this number|frequency|cost)\b",
     ),
     phrase(
         # "DO NOT CONTACT", "do not text": the whole request, at the end of its clause

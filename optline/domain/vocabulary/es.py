@@ -121,8 +121,14 @@ PHRASES: tuple[Phrase, ...] = (
         Intent.HELP,
         r"\bque (?:es|son) (?:este|esta|estos|estas|ese|esa|esos|esas) (?:servicio|programa"
         r"|mensajes|textos|sms|lista|club)(?= \||$)"
-        r"|\bpara que son (?:estos|esos|los|sus|tus) (?:mensajes|textos|sms)\b",
-        "que",
+        r"|\bpara que son (?:estos|esos|los|sus|tus) (?:mensajes|textos|sms)\b"
+        # "¿Cómo contacto a soporte sobre estos mensajes?", "¿cada cuánto mandan mensajes?".
+        r"|\bcomo (?:contacto|hablo|me comunico) (?:a|con) (?:el |la )?(?:soporte|servicio al"
+        r" cliente|atencion al cliente|alguien|una persona) (?:sobre|de) (?:estos|esos|los|sus)"
+        r" (?:mensajes|textos|sms)\b"
+        r"|\bcada cuanto (?:me )?(?:mandan|envian|llegan|escriben|mandaran|enviaran)"
+        r" (?:los )?(?:mensajes|textos|sms)\b",
+        "que como cuanto",
         negatable=False,
         needs="servicio programa mensajes textos sms lista club",
     ),

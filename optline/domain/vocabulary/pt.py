@@ -103,8 +103,11 @@ PHRASES: tuple[Phrase, ...] = (
         r"\bque (?:servico|programa|mensagens?|sms|lista|clube) (?:e|sao) (?:esse|essa|esses"
         r"|essas|este|esta|estes|estas)(?= \||$)"
         r"|\bo que (?:e|sao) (?:esse|essa|esses|essas|este|esta|estes|estas) (?:servico"
-        r"|programa|mensagens|sms|lista|clube)(?= \||$)",
-        "que",
+        r"|programa|mensagens|sms|lista|clube)(?= \||$)"
+        # "Como falo com o suporte sobre essas mensagens?".
+        r"|\bcomo (?:falo|entro em contato|contato) (?:com|o|a) (?:o |a )?(?:suporte|atendimento"
+        r"|atendente|alguem) (?:sobre|dessas|destas|das) (?:essas |estas |as )?(?:mensagens|sms)\b",
+        "que como",
         negatable=False,
         needs="servico programa mensagem mensagens sms lista clube",
     ),
