@@ -851,6 +851,8 @@ def test_a_slip_told_beside_a_new_request_still_opts_out(text: str) -> None:
         ("Buongiorno, vi prego di non scrivermi più. Saluti", Intent.OPT_OUT),
         ("Non mandarmi più di tre foto", Intent.NONE),
         ("Non scrivermi più tardi delle otto", Intent.NONE),
+        ("nn scrivetemi + sms", Intent.OPT_OUT),
+        ("Non mandate messaggi dopo le 22", Intent.NONE),
         ("Bom dia, peço que não entrem mais em contato. Obrigado", Intent.OPT_OUT),
         ("Vou entrar em contato com o banco", Intent.NONE),
         ("oi, remove meu número por favor", Intent.OPT_OUT),

@@ -28,6 +28,13 @@ FILLERS = frozenset({"per", "favore", "perfavore", "pf", "grazie"})
 # What a texting program sends, in Italian and as Italians text it in English.
 _MESSAGES = r"(?:messaggi|messaggini|msg|sms|texts|notifiche|promozioni|offerte|pubblicita)"
 
+# Verbs of sending with the reader as object: "non mandarmi più", "nn scrivetemi +".
+_NO_MORE_VERBS = (
+    r"(?:mandarmi|inviarmi|scrivermi|contattarmi|mandatemi|inviatemi|scrivetemi"
+    r"|contattatemi|mandarci|inviarci|scriverci|contattarci|mandateci|scriveteci"
+    r"|disturbarmi|disturbatemi|cercarmi|cercatemi)"
+)
+
 PHRASES: tuple[Phrase, ...] = (
     phrase(
         # "Mi sono disiscritto per sbaglio": an earlier opt-out told as a slip.
@@ -55,14 +62,15 @@ PHRASES: tuple[Phrase, ...] = (
         # polite message ("non scrivermi più tardi" only puts it off).
         "chiede di non scrivere piu",
         Intent.OPT_OUT,
-        r"\bnon (?:mandarmi|inviarmi|scrivermi|contattarmi|mandatemi|inviatemi|scrivetemi"
-        r"|contattatemi|mandarci|inviarci|scriverci|contattarci|mandateci|scriveteci"
-        r"|disturbarmi|disturbatemi|cercarmi|cercatemi)(?: mai)? piu\b"
+        rf"\b(?:non|nn) {_NO_MORE_VERBS}(?: mai)? piu\b"
         # "Non mandarmi più di due foto": more than, not any more.
-        r"(?! (?:tardi|presto|di|del|della|dei|delle|che)\b)",
+        r"(?! (?:tardi|presto|di|del|della|dei|delle|che)\b)"
+        # "nn mandate + msg" (the "+" is dropped): the texts closing the clause.
+        rf"|\b(?:non|nn) (?:{_NO_MORE_VERBS}|mandate|inviate|scrivete)(?: mai)?(?: piu)?"
+        rf" (?:(?:i|altri|questi) )?{_MESSAGES}(?: (?:per favore|grazie))*(?= \||$)",
         "mandarmi inviarmi scrivermi contattarmi mandatemi inviatemi scrivetemi contattatemi "
         "mandarci inviarci scriverci contattarci mandateci scriveteci disturbarmi "
-        "disturbatemi cercarmi cercatemi",
+        "disturbatemi cercarmi cercatemi mandate inviate scrivete",
         negatable=False,
     ),
     phrase(
