@@ -882,6 +882,15 @@ def test_a_slip_told_beside_a_new_request_still_opts_out(text: str) -> None:
         ("Wo kann ich wegen dieser Nachrichten anrufen?", Intent.HELP),
         ("¿Cada cuánto envían los mensajes?", Intent.HELP),
         ("Como falo com o atendimento sobre as mensagens?", Intent.HELP),
+        # Asking where the number came from: never signed up, may mean stop.
+        ("where did u get this number from", Intent.POSSIBLE_OPT_OUT),
+        ("how did you get this number to work?", Intent.NONE),
+        ("¿De dónde tienen mi número?", Intent.POSSIBLE_OPT_OUT),
+        ("Woher hast du meine Handynummer?", Intent.POSSIBLE_OPT_OUT),
+        ("Où avez-vous trouvé mon numéro ?", Intent.POSSIBLE_OPT_OUT),
+        ("Chi ti ha dato questo numero?", Intent.POSSIBLE_OPT_OUT),
+        ("Como pegaram meu telefone?", Intent.POSSIBLE_OPT_OUT),
+        ("demasiados msjs", Intent.POSSIBLE_OPT_OUT),
     ],
 )
 def test_classes_of_the_fifth_blind_set(text: str, intent: Intent) -> None:

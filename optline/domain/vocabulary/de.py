@@ -84,8 +84,11 @@ PHRASES: tuple[Phrase, ...] = (
         "lehnt ab",
         _MAYBE,
         r"\bkein interesse\b|\bfalsche nummer\b|^nein\b"
-        r"|\bzu viele (?:nachrichten|sms|werbung|mitteilungen)\b",
-        "interesse falsche nein viele",
+        r"|\bzu viele (?:nachrichten|sms|werbung|mitteilungen)\b"
+        # "Woher haben Sie meine Nummer?": never signed up, may mean stop.
+        r"|\bwoher (?:haben sie|habt ihr|hast du) (?:meine|diese) (?:handy|telefon|mobil)?"
+        r"nummer\b",
+        "interesse falsche nein viele woher",
     ),
     phrase(
         "mochte die nachrichten wieder",

@@ -521,12 +521,16 @@ PHRASES: tuple[Phrase, ...] = (
         "did not sign up",
         _MAYBE,
         r"\b(?:never|didn t|did not|don t remember) sign(?:ed|ing)? up\b"
-        r"|\b(?:how did you get|who gave you) my number\b"
+        r"|\b(?:how|where) (?:did|do|d) (?:you|u|y all|yall) get (?:my|this)"
+        r" (?:phone |cell )?number\b"
+        # "how did you get this number to work?" asks something else.
+        r"(?! to\b)"
+        r"|\bwho gave (?:you|u) (?:my|this) number\b"
         r"|\bwhy (?:do|are|am|does) (?:you|i|u)(?: \w+){0,2} (?:texting|getting|text)\b"
         r"|(?:^|\| )(?:this is )?spam\b|\btoo many (?:texts|messages)\b"
         r"|\btext(?:ing)? (?:me|us) too much\b",
         "sign signed signing number why spam too",
-        needs="up my why spam many much",
+        needs="up my why spam many much number",
     ),
     phrase(
         "asks how to stop",

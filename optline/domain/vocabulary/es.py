@@ -102,8 +102,11 @@ PHRASES: tuple[Phrase, ...] = (
         "rechaza",
         _MAYBE,
         r"\bno me interesa\b|\bnumero equivocado\b"
-        r"|\bdemasiados (?:mensajes|textos|sms)\b",
-        "interesa equivocado demasiados",
+        r"|\bdemasiados (?:mensajes|textos|sms|texts|msjs)\b"
+        # "¿Cómo consiguieron mi número?": never signed up, may mean stop.
+        r"|\b(?:como|de donde|donde) (?:consiguieron|obtuvieron|sacaron|tienen|consiguio|obtuvo"
+        r"|saco|tiene|consiguen|sacan) (?:mi|este) (?:numero|telefono|celular)\b",
+        "interesa equivocado demasiados como donde",
     ),
     phrase(
         "pide volver a recibir mensajes",

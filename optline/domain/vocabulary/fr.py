@@ -101,8 +101,11 @@ PHRASES: tuple[Phrase, ...] = (
         # "Non" as a clause of its own: "Non-stop", and Italian's "Non cancellate il mio
         # appuntamento", open with "non" and refuse nothing.
         r"\bpas interesse\b|\bmauvais numero\b|^non(?= \|)"
-        r"|\btrop de (?:messages|sms|textos)\b",
-        "interesse mauvais non trop",
+        r"|\btrop de (?:messages|sms|textos)\b"
+        # "Comment avez-vous eu mon numéro ?": never signed up, may mean stop.
+        r"|\b(?:comment|ou) (?:avez vous|vous avez|as tu|tu as)(?: eu| obtenu| trouve| pris)?"
+        r" (?:mon|ce) numero\b",
+        "interesse mauvais non trop comment ou",
     ),
     phrase(
         "demande a recevoir de nouveau",

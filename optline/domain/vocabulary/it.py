@@ -92,8 +92,11 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\bnon mi interessa\b(?! (?:il|la|lo|l|i|gli|le|questo|quello|quella) "
         rf"(?!{_MESSAGES}\b))"
         rf"|\btroppi {_MESSAGES}\b"
-        r"|\bnon mi sono mai (?:iscritto|iscritta|registrato|registrata)\b",
-        "sbagliato sbagliata interessa troppi mai",
+        r"|\bnon mi sono mai (?:iscritto|iscritta|registrato|registrata)\b"
+        # "Come avete avuto il mio numero?": never signed up, may mean stop.
+        r"|\bcome (?:avete|hai|ha) (?:avuto|preso|trovato|ottenuto) (?:il mio|questo) numero\b"
+        r"|\bchi (?:vi|ti|le) ha dato (?:il mio|questo) numero\b",
+        "sbagliato sbagliata interessa troppi mai come chi",
         negatable=False,
     ),
 )

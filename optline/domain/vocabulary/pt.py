@@ -84,8 +84,11 @@ PHRASES: tuple[Phrase, ...] = (
         _MAYBE,
         # "Não" as a clause of its own ("Não cancela minha consulta" refuses nothing).
         r"\bnao tenho interesse\b|\bnumero errado\b|^nao(?= \|)"
-        r"|\bmuitas? (?:mensagem|mensagens|sms)\b|\b(?:mensagens|sms) demais\b",
-        "interesse errado nao muita muitas demais",
+        r"|\bmuitas? (?:mensagem|mensagens|sms)\b|\b(?:mensagem|mensagens|sms) demais\b"
+        # "Como vocês conseguiram meu número?": never signed up, may mean stop.
+        r"|\bcomo (?:voces |voce )?(?:conseguiram|conseguiu|obtiveram|pegaram|pegou|arrumaram"
+        r") (?:o )?(?:meu|este|esse) (?:numero|telefone|contato)\b",
+        "interesse errado nao muita muitas demais como",
     ),
     phrase(
         "pede para voltar a receber",
