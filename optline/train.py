@@ -31,6 +31,7 @@ from optline.domain import learned
 from optline.domain.classify import classify
 from optline.domain.detect import detector_for
 from optline.domain.profiles import get_profile
+from optline.domain.text import join_spelled_out
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -193,7 +194,7 @@ def cross_validate(rows: Sequence[Row]) -> list[_Scored]:
             row = rows[i]
             form = learned.model_form(row.text)
             near = model.nearest(form)
-            words = form.replace("?", "").split()
+            words = words_of(form)
             scored[i] = _Scored(
                 row,
                 classify(row.text, use_model=False).intent.value,
@@ -204,6 +205,13 @@ def cross_validate(rows: Sequence[Row]) -> list[_Scored]:
                 head_probabilities(model, form),
             )
     return [s for s in scored if s is not None]
+
+
+def words_of(form: str) -> list[str]:
+    """The words classify reads ``form`` as for learned.may_read and may_opt_out: a text
+    spelled out letter by letter ("s t 0 p") is one word, as the keyword stage joins it,
+    and its "t" is no negation."""
+    return join_spelled_out(form.replace("?", "").split())
 
 
 def head_probabilities(model: learned.Model, form: str) -> tuple[tuple[str, float], ...]:
