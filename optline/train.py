@@ -31,6 +31,7 @@ from optline.domain import learned
 from optline.domain.classify import classify
 from optline.domain.detect import detector_for
 from optline.domain.profiles import get_profile
+from optline.domain.text import join_spelled_out
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -57,7 +58,11 @@ MAX_OPT_OUT_AS_HEAD = 0.001
 _STOPPING = {"help": ("opt_out",), "opt_in": ("opt_out", "possible_opt_out")}
 _HEAD_GRID = [round(0.50 + 0.01 * i, 2) for i in range(50)]
 _GRID = [round(0.30 + 0.01 * i, 2) for i in range(70)]
-_NEIGHBOUR_GRID = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
+# A labelled example under 0.4 alike is no neighbour: with small changes to the data
+# the cross-validation chose 0.3 twice, and then opted out chat nothing like an
+# opt-out ("Excellent! Wish we were together right now!", 0.34 alike to "remove me
+# right now").
+_NEIGHBOUR_GRID = [0.4, 0.45, 0.5, 0.55, 0.6]
 # Similarities of a nearly identical opt-out example tried for the possible band's own
 # opt-outs (learned.Model.opts_out); _NEVER turns that route off.
 _NEVER = 2.0
@@ -189,7 +194,7 @@ def cross_validate(rows: Sequence[Row]) -> list[_Scored]:
             row = rows[i]
             form = learned.model_form(row.text)
             near = model.nearest(form)
-            words = form.replace("?", "").split()
+            words = words_of(form)
             scored[i] = _Scored(
                 row,
                 classify(row.text, use_model=False).intent.value,
@@ -200,6 +205,13 @@ def cross_validate(rows: Sequence[Row]) -> list[_Scored]:
                 head_probabilities(model, form),
             )
     return [s for s in scored if s is not None]
+
+
+def words_of(form: str) -> list[str]:
+    """The words classify reads ``form`` as for learned.may_read and may_opt_out: a text
+    spelled out letter by letter ("s t 0 p") is one word, as the keyword stage joins it,
+    and its "t" is no negation."""
+    return join_spelled_out(form.replace("?", "").split())
 
 
 def head_probabilities(model: learned.Model, form: str) -> tuple[tuple[str, float], ...]:

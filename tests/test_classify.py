@@ -829,3 +829,69 @@ def test_an_earlier_opt_out_told_as_a_slip_opts_nobody_out(text: str) -> None:
 )
 def test_a_slip_told_beside_a_new_request_still_opts_out(text: str) -> None:
     assert classify(text, use_model=False).intent is Intent.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # Opting out of a product, a plan or paper bills is no text opt-out.
+        ("Can I opt out of the extended warranty?", Intent.NONE),
+        ("unsubscribe me from the paper statements", Intent.NONE),
+        ("withdraw my consent for the background check", Intent.NONE),
+        ("¿Me puedo dar de baja del seguro?", Intent.NONE),
+        ("Je veux me désabonner des factures papier", Intent.NONE),
+        ("Can I opt out of these texts?", Intent.OPT_OUT),
+        ("Quiero darme de baja de los mensajes", Intent.OPT_OUT),
+        # The writer stopping, the business the object.
+        ("I'll quit bugging you, see you at 3", Intent.NONE),
+        ("ok I will stop texting you so late", Intent.NONE),
+        ("quit bugging me", Intent.OPT_OUT),
+        # The request inside a long polite message, in several languages.
+        ("Guten Tag, bitte nehmen Sie mich aus Ihrem Verteiler. Gruß", Intent.OPT_OUT),
+        ("Buongiorno, vi prego di non scrivermi più. Saluti", Intent.OPT_OUT),
+        ("Non mandarmi più di tre foto", Intent.NONE),
+        ("Non scrivermi più tardi delle otto", Intent.NONE),
+        ("nn scrivetemi + sms", Intent.OPT_OUT),
+        ("Non mandate messaggi dopo le 22", Intent.NONE),
+        ("Bom dia, peço que não entrem mais em contato. Obrigado", Intent.OPT_OUT),
+        ("Vou entrar em contato com o banco", Intent.NONE),
+        ("oi, remove meu número por favor", Intent.OPT_OUT),
+        # Spanish words in an English request, and Spanish "para ya".
+        ("remove mi numero please", Intent.OPT_OUT),
+        ("Please remove her number, she moved away", Intent.OPT_OUT),
+        ("remove his name from the card", Intent.NONE),
+        ("cancel los texts please", Intent.OPT_OUT),
+        ("Paren ya", Intent.OPT_OUT),
+        ("Para ya mismo no puedo", Intent.NONE),
+        # "No texts" as a clause of its own, "off it", a number off limits.
+        ("No texts. Ever.", Intent.OPT_OUT),
+        ("no texts today?", Intent.NONE),
+        ("i'd like off it", Intent.OPT_OUT),
+        ("I'd like off Friday", Intent.NONE),
+        ("This number is off limits.", Intent.OPT_OUT),
+        ("Do not text it.", Intent.OPT_OUT),
+        ("Do not text it to him", Intent.NONE),
+        # Help asked with extra words: costs, frequency, terms, a person, a new phone.
+        ("is there a fee for the alerts?", Intent.HELP),
+        ("text frequency?", Intent.HELP),
+        ("where are the terms and conditions for this sms program", Intent.HELP),
+        ("can I speak to someone about these messages", Intent.HELP),
+        ("how can I change my number for the alerts", Intent.HELP),
+        ("HELP - what are these reminders for", Intent.HELP),
+        ("Help! I locked myself out", Intent.NONE),
+        ("Wo kann ich wegen dieser Nachrichten anrufen?", Intent.HELP),
+        ("¿Cada cuánto envían los mensajes?", Intent.HELP),
+        ("Como falo com o atendimento sobre as mensagens?", Intent.HELP),
+        # Asking where the number came from: never signed up, may mean stop.
+        ("where did u get this number from", Intent.POSSIBLE_OPT_OUT),
+        ("how did you get this number to work?", Intent.NONE),
+        ("¿De dónde tienen mi número?", Intent.POSSIBLE_OPT_OUT),
+        ("Woher hast du meine Handynummer?", Intent.POSSIBLE_OPT_OUT),
+        ("Où avez-vous trouvé mon numéro ?", Intent.POSSIBLE_OPT_OUT),
+        ("Chi ti ha dato questo numero?", Intent.POSSIBLE_OPT_OUT),
+        ("Como pegaram meu telefone?", Intent.POSSIBLE_OPT_OUT),
+        ("demasiados msjs", Intent.POSSIBLE_OPT_OUT),
+    ],
+)
+def test_classes_of_the_fifth_blind_set(text: str, intent: Intent) -> None:
+    assert classify(text, use_model=False).intent is intent

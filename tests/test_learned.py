@@ -24,6 +24,7 @@ from optline.train import (
     head_probabilities,
     load,
     train,
+    words_of,
 )
 
 SHIPPED = json.loads(learned.model_text())
@@ -168,7 +169,7 @@ def test_training_reads_the_model_as_classify_does() -> None:
     for row in ROWS[::7]:
         form = learned.model_form(row.text)
         near = model.nearest(form)
-        words = form.replace("?", "").split()
+        words = words_of(form)
         scored = _Scored(
             row,
             classify(row.text, use_model=False).intent.value,

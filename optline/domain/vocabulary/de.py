@@ -50,10 +50,14 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\bauf (?:\| )?(?:mir|mich) zu (?:schreiben|kontaktieren)\b"
         r"|\bmelden sie mich ab\b|\bmich abmelden\b"
         r"|\blass(?:en sie|t|)? (?:mich|uns)(?: \w+)? in ruhe\b"
-        r"|\b(?:nehmen sie|nimm|streichen sie|entfernen sie|loschen sie) (?:mich|meine nummer)"
-        r"(?: \w+){0,2} (?:aus|von) (?:der|ihrer|dieser|eurer|deiner) "
-        r"(?:liste|verteilerliste)\b",
-        "keine nicht auf melden abmelden lassen lass lasst nehmen nimm streichen entfernen loschen",
+        r"|\b(?:nehmen sie|nimm|nehmt|streichen sie|entfernen sie|loschen sie)"
+        r" (?:mich|meine nummer)"
+        r"(?: \w+){0,2} (?:aus|von) (?:(?:der|ihrer|dieser|eurer|deiner) "
+        r"(?:liste|verteilerliste|sms liste)"
+        # "Bitte nehmen Sie mich aus dem Verteiler", deep in a polite message.
+        r"|(?:dem|ihrem|diesem|eurem|deinem) (?:sms )?verteiler)\b",
+        "keine nicht auf melden abmelden lassen lass lasst nehmen nimm nehmt streichen entfernen "
+        "loschen",
         negatable=False,
     ),
     phrase(
@@ -80,8 +84,11 @@ PHRASES: tuple[Phrase, ...] = (
         "lehnt ab",
         _MAYBE,
         r"\bkein interesse\b|\bfalsche nummer\b|^nein\b"
-        r"|\bzu viele (?:nachrichten|sms|werbung|mitteilungen)\b",
-        "interesse falsche nein viele",
+        r"|\bzu viele (?:nachrichten|sms|werbung|mitteilungen)\b"
+        # "Woher haben Sie meine Nummer?": never signed up, may mean stop.
+        r"|\bwoher (?:haben sie|habt ihr|hast du) (?:meine|diese) (?:handy|telefon|mobil)?"
+        r"nummer\b",
+        "interesse falsche nein viele woher",
     ),
     phrase(
         "mochte die nachrichten wieder",
@@ -99,10 +106,13 @@ PHRASES: tuple[Phrase, ...] = (
         r"\bwas (?:ist|sind) (?:das|dies|diese|dieser|dieses) fur (?:(?:ein|eine|einen) )?"
         r"(?:dienst|service|programm|nachrichten|sms|liste)\b"
         r"|\bwas fur (?:(?:ein|eine) )?(?:dienst|service|programm|nachrichten|sms) "
-        r"(?:ist das|sind das)\b",
-        "fur",
+        r"(?:ist das|sind das)\b"
+        # "Wen kann ich wegen dieser SMS anrufen?": whom to reach about the texts.
+        r"|\b(?:wen|wo) kann ich (?:wegen|zu) (?:dieser|diesen|der|den|ihrer|ihren) "
+        r"(?:sms|nachrichten|mitteilungen) (?:anrufen|erreichen|kontaktieren|fragen|melden)\b",
+        "fur wen wo",
         negatable=False,
-        needs="dienst service programm nachrichten sms liste",
+        needs="dienst service programm nachrichten sms liste mitteilungen",
     ),
 )
 

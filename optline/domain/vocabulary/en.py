@@ -83,10 +83,18 @@ _SENDING = (
     r"bothering|harassing|pestering|bugging)"
 )
 _DETERMINERS = (
+    # "cancel los texts": Spanish articles in a mixed reply.
     r"(?:all|the|these|those|this|your|ur|any|my|more|of|with|sending|me|us|receiving|"
+    r"los|las|mis|estos|esos|sus|"
     rf"getting|text|sms|marketing|promotional|daily|stupid|annoying|{_CURSE_WORDS})"
 )
-_ME = r"(?:me|us|my (?:number|phone|cell|name|info|contact)|this (?:number|phone))"
+# "Please remove her number" (a relative's, she passed), "remove mi número" (Spanish
+# "my") name the number the texts go to.
+_ME = (
+    r"(?:me|us|(?:my|mi) (?:number|numero|phone|cell|name|info|contact)"
+    r"|(?:her|his|their) (?:number|numero|cell)"
+    r"|this (?:number|phone))"
+)
 _NOT = r"(?:don t|dont|do not|never|no longer|pls don t)"
 # "Alerts on the thermostat", "notifications in the app": something else's, not the
 # texts; "... for my account", "... on this number" are the texts.
@@ -115,6 +123,17 @@ _NOT_A_TEXT_LIST = (
     r"(?! (?:from|off)(?: \w+){0,2} (?:wait ?list|waiting list|schedule"
     r"|calendar|appointments?|reservations?|bookings?|roster|team|class|carpool|queue"
     r"|registry|guest list|raffle|draw|giveaway|order|cart|shift|event|tournament)s?\b)"
+)
+# Things one opts out of that are no texts: "can I opt out of the extended warranty?",
+# "unsubscribe me from paper statements" leave a product or a paper channel.
+_NOT_TEXT_THINGS = (
+    r"(?!(?: me| us)? (?:of|from|for|to)(?: \w+){0,3} (?:warrant(?:y|ies)|insurance|coverage"
+    r"|protection"
+    r"|paper|paperless|statements?|bills?|billing|invoices?|auto ?renewal|renewals?|autopay"
+    r"|arbitration|class action|settlement|data sharing|sharing|cookies|tracking|survey"
+    r"|study|trial|pension|retirement|401k|benefits?|enrollment|jury|membership|donations?"
+    r"|round ?up|tips?|fees?|overdraft|credit check|background check|photos?|pictures"
+    r"|directory|yearbook|carpool|field trip|potluck|auto ?ship|autoship|subscription box)\b)"
 )
 # "Unsubscribe me from the email newsletter", "stop calling": leaving another channel.
 _LEAVES_OTHER_CHANNEL = (
@@ -176,7 +195,10 @@ PHRASES: tuple[Phrase, ...] = (
     phrase(
         "asks to stop sending",
         _OUT,
-        rf"\b(?:stop|quit|cease|refrain from)(?: {_CURSE})? {_SENDING}\b",
+        rf"\b(?:stop|quit|cease|refrain from)(?: {_CURSE})? {_SENDING}\b"
+        # "I'll quit bugging you", "I should stop texting you so late": the writer
+        # stopping, the business the object.
+        r"(?! (?:you|u|ya|yall|y all)\b)",
         "stop quit cease refrain",
         needs=last_words(_SENDING),
     ),
@@ -212,6 +234,7 @@ PHRASES: tuple[Phrase, ...] = (
         # question about a link or button is the model's to flag, not a request.
         r"\b(?:unsubscribe|unsub|optout|opt out|opt me out|revoke|withdraw (?:my )?consent"
         r"|cease and desist)\b(?! (?:link|button|page|option|url|footer)s?\b)"
+        f"{_NOT_TEXT_THINGS}"
         # Formal wording names the act: "this message serves as revocation of consent".
         r"|\b(?:revocation|withdrawal) of (?:my |all |any )?(?:prior )?consent\b"
         r"|\bconsent (?:is |has been |is hereby |hereby )?(?:revoked|withdrawn)\b"
@@ -240,6 +263,7 @@ PHRASES: tuple[Phrase, ...] = (
         "asks to be removed",
         _OUT,
         rf"\b(?:remove|delete|erase|unsubscribe|unsub|drop) {_ME}\b{_NOT_A_TEXT_LIST}"
+        f"{_NOT_TEXT_THINGS}"
         # "drop me off at the side entrance": a ride.
         r"(?! off (?:at|by|in|on|near|outside|there|here|first)\b)",
         "remove delete erase unsubscribe unsub drop",
@@ -280,7 +304,8 @@ PHRASES: tuple[Phrase, ...] = (
         _OUT,
         rf"\b{_NOT} (?:ever |{_CURSE} )?"
         r"(?:text|txt|message|msg|sms|contact|send|email|bother|spam)"
-        r" (?:me|us|this (?:number|phone)|again|anymore|any|here (?:anymore|any more|again))\b"
+        r" (?:me|us|this (?:number|phone|line|cell)|again|anymore|any"
+        r"|here (?:anymore|any more|again))\b"
         # "... at 6am" moves the texts; "... at this number" is the number itself.
         r"(?! (?:on|via|through|before|after|until|during|while|about)\b"
         r"| at (?!(?:this|my|that) (?:number|phone|cell)\b|all\b))"
@@ -496,12 +521,16 @@ PHRASES: tuple[Phrase, ...] = (
         "did not sign up",
         _MAYBE,
         r"\b(?:never|didn t|did not|don t remember) sign(?:ed|ing)? up\b"
-        r"|\b(?:how did you get|who gave you) my number\b"
+        r"|\b(?:how|where) (?:did|do|d) (?:you|u|y all|yall) get (?:my|this)"
+        r" (?:phone |cell )?number\b"
+        # "how did you get this number to work?" asks something else.
+        r"(?! to\b)"
+        r"|\bwho gave (?:you|u) (?:my|this) number\b"
         r"|\bwhy (?:do|are|am|does) (?:you|i|u)(?: \w+){0,2} (?:texting|getting|text)\b"
         r"|(?:^|\| )(?:this is )?spam\b|\btoo many (?:texts|messages)\b"
         r"|\btext(?:ing)? (?:me|us) too much\b",
         "sign signed signing number why spam too",
-        needs="up my why spam many much",
+        needs="up my why spam many much number",
     ),
     phrase(
         "asks how to stop",
@@ -554,13 +583,41 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\b(?:cost|charge|fee)s? (?:for|of|to)(?: (?:these|the|your|this|receiving|getting))"
         r"{1,2} (?:texts|messages|text messages|sms|alerts|service)\b"
         r"|\b(?:texts|messages|text messages) cost\b"
+        # "is there a charge for these msgs?", "msg frequency?".
+        rf"|\b(?:charge|fee|cost)s? for (?:these|the|your|this) {_TEXT_FEEDS}\b"
+        r"|\b(?:msg|message|text|sms) (?:frequency|freq)\b"
+        # "send me the terms for this text program".
+        r"|\b(?:terms|terms and conditions|privacy policy|t cs) (?:for|of) (?:this|the|these"
+        r"|your) (?:(?:text|txt|sms|texting) )?(?:program|service|club|texts|alerts|messages)\b"
+        # Reaching a person about the texts, or the texts moved to another phone.
+        r"|\b(?:talk|speak|chat) (?:to|with) (?:a (?:real |live )?(?:person|human|agent)"
+        r"|someone|somebody|customer service|support)(?: about)? (?:these|the|your|this)"
+        r" (?:texts|messages|msgs|alerts|program|service)\b"
+        r"|\bhow (?:do|can) (?:i|we) (?:reach|contact|get in touch with|get ahold of)"
+        r" (?:customer (?:service|support|care)|support|a (?:real )?(?:person|human))\b"
+        r"|\bhow (?:do|can) (?:i|we) (?:update|change) (?:my|the) (?:phone |cell )?number"
+        r" for (?:the|these|your|my) (?:texts|alerts|reminders|messages)\b"
+        r"|\bhow (?:do|can) (?:i|we) (?:switch|move|transfer|send) (?:the|these|your|my)"
+        r" (?:texts|alerts|reminders|messages) to\b"
         r"|\bwho (?:runs|operates|owns|sends) (?:this|these|the|your) "
         r"(?:(?:text|sms|texting) )?(?:program|service|club|texts|messages|list)\b"
         r"|\bwhat (?:did )?i (?:signed|sign) up for\b",
-        "what how who rates cost costs charge charges fee fees",
+        "what how who rates cost costs charge charges fee fees frequency freq terms policy "
+        "talk speak chat",
         negatable=False,
         needs=f"{last_words(_TEXT_FEEDS)} service program club list subscription text txt "
-        "message msg rates signed sign",
+        "message msg rates signed sign frequency freq support person human",
+    ),
+    phrase(
+        # "HELP - what's the name of this program?": the keyword as a clause of its
+        # own opening a message about the texts ("Help! I locked myself out" is not).
+        "opens with help",
+        Intent.HELP,
+        r"^(?:help|info)(?: (?:pls|please|plz|me|me please|needed))?(?= \|)",
+        "help info",
+        negatable=False,
+        then=r"\b(?:texts?|alerts?|messages?|msgs?|reminders?|program|service|support"
+        r"|this number|frequency|cost)\b",
     ),
     phrase(
         # "DO NOT CONTACT", "do not text": the whole request, at the end of its clause
@@ -568,10 +625,37 @@ PHRASES: tuple[Phrase, ...] = (
         "says not to text at all",
         _OUT,
         rf"(?:^|\| )(?:please |pls )?{_NOT} (?:ever )?(?:text|txt|message|msg|sms|contact)"
-        r"(?: (?:please|pls|plz|thanks|thank you|thx))*(?= \||$)",
+        r"(?: (?:please|pls|plz|thanks|thank you|thx))*(?= \||$)"
+        # "This number is off limits. Do not text it.": the number named just before.
+        rf"|\b{_NOT} (?:ever )?(?:text|txt|sms|contact) it(?: (?:again|ever|anymore))?(?= \||$)",
         "don dont not never longer",
         negatable=False,
         needs="text txt message msg sms contact",
+    ),
+    phrase(
+        # "No texts. Ever.", "no texts at all": refusing the texts as a clause of its own
+        # ("no texts today?" and "I got no texts" ask or tell something else).
+        "refuses the texts in a clause of its own",
+        _OUT,
+        r"(?:^|\| )(?:please |pls |just |ok )?no (?:texts|text messages|txts|sms)"
+        r"(?: (?:ever|at all|period|please|pls|thanks|thank you|ever again|again|anymore))*"
+        r"(?: \| (?:ever|period|at all|never)(?: again)?)?(?= \||$)",
+        "no",
+        negatable=False,
+        needs="texts messages txts sms",
+    ),
+    phrase(
+        # "not sure how i got on this but id like off it": off the texts, named as "it".
+        "wants off it",
+        _OUT,
+        r"\b(?:i|we|id|i d|i ll|i would|i just|i really) ?(?:want|wanna|would like|d like|like"
+        r"|need) (?:to (?:get|be) )?off (?:of )?(?:it|this|this thing|that)(?: (?:please|pls"
+        r"|now|asap|thanks|thank you))*(?= \||$)"
+        # "This number is off limits": no texts to it at all.
+        r"|\b(?:this|my) (?:number|phone|cell|line) is (?:off limits|not to be (?:texted"
+        r"|contacted))\b",
+        "off limits texted contacted",
+        negatable=False,
     ),
     phrase(
         # "I want to stop", "yes i want to stop receiving these": "stop" ends the

@@ -69,11 +69,24 @@ PHRASES: tuple[Phrase, ...] = (
         negatable=False,
     ),
     phrase(
+        # "PARA YA", "paren por favor": stop, as a clause of its own. "Para" alone is
+        # also "for", so it needs "ya" beside it.
+        "pide parar ya",
+        _OUT,
+        r"(?:^|\| )(?:ya (?:para|paren)|(?:para|paren) ya|paren)"
+        r"(?: (?:ya|por favor|porfa|de una vez|ahora|gracias))*(?= \||$)",
+        "para paren",
+        negatable=False,
+    ),
+    phrase(
         "pide la baja",
         _OUT,
         # Not "no me quiero dar de baja".
         r"\b(?<!\bno quiero )(?<!\bno me quiero )(?<!\bno deseo )"
         r"(?:darme|dar|dame|denme|deme|doy) de baja\b"
+        # "darme de baja del seguro": leaving a product or paper statements, not the texts.
+        r"(?! (?:del|de la|de los|de las|de mi|de el)(?: \w+){0,3} (?:seguros?|garantias?"
+        r"|papel|estados? de cuenta|facturas?|gimnasio|membresia|plan|poliza|encuesta)\b)"
         # "me quiero desuscribir": the verb of "unsubscribe" after a wish.
         r"|\b(?<!\bno )(?:quiero|quisiera|deseo|necesito|me quiero) (?:desuscribir|desinscribir)"
         r"(?:me|nos)?\b"
@@ -89,8 +102,11 @@ PHRASES: tuple[Phrase, ...] = (
         "rechaza",
         _MAYBE,
         r"\bno me interesa\b|\bnumero equivocado\b"
-        r"|\bdemasiados (?:mensajes|textos|sms)\b",
-        "interesa equivocado demasiados",
+        r"|\bdemasiados (?:mensajes|textos|sms|texts|msjs)\b"
+        # "¿Cómo consiguieron mi número?": never signed up, may mean stop.
+        r"|\b(?:como|de donde|donde) (?:consiguieron|obtuvieron|sacaron|tienen|consiguio|obtuvo"
+        r"|saco|tiene|consiguen|sacan) (?:mi|este) (?:numero|telefono|celular)\b",
+        "interesa equivocado demasiados como donde",
     ),
     phrase(
         "pide volver a recibir mensajes",
@@ -108,8 +124,14 @@ PHRASES: tuple[Phrase, ...] = (
         Intent.HELP,
         r"\bque (?:es|son) (?:este|esta|estos|estas|ese|esa|esos|esas) (?:servicio|programa"
         r"|mensajes|textos|sms|lista|club)(?= \||$)"
-        r"|\bpara que son (?:estos|esos|los|sus|tus) (?:mensajes|textos|sms)\b",
-        "que",
+        r"|\bpara que son (?:estos|esos|los|sus|tus) (?:mensajes|textos|sms)\b"
+        # "¿Cómo contacto a soporte sobre estos mensajes?", "¿cada cuánto mandan mensajes?".
+        r"|\bcomo (?:contacto|hablo|me comunico) (?:a|con) (?:el |la )?(?:soporte|servicio al"
+        r" cliente|atencion al cliente|alguien|una persona) (?:sobre|de) (?:estos|esos|los|sus)"
+        r" (?:mensajes|textos|sms)\b"
+        r"|\bcada cuanto (?:me )?(?:mandan|envian|llegan|escriben|mandaran|enviaran)"
+        r" (?:los )?(?:mensajes|textos|sms)\b",
+        "que como cuanto",
         negatable=False,
         needs="servicio programa mensajes textos sms lista club",
     ),

@@ -62,7 +62,11 @@ PHRASES: tuple[Phrase, ...] = (
         "demande le desabonnement",
         _OUT,
         r"\b(?:desabonner|desinscrire|desabonnez|desinscrivez|desabonnement"
-        r"|desinscription)\b|\b(?:retirez|enlevez|supprimez|rayez) (?:moi|mon numero)\b"
+        r"|desinscription)\b"
+        # "me désabonner de la garantie": a product or paper bills, not the texts.
+        r"(?! (?:de|du|des|de la|de l)(?: \w+){0,3} (?:garanties?|assurances?|papier"
+        r"|factures?|releves?|abonnement papier|salle|mutuelle|enquete)\b)"
+        r"|\b(?:retirez|enlevez|supprimez|rayez) (?:moi|mon numero)\b"
         r"|\b(?:(?:me|m) (?:retirer|enlever|supprimer|rayer|oter)|(?:retirer|enlever"
         r"|supprimer|rayer|oter) mon numero) (?:de|des) (?:votre|vos|la|cette|ta) listes?\b"
         r"|\b(?:laissez|laisse|laissez nous|laisse nous) ?(?:moi )?tranquilles?\b"
@@ -97,8 +101,11 @@ PHRASES: tuple[Phrase, ...] = (
         # "Non" as a clause of its own: "Non-stop", and Italian's "Non cancellate il mio
         # appuntamento", open with "non" and refuse nothing.
         r"\bpas interesse\b|\bmauvais numero\b|^non(?= \|)"
-        r"|\btrop de (?:messages|sms|textos)\b",
-        "interesse mauvais non trop",
+        r"|\btrop de (?:messages|sms|textos)\b"
+        # "Comment avez-vous eu mon numéro ?": never signed up, may mean stop.
+        r"|\b(?:comment|ou) (?:avez vous|vous avez|as tu|tu as)(?: eu| obtenu| trouve| pris)?"
+        r" (?:mon|ce) numero\b",
+        "interesse mauvais non trop comment ou",
     ),
     phrase(
         "demande a recevoir de nouveau",

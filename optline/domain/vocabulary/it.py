@@ -28,6 +28,13 @@ FILLERS = frozenset({"per", "favore", "perfavore", "pf", "grazie"})
 # What a texting program sends, in Italian and as Italians text it in English.
 _MESSAGES = r"(?:messaggi|messaggini|msg|sms|texts|notifiche|promozioni|offerte|pubblicita)"
 
+# Verbs of sending with the reader as object: "non mandarmi più", "nn scrivetemi +".
+_NO_MORE_VERBS = (
+    r"(?:mandarmi|inviarmi|scrivermi|contattarmi|mandatemi|inviatemi|scrivetemi"
+    r"|contattatemi|mandarci|inviarci|scriverci|contattarci|mandateci|scriveteci"
+    r"|disturbarmi|disturbatemi|cercarmi|cercatemi)"
+)
+
 PHRASES: tuple[Phrase, ...] = (
     phrase(
         # "Mi sono disiscritto per sbaglio": an earlier opt-out told as a slip.
@@ -51,6 +58,22 @@ PHRASES: tuple[Phrase, ...] = (
         negatable=False,
     ),
     phrase(
+        # "Vi chiedo di non mandarmi più messaggi": not to send any more, often inside a
+        # polite message ("non scrivermi più tardi" only puts it off).
+        "chiede di non scrivere piu",
+        Intent.OPT_OUT,
+        rf"\b(?:non|nn) {_NO_MORE_VERBS}(?: mai)? piu\b"
+        # "Non mandarmi più di due foto": more than, not any more.
+        r"(?! (?:tardi|presto|di|del|della|dei|delle|che)\b)"
+        # "nn mandate + msg" (the "+" is dropped): the texts closing the clause.
+        rf"|\b(?:non|nn) (?:{_NO_MORE_VERBS}|mandate|inviate|scrivete)(?: mai)?(?: piu)?"
+        rf" (?:(?:i|altri|questi) )?{_MESSAGES}(?: (?:per favore|grazie))*(?= \||$)",
+        "mandarmi inviarmi scrivermi contattarmi mandatemi inviatemi scrivetemi contattatemi "
+        "mandarci inviarci scriverci contattarci mandateci scriveteci disturbarmi "
+        "disturbatemi cercarmi cercatemi mandate inviate scrivete",
+        negatable=False,
+    ),
+    phrase(
         "basta messaggi",
         Intent.OPT_OUT,
         r"\bbasta (?:(?:con|coi|di|a) )?(?:(?:i|questi|sti|tutti|tutti i|le|queste) )?"
@@ -69,8 +92,11 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\bnon mi interessa\b(?! (?:il|la|lo|l|i|gli|le|questo|quello|quella) "
         rf"(?!{_MESSAGES}\b))"
         rf"|\btroppi {_MESSAGES}\b"
-        r"|\bnon mi sono mai (?:iscritto|iscritta|registrato|registrata)\b",
-        "sbagliato sbagliata interessa troppi mai",
+        r"|\bnon mi sono mai (?:iscritto|iscritta|registrato|registrata)\b"
+        # "Come avete avuto il mio numero?": never signed up, may mean stop.
+        r"|\bcome (?:avete|hai|ha) (?:avuto|preso|trovato|ottenuto) (?:il mio|questo) numero\b"
+        r"|\bchi (?:vi|ti|le) ha dato (?:il mio|questo) numero\b",
+        "sbagliato sbagliata interessa troppi mai come chi",
         negatable=False,
     ),
 )

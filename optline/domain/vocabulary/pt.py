@@ -48,10 +48,13 @@ PHRASES: tuple[Phrase, ...] = (
         r"|\bchega de (?:mensagens?|sms|textos|spam|promocoes|me (?:mandar|enviar|incomodar)"
         r"|mandar|enviar)\b"
         r"|\bnao me (?:mandem|mande|enviem|envie) mais\b"
+        # "Favor não entrar mais em contato": no more contact.
+        r"|\b(?:nao|parem de|pare de|para de) (?:me )?(?:entrar|entrem|entre|entra)(?: mais)?"
+        r" em contato(?: comigo)?\b(?! (?:com|para|sobre|amanha|hoje)\b)"
         r"|\bnao (?:mandem|mande|enviem|envie) mais (?:msg|msgs|mensagem|mensagens|sms|textos)\b"
         r"|\b(?:cancelar|parar|pare) (?:o recebimento (?:de|das|dos) )?(?:as |os |de )?"
         r"(?:mensagens|sms|textos)\b",
-        "nao pare cancelar parar chega",
+        "nao pare cancelar parar chega parem para",
         negatable=False,
     ),
     phrase(
@@ -70,19 +73,22 @@ PHRASES: tuple[Phrase, ...] = (
         _OUT,
         r"\bme (?:tira|tire|tirem|remova|removam|retire|retirem|exclua|excluam) "
         r"(?:da|dessa|desta|das|dessas|destas) (?:(?:sua|vossa) )?listas?\b"
-        r"|\b(?:remova|removam|remover|apague|apaguem|apagar|exclua|excluam|excluir|delete"
+        r"|\b(?:remove|remova|removam|remover|apague|apaguem|apagar|exclua|excluam|excluir|delete"
         r"|deletem|tire|tirem|tira) (?:o )?meu (?:numero|contato|telefone|cadastro)\b"
         r"|\bdescadastrar\b|\b(?:me )?deix(?:em|e|a)(?: me)? em paz\b",
-        "tira tire tirem remova removam retire retirem exclua excluam remover apague apaguem "
-        "apagar excluir delete deletem descadastrar deixem deixe deixa",
+        "tira tire tirem remove remova removam retire retirem exclua excluam remover apague "
+        "apaguem apagar excluir delete deletem descadastrar deixem deixe deixa",
     ),
     phrase(
         "recusa",
         _MAYBE,
         # "Não" as a clause of its own ("Não cancela minha consulta" refuses nothing).
         r"\bnao tenho interesse\b|\bnumero errado\b|^nao(?= \|)"
-        r"|\bmuitas? (?:mensagem|mensagens|sms)\b|\b(?:mensagens|sms) demais\b",
-        "interesse errado nao muita muitas demais",
+        r"|\bmuitas? (?:mensagem|mensagens|sms)\b|\b(?:mensagem|mensagens|sms) demais\b"
+        # "Como vocês conseguiram meu número?": never signed up, may mean stop.
+        r"|\bcomo (?:voces |voce )?(?:conseguiram|conseguiu|obtiveram|pegaram|pegou|arrumaram"
+        r") (?:o )?(?:meu|este|esse) (?:numero|telefone|contato)\b",
+        "interesse errado nao muita muitas demais como",
     ),
     phrase(
         "pede para voltar a receber",
@@ -100,8 +106,11 @@ PHRASES: tuple[Phrase, ...] = (
         r"\bque (?:servico|programa|mensagens?|sms|lista|clube) (?:e|sao) (?:esse|essa|esses"
         r"|essas|este|esta|estes|estas)(?= \||$)"
         r"|\bo que (?:e|sao) (?:esse|essa|esses|essas|este|esta|estes|estas) (?:servico"
-        r"|programa|mensagens|sms|lista|clube)(?= \||$)",
-        "que",
+        r"|programa|mensagens|sms|lista|clube)(?= \||$)"
+        # "Como falo com o suporte sobre essas mensagens?".
+        r"|\bcomo (?:falo|entro em contato|contato) (?:com|o|a) (?:o |a )?(?:suporte|atendimento"
+        r"|atendente|alguem) (?:sobre|dessas|destas|das) (?:essas |estas |as )?(?:mensagens|sms)\b",
+        "que como",
         negatable=False,
         needs="servico programa mensagem mensagens sms lista clube",
     ),
