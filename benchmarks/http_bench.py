@@ -25,6 +25,10 @@ one: its tables are dropped first); ``--stops`` makes every webhook a STOP from 
 that never texted before (each one a consent change of the one account) and measures
 the webhook alone.
 
+``--workers N`` runs optline with N uvicorn workers (the bare endpoint keeps one), to see
+how a rate bound by one worker's CPU grows with more; the CPU per request then counts
+every worker.
+
 Run: ``python benchmarks/http_bench.py [--seconds 8] [--connections 16] [--rounds 5]``.
 """
 
@@ -310,10 +314,18 @@ class Result:
 
 
 def cpu_seconds(pid: int) -> float:
-    """The CPU time (user and system) the process ``pid`` has used so far: a figure per
-    request that the machine's other load changes far less than the rates."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """The CPU time (user and system) the server started as ``pid`` has used so far, its
+    workers' too (every process of its process group): a figure per request that the
+    machine's other load changes far less than the rates."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == pid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(
@@ -458,6 +470,9 @@ def main() -> None:
         help="where the SQLite database goes (default: a temporary directory; a tmpfs "
         "such as /dev/shm takes the disk's fsync out of the figures)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="optline's uvicorn workers (the bare one has 1)"
+    )
     parser.add_argument("--db", help="a throwaway database's URL (default: a fresh SQLite file)")
     parser.add_argument(
         "--stops",
@@ -491,7 +506,7 @@ def run(args: argparse.Namespace, root: Path) -> None:
     optline_env = {**env, "OPTLINE_PUBLIC_URL": base}
     optline = Path(sys.executable).with_name("optline")
     optline_cmd = [str(optline), "--db", url, "serve", "--port", str(optline_port)]
-    optline_cmd += ["--workers", "1"]
+    optline_cmd += ["--workers", str(args.workers)]
     bare_cmd = [sys.executable, str(Path(__file__).resolve()), "--bare-server", str(bare_port)]
 
     if args.webhook == "twilio" or args.stops:
@@ -517,7 +532,8 @@ def run(args: argparse.Namespace, root: Path) -> None:
     database = url.split(":", 1)[0].split("+")[0]
     print(
         f"wrk -t{args.threads} -c{args.connections}, {args.seconds:g} s per run "
-        f"(after {args.warmup:g} s warm-up), 1 uvicorn worker each, {database} "
+        f"(after {args.warmup:g} s warm-up), {args.workers} uvicorn worker(s) for optline, "
+        f"1 for the bare endpoint, {database} "
         f"({len(phones)} contacts), {args.rounds} rounds, bare and optline in turn"
         + (", every webhook a STOP from a new number" if args.stops else ""),
         flush=True,
