@@ -71,17 +71,7 @@ class LedgerQueries:
         # queued, a chunk at a time (verify hashes them all).
         q, e = log_queue, events
         self.queued_events = Prepared(
-            sa.select(
-                q.c.id,
-                e.c.account_id,
-                e.c.seq,
-                e.c.type,
-                e.c.phone,
-                e.c.data,
-                e.c.occurred_at,
-                e.c.prev_hash,
-                e.c.hash,
-            )
+            sa.select(q.c.id, *e.c)  # the event's row as rows.driver_event reads it
             .select_from(q.join(e, sa.and_(e.c.account_id == q.c.account_id, e.c.seq == q.c.seq)))
             .where(q.c.id > _p("after", type_=sa.BigInteger))
             .order_by(q.c.id)

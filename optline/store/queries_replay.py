@@ -57,16 +57,7 @@ class ReplayQueries:
     def __init__(self, dialect: Dialect) -> None:
         e, c, sc, pc, ms = events, contacts, sender_consent, purpose_consent, memberships
         self.contact_events = ContactRows(
-            sa.select(
-                e.c.account_id,
-                e.c.seq,
-                e.c.type,
-                e.c.phone,
-                e.c.data,
-                e.c.occurred_at,
-                e.c.prev_hash,
-                e.c.hash,
-            ),
+            sa.select(*e.c),  # the event's row as rows.driver_event reads it
             e,
             dialect,
             "ix_events_account_id_phone_seq",

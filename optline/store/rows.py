@@ -266,7 +266,7 @@ def stored_event(row: Row[Any]) -> StoredEvent:
 
 def driver_event(row: Sequence[Any]) -> StoredEvent:
     """An event from its row as the driver returns it: account_id, seq, type, phone,
-    data, occurred_at, prev_hash, hash."""
+    data, occurred_at, prev_hash, hash (the events table's columns, in its order)."""
     account_id, seq, kind, phone, data, occurred_at, prev_hash, digest = row
     return StoredEvent(
         account_id,
