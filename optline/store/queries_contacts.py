@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from optline.store.queries_prepared import Prepared, insert, json_object, typed_values
-from optline.store.schema import contacts, memberships, purpose_consent, sender_consent
+from optline.store.schema import contacts, flags, memberships, purpose_consent, sender_consent
 
 _p = sa.bindparam
 
@@ -139,6 +139,17 @@ class ContactQueries:
                 contacts.c.account_id == _p("account", type_=sa.Integer),
                 contacts.c.phone == _p("phone", type_=sa.String),
             ),
+            dialect,
+        )
+        # The contact's open review flags, oldest first (an opt-out closes those it covers).
+        self.open_flags = Prepared(
+            sa.select(flags)
+            .where(
+                flags.c.account_id == _p("account", type_=sa.Integer),
+                flags.c.phone == _p("phone", type_=sa.String),
+                flags.c.resolved_seq.is_(None),
+            )
+            .order_by(flags.c.seq),
             dialect,
         )
         self.sender_consent = KeyValueRows(sender_consent, "sender", "status", postgres)
