@@ -43,7 +43,10 @@ def create_engine(url: str, synchronous: str) -> Engine:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)}")
         return _sqlite_engine(parsed, synchronous)
     if parsed.get_backend_name() == "postgresql":
-        return sa.create_engine(parsed, **_JSON_CODEC)
+        # Positional parameters (psycopg's %s, not %(name)s): a statement prepared on
+        # the driver (queries_prepared) takes its values in slot order in one step, and
+        # psycopg has no mapping to check and reorder on each run.
+        return sa.create_engine(parsed, paramstyle="format", **_JSON_CODEC)
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
     )

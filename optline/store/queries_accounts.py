@@ -41,6 +41,26 @@ class AccountQueries:
             ),
             dialect,
         )
+        # An account's row as committed, locked, by (id?, alone?): one of them runs in
+        # every PostgreSQL write (Accounts.hold).
+        held = {
+            by_id: sa.select(*account_columns).where(
+                accounts.c.id == _p("key", type_=sa.Integer)
+                if by_id
+                else accounts.c.name == _p("key", type_=sa.String)
+            )
+            for by_id in (True, False)
+        }
+        self.hold_account = {
+            (by_id, exclusive): Prepared(
+                row.with_for_update()
+                if exclusive
+                else row.with_for_update(read=True, key_share=True),
+                dialect,
+            )
+            for by_id, row in held.items()
+            for exclusive in (True, False)
+        }
         self.subscriptions = Prepared(
             sa.select(subscriptions.c.id, subscriptions.c.url, subscriptions.c.events).where(
                 subscriptions.c.account_id == _p("account", type_=sa.Integer)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from optline.store.queries_prepared import Prepared, insert, json_object, typed_values
-from optline.store.schema import contacts, memberships, purpose_consent, sender_consent
+from optline.store.schema import contacts, flags, memberships, purpose_consent, sender_consent
 
 _p = sa.bindparam
 
@@ -97,13 +97,14 @@ class ContactQueries:
         self.contact = Prepared(contact, dialect)
         # NO KEY UPDATE: enough to serialise consent writers, and it does not conflict
         # with the KEY SHARE locks of foreign-key checks on child rows.
-        self.lock_contact = (
+        self.lock_contact = Prepared(
             sa.select(contacts.c.phone)
-            .where(contacts.c.account_id == _p("account"), contacts.c.phone == _p("phone"))
-            .with_for_update(key_share=True)
-        )
-        self.claim_contact = (
-            insert(contacts, postgres).on_conflict_do_nothing().returning(contacts.c.phone)
+            .where(
+                contacts.c.account_id == _p("account", type_=sa.Integer),
+                contacts.c.phone == _p("phone", type_=sa.String),
+            )
+            .with_for_update(key_share=True),
+            dialect,
         )
         kept = (
             "blocked",
@@ -116,9 +117,15 @@ class ContactQueries:
             "choice_purposes",
             "updated_at",
         )
-        upsert = insert(contacts, postgres).values(
-            typed_values(contacts, ("account_id", "phone", "created_at", *kept))
+        row = typed_values(contacts, ("account_id", "phone", "created_at", *kept))
+        self.claim_contact = Prepared(
+            insert(contacts, postgres)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(contacts.c.phone),
+            dialect,
         )
+        upsert = insert(contacts, postgres).values(row)
         self.upsert_contact = Prepared(
             upsert.on_conflict_do_update(
                 index_elements=["account_id", "phone"],
@@ -132,6 +139,17 @@ class ContactQueries:
                 contacts.c.account_id == _p("account", type_=sa.Integer),
                 contacts.c.phone == _p("phone", type_=sa.String),
             ),
+            dialect,
+        )
+        # The contact's open review flags, oldest first (an opt-out closes those it covers).
+        self.open_flags = Prepared(
+            sa.select(flags)
+            .where(
+                flags.c.account_id == _p("account", type_=sa.Integer),
+                flags.c.phone == _p("phone", type_=sa.String),
+                flags.c.resolved_seq.is_(None),
+            )
+            .order_by(flags.c.seq),
             dialect,
         )
         self.sender_consent = KeyValueRows(sender_consent, "sender", "status", postgres)

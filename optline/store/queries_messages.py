@@ -79,4 +79,9 @@ class MessageQueries:
             dialect,
         )
         # PostgreSQL: numbers from the sequence, taken ahead of the inserts.
-        self.message_ids = sa.text(f"SELECT {_NEXT_MESSAGE_ID} FROM generate_series(1, :count)")
+        self.message_ids = Prepared(
+            sa.text(f"SELECT {_NEXT_MESSAGE_ID} FROM generate_series(1, :count)").bindparams(
+                _p("count", type_=sa.Integer)
+            ),
+            dialect,
+        )

@@ -84,7 +84,7 @@ class Accounts(Repository):
         by_id = isinstance(account, int)
         if not self._postgres:
             return self.get(account) if isinstance(account, int) else self.by_name(account)
-        row = self._conn.execute(_HOLD[by_id, exclusive], {"key": account}).first()
+        row = self._q.hold_account[by_id, exclusive].first(self._driver, {"key": account})
         return None if row is None else account_row(row)
 
     def set_policy(self, account_id: int, profile: str, overrides: Mapping[str, Any]) -> None:
@@ -124,28 +124,3 @@ class Accounts(Repository):
         cache = self._tx.account_cache
         if cache is not None:
             cache.pop(account_id, None)
-
-
-# An account's row as committed, locked, by (id?, alone?): built once, as one of them
-# runs in every PostgreSQL write.
-_HELD = {
-    by_id: sa.select(
-        accounts.c.id,
-        accounts.c.name,
-        accounts.c.profile,
-        accounts.c.overrides,
-        accounts.c.keywords_version,
-    ).where(
-        accounts.c.id == sa.bindparam("key", type_=sa.Integer)
-        if by_id
-        else accounts.c.name == sa.bindparam("key", type_=sa.String)
-    )
-    for by_id in (True, False)
-}
-_HOLD = {
-    (by_id, exclusive): (
-        held.with_for_update() if exclusive else held.with_for_update(read=True, key_share=True)
-    )
-    for by_id, held in _HELD.items()
-    for exclusive in (True, False)
-}

@@ -70,19 +70,19 @@ class Contacts(Repository):
         waited for the lock still sees its consent and list rows as they were before
         the previous holder committed.
         """
-        if self._conn.execute(self._q.lock_contact, params).first() is not None:
+        if self._q.lock_contact.first(self._driver, params) is not None:
             return True
         if self._claim(params["account"], params["phone"]):
             return False
         # Another transaction created it meanwhile (and has committed): lock it.
-        self._conn.execute(self._q.lock_contact, params)
+        self._q.lock_contact.all(self._driver, params)
         return True
 
     def _claim(self, account_id: int, phone: str) -> bool:
         """Insert a default row for a new contact; False if it exists after all."""
         self._tx.check_writable()
         values = contact_values(account_id, ContactState(phone), datetime.now(UTC))
-        return self._conn.execute(self._q.claim_contact, values).first() is not None
+        return self._q.claim_contact.first(self._driver, values) is not None
 
     def save(self, account_id: int, state: ContactState, at: datetime) -> None:
         """Store the contact's whole state (only the parts that changed since it was read),

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from optline.domain.review import Flag, Resolution
 from optline.store.ledger import utc
 from optline.store.repo.base import Repository
+from optline.store.rows import moment_value
 from optline.store.schema import flags
 
 _OPEN = flags.c.resolved_seq.is_(None)
@@ -74,13 +75,9 @@ class Flags(Repository):
         return None if row is None else _flag(row)
 
     def open_of(self, account_id: int, phone: str) -> list[Flag]:
-        """The contact's open flags, oldest first."""
-        stmt = (
-            sa.select(flags)
-            .where(flags.c.account_id == account_id, flags.c.phone == phone, _OPEN)
-            .order_by(flags.c.seq)
-        )
-        return [_flag(row) for row in self._conn.execute(stmt)]
+        """The contact's open flags, oldest first (every opt-out reads them)."""
+        params = {"account": account_id, "phone": phone}
+        return [_flag(row) for row in self._q.open_flags.all(self._driver, params)]
 
     def page(self, account_id: int, before: int | None, limit: int) -> list[Flag]:
         """Open flags newest first; ``before``: only those older than that flag's seq
@@ -109,13 +106,15 @@ class Flags(Repository):
         return frozenset(self._conn.execute(stmt).scalars())
 
 
-def _flag(row: Any) -> Flag:
+def _flag(row: Sequence[Any]) -> Flag:
+    """A flag from its row, read by SQLAlchemy or as the driver returns it."""
+    _, seq, phone, sender, reason, flagged_at, resolution, resolved_seq = row
     return Flag(
-        seq=row.seq,
-        phone=row.phone,
-        sender=row.sender,
-        reason=row.reason,
-        flagged_at=row.flagged_at,
-        resolution=None if row.resolution is None else Resolution(row.resolution),
-        resolved_seq=row.resolved_seq,
+        seq=seq,
+        phone=phone,
+        sender=sender,
+        reason=reason,
+        flagged_at=moment_value(flagged_at),
+        resolution=None if resolution is None else Resolution(resolution),
+        resolved_seq=resolved_seq,
     )

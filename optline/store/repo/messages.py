@@ -50,7 +50,7 @@ class Messages(Repository):
         text it answers). A rolled-back transaction leaves its numbers unused."""
         self._tx.check_writable()
         if self._postgres:
-            return list(self._conn.execute(self._q.message_ids, {"count": count}).scalars())
+            return [n for (n,) in self._q.message_ids.all(self._driver, {"count": count})]
         return self._numbers(self._tx.message_ids, self._q.top_message_id, account_id, count)
 
     def record_inbound(
