@@ -163,23 +163,22 @@ class ContactQueries:
             .values(marks),
             dialect,
         )
-        self.mark_sender = Prepared(
-            sa.update(sender_consent)
-            .where(
-                sender_consent.c.account_id == _p("account"),
-                sender_consent.c.phone == _p("phone"),
-                sender_consent.c.sender == _p("sender"),
-            )
-            .values(marks),
-            dialect,
+        self.mark_sender = _mark_scope(sender_consent, "sender", marks, dialect)
+        self.mark_purpose = _mark_scope(purpose_consent, "purpose", marks, dialect)
+
+
+def _mark_scope(
+    table: sa.Table, key: str, marks: dict[str, sa.BindParameter[Any]], dialect: Dialect
+) -> Prepared:
+    """The update of one scope's row of ``table`` (a sender's or a purpose's consent,
+    named by its ``key`` column) to the marks of the change that set it."""
+    return Prepared(
+        sa.update(table)
+        .where(
+            table.c.account_id == _p("account"),
+            table.c.phone == _p("phone"),
+            table.c[key] == _p(key),
         )
-        self.mark_purpose = Prepared(
-            sa.update(purpose_consent)
-            .where(
-                purpose_consent.c.account_id == _p("account"),
-                purpose_consent.c.phone == _p("phone"),
-                purpose_consent.c.purpose == _p("purpose"),
-            )
-            .values(marks),
-            dialect,
-        )
+        .values(marks),
+        dialect,
+    )
